@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# deps.sh: install marcpipe's build and run-time dependencies on Debian 12.
+# Quiet, idempotent: only missing packages are installed, and `apt-get
+# update` runs only when something is missing. Needs root (or sudo).
+set -euo pipefail
+
+PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev
+      librdkafka-dev libuv1-dev libpq-dev libxml2-dev libjansson-dev
+      libyaz-dev yaz libcmocka-dev postgresql kcat gnuplot-nox)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+    missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

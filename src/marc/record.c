@@ -1,0 +1,176 @@
+/* record.c: the MARC record model (see marcpipe/marc.h).
+ *
+ * Fields and subfields live in two growable arrays owned by the record;
+ * their data are views. mp_record_clear() keeps the arrays and the arena's
+ * first block, so a reader that reuses one record allocates nothing per
+ * record in steady state. Single owner, no locking.
+ */
+#include "marcpipe/error.h"
+#include "marcpipe/marc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void mp_record_init(mp_record_t *r) {
+  memset(r, 0, sizeof *r);
+  memset(r->leader, ' ', 24);
+  r->leader[24] = '\0';
+  mp_arena_init(&r->arena, 16 * 1024);
+}
+
+void mp_record_release(mp_record_t *r) {
+  free(r->fields);
+  free(r->subfields);
+  mp_arena_release(&r->arena);
+  memset(r, 0, sizeof *r);
+}
+
+void mp_record_clear(mp_record_t *r) {
+  r->nfields = 0;
+  r->nsubfields = 0;
+  r->recno = 0;
+  r->offset = 0;
+  r->nwarnings = 0;
+  memset(r->leader, ' ', 24);
+  mp_arena_reset(&r->arena);
+}
+
+static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem) {
+  if (need <= *cap)
+    return 0;
+  uint32_t c = *cap ? *cap : 32;
+  while (c < need)
+    c *= 2;
+  void *p = realloc(*arr, (size_t)c * elem);
+  if (!p)
+    return MP_ENOMEM;
+  *arr = p;
+  *cap = c;
+  return 0;
+}
+
+static const char *store(mp_record_t *r, const char *data, size_t len,
+                         bool copy) {
+  if (!copy || len == 0)
+    return len ? data : "";
+  return mp_arena_dup(&r->arena, data, len);
+}
+
+static mp_field_t *new_field(mp_record_t *r, const char tag[3]) {
+  if (grow((void **)&r->fields, &r->cap_fields, r->nfields + 1,
+           sizeof *r->fields))
+    return NULL;
+  mp_field_t *f = &r->fields[r->nfields];
+  memset(f, 0, sizeof *f);
+  memcpy(f->tag, tag, 3);
+  f->tag[3] = '\0';
+  f->ind1 = f->ind2 = ' ';
+  f->sf_first = r->nsubfields;
+  f->data = "";
+  return f;
+}
+
+mp_field_t *mp_record_add_control(mp_record_t *r, const char tag[3],
+                                  const char *data, size_t len, bool copy) {
+  mp_field_t *f = new_field(r, tag);
+  if (!f)
+    return NULL;
+  const char *d = store(r, data, len, copy);
+  if (!d)
+    return NULL;
+  f->is_control = true;
+  f->data = d;
+  f->len = (uint32_t)len;
+  r->nfields++;
+  return f;
+}
+
+mp_field_t *mp_record_add_datafield(mp_record_t *r, const char tag[3],
+                                    char ind1, char ind2) {
+  mp_field_t *f = new_field(r, tag);
+  if (!f)
+    return NULL;
+  f->ind1 = ind1;
+  f->ind2 = ind2;
+  r->nfields++;
+  return f;
+}
+
+mp_subfield_t *mp_record_add_subfield(mp_record_t *r, char code,
+                                      const char *data, size_t len,
+                                      bool copy) {
+  if (r->nfields == 0 || r->fields[r->nfields - 1].is_control)
+    return NULL;
+  if (grow((void **)&r->subfields, &r->cap_subfields, r->nsubfields + 1,
+           sizeof *r->subfields))
+    return NULL;
+  const char *d = store(r, data, len, copy);
+  if (!d)
+    return NULL;
+  mp_subfield_t *s = &r->subfields[r->nsubfields++];
+  s->code = code;
+  s->data = d;
+  s->len = (uint32_t)len;
+  r->fields[r->nfields - 1].sf_count++;
+  return s;
+}
+
+int mp_record_clone(mp_record_t *dst, const mp_record_t *src) {
+  mp_record_clear(dst);
+  memcpy(dst->leader, src->leader, sizeof dst->leader);
+  dst->recno = src->recno;
+  dst->offset = src->offset;
+  dst->nwarnings = src->nwarnings;
+  for (uint32_t i = 0; i < src->nfields; i++) {
+    const mp_field_t *f = &src->fields[i];
+    mp_field_t *n;
+    if (f->is_control) {
+      n = mp_record_add_control(dst, f->tag, f->data, f->len, true);
+      if (!n)
+        return MP_ENOMEM;
+      continue;
+    }
+    n = mp_record_add_datafield(dst, f->tag, f->ind1, f->ind2);
+    if (!n)
+      return MP_ENOMEM;
+    n->data = mp_arena_dup(&dst->arena, f->data, f->len);
+    if (!n->data)
+      return MP_ENOMEM;
+    n->len = f->len;
+    for (uint32_t j = 0; j < f->sf_count; j++) {
+      const mp_subfield_t *s = &src->subfields[f->sf_first + j];
+      if (!mp_record_add_subfield(dst, s->code, s->data, s->len, true))
+        return MP_ENOMEM;
+    }
+  }
+  return 0;
+}
+
+const mp_field_t *mp_record_field(const mp_record_t *r, const char *tag) {
+  for (uint32_t i = 0; i < r->nfields; i++)
+    if (memcmp(r->fields[i].tag, tag, 3) == 0)
+      return &r->fields[i];
+  return NULL;
+}
+
+const mp_subfield_t *mp_field_subfield(const mp_record_t *r,
+                                       const mp_field_t *f, char code) {
+  for (uint32_t j = 0; j < f->sf_count; j++)
+    if (r->subfields[f->sf_first + j].code == code)
+      return &r->subfields[f->sf_first + j];
+  return NULL;
+}
+
+void mp_marc_diag_format(const mp_marc_diag_t *d, const char *file, char *buf,
+                         size_t bufsz) {
+  const char *sev = d->severity == MP_SEV_WARNING ? "warning" : "error";
+  if (d->tag[0])
+    snprintf(buf, bufsz, "%s: record %llu at byte %llu, field %s: %s: %s",
+             file ? file : "-", (unsigned long long)d->recno,
+             (unsigned long long)d->offset, d->tag, sev, d->msg);
+  else
+    snprintf(buf, bufsz, "%s: record %llu at byte %llu: %s: %s",
+             file ? file : "-", (unsigned long long)d->recno,
+             (unsigned long long)d->offset, sev, d->msg);
+}

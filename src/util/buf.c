@@ -1,0 +1,142 @@
+/* buf.c: growable buffer and chunked arena (see buf.h for contracts).
+ * Buffers grow geometrically; arenas chain blocks and never move memory
+ * they have handed out. Single-threaded: each object has one owner. */
+#include "marcpipe/buf.h"
+#include "marcpipe/error.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void mp_buf_init(mp_buf_t *b) { memset(b, 0, sizeof *b); }
+
+void mp_buf_release(mp_buf_t *b) {
+  free(b->data);
+  memset(b, 0, sizeof *b);
+}
+
+int mp_buf_reserve(mp_buf_t *b, size_t extra) {
+  size_t need = b->len + extra + 1;
+  if (need <= b->cap)
+    return 0;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < need)
+    cap *= 2;
+  char *p = realloc(b->data, cap);
+  if (!p)
+    return MP_ENOMEM;
+  b->data = p;
+  b->cap = cap;
+  return 0;
+}
+
+int mp_buf_append(mp_buf_t *b, const void *p, size_t n) {
+  int rc = mp_buf_reserve(b, n);
+  if (rc)
+    return rc;
+  if (n)
+    memcpy(b->data + b->len, p, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+  return 0;
+}
+
+int mp_buf_putc(mp_buf_t *b, char c) { return mp_buf_append(b, &c, 1); }
+
+int mp_buf_puts(mp_buf_t *b, const char *s) {
+  return mp_buf_append(b, s, strlen(s));
+}
+
+int mp_buf_vprintf(mp_buf_t *b, const char *fmt, va_list ap) {
+  va_list ap2;
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap2);
+  va_end(ap2);
+  if (n < 0)
+    return MP_EUSAGE;
+  int rc = mp_buf_reserve(b, (size_t)n);
+  if (rc)
+    return rc;
+  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  b->len += (size_t)n;
+  return 0;
+}
+
+int mp_buf_printf(mp_buf_t *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = mp_buf_vprintf(b, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+struct mp_arena_block_s {
+  mp_arena_block_t *next;
+  size_t used, cap;
+  _Alignas(8) char mem[];
+};
+
+void mp_arena_init(mp_arena_t *a, size_t block_size) {
+  a->head = NULL;
+  a->block_size = block_size ? block_size : 64 * 1024;
+}
+
+static void free_chain(mp_arena_block_t *b) {
+  while (b) {
+    mp_arena_block_t *n = b->next;
+    free(b);
+    b = n;
+  }
+}
+
+void mp_arena_release(mp_arena_t *a) {
+  free_chain(a->head);
+  a->head = NULL;
+}
+
+void mp_arena_reset(mp_arena_t *a) {
+  if (!a->head)
+    return;
+  /* keep the oldest block (the tail of the chain): it is the base size */
+  mp_arena_block_t *b = a->head, *keep = NULL;
+  while (b) {
+    mp_arena_block_t *n = b->next;
+    if (!n)
+      keep = b;
+    else
+      free(b);
+    b = n;
+  }
+  keep->used = 0;
+  keep->next = NULL;
+  a->head = keep;
+}
+
+void *mp_arena_alloc(mp_arena_t *a, size_t n) {
+  n = (n + 7) & ~(size_t)7;
+  mp_arena_block_t *b = a->head;
+  if (!b || b->cap - b->used < n) {
+    size_t cap = n > a->block_size ? n : a->block_size;
+    mp_arena_block_t *nb = malloc(sizeof *nb + cap);
+    if (!nb)
+      return NULL;
+    nb->used = 0;
+    nb->cap = cap;
+    nb->next = b;
+    a->head = b = nb;
+  }
+  void *p = b->mem + b->used;
+  b->used += n;
+  return p;
+}
+
+char *mp_arena_dup(mp_arena_t *a, const char *p, size_t n) {
+  char *d = mp_arena_alloc(a, n + 1);
+  if (!d)
+    return NULL;
+  if (n)
+    memcpy(d, p, n);
+  d[n] = '\0';
+  return d;
+}

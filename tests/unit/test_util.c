@@ -1,0 +1,95 @@
+/* test_util.c: buffers, arenas, error names, the record model. */
+#include "marcpipe/buf.h"
+#include "marcpipe/error.h"
+#include "marcpipe/marc.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include <uv.h>
+
+static void test_buf_grows_and_formats(void **s) {
+  mp_buf_t b;
+  mp_buf_init(&b);
+  for (int i = 0; i < 1000; i++)
+    assert_int_equal(mp_buf_printf(&b, "%03d", i % 1000), 0);
+  assert_int_equal(b.len, 3000);
+  assert_memory_equal(b.data + 2997, "999", 3);
+  assert_int_equal(b.data[b.len], '\0');
+  mp_buf_clear(&b);
+  assert_int_equal(b.len, 0);
+  mp_buf_release(&b);
+}
+
+static void test_arena_memory_never_moves(void **s) {
+  mp_arena_t a;
+  mp_arena_init(&a, 64);
+  char *first = mp_arena_dup(&a, "hello", 5);
+  for (int i = 0; i < 100; i++)
+    assert_non_null(mp_arena_alloc(&a, 50));
+  assert_string_equal(first, "hello");
+  char *big = mp_arena_alloc(&a, 10000);
+  assert_non_null(big);
+  memset(big, 'x', 10000);
+  mp_arena_reset(&a);
+  assert_non_null(mp_arena_dup(&a, "again", 5));
+  mp_arena_release(&a);
+}
+
+static void test_error_names_and_messages(void **s) {
+  assert_string_equal(mp_err_name(MP_ELEADER), "MP_ELEADER");
+  assert_string_equal(mp_strerror(MP_ELEADER), "invalid leader");
+  assert_string_equal(mp_err_name(UV_ENOENT), "ENOENT");
+  assert_true(MP_EOF_ < -10000 && MP_ECANCELED < 0);
+}
+
+static void test_record_clone_owns_its_bytes(void **s) {
+  mp_record_t r, c;
+  mp_record_init(&r);
+  mp_record_init(&c);
+  char buf[] = "u123";
+  assert_non_null(mp_record_add_control(&r, "001", buf, 4, false));
+  assert_non_null(mp_record_add_datafield(&r, "245", '1', '0'));
+  assert_non_null(mp_record_add_subfield(&r, 'a', "Title /", 7, false));
+  assert_non_null(mp_record_add_subfield(&r, 'c', "Someone.", 8, true));
+  assert_int_equal(mp_record_clone(&c, &r), 0);
+  buf[0] = 'X'; /* the clone must not see changes to the source bytes */
+  const mp_field_t *f = mp_record_field(&c, "001");
+  assert_non_null(f);
+  assert_memory_equal(f->data, "u123", 4);
+  f = mp_record_field(&c, "245");
+  assert_int_equal(f->ind1, '1');
+  assert_int_equal(f->sf_count, 2);
+  const mp_subfield_t *sf = mp_field_subfield(&c, f, 'c');
+  assert_non_null(sf);
+  assert_int_equal(sf->len, 8);
+  assert_memory_equal(sf->data, "Someone.", 8);
+  assert_null(mp_field_subfield(&c, f, 'z'));
+  mp_record_release(&r);
+  mp_record_release(&c);
+}
+
+static void test_diag_format_names_file_record_offset(void **s) {
+  mp_marc_diag_t d = {.code = MP_EFIELD, .severity = MP_SEV_ERROR,
+                      .recno = 7, .offset = 1234};
+  strcpy(d.tag, "245");
+  strcpy(d.msg, "field runs past the record end");
+  char out[512];
+  mp_marc_diag_format(&d, "x.mrc", out, sizeof out);
+  assert_string_equal(out, "x.mrc: record 7 at byte 1234, field 245: error: "
+                           "field runs past the record end");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_buf_grows_and_formats),
+      cmocka_unit_test(test_arena_memory_never_moves),
+      cmocka_unit_test(test_error_names_and_messages),
+      cmocka_unit_test(test_record_clone_owns_its_bytes),
+      cmocka_unit_test(test_diag_format_names_file_record_offset),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -175,6 +175,17 @@ mp_marc_format_t mp_marc_reader_format(const mp_marc_reader_t *r);
 const char *mp_marc_reader_name(const mp_marc_reader_t *r);
 void mp_marc_reader_close(mp_marc_reader_t *r);
 
+/* ---- single-record parsing (message values in the pipeline) ----
+ * Parse one complete record held in memory into rec (cleared first; views
+ * point into p, which must outlive rec's use). No charset conversion.
+ * 0, or MP_E* with *diag describing the problem (may be NULL). Lenient:
+ * repairs what the stream reader repairs, raising warnings in diag only
+ * when the return is an error. */
+int mp_marc_parse_iso2709(const char *p, size_t n, mp_record_t *rec,
+                          mp_marc_diag_t *diag);
+int mp_marc_parse_json(const char *p, size_t n, mp_record_t *rec,
+                       mp_marc_diag_t *diag);
+
 /* ---- writers (append to a buffer; 0 or MP_E*) ---- */
 
 /* ISO 2709. Lengths are recomputed; a record whose length would exceed

@@ -1,0 +1,53 @@
+/* mapping.h: MARC bibliographic record -> Instance JSON, by a rules file.
+ *
+ * Rules (schemas/mapping/marc-bib.json) and reference data
+ * (schemas/mapping/reference-data.json) are loaded once into an immutable
+ * mp_mapping_t; mapping is then a pure function of (rules, record) and is
+ * safe to call from several threads at once with the same mp_mapping_t.
+ */
+#ifndef MARCPIPE_MAPPING_H
+#define MARCPIPE_MAPPING_H
+
+#include "marcpipe/marc.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct mp_mapping_s mp_mapping_t;
+
+/* Load rules and reference data. rules_path/refdata_path NULL = the
+ * defaults under the schemas directory (MP_SCHEMAS_DIR or $MARCPIPE_SCHEMAS).
+ * On failure returns NULL and writes a message naming the file, the rule's
+ * tag and what is wrong into errbuf. */
+mp_mapping_t *mp_mapping_load(const char *rules_path, const char *refdata_path,
+                              char *errbuf, size_t errlen);
+void mp_mapping_free(mp_mapping_t *m);
+
+/* Match keys of one record (see schemas/mapping/MATCH-KEYS.md). Strings are
+ * NUL-terminated, "" when absent. */
+#define MP_MAX_KEYS 8
+typedef struct mp_match_keys_s {
+  char primary[160];              /* 001 with 003 ("003:001", or "001")
+                                     else "sha1:<hex of the record>" ; the
+                                     Kafka message key */
+  char control[160];              /* "003:001" or "001"; "" without 001 */
+  char oclc[MP_MAX_KEYS][32];     /* normalised OCLC numbers from 035 $a */
+  int noclc;
+  char isbn[MP_MAX_KEYS][16];     /* ISBN-13, from 020 $a (ISBN-10 converted) */
+  int nisbn;
+  char issn[MP_MAX_KEYS][12];     /* NNNN-NNNN from 022 $a */
+  int nissn;
+} mp_match_keys_t;
+
+/* Compute the match keys. Never fails. raw/raw_len: the record's bytes used
+ * for the hash fallback (may be NULL: then the fields are hashed). */
+void mp_match_keys(const mp_record_t *r, const char *raw, size_t raw_len,
+                   mp_match_keys_t *keys);
+
+/* Map one record. Returns 0 and a new JSON object in *instance (caller
+ * decrefs), MP_ENOTBIB for authority/holdings records (leader/06), or
+ * MP_EMAPPING when no Instance can be made (e.g. no title); errbuf says why. */
+int mp_mapping_map(const mp_mapping_t *m, const mp_record_t *r,
+                   json_t **instance, char *errbuf, size_t errlen);
+
+#endif

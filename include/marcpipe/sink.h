@@ -1,0 +1,86 @@
+/* sink.h: the PostgreSQL batch sink of an inventory worker.
+ *
+ * Contract between the Kafka side (worker window, src/kafka) and the
+ * database side (src/pg). The worker hands a batch of consumed messages to
+ * mp_sink_write_batch(); the sink decodes each record, maps it, and writes
+ * source records, Instances, journal rows, per-(job, partition) progress
+ * and the partitions' next offsets in ONE transaction. Only after it
+ * returns 0 may the worker commit those offsets to Kafka.
+ *
+ * Threading: a sink owns one blocking libpq connection and is used by one
+ * thread at a time. The worker runs mp_sink_write_batch() on the libuv
+ * thread pool (uv_queue_work), never on the loop thread, and keeps at most
+ * one batch in flight per sink; several sinks give several connections.
+ *
+ * Idempotency: a record is identified by (job_id, seq). A record whose
+ * journal row exists already changes nothing and moves no counter.
+ */
+#ifndef MARCPIPE_SINK_H
+#define MARCPIPE_SINK_H
+
+#include "marcpipe/mapping.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+  MP_CT_ISO2709 = 0, /* "application/marc" : UTF-8 ISO 2709 */
+  MP_CT_JSON = 1,    /* "application/marc+json" : MARC-in-JSON */
+} mp_content_type_t;
+
+typedef struct mp_sink_rec_s {
+  const char *topic;
+  int32_t partition;
+  int64_t offset;
+  int64_t job_id;
+  int64_t seq;               /* 1-based sequence number in the job */
+  const char *key;           /* Kafka key = primary match key */
+  size_t key_len;
+  const char *value;         /* the record */
+  size_t value_len;
+  mp_content_type_t content_type;
+} mp_sink_rec_t;
+
+typedef struct mp_sink_config_s {
+  const char *conninfo;      /* "" = libpq defaults / PG* environment */
+  const char *tenant;        /* validated [a-z][a-z0-9_]{0,30}; schema name
+                                is derived from it (see schemas/sql) */
+  const char *group;         /* consumer group, key of stored offsets */
+  const mp_mapping_t *mapping;
+  int sink_latency_ms;       /* extra server-side delay per batch (pg_sleep
+                                inside the transaction), for benchmarks */
+} mp_sink_config_t;
+
+typedef struct mp_sink_s mp_sink_t;
+
+/* Outcome counts of one batch (rows really written). */
+typedef struct mp_sink_result_s {
+  uint32_t created, updated, duplicates, skipped, errors;
+  uint32_t replayed;          /* records already journaled: no change */
+  int64_t completed_jobs[8];  /* jobs this batch flipped to COMPLETED* */
+  int ncompleted;
+  char errmsg[512];           /* infrastructure error text when rc != 0 */
+} mp_sink_result_t;
+
+/* Connect (blocking) and make sure the tenant schema is migrated.
+ * 0 or MP_EPG with errbuf set. */
+int mp_sink_open(const mp_sink_config_t *cfg, mp_sink_t **out, char *errbuf,
+                 size_t errlen);
+void mp_sink_close(mp_sink_t *s);
+
+/* Write a batch in one transaction (records in any partitions, in offset
+ * order per partition). Bad records are data: they become journal errors,
+ * the batch goes on. Returns 0 when committed; MP_ETRANSIENT when the
+ * database failed (connection lost, ...): nothing was committed and the
+ * worker retries the same batch later with backoff (the sink reconnects). */
+int mp_sink_write_batch(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
+                        mp_sink_result_t *res);
+
+/* Next offset to read per partition as stored in PostgreSQL by committed
+ * batches for (group, topic); -1 where none is stored. */
+int mp_sink_load_offsets(mp_sink_t *s, const char *topic,
+                         const int32_t *partitions, int64_t *next_offsets,
+                         size_t n);
+
+#endif

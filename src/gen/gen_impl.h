@@ -1,0 +1,54 @@
+/* gen_impl.h: what pool.c, make.c and write.c share inside the gen module:
+ * the pool's layout and the per-record PRNG.
+ *
+ * Pool records own their bytes (clones); title words are views into them,
+ * so they live exactly as long as the pool. After loading, nothing in the
+ * pool changes.
+ */
+#ifndef MP_GEN_IMPL_H
+#define MP_GEN_IMPL_H
+
+#include "marcpipe/gen.h"
+
+/* Longest id prefix and 003 value mp_gen_make accepts; with them the
+ * bytes a generated record can gain over its source are bounded (see
+ * mp__gen_growth), which is how the pool keeps every output under the
+ * ISO 2709 limit. */
+#define MP__GEN_MAX_PREFIX 32
+#define MP__GEN_MAX_ORG 16
+/* Title words: at most this many appended, each at most this long. */
+#define MP__GEN_MAX_WORDS 3
+#define MP__GEN_MAX_WORD_LEN 24
+/* Identifier subfields rewritten per record (020 and 035 counted apart);
+ * fields holding more are dropped so identifiers stay unique. */
+#define MP__GEN_MAX_IDS 16
+
+typedef struct mp__gen_word_s {
+  const char *p;
+  uint32_t len;
+} mp__gen_word_t;
+
+struct mp_gen_pool_s {
+  mp_record_t *recs; /* kept sources, each owning its bytes */
+  size_t nrecs, cap_recs, max_recs;
+  mp__gen_word_t *words; /* title words, views into recs */
+  size_t nwords, cap_words;
+  mp_gen_pool_stats_t st;
+};
+
+/* Subfields of 020 and 035 that mp_gen_make rewrites. */
+static inline bool mp__gen_is_id_subfield(const char tag[3], char code) {
+  if (tag[0] != '0' || (code != 'a' && code != 'z'))
+    return false;
+  return (tag[1] == '2' && tag[2] == '0') || (tag[1] == '3' && tag[2] == '5');
+}
+
+/* splitmix64 step: a fast PRNG with a 64-bit state, fully mixed output. */
+static inline uint64_t mp__gen_rand(uint64_t *s) {
+  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+#endif

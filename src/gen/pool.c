@@ -1,0 +1,246 @@
+/* pool.c: the source pool of mp_gen (see marcpipe/gen.h).
+ *
+ * Records are offered one by one; a record is kept when leader/06 is a
+ * bibliographic type and its ISO 2709 length, plus the most a generated
+ * variant can add to it, stays within 99,999 bytes. A kept record is
+ * cloned into the pool (its arena sized to fit it in one block) and the
+ * words of its 245 $a are added to the title word list. Single thread
+ * while loading; read-only afterwards.
+ */
+#include "gen/gen_impl.h"
+#include "marcpipe/error.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DEFAULT_MAX_RECORDS 5000
+
+mp_gen_pool_t *mp_gen_pool_new(size_t max_records) {
+  mp_gen_pool_t *p = calloc(1, sizeof *p);
+  if (p)
+    p->max_recs = max_records ? max_records : DEFAULT_MAX_RECORDS;
+  return p;
+}
+
+void mp_gen_pool_destroy(mp_gen_pool_t *p) {
+  if (!p)
+    return;
+  for (size_t i = 0; i < p->nrecs; i++)
+    mp_record_release(&p->recs[i]);
+  free(p->recs);
+  free(p->words);
+  free(p);
+}
+
+size_t mp_gen_pool_size(const mp_gen_pool_t *p) { return p->nrecs; }
+
+void mp_gen_pool_stats(const mp_gen_pool_t *p, mp_gen_pool_stats_t *s) {
+  *s = p->st;
+  s->title_words = p->nwords;
+}
+
+const char *mp_gen_default_source(void) {
+  const char *env = getenv(MP_GEN_SAMPLE_ENV);
+  if (env && *env)
+    return env;
+  return MP_SCHEMAS_DIR "/../tests/fixtures/gen-sample";
+}
+
+static bool is_bib_type(char t) {
+  return t && strchr("acdefgijkmoprt", t) != NULL;
+}
+
+/* ISO 2709 length of r: leader, directory (12 bytes a field) and its
+ * terminator, each field with its terminator, the record terminator. */
+static size_t iso_length(const mp_record_t *r) {
+  size_t n = 24 + 12 * (size_t)r->nfields + 1 + 1;
+  for (uint32_t i = 0; i < r->nfields; i++) {
+    const mp_field_t *f = &r->fields[i];
+    if (f->is_control) {
+      n += f->len + 1;
+      continue;
+    }
+    n += 2 + 1;
+    for (uint32_t j = 0; j < f->sf_count; j++)
+      n += 2 + r->subfields[f->sf_first + j].len;
+  }
+  return n;
+}
+
+/* Most bytes mp_gen_make can add to r: a new 001 and 003 (directory
+ * entries included), the appended title words, and for each rewritten
+ * identifier a number up to 13 digits where the source may have had none. */
+static size_t growth(const mp_record_t *r) {
+  size_t n = (12 + MP__GEN_MAX_PREFIX + 20 + 1) + (12 + MP__GEN_MAX_ORG + 1) +
+             MP__GEN_MAX_WORDS * (1 + MP__GEN_MAX_WORD_LEN);
+  for (uint32_t i = 0; i < r->nfields; i++) {
+    const mp_field_t *f = &r->fields[i];
+    for (uint32_t j = 0; !f->is_control && j < f->sf_count; j++)
+      if (mp__gen_is_id_subfield(f->tag, r->subfields[f->sf_first + j].code))
+        n += 13;
+  }
+  return n;
+}
+
+static bool is_word_byte(unsigned char c) {
+  return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         c == '-' || c == '\'';
+}
+
+/* Split s on spaces; keep tokens of 3..MP__GEN_MAX_WORD_LEN bytes made of
+ * letters (any non-ASCII byte counts as one), after trimming ASCII
+ * punctuation at both ends. */
+static int add_words(mp_gen_pool_t *p, const char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    while (i < n && s[i] == ' ')
+      i++;
+    size_t b = i;
+    while (i < n && s[i] != ' ')
+      i++;
+    size_t e = i;
+    while (b < e && !is_word_byte((unsigned char)s[b]))
+      b++;
+    while (e > b && !is_word_byte((unsigned char)s[e - 1]))
+      e--;
+    if (e - b < 3 || e - b > MP__GEN_MAX_WORD_LEN)
+      continue;
+    bool ok = true;
+    for (size_t k = b; k < e && ok; k++)
+      ok = is_word_byte((unsigned char)s[k]);
+    if (!ok)
+      continue;
+    if (p->nwords == p->cap_words) {
+      size_t c = p->cap_words ? 2 * p->cap_words : 1024;
+      mp__gen_word_t *w = realloc(p->words, c * sizeof *w);
+      if (!w)
+        return MP_ENOMEM;
+      p->words = w;
+      p->cap_words = c;
+    }
+    p->words[p->nwords++] = (mp__gen_word_t){s + b, (uint32_t)(e - b)};
+  }
+  return 0;
+}
+
+int mp_gen_pool_add(mp_gen_pool_t *p, const mp_record_t *r) {
+  if (!is_bib_type(r->leader[6])) {
+    p->st.not_bib++;
+    return 0;
+  }
+  if (iso_length(r) + growth(r) > MP_MARC_ISO_MAX) {
+    p->st.too_big++;
+    return 0;
+  }
+  if (p->nrecs == p->max_recs) {
+    p->st.over_cap++;
+    return 0;
+  }
+  if (p->nrecs == p->cap_recs) {
+    size_t c = p->cap_recs ? 2 * p->cap_recs : 64;
+    mp_record_t *n = realloc(p->recs, c * sizeof *n);
+    if (!n)
+      return MP_ENOMEM;
+    p->recs = n;
+    p->cap_recs = c;
+  }
+  mp_record_t *dst = &p->recs[p->nrecs];
+  mp_record_init(dst);
+  /* one arena block for the whole clone: each copy is padded to 8 bytes
+   * and NUL-terminated, hence the 8 per piece */
+  size_t need = 64;
+  for (uint32_t i = 0; i < r->nfields; i++)
+    need += r->fields[i].len + 8;
+  for (uint32_t i = 0; i < r->nsubfields; i++)
+    need += r->subfields[i].len + 8;
+  dst->arena.block_size = need;
+  if (mp_record_clone(dst, r)) {
+    mp_record_release(dst);
+    return MP_ENOMEM;
+  }
+  p->nrecs++;
+  const mp_field_t *t = mp_record_field(dst, "245");
+  const mp_subfield_t *a = t && !t->is_control ? mp_field_subfield(dst, t, 'a')
+                                               : NULL;
+  if (a && add_words(p, a->data, a->len))
+    return MP_ENOMEM;
+  p->st.used++;
+  return 1;
+}
+
+static int load_file(mp_gen_pool_t *p, const char *path, char *err,
+                     size_t errsz) {
+  int rc = 0;
+  mp_marc_reader_t *rd = mp_marc_reader_open(path, NULL, &rc);
+  if (!rd) {
+    snprintf(err, errsz, "cannot read %s: %s", path, mp_strerror(rc));
+    return rc;
+  }
+  for (;;) {
+    mp_record_t *rec;
+    int r = mp_marc_reader_next(rd, &rec);
+    if (r == MP_EOF_)
+      break;
+    if (r < 0) {
+      p->st.rejected++;
+      if (mp_marc_reader_fatal(rd))
+        break;
+      continue;
+    }
+    p->st.read++;
+    r = mp_gen_pool_add(p, rec);
+    if (r < 0) {
+      snprintf(err, errsz, "%s: record %llu: %s", path,
+               (unsigned long long)rec->recno, mp_strerror(r));
+      rc = r;
+      break;
+    }
+  }
+  mp_marc_reader_close(rd);
+  return rc;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b) {
+  return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int hidden(const struct dirent *d) { return d->d_name[0] != '.'; }
+
+static int load_dir(mp_gen_pool_t *p, const char *dir, char *err,
+                    size_t errsz) {
+  struct dirent **ents = NULL;
+  int n = scandir(dir, &ents, hidden, by_name);
+  if (n < 0) {
+    int rc = -errno;
+    snprintf(err, errsz, "cannot read %s: %s", dir, mp_strerror(rc));
+    return rc;
+  }
+  int rc = 0;
+  char path[4096];
+  for (int i = 0; i < n; i++) {
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, ents[i]->d_name);
+    if (rc == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+      rc = load_file(p, path, err, errsz);
+    free(ents[i]);
+  }
+  free(ents);
+  return rc;
+}
+
+int mp_gen_pool_load(mp_gen_pool_t *p, const char *path, char *err,
+                     size_t errsz) {
+  char dummy[1];
+  if (!err) {
+    err = dummy;
+    errsz = sizeof dummy;
+  }
+  struct stat st;
+  if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return load_dir(p, path, err, errsz);
+  return load_file(p, path, err, errsz);
+}

@@ -86,6 +86,19 @@ static size_t growth(const mp_record_t *r) {
   return n;
 }
 
+/* Make room for one more element in a growable array. 0 or MP_ENOMEM. */
+static int grow(void **arr, size_t n, size_t *cap, size_t elem, size_t first) {
+  if (n < *cap)
+    return 0;
+  size_t c = *cap ? 2 * *cap : first;
+  void *a = realloc(*arr, c * elem);
+  if (!a)
+    return MP_ENOMEM;
+  *arr = a;
+  *cap = c;
+  return 0;
+}
+
 static bool is_word_byte(unsigned char c) {
   return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
          c == '-' || c == '\'';
@@ -114,14 +127,9 @@ static int add_words(mp_gen_pool_t *p, const char *s, size_t n) {
       ok = is_word_byte((unsigned char)s[k]);
     if (!ok)
       continue;
-    if (p->nwords == p->cap_words) {
-      size_t c = p->cap_words ? 2 * p->cap_words : 1024;
-      mp__gen_word_t *w = realloc(p->words, c * sizeof *w);
-      if (!w)
-        return MP_ENOMEM;
-      p->words = w;
-      p->cap_words = c;
-    }
+    if (grow((void **)&p->words, p->nwords, &p->cap_words, sizeof *p->words,
+             1024))
+      return MP_ENOMEM;
     p->words[p->nwords++] = (mp__gen_word_t){s + b, (uint32_t)(e - b)};
   }
   return 0;
@@ -140,14 +148,8 @@ int mp_gen_pool_add(mp_gen_pool_t *p, const mp_record_t *r) {
     p->st.over_cap++;
     return 0;
   }
-  if (p->nrecs == p->cap_recs) {
-    size_t c = p->cap_recs ? 2 * p->cap_recs : 64;
-    mp_record_t *n = realloc(p->recs, c * sizeof *n);
-    if (!n)
-      return MP_ENOMEM;
-    p->recs = n;
-    p->cap_recs = c;
-  }
+  if (grow((void **)&p->recs, p->nrecs, &p->cap_recs, sizeof *p->recs, 64))
+    return MP_ENOMEM;
   mp_record_t *dst = &p->recs[p->nrecs];
   mp_record_init(dst);
   /* one arena block for the whole clone: each copy is padded to 8 bytes

@@ -69,8 +69,17 @@ long mp__iso_digits(const char *p, int n) {
   return v;
 }
 
+/* Copy n leader bytes for a message: non-printable bytes become '?'. */
+static const char *shown(char out[8], const char *p, int n) {
+  for (int i = 0; i < n; i++)
+    out[i] = p[i] >= 0x20 && p[i] < 0x7F ? p[i] : '?';
+  out[n] = '\0';
+  return out;
+}
+
 static int check_length(const char *p, size_t n, const mp_iso_ctx_t *ctx) {
   long stated = mp__iso_digits(p, 5);
+  char s[8];
   if (n > MP_MARC_ISO_MAX) {
     int rc = repairable(ctx, MP_ELENGTH, 0, NULL,
                         "record of %zu bytes exceeds the iso 2709 limit of "
@@ -81,9 +90,9 @@ static int check_length(const char *p, size_t n, const mp_iso_ctx_t *ctx) {
   }
   if (stated < 0)
     return repairable(ctx, MP_ELENGTH, 0, NULL,
-                      "leader length \"%.5s\" is not numeric; using the "
+                      "leader length \"%s\" is not numeric; using the "
                       "%zu bytes up to the record terminator",
-                      p, n);
+                      shown(s, p, 5), n);
   if ((size_t)stated != n && n <= MP_MARC_ISO_MAX)
     return repairable(ctx, MP_ELENGTH, 0, NULL,
                       "leader length %ld but the record terminator ends the "
@@ -98,13 +107,14 @@ static int check_length(const char *p, size_t n, const mp_iso_ctx_t *ctx) {
 static int check_layout(const char *p, mp_record_t *rec, dir_t *d,
                         const mp_iso_ctx_t *ctx) {
   int rc = 0;
+  char s[8];
   unsigned ic = (unsigned char)p[10] - '0';
   d->indc = 2;
   if (ic != 2) {
     if (ic >= 1 && ic <= 9)
       d->indc = (int)ic;
     rc = repairable(ctx, MP_ELEADER, 10, NULL,
-                    "indicator count '%c' is not 2; %s", p[10],
+                    "indicator count '%s' is not 2; %s", shown(s, p + 10, 1),
                     ic <= 9 && ic ? "fields parsed with it, 2 indicators kept"
                                   : "using 2");
     if (rc)
@@ -113,14 +123,16 @@ static int check_layout(const char *p, mp_record_t *rec, dir_t *d,
   }
   if (p[11] != '2') {
     rc = repairable(ctx, MP_ELEADER, 11, NULL,
-                    "subfield code length '%c' is not 2; using 2", p[11]);
+                    "subfield code length '%s' is not 2; using 2",
+                    shown(s, p + 11, 1));
     if (rc)
       return rc;
     rec->leader[11] = '2';
   }
   if (memcmp(p + 20, "45", 2) != 0 || p[22] != '0' || p[23] != '0') {
     rc = repairable(ctx, MP_ELEADER, 20, NULL,
-                    "entry map \"%.4s\" is not \"4500\"; using 4500", p + 20);
+                    "entry map \"%s\" is not \"4500\"; using 4500",
+                    shown(s, p + 20, 4));
     if (rc)
       return rc;
     memcpy(rec->leader + 20, "4500", 4);
@@ -155,10 +167,11 @@ static int find_base(const char *p, size_t n, dir_t *d,
       return MP_EDIRECTORY;
     }
     d->base = (size_t)(ft - p) + 1;
+    char s[8];
     int rc = repairable(ctx, MP_ELEADER, 12, NULL,
-                        "base address \"%.5s\" does not follow the directory; "
+                        "base address \"%s\" does not follow the directory; "
                         "using %zu",
-                        p + 12, d->base);
+                        shown(s, p + 12, 5), d->base);
     if (rc)
       return rc;
   }
@@ -187,12 +200,12 @@ static int check_entries(const char *p, dir_t *d, const mp_iso_ctx_t *ctx,
     const char *e = p + LEADER_LEN + i * ENTRY_LEN;
     long len = mp__iso_digits(e + 3, 4), start = mp__iso_digits(e + 7, 5);
     if (len < 0 || start < 0) {
-      char tag[4];
+      char tag[4], s[8], s2[8];
       entry_tag(e, tag);
       mp__iso_diag(ctx, MP_EDIRECTORY, MP_SEV_ERROR, (size_t)(e - p), tag,
                    "directory entry %zu has a non-numeric length or start "
-                   "\"%.9s\"",
-                   i + 1, e + 3);
+                   "\"%s%s\"",
+                   i + 1, shown(s, e + 3, 4), shown(s2, e + 7, 5));
       return MP_EDIRECTORY;
     }
     size_t s = (size_t)start, l = (size_t)len;

@@ -119,8 +119,8 @@ void mp__reader_diag(mp_marc_reader_t *r, int code, mp_severity_t sev,
   d->severity = sev;
   d->recno = r->recno;
   d->offset = offset;
-  if (tag)
-    snprintf(d->tag, sizeof d->tag, "%s", tag);
+  for (int i = 0; tag && i < 3 && tag[i]; i++) /* printable in messages */
+    d->tag[i] = tag[i] >= 0x20 && tag[i] < 0x7F ? tag[i] : '?';
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(d->msg, sizeof d->msg, fmt, ap);

@@ -75,21 +75,23 @@ void mp__charset_close(mp_marc_reader_t *r) {
 
 /* ---- byte scanning ---- */
 
-/* True when p[0..n) is ASCII without ESC: nothing to convert or check. */
-static bool plain_ascii(const char *p, size_t n) {
-  const uint64_t high = 0x8080808080808080ull, ones = 0x0101010101010101ull;
+/* True when no byte of p[0..n) has the high bit set (branch-free loop). */
+static bool no_high_bit(const char *p, size_t n) {
+  uint64_t acc = 0;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     uint64_t w;
     memcpy(&w, p + i, 8);
-    uint64_t x = w ^ (0x1Bull * ones); /* zero byte where ESC */
-    if ((w & high) || ((x - ones) & ~x & high))
-      return false;
+    acc |= w;
   }
   for (; i < n; i++)
-    if ((unsigned char)p[i] >= 0x80 || p[i] == 0x1B)
-      return false;
-  return true;
+    acc |= (unsigned char)p[i];
+  return !(acc & 0x8080808080808080ull);
+}
+
+/* True when p[0..n) is ASCII without ESC: nothing to convert or check. */
+static bool plain_ascii(const char *p, size_t n) {
+  return no_high_bit(p, n) && !memchr(p, 0x1B, n);
 }
 
 /* Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid. */
@@ -266,6 +268,8 @@ static bool looks_utf8(const mp_record_t *rec) {
   bool multi = false;
   for (uint32_t i = 0; i < rec->nfields; i++) {
     const mp_field_t *f = &rec->fields[i];
+    if (plain_ascii(f->data, f->len))
+      continue;
     if (memchr(f->data, 0x1B, f->len))
       return false;
     int c = utf8_class(f->data, f->len);
@@ -299,12 +303,25 @@ int mp__charset_normalize(mp_marc_reader_t *r, mp_record_t *rec) {
   cs_t *cs = r->charset;
   if (!cs || r->opts.keep_charset)
     return 0;
+  size_t raw_len;
+  const char *raw = mp_marc_reader_raw(r, &raw_len);
+  if (r->format == MP_FMT_ISO2709 && raw &&
+      (rec->leader[9] == ' ' || rec->leader[9] == 'a') &&
+      plain_ascii(raw, raw_len)) {
+    rec->leader[9] = 'a'; /* whole record ASCII: same bytes in UTF-8 */
+    return 0;
+  }
   cs_mode_t mode = choose_mode(r, rec);
   static const char *what[] = {"invalid utf-8", "invalid marc-8",
                                "bytes invalid in the given charset"};
+  /* ISO 2709 data-field views span their subfields: one check per field */
+  bool spans = r->format == MP_FMT_ISO2709;
   for (uint32_t i = 0; i < rec->nfields; i++) {
+    mp_field_t *f = &rec->fields[i];
+    if ((spans || f->is_control) && plain_ascii(f->data, f->len))
+      continue;
     bool bad = false;
-    int rc = recode_field(r, rec, &rec->fields[i], mode, &bad);
+    int rc = recode_field(r, rec, f, mode, &bad);
     if (rc)
       return rc;
     if (bad)

@@ -60,11 +60,15 @@ static size_t new_isbn(ctx_t *c, const char *s, size_t n, char *out,
     d[12] = mp_isbn_check13(d);
     len = 13;
   }
-  if (len + (n - tok) > cap)
+  /* a source without an ISBN token ("$a pbk.") gets one before its text */
+  bool sep = tok == 0 && n > 0 && s[0] != ' ';
+  if (len + sep + (n - tok) > cap)
     return 0;
   memcpy(out, d, len);
-  memcpy(out + len, s + tok, n - tok);
-  return len + (n - tok);
+  if (sep)
+    out[len] = ' ';
+  memcpy(out + len + sep, s + tok, n - tok);
+  return len + sep + (n - tok);
 }
 
 /* System number "(ORG)letters digits...": keeps "(ORG)" and any letters

@@ -1,11 +1,11 @@
 /* pool.c: the source pool of mp_gen (see marcpipe/gen.h).
  *
  * Records are offered one by one; a record is kept when leader/06 is a
- * bibliographic type and its ISO 2709 length, plus the most a generated
- * variant can add to it, stays within 99,999 bytes. A kept record is
- * cloned into the pool (its arena sized to fit it in one block) and the
- * words of its 245 $a are added to the title word list. Single thread
- * while loading; read-only afterwards.
+ * bibliographic type and, with the most a generated variant can add to
+ * it, its ISO 2709 length stays within 99,999 bytes and its longest field
+ * within 9,999. A kept record is cloned into the pool (its arena sized to
+ * fit it in one block) and the words of its 245 $a are added to the title
+ * word list. Single thread while loading; read-only afterwards.
  */
 #include "gen/gen_impl.h"
 #include "marcpipe/error.h"
@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #define DEFAULT_MAX_RECORDS 5000
+#define ISO_FIELD_MAX 9999 /* a directory entry has 4 length digits */
 
 mp_gen_pool_t *mp_gen_pool_new(size_t max_records) {
   mp_gen_pool_t *p = calloc(1, sizeof *p);
@@ -55,25 +56,27 @@ static bool is_bib_type(char t) {
 }
 
 /* ISO 2709 length of r: leader, directory (12 bytes a field) and its
- * terminator, each field with its terminator, the record terminator. */
-static size_t iso_length(const mp_record_t *r) {
+ * terminator, each field with its terminator, the record terminator.
+ * *longest is set to the longest field's length (ISO 2709 allows 9,999). */
+static size_t iso_length(const mp_record_t *r, size_t *longest) {
   size_t n = 24 + 12 * (size_t)r->nfields + 1 + 1;
+  *longest = 0;
   for (uint32_t i = 0; i < r->nfields; i++) {
     const mp_field_t *f = &r->fields[i];
-    if (f->is_control) {
-      n += f->len + 1;
-      continue;
-    }
-    n += 2 + 1;
-    for (uint32_t j = 0; j < f->sf_count; j++)
-      n += 2 + r->subfields[f->sf_first + j].len;
+    size_t fl = f->is_control ? f->len + 1 : 3;
+    for (uint32_t j = 0; !f->is_control && j < f->sf_count; j++)
+      fl += 2 + r->subfields[f->sf_first + j].len;
+    if (fl > *longest)
+      *longest = fl;
+    n += fl;
   }
   return n;
 }
 
 /* Most bytes mp_gen_make can add to r: a new 001 and 003 (directory
  * entries included), the appended title words, and for each rewritten
- * identifier a number up to 13 digits where the source may have had none. */
+ * identifier a number up to 13 digits (and a space) where the source may
+ * have had none. */
 static size_t growth(const mp_record_t *r) {
   size_t n = (12 + MP__GEN_MAX_PREFIX + 20 + 1) + (12 + MP__GEN_MAX_ORG + 1) +
              MP__GEN_MAX_WORDS * (1 + MP__GEN_MAX_WORD_LEN);
@@ -81,7 +84,7 @@ static size_t growth(const mp_record_t *r) {
     const mp_field_t *f = &r->fields[i];
     for (uint32_t j = 0; !f->is_control && j < f->sf_count; j++)
       if (mp__gen_is_id_subfield(f->tag, r->subfields[f->sf_first + j].code))
-        n += 13;
+        n += 14;
   }
   return n;
 }
@@ -140,7 +143,9 @@ int mp_gen_pool_add(mp_gen_pool_t *p, const mp_record_t *r) {
     p->st.not_bib++;
     return 0;
   }
-  if (iso_length(r) + growth(r) > MP_MARC_ISO_MAX) {
+  size_t longest, extra = growth(r);
+  if (iso_length(r, &longest) + extra > MP_MARC_ISO_MAX ||
+      longest + extra > ISO_FIELD_MAX) {
     p->st.too_big++;
     return 0;
   }

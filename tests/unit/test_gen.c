@@ -418,7 +418,7 @@ static void read_back(const char *path, mp_marc_format_t fmt, readback_t *rb) {
         if (sf->code != 'a')
           continue;
         size_t len = 0;
-        while (len < sf->len && sf->data[len] != ' ')
+        while (len < sf->len && strchr("0123456789Xx-", sf->data[len]))
           len++;
         rb->isbns++;
         rb->bad_isbn += !mp_isbn_valid(sf->data, len);

@@ -55,8 +55,9 @@ int mp_gen_pool_load(mp_gen_pool_t *p, const char *path, char *err,
 size_t mp_gen_pool_size(const mp_gen_pool_t *p);
 void mp_gen_pool_stats(const mp_gen_pool_t *p, mp_gen_pool_stats_t *s);
 /* The default source: $MP_GEN_SAMPLE if set, else the bundled sample
- * tests/fixtures/gen-sample next to the schemas directory
- * (MP_SCHEMAS_DIR/../tests/fixtures/gen-sample). Static storage. */
+ * tests/fixtures/gen-sample in the directory that holds the schemas
+ * directory (the lexical parent of MP_SCHEMAS_DIR, the source tree in a
+ * build-tree binary). Static storage; not thread-safe. */
 const char *mp_gen_default_source(void);
 
 typedef struct mp_gen_opts_s {

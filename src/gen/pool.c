@@ -44,11 +44,21 @@ void mp_gen_pool_stats(const mp_gen_pool_t *p, mp_gen_pool_stats_t *s) {
   s->title_words = p->nwords;
 }
 
+/* The parent of MP_SCHEMAS_DIR is taken lexically, so the sample is found
+ * even when the schemas directory itself is absent. */
 const char *mp_gen_default_source(void) {
+  static char path[4096];
   const char *env = getenv(MP_GEN_SAMPLE_ENV);
   if (env && *env)
     return env;
-  return MP_SCHEMAS_DIR "/../tests/fixtures/gen-sample";
+  size_t n = strlen(MP_SCHEMAS_DIR);
+  while (n > 1 && MP_SCHEMAS_DIR[n - 1] == '/')
+    n--;
+  while (n > 0 && MP_SCHEMAS_DIR[n - 1] != '/')
+    n--;
+  snprintf(path, sizeof path, "%.*stests/fixtures/gen-sample", (int)n,
+           MP_SCHEMAS_DIR);
+  return path;
 }
 
 static bool is_bib_type(char t) {

@@ -451,6 +451,20 @@ static void test_sample_pool_loads_every_record(void **s) {
   mp_gen_pool_destroy(p);
 }
 
+static void test_default_source_is_the_bundled_sample(void **s) {
+  setenv(MP_GEN_SAMPLE_ENV, "/some/where.mrc", 1);
+  assert_string_equal(mp_gen_default_source(), "/some/where.mrc");
+  unsetenv(MP_GEN_SAMPLE_ENV);
+  const char *d = mp_gen_default_source();
+  const char *tail = "/tests/fixtures/gen-sample";
+  assert_true(strlen(d) > strlen(tail));
+  assert_string_equal(d + strlen(d) - strlen(tail), tail);
+  mp_gen_pool_t *p = mp_gen_pool_new(0);
+  assert_int_equal(mp_gen_pool_load(p, d, NULL, 0), 0);
+  assert_int_equal(mp_gen_pool_size(p), 535);
+  mp_gen_pool_destroy(p);
+}
+
 static void check_format(mp_marc_format_t fmt, uint64_t n) {
   mp_gen_pool_t *p = sample_pool();
   mp_gen_opts_t o;
@@ -576,6 +590,7 @@ int main(void) {
       cmocka_unit_test(test_make_is_deterministic_by_seed),
       cmocka_unit_test(test_make_uses_prefix_first_id_and_org),
       cmocka_unit_test(test_sample_pool_loads_every_record),
+      cmocka_unit_test(test_default_source_is_the_bundled_sample),
       cmocka_unit_test(test_iso2709_reads_back),
       cmocka_unit_test(test_marcxml_reads_back),
       cmocka_unit_test(test_json_reads_back),

@@ -12,8 +12,6 @@
 #include "gen/gen_impl.h"
 #include "marcpipe/error.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 /* Bijections x -> (A*x + B) mod M (A coprime with M): ISBN bodies are 9
@@ -31,6 +29,22 @@ typedef struct ctx_s {
   uint64_t isbn_b, num_b; /* seed-dependent offsets of the bijections */
   unsigned nisbn, nnum;   /* identifiers rewritten so far in this record */
 } ctx_t;
+
+/* v in decimal, zero-padded to at least width digits; returns the length
+ * (at most 20). No NUL. */
+static size_t put_digits(char *o, uint64_t v, size_t width) {
+  char t[20];
+  size_t n = 0;
+  do {
+    t[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n < width)
+    t[n++] = '0';
+  for (size_t k = 0; k < n; k++)
+    o[k] = t[n - 1 - k];
+  return n;
+}
 
 static uint64_t affine(uint64_t x, uint64_t a, uint64_t b, uint64_t m) {
   return (uint64_t)(((unsigned __int128)a * (x % m) + b) % m);
@@ -52,11 +66,12 @@ static size_t new_isbn(ctx_t *c, const char *s, size_t n, char *out,
   char d[13];
   size_t len;
   if (digits == 10) {
-    snprintf(d, sizeof d, "%09" PRIu64, body);
+    put_digits(d, body, 9);
     d[9] = mp_isbn_check10(d);
     len = 10;
   } else {
-    snprintf(d, sizeof d, "978%09" PRIu64, body);
+    memcpy(d, "978", 3);
+    put_digits(d + 3, body, 9);
     d[12] = mp_isbn_check13(d);
     len = 13;
   }
@@ -89,8 +104,7 @@ static size_t new_number(ctx_t *c, const char *s, size_t n, char *out,
   if (keep + 10 > cap)
     return 0;
   memcpy(out, s, keep);
-  snprintf(out + keep, cap - keep, "%010" PRIu64, num);
-  return keep + 10;
+  return keep + put_digits(out + keep, num, 10);
 }
 
 /* "$a" of 245 with 1..MP__GEN_MAX_WORDS pool words inserted before its
@@ -209,9 +223,9 @@ int mp_gen_make(const mp_gen_pool_t *p, const mp_gen_opts_t *o, uint64_t i,
   out->leader[9] = 'a';
   out->recno = i + 1;
   char id[MP__GEN_MAX_PREFIX + 24];
-  int idlen = snprintf(id, sizeof id, "%s%09" PRIu64, o->id_prefix,
-                       o->first_id + i);
-  if (!mp_record_add_control(out, "001", id, (size_t)idlen, true) ||
+  memcpy(id, o->id_prefix, plen);
+  size_t idlen = plen + put_digits(id + plen, o->first_id + i, 9);
+  if (!mp_record_add_control(out, "001", id, idlen, true) ||
       !mp_record_add_control(out, "003", o->org_code, olen, true))
     return MP_ENOMEM;
   for (uint32_t k = 0; k < src->nfields; k++) {

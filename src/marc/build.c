@@ -111,14 +111,20 @@ static int take_tag(mp_build_t *b, const char *tag, size_t tlen,
   return repair(b, MP_EFIELD, out, what);
 }
 
-/* Close the open data field: copy its bytes to the arena, point its
- * subfield views into the copy. */
-static int close_field(mp_build_t *b) {
+/* Close the open data field (mp__build_field_end): copy its bytes to the arena, point its
+ * subfield views into the copy. A field without subfields is kept (ISO
+ * 2709 can carry it) with a warning; strict mode rejects it. */
+int mp__build_field_end(mp_build_t *b) {
   if (!b->open)
     return 0;
   b->open = false;
   mp_record_t *r = b->rec;
   mp_field_t *f = &r->fields[r->nfields - 1];
+  if (f->sf_count == 0) {
+    int rc = repair(b, MP_EFIELD, f->tag, "data field has no subfields");
+    if (rc)
+      return rc;
+  }
   const char *base = b->field.len
                          ? mp_arena_dup(&r->arena, b->field.data, b->field.len)
                          : "";
@@ -138,7 +144,7 @@ static int close_field(mp_build_t *b) {
 
 int mp__build_control(mp_build_t *b, const char *tag, size_t tlen,
                       const char *p, size_t n) {
-  int rc = close_field(b);
+  int rc = mp__build_field_end(b);
   char t[4];
   if (rc || (rc = take_tag(b, tag, tlen, t)))
     return rc;
@@ -165,7 +171,7 @@ static int take_ind(mp_build_t *b, const char *tag, const char *ind,
 int mp__build_datafield(mp_build_t *b, const char *tag, size_t tlen,
                         const char *ind1, size_t n1, const char *ind2,
                         size_t n2) {
-  int rc = close_field(b);
+  int rc = mp__build_field_end(b);
   char t[4], i1, i2;
   if (rc || (rc = take_tag(b, tag, tlen, t)) ||
       (rc = take_ind(b, t, ind1, n1, 1, &i1)) ||
@@ -204,7 +210,7 @@ int mp__build_subfield(mp_build_t *b, const char *code, size_t clen,
 }
 
 int mp__build_end(mp_build_t *b, bool had_leader) {
-  int rc = close_field(b);
+  int rc = mp__build_field_end(b);
   if (rc || had_leader)
     return rc;
   memcpy(b->rec->leader, default_leader, 24);

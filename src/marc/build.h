@@ -11,8 +11,9 @@
  * Repairs (warnings; errors in strict mode): leader missing or not 24
  * bytes (padded with blanks / trimmed), tag not 3 bytes (padded with '0' /
  * trimmed), indicator missing or longer than 1 byte (blank / first byte),
- * subfield code longer than 1 byte (first byte). Always errors, in both
- * modes: a data field without tag, a subfield without code (the field's
+ * subfield code longer than 1 byte (first byte), a data field without
+ * subfields (kept), U+00A0 in leader or indicators (a blank). Always
+ * errors, in both modes: a data field without tag, a subfield without code (the field's
  * meaning cannot be guessed; the record is rejected with its raw bytes).
  * Single owner; one builder per reader or per parse call.
  */
@@ -48,6 +49,9 @@ int mp__build_control(mp_build_t *b, const char *tag, size_t tlen,
 int mp__build_datafield(mp_build_t *b, const char *tag, size_t tlen,
                         const char *ind1, size_t n1, const char *ind2,
                         size_t n2);
+/* Close the open data field now (else the next field or the end closes
+ * it), so that its diagnostics carry the field's position. */
+int mp__build_field_end(mp_build_t *b);
 /* code NULL = missing. */
 int mp__build_subfield(mp_build_t *b, const char *code, size_t clen,
                        const char *p, size_t n);

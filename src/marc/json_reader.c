@@ -64,8 +64,8 @@ static int to_subfields(mp_build_t *b, const char *tag, const json_t *subs) {
   return 0;
 }
 
-static int ind(const json_t *obj, const char *key, const char **p,
-               size_t *n) {
+static void ind(const json_t *obj, const char *key, const char **p,
+                size_t *n) {
   const json_t *v = json_object_get(obj, key);
   *p = NULL;
   *n = 0;
@@ -73,7 +73,6 @@ static int ind(const json_t *obj, const char *key, const char **p,
     *p = json_string_value(v);
     *n = json_string_length(v);
   }
-  return 0;
 }
 
 static int to_field(mp_build_t *b, const char *tag, const json_t *v) {
@@ -92,8 +91,9 @@ static int to_field(mp_build_t *b, const char *tag, const json_t *v) {
   int rc = mp__build_datafield(b, tag, tl, i1, n1, i2, n2);
   if (rc)
     return rc;
-  return to_subfields(b, b->rec->fields[b->rec->nfields - 1].tag,
-                      json_object_get(v, "subfields"));
+  rc = to_subfields(b, b->rec->fields[b->rec->nfields - 1].tag,
+                    json_object_get(v, "subfields"));
+  return rc ? rc : mp__build_field_end(b);
 }
 
 static int to_fields(mp_build_t *b, const json_t *fields) {

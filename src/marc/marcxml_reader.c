@@ -173,6 +173,17 @@ static int convert_control(xml_state_t *st, xmlNodePtr n) {
   return rc;
 }
 
+/* An element that is not MARC data inside a field: a warning. */
+static void ignored(xml_state_t *st, xmlNodePtr c) {
+  mp_marc_reader_t *r = st->r;
+  const mp_record_t *rec = &r->rec;
+  r->rec.nwarnings++;
+  mp__reader_diag(r, MP_EFIELD, MP_SEV_WARNING, rec->offset,
+                  rec->nfields ? rec->fields[rec->nfields - 1].tag : "",
+                  "element <%.40s> ignored (line %ld)", (const char *)c->name,
+                  xmlGetLineNo(c));
+}
+
 static int convert_subfield(xml_state_t *st, xmlNodePtr n) {
   xmlChar *t1 = NULL, *t2 = NULL;
   size_t clen = 0, len;
@@ -194,10 +205,14 @@ static int convert_datafield(xml_state_t *st, xmlNodePtr n) {
   int rc = mp__build_datafield(&st->build, tag, tl, i1, l1, i2, l2);
   for (int i = 0; i < 3; i++)
     xmlFree(t[i]);
-  for (xmlNodePtr c = n->children; c && !rc; c = c->next)
+  for (xmlNodePtr c = n->children; c && !rc; c = c->next) {
     if (named(c, "subfield"))
       rc = convert_subfield(st, c);
-  return rc;
+    else if (c->type == XML_ELEMENT_NODE)
+      ignored(st, c);
+  }
+  st->line = xmlGetLineNo(n);
+  return rc ? rc : mp__build_field_end(&st->build);
 }
 
 static int convert_record(xml_state_t *st, xmlNodePtr rec) {

@@ -82,6 +82,8 @@ static const char *json_subst(const unsigned char *p, size_t n, bool attr,
   case '\t': return "\\t";
   default: break;
   }
+  if (c == 0)
+    return replacement; /* \u0000 is refused by most JSON readers */
   if (c < 0x20) {
     snprintf(tmp, 8, "\\u%04x", c);
     return tmp;

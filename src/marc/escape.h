@@ -1,10 +1,11 @@
 /* escape.h: text escaping for the MARCXML and JSON writers.
  *
  * Both append MARC data bytes to a buffer as XML character data / attribute
- * values or as the inside of a JSON string. Bytes that are not valid UTF-8,
- * and characters XML 1.0 cannot carry (C0 controls other than tab, newline
- * and carriage return), are written as U+FFFD, so the output is always
- * well-formed; valid UTF-8 text round-trips exactly. 0 or MP_ENOMEM.
+ * values or as the inside of a JSON string. Bytes that are not valid
+ * UTF-8, characters XML 1.0 cannot carry (C0 controls other than tab,
+ * newline and carriage return) and, in JSON, NUL, are written as U+FFFD,
+ * so the output is always well-formed; valid UTF-8 text round-trips
+ * exactly. 0 or MP_ENOMEM.
  */
 #ifndef MP_MARC_ESCAPE_H
 #define MP_MARC_ESCAPE_H

@@ -45,6 +45,8 @@ static void usage(FILE *f) {
           "  --to FMT         output: text (default), iso2709, marcxml, json\n"
           "                   (json: one record per line)\n"
           "  --count          print only \"FILE: N records, E rejected, W warnings\"\n"
+          "                   (E also counts the point where a file could not\n"
+          "                   be read any further, e.g. malformed XML)\n"
           "  --strict         reject records that would otherwise be repaired\n"
           "  --charset NAME   the input's character set when leader/09 is wrong\n"
           "                   (e.g. cp1251, MARC-8); records are output as UTF-8\n"
@@ -200,7 +202,7 @@ static void dump_file(dump_t *d, const char *path) {
     d->failed = true;
     return;
   }
-  uint64_t unwritten = 0;
+  uint64_t unwritten = 0, rejected = 0;
   for (;;) {
     mp_record_t *rec = NULL;
     int rc = mp_marc_reader_next(rd, &rec);
@@ -208,6 +210,7 @@ static void dump_file(dump_t *d, const char *path) {
       break;
     print_diags(rd);
     if (rc < 0) {
+      rejected++;
       d->failed = true;
       if (mp_marc_reader_fatal(rd))
         break;
@@ -227,7 +230,7 @@ static void dump_file(dump_t *d, const char *path) {
   mp_marc_reader_stats(rd, &st);
   if (d->count)
     printf("%s: %llu records, %llu rejected, %llu warnings\n", path,
-           (unsigned long long)st.records, (unsigned long long)st.rejected,
+           (unsigned long long)st.records, (unsigned long long)rejected,
            (unsigned long long)st.warnings);
   else if (unwritten)
     fprintf(stderr, "marcpipe dump: %s: %llu records not written\n", path,

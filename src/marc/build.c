@@ -23,8 +23,6 @@ static void say(mp_build_t *b, int code, mp_severity_t sev, const char *tag,
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  if (sev == MP_SEV_WARNING)
-    b->rec->nwarnings++;
   if (b->diag)
     b->diag(b->ctx, code, sev, tag, msg);
 }

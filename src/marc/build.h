@@ -22,7 +22,8 @@
 
 #include "marcpipe/marc.h"
 
-/* Receives each diagnostic the builder raises (msg lowercase, no period). */
+/* Receives each diagnostic the builder raises (msg lowercase, no period);
+ * it also counts warnings in the record (mp__reader_diag does). */
 typedef void (*mp_build_diag_fn)(void *ctx, int code, mp_severity_t sev,
                                  const char *tag, const char *msg);
 

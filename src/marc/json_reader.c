@@ -11,7 +11,7 @@
  * NDJSON; one record in memory at a time) and decodes each with
  * json_loadb. Invalid JSON inside one object rejects that record with its
  * line and column; input that cannot be framed ends the stream. JSON text
- * is Unicode: unless opts.keep_charset, leader/09 is set to 'a'.
+ * is UTF-8 whatever leader/09 says; the reader's charset step treats it so.
  * One reader per thread.
  */
 #include "marc/build.h"
@@ -146,12 +146,15 @@ static int json_to_record(mp_build_t *b, const json_t *root) {
 /* ---- single values ---- */
 
 typedef struct one_s {
+  mp_record_t *rec;
   mp_marc_diag_t *diag;
 } one_t;
 
 static void one_diag(void *ctx, int code, mp_severity_t sev, const char *tag,
                      const char *msg) {
   one_t *o = ctx;
+  if (sev == MP_SEV_WARNING)
+    o->rec->nwarnings++;
   if (!o->diag || sev == MP_SEV_WARNING || o->diag->code)
     return;
   o->diag->code = code;
@@ -162,7 +165,7 @@ static void one_diag(void *ctx, int code, mp_severity_t sev, const char *tag,
 
 int mp_marc_parse_json(const char *p, size_t n, mp_record_t *rec,
                        mp_marc_diag_t *diag) {
-  one_t o = {diag};
+  one_t o = {rec, diag};
   if (diag)
     memset(diag, 0, sizeof *diag);
   mp_record_clear(rec);
@@ -239,8 +242,6 @@ static int convert(json_state_t *st, const mp_json_span_t *sp) {
   mp__build_begin(&st->build, &r->rec);
   int rc = json_to_record(&st->build, root);
   json_decref(root);
-  if (!rc && !r->opts.keep_charset)
-    r->rec.leader[9] = 'a';
   return rc;
 }
 

@@ -13,9 +13,9 @@
  * element. Offsets are libxml2's byte count at the record's start tag
  * (best effort); messages also give the line. Malformed XML ends the
  * stream (fatal) with the parser's message and line, after every good
- * record before it was delivered. The text is Unicode by construction:
- * unless opts.keep_charset, leader/09 is set to 'a'. Not thread-safe per
- * reader; one reader per thread.
+ * record before it was delivered. The text is UTF-8 whatever leader/09
+ * says; the reader's charset step treats MARCXML as UTF-8. One reader per
+ * thread.
  */
 #include "marc/build.h"
 #include "marc/reader_impl.h"
@@ -177,7 +177,6 @@ static int convert_control(xml_state_t *st, xmlNodePtr n) {
 static void ignored(xml_state_t *st, xmlNodePtr c) {
   mp_marc_reader_t *r = st->r;
   const mp_record_t *rec = &r->rec;
-  r->rec.nwarnings++;
   mp__reader_diag(r, MP_EFIELD, MP_SEV_WARNING, rec->offset,
                   rec->nfields ? rec->fields[rec->nfields - 1].tag : "",
                   "element <%.40s> ignored (line %ld)", (const char *)c->name,
@@ -233,11 +232,7 @@ static int convert_record(xml_state_t *st, xmlNodePtr rec) {
     } /* other elements are not MARC data: ignored */
   }
   st->line = xmlGetLineNo(rec);
-  if (!rc)
-    rc = mp__build_end(&st->build, had_leader);
-  if (!rc && !st->r->opts.keep_charset)
-    st->r->rec.leader[9] = 'a';
-  return rc;
+  return rc ? rc : mp__build_end(&st->build, had_leader);
 }
 
 static void set_raw(xml_state_t *st, xmlNodePtr node) {

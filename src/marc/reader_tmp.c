@@ -29,15 +29,17 @@ void mp__reader_diag(mp_marc_reader_t *r, int code, mp_severity_t sev,
   memset(d, 0, sizeof *d);
   d->code = code;
   d->severity = sev;
-  d->recno = r->rec.recno ? r->rec.recno : r->recno;
+  d->recno = r->recno;
   d->offset = offset;
   snprintf(d->tag, sizeof d->tag, "%s", tag ? tag : "");
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(d->msg, sizeof d->msg, fmt, ap);
   va_end(ap);
-  if (sev == MP_SEV_WARNING)
+  if (sev == MP_SEV_WARNING) {
     r->stats.warnings++;
+    r->rec.nwarnings++;
+  }
 }
 
 void mp__reader_set_raw(mp_marc_reader_t *r, const char *p, size_t n) {
@@ -170,9 +172,11 @@ int mp_marc_reader_next(mp_marc_reader_t *r, mp_record_t **rec) {
   mp_record_clear(&r->rec);
   int rc = r->backend->next(r);
   if (rc == 0) {
+    if (!r->opts.keep_charset)
+      r->rec.leader[9] = 'a';
     r->stats.records++;
     *rec = &r->rec;
-  } else if (rc != MP_EOF_) {
+  } else if (rc != MP_EOF_ && !r->fatal) {
     r->stats.rejected++;
     if (r->opts.max_errors && r->stats.rejected >= r->opts.max_errors)
       r->fatal = true;

@@ -21,7 +21,7 @@ static void test_json_counts_match_sources(void **s) {
   static const struct {
     const char *file;
     size_t records;
-    uint64_t rejected;
+    uint64_t errors; /* error returns */
   } cases[] = {
       {"json/traject--test_data.utf8.json", 30, 0}, /* NDJSON */
       {"json/pymarc--batch.json", 2, 0},            /* array */
@@ -34,10 +34,10 @@ static void test_json_counts_match_sources(void **s) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     tu_records_t t;
     tu_read_file(tu_data(cases[i].file), NULL, &t);
-    if (t.n != cases[i].records || t.rejected != cases[i].rejected)
-      fail_msg("%s: %zu records, %llu rejected; expected %zu, %llu",
-               cases[i].file, t.n, (unsigned long long)t.rejected,
-               cases[i].records, (unsigned long long)cases[i].rejected);
+    if (t.n != cases[i].records || t.errors != cases[i].errors)
+      fail_msg("%s: %zu records, %llu errors; expected %zu, %llu",
+               cases[i].file, t.n, (unsigned long long)t.errors,
+               cases[i].records, (unsigned long long)cases[i].errors);
     tu_free(&t);
   }
 }

@@ -16,7 +16,8 @@
 typedef struct tu_records_s {
   mp_record_t *recs; /* clones, owned */
   size_t n;
-  uint64_t rejected, warnings;
+  uint64_t rejected, warnings; /* the reader's counters */
+  uint64_t errors;   /* error returns: rejected records and a fatal end */
   int last;          /* the last non-EOF error, 0 if none */
 } tu_records_t;
 
@@ -30,6 +31,7 @@ static inline void tu_drain(mp_marc_reader_t *rd, tu_records_t *out) {
       break;
     if (rc < 0) {
       out->last = rc;
+      out->errors++;
       if (mp_marc_reader_fatal(rd))
         break;
       continue;

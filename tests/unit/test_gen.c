@@ -93,7 +93,8 @@ static int cmp_str(const void *a, const void *b) {
 
 /* Sort the n strings and assert no two are equal; frees them. */
 static void assert_all_distinct(char **v, size_t n) {
-  qsort(v, n, sizeof *v, cmp_str);
+  if (n > 1)
+    qsort(v, n, sizeof *v, cmp_str);
   for (size_t i = 1; i < n; i++)
     if (strcmp(v[i - 1], v[i]) == 0)
       fail_msg("duplicate value '%s'", v[i]);

@@ -4,7 +4,7 @@
  * streams the generated records to -o (a file, or "-" for stdout). The
  * output file is only created once the sources are loaded, and removed
  * again when generation fails. Progress goes to stderr when it is a
- * terminal. Single thread.
+ * terminal and the run is long (100,000 records or more). Single thread.
  */
 #include "cli/commands.h"
 #include "marcpipe/error.h"
@@ -226,7 +226,8 @@ int cmd_gen(int argc, char **argv) {
     struct stat sb;
     created = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
   }
-  bool tty = isatty(STDERR_FILENO) && !quiet;
+  double t1 = now();
+  bool tty = isatty(STDERR_FILENO) && !quiet && n >= 100000;
   int rc = mp_gen_write(pool, &opts, n, fmt, fd, tty ? show_progress : NULL,
                         NULL);
   if (rc == 0 && fd != STDOUT_FILENO && close(fd) != 0)
@@ -241,13 +242,14 @@ int cmd_gen(int argc, char **argv) {
     goto out;
   }
   if (!quiet) {
-    double dt = now() - t0;
+    double dt = now() - t1;
     fprintf(stderr,
             "marcpipe gen: %" PRIu64 " %s records from %zu sources "
             "(%" PRIu64 " not bibliographic, %" PRIu64 " too large, %" PRIu64
-            " rejected) in %.2f s\n",
+            " rejected; loaded in %.2f s) written in %.2f s (%.0f records/s)\n",
             n, mp_marc_format_name(fmt), mp_gen_pool_size(pool), st.not_bib,
-            st.too_big, st.rejected, dt);
+            st.too_big, st.rejected, t1 - t0, dt,
+            dt > 0 ? (double)n / dt : 0.0);
   }
   ret = 0;
 out:

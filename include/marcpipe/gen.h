@@ -4,9 +4,10 @@
  * m,o,p,r,t) read once from files, plus the words of their titles. The
  * generator turns record number i of an output into a variant of one pool
  * record chosen by a PRNG seeded from (seed, i): its own 001 (prefix +
- * running number), 003 set, every 035 and 020 identifier replaced by one
- * unique in the file (ISBNs keep their length and get a valid check
- * digit), and the 245 $a title extended with words from other titles.
+ * running number), 003 set, every 010, 020 and 035 identifier ($a, $z)
+ * replaced by one unique in the file (ISBNs keep their length and get a
+ * valid check digit), and the 245 $a title extended with words from other
+ * titles.
  * Record i depends only on (pool, options, i): the same seed gives the
  * same bytes, a different seed different ones.
  *

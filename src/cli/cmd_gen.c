@@ -34,6 +34,7 @@ static void usage(FILE *out) {
 "record picked at random:\n"
 "  001   P + running number (K, K+1, ...; 9 digits, zero-padded): unique\n"
 "  003   CODE\n"
+"  010   every $a/$z LCCN replaced by a unique one (prefix letters kept)\n"
 "  020   every $a/$z replaced by a new ISBN of the same length (10 or 13)\n"
 "        with a valid check digit, unique in the file\n"
 "  035   every $a/$z number replaced by a unique 10-digit one, keeping its\n"

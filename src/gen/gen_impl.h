@@ -19,7 +19,8 @@
 /* Title words: at most this many appended, each at most this long. */
 #define MP__GEN_MAX_WORDS 3
 #define MP__GEN_MAX_WORD_LEN 24
-/* Identifier subfields rewritten per record (020 and 035 counted apart);
+/* Identifier subfields rewritten per record (ISBNs and others counted
+ * apart);
  * fields holding more are dropped so identifiers stay unique. */
 #define MP__GEN_MAX_IDS 16
 
@@ -36,11 +37,13 @@ struct mp_gen_pool_s {
   mp_gen_pool_stats_t st;
 };
 
-/* Subfields of 020 and 035 that mp_gen_make rewrites. */
+/* Subfields mp_gen_make rewrites: $a and $z of 010 (LCCN), 020 (ISBN)
+ * and 035 (system numbers such as OCLC's). */
 static inline bool mp__gen_is_id_subfield(const char tag[3], char code) {
   if (tag[0] != '0' || (code != 'a' && code != 'z'))
     return false;
-  return (tag[1] == '2' && tag[2] == '0') || (tag[1] == '3' && tag[2] == '5');
+  return (tag[1] == '1' && tag[2] == '0') || (tag[1] == '2' && tag[2] == '0') ||
+         (tag[1] == '3' && tag[2] == '5');
 }
 
 /* splitmix64 step: a fast PRNG with a 64-bit state, fully mixed output. */

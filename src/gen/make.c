@@ -2,7 +2,8 @@
  *
  * Output record i is built field by field from a pool record chosen by a
  * PRNG whose state depends only on (seed, i). Unchanged fields are shallow
- * copies (views into the pool); changed ones (001, 003, 020, 035, 245) get
+ * copies (views into the pool); changed ones (001, 003, 010, 020, 035,
+ * 245) get
  * new bytes in the output record's arena, and their field data (the
  * subfields with their delimiters) is rebuilt so that data and subfield
  * views agree. Identifiers are unique in a file because each comes from a
@@ -86,8 +87,9 @@ static size_t new_isbn(ctx_t *c, const char *s, size_t n, char *out,
   return len + sep + (n - tok);
 }
 
-/* System number "(ORG)letters digits...": keeps "(ORG)" and any letters
- * after it, replaces the rest with a unique 10-digit number. */
+/* System number "(ORG)letters digits..." (035) or LCCN ("  2001012345",
+ * "hew60000046"; 010): keeps "(ORG)" and the letters and blanks after it,
+ * replaces the rest with a unique 10-digit number. */
 static size_t new_number(ctx_t *c, const char *s, size_t n, char *out,
                          size_t cap) {
   size_t keep = 0;

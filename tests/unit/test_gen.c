@@ -53,6 +53,9 @@ static void make_book(mp_record_t *r, char type, const char *title,
   assert_non_null(mp_record_add_control(r, "003", "DLC", 3, true));
   assert_non_null(mp_record_add_control(
       r, "008", "850101s1985    nyu           000 0 eng d", 40, true));
+  mp_record_add_datafield(r, "010", ' ', ' ');
+  add_sf(r, 'a', "   85012345 ");
+  seal(r);
   mp_record_add_datafield(r, "020", ' ', ' ');
   add_sf(r, 'a', isbn);
   add_sf(r, 'c', "$12.00");
@@ -240,7 +243,8 @@ static void test_make_varies_ids_and_titles(void **s) {
   mp_record_init(&out);
   enum { N = 5000 };
   char **ids = calloc(N, sizeof *ids), **oclc = calloc(N, sizeof *oclc),
-       **isbn = calloc(N, sizeof *isbn), **titles = calloc(N, sizeof *titles);
+       **isbn = calloc(N, sizeof *isbn), **titles = calloc(N, sizeof *titles),
+       **lccn = calloc(N, sizeof *lccn);
   for (uint64_t i = 0; i < N; i++) {
     assert_int_equal(mp_gen_make(p, &o, i, &out), 0);
     assert_data_matches_subfields(&out);
@@ -275,6 +279,10 @@ static void test_make_varies_ids_and_titles(void **s) {
     assert_int_equal(o35->len, strlen("(OCoLC)ocm") + 10);
     assert_memory_equal(o35->data, "(OCoLC)ocm", 10);
     oclc[i] = dupv(o35->data, o35->len);
+    const mp_subfield_t *l10 = sub(&out, "010", 'a');
+    assert_int_equal(l10->len, 13);
+    assert_memory_equal(l10->data, "   ", 3);
+    lccn[i] = dupv(l10->data, l10->len);
 
     const mp_subfield_t *t = sub(&out, "245", 'a');
     bool rivers = t->len > 5 && !memcmp(t->data, "Rivers", 6);
@@ -291,6 +299,7 @@ static void test_make_varies_ids_and_titles(void **s) {
   assert_all_distinct(ids, N);
   assert_all_distinct(oclc, N);
   assert_all_distinct(isbn, N);
+  assert_all_distinct(lccn, N);
   /* titles repeat only rarely: 9 words, 1-3 appended, 2 sources */
   qsort(titles, N, sizeof *titles, cmp_str);
   size_t distinct = 1;
@@ -302,6 +311,7 @@ static void test_make_varies_ids_and_titles(void **s) {
   free(ids);
   free(oclc);
   free(isbn);
+  free(lccn);
   free(titles);
   mp_record_release(&out);
   mp_gen_pool_destroy(p);

@@ -60,6 +60,11 @@ grep -a -q 'XX-Test' "$T/o.mrc" || fail "--org"
 "$MARCPIPE" gen -n 10 --from "$MP_TEST_DATA/iso2709/solrmarc--uva_001_2000.mrc" \
   -o "$T/o.mrc" 2>"$T/err"
 grep -q 'from 2000 sources' "$T/err" || fail "summary: $(cat "$T/err")"
+# MARCXML and MARC-in-JSON sources (the same 30 traject records in each)
+"$MARCPIPE" gen -n 10 --from "$MP_TEST_DATA/marcxml/traject--test_data.utf8.marc.xml" \
+  --from "$MP_TEST_DATA/json/traject--test_data.utf8.json" -o "$T/o.mrc" 2>"$T/err"
+grep -q 'from 60 sources' "$T/err" || fail "xml/json sources: $(cat "$T/err")"
+[ "$(nrec "$T/o.mrc")" -eq 10 ] || fail "xml/json sources: count"
 # MP_GEN_SAMPLE overrides the bundled sample (yaz collection: 19 records)
 MP_GEN_SAMPLE="$MP_TEST_DATA/iso2709/yaz--marccol1.u8.marc" \
   "$MARCPIPE" gen -n 5 -o "$T/y.mrc" 2>"$T/err"

@@ -115,8 +115,10 @@ static size_t new_title(ctx_t *c, const char *s, size_t n, char *out,
                         size_t cap) {
   const mp_gen_pool_t *p = c->pool;
   size_t end = n;
-  while (end > 0 && strchr(" /:;=.,", s[end - 1]))
+  while (end > 0 && s[end - 1] && strchr(" /:;=.,", s[end - 1]))
     end--;
+  if (end == 0) /* nothing but punctuation: leave it */
+    return 0;
   if (end + (n - end) + MP__GEN_MAX_WORDS * (1 + MP__GEN_MAX_WORD_LEN) > cap)
     return 0;
   memcpy(out, s, end);

@@ -1,9 +1,9 @@
 /* gen_impl.h: what pool.c, make.c and write.c share inside the gen module:
- * the pool's layout and the per-record PRNG.
+ * the pool's layout, the per-record PRNG, field data packing.
  *
- * Pool records own their bytes (clones); title words are views into them,
- * so they live exactly as long as the pool. After loading, nothing in the
- * pool changes.
+ * Each pool record is one malloc'd block (fields, subfields, bytes) owned
+ * by the pool; title words are views into those blocks, so they live
+ * exactly as long as the pool. After loading, nothing in the pool changes.
  */
 #ifndef MP_GEN_IMPL_H
 #define MP_GEN_IMPL_H
@@ -45,6 +45,11 @@ static inline bool mp__gen_is_id_subfield(const char tag[3], char code) {
   return (tag[1] == '1' && tag[2] == '0') || (tag[1] == '2' && tag[2] == '0') ||
          (tag[1] == '3' && tag[2] == '5');
 }
+
+/* Write the n subfields at s as field data (0x1F, code, bytes each) to d
+ * and point their views at the copies. Returns the bytes written; d must
+ * have room for sum(2 + len). */
+size_t mp__gen_pack_subfields(char *d, mp_subfield_t *s, uint32_t n);
 
 /* splitmix64 step: a fast PRNG with a 64-bit state, fully mixed output. */
 static inline uint64_t mp__gen_rand(uint64_t *s) {

@@ -134,26 +134,30 @@ static size_t new_title(ctx_t *c, const char *s, size_t n, char *out,
   return len + (n - end);
 }
 
+size_t mp__gen_pack_subfields(char *d, mp_subfield_t *s, uint32_t n) {
+  size_t k = 0;
+  for (uint32_t j = 0; j < n; j++) {
+    d[k++] = MP_MARC_SD;
+    d[k++] = s[j].code;
+    memcpy(d + k, s[j].data, s[j].len);
+    s[j].data = d + k;
+    k += s[j].len;
+  }
+  return k;
+}
+
 /* Field data = its subfields with delimiters, in the arena. */
 static int rebuild_data(mp_record_t *r, mp_field_t *f) {
-  size_t n = 0;
+  size_t n = 1;
   for (uint32_t j = 0; j < f->sf_count; j++)
     n += 2 + r->subfields[f->sf_first + j].len;
-  char *d = mp_arena_alloc(&r->arena, n + 1);
+  char *d = mp_arena_alloc(&r->arena, n);
   if (!d)
     return MP_ENOMEM;
-  size_t k = 0;
-  for (uint32_t j = 0; j < f->sf_count; j++) {
-    mp_subfield_t *s = &r->subfields[f->sf_first + j];
-    d[k++] = MP_MARC_SD;
-    d[k++] = s->code;
-    memcpy(d + k, s->data, s->len);
-    s->data = d + k;
-    k += s->len;
-  }
-  d[k] = '\0';
+  f->len = (uint32_t)mp__gen_pack_subfields(d, r->subfields + f->sf_first,
+                                            f->sf_count);
+  d[f->len] = '\0';
   f->data = d;
-  f->len = (uint32_t)n;
   return 0;
 }
 

@@ -3,9 +3,8 @@
  * Records are offered one by one; a record is kept when leader/06 is a
  * bibliographic type and, with the most a generated variant can add to
  * it, its ISO 2709 length stays within 99,999 bytes and its longest field
- * within 9,999. A kept record is cloned into the pool (its arena sized to
- * fit it in one block) and the words of its 245 $a are added to the title
- * word list. Single thread while loading; read-only afterwards.
+ * within 9,999. A kept record is copied into the pool as one contiguous
+ * block and the words of its 245 $a are added to the title word list. Single thread while loading; read-only afterwards.
  */
 #include "gen/gen_impl.h"
 #include "marcpipe/error.h"
@@ -31,7 +30,7 @@ void mp_gen_pool_destroy(mp_gen_pool_t *p) {
   if (!p)
     return;
   for (size_t i = 0; i < p->nrecs; i++)
-    mp_record_release(&p->recs[i]);
+    free(p->recs[i].fields); /* the record's single block (compact_copy) */
   free(p->recs);
   free(p->words);
   free(p);
@@ -148,6 +147,59 @@ static int add_words(mp_gen_pool_t *p, const char *s, size_t n) {
   return 0;
 }
 
+/* Copy r into dst as one block: fields, then subfields in field order,
+ * then the bytes (control data; data fields as subfields with their
+ * delimiters, which the subfield views point into). Sources are read in
+ * a generator's inner loop, so keeping each one contiguous matters. dst
+ * is not a record the record.c functions may grow or release: the pool
+ * frees dst->fields, the block, itself. 0 or MP_ENOMEM. */
+static int compact_copy(mp_record_t *dst, const mp_record_t *r) {
+  size_t fsz = (size_t)r->nfields * sizeof(mp_field_t), ssz = 0, dsz = 1;
+  for (uint32_t i = 0; i < r->nfields; i++) {
+    const mp_field_t *f = &r->fields[i];
+    if (f->is_control) {
+      dsz += f->len;
+      continue;
+    }
+    ssz += f->sf_count * sizeof(mp_subfield_t);
+    for (uint32_t j = 0; j < f->sf_count; j++)
+      dsz += 2 + r->subfields[f->sf_first + j].len;
+  }
+  char *block = malloc(fsz + ssz + dsz);
+  if (!block)
+    return MP_ENOMEM;
+  memset(dst, 0, sizeof *dst);
+  memcpy(dst->leader, r->leader, sizeof dst->leader);
+  dst->fields = (mp_field_t *)block;
+  dst->subfields = (mp_subfield_t *)(block + fsz);
+  dst->nfields = dst->cap_fields = r->nfields;
+  char *d = block + fsz + ssz;
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < r->nfields; i++) {
+    const mp_field_t *f = &r->fields[i];
+    mp_field_t *nf = &dst->fields[i];
+    *nf = *f;
+    if (f->is_control) {
+      memcpy(d, f->data, f->len);
+      nf->data = d;
+      d += f->len;
+      continue;
+    }
+    if (f->sf_count)
+      memcpy(dst->subfields + k, r->subfields + f->sf_first,
+             f->sf_count * sizeof(mp_subfield_t));
+    nf->sf_first = k;
+    nf->data = d;
+    nf->len = (uint32_t)mp__gen_pack_subfields(d, dst->subfields + k,
+                                               f->sf_count);
+    d += nf->len;
+    k += f->sf_count;
+  }
+  *d = '\0';
+  dst->nsubfields = dst->cap_subfields = k;
+  return 0;
+}
+
 int mp_gen_pool_add(mp_gen_pool_t *p, const mp_record_t *r) {
   if (!is_bib_type(r->leader[6])) {
     p->st.not_bib++;
@@ -166,19 +218,8 @@ int mp_gen_pool_add(mp_gen_pool_t *p, const mp_record_t *r) {
   if (grow((void **)&p->recs, p->nrecs, &p->cap_recs, sizeof *p->recs, 64))
     return MP_ENOMEM;
   mp_record_t *dst = &p->recs[p->nrecs];
-  mp_record_init(dst);
-  /* one arena block for the whole clone: each copy is padded to 8 bytes
-   * and NUL-terminated, hence the 8 per piece */
-  size_t need = 64;
-  for (uint32_t i = 0; i < r->nfields; i++)
-    need += r->fields[i].len + 8;
-  for (uint32_t i = 0; i < r->nsubfields; i++)
-    need += r->subfields[i].len + 8;
-  dst->arena.block_size = need;
-  if (mp_record_clone(dst, r)) {
-    mp_record_release(dst);
+  if (compact_copy(dst, r))
     return MP_ENOMEM;
-  }
   p->nrecs++;
   const mp_field_t *t = mp_record_field(dst, "245");
   const mp_subfield_t *a = t && !t->is_control ? mp_field_subfield(dst, t, 'a')

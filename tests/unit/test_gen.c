@@ -43,6 +43,18 @@ static void seal(mp_record_t *r) {
   f->len = (uint32_t)k;
 }
 
+/* Add a data field: (code, value) pairs after the indicators, ending
+ * with code 0. */
+static void add_df(mp_record_t *r, const char *tag, int i1, int i2, ...) {
+  mp_record_add_datafield(r, tag, (char)i1, (char)i2);
+  va_list ap;
+  va_start(ap, i2);
+  for (int code; (code = va_arg(ap, int)) != 0;)
+    add_sf(r, (char)code, va_arg(ap, const char *));
+  va_end(ap);
+  seal(r);
+}
+
 /* A small book record: leader/06 = type. */
 static void make_book(mp_record_t *r, char type, const char *title,
                       const char *isbn) {
@@ -53,27 +65,12 @@ static void make_book(mp_record_t *r, char type, const char *title,
   assert_non_null(mp_record_add_control(r, "003", "DLC", 3, true));
   assert_non_null(mp_record_add_control(
       r, "008", "850101s1985    nyu           000 0 eng d", 40, true));
-  mp_record_add_datafield(r, "010", ' ', ' ');
-  add_sf(r, 'a', "   85012345 ");
-  seal(r);
-  mp_record_add_datafield(r, "020", ' ', ' ');
-  add_sf(r, 'a', isbn);
-  add_sf(r, 'c', "$12.00");
-  seal(r);
-  mp_record_add_datafield(r, "035", ' ', ' ');
-  add_sf(r, 'a', "(OCoLC)ocm12345678");
-  seal(r);
-  mp_record_add_datafield(r, "035", ' ', ' ');
-  add_sf(r, 'a', "(Sirsi) a123");
-  seal(r);
-  mp_record_add_datafield(r, "245", '1', '0');
-  add_sf(r, 'a', title);
-  add_sf(r, 'c', "by someone.");
-  seal(r);
-  mp_record_add_datafield(r, "650", ' ', '0');
-  add_sf(r, 'a', "Rivers");
-  add_sf(r, 'z', "Europe.");
-  seal(r);
+  add_df(r, "010", ' ', ' ', 'a', "   85012345 ", 0);
+  add_df(r, "020", ' ', ' ', 'a', isbn, 'c', "$12.00", 0);
+  add_df(r, "035", ' ', ' ', 'a', "(OCoLC)ocm12345678", 0);
+  add_df(r, "035", ' ', ' ', 'a', "(Sirsi) a123", 0);
+  add_df(r, "245", '1', '0', 'a', title, 'c', "by someone.", 0);
+  add_df(r, "650", ' ', '0', 'a', "Rivers", 'z', "Europe.", 0);
 }
 
 static const mp_subfield_t *sub(const mp_record_t *r, const char *tag,

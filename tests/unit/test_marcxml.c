@@ -99,7 +99,7 @@ static void test_marcxml_prefix_bom_and_comment_variants(void **s) {
   assert_int_equal(a.n, 10);
   assert_int_equal(b.n, 10);
   for (size_t i = 0; i < a.n; i++)
-    tu_assert_same(&a.recs[i], &b.recs[i], true, "batch vs batch-ns");
+    tu_assert_same(&a.recs[i], &b.recs[i], TU_LEADER, "batch vs batch-ns");
   tu_free(&a);
   tu_free(&b);
   /* with and without a byte-order mark */
@@ -109,7 +109,7 @@ static void test_marcxml_prefix_bom_and_comment_variants(void **s) {
   assert_int_equal(a.n, 76);
   assert_int_equal(b.n, 76);
   for (size_t i = 0; i < a.n; i++)
-    tu_assert_same(&a.recs[i], &b.recs[i], true, "specTestRecs vs BOM");
+    tu_assert_same(&a.recs[i], &b.recs[i], TU_LEADER, "specTestRecs vs BOM");
   tu_free(&a);
   tu_free(&b);
   /* no prolog, a comment first, a bare <record> root */
@@ -263,7 +263,7 @@ static void test_marcxml_writer_round_trips(void **s) {
   assert_int_equal(b.n, 50);
   assert_int_equal(b.warnings, 0);
   for (size_t i = 0; i < a.n; i++)
-    tu_assert_same(&a.recs[i], &b.recs[i], true, "unicorn xml -> xml");
+    tu_assert_same(&a.recs[i], &b.recs[i], TU_LEADER, "unicorn xml -> xml");
   tu_free(&a);
   tu_free(&b);
   mp_buf_release(&out);

@@ -121,6 +121,20 @@ static void test_marcxml_prefix_bom_and_comment_variants(void **s) {
   tu_free(&a);
 }
 
+static void test_marcxml_undeclared_prefix_still_reads(void **s) {
+  static const char doc[] =
+      "<marc:collection><marc:record>"
+      "<marc:leader>00000nam a2200000 a 4500</marc:leader>"
+      "<marc:controlfield tag='001'>x</marc:controlfield>"
+      "</marc:record></marc:collection>";
+  tu_records_t t;
+  tu_read_mem(doc, sizeof doc - 1, &xml_opts, &t);
+  assert_int_equal(t.n, 1);
+  assert_int_equal(t.errors, 0);
+  assert_string_equal(tu_sf(&t.recs[0], "001", 0), "x");
+  tu_free(&t);
+}
+
 static void test_marcxml_without_namespace_and_with_entities(void **s) {
   static const char doc[] =
       "<?xml version='1.0'?>\n<!-- export -->\n<collection>\n"
@@ -301,6 +315,7 @@ int main(void) {
       cmocka_unit_test(test_marcxml_field_values),
       cmocka_unit_test(test_marcxml_prefix_bom_and_comment_variants),
       cmocka_unit_test(test_marcxml_without_namespace_and_with_entities),
+      cmocka_unit_test(test_marcxml_undeclared_prefix_still_reads),
       cmocka_unit_test(test_marcxml_leader_repaired_or_rejected),
       cmocka_unit_test(test_marcxml_missing_tag_or_code_rejects_record),
       cmocka_unit_test(test_marcxml_malformed_xml_ends_stream_after_good_records),

@@ -50,6 +50,21 @@ grep -q 'gen000003000' "$T/a.xml" || fail "marcxml last 001"
 grep -q 'collection' "$T/z.xml" || fail "n=0 marcxml has no collection"
 ! grep -q '<record' "$T/z.xml" || fail "n=0 marcxml has records"
 
+# every output reads back with the project's reader: all records, no
+# rejects, no warnings
+readback() { # readback FILE N
+  "$MARCPIPE" dump --count "$1" >"$T/count"
+  grep -q ": $2 records, 0 rejected, 0 warnings" "$T/count" ||
+    fail "read back $1: $(cat "$T/count"), want $2 records"
+}
+readback "$T/a.mrc" 5000
+readback "$T/c.mrc" 5000
+readback "$T/a.json" 3000
+readback "$T/a.xml" 3000
+readback "$T/z.mrc" 0
+readback "$T/z.json" 0
+readback "$T/z.xml" 0
+
 # options: prefix, first id, org code, explicit and MARC-8 sources
 "$MARCPIPE" gen -q -n 10 --id-prefix bench- --first-id 500 --org XX-Test \
   --from "$MP_TEST_DATA/iso2709/solrmarc--uva_001_2000.mrc" -o "$T/o.mrc"

@@ -30,16 +30,16 @@
 typedef struct mp_gen_pool_s mp_gen_pool_t;
 
 typedef struct mp_gen_pool_stats_s {
-  uint64_t read;         /* records the readers returned */
-  uint64_t used;         /* records kept as sources */
-  uint64_t not_bib;      /* skipped: leader/06 not bibliographic */
-  uint64_t too_big;      /* skipped: would exceed 99,999 bytes in ISO 2709 */
-  uint64_t rejected;     /* records the readers rejected */
-  uint64_t over_cap;     /* skipped: the pool was full */
-  uint64_t title_words;  /* words collected from 245 $a */
+  uint64_t read;        /* records the readers returned */
+  uint64_t used;        /* records kept as sources */
+  uint64_t not_bib;     /* skipped: leader/06 not bibliographic */
+  uint64_t too_big;     /* skipped: would exceed 99,999 bytes in ISO 2709 */
+  uint64_t rejected;    /* records the readers rejected */
+  uint64_t over_cap;    /* skipped: the pool was full */
+  uint64_t title_words; /* words collected from 245 $a */
 } mp_gen_pool_stats_t;
 
-/* max_records: most source records kept (0 = 10,000); later ones are
+/* max_records: most source records kept (0 = 5,000); later ones are
  * counted in over_cap. NULL on ENOMEM. */
 mp_gen_pool_t *mp_gen_pool_new(size_t max_records);
 void mp_gen_pool_destroy(mp_gen_pool_t *p);

@@ -3,12 +3,11 @@
  * Output record i is built field by field from a pool record chosen by a
  * PRNG whose state depends only on (seed, i). Unchanged fields are shallow
  * copies (views into the pool); changed ones (001, 003, 010, 020, 035,
- * 245) get
- * new bytes in the output record's arena, and their field data (the
- * subfields with their delimiters) is rebuilt so that data and subfield
- * views agree. Identifiers are unique in a file because each comes from a
- * bijection of (i, occurrence) onto a fixed number range. Thread-safe on a
- * loaded pool.
+ * 245) get new bytes in the output record's arena, and their field data
+ * (the subfields with their delimiters) is rebuilt so that data and
+ * subfield views agree. Identifiers are unique in a file because each
+ * comes from a bijection of (i, occurrence) onto a fixed number range.
+ * Thread-safe on a loaded pool.
  */
 #include "gen/gen_impl.h"
 #include "marcpipe/error.h"
@@ -171,7 +170,8 @@ static int copy_datafield(ctx_t *c, const mp_record_t *src,
   bool is_isbn = memcmp(f->tag, "020", 3) == 0;
   bool changes = is_title;
   for (uint32_t j = 0; j < f->sf_count && !changes; j++)
-    changes = mp__gen_is_id_subfield(f->tag, src->subfields[f->sf_first + j].code);
+    changes =
+        mp__gen_is_id_subfield(f->tag, src->subfields[f->sf_first + j].code);
   unsigned *used = is_isbn ? &c->nisbn : &c->nnum;
   if (changes && !is_title && *used + f->sf_count > MP__GEN_MAX_IDS)
     return 0;
@@ -190,9 +190,9 @@ static int copy_datafield(ctx_t *c, const mp_record_t *src,
       len = is_isbn ? new_isbn(c, s->data, s->len, buf, sizeof buf)
                     : new_number(c, s->data, s->len, buf, sizeof buf);
     }
-    mp_subfield_t *ns = len ? mp_record_add_subfield(out, s->code, buf, len, true)
-                            : mp_record_add_subfield(out, s->code, s->data,
-                                                     s->len, false);
+    mp_subfield_t *ns =
+        len ? mp_record_add_subfield(out, s->code, buf, len, true)
+            : mp_record_add_subfield(out, s->code, s->data, s->len, false);
     if (!ns)
       return MP_ENOMEM;
   }

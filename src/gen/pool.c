@@ -4,7 +4,8 @@
  * bibliographic type and, with the most a generated variant can add to
  * it, its ISO 2709 length stays within 99,999 bytes and its longest field
  * within 9,999. A kept record is copied into the pool as one contiguous
- * block and the words of its 245 $a are added to the title word list. Single thread while loading; read-only afterwards.
+ * block and the words of its 245 $a are added to the title word list. Single
+ * thread while loading; read-only afterwards.
  */
 #include "gen/gen_impl.h"
 #include "marcpipe/error.h"
@@ -190,8 +191,8 @@ static int compact_copy(mp_record_t *dst, const mp_record_t *r) {
              f->sf_count * sizeof(mp_subfield_t));
     nf->sf_first = k;
     nf->data = d;
-    nf->len = (uint32_t)mp__gen_pack_subfields(d, dst->subfields + k,
-                                               f->sf_count);
+    nf->len =
+        (uint32_t)mp__gen_pack_subfields(d, dst->subfields + k, f->sf_count);
     d += nf->len;
     k += f->sf_count;
   }
@@ -222,8 +223,8 @@ int mp_gen_pool_add(mp_gen_pool_t *p, const mp_record_t *r) {
     return MP_ENOMEM;
   p->nrecs++;
   const mp_field_t *t = mp_record_field(dst, "245");
-  const mp_subfield_t *a = t && !t->is_control ? mp_field_subfield(dst, t, 'a')
-                                               : NULL;
+  const mp_subfield_t *a =
+      t && !t->is_control ? mp_field_subfield(dst, t, 'a') : NULL;
   if (a && add_words(p, a->data, a->len))
     return MP_ENOMEM;
   p->st.used++;

@@ -30,8 +30,7 @@ static int flush(mp_buf_t *b, int fd) {
   return 0;
 }
 
-static int put_record(const mp_record_t *r, mp_marc_format_t fmt,
-                      mp_buf_t *b) {
+static int put_record(const mp_record_t *r, mp_marc_format_t fmt, mp_buf_t *b) {
   switch (fmt) {
   case MP_FMT_ISO2709:
     return mp_marc_write_iso2709(r, b);

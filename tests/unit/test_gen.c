@@ -256,8 +256,8 @@ static void test_make_varies_ids_and_titles(void **s) {
     assert_memory_equal(out.fields[1].data, "MPGEN", 5);
     size_t n001 = 0;
     for (uint32_t k = 0; k < out.nfields; k++)
-      n001 += !strcmp(out.fields[k].tag, "001") +
-              !strcmp(out.fields[k].tag, "003");
+      n001 +=
+          !strcmp(out.fields[k].tag, "001") + !strcmp(out.fields[k].tag, "003");
     assert_int_equal(n001, 2);
     ids[i] = dupv(out.fields[0].data, out.fields[0].len);
 
@@ -498,8 +498,12 @@ static void check_format(mp_marc_format_t fmt, uint64_t n) {
   mp_gen_pool_destroy(p);
 }
 
-static void test_iso2709_reads_back(void **s) { check_format(MP_FMT_ISO2709, 20000); }
-static void test_marcxml_reads_back(void **s) { check_format(MP_FMT_MARCXML, 2000); }
+static void test_iso2709_reads_back(void **s) {
+  check_format(MP_FMT_ISO2709, 20000);
+}
+static void test_marcxml_reads_back(void **s) {
+  check_format(MP_FMT_MARCXML, 2000);
+}
 static void test_json_reads_back(void **s) { check_format(MP_FMT_JSON, 2000); }
 static void test_zero_records_give_empty_valid_files(void **s) {
   check_format(MP_FMT_ISO2709, 0);

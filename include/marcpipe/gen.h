@@ -2,14 +2,18 @@
  *
  * A pool holds real bibliographic records (leader/06 in a,c,d,e,f,g,i,j,k,
  * m,o,p,r,t) read once from files, plus the words of their titles. The
- * generator turns record number i of an output into a variant of one pool
- * record chosen by a PRNG seeded from (seed, i): its own 001 (prefix +
- * running number), 003 set, every 010, 020 and 035 identifier ($a, $z)
- * replaced by one unique in the file (ISBNs keep their length and get a
- * valid check digit), and the 245 $a title extended with words from other
- * titles.
- * Record i depends only on (pool, options, i): the same seed gives the
- * same bytes, a different seed different ones.
+ * generator turns record number i of an output, whose running number is
+ * g = first_id + i, into a variant of one pool record chosen by a PRNG
+ * seeded from (seed, g): its own 001 (prefix + g), 003 set, every 010, 020
+ * and 035 identifier ($a, $z) replaced by one unique in the file (ISBNs
+ * keep their length and get a valid check digit), and the 245 $a title
+ * extended with words from other titles.
+ *
+ * Record g depends only on (pool, seed, prefix, org code, g): the same
+ * seed gives the same bytes, a different seed different ones, and outputs
+ * with the same seed and disjoint running-number ranges have disjoint
+ * identifiers (and concatenate to the output of one longer run).
+ * Identifiers stay unique for running numbers below 62,500,000.
  *
  * A pool is built on one thread, then read-only: any number of threads may
  * call mp_gen_make() on it with their own output records.
@@ -64,7 +68,7 @@ const char *mp_gen_default_source(void);
 typedef struct mp_gen_opts_s {
   uint64_t seed;
   const char *id_prefix; /* 001 = id_prefix + zero-padded running number */
-  uint64_t first_id;     /* running number of output record 0 */
+  uint64_t first_id;     /* running number g of output record 0 */
   const char *org_code;  /* 003 value */
 } mp_gen_opts_t;
 

@@ -1,12 +1,14 @@
 /* make.c: one generated record from the pool (see marcpipe/gen.h).
  *
  * Output record i is built field by field from a pool record chosen by a
- * PRNG whose state depends only on (seed, i). Unchanged fields are shallow
+ * PRNG whose state depends only on the seed and the record's running
+ * number g = first_id + i, so a run split by --first-id ranges gives the
+ * same records as one run. Unchanged fields are shallow
  * copies (views into the pool); changed ones (001, 003, 010, 020, 035,
  * 245) get new bytes in the output record's arena, and their field data
  * (the subfields with their delimiters) is rebuilt so that data and
  * subfield views agree. Identifiers are unique in a file because each
- * comes from a bijection of (i, occurrence) onto a fixed number range.
+ * comes from a bijection of (g, occurrence) onto a fixed number range.
  * Thread-safe on a loaded pool.
  */
 #include "gen/gen_impl.h"
@@ -24,7 +26,7 @@
 typedef struct ctx_s {
   const mp_gen_pool_t *pool;
   mp_record_t *out;
-  uint64_t i;
+  uint64_t g; /* the record's running number: first_id + i */
   uint64_t rng;
   uint64_t isbn_b, num_b; /* seed-dependent offsets of the bijections */
   unsigned nisbn, nnum;   /* identifiers rewritten so far in this record */
@@ -61,7 +63,7 @@ static size_t new_isbn(ctx_t *c, const char *s, size_t n, char *out,
     digits += s[tok] != '-';
     tok++;
   }
-  uint64_t u = c->i * MP__GEN_MAX_IDS + c->nisbn++;
+  uint64_t u = c->g * MP__GEN_MAX_IDS + c->nisbn++;
   uint64_t body = affine(u, ISBN_A, c->isbn_b, ISBN_M);
   char d[13];
   size_t len;
@@ -100,7 +102,7 @@ static size_t new_number(ctx_t *c, const char *s, size_t n, char *out,
   while (keep < n && ((s[keep] >= 'a' && s[keep] <= 'z') ||
                       (s[keep] >= 'A' && s[keep] <= 'Z') || s[keep] == ' '))
     keep++;
-  uint64_t u = c->i * MP__GEN_MAX_IDS + c->nnum++;
+  uint64_t u = c->g * MP__GEN_MAX_IDS + c->nnum++;
   uint64_t num = affine(u, NUM_A, c->num_b, NUM_M);
   if (keep + 10 > cap)
     return 0;
@@ -221,10 +223,10 @@ int mp_gen_make(const mp_gen_pool_t *p, const mp_gen_opts_t *o, uint64_t i,
   mp_record_clear(out);
   uint64_t seed_state = o->seed;
   uint64_t seed_mix = mp__gen_rand(&seed_state);
-  ctx_t c = {.pool = p, .out = out, .i = i};
+  ctx_t c = {.pool = p, .out = out, .g = o->first_id + i};
   c.isbn_b = mp__gen_rand(&seed_state) % ISBN_M;
   c.num_b = mp__gen_rand(&seed_state) % NUM_M;
-  c.rng = seed_mix ^ (i * 0xd1b54a32d192ed03ULL);
+  c.rng = seed_mix ^ (c.g * 0xd1b54a32d192ed03ULL);
   const mp_record_t *src = &p->recs[mp__gen_rand(&c.rng) % p->nrecs];
 
   memcpy(out->leader, src->leader, sizeof out->leader);
@@ -232,7 +234,7 @@ int mp_gen_make(const mp_gen_pool_t *p, const mp_gen_opts_t *o, uint64_t i,
   out->recno = i + 1;
   char id[MP__GEN_MAX_PREFIX + 24];
   memcpy(id, o->id_prefix, plen);
-  size_t idlen = plen + put_digits(id + plen, o->first_id + i, 9);
+  size_t idlen = plen + put_digits(id + plen, c.g, 9);
   if (!mp_record_add_control(out, "001", id, idlen, true) ||
       !mp_record_add_control(out, "003", o->org_code, olen, true))
     return MP_ENOMEM;

@@ -33,6 +33,11 @@ cmp -s "$T/a.mrc" "$T/b.mrc" || fail "same seed gave different bytes"
 "$MARCPIPE" gen -q -n 5000 -o - >"$T/d.mrc"
 cmp -s "$T/a.mrc" "$T/d.mrc" || fail "-o - differs from the file output"
 
+# a run split by --first-id ranges gives the same records as one run
+"$MARCPIPE" gen -q -n 1000 -o "$T/h1.mrc"
+"$MARCPIPE" gen -q -n 4000 --first-id 1001 -o "$T/h2.mrc"
+cat "$T/h1.mrc" "$T/h2.mrc" | cmp -s - "$T/a.mrc" || fail "split run differs"
+
 # JSON: one record per line; MARCXML: one collection
 "$MARCPIPE" gen -q -n 3000 --format json -o "$T/a.json"
 [ "$(wc -l <"$T/a.json")" -eq 3000 ] || fail "json: $(wc -l <"$T/a.json") lines"

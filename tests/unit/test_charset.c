@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -272,6 +273,43 @@ static void test_mixed_file_per_record(void **s) {
   mp_marc_reader_close(r);
 }
 
+/* The whole text rendering of MARC-8 files equals yaz-marcdump's MARC-8 ->
+ * UTF-8 conversion byte for byte (skipped when yaz-marcdump is absent). */
+static void test_text_output_matches_yaz_marcdump(void **s) {
+  static const char *files[] = {
+      "iso2709/solrmarc--uva_001_2000.mrc", "iso2709/marc4j--brkrtest.mrc",
+      "iso2709/marcperl--cjk1.marc",        "iso2709/marcperl--hebrew1.marc",
+      "iso2709/marcperl--cyrillic.marc",    "iso2709/traject--one-marc8.mrc",
+  };
+  if (system("yaz-marcdump -V >/dev/null 2>&1") != 0)
+    skip();
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "yaz-marcdump -f MARC-8 -t UTF-8 -l 9=97 '%s'",
+             tu_data(files[i]));
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    mp_buf_t yaz, ours;
+    mp_buf_init(&yaz);
+    mp_buf_init(&ours);
+    char chunk[65536];
+    size_t k;
+    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+      assert_int_equal(mp_buf_append(&yaz, chunk, k), 0);
+    assert_int_equal(pclose(f), 0);
+    mp_marc_reader_t *r = open_data(files[i], NULL);
+    mp_record_t *rec;
+    while (mp_marc_reader_next(r, &rec) == 0)
+      assert_int_equal(mp_marc_write_text(rec, &ours), 0);
+    mp_marc_reader_close(r);
+    if (ours.len != yaz.len || memcmp(ours.data, yaz.data, yaz.len) != 0)
+      fail_msg("%s: text differs from yaz-marcdump", files[i]);
+    assert_true(yaz.len > 500);
+    mp_buf_release(&yaz);
+    mp_buf_release(&ours);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_all_output_is_utf8),
@@ -283,6 +321,7 @@ int main(void) {
       cmocka_unit_test(test_bad_marc8_escape_is_best_effort),
       cmocka_unit_test(test_keep_charset_leaves_bytes),
       cmocka_unit_test(test_mixed_file_per_record),
+      cmocka_unit_test(test_text_output_matches_yaz_marcdump),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,9 +80,11 @@ mp_subfield_t *mp_record_add_subfield(mp_record_t *r, char code,
 
 /* Lookup helpers. Return NULL / 0 when absent. */
 const mp_field_t *mp_record_field(const mp_record_t *r, const char *tag);
+/* The field's sf_count subfields (no pointer arithmetic when there are
+ * none: r->subfields may be NULL). */
 static inline const mp_subfield_t *mp_field_subfields(const mp_record_t *r,
                                                       const mp_field_t *f) {
-  return r->subfields + f->sf_first;
+  return f->sf_count ? r->subfields + f->sf_first : r->subfields;
 }
 const mp_subfield_t *mp_field_subfield(const mp_record_t *r,
                                        const mp_field_t *f, char code);

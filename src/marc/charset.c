@@ -223,7 +223,7 @@ static int recode(mp_marc_reader_t *r, mp_record_t *rec, cs_mode_t mode,
 /* Rebuild a data field's byte view from its (converted) subfields. */
 static int rebuild_field(mp_record_t *rec, mp_field_t *f) {
   size_t n = 0;
-  mp_subfield_t *sf = rec->subfields + f->sf_first;
+  mp_subfield_t *sf = f->sf_count ? rec->subfields + f->sf_first : NULL;
   for (uint32_t j = 0; j < f->sf_count; j++)
     n += 2 + sf[j].len;
   char *d = mp_arena_alloc(&rec->arena, n + 1), *o = d;
@@ -246,7 +246,7 @@ static int recode_field(mp_marc_reader_t *r, mp_record_t *rec, mp_field_t *f,
   if (f->is_control)
     return recode(r, rec, mode, &f->data, &f->len, bad);
   bool changed = false;
-  mp_subfield_t *sf = rec->subfields + f->sf_first;
+  mp_subfield_t *sf = f->sf_count ? rec->subfields + f->sf_first : NULL;
   for (uint32_t j = 0; j < f->sf_count; j++) {
     const char *old = sf[j].data;
     int rc = recode(r, rec, mode, &sf[j].data, &sf[j].len, bad);

@@ -263,21 +263,11 @@ static int recode_field(mp_marc_reader_t *r, mp_record_t *rec, mp_field_t *f,
 
 /* ---- per-record decision ---- */
 
-/* MARC-8 claimed but every field is valid UTF-8 with multibyte sequences. */
-static bool looks_utf8(const mp_record_t *rec) {
-  bool multi = false;
-  for (uint32_t i = 0; i < rec->nfields; i++) {
-    const mp_field_t *f = &rec->fields[i];
-    if (plain_ascii(f->data, f->len))
-      continue;
-    if (memchr(f->data, 0x1B, f->len))
-      return false;
-    int c = utf8_class(f->data, f->len);
-    if (c < 0)
-      return false;
-    multi |= c > 0;
-  }
-  return multi;
+/* MARC-8 claimed but the record's bytes (ISO 2709: the whole framed
+ * record, so a directory that cuts fields mid-character does not matter)
+ * are valid UTF-8 with multibyte sequences and no escape. */
+static bool looks_utf8(const char *raw, size_t n) {
+  return raw && !memchr(raw, 0x1B, n) && utf8_class(raw, n) > 0;
 }
 
 static cs_mode_t choose_mode(mp_marc_reader_t *r, mp_record_t *rec) {
@@ -286,7 +276,9 @@ static cs_mode_t choose_mode(mp_marc_reader_t *r, mp_record_t *rec) {
     return AS_FORCED;
   if (cs->forced_utf8 || r->format != MP_FMT_ISO2709 || rec->leader[9] == 'a')
     return AS_UTF8;
-  if (looks_utf8(rec)) {
+  size_t raw_len;
+  const char *raw = mp_marc_reader_raw(r, &raw_len);
+  if (looks_utf8(raw, raw_len)) {
     mp__reader_diag(r, MP_ECHARSET, MP_SEV_WARNING, rec->offset, NULL,
                     "leader/09 says marc-8 but the data is valid utf-8; read "
                     "as utf-8");
@@ -295,7 +287,9 @@ static cs_mode_t choose_mode(mp_marc_reader_t *r, mp_record_t *rec) {
   if (rec->leader[9] != ' ')
     mp__reader_diag(r, MP_ECHARSET, MP_SEV_WARNING, rec->offset, NULL,
                     "leader/09 '%c' is neither blank nor 'a'; read as marc-8",
-                    rec->leader[9]);
+                    rec->leader[9] > 0x20 && rec->leader[9] < 0x7F
+                        ? rec->leader[9]
+                        : '?');
   return AS_MARC8;
 }
 

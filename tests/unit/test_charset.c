@@ -220,6 +220,27 @@ static void test_utf8_without_leader_flag(void **s) {
   mp_marc_reader_close(b);
 }
 
+/* bu_bibs: 16 of 100 records flagged MARC-8 carry UTF-8 (SOURCES.md) and
+ * their lengths are wrong; each is detected once, the others stay MARC-8. */
+static void test_utf8_detected_per_record(void **s) {
+  mp_marc_reader_t *r = open_data("malformed/catmandu--bu_bibs.mrc", NULL);
+  mp_record_t *rec;
+  int detected = 0, n = 0;
+  while (mp_marc_reader_next(r, &rec) == 0) {
+    size_t nd;
+    const mp_marc_diag_t *d = mp_marc_reader_diags(r, &nd);
+    for (size_t i = 0; i < nd; i++)
+      detected += strstr(d[i].msg, "data is valid utf-8") != NULL;
+    if (rec->recno == 3) /* the first of them */
+      assert_int_equal(detected, 1);
+    assert_record_utf8(rec);
+    n++;
+  }
+  assert_int_equal(n, 100);
+  assert_int_equal(detected, 16);
+  mp_marc_reader_close(r);
+}
+
 static void test_bad_marc8_escape_is_best_effort(void **s) {
   mp_marc_reader_t *r =
       open_data("malformed/pymarc--bad_marc8_escape.dat", NULL);
@@ -318,6 +339,7 @@ int main(void) {
       cmocka_unit_test(test_forced_charset),
       cmocka_unit_test(test_invalid_utf8_replaced_with_warning),
       cmocka_unit_test(test_utf8_without_leader_flag),
+      cmocka_unit_test(test_utf8_detected_per_record),
       cmocka_unit_test(test_bad_marc8_escape_is_best_effort),
       cmocka_unit_test(test_keep_charset_leaves_bytes),
       cmocka_unit_test(test_mixed_file_per_record),

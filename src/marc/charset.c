@@ -128,6 +128,11 @@ static int utf8_class(const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
   int multi = 0;
   for (size_t i = 0; i < n;) {
+    uint64_t w;
+    if (i + 8 <= n && (memcpy(&w, p + i, 8), !(w & 0x8080808080808080ull))) {
+      i += 8; /* ASCII word */
+      continue;
+    }
     size_t k = utf8_seq(p + i, n - i);
     if (!k)
       return -1;

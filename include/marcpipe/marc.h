@@ -130,7 +130,10 @@ mp_marc_format_t mp_marc_format_detect(const char *p, size_t n);
 
 typedef struct mp_marc_reader_opts_s {
   mp_marc_format_t format;  /* MP_FMT_AUTO: detect from the first bytes */
-  bool strict;              /* reject anything that lenient mode repairs */
+  bool strict;              /* reject anything that lenient mode repairs in
+                               a record's structure (length, leader,
+                               directory, fields); junk between records
+                               and charset problems stay warnings */
   uint32_t max_errors;      /* rejected records before the stream ends: the
                                call rejecting the max_errors-th record
                                returns MP_ETOOMANY (fatal) instead of its

@@ -45,6 +45,7 @@ echo "== ctest (asan+ubsan)"
 fuzz_seeds() { # target name -> seed directories, one per line
   case $1 in
     fuzz_iso2709) echo "$DATA/iso2709"; echo "$DATA/malformed" ;;
+    fuzz_iso2709_parse) echo "$DATA/iso2709"; echo "$DATA/malformed" ;;
     fuzz_marcxml) echo "$DATA/marcxml"; echo "$DATA/malformed" ;;
     fuzz_json) echo "$DATA/json"; echo "$DATA/malformed" ;;
   esac

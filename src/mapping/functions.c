@@ -126,7 +126,8 @@ static int fn_char_select(const mp__fnctx_t *c, const mp__fncall_t *call,
 }
 
 /* Drop the first N characters (UTF-8 code points), N = the indicator digit
- * (non-filing characters: "The ", "A "). Non-digit indicator: nothing. */
+ * (non-filing characters: "The ", "A "), then any spaces left in front.
+ * Non-digit or zero indicator: nothing. */
 static int fn_remove_prefix_by_indicator(const mp__fnctx_t *c,
                                          const mp__fncall_t *call,
                                          mp_buf_t *v) {
@@ -141,6 +142,8 @@ static int fn_remove_prefix_by_indicator(const mp__fnctx_t *c,
       i++;
     n--;
   }
+  while (i < v->len && is_space(v->data[i]))
+    i++;
   cut(v, i, v->len);
   return 0;
 }

@@ -2,8 +2,8 @@
  *
  * Walk the record's fields in order; for each field, the rules of its tag
  * index run in file order. A rule yields values (simple rule) or objects
- * (entity) that are stored by the target's kind: scalars first-wins, string
- * arrays append without duplicates, object arrays append, the single
+ * (entity) that are stored by the target's kind: scalars first-wins, arrays
+ * append and drop exact duplicates, the single
  * object (dates) fills members not yet set. Values are built in two
  * scratch buffers owned by the call, so mp_mapping_map is reentrant and
  * thread-safe: the mapping is only read. After the walk the Instance gets
@@ -248,7 +248,14 @@ static int entity_rule(ev_t *e, const mp_field_t *f, const mp__rule_t *r,
       goto out;
   if (r->target->kind == MP__T_OBJECTS) {
     json_t *arr = container(e, r->target, true);
-    rc = arr && json_array_append(arr, obj) == 0 ? 0 : MP_ENOMEM;
+    if (!arr) {
+      rc = MP_ENOMEM;
+      goto out;
+    }
+    size_t k;
+    json_t *x;
+    json_array_foreach(arr, k, x) if (json_equal(x, obj)) goto out; /* 490 = 830 */
+    rc = json_array_append(arr, obj) == 0 ? 0 : MP_ENOMEM;
     goto out;
   }
   json_t *single = container(e, r->target, false);

@@ -18,13 +18,30 @@
 #include <stdio.h>
 #include <string.h>
 
+#define MAX_FP 32 /* fingerprints kept per object array */
+
 typedef struct ev_s {
   const mp_mapping_t *m;
   const mp_record_t *r;
   json_t *inst;
   mp_buf_t v, tmp, fix;
-  uint64_t used[MP__MAX_RULES / 64];
+  json_t *cont[MP__NTARGETS];          /* property value once set */
+  uint64_t fp[MP__NTARGETS][MAX_FP];   /* content hashes of array objects,
+                                          valid below the array's size */
+  uint64_t used[MP__MAX_RULES / 64];   /* ignore_subsequent_fields */
 } ev_t;
+
+/* Cheap content hash of a value (length, first and last bytes), to skip
+ * json_equal for objects that cannot be equal. */
+static uint64_t fp_mix(uint64_t h, const char *p, size_t n) {
+  uint64_t a = 0, b = 0;
+  memcpy(&a, p, n < 8 ? n : 8);
+  if (n > 8)
+    memcpy(&b, p + n - 8, 8);
+  h ^= n + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  h = (h ^ a) * 0x100000001b3ull;
+  return (h ^ b) * 0x100000001b3ull;
+}
 
 /* ---- JSON values (always valid UTF-8: bad bytes become U+FFFD) ---- */
 
@@ -65,13 +82,17 @@ static json_t *jstr(ev_t *e, const char *s, size_t n) {
 
 /* ---- storing values ---- */
 
+static int set_prop(ev_t *e, const mp__target_t *t, json_t *val) {
+  if (!val || json_object_set_new_nocheck(e->inst, t->name, val))
+    return MP_ENOMEM;
+  e->cont[mp__target_id(t)] = val;
+  return 0;
+}
+
 static json_t *container(ev_t *e, const mp__target_t *t, bool array) {
-  json_t *c = json_object_get(e->inst, t->name);
-  if (!c) {
-    c = array ? json_array() : json_object();
-    if (!c || json_object_set_new(e->inst, t->name, c))
-      return NULL;
-  }
+  json_t *c = e->cont[mp__target_id(t)];
+  if (!c && set_prop(e, t, array ? json_array() : json_object()) == 0)
+    c = e->cont[mp__target_id(t)];
   return c;
 }
 
@@ -79,11 +100,11 @@ static int store_simple(ev_t *e, const mp__target_t *t, json_t *val) {
   if (!val)
     return MP_ENOMEM;
   if (t->kind == MP__T_STRING || t->kind == MP__T_BOOL) {
-    if (json_object_get(e->inst, t->name)) {
+    if (e->cont[mp__target_id(t)]) {
       json_decref(val);
       return 0;
     }
-    return json_object_set_new(e->inst, t->name, val) ? MP_ENOMEM : 0;
+    return set_prop(e, t, val);
   }
   json_t *arr = container(e, t, true);
   if (!arr) {
@@ -103,7 +124,7 @@ static int store_simple(ev_t *e, const mp__target_t *t, json_t *val) {
 
 static int run_fns(ev_t *e, const mp_field_t *f, const mp__member_t *m,
                    mp_buf_t *v) {
-  mp__fnctx_t c = {e->m, e->r, f};
+  mp__fnctx_t c = {&e->m->refdata, e->r, f};
   for (size_t i = 0; i < m->nfns; i++) {
     int rc = mp__fn_apply(&c, &m->fns[i], v);
     if (rc)
@@ -119,6 +140,8 @@ static int gather(ev_t *e, const mp_field_t *f, const mp__member_t *m,
                   const mp_subfield_t *only, bool *derived) {
   mp_buf_clear(&e->v);
   *derived = false;
+  if (m->never)
+    return MP__FN_OMIT;
   if (m->value)
     return mp_buf_puts(&e->v, m->value);
   if (f->is_control) {
@@ -208,10 +231,28 @@ static int simple_rule(ev_t *e, const mp_field_t *f, const mp__rule_t *r,
   return 0;
 }
 
+/* Append obj to the property's array unless an equal object is there. */
+static int append_object(ev_t *e, const mp__target_t *t, json_t *obj,
+                         uint64_t fp) {
+  json_t *arr = container(e, t, true);
+  if (!arr)
+    return MP_ENOMEM;
+  size_t id = mp__target_id(t), n = json_array_size(arr);
+  for (size_t k = 0; k < n; k++) {
+    bool maybe = k >= MAX_FP || e->fp[id][k] == fp;
+    if (maybe && json_equal(json_array_get(arr, k), obj))
+      return 0; /* 490 = 830 */
+  }
+  if (n < MAX_FP)
+    e->fp[id][n] = fp;
+  return json_array_append(arr, obj) ? MP_ENOMEM : 0;
+}
+
 static int entity_rule(ev_t *e, const mp_field_t *f, const mp__rule_t *r,
                        const mp_subfield_t *only) {
   json_t *obj = json_object();
   bool any = false;
+  uint64_t have = 0, fp = 0xcbf29ce484222325ull;
   int rc = 0;
   if (!obj)
     return MP_ENOMEM;
@@ -219,10 +260,11 @@ static int entity_rule(ev_t *e, const mp_field_t *f, const mp__rule_t *r,
     const mp__member_t *m = &r->members[i];
     json_t *val;
     bool derived;
-    if (json_object_get(obj, m->member))
-      continue; /* an earlier member already gave it: first wins */
+    if (have & m->same_before)
+      continue; /* an earlier member gave it: first wins */
     if (m->bool_value >= 0) {
       val = json_boolean(m->bool_value);
+      fp = fp_mix(fp, m->bool_value ? "T" : "F", 1);
     } else {
       const mp_subfield_t *o =
           only && m->has_sf && mp__codeset_has(&m->sf, only->code) ? only
@@ -234,11 +276,15 @@ static int entity_rule(ev_t *e, const mp_field_t *f, const mp__rule_t *r,
         goto out;
       any |= derived;
       val = jstr(e, e->v.data, e->v.len);
+      fp = fp_mix(fp, e->v.data, e->v.len);
     }
-    if (!val || json_object_set_new(obj, m->member, val)) {
+    fp = fp_mix(fp, m->member, m->member_len);
+    if (!val ||
+        json_object_setn_new_nocheck(obj, m->member, m->member_len, val)) {
       rc = MP_ENOMEM;
       goto out;
     }
+    have |= 1ull << i;
   }
   rc = 0;
   if (!any)
@@ -247,15 +293,7 @@ static int entity_rule(ev_t *e, const mp_field_t *f, const mp__rule_t *r,
     if (!json_object_get(obj, r->target->required[k]))
       goto out;
   if (r->target->kind == MP__T_OBJECTS) {
-    json_t *arr = container(e, r->target, true);
-    if (!arr) {
-      rc = MP_ENOMEM;
-      goto out;
-    }
-    size_t k;
-    json_t *x;
-    json_array_foreach(arr, k, x) if (json_equal(x, obj)) goto out; /* 490 = 830 */
-    rc = json_array_append(arr, obj) == 0 ? 0 : MP_ENOMEM;
+    rc = append_object(e, r->target, obj, fp);
     goto out;
   }
   json_t *single = container(e, r->target, false);
@@ -374,7 +412,7 @@ int mp_mapping_map(const mp_mapping_t *m, const mp_record_t *r,
              r->leader[6] ? r->leader[6] : ' ');
     return MP_ENOTBIB;
   }
-  memset(&e, 0, offsetof(ev_t, used));
+  memset(&e, 0, offsetof(ev_t, fp)); /* fp: written before being read */
   memset(e.used, 0, sizeof e.used[0] * ((m->rules.nrules + 63) / 64));
   e.m = m;
   e.r = r;

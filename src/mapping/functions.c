@@ -169,7 +169,7 @@ static bool is_oclc(const char *s, size_t n) {
 
 static int fn_lookup(const mp__fnctx_t *c, const mp__fncall_t *call,
                      mp_buf_t *v) {
-  const mp__reftable_t *t = &c->m->refdata.tables[call->table];
+  const mp__reftable_t *t = &c->rd->tables[call->table];
   const char *key = v->data ? v->data : "";
   size_t klen = v->len;
   char ind[1];
@@ -301,4 +301,11 @@ int mp__fn_compile(const char *name, json_t *params, const mp__refdata_t *rd,
 int mp__fn_apply(const mp__fnctx_t *ctx, const mp__fncall_t *call,
                  mp_buf_t *v) {
   return call->def->fn(ctx, call, v);
+}
+
+bool mp__fn_value_only(const mp__fncall_t *call) {
+  const mp__fndef_t *d = call->def;
+  if (d->fn == fn_remove_prefix_by_indicator)
+    return false;
+  return d->fn != fn_lookup || d->key == KEY_VALUE || d->key == KEY_OCLC;
 }

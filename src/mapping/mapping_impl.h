@@ -38,6 +38,9 @@ typedef struct mp__target_s {
 
 /* The Instance property called name[0..len), or NULL. */
 const mp__target_t *mp__target_find(const char *name, size_t len);
+/* Dense index of a property (0 .. MP__NTARGETS-1), for per-call caches. */
+#define MP__NTARGETS 32
+size_t mp__target_id(const mp__target_t *t);
 
 /* ---- reference data (refdata.c) ---- */
 
@@ -81,9 +84,9 @@ const mp__refrow_t *mp__refdata_lookup(const mp__reftable_t *t,
 /* ---- functions (functions.c) ---- */
 
 typedef struct mp__fnctx_s {
-  const mp_mapping_t *m;
-  const mp_record_t *r;
-  const mp_field_t *f;
+  const mp__refdata_t *rd;
+  const mp_record_t *r; /* NULL when folding a constant at load */
+  const mp_field_t *f;  /* NULL when folding a constant at load */
 } mp__fnctx_t;
 
 typedef struct mp__fncall_s mp__fncall_t;
@@ -110,6 +113,10 @@ int mp__fn_compile(const char *name, json_t *params, const mp__refdata_t *rd,
                    mp__fncall_t *call, char *err, size_t errlen);
 int mp__fn_apply(const mp__fnctx_t *ctx, const mp__fncall_t *call,
                  mp_buf_t *v);
+/* True when the call's result depends on the value alone (not on the
+ * field's indicators, tag or other subfields): a constant value followed
+ * by such calls is computed once at load. */
+bool mp__fn_value_only(const mp__fncall_t *call);
 
 /* ---- compiled rules (rules.c) ---- */
 
@@ -117,6 +124,7 @@ int mp__fn_apply(const mp__fnctx_t *ctx, const mp__fncall_t *call,
 #define MP__NTAGS 1001
 #define MP__MAX_RULES 4096
 #define MP__MAX_LINKED 16
+#define MP__MAX_MEMBERS 64
 
 typedef struct mp__codeset_s {
   uint64_t bits[2]; /* subfield codes 0-127 */
@@ -129,6 +137,8 @@ static inline bool mp__codeset_has(const mp__codeset_t *s, char c) {
 
 typedef struct mp__member_s {
   char *member;            /* object member, NULL for a whole property */
+  size_t member_len;
+  uint64_t same_before;    /* entity: earlier members with the same target */
   mp__codeset_t sf;        /* subfields taken, in field order */
   bool has_sf;
   char *delim;             /* between concatenated subfields (" ") */
@@ -137,7 +147,9 @@ typedef struct mp__member_s {
   size_t ndelims;
   mp__fncall_t *fns;
   size_t nfns;
-  char *value;             /* constant string, or NULL */
+  char *value;             /* constant string, or NULL; when no functions
+                              remain it is the final value (folded) */
+  bool never;              /* the constant's functions drop it: no value */
   int bool_value;          /* -1 none, else 0/1 */
   bool each_subfield;      /* functions run on each subfield, not the join */
   bool first_only;         /* only the first matching subfield */

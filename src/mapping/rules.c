@@ -183,6 +183,48 @@ static int resolve_target(ctx_t *c, json_t *t, const mp__target_t **top,
   return 0;
 }
 
+static void set_member_len(mp__rule_t *r) {
+  for (size_t i = 0; i < r->nmembers; i++) {
+    mp__member_t *m = &r->members[i];
+    if (!m->member)
+      continue;
+    m->member_len = strlen(m->member);
+    for (size_t k = 0; k < i; k++)
+      if (strcmp(r->members[k].member, m->member) == 0)
+        m->same_before |= 1ull << k;
+  }
+}
+
+/* A constant followed only by value-only functions (lookups by name, text
+ * clean-up) always gives the same result: compute it now, so the evaluator
+ * does no lookup per record. */
+static int fold_constant(ctx_t *c, mp__member_t *m) {
+  if (!m->value || m->nfns == 0)
+    return 0;
+  for (size_t i = 0; i < m->nfns; i++)
+    if (!mp__fn_value_only(&m->fns[i]))
+      return 0;
+  mp_buf_t v;
+  mp__fnctx_t fc = {c->rd, NULL, NULL};
+  int rc = 0;
+  mp_buf_init(&v);
+  if (mp_buf_puts(&v, m->value))
+    rc = MP_ENOMEM;
+  for (size_t i = 0; rc == 0 && i < m->nfns; i++)
+    rc = mp__fn_apply(&fc, &m->fns[i], &v);
+  if (rc == 0 && v.len == 0)
+    rc = MP__FN_OMIT;
+  if (rc == 0 || rc == MP__FN_OMIT) {
+    m->never = rc == MP__FN_OMIT;
+    free(m->value);
+    m->value = strdup(v.data ? v.data : "");
+    m->nfns = 0;
+    rc = m->value ? 0 : MP_ENOMEM;
+  }
+  mp_buf_release(&v);
+  return rc;
+}
+
 static const char *const member_keys[] = {
     "target",    "subfields",  "value",        "functions", "delimiter",
     "delimiters", "each_subfield", "split_every", "first_only", NULL};
@@ -228,7 +270,9 @@ static int compile_member(ctx_t *c, json_t *o, const mp__target_t *top,
       return fail(c, "\"split_every\" must be a positive integer");
     m->split_every = (int)json_integer_value(split);
   }
-  return functions(c, json_object_get(o, "functions"), m);
+  if ((rc = functions(c, json_object_get(o, "functions"), m)))
+    return rc;
+  return fold_constant(c, m);
 }
 
 static int compile_rule(ctx_t *c, json_t *o, mp__rule_t *r) {
@@ -283,8 +327,10 @@ static int compile_rule(ctx_t *c, json_t *o, mp__rule_t *r) {
 
   json_t *entity = json_object_get(o, "entity");
   if (entity) {
-    if (!json_is_array(entity) || json_array_size(entity) == 0)
-      return fail(c, "\"entity\" must be a non-empty array of members");
+    if (!json_is_array(entity) || json_array_size(entity) == 0 ||
+        json_array_size(entity) > MP__MAX_MEMBERS)
+      return fail(c, "\"entity\" must be an array of 1 to %d members",
+                  MP__MAX_MEMBERS);
     for (const char *const *k = member_keys; *k; k++)
       if (json_object_get(o, *k))
         return fail(c, "\"%s\" belongs in the entity's members", *k);
@@ -314,6 +360,7 @@ static int compile_rule(ctx_t *c, json_t *o, mp__rule_t *r) {
       if (m->split_every)
         return fail(c, "\"split_every\" is for simple rules only");
     }
+    set_member_len(r);
     return 0;
   }
   r->members = calloc(1, sizeof *r->members);
@@ -323,6 +370,7 @@ static int compile_rule(ctx_t *c, json_t *o, mp__rule_t *r) {
   if ((rc = resolve_target(c, json_object_get(o, "target"), &r->target,
                            &r->members[0].member)))
     return rc;
+  set_member_len(r);
   return compile_member(c, o, r->target, &r->members[0]);
 }
 

@@ -48,3 +48,8 @@ const mp__target_t *mp__target_find(const char *name, size_t len) {
       return &targets[i];
   return NULL;
 }
+
+size_t mp__target_id(const mp__target_t *t) { return (size_t)(t - targets); }
+
+_Static_assert(sizeof targets / sizeof targets[0] <= MP__NTARGETS,
+               "MP__NTARGETS too small");

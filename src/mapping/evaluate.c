@@ -60,7 +60,21 @@ static size_t utf8_seq(const unsigned char *p, size_t n) {
   return need;
 }
 
+static bool ascii(const char *s, size_t n) {
+  uint64_t acc = 0, w;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    memcpy(&w, s + i, 8);
+    acc |= w;
+  }
+  for (; i < n; i++)
+    acc |= (unsigned char)s[i];
+  return (acc & 0x8080808080808080ull) == 0 && !memchr(s, '\0', n);
+}
+
 static json_t *jstr(ev_t *e, const char *s, size_t n) {
+  if (s && ascii(s, n))
+    return json_stringn_nocheck(s, n);
   json_t *j = json_stringn(s, n);
   if (j || !s)
     return j;
@@ -289,8 +303,8 @@ static int entity_rule(ev_t *e, const mp_field_t *f, const mp__rule_t *r,
   rc = 0;
   if (!any)
     goto out;
-  for (int k = 0; k < 3 && r->target->required[k]; k++)
-    if (!json_object_get(obj, r->target->required[k]))
+  for (int k = 0; k < 3 && r->required[k]; k++)
+    if (!(have & r->required[k]))
       goto out;
   if (r->target->kind == MP__T_OBJECTS) {
     rc = append_object(e, r->target, obj, fp);
@@ -336,7 +350,7 @@ static int apply_rule(ev_t *e, const mp_field_t *f, const mp__rule_t *r,
   if (!f->is_control) {
     if (!ind_ok(r->ind_ok[0], f->ind1) || !ind_ok(r->ind_ok[1], f->ind2))
       return 0;
-    if (r->has_required && !has_code(e->r, f, &r->required))
+    if (r->has_required && !has_code(e->r, f, &r->required_sf))
       return 0;
     if (r->nlinked && !linked_ok(e->r, f, r))
       return 0;

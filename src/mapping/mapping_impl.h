@@ -163,8 +163,10 @@ typedef struct mp__rule_s {
   bool entity;                  /* object built from several members */
   mp__member_t *members;
   size_t nmembers;
+  uint64_t required[3];         /* per required property member: the rule's
+                                   members that give it (0 = unused) */
   uint64_t ind_ok[2][4];        /* allowed indicator bytes */
-  mp__codeset_t required;       /* field must have one of these */
+  mp__codeset_t required_sf;    /* field must have one of these */
   bool has_required;
   mp__codeset_t repeat;         /* one value/object per occurrence */
   bool has_repeat;

@@ -183,6 +183,21 @@ static int resolve_target(ctx_t *c, json_t *t, const mp__target_t **top,
   return 0;
 }
 
+/* Which members give each member the target's objects require; an object
+ * property none of whose members give a required member is an error. */
+static int required_members(ctx_t *c, mp__rule_t *r) {
+  for (int k = 0; k < 3 && r->target->required[k]; k++) {
+    for (size_t i = 0; i < r->nmembers; i++)
+      if (r->members[i].member &&
+          strcmp(r->members[i].member, r->target->required[k]) == 0)
+        r->required[k] |= 1ull << i;
+    if (!r->required[k])
+      return fail(c, "no member gives %s.%s, which every %s object needs",
+                  r->target->name, r->target->required[k], r->target->name);
+  }
+  return 0;
+}
+
 static void set_member_len(mp__rule_t *r) {
   for (size_t i = 0; i < r->nmembers; i++) {
     mp__member_t *m = &r->members[i];
@@ -297,7 +312,7 @@ static int compile_rule(ctx_t *c, json_t *o, mp__rule_t *r) {
     return rc;
   json_t *req = json_object_get(o, "required_subfield");
   if (req) {
-    if ((rc = codeset(c, req, "required_subfield", &r->required)))
+    if ((rc = codeset(c, req, "required_subfield", &r->required_sf)))
       return rc;
     r->has_required = true;
   }
@@ -361,7 +376,7 @@ static int compile_rule(ctx_t *c, json_t *o, mp__rule_t *r) {
         return fail(c, "\"split_every\" is for simple rules only");
     }
     set_member_len(r);
-    return 0;
+    return required_members(c, r);
   }
   r->members = calloc(1, sizeof *r->members);
   if (!r->members)
@@ -371,6 +386,8 @@ static int compile_rule(ctx_t *c, json_t *o, mp__rule_t *r) {
                            &r->members[0].member)))
     return rc;
   set_member_len(r);
+  if (r->members[0].member && (rc = required_members(c, r)))
+    return rc;
   return compile_member(c, o, r->target, &r->members[0]);
 }
 

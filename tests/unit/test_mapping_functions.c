@@ -45,7 +45,7 @@ static const char *run(const char *name, const char *params, const char *in,
   mp_buf_t v;
   mp_buf_init(&v);
   mp_buf_puts(&v, in);
-  mp__fnctx_t ctx = {M, &R, &R.fields[field]};
+  mp__fnctx_t ctx = {&M->refdata, &R, &R.fields[field]};
   rc = mp__fn_apply(&ctx, &call, &v);
   snprintf(out, sizeof out, "%s", rc == MP__FN_OMIT ? "<omit>" : v.data ? v.data : "");
   mp_buf_release(&v);

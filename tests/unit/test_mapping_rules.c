@@ -83,9 +83,15 @@ static void test_bad_rules_name_file_tag_and_reason(void **s) {
              "tag 008 rule 1: char_select needs integer \"from\" < \"to\"");
   expect_bad("{\"020\": [{\"target\": \"identifiers\", \"subfields\": \"a\"}]}",
              "needs a member");
+  expect_bad("{\"856\": [{\"entity\": [{\"target\": \"electronicAccess.uri\","
+             " \"subfields\": \"u\"}], \"functions\": [\"trim\"]}]}",
+             "\"functions\" belongs in the entity's members");
   expect_bad("{\"020\": [{\"entity\": [{\"target\": \"identifiers.value\","
              " \"subfields\": \"a\"}, {\"target\": \"notes.note\", \"subfields\": \"a\"}]}]}",
              "entity members target both \"identifiers\" and \"notes\"");
+  expect_bad("{\"020\": [{\"target\": \"identifiers.value\", \"subfields\": \"a\"}]}",
+             "tag 020 rule 1: no member gives identifiers.identifierTypeId, "
+             "which every identifiers object needs");
   expect_bad("{\"245\": [{\"target\": \"title\", \"subfields\": \"a\", \"linked\": [\"100\"]}]}",
              "\"linked\" applies to 880 rules only");
   expect_bad("{\"041\": [{\"target\": \"languages\", \"subfields\": \"a\", \"split_every\": 0}]}",

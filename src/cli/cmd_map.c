@@ -10,6 +10,7 @@
  * reader or could not be mapped, or a file could not be read, 2 usage.
  * Single-threaded.
  */
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 
 #include "marcpipe/error.h"
@@ -60,13 +61,6 @@ static void usage(FILE *f) {
           "be read or mapped or a file could not be opened, 2 usage error\n");
 }
 
-static int bad_usage(const char *fmt, const char *arg) {
-  fprintf(stderr, "marcpipe map: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\n(see marcpipe map --help)\n");
-  return 2;
-}
-
 /* 0 to go on, 1 after --help, 2 on a usage error. */
 static int parse_args(map_t *p, int argc, char **argv) {
   enum { O_RULES = 256, O_REF, O_FROM, O_CHARSET };
@@ -88,7 +82,7 @@ static int parse_args(map_t *p, int argc, char **argv) {
     case O_REF: p->refdata = optarg; break;
     case O_FROM:
       if ((fmt = mp_marc_format_parse(optarg)) < 0)
-        return bad_usage("unknown input format '%s'", optarg);
+        return mp__cli_bad_usage("map", "unknown input format '%s'", optarg);
       p->opts.format = (mp_marc_format_t)fmt;
       break;
     case O_CHARSET: p->opts.charset = optarg; break;
@@ -96,18 +90,8 @@ static int parse_args(map_t *p, int argc, char **argv) {
     }
   }
   if (optind >= argc)
-    return bad_usage("%s", "no input file");
+    return mp__cli_bad_usage("map", "%s", "no input file");
   return 0;
-}
-
-static void print_diags(const mp_marc_reader_t *rd) {
-  size_t n;
-  const mp_marc_diag_t *dg = mp_marc_reader_diags(rd, &n);
-  char line[512];
-  for (size_t i = 0; i < n; i++) {
-    mp_marc_diag_format(&dg[i], mp_marc_reader_name(rd), line, sizeof line);
-    fprintf(stderr, "%s\n", line);
-  }
 }
 
 static void map_one(map_t *p, const char *name, const mp_record_t *rec,
@@ -149,7 +133,7 @@ static void map_file(map_t *p, const char *path) {
     int rc = mp_marc_reader_next(rd, &rec);
     if (rc == MP_EOF_)
       break;
-    print_diags(rd);
+    mp__cli_print_diags(rd);
     n.records++;
     if (rc) {
       n.failed++;

@@ -13,22 +13,21 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-static mp_mapping_t *M;
 static mp_record_t R;
 
 static int setup(void **s) {
-  M = fx_default_mapping();
+  if (fx_setup(s))
+    return -1;
   mp_record_init(&R);
   fx_leader(&R, 'a');
   fx_data(&R, "245", '1', '4', "a", "x", NULL);
   fx_data(&R, "650", ' ', '7', "a", "x", "2", "mesh", NULL);
   fx_data(&R, "880", ' ', '0', "6", "651-01", "a", "x", NULL);
-  return M ? 0 : -1;
+  return 0;
 }
 static int teardown(void **s) {
   mp_record_release(&R);
-  mp_mapping_free(M);
-  return 0;
+  return fx_teardown(s);
 }
 
 /* Apply function `name` (params as JSON text or NULL) to in, on field f. */
@@ -50,15 +49,6 @@ static const char *run(const char *name, const char *params, const char *in,
   snprintf(out, sizeof out, "%s", rc == MP__FN_OMIT ? "<omit>" : v.data ? v.data : "");
   mp_buf_release(&v);
   return out;
-}
-
-static const char *id_of(const char *table, const char *name) {
-  const mp__reftable_t *t = &M->refdata.tables[mp__refdata_table(&M->refdata, table)];
-  for (size_t i = 0; i < t->nrows; i++)
-    if (strcmp(t->rows[i].name, name) == 0)
-      return t->rows[i].id;
-  fail_msg("no row %s", name);
-  return NULL;
 }
 
 static void test_trim_family(void **s) {
@@ -107,40 +97,40 @@ static void test_letters_only(void **s) {
 
 static void test_lookups_and_fallbacks(void **s) {
   assert_string_equal(run("set_identifier_type_id_by_name", NULL, "ISBN", 0),
-                      id_of("identifierTypes", "ISBN"));
+                      fx_ref_id("identifierTypes", "ISBN"));
   assert_string_equal(run("set_identifier_type_id_by_name", NULL, "Nonsense", 0),
-                      id_of("identifierTypes", "Other standard identifier"));
+                      fx_ref_id("identifierTypes", "Other standard identifier"));
   assert_string_equal(run("set_identifier_type_id_by_value", NULL, "(OCoLC)123", 0),
-                      id_of("identifierTypes", "OCLC"));
+                      fx_ref_id("identifierTypes", "OCLC"));
   assert_string_equal(run("set_identifier_type_id_by_value", NULL, "(DLC)123", 0),
-                      id_of("identifierTypes", "System control number"));
+                      fx_ref_id("identifierTypes", "System control number"));
   assert_string_equal(run("set_contributor_type_id", NULL, "ill", 0),
-                      id_of("contributorTypes", "illustrator"));
+                      fx_ref_id("contributorTypes", "illustrator"));
   assert_string_equal(run("set_contributor_type_id", NULL, " Editor.", 0),
-                      id_of("contributorTypes", "editor"));
+                      fx_ref_id("contributorTypes", "editor"));
   assert_string_equal(run("set_contributor_type_id", NULL, "zzz", 0), "<omit>");
   assert_string_equal(run("set_instance_type_id", NULL, "txt", 0),
-                      id_of("instanceTypes", "text"));
+                      fx_ref_id("instanceTypes", "text"));
   assert_string_equal(run("set_instance_type_id", NULL, "bogus", 0),
-                      id_of("instanceTypes", "unspecified"));
-  assert_string_equal(run("set_note_type_id", NULL, "Summary", 0), id_of("noteTypes", "Summary"));
+                      fx_ref_id("instanceTypes", "unspecified"));
+  assert_string_equal(run("set_note_type_id", NULL, "Summary", 0), fx_ref_id("noteTypes", "Summary"));
   assert_string_equal(run("set_note_type_id", NULL, "Unknown kind", 0),
-                      id_of("noteTypes", "General note"));
+                      fx_ref_id("noteTypes", "General note"));
   assert_string_equal(run("set_classification_type_id", NULL, "Dewey", 0),
-                      id_of("classificationTypes", "Dewey"));
+                      fx_ref_id("classificationTypes", "Dewey"));
   /* keyed by indicator / tag: the value is ignored */
   assert_string_equal(run("set_publisher_role", "{\"indicator\":1}", "-", 0), "Publication");
   assert_string_equal(run("set_publisher_role", NULL, "-", 0), "Copyright notice date");
   assert_string_equal(run("set_electronic_access_relations_id", NULL, "-", 1),
-                      id_of("electronicAccessRelationships", "No information provided"));
+                      fx_ref_id("electronicAccessRelationships", "No information provided"));
   assert_string_equal(run("set_subject_source_id", NULL, "-", 1),
-                      id_of("subjectSources", "Medical Subject Headings"));
+                      fx_ref_id("subjectSources", "Medical Subject Headings"));
   assert_string_equal(run("set_subject_source_id", NULL, "-", 2),
-                      id_of("subjectSources", "Library of Congress Subject Headings"));
+                      fx_ref_id("subjectSources", "Library of Congress Subject Headings"));
   assert_string_equal(run("set_subject_type_id", NULL, "-", 1),
-                      id_of("subjectTypes", "Topical term"));
+                      fx_ref_id("subjectTypes", "Topical term"));
   assert_string_equal(run("set_subject_type_id", NULL, "-", 2),
-                      id_of("subjectTypes", "Geographic name"));
+                      fx_ref_id("subjectTypes", "Geographic name"));
   assert_string_equal(run("set_subject_type_id", NULL, "-", 0), "<omit>");
 }
 

@@ -14,16 +14,6 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-static mp_mapping_t *M;
-
-static int setup(void **s) {
-  M = fx_default_mapping();
-  return M ? 0 : -1;
-}
-static int teardown(void **s) {
-  mp_mapping_free(M);
-  return 0;
-}
 
 /* A small valid book record to extend. */
 static void base(mp_record_t *r) {
@@ -55,20 +45,6 @@ static const char *str(json_t *o, const char *path) {
       cur = json_object_get(cur, tok);
   }
   return json_string_value(cur);
-}
-
-/* Reference-data id of a row, looked up through a one-off record is
- * circular; read the seeded file instead. */
-static const char *ref_id(const char *table, const char *name) {
-  static json_t *ref;
-  if (!ref)
-    ref = json_load_file(tu_schema("mapping/reference-data.json"), 0, NULL);
-  json_t *rows = json_object_get(json_object_get(ref, table), "rows");
-  size_t i;
-  json_t *row;
-  json_array_foreach(rows, i, row) if (strcmp(json_string_value(json_object_get(row, "name")), name) == 0) return json_string_value(json_object_get(row, "id"));
-  fail_msg("no %s row %s", table, name);
-  return NULL;
 }
 
 static void test_title_index_title_and_hrid(void **s) {
@@ -135,14 +111,14 @@ static void test_isbn_repeated_subfields_and_invalid(void **s) {
   json_t *i = map_ok(&r);
   json_t *ids = json_object_get(i, "identifiers");
   assert_int_equal(json_array_size(ids), 3);
-  const char *isbn = ref_id("identifierTypes", "ISBN");
+  const char *isbn = fx_ref_id("identifierTypes", "ISBN");
   assert_string_equal(str(i, "identifiers.0.value"), "0123456789 (pbk.)");
   assert_string_equal(str(i, "identifiers.0.identifierTypeId"), isbn);
   assert_string_equal(str(i, "identifiers.1.value"), "9780123456786");
   assert_string_equal(str(i, "identifiers.1.identifierTypeId"), isbn);
   assert_string_equal(str(i, "identifiers.2.value"), "111");
   assert_string_equal(str(i, "identifiers.2.identifierTypeId"),
-                      ref_id("identifierTypes", "Invalid ISBN"));
+                      fx_ref_id("identifierTypes", "Invalid ISBN"));
   json_decref(i);
   mp_record_release(&r);
 }
@@ -164,26 +140,26 @@ static void test_contributors_name_types_primary_and_relators(void **s) {
   assert_string_equal(str(i, "contributors.0.name"), "Doe, Jane, 1950-");
   assert_true(json_is_true(json_object_get(json_array_get(c, 0), "primary")));
   assert_string_equal(str(i, "contributors.0.contributorNameTypeId"),
-                      ref_id("contributorNameTypes", "Personal name"));
+                      fx_ref_id("contributorNameTypes", "Personal name"));
   assert_string_equal(str(i, "contributors.0.contributorTypeId"),
-                      ref_id("contributorTypes", "author"));
+                      fx_ref_id("contributorTypes", "author"));
   assert_string_equal(str(i, "contributors.0.contributorTypeText"), "author");
   /* initial keeps its period; first $4 wins */
   assert_string_equal(str(i, "contributors.1.name"), "Roe, R.");
   assert_true(json_is_false(json_object_get(json_array_get(c, 1), "primary")));
   assert_string_equal(str(i, "contributors.1.contributorTypeId"),
-                      ref_id("contributorTypes", "editor"));
+                      fx_ref_id("contributorTypes", "editor"));
   /* unknown relator: no fallback for contributor types, so no id */
   assert_string_equal(str(i, "contributors.2.contributorNameTypeId"),
-                      ref_id("contributorNameTypes", "Corporate name"));
+                      fx_ref_id("contributorNameTypes", "Corporate name"));
   assert_null(str(i, "contributors.2.contributorTypeId"));
   assert_string_equal(str(i, "contributors.2.contributorTypeText"),
                       "no such role");
   /* 711 takes its relator from $j, case-insensitively */
   assert_string_equal(str(i, "contributors.3.contributorNameTypeId"),
-                      ref_id("contributorNameTypes", "Meeting name"));
+                      fx_ref_id("contributorNameTypes", "Meeting name"));
   assert_string_equal(str(i, "contributors.3.contributorTypeId"),
-                      ref_id("contributorTypes", "illustrator"));
+                      fx_ref_id("contributorTypes", "illustrator"));
   json_decref(i);
   mp_record_release(&r);
 }
@@ -198,12 +174,12 @@ static void test_035_oclc_versus_system_number(void **s) {
   assert_int_equal(json_array_size(json_object_get(i, "identifiers")), 3);
   assert_string_equal(str(i, "identifiers.0.value"), "(OCoLC)ocm00012345");
   assert_string_equal(str(i, "identifiers.0.identifierTypeId"),
-                      ref_id("identifierTypes", "OCLC"));
+                      fx_ref_id("identifierTypes", "OCLC"));
   assert_string_equal(str(i, "identifiers.1.value"), "(CaOTULAS)160137017");
   assert_string_equal(str(i, "identifiers.1.identifierTypeId"),
-                      ref_id("identifierTypes", "System control number"));
+                      fx_ref_id("identifierTypes", "System control number"));
   assert_string_equal(str(i, "identifiers.2.identifierTypeId"),
-                      ref_id("identifierTypes", "Cancelled system control number"));
+                      fx_ref_id("identifierTypes", "Cancelled system control number"));
   json_decref(i);
   mp_record_release(&r);
 }
@@ -244,15 +220,15 @@ static void test_subjects_joined_with_dashes_source_and_type(void **s) {
   assert_string_equal(str(i, "subjects.0.value"),
                       "World history--Juvenile literature--Europe");
   assert_string_equal(str(i, "subjects.0.sourceId"),
-                      ref_id("subjectSources", "Library of Congress Subject Headings"));
-  assert_string_equal(str(i, "subjects.0.typeId"), ref_id("subjectTypes", "Topical term"));
+                      fx_ref_id("subjectSources", "Library of Congress Subject Headings"));
+  assert_string_equal(str(i, "subjects.0.typeId"), fx_ref_id("subjectTypes", "Topical term"));
   assert_string_equal(str(i, "subjects.1.value"), "France");
   assert_string_equal(str(i, "subjects.1.sourceId"),
-                      ref_id("subjectSources", "Faceted Application of Subject Terminology"));
-  assert_string_equal(str(i, "subjects.1.typeId"), ref_id("subjectTypes", "Geographic name"));
+                      fx_ref_id("subjectSources", "Faceted Application of Subject Terminology"));
+  assert_string_equal(str(i, "subjects.1.typeId"), fx_ref_id("subjectTypes", "Geographic name"));
   assert_string_equal(str(i, "subjects.2.value"), "Smith, John, 1900-1980--Biography");
   assert_string_equal(str(i, "subjects.2.sourceId"),
-                      ref_id("subjectSources", "Medical Subject Headings"));
+                      fx_ref_id("subjectSources", "Medical Subject Headings"));
   json_decref(i);
   mp_record_release(&r);
 }
@@ -274,9 +250,9 @@ static void test_856_one_entry_per_url_relationship_by_ind2(void **s) {
   assert_string_equal(str(i, "electronicAccess.1.publicNote"), "Campus only");
   assert_string_equal(str(i, "electronicAccess.1.materialsSpecification"), "v. 1");
   assert_string_equal(str(i, "electronicAccess.0.relationshipId"),
-                      ref_id("electronicAccessRelationships", "Resource"));
+                      fx_ref_id("electronicAccessRelationships", "Resource"));
   assert_string_equal(str(i, "electronicAccess.2.relationshipId"),
-                      ref_id("electronicAccessRelationships", "No information provided"));
+                      fx_ref_id("electronicAccessRelationships", "No information provided"));
   json_decref(i);
   mp_record_release(&r);
 }
@@ -293,13 +269,13 @@ static void test_alternative_titles_by_246_ind2_filter(void **s) {
   assert_int_equal(json_array_size(json_object_get(i, "alternativeTitles")), 4);
   assert_string_equal(str(i, "alternativeTitles.0.alternativeTitle"), "Bible. English");
   assert_string_equal(str(i, "alternativeTitles.0.alternativeTitleTypeId"),
-                      ref_id("alternativeTitleTypes", "Uniform title"));
+                      fx_ref_id("alternativeTitleTypes", "Uniform title"));
   assert_string_equal(str(i, "alternativeTitles.1.alternativeTitleTypeId"),
-                      ref_id("alternativeTitleTypes", "Parallel title"));
+                      fx_ref_id("alternativeTitleTypes", "Parallel title"));
   assert_string_equal(str(i, "alternativeTitles.2.alternativeTitleTypeId"),
-                      ref_id("alternativeTitleTypes", "Cover title"));
+                      fx_ref_id("alternativeTitleTypes", "Cover title"));
   assert_string_equal(str(i, "alternativeTitles.3.alternativeTitleTypeId"),
-                      ref_id("alternativeTitleTypes", "No type specified"));
+                      fx_ref_id("alternativeTitleTypes", "No type specified"));
   json_decref(i);
   mp_record_release(&r);
 }
@@ -311,14 +287,14 @@ static void test_instance_type_from_336_and_fallback(void **s) {
   fx_data(&r, "336", ' ', ' ', "a", "notated music", "b", "ntm", "2", "rdacontent", NULL);
   fx_data(&r, "336", ' ', ' ', "a", "text", "b", "txt", NULL);
   json_t *i = map_ok(&r);
-  assert_string_equal(str(i, "instanceTypeId"), ref_id("instanceTypes", "notated music"));
+  assert_string_equal(str(i, "instanceTypeId"), fx_ref_id("instanceTypes", "notated music"));
   json_decref(i);
   mp_record_release(&r);
 
   base(&r); /* no 336 */
   fx_data(&r, "245", '0', '0', "a", "T", NULL);
   i = map_ok(&r);
-  assert_string_equal(str(i, "instanceTypeId"), ref_id("instanceTypes", "unspecified"));
+  assert_string_equal(str(i, "instanceTypeId"), fx_ref_id("instanceTypes", "unspecified"));
   json_decref(i);
   mp_record_release(&r);
 
@@ -326,7 +302,7 @@ static void test_instance_type_from_336_and_fallback(void **s) {
   fx_data(&r, "245", '0', '0', "a", "T", NULL);
   fx_data(&r, "336", ' ', ' ', "b", "qqq", NULL);
   i = map_ok(&r);
-  assert_string_equal(str(i, "instanceTypeId"), ref_id("instanceTypes", "unspecified"));
+  assert_string_equal(str(i, "instanceTypeId"), fx_ref_id("instanceTypes", "unspecified"));
   json_decref(i);
   mp_record_release(&r);
 }
@@ -346,17 +322,17 @@ static void test_notes_series_editions_classifications(void **s) {
   json_t *i = map_ok(&r);
   assert_string_equal(str(i, "classifications.0.classificationNumber"), "QA76.73.C15 K47 1988");
   assert_string_equal(str(i, "classifications.0.classificationTypeId"),
-                      ref_id("classificationTypes", "LC"));
+                      fx_ref_id("classificationTypes", "LC"));
   assert_string_equal(str(i, "classifications.1.classificationNumber"), "005.13/3");
   assert_string_equal(str(i, "classifications.1.classificationTypeId"),
-                      ref_id("classificationTypes", "Dewey"));
+                      fx_ref_id("classificationTypes", "Dewey"));
   assert_string_equal(str(i, "editions.0"), "2nd ed");
   assert_string_equal(str(i, "physicalDescriptions.0"), "xi, 272 p. : ill. ; 24 cm.");
   assert_string_equal(str(i, "series.0.value"), "Prentice-Hall software series ; 12");
   assert_string_equal(str(i, "notes.0.note"), "Includes index.");
-  assert_string_equal(str(i, "notes.0.instanceNoteTypeId"), ref_id("noteTypes", "General note"));
+  assert_string_equal(str(i, "notes.0.instanceNoteTypeId"), fx_ref_id("noteTypes", "General note"));
   assert_true(json_is_false(json_object_get(json_array_get(json_object_get(i, "notes"), 0), "staffOnly")));
-  assert_string_equal(str(i, "notes.1.instanceNoteTypeId"), ref_id("noteTypes", "Bibliography note"));
+  assert_string_equal(str(i, "notes.1.instanceNoteTypeId"), fx_ref_id("noteTypes", "Bibliography note"));
   assert_true(json_is_true(json_object_get(json_array_get(json_object_get(i, "notes"), 2), "staffOnly")));
   json_decref(i);
   mp_record_release(&r);
@@ -376,7 +352,7 @@ static void test_880_linked_fields_map_to_their_tags_targets(void **s) {
   assert_true(json_is_false(json_object_get(json_array_get(json_object_get(i, "contributors"), 1), "primary")));
   assert_string_equal(str(i, "alternativeTitles.0.alternativeTitle"),
                       "\xE6\x97\xA5\xE6\x9C\xAC\xE3\x81\xAE\xE8\x8C\xB6\xE6\x9B\xB8");
-  assert_string_equal(str(i, "subjects.0.typeId"), ref_id("subjectTypes", "Topical term"));
+  assert_string_equal(str(i, "subjects.0.typeId"), fx_ref_id("subjectTypes", "Topical term"));
   json_decref(i);
   mp_record_release(&r);
 }
@@ -466,5 +442,5 @@ int main(void) {
       cmocka_unit_test(test_not_bibliographic_and_no_title_errors),
       cmocka_unit_test(test_concurrent_mapping_with_one_mapping),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

@@ -16,16 +16,6 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-static mp_mapping_t *M;
-
-static int setup(void **s) {
-  M = fx_default_mapping();
-  return M ? 0 : -1;
-}
-static int teardown(void **s) {
-  mp_mapping_free(M);
-  return 0;
-}
 
 typedef struct tally_s {
   int records, bib, nonbib, failed, empty_title;
@@ -100,17 +90,6 @@ static const char *get(json_t *o, const char *a, size_t i, const char *b) {
   return json_string_value(v);
 }
 
-static const char *ref_name(const char *table, const char *id) {
-  static json_t *ref; /* ids are checked by name via the seeded file */
-  if (!ref)
-    ref = json_load_file(tu_schema("mapping/reference-data.json"), 0, NULL);
-  json_t *rows = json_object_get(json_object_get(ref, table), "rows");
-  size_t i;
-  json_t *row;
-  json_array_foreach(rows, i, row) if (id && strcmp(json_string_value(json_object_get(row, "id")), id) == 0) return json_string_value(json_object_get(row, "name"));
-  return "(none)";
-}
-
 static void test_every_iso2709_record_maps_or_is_not_bib(void **s) {
   tally_t t = {0};
   int files = 0;
@@ -145,9 +124,9 @@ static void test_camel_book_from_260(void **s) {
   json_t *i = by_hrid(all, "fol05731351");
   assert_string_equal(get(i, "title", 0, NULL), "ActivePerl with ASP and ADO");
   assert_string_equal(get(i, "identifiers", 0, "value"), "00020737");
-  assert_string_equal(ref_name("identifierTypes", get(i, "identifiers", 0, "identifierTypeId")), "LCCN");
+  assert_string_equal(fx_ref_name("identifierTypes", get(i, "identifiers", 0, "identifierTypeId")), "LCCN");
   assert_string_equal(get(i, "identifiers", 1, "value"), "0471383147 (paper/cd-rom : alk. paper)");
-  assert_string_equal(ref_name("identifierTypes", get(i, "identifiers", 1, "identifierTypeId")), "ISBN");
+  assert_string_equal(fx_ref_name("identifierTypes", get(i, "identifiers", 1, "identifierTypeId")), "ISBN");
   assert_string_equal(get(i, "contributors", 0, "name"), "Martinsson, Tobias, 1976-");
   assert_true(json_is_true(json_object_get(json_array_get(json_object_get(i, "contributors"), 0), "primary")));
   assert_string_equal(get(i, "publication", 0, "place"), "New York");
@@ -155,14 +134,14 @@ static void test_camel_book_from_260(void **s) {
   assert_string_equal(get(i, "publication", 0, "dateOfPublication"), "2000");
   assert_null(get(i, "publication", 0, "role"));
   assert_string_equal(get(i, "subjects", 0, "value"), "Perl (Computer program language)");
-  assert_string_equal(ref_name("subjectSources", get(i, "subjects", 0, "sourceId")),
+  assert_string_equal(fx_ref_name("subjectSources", get(i, "subjects", 0, "sourceId")),
                       "Library of Congress Subject Headings");
   assert_string_equal(get(i, "classifications", 0, "classificationNumber"), "QA76.73.P22 M33 2000");
   assert_string_equal(get(i, "classifications", 1, "classificationNumber"), "005.13/3");
   assert_string_equal(get(i, "languages", 0, NULL), "eng");
   assert_string_equal(get(i, "dates", 0, "date1"), "2000");
   /* no 336: the fallback type */
-  assert_string_equal(ref_name("instanceTypes", get(i, "instanceTypeId", 0, NULL)), "unspecified");
+  assert_string_equal(fx_ref_name("instanceTypes", get(i, "instanceTypeId", 0, NULL)), "unspecified");
   json_decref(all);
 }
 
@@ -184,19 +163,19 @@ static void test_264_relators_041_and_880_from_lc(void **s) {
   assert_string_equal(get(i, "publication", 0, "role"), "Publication");
   /* 100 1  $a Aghababyan, A. S. $q (Alvina S.), $e author. */
   assert_string_equal(get(i, "contributors", 0, "name"), "Aghababyan, A. S. (Alvina S.)");
-  assert_string_equal(ref_name("contributorTypes", get(i, "contributors", 0, "contributorTypeId")), "author");
-  assert_string_equal(ref_name("contributorNameTypes", get(i, "contributors", 0, "contributorNameTypeId")), "Personal name");
+  assert_string_equal(fx_ref_name("contributorTypes", get(i, "contributors", 0, "contributorTypeId")), "author");
+  assert_string_equal(fx_ref_name("contributorNameTypes", get(i, "contributors", 0, "contributorNameTypeId")), "Personal name");
   assert_string_equal(get(i, "contributors", 1, "name"), "Gharibyan, Alik");
   /* 651  0 $a Nagorno-Karabakh (Azerbaijan) $x History. */
   assert_string_equal(get(i, "subjects", 0, "value"), "Nagorno-Karabakh (Azerbaijan)--History");
-  assert_string_equal(ref_name("subjectTypes", get(i, "subjects", 0, "typeId")), "Geographic name");
+  assert_string_equal(fx_ref_name("subjectTypes", get(i, "subjects", 0, "typeId")), "Geographic name");
   /* 880 linked to 246: Cyrillic alternative title */
   int cyr = 0;
   for (size_t k = 0; k < json_array_size(json_object_get(i, "alternativeTitles")); k++)
     cyr += strcmp(get(i, "alternativeTitles", k, "alternativeTitle"),
                   "\xD0\x90\xD1\x80\xD1\x86\xD0\xB0\xD1\x85") == 0;
   assert_int_equal(cyr, 1);
-  assert_string_equal(ref_name("instanceTypes", get(i, "instanceTypeId", 0, NULL)), "unspecified");
+  assert_string_equal(fx_ref_name("instanceTypes", get(i, "instanceTypeId", 0, NULL)), "unspecified");
   json_decref(all);
 }
 
@@ -206,9 +185,9 @@ static void test_880_japanese_and_oclc_numbers(void **s) {
   assert_string_equal(get(i, "title", 0, NULL), "Nihon no chasho");
   /* 035 $a (OCoLC)502869803 and (OCoLC)ocn502869803: OCLC; (NNC)...: other */
   assert_string_equal(get(i, "identifiers", 0, "value"), "(OCoLC)502869803");
-  assert_string_equal(ref_name("identifierTypes", get(i, "identifiers", 0, "identifierTypeId")), "OCLC");
-  assert_string_equal(ref_name("identifierTypes", get(i, "identifiers", 1, "identifierTypeId")), "OCLC");
-  assert_string_equal(ref_name("identifierTypes", get(i, "identifiers", 3, "identifierTypeId")), "System control number");
+  assert_string_equal(fx_ref_name("identifierTypes", get(i, "identifiers", 0, "identifierTypeId")), "OCLC");
+  assert_string_equal(fx_ref_name("identifierTypes", get(i, "identifiers", 1, "identifierTypeId")), "OCLC");
+  assert_string_equal(fx_ref_name("identifierTypes", get(i, "identifiers", 3, "identifierTypeId")), "System control number");
   /* 880 00 $6 245-01/$1 $a 日本 の 茶書 / ... */
   assert_string_equal(get(i, "alternativeTitles", 0, "alternativeTitle"),
                       "\xE6\x97\xA5\xE6\x9C\xAC \xE3\x81\xAE \xE8\x8C\xB6\xE6\x9B\xB8");
@@ -224,7 +203,7 @@ static void test_880_japanese_and_oclc_numbers(void **s) {
   assert_string_equal(get(i, "dates", 0, "date1"), "1971");
   assert_string_equal(get(i, "dates", 0, "date2"), "1972");
   assert_string_equal(get(i, "languages", 0, NULL), "jpn");
-  assert_string_equal(ref_name("instanceTypes", get(i, "instanceTypeId", 0, NULL)), "text");
+  assert_string_equal(fx_ref_name("instanceTypes", get(i, "instanceTypeId", 0, NULL)), "text");
   json_decref(all);
 
   /* the match keys of the same record */
@@ -254,7 +233,7 @@ static void test_856_two_urls(void **s) {
   assert_string_equal(get(i, "electronicAccess", 1, "uri"),
                       "http://www.statistics.gov.uk/statbase/Product.asp?vlnk=5703");
   assert_string_equal(get(i, "electronicAccess", 1, "materialsSpecification"), "2000-2001");
-  assert_string_equal(ref_name("electronicAccessRelationships",
+  assert_string_equal(fx_ref_name("electronicAccessRelationships",
                                get(i, "electronicAccess", 0, "relationshipId")),
                       "Version of resource");
   /* 245 10 $a Britain / $c ...; 260 $a London : $b [s.n., $c 1949?]-c2000. */
@@ -289,5 +268,5 @@ int main(void) {
       cmocka_unit_test(test_856_two_urls),
       cmocka_unit_test(test_marc8_maps_like_its_utf8_twin),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

@@ -16,7 +16,8 @@
 typedef struct mp_mapping_s mp_mapping_t;
 
 /* Load rules and reference data. rules_path/refdata_path NULL = the
- * defaults under the schemas directory (MP_SCHEMAS_DIR or $MARCPIPE_SCHEMAS).
+ * defaults mapping/marc-bib.json and mapping/reference-data.json under the
+ * schemas directory: $MARCPIPE_SCHEMAS when set, else MP_SCHEMAS_DIR.
  * On failure returns NULL and writes a message naming the file, the rule's
  * tag and what is wrong into errbuf. */
 mp_mapping_t *mp_mapping_load(const char *rules_path, const char *refdata_path,

@@ -320,10 +320,10 @@ static void test_notes_series_editions_classifications(void **s) {
   fx_data(&r, "504", ' ', ' ', "a", "Bibliography: p. 260.", NULL);
   fx_data(&r, "583", ' ', ' ', "a", "Reviewed", NULL);
   fx_data(&r, "780", '0', '0', "t", "Earlier journal.", "x", "1234-5678", NULL);
-  fx_data(&r, "785", '0', '0', "a", "no title subfield", NULL);
+  fx_data(&r, "785", '0', '0', "a", "Main entry,", "t", "Later journal", NULL);
   json_t *i = map_ok(&r);
   assert_string_equal(str(i, "precedingTitles.0.title"), "Earlier journal");
-  assert_string_equal(str(i, "succeedingTitles.0.title"), "no title subfield");
+  assert_string_equal(str(i, "succeedingTitles.0.title"), "Main entry, Later journal");
   assert_string_equal(str(i, "classifications.0.classificationNumber"), "QA76.73.C15 K47 1988");
   assert_string_equal(str(i, "classifications.0.classificationTypeId"),
                       fx_ref_id("classificationTypes", "LC"));

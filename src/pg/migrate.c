@@ -153,6 +153,7 @@ int mp_pg_migrate(PGconn *c, const char *tenant, const char *sql_dir,
   if (rc)
     goto out;
   if ((rc = mp_buf_printf(&sql,
+                          "SET LOCAL client_min_messages = warning; "
                           "CREATE SCHEMA IF NOT EXISTS %s; SET LOCAL search_path TO %s; "
                           "CREATE TABLE IF NOT EXISTS schema_migrations ("
                           "version int PRIMARY KEY, name text NOT NULL, "

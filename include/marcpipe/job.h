@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define MP_JOB_REJECT_PARTITION (-1)
 
@@ -107,6 +108,18 @@ int mp_job_list(PGconn *c, size_t limit, mp_job_summary_t **out, size_t *n,
 /* Journal ERROR rows of a job in seq order (MP_ENOTFOUND if no such job). */
 int mp_job_errors(PGconn *c, int64_t id, mp_job_error_cb cb, void *ud,
                   char *errbuf, size_t errlen);
+
+/* Connect for a command: conninfo NULL = mp_pgmanaged_default_conninfo()
+ * (PG* environment, else the managed local PostgreSQL when running), then
+ * mp_pg_connect() on the tenant. */
+int mp_job_db_open(const char *conninfo, const char *tenant, PGconn **out,
+                   char *errbuf, size_t errlen);
+
+/* Summary as a JSON object (new reference; NULL on ENOMEM). */
+struct json_t;
+struct json_t *mp_job_summary_json(const mp_job_summary_t *s);
+/* Human-readable multi-line summary. */
+void mp_job_summary_print(FILE *out, const mp_job_summary_t *s);
 
 /* Internal, shared with the batch sink (src/pg/sink.c): inside an open
  * transaction that has already written its progress rows, lock the jobs

@@ -1,6 +1,7 @@
 /* test_pg_sink.c: the batch sink and migrations against a real PostgreSQL
  * (skipped only when PGHOST is unset). Every test uses its own tenant. */
 #include "pgtest.h"
+#include "testutil.h"
 
 #include "marcpipe/job.h"
 #include "marcpipe/mapping.h"
@@ -363,6 +364,71 @@ static void test_killed_connection_is_transient_and_retry_succeeds(void **state)
   mp_sink_close(slow);
 }
 
+/* A real UTF-8 file (SOURCES.md: 386 LC records, all bibliographic), cut
+ * into records by their leader lengths and written in batches of 100 over
+ * 3 partitions: every record is journaled once, the job completes, and a
+ * full replay changes nothing. */
+static void test_real_file_batches_complete_and_replay(void **state) {
+  SKIP_WITHOUT_PG();
+  fx_t *f = *state;
+  size_t len = 0;
+  char *data = tu_slurp(tu_data("iso2709/mrrctestbed--bibliographic-sample.mrc"), &len);
+  enum { MAXR = 1000 };
+  mp_sink_rec_t *recs = calloc(MAXR, sizeof *recs);
+  size_t n = 0;
+  for (size_t off = 0; off + 5 <= len && n < MAXR;) {
+    size_t rl = (size_t)strtoul((char[6]){data[off], data[off + 1], data[off + 2],
+                                          data[off + 3], data[off + 4], 0},
+                                NULL, 10);
+    assert_true(rl > 24 && off + rl <= len);
+    int32_t part = (int32_t)(n % 3);
+    recs[n] = (mp_sink_rec_t){.topic = "tp", .partition = part, .offset = (int64_t)(n / 3),
+                              .job_id = f->job, .seq = (int64_t)n + 1, .key = "",
+                              .key_len = 0, .value = data + off, .value_len = rl,
+                              .content_type = MP_CT_ISO2709};
+    n++;
+    off += rl;
+  }
+  assert_int_equal(n, 386);
+  char err[512];
+  bool done = true;
+  assert_int_equal(mp_job_set_total(f->c, f->job, (int64_t)n, &done, err, sizeof err), 0);
+  assert_false(done);
+  uint64_t outcomes = 0;
+  int flips = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < n; i += 100) {
+      mp_sink_result_t res;
+      size_t k = n - i < 100 ? n - i : 100;
+      int rc = mp_sink_write_batch(f->sink, recs + i, k, &res);
+      if (rc)
+        fail_msg("batch %zu: %s", i, res.errmsg);
+      if (pass == 0)
+        outcomes += res.created + res.updated + res.duplicates + res.skipped + res.errors;
+      else
+        assert_int_equal(res.replayed, k);
+      flips += res.ncompleted;
+    }
+  assert_int_equal(outcomes, 386);
+  assert_int_equal(flips, 1);
+  assert_int_equal(q(f, "SELECT count(*) FROM journal WHERE job_id = %lld"), 386);
+  assert_int_equal(q(f, "SELECT sum(processed) FROM job_progress WHERE job_id = %lld"), 386);
+  assert_int_equal(q(f, "SELECT count(*) FROM job_progress WHERE job_id = %lld"), 3);
+  assert_int_equal(q(f, "SELECT count(*) FROM jobs WHERE id = %lld AND status LIKE 'COMPLETED%%'"), 1);
+  /* one Instance per distinct match key of the stored records */
+  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instances"),
+                   pgt_num(f->c, "SELECT count(DISTINCT s.match_key) FROM source_records "
+                                 "s JOIN journal j USING (job_id, seq) "
+                                 "WHERE j.outcome IN ('CREATED', 'UPDATED', 'DUPLICATE')"));
+  assert_int_equal(q(f, "SELECT count(*) FROM source_records WHERE job_id = %lld AND "
+                        "length(raw) > 0"), 386 - q(f, "SELECT count(*) FROM journal WHERE "
+                                                      "job_id = %lld AND outcome = 'ERROR'"));
+  assert_int_equal(q(f, "SELECT next_offset FROM kafka_offsets WHERE %lld > 0 AND partition = 0"),
+                   129);
+  free(recs);
+  free(data);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_migrations_apply_twice_idempotently, setup, teardown),
@@ -377,6 +443,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_completion_flips_once_total_set_last, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_injection_looking_data_is_stored_verbatim, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_real_file_batches_complete_and_replay, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_killed_connection_is_transient_and_retry_succeeds,
                                       setup, teardown),

@@ -103,7 +103,7 @@ static void build_chunk(const prep_t *v, size_t nv, size_t first, size_t k,
     mp_buf_clear(&bufs[t]);
   for (size_t i = first; i < first + k; i++) {
     const prep_t *p = &v[i % nv];
-    char key[200], uuid[40], hash[20];
+    char key[200], uuid[48], hash[20];
     snprintf(key, sizeof key, "%s#%zu", p->key, i / nv);
     snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%012zx", i);
     snprintf(hash, sizeof hash, "%016llx", fnv(p->raw, p->raw_len));

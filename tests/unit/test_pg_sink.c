@@ -80,6 +80,10 @@ static void add(fx_t *f, int32_t part, int64_t off, int64_t seq, const char *id,
                                .value_len = len, .content_type = MP_CT_ISO2709};
 }
 
+/* Make record i undecodable: its directory entry's length and start are
+ * no longer numbers (lenient parsing cannot repair that). */
+static void corrupt(fx_t *f, size_t i) { memset(f->bufs[i] + 27, 'x', 9); }
+
 static long long q(fx_t *f, const char *fmt) {
   char sql[512];
   snprintf(sql, sizeof sql, fmt, (long long)f->job);
@@ -185,7 +189,7 @@ static void test_bad_record_is_journaled_and_rest_committed(void **state) {
   fx_t *f = *state;
   add(f, 0, 0, 1, "a1", "Good one");
   add(f, 0, 1, 2, "a2", "Bad");
-  memcpy(f->bufs[1], "xx", 2); /* record length is no longer a number */
+  corrupt(f, 1);
   add(f, 0, 2, 3, "a3", "Good two");
   mp_sink_result_t res;
   write_ok(f, &res);
@@ -204,6 +208,11 @@ static void test_bad_record_is_journaled_and_rest_committed(void **state) {
                             "WHERE job_id = %lld AND seq = 2", (long long)f->job);
   char *head = pgt_str(f->c, sql);
   assert_memory_equal(head, f->bufs[1], 7);
+  snprintf(sql, sizeof sql, "SELECT error_class FROM journal WHERE job_id = %lld AND seq = 2",
+           (long long)f->job);
+  free(head);
+  head = pgt_str(f->c, sql);
+  assert_string_equal(head, "MP_EDIRECTORY");
   free(head);
 }
 
@@ -271,7 +280,7 @@ static void test_completion_flips_once_total_set_last(void **state) {
   fx_t *f = *state;
   add(f, 0, 0, 1, "d1", "A");
   add(f, 0, 1, 2, "d2", "B");
-  f->bufs[1][0] = 'x'; /* an error makes it COMPLETED_WITH_ERRORS */
+  corrupt(f, 1); /* an error makes it COMPLETED_WITH_ERRORS */
   mp_sink_result_t res;
   write_ok(f, &res);
   assert_int_equal(res.ncompleted, 0);
@@ -425,6 +434,12 @@ static void test_real_file_batches_complete_and_replay(void **state) {
                                                       "job_id = %lld AND outcome = 'ERROR'"));
   assert_int_equal(q(f, "SELECT next_offset FROM kafka_offsets WHERE %lld > 0 AND partition = 0"),
                    129);
+  /* valid UTF-8 throughout: every stored record has its MARC-in-JSON */
+  assert_int_equal(q(f, "SELECT count(*) FROM source_records WHERE job_id = %lld AND "
+                        "parsed IS NULL"), 0);
+  assert_int_equal(q(f, "SELECT count(*) FROM source_records WHERE job_id = %lld AND "
+                        "parsed ? 'leader'"),
+                   q(f, "SELECT count(*) FROM source_records WHERE job_id = %lld"));
   free(recs);
   free(data);
 }

@@ -341,6 +341,68 @@ static void *write_thread(void *p) {
   return NULL;
 }
 
+/* Two workers write the last records of a job at the same time (their
+ * transactions overlap by the sink latency): the job must complete, and
+ * exactly one of them flips it. Then the same race between a worker's last
+ * batch and mp_job_set_total. */
+static void test_concurrent_last_batches_complete_exactly_once(void **state) {
+  SKIP_WITHOUT_PG();
+  fx_t *f = *state;
+  char err[512];
+  for (int round = 0; round < 3; round++) {
+    mp_job_spec_t spec = {.file_name = "race.mrc"};
+    assert_int_equal(mp_job_create(f->c, &spec, &f->job, err, sizeof err), 0);
+    bool done = true;
+    assert_int_equal(mp_job_set_total(f->c, f->job, 4, &done, err, sizeof err), 0);
+    assert_false(done);
+    f->n = 0;
+    char id[4][16];
+    for (int i = 0; i < 4; i++) {
+      snprintf(id[i], sizeof id[i], "r%d_%d", round, i);
+      add(f, i / 2, i % 2, i + 1, id[i], "Race");
+    }
+    mp_sink_t *s2 = open_sink(f, 300), *s1 = open_sink(f, 300);
+    write_arg_t a[2] = {{s1, f->recs, 2, -1, {0}}, {s2, f->recs + 2, 2, -1, {0}}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+      pthread_create(&th[i], NULL, write_thread, &a[i]);
+    for (int i = 0; i < 2; i++)
+      pthread_join(th[i], NULL);
+    assert_int_equal(a[0].rc, 0);
+    assert_int_equal(a[1].rc, 0);
+    assert_int_equal(a[0].res.ncompleted + a[1].res.ncompleted, 1);
+    mp_job_summary_t sum;
+    assert_int_equal(mp_job_get(f->c, f->job, &sum, err, sizeof err), 0);
+    assert_string_equal(sum.status, "COMPLETED");
+    mp_sink_close(s1);
+    mp_sink_close(s2);
+  }
+  /* worker's last batch against set_total */
+  for (int round = 0; round < 3; round++) {
+    mp_job_spec_t spec = {.file_name = "race2.mrc"};
+    assert_int_equal(mp_job_create(f->c, &spec, &f->job, err, sizeof err), 0);
+    assert_int_equal(mp_job_set_status(f->c, f->job, "PRODUCING", err, sizeof err), 0);
+    f->n = 0;
+    char id[16];
+    snprintf(id, sizeof id, "s%d", round);
+    add(f, 0, round, 1, id, "Race two");
+    mp_sink_t *s1 = open_sink(f, 300);
+    write_arg_t a = {s1, f->recs, 1, -1, {0}};
+    pthread_t th;
+    pthread_create(&th, NULL, write_thread, &a);
+    usleep(100000 * (useconds_t)round); /* before, during, after the sleep */
+    bool done = false;
+    assert_int_equal(mp_job_set_total(f->c, f->job, 1, &done, err, sizeof err), 0);
+    pthread_join(th, NULL);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(a.res.ncompleted + (done ? 1 : 0), 1);
+    mp_job_summary_t sum;
+    assert_int_equal(mp_job_get(f->c, f->job, &sum, err, sizeof err), 0);
+    assert_string_equal(sum.status, "COMPLETED");
+    mp_sink_close(s1);
+  }
+}
+
 static void test_killed_connection_is_transient_and_retry_succeeds(void **state) {
   SKIP_WITHOUT_PG();
   fx_t *f = *state;
@@ -460,6 +522,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_injection_looking_data_is_stored_verbatim, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_real_file_batches_complete_and_replay, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_concurrent_last_batches_complete_exactly_once, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_killed_connection_is_transient_and_retry_succeeds,
                                       setup, teardown),

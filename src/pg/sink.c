@@ -258,15 +258,19 @@ static int copy_stage(mp_sink_t *s, char *errbuf, size_t errlen) {
   return rc;
 }
 
-/* Parse "1,5,7" into ids. */
-static size_t parse_ids(const char *s, int64_t *ids, size_t max) {
-  size_t n = 0;
-  while (*s && n < max) {
+/* Parse "1,5,7" into a malloc'ed array (NULL when empty or ENOMEM). */
+static int64_t *parse_ids(const char *s, size_t *n) {
+  size_t cap = *s ? 1 : 0;
+  for (const char *p = s; *p; p++)
+    cap += *p == ',';
+  *n = 0;
+  int64_t *ids = cap ? malloc(cap * sizeof *ids) : NULL;
+  while (ids && *s && *n < cap) {
     char *end;
-    ids[n++] = strtoll(s, &end, 10);
+    ids[(*n)++] = strtoll(s, &end, 10);
     s = *end == ',' ? end + 1 : end;
   }
-  return n;
+  return ids;
 }
 
 /* One transaction over recs[0..n); forced = reason to journal every record
@@ -284,6 +288,7 @@ static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
     return rc;
   }
   PGresult *r = NULL;
+  int64_t *jobs = NULL;
   if ((rc = mp_pg_exec(s->conn, "BEGIN", errbuf, errlen)))
     goto out;
   if ((rc = copy_stage(s, errbuf, errlen)))
@@ -296,8 +301,8 @@ static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   uint32_t cnt[5];
   for (int i = 0; i < 5; i++)
     cnt[i] = (uint32_t)strtoul(PQgetvalue(r, 0, i), NULL, 10);
-  int64_t jobs[64];
-  size_t njobs = parse_ids(PQgetvalue(r, 0, 5), jobs, 64);
+  size_t njobs = 0;
+  jobs = parse_ids(PQgetvalue(r, 0, 5), &njobs);
   PQclear(r);
   r = NULL;
   if ((rc = store_offsets(s, recs, n, errbuf, errlen)))
@@ -333,6 +338,7 @@ static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
       res->completed_jobs[res->ncompleted++] = flipped[i];
 out:
   PQclear(r);
+  free(jobs);
   if (rc && s->conn && PQstatus(s->conn) == CONNECTION_OK &&
       PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
     PGresult *rb = PQexec(s->conn, "ROLLBACK");

@@ -4,8 +4,10 @@
  * transaction: COPY into the per-connection temp table mp_stage, a fixed
  * list of set-based statements (no statement per record), the stored Kafka
  * offsets, the optional pg_sleep, the completion check, COMMIT.
- * Replays (journal row present) are dropped from the stage first, so they
- * touch nothing; counters move by the journal rows really inserted.
+ * The outcome of each new record goes to a second, narrow temp table
+ * (mp_out); replays (journal row present, or the same (job, seq) twice in
+ * the batch) get no outcome row, so they touch nothing; counters move by
+ * the journal rows really inserted.
  * Records sharing a match key within a batch are applied in batch order
  * (offset order per partition): each is compared with its predecessor
  * (or the stored Instance for the first), and only the last version is
@@ -27,69 +29,78 @@
 
 static const char stage_ddl[] =
     "CREATE TEMP TABLE IF NOT EXISTS mp_stage ("
-    " ord int NOT NULL, job_id bigint NOT NULL, seq bigint NOT NULL,"
+    " ord int PRIMARY KEY, job_id bigint NOT NULL, seq bigint NOT NULL,"
     " partition int NOT NULL, kafka_offset bigint, outcome text, match_key text,"
     " content_type text, raw bytea NOT NULL, parsed jsonb, instance jsonb,"
     " keys jsonb, error_class text, reason text,"
-    " content_hash text GENERATED ALWAYS AS (md5(raw)) STORED,"
-    " is_last bool NOT NULL DEFAULT false, nchanges int NOT NULL DEFAULT 0"
-    ") ON COMMIT DELETE ROWS";
+    " content_hash text GENERATED ALWAYS AS (md5(raw)) STORED"
+    ") ON COMMIT DELETE ROWS;"
+    /* the outcome of each new record, kept apart from the wide stage rows
+     * so deciding it rewrites nothing big */
+    "CREATE TEMP TABLE IF NOT EXISTS mp_out ("
+    " ord int PRIMARY KEY, outcome text NOT NULL, is_last bool NOT NULL,"
+    " nchanges int NOT NULL) ON COMMIT DELETE ROWS";
 
 /* Everything after the COPY that needs no parameter, in one round trip.
  * The last statement's result is the batch's outcome counts. */
 static const char apply_sql[] =
-    /* replays: already journaled, or the same (job, seq) twice here */
-    "DELETE FROM mp_stage s WHERE EXISTS (SELECT 1 FROM journal j"
-    "  WHERE j.job_id = s.job_id AND j.seq = s.seq)"
-    " OR EXISTS (SELECT 1 FROM mp_stage b WHERE b.job_id = s.job_id"
-    "  AND b.seq = s.seq AND b.ord < s.ord);"
-    /* outcomes, last version per key, changes per key */
-    "UPDATE mp_stage s SET outcome = y.outcome, is_last = (y.rn = 1),"
-    " nchanges = y.nchanges FROM ("
+    /* outcomes of the new records (replays: already journaled, or the
+     * same (job, seq) earlier in this batch, get no row) */
+    "INSERT INTO mp_out (ord, outcome, is_last, nchanges)"
     " SELECT ord, outcome,"
-    "  row_number() OVER (PARTITION BY match_key ORDER BY ord DESC) AS rn,"
-    "  count(*) FILTER (WHERE outcome <> 'DUPLICATE')"
-    "   OVER (PARTITION BY match_key) AS nchanges"
-    " FROM (SELECT s.ord, s.match_key,"
-    "  CASE WHEN lag(s.content_hash) OVER w IS NULL THEN"
-    "    CASE WHEN i.content_hash IS NULL THEN 'CREATED'"
-    "         WHEN i.content_hash = s.content_hash THEN 'DUPLICATE'"
-    "         ELSE 'UPDATED' END"
-    "   WHEN lag(s.content_hash) OVER w = s.content_hash THEN 'DUPLICATE'"
-    "   ELSE 'UPDATED' END AS outcome"
-    "  FROM mp_stage s LEFT JOIN instances i ON i.match_key = s.match_key"
-    "  WHERE s.outcome IS NULL"
-    "  WINDOW w AS (PARTITION BY s.match_key ORDER BY s.ord)) x) y"
-    " WHERE s.ord = y.ord;"
+    "  preset IS NULL AND row_number() OVER k_desc = 1,"
+    "  count(*) FILTER (WHERE preset IS NULL AND outcome <> 'DUPLICATE') OVER k"
+    " FROM (SELECT s.ord, s.match_key, s.outcome AS preset,"
+    "  coalesce(s.outcome,"
+    "   CASE WHEN lag(s.content_hash) OVER w IS NULL THEN"
+    "     CASE WHEN i.content_hash IS NULL THEN 'CREATED'"
+    "          WHEN i.content_hash = s.content_hash THEN 'DUPLICATE'"
+    "          ELSE 'UPDATED' END"
+    "    WHEN lag(s.content_hash) OVER w = s.content_hash THEN 'DUPLICATE'"
+    "    ELSE 'UPDATED' END) AS outcome"
+    "  FROM mp_stage s LEFT JOIN instances i"
+    "   ON i.match_key = s.match_key AND s.outcome IS NULL"
+    "  WHERE NOT EXISTS (SELECT 1 FROM journal j"
+    "    WHERE j.job_id = s.job_id AND j.seq = s.seq)"
+    "   AND NOT EXISTS (SELECT 1 FROM mp_stage b WHERE b.job_id = s.job_id"
+    "    AND b.seq = s.seq AND b.ord < s.ord)"
+    "  WINDOW w AS (PARTITION BY s.match_key, s.outcome IS NULL ORDER BY s.ord)) x"
+    " WINDOW k AS (PARTITION BY match_key, preset IS NULL),"
+    "  k_desc AS (PARTITION BY match_key, preset IS NULL ORDER BY ord DESC);"
     "INSERT INTO instances AS i (id, match_key, instance, source_job,"
     " source_seq, version, content_hash)"
-    " SELECT md5(match_key)::uuid, match_key,"
-    "  instance || jsonb_build_object('id', md5(match_key)::uuid),"
-    "  job_id, seq, nchanges, content_hash"
-    " FROM mp_stage WHERE is_last AND nchanges > 0 ORDER BY match_key"
+    " SELECT md5(s.match_key)::uuid, s.match_key,"
+    "  s.instance || jsonb_build_object('id', md5(s.match_key)::uuid),"
+    "  s.job_id, s.seq, o.nchanges, s.content_hash"
+    " FROM mp_out o JOIN mp_stage s USING (ord)"
+    " WHERE o.is_last AND o.nchanges > 0 ORDER BY s.match_key"
     " ON CONFLICT (match_key) DO UPDATE SET instance = EXCLUDED.instance,"
     "  source_job = EXCLUDED.source_job, source_seq = EXCLUDED.source_seq,"
     "  version = i.version + EXCLUDED.version,"
     "  content_hash = EXCLUDED.content_hash, updated_at = now();"
-    "DELETE FROM instance_keys k USING mp_stage s WHERE s.is_last"
-    " AND s.nchanges > 0 AND k.instance_id = md5(s.match_key)::uuid;"
+    "DELETE FROM instance_keys k USING mp_out o JOIN mp_stage s USING (ord)"
+    " WHERE o.is_last AND o.nchanges > 0"
+    " AND k.instance_id = md5(s.match_key)::uuid;"
     "INSERT INTO instance_keys (instance_id, kind, value)"
     " SELECT DISTINCT md5(s.match_key)::uuid, e->>0, e->>1"
-    " FROM mp_stage s, jsonb_array_elements(s.keys) e"
-    " WHERE s.is_last AND s.nchanges > 0 ON CONFLICT DO NOTHING;"
+    " FROM mp_out o JOIN mp_stage s USING (ord),"
+    "  jsonb_array_elements(s.keys) e"
+    " WHERE o.is_last AND o.nchanges > 0 ON CONFLICT DO NOTHING;"
     "INSERT INTO source_records (job_id, seq, match_key, content_type, raw,"
     " parsed, content_hash)"
-    " SELECT job_id, seq, match_key, content_type, raw, parsed, content_hash"
-    " FROM mp_stage WHERE outcome <> 'ERROR' ORDER BY ord"
-    " ON CONFLICT (job_id, seq) DO NOTHING;"
+    " SELECT s.job_id, s.seq, s.match_key, s.content_type, s.raw, s.parsed,"
+    "  s.content_hash"
+    " FROM mp_out o JOIN mp_stage s USING (ord) WHERE o.outcome <> 'ERROR'"
+    " ORDER BY ord ON CONFLICT (job_id, seq) DO NOTHING;"
     "WITH j AS (INSERT INTO journal (job_id, seq, partition, kafka_offset,"
     "  outcome, instance_id, match_key, error_class, reason, raw)"
-    " SELECT job_id, seq, partition, kafka_offset, outcome,"
-    "  CASE WHEN outcome IN ('CREATED', 'UPDATED', 'DUPLICATE')"
-    "   THEN md5(match_key)::uuid END,"
-    "  match_key, error_class, reason,"
-    "  CASE WHEN outcome = 'ERROR' THEN raw END"
-    " FROM mp_stage ORDER BY ord ON CONFLICT (job_id, seq) DO NOTHING"
+    " SELECT s.job_id, s.seq, s.partition, s.kafka_offset, o.outcome,"
+    "  CASE WHEN o.outcome IN ('CREATED', 'UPDATED', 'DUPLICATE')"
+    "   THEN md5(s.match_key)::uuid END,"
+    "  s.match_key, s.error_class, s.reason,"
+    "  CASE WHEN o.outcome = 'ERROR' THEN s.raw END"
+    " FROM mp_out o JOIN mp_stage s USING (ord) ORDER BY ord"
+    " ON CONFLICT (job_id, seq) DO NOTHING"
     " RETURNING job_id, partition, outcome),"
     " agg AS (SELECT job_id, partition, count(*) AS processed,"
     "  count(*) FILTER (WHERE outcome = 'CREATED') AS created,"

@@ -115,6 +115,18 @@ int mp_job_errors(PGconn *c, int64_t id, mp_job_error_cb cb, void *ud,
 int mp_job_db_open(const char *conninfo, const char *tenant, PGconn **out,
                    char *errbuf, size_t errlen);
 
+/* Options shared by the status, jobs and errors commands. */
+typedef struct mp_job_cli_s {
+  const char *db;     /* NULL = default conninfo (see mp_job_db_open) */
+  const char *tenant; /* initialise to MP_DEFAULT_TENANT */
+  bool json;
+} mp_job_cli_t;
+/* When argv[*i] is --db V, --tenant V or --json: store it, step *i past
+ * its value, return true. */
+bool mp_job_cli_opt(int argc, char **argv, int *i, mp_job_cli_t *o);
+/* A job id argument: > 0, or -1 when arg is not one. */
+int64_t mp_job_cli_id(const char *arg);
+
 /* Summary as a JSON object (new reference; NULL on ENOMEM). */
 struct json_t;
 struct json_t *mp_job_summary_json(const mp_job_summary_t *s);

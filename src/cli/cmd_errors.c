@@ -77,18 +77,14 @@ static int on_error(void *ud, const mp_job_error_t *e) {
 }
 
 int cmd_errors(int argc, char **argv) {
-  const char *db = NULL, *tenant = MP_DEFAULT_TENANT, *jobarg = NULL, *exp = NULL;
+  const char *jobarg = NULL, *exp = NULL;
+  mp_job_cli_t o = {.tenant = MP_DEFAULT_TENANT};
   ctx_t x = {0};
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
       usage(stdout);
       return 0;
-    } else if (!strcmp(argv[i], "--json")) {
-      x.json = true;
-    } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-      db = argv[++i];
-    } else if (!strcmp(argv[i], "--tenant") && i + 1 < argc) {
-      tenant = argv[++i];
+    } else if (mp_job_cli_opt(argc, argv, &i, &o)) {
     } else if (!strcmp(argv[i], "--export") && i + 1 < argc) {
       exp = argv[++i];
     } else if (argv[i][0] != '-' && !jobarg) {
@@ -99,16 +95,15 @@ int cmd_errors(int argc, char **argv) {
       return 2;
     }
   }
-  char *end = NULL;
-  long long id = jobarg ? strtoll(jobarg, &end, 10) : 0;
-  if (!jobarg || *end || id <= 0) {
+  int64_t id = mp_job_cli_id(jobarg);
+  if (id < 0) {
     fprintf(stderr, "marcpipe errors: expected a job id\n");
     usage(stderr);
     return 2;
   }
   PGconn *c = NULL;
   char err[1024] = "";
-  int rc = mp_job_db_open(db, tenant, &c, err, sizeof err);
+  int rc = mp_job_db_open(o.db, o.tenant, &c, err, sizeof err);
   if (!rc && exp) {
     x.export = strcmp(exp, "-") ? fopen(exp, "wb") : stdout;
     x.quiet = !strcmp(exp, "-"); /* stdout carries the records then */
@@ -117,6 +112,7 @@ int cmd_errors(int argc, char **argv) {
       rc = MP_EIO;
     }
   }
+  x.json = o.json;
   if (!rc) {
     rc = mp_job_errors(c, id, on_error, &x, err, sizeof err);
     if (rc == MP_EIO || rc == MP_ENOMEM)

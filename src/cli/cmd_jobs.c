@@ -26,20 +26,14 @@ static void usage(FILE *out) {
 }
 
 int cmd_jobs(int argc, char **argv) {
-  const char *db = NULL, *tenant = MP_DEFAULT_TENANT;
-  bool json = false;
+  mp_job_cli_t o = {.tenant = MP_DEFAULT_TENANT};
   long limit = 50;
   for (int i = 1; i < argc; i++) {
     char *end;
     if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
       usage(stdout);
       return 0;
-    } else if (!strcmp(argv[i], "--json")) {
-      json = true;
-    } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-      db = argv[++i];
-    } else if (!strcmp(argv[i], "--tenant") && i + 1 < argc) {
-      tenant = argv[++i];
+    } else if (mp_job_cli_opt(argc, argv, &i, &o)) {
     } else if (!strcmp(argv[i], "--limit") && i + 1 < argc &&
                (limit = strtol(argv[i + 1], &end, 10)) >= 0 && !*end) {
       i++;
@@ -53,7 +47,7 @@ int cmd_jobs(int argc, char **argv) {
   char err[1024];
   mp_job_summary_t *v = NULL;
   size_t n = 0;
-  int rc = mp_job_db_open(db, tenant, &c, err, sizeof err);
+  int rc = mp_job_db_open(o.db, o.tenant, &c, err, sizeof err);
   if (!rc)
     rc = mp_job_list(c, (size_t)limit, &v, &n, err, sizeof err);
   PQfinish(c);
@@ -61,7 +55,7 @@ int cmd_jobs(int argc, char **argv) {
     fprintf(stderr, "marcpipe jobs: %s\n", err);
     return 1;
   }
-  if (json) {
+  if (o.json) {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
       json_array_append_new(a, mp_job_summary_json(&v[i]));

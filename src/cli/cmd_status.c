@@ -28,18 +28,13 @@ static void usage(FILE *out) {
 }
 
 int cmd_status(int argc, char **argv) {
-  const char *db = NULL, *tenant = MP_DEFAULT_TENANT, *jobarg = NULL;
-  bool json = false;
+  const char *jobarg = NULL;
+  mp_job_cli_t o = {.tenant = MP_DEFAULT_TENANT};
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
       usage(stdout);
       return 0;
-    } else if (!strcmp(argv[i], "--json")) {
-      json = true;
-    } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-      db = argv[++i];
-    } else if (!strcmp(argv[i], "--tenant") && i + 1 < argc) {
-      tenant = argv[++i];
+    } else if (mp_job_cli_opt(argc, argv, &i, &o)) {
     } else if (argv[i][0] != '-' && !jobarg) {
       jobarg = argv[i];
     } else {
@@ -48,9 +43,8 @@ int cmd_status(int argc, char **argv) {
       return 2;
     }
   }
-  char *end = NULL;
-  long long id = jobarg ? strtoll(jobarg, &end, 10) : 0;
-  if (!jobarg || *end || id <= 0) {
+  int64_t id = mp_job_cli_id(jobarg);
+  if (id < 0) {
     fprintf(stderr, "marcpipe status: expected a job id\n");
     usage(stderr);
     return 2;
@@ -58,7 +52,7 @@ int cmd_status(int argc, char **argv) {
   PGconn *c = NULL;
   char err[1024];
   mp_job_summary_t s;
-  int rc = mp_job_db_open(db, tenant, &c, err, sizeof err);
+  int rc = mp_job_db_open(o.db, o.tenant, &c, err, sizeof err);
   if (!rc)
     rc = mp_job_get(c, id, &s, err, sizeof err);
   PQfinish(c);
@@ -66,7 +60,7 @@ int cmd_status(int argc, char **argv) {
     fprintf(stderr, "marcpipe status: %s\n", err);
     return 1;
   }
-  if (json) {
+  if (o.json) {
     json_t *o = mp_job_summary_json(&s);
     if (!o || json_dumpf(o, stdout, JSON_COMPACT) < 0) {
       json_decref(o);

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -18,6 +19,25 @@ int mp_job_db_open(const char *conninfo, const char *tenant, PGconn **out,
   else
     mp_pgmanaged_default_conninfo(ci, sizeof ci);
   return mp_pg_connect(ci, tenant, out, errbuf, errlen);
+}
+
+bool mp_job_cli_opt(int argc, char **argv, int *i, mp_job_cli_t *o) {
+  const char *a = argv[*i];
+  if (!strcmp(a, "--json")) {
+    o->json = true;
+    return true;
+  }
+  const char **dst = !strcmp(a, "--db") ? &o->db : !strcmp(a, "--tenant") ? &o->tenant : NULL;
+  if (!dst || *i + 1 >= argc)
+    return false;
+  *dst = argv[++*i];
+  return true;
+}
+
+int64_t mp_job_cli_id(const char *arg) {
+  char *end = NULL;
+  long long id = arg ? strtoll(arg, &end, 10) : 0;
+  return (arg && *arg && !*end && id > 0) ? (int64_t)id : -1;
 }
 
 static void iso_time(double t, char *buf, size_t n) {

@@ -33,10 +33,9 @@ int mp__job_rollback(PGconn *c, int rc) {
   return rc;
 }
 
-/* Run one statement with (id, arg) parameters; MP_ENOTFOUND when it
- * touched no row and require_row is set. */
-static int exec_id(PGconn *c, const char *sql, int64_t id, const char *arg,
-                   bool require_row, const char *what, char *errbuf, size_t errlen) {
+int mp__job_query_id(PGconn *c, const char *sql, int64_t id, const char *arg,
+                     bool require_row, const char *what, PGresult **res,
+                     char *errbuf, size_t errlen) {
   char ids[24];
   snprintf(ids, sizeof ids, "%lld", (long long)id);
   const char *p[2] = {ids, arg};
@@ -48,8 +47,16 @@ static int exec_id(PGconn *c, const char *sql, int64_t id, const char *arg,
     snprintf(errbuf, errlen, "%s: job %lld not found", what, (long long)id);
     rc = MP_ENOTFOUND;
   }
-  PQclear(r);
+  if (rc || !res)
+    PQclear(r);
+  else
+    *res = r;
   return rc;
+}
+
+static int exec_id(PGconn *c, const char *sql, int64_t id, const char *arg,
+                   bool require_row, const char *what, char *errbuf, size_t errlen) {
+  return mp__job_query_id(c, sql, id, arg, require_row, what, NULL, errbuf, errlen);
 }
 
 int mp_job_create(PGconn *c, const mp_job_spec_t *spec, int64_t *id,
@@ -74,26 +81,13 @@ int mp_job_set_status(PGconn *c, int64_t id, const char *status, char *errbuf,
     snprintf(errbuf, errlen, "job status '%s' cannot be set directly", status);
     return MP_EUSAGE;
   }
-  int rc = 0;
-  PGresult *r;
-  char ids[24];
-  snprintf(ids, sizeof ids, "%lld", (long long)id);
-  const char *p[2] = {ids, status};
-  rc = mp__job_query(c,
-                       "UPDATE jobs SET status = CASE WHEN status IN "
-                       "('COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED') THEN status "
-                       "ELSE $2 END, started_at = CASE WHEN $2 = 'PRODUCING' "
-                       "THEN coalesce(started_at, now()) ELSE started_at END "
-                       "WHERE id = $1 RETURNING id",
-                       2, p, "setting job status", &r, errbuf, errlen);
-  if (rc)
-    return rc;
-  if (PQntuples(r) == 0) {
-    snprintf(errbuf, errlen, "setting job status: job %lld not found", (long long)id);
-    rc = MP_ENOTFOUND;
-  }
-  PQclear(r);
-  return rc;
+  return exec_id(c,
+                 "UPDATE jobs SET status = CASE WHEN status IN "
+                 "('COMPLETED', 'COMPLETED_WITH_ERRORS', 'FAILED') THEN status "
+                 "ELSE $2 END, started_at = CASE WHEN $2 = 'PRODUCING' "
+                 "THEN coalesce(started_at, now()) ELSE started_at END "
+                 "WHERE id = $1",
+                 id, status, true, "setting job status", errbuf, errlen);
 }
 
 int mp_job_set_produced(PGconn *c, int64_t id, int64_t produced, char *errbuf,
@@ -217,22 +211,14 @@ int mp_job_check_complete(PGconn *c, int64_t id, bool *completed,
 
 int mp_job_processed(PGconn *c, int64_t id, int64_t *processed, char *errbuf,
                      size_t errlen) {
-  char ids[24];
-  snprintf(ids, sizeof ids, "%lld", (long long)id);
-  const char *p[1] = {ids};
   PGresult *r;
-  int rc = mp__job_query(c,
-                         "SELECT (SELECT coalesce(sum(processed), 0) FROM job_progress "
-                         "WHERE job_id = $1) FROM jobs WHERE id = $1",
-                         1, p, "reading job progress", &r, errbuf, errlen);
+  int rc = mp__job_query_id(c,
+                            "SELECT (SELECT coalesce(sum(processed), 0) FROM job_progress "
+                            "WHERE job_id = $1) FROM jobs WHERE id = $1",
+                            id, NULL, true, "reading job progress", &r, errbuf, errlen);
   if (rc)
     return rc;
-  if (PQntuples(r) == 0) {
-    snprintf(errbuf, errlen, "job %lld not found", (long long)id);
-    rc = MP_ENOTFOUND;
-  } else {
-    *processed = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-  }
+  *processed = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
   PQclear(r);
-  return rc;
+  return 0;
 }

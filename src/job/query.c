@@ -44,22 +44,14 @@ static void read_summary(const PGresult *r, int row, mp_job_summary_t *s) {
 
 int mp_job_get(PGconn *c, int64_t id, mp_job_summary_t *out, char *errbuf,
                size_t errlen) {
-  char ids[24];
-  snprintf(ids, sizeof ids, "%lld", (long long)id);
-  const char *p[1] = {ids};
   PGresult *r;
-  int rc = mp__job_query(c, SUMMARY_SELECT "WHERE j.id = $1 GROUP BY j.id", 1, p,
-                         "reading a job", &r, errbuf, errlen);
+  int rc = mp__job_query_id(c, SUMMARY_SELECT "WHERE j.id = $1 GROUP BY j.id", id, NULL,
+                            true, "reading a job", &r, errbuf, errlen);
   if (rc)
     return rc;
-  if (PQntuples(r) == 0) {
-    snprintf(errbuf, errlen, "job %lld not found", (long long)id);
-    rc = MP_ENOTFOUND;
-  } else {
-    read_summary(r, 0, out);
-  }
+  read_summary(r, 0, out);
   PQclear(r);
-  return rc;
+  return 0;
 }
 
 int mp_job_list(PGconn *c, size_t limit, mp_job_summary_t **out, size_t *n,
@@ -94,18 +86,13 @@ int mp_job_errors(PGconn *c, int64_t id, mp_job_error_cb cb, void *ud,
   int rc = mp_job_get(c, id, &s, errbuf, errlen);
   if (rc)
     return rc;
-  char ids[24];
-  snprintf(ids, sizeof ids, "%lld", (long long)id);
-  const char *p[1] = {ids};
-  /* raw comes back in binary (result format 1 for all columns would make
-   * the numbers binary too, so it is fetched hex-decoded by libpq instead) */
   PGresult *r;
-  rc = mp__job_query(c,
-                     "SELECT seq, partition, coalesce(kafka_offset, -1), "
-                     "coalesce(file_offset, -1), coalesce(match_key, ''), "
-                     "coalesce(error_class, ''), coalesce(reason, ''), raw "
-                     "FROM journal WHERE job_id = $1 AND outcome = 'ERROR' ORDER BY seq",
-                     1, p, "reading journal errors", &r, errbuf, errlen);
+  rc = mp__job_query_id(c,
+                        "SELECT seq, partition, coalesce(kafka_offset, -1), "
+                        "coalesce(file_offset, -1), coalesce(match_key, ''), "
+                        "coalesce(error_class, ''), coalesce(reason, ''), raw "
+                        "FROM journal WHERE job_id = $1 AND outcome = 'ERROR' ORDER BY seq",
+                        id, NULL, false, "reading journal errors", &r, errbuf, errlen);
   if (rc)
     return rc;
   for (int i = 0; i < PQntuples(r) && !rc; i++) {

@@ -12,6 +12,7 @@
 #include "pg/copy.h"
 
 #include "marcpipe/error.h"
+#include "marcpipe/job.h"
 #include "marcpipe/mapping.h"
 #include "marcpipe/marc.h"
 #include "marcpipe/pg.h"
@@ -155,18 +156,14 @@ static int send_chunk(PGconn *c, mp_buf_t bufs[3]) {
 }
 
 int main(int argc, char **argv) {
-  const char *file = NULL, *db = NULL, *tenant = "benchcopy";
+  const char *file = NULL;
+  mp_job_cli_t o = {.tenant = "benchcopy"};
   size_t rows = 100000;
-  int json = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--rows") && i + 1 < argc)
       rows = strtoul(argv[++i], NULL, 10);
-    else if (!strcmp(argv[i], "--db") && i + 1 < argc)
-      db = argv[++i];
-    else if (!strcmp(argv[i], "--tenant") && i + 1 < argc)
-      tenant = argv[++i];
-    else if (!strcmp(argv[i], "--json"))
-      json = 1;
+    else if (mp_job_cli_opt(argc, argv, &i, &o))
+      continue;
     else if (argv[i][0] != '-' && !file)
       file = argv[i];
     else {
@@ -178,7 +175,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: bench_copy FILE [--rows N] [--db CONNINFO] [--tenant T] [--json]\n");
     return 2;
   }
-  char err[1024], ci[1024];
+  char err[1024];
   mp_mapping_t *map = mp_mapping_load(NULL, NULL, err, sizeof err);
   if (!map) {
     fprintf(stderr, "bench_copy: %s\n", err);
@@ -195,11 +192,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_copy: %s: no mappable record\n", file);
     goto out;
   }
-  if (db)
-    snprintf(ci, sizeof ci, "%s", db);
-  else
-    mp_pgmanaged_default_conninfo(ci, sizeof ci);
-  if (mp_pg_connect(ci, tenant, &c, err, sizeof err) ||
+  if (mp_job_db_open(o.db, o.tenant, &c, err, sizeof err) ||
       mp_pg_exec(c, "TRUNCATE source_records, instances, instance_keys, journal", err, sizeof err)) {
     fprintf(stderr, "bench_copy: %s\n", err);
     goto out;
@@ -219,7 +212,7 @@ int main(int argc, char **argv) {
     txns++;
   }
   double dbonly = db_time;
-  if (json)
+  if (o.json)
     printf("{\"bench\":\"copy\",\"file\":\"%s\",\"rows\":%zu,\"distinct_records\":%zu,"
            "\"transactions\":%zu,\"seconds\":%.3f,\"rows_per_s\":%.0f}\n",
            file, rows, nv, txns, dbonly, (double)rows / dbonly);

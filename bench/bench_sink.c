@@ -66,9 +66,10 @@ static int encode(const mp_record_t *rec, size_t cycle, mp_buf_t *out, msg_t *m)
 }
 
 int main(int argc, char **argv) {
-  const char *file = NULL, *db = NULL, *tenant = "benchsink";
+  const char *file = NULL;
+  mp_job_cli_t o = {.tenant = "benchsink"};
   size_t rows = 20000, batch = 500;
-  int latency = 0, json = 0;
+  int latency = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--rows") && i + 1 < argc)
       rows = strtoul(argv[++i], NULL, 10);
@@ -76,12 +77,8 @@ int main(int argc, char **argv) {
       batch = strtoul(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--latency") && i + 1 < argc)
       latency = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--db") && i + 1 < argc)
-      db = argv[++i];
-    else if (!strcmp(argv[i], "--tenant") && i + 1 < argc)
-      tenant = argv[++i];
-    else if (!strcmp(argv[i], "--json"))
-      json = 1;
+    else if (mp_job_cli_opt(argc, argv, &i, &o))
+      continue;
     else if (argv[i][0] != '-' && !file)
       file = argv[i];
     else
@@ -136,13 +133,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_sink: %s: no records\n", file);
     goto done;
   }
-  if (db)
-    snprintf(ci, sizeof ci, "%s", db);
+  if (o.db)
+    snprintf(ci, sizeof ci, "%s", o.db);
   else
     mp_pgmanaged_default_conninfo(ci, sizeof ci);
   int64_t job = 0;
   mp_job_spec_t spec = {.file_name = file};
-  if (mp_pg_connect(ci, tenant, &c, err, sizeof err) ||
+  if (mp_pg_connect(ci, o.tenant, &c, err, sizeof err) ||
       mp_pg_exec(c, "TRUNCATE jobs, job_progress, source_records, instances, instance_keys, "
                     "journal, kafka_offsets", err, sizeof err) ||
       mp_job_create(c, &spec, &job, err, sizeof err)) {
@@ -159,7 +156,7 @@ int main(int argc, char **argv) {
                               .value_len = msgs[i].len, .content_type = msgs[i].ct};
     n++;
   }
-  mp_sink_config_t cfg = {.conninfo = ci, .tenant = tenant, .group = "bench",
+  mp_sink_config_t cfg = {.conninfo = ci, .tenant = o.tenant, .group = "bench",
                           .mapping = map, .sink_latency_ms = latency};
   if (mp_sink_open(&cfg, &sink, err, sizeof err)) {
     fprintf(stderr, "bench_sink: %s\n", err);
@@ -179,7 +176,7 @@ int main(int argc, char **argv) {
     other += res.updated + res.duplicates + res.skipped;
   }
   double secs = now() - t0;
-  if (json)
+  if (o.json)
     printf("{\"bench\":\"sink\",\"file\":\"%s\",\"rows\":%zu,\"batch\":%zu,"
            "\"created\":%llu,\"errors\":%llu,\"other\":%llu,\"seconds\":%.3f,"
            "\"rows_per_s\":%.0f}\n",

@@ -23,6 +23,12 @@ static inline int pgt_available(void) {
   return h && *h;
 }
 
+#define SKIP_WITHOUT_PG()                                                      \
+  do {                                                                         \
+    if (!pgt_available())                                                      \
+      skip();                                                                  \
+  } while (0)
+
 /* A tenant name no other test run uses. */
 static inline const char *pgt_tenant(char *buf, size_t n) {
   static int counter;

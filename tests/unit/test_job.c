@@ -32,12 +32,6 @@ static int teardown(void **state) {
   return 0;
 }
 
-#define SKIP_WITHOUT_PG()                                                      \
-  do {                                                                         \
-    if (!pgt_available())                                                      \
-      skip();                                                                  \
-  } while (0)
-
 static int64_t new_job(fx_t *f, const char *name) {
   mp_job_spec_t spec = {.file_name = name, .file_format = "iso2709",
                         .topic = "marcpipe.Default.diku.DI_INCOMING_MARC_BIB_RECORD",

@@ -60,12 +60,6 @@ static int teardown(void **state) {
   return 0;
 }
 
-#define SKIP_WITHOUT_PG()                                                      \
-  do {                                                                         \
-    if (!pgt_available())                                                      \
-      skip();                                                                  \
-  } while (0)
-
 /* Add a bib record with 001 = id and 245 $a = title at partition/offset. */
 static void add(fx_t *f, int32_t part, int64_t off, int64_t seq, const char *id,
                 const char *title) {

@@ -5,6 +5,7 @@
 
 #include "marcpipe/job.h"
 #include "marcpipe/mapping.h"
+#include "marcpipe/marc.h"
 #include "marcpipe/sink.h"
 
 #include <pthread.h>
@@ -238,6 +239,50 @@ static void test_same_key_in_one_batch_last_wins(void **state) {
   assert_int_equal(res.duplicates, 1);
   assert_int_equal(pgt_num(f->c, "SELECT version FROM instances WHERE match_key = 'k1'"), 2);
   assert_int_equal(pgt_num(f->c, "SELECT source_seq FROM instances WHERE match_key = 'k1'"), 3);
+}
+
+/* An authority record is SKIPPED (kept as a source record, no Instance);
+ * a MARC-in-JSON message (records too large for ISO 2709 travel so) is
+ * decoded as JSON and stored with its content type. */
+static void test_authority_skipped_and_json_message_created(void **state) {
+  SKIP_WITHOUT_PG();
+  fx_t *f = *state;
+  size_t i = f->n++;
+  size_t len = pgt_marc(f->bufs[i], sizeof f->bufs[i], 'z', "001", "auth1", "100",
+                        "1 \x1f" "aSmith, John", (const char *)NULL);
+  f->recs[i] = (mp_sink_rec_t){.topic = "tp", .partition = 0, .offset = 0, .job_id = f->job,
+                               .seq = 1, .key = "auth1", .key_len = 5, .value = f->bufs[i],
+                               .value_len = len, .content_type = MP_CT_ISO2709};
+  /* the same kind of bib record as add() makes, as MARC-in-JSON */
+  add(f, 0, 1, 2, "j1", "Json title");
+  mp_record_t r;
+  mp_record_init(&r);
+  mp_marc_diag_t d;
+  assert_int_equal(mp_marc_parse_iso2709(f->recs[1].value, f->recs[1].value_len, &r, &d), 0);
+  mp_buf_t js;
+  mp_buf_init(&js);
+  assert_int_equal(mp_marc_write_json(&r, &js), 0);
+  mp_record_release(&r);
+  f->recs[1].value = js.data;
+  f->recs[1].value_len = js.len;
+  f->recs[1].content_type = MP_CT_JSON;
+  mp_sink_result_t res;
+  write_ok(f, &res);
+  assert_int_equal(res.skipped, 1);
+  assert_int_equal(res.created, 1);
+  assert_int_equal(q(f, "SELECT count(*) FROM instances WHERE %lld > 0"), 1);
+  char *t = pgt_str(f->c, "SELECT instance->>'title' FROM instances");
+  assert_string_equal(t, "Json title");
+  free(t);
+  t = pgt_str(f->c, "SELECT string_agg(content_type, ',' ORDER BY seq) FROM source_records");
+  assert_string_equal(t, "application/marc,application/marc+json");
+  free(t);
+  t = pgt_str(f->c, "SELECT outcome || ':' || coalesce(instance_id::text, '-') FROM journal "
+                    "WHERE seq = 1");
+  assert_string_equal(t, "SKIPPED:-");
+  free(t);
+  assert_int_equal(q(f, "SELECT skipped FROM job_progress WHERE job_id = %lld"), 1);
+  mp_buf_release(&js);
 }
 
 static void test_completion_flips_once_total_set_first(void **state) {
@@ -509,6 +554,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bad_record_is_journaled_and_rest_committed, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_same_key_in_one_batch_last_wins, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_authority_skipped_and_json_message_created, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_completion_flips_once_total_set_first, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_completion_flips_once_total_set_last, setup,

@@ -20,9 +20,9 @@
  * buffer too small. */
 int mp_pg_schema_name(const char *tenant, char *buf, size_t n);
 
-/* Directory holding the numbered NNN_name.sql migrations: $MARCPIPE_SCHEMAS
- * /sql when set, else MP_SCHEMAS_DIR/sql. Static string. */
-const char *mp_pg_sql_dir(void);
+/* Directory holding the numbered NNN_name.sql migrations into buf:
+ * $MARCPIPE_SCHEMAS/sql when set, else MP_SCHEMAS_DIR/sql. Returns buf. */
+const char *mp_pg_sql_dir(char *buf, size_t n);
 
 /* Connect, migrate, set search_path. conninfo "" or NULL = libpq defaults
  * (PG* environment). Returns 0; MP_ECONFIG (bad tenant); MP_ETRANSIENT
@@ -31,7 +31,7 @@ const char *mp_pg_sql_dir(void);
 int mp_pg_connect(const char *conninfo, const char *tenant, PGconn **out,
                   char *errbuf, size_t errlen);
 
-/* Apply pending migrations of sql_dir (NULL = mp_pg_sql_dir()) to the
+/* Apply pending migrations of sql_dir (NULL = mp_pg_sql_dir) to the
  * tenant schema, in one transaction, and set the session's search_path.
  * Safe to call concurrently from several connections. *applied (may be
  * NULL) = number of migrations applied now. 0, MP_ECONFIG, MP_EPG,

@@ -90,7 +90,8 @@ void mp_sink_close(mp_sink_t *s);
  * codes: MP_ENOMEM; MP_EPG only if even the isolated ERROR row is refused.
  * recs[i].key may be empty: the match key is computed from the record.
  * The offsets stored are max(offset)+1 per (topic, partition) of the
- * batch, replays included. */
+ * batch, replays included. If the connection drops during COMMIT the batch
+ * may have been committed: the retry is then a replay and changes nothing. */
 int mp_sink_write_batch(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                         mp_sink_result_t *res);
 

@@ -17,11 +17,10 @@ int mp_pg_schema_name(const char *tenant, char *buf, size_t n) {
   return (w < 0 || (size_t)w >= n) ? MP_ECONFIG : 0;
 }
 
-const char *mp_pg_sql_dir(void) {
-  static char dir[4096];
+const char *mp_pg_sql_dir(char *buf, size_t n) {
   const char *env = getenv("MARCPIPE_SCHEMAS");
-  snprintf(dir, sizeof dir, "%s/sql", env && *env ? env : MP_SCHEMAS_DIR);
-  return dir;
+  snprintf(buf, n, "%s/sql", env && *env ? env : MP_SCHEMAS_DIR);
+  return buf;
 }
 
 int mp_pg_error_kind(PGconn *c, const PGresult *res) {

@@ -125,8 +125,9 @@ int mp_pg_migrate(PGconn *c, const char *tenant, const char *sql_dir,
     snprintf(errbuf, errlen, "invalid tenant '%s'", tenant ? tenant : "");
     return MP_ECONFIG;
   }
+  char dirbuf[4096];
   if (!sql_dir)
-    sql_dir = mp_pg_sql_dir();
+    sql_dir = mp_pg_sql_dir(dirbuf, sizeof dirbuf);
   mig_t *migs = NULL;
   size_t nmigs = 0;
   int rc = list_migrations(sql_dir, &migs, &nmigs, errbuf, errlen);

@@ -67,93 +67,68 @@ int mp_pg_exec(PGconn *c, const char *sql, char *errbuf, size_t errlen) {
   return rc;
 }
 
-/* Mask "password=VALUE" (VALUE possibly quoted) in keyword form, and the
- * password in "postgres[ql]://user:PASSWORD@host". */
+typedef struct {
+  char *out;
+  size_t n, o;
+} sink_t;
+
+static void put(sink_t *w, const char *p, size_t k) {
+  for (size_t i = 0; i < k && w->o + 1 < w->n; i++)
+    w->out[w->o++] = p[i];
+}
+
+/* End of a password value starting at p: up to '&' in a URI; else a
+ * quoted string (with \ escapes) or up to the next blank. */
+static const char *value_end(const char *p, bool uri) {
+  if (uri)
+    return p + strcspn(p, "&");
+  if (*p != '\'')
+    return p + strcspn(p, " \t");
+  for (p++; *p && *p != '\''; p++)
+    if (*p == '\\' && p[1])
+      p++;
+  return *p ? p + 1 : p;
+}
+
+/* Mask the value of every password=... (keyword form, or a URI query
+ * parameter) and the password of a URI's user:password@ part. */
 void mp_pg_mask_conninfo(const char *ci, char *out, size_t n) {
   if (!n)
     return;
-  size_t o = 0;
-#define PUT(ch)                                                                \
-  do {                                                                         \
-    if (o + 1 < n)                                                             \
-      out[o++] = (ch);                                                         \
-  } while (0)
+  sink_t w = {out, n, 0};
   if (!ci)
     ci = "";
+  const char *p = ci;
   const char *scheme = strstr(ci, "://");
-  if (scheme) {
-    const char *auth = scheme + 3;
-    const char *at = strpbrk(auth, "@/?");
-    const char *colon = NULL;
-    if (at && *at == '@')
-      colon = memchr(auth, ':', (size_t)(at - auth));
-    for (const char *p = ci; *p; p++) {
-      if (colon && p == colon + 1) {
-        for (const char *m = "***"; *m; m++)
-          PUT(*m);
-        p = at - 1;
-        continue;
-      }
-      PUT(*p);
+  bool uri = scheme != NULL;
+  if (uri) {
+    const char *auth = scheme + 3, *end = auth + strcspn(auth, "/?");
+    const char *at = memrchr(auth, '@', (size_t)(end - auth));
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (colon) {
+      put(&w, ci, (size_t)(colon + 1 - ci));
+      put(&w, "***", 3);
+      p = at;
     }
-    /* a password=... query parameter is masked below by a second pass */
   }
-  const char *src = scheme ? NULL : ci;
-  if (scheme) {
-    out[o] = '\0';
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", out);
-    o = 0;
-    src = tmp;
-    const char *p = src;
-    while (*p) {
-      const char *hit = strstr(p, "password=");
-      if (!hit)
-        break;
-      while (p < hit + 9)
-        PUT(*p++);
-      for (const char *m = "***"; *m; m++)
-        PUT(*m);
-      while (*p && *p != '&')
-        p++;
-    }
-    while (*p)
-      PUT(*p++);
-    out[o] = '\0';
-    return;
-  }
-  const char *p = src;
   while (*p) {
-    bool at_word = (p == src) || p[-1] == ' ' || p[-1] == '\t';
-    if (at_word && !strncmp(p, "password", 8)) {
-      const char *q = p + 8;
-      while (*q == ' ')
+    bool word = p == ci || strchr(uri ? "?&" : " \t", p[-1]);
+    const char *q = p + 8;
+    if (word && !strncmp(p, "password", 8)) {
+      while (!uri && *q == ' ')
         q++;
       if (*q == '=') {
-        q++;
-        while (*q == ' ')
-          q++;
-        while (p < q)
-          PUT(*p++);
-        for (const char *m = "***"; *m; m++)
-          PUT(*m);
-        if (*p == '\'') {
-          for (p++; *p && *p != '\''; p++)
-            if (*p == '\\' && p[1])
-              p++;
-          if (*p)
-            p++;
-        } else {
-          while (*p && *p != ' ' && *p != '\t')
-            p++;
-        }
+        for (q++; !uri && *q == ' '; q++)
+          ;
+        put(&w, p, (size_t)(q - p));
+        put(&w, "***", 3);
+        p = value_end(q, uri);
         continue;
       }
     }
-    PUT(*p++);
+    put(&w, p++, 1);
   }
-  out[o] = '\0';
-#undef PUT
+  out[w.o] = '\0';
 }
 
 int mp_pg_connect(const char *conninfo, const char *tenant, PGconn **out,

@@ -8,18 +8,21 @@
  * Why locks: under READ COMMITTED two transactions that each add the last
  * records of a job cannot see each other's uncommitted progress, so both
  * could conclude "not yet" and the job would stay IN_PROGRESS forever. So:
- *  - while total is unknown, writers take FOR SHARE on the job row: they do
- *    not block each other (no hot row), but they do serialise with
- *    mp_job_set_total(), whose UPDATE takes the row exclusively;
+ *  - while total is unknown, writers take FOR KEY SHARE on the job row: it
+ *    blocks neither other writers (no hot row) nor the producer's plain
+ *    UPDATEs of the row (status, produced), only mp_job_set_total(), which
+ *    takes the row FOR UPDATE before setting the total;
  *  - once total is known (the tail of the job: at most the producer's
  *    credit of records remains), writers take FOR NO KEY UPDATE, so their
  *    checks run one after another and the last one sees everything.
  * The flip statement runs after the lock is granted; READ COMMITTED gives
  * it a snapshot that includes every transaction that held the row before.
- * A writer that read "total unknown", then found it set once its share
- * lock was granted, upgrades; two such writers may deadlock, which
- * PostgreSQL resolves by aborting one (SQLSTATE 40P01 -> MP_ETRANSIENT,
- * the batch is retried). Rows are locked in id order. Blocking libpq. */
+ * A writer that read "total unknown", then found it set once its key-share
+ * lock was granted, upgrades to FOR NO KEY UPDATE, which does not conflict
+ * with key-share locks, so upgrading writers queue instead of deadlocking.
+ * Rows are locked in id order. A deadlock in some unforeseen interleaving
+ * would be resolved by PostgreSQL aborting one transaction (40P01 ->
+ * MP_ETRANSIENT, the batch is retried). Blocking libpq. */
 #include "marcpipe/job.h"
 
 #include "marcpipe/buf.h"
@@ -117,11 +120,11 @@ int mp__job_complete_locked(PGconn *c, const int64_t *ids, size_t n,
                          "ORDER BY id FOR NO KEY UPDATE",
                       known.data, &upgrade, &nup, "locking jobs", errbuf, errlen)))
     goto out;
-  /* 3. the others: shared (rows locked in 2 are ours already); upgrade
+  /* 3. the others: key-share (rows locked in 2 are ours already); upgrade
    * those whose total appeared while we waited */
   if (nknown < n &&
       (rc = query_ids(c, "SELECT id, total IS NOT NULL FROM jobs "
-                         "WHERE id = ANY($1::bigint[]) ORDER BY id FOR SHARE",
+                         "WHERE id = ANY($1::bigint[]) ORDER BY id FOR KEY SHARE",
                       all.data, &rest, &nrest, "locking jobs", errbuf, errlen)))
     goto out;
   if (nrest > nknown &&

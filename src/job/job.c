@@ -177,7 +177,11 @@ int mp_job_set_total(PGconn *c, int64_t id, int64_t total, bool *completed,
     return rc;
   char v[24];
   snprintf(v, sizeof v, "%lld", (long long)total);
-  rc = exec_id(c,
+  /* FOR UPDATE conflicts with the writers' key-share locks: see complete.c */
+  rc = exec_id(c, "SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", id, NULL, true,
+               "setting the job total", errbuf, errlen);
+  if (!rc)
+    rc = exec_id(c,
                "UPDATE jobs SET total = $2::bigint, status = CASE WHEN status IN "
                "('NEW', 'PRODUCING') THEN 'IN_PROGRESS' ELSE status END, "
                "started_at = coalesce(started_at, now()) WHERE id = $1",

@@ -442,6 +442,51 @@ static void test_concurrent_last_batches_complete_exactly_once(void **state) {
   }
 }
 
+/* The lock protocol of the completion check: while a writer holds its
+ * key-share lock on the job row (as a worker does from its check to its
+ * COMMIT while the total is unknown), the producer's plain updates of the
+ * row do not wait, but mp_job_set_total does (lock_timeout makes waiting
+ * an error). */
+static void test_job_row_lock_protocol(void **state) {
+  SKIP_WITHOUT_PG();
+  fx_t *f = *state;
+  PGconn *w = pgt_connect(f->tenant);
+  char err[512];
+  int nflip = -1;
+  PGresult *r = PQexec(w, "BEGIN");
+  PQclear(r);
+  assert_int_equal(mp__job_complete_locked(w, &f->job, 1, NULL, 0, &nflip, err, sizeof err), 0);
+  assert_int_equal(nflip, 0);
+  r = PQexec(f->c, "SET lock_timeout = '300ms'");
+  PQclear(r);
+  assert_int_equal(mp_job_set_produced(f->c, f->job, 1, err, sizeof err), 0);
+  assert_int_equal(mp_job_set_status(f->c, f->job, "PRODUCING", err, sizeof err), 0);
+  bool done = false;
+  assert_int_equal(mp_job_set_total(f->c, f->job, 1, &done, err, sizeof err), MP_EPG);
+  assert_non_null(strstr(err, "lock timeout"));
+  r = PQexec(w, "COMMIT");
+  PQclear(r);
+  assert_int_equal(mp_job_set_total(f->c, f->job, 1, &done, err, sizeof err), 0);
+  /* tail phase: total known, so writers exclude each other */
+  r = PQexec(w, "BEGIN");
+  PQclear(r);
+  assert_int_equal(mp__job_complete_locked(w, &f->job, 1, NULL, 0, &nflip, err, sizeof err), 0);
+  PGconn *w2 = pgt_connect(f->tenant);
+  r = PQexec(w2, "SET lock_timeout = '300ms'");
+  PQclear(r);
+  r = PQexec(w2, "BEGIN");
+  PQclear(r);
+  assert_int_equal(mp__job_complete_locked(w2, &f->job, 1, NULL, 0, &nflip, err, sizeof err),
+                   MP_EPG);
+  assert_non_null(strstr(err, "lock timeout"));
+  r = PQexec(w, "COMMIT");
+  PQclear(r);
+  PQfinish(w2);
+  PQfinish(w);
+  r = PQexec(f->c, "SET lock_timeout = 0");
+  PQclear(r);
+}
+
 static void test_killed_connection_is_transient_and_retry_succeeds(void **state) {
   SKIP_WITHOUT_PG();
   fx_t *f = *state;
@@ -565,6 +610,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_real_file_batches_complete_and_replay, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_concurrent_last_batches_complete_exactly_once, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_job_row_lock_protocol, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_killed_connection_is_transient_and_retry_succeeds,
                                       setup, teardown),

@@ -21,13 +21,8 @@ static char *keys_json(const mp_match_keys_t *k) {
   json_t *a = json_array();
   if (!a)
     return NULL;
-  const struct {
-    const char *kind;
-    const char *v;
-  } one[] = {{"control", k->control}};
-  for (size_t i = 0; i < 1; i++)
-    if (one[i].v[0])
-      json_array_append_new(a, json_pack("[ss]", one[i].kind, one[i].v));
+  if (k->control[0])
+    json_array_append_new(a, json_pack("[ss]", "control", k->control));
   for (int i = 0; i < k->noclc && i < MP_MAX_KEYS; i++)
     json_array_append_new(a, json_pack("[ss]", "oclc", k->oclc[i]));
   for (int i = 0; i < k->nisbn && i < MP_MAX_KEYS; i++)

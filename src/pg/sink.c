@@ -126,8 +126,9 @@ static const char apply_sql[] =
 
 static const char offsets_sql[] =
     "INSERT INTO kafka_offsets AS k (group_id, topic, partition, next_offset)"
-    " SELECT $1, t, p, o FROM unnest($2::text[], $3::int[], $4::bigint[])"
-    "  AS u(t, p, o) ORDER BY t, p"
+    " SELECT $1, t, p, max(o) + 1"
+    "  FROM unnest($2::text[], $3::int[], $4::bigint[]) AS u(t, p, o)"
+    "  GROUP BY t, p ORDER BY t, p"
     " ON CONFLICT (group_id, topic, partition) DO UPDATE SET"
     " next_offset = greatest(k.next_offset, EXCLUDED.next_offset),"
     " updated_at = now()";
@@ -196,47 +197,33 @@ static int array_text(mp_buf_t *b, const char *v) {
   return rc ? rc : mp_buf_putc(b, '"');
 }
 
-/* Max next offset per (topic, partition) of the batch, as three array
- * literals (replays included: they are consumed too). */
+/* Store max(offset)+1 per (topic, partition) of the batch (replays
+ * included: they are consumed too); the grouping happens in SQL. */
 static int store_offsets(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                          char *errbuf, size_t errlen) {
   mp_buf_t t, p, o;
   mp_buf_init(&t);
   mp_buf_init(&p);
   mp_buf_init(&o);
-  int rc = 0, count = 0;
+  int rc = 0;
   for (size_t i = 0; i < n && !rc; i++) {
-    bool seen = false;
-    int64_t next = recs[i].offset + 1;
-    for (size_t k = 0; k < i; k++)
-      if (recs[k].partition == recs[i].partition &&
-          !strcmp(recs[k].topic ? recs[k].topic : "", recs[i].topic ? recs[i].topic : "")) {
-        seen = true;
-        break;
-      }
-    if (seen)
-      continue;
-    for (size_t k = i + 1; k < n; k++)
-      if (recs[k].partition == recs[i].partition && recs[k].offset + 1 > next &&
-          !strcmp(recs[k].topic ? recs[k].topic : "", recs[i].topic ? recs[i].topic : ""))
-        next = recs[k].offset + 1;
-    rc = mp_buf_puts(&t, count ? "," : "{");
+    const char *sep = i ? "," : "{";
+    rc = mp_buf_puts(&t, sep);
     rc = rc ? rc : array_text(&t, recs[i].topic ? recs[i].topic : "");
-    rc = rc ? rc : mp_buf_printf(&p, "%s%d", count ? "," : "{", (int)recs[i].partition);
-    rc = rc ? rc : mp_buf_printf(&o, "%s%lld", count ? "," : "{", (long long)next);
-    count++;
+    rc = rc ? rc : mp_buf_printf(&p, "%s%d", sep, (int)recs[i].partition);
+    rc = rc ? rc : mp_buf_printf(&o, "%s%lld", sep, (long long)recs[i].offset);
   }
-  if (!rc && count) {
+  if (!rc && n) {
     rc = mp_buf_putc(&t, '}');
     rc = rc ? rc : mp_buf_putc(&p, '}');
     rc = rc ? rc : mp_buf_putc(&o, '}');
-    if (!rc) {
-      const char *prm[4] = {s->group, t.data, p.data, o.data};
-      PGresult *r = PQexecParams(s->conn, offsets_sql, 4, NULL, prm, NULL, NULL, 0);
-      if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        rc = mp_pg_fail(s->conn, r, "storing offsets", errbuf, errlen);
-      PQclear(r);
-    }
+  }
+  if (!rc && n) {
+    const char *prm[4] = {s->group, t.data, p.data, o.data};
+    PGresult *r = PQexecParams(s->conn, offsets_sql, 4, NULL, prm, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+      rc = mp_pg_fail(s->conn, r, "storing offsets", errbuf, errlen);
+    PQclear(r);
   }
   mp_buf_release(&t);
   mp_buf_release(&p);

@@ -27,7 +27,7 @@
 #define CHUNK 1000
 
 typedef struct {
-  char *raw, *parsed, *instance, key[160];
+  char *raw, *parsed, *instance, *hrid, key[160];
   size_t raw_len;
 } prep_t;
 
@@ -87,6 +87,8 @@ static int prepare(const char *path, const mp_mapping_t *map, prep_t **out, size
     p->raw_len = rl;
     p->parsed = strdup(js.data);
     p->instance = json_dumps(inst, JSON_COMPACT);
+    const char *h = json_string_value(json_object_get(inst, "hrid"));
+    p->hrid = h ? strdup(h) : NULL;
     snprintf(p->key, sizeof p->key, "%s", k.primary);
     json_decref(inst);
   }
@@ -115,8 +117,8 @@ static void build_chunk(const prep_t *v, size_t nv, size_t first, size_t k,
     mp__copy_sep(b), mp__copy_bytea(b, p->raw, p->raw_len), mp__copy_sep(b);
     mp__copy_str(b, p->parsed), mp__copy_sep(b), mp__copy_str(b, hash), mp__copy_end_row(b);
     b = &bufs[1]; /* instances */
-    mp__copy_str(b, uuid), mp__copy_sep(b), mp__copy_str(b, key), mp__copy_sep(b);
-    mp__copy_str(b, p->instance), mp__copy_sep(b), mp__copy_int(b, 1), mp__copy_sep(b);
+    mp__copy_str(b, uuid), mp__copy_sep(b), mp__copy_str(b, p->hrid), mp__copy_sep(b);
+    mp__copy_str(b, key), mp__copy_sep(b), mp__copy_str(b, p->instance), mp__copy_sep(b), mp__copy_int(b, 1), mp__copy_sep(b);
     mp__copy_int(b, seq), mp__copy_sep(b), mp__copy_str(b, hash), mp__copy_end_row(b);
     b = &bufs[2]; /* journal */
     mp__copy_int(b, 1), mp__copy_sep(b), mp__copy_int(b, seq), mp__copy_sep(b);
@@ -131,7 +133,8 @@ static int send_chunk(PGconn *c, mp_buf_t bufs[3]) {
   static const char *const sql[3] = {
       "COPY source_records (job_id, seq, match_key, content_type, raw, parsed, "
       "content_hash) FROM STDIN",
-      "COPY instances (id, match_key, instance, source_job, source_seq, content_hash) "
+      "COPY instances (id, hrid, match_key, instance, source_job, source_seq, "
+      "content_hash) "
       "FROM STDIN",
       "COPY journal (job_id, seq, partition, kafka_offset, outcome, instance_id, "
       "match_key) FROM STDIN"};
@@ -227,6 +230,7 @@ out:
     free(v[i].raw);
     free(v[i].parsed);
     free(v[i].instance);
+    free(v[i].hrid);
   }
   free(v);
   for (int t = 0; t < 3; t++)

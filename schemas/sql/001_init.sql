@@ -51,14 +51,12 @@ CREATE TABLE source_records (
   PRIMARY KEY (job_id, seq)
 );
 
-CREATE SEQUENCE instance_hrid_seq;
-
 -- Mapped Instances, one per primary match key. id = md5(match_key)::uuid,
 -- so the same record always gets the same id in every database.
 CREATE TABLE instances (
   id           uuid PRIMARY KEY,
-  hrid         text NOT NULL UNIQUE
-               DEFAULT 'in' || lpad(nextval('instance_hrid_seq')::text, 11, '0'),
+  hrid         text,                      -- the mapped Instance's hrid
+                                           -- (not unique: it comes from data)
   match_key    text NOT NULL UNIQUE,
   instance     jsonb NOT NULL,
   source_job   bigint NOT NULL,
@@ -68,6 +66,8 @@ CREATE TABLE instances (
   created_at   timestamptz NOT NULL DEFAULT now(),
   updated_at   timestamptz NOT NULL DEFAULT now()
 );
+
+CREATE INDEX instances_hrid ON instances (hrid);
 
 -- Secondary match keys of the current version of each Instance.
 CREATE TABLE instance_keys (

@@ -580,6 +580,8 @@ static void test_real_file_batches_complete_and_replay(void **state) {
                                                       "job_id = %lld AND outcome = 'ERROR'"));
   assert_int_equal(q(f, "SELECT next_offset FROM kafka_offsets WHERE %lld > 0 AND partition = 0"),
                    129);
+  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instances "
+                                 "WHERE hrid IS DISTINCT FROM instance->>'hrid'"), 0);
   /* valid UTF-8 throughout: every stored record has its MARC-in-JSON */
   assert_int_equal(q(f, "SELECT count(*) FROM source_records WHERE job_id = %lld AND "
                         "parsed IS NULL"), 0);

@@ -73,7 +73,9 @@ static int mkdir_p(const char *path, mode_t mode) {
 /* Run argv (as postgres when root), stdout+stderr to logpath (or
  * /dev/null). Returns the exit status, or -1 when it could not run. */
 static int run(char *const argv[], const char *logpath) {
-  const char *pre[] = {"/usr/sbin/runuser", "-u", "postgres", "--"};
+  const char *pre[] = {access("/usr/sbin/runuser", X_OK) ? "/sbin/runuser"
+                                                          : "/usr/sbin/runuser",
+                       "-u", "postgres", "--"};
   char *full[32];
   size_t k = 0;
   if (geteuid() == 0)

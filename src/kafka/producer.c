@@ -149,6 +149,8 @@ static void outstanding(const mp_producer_t *p, int64_t *recs,
   *recs = r > 0 ? r : 0;
   if (in_kafka_done < 0)
     in_kafka_done = 0;
+  if (in_kafka_done > p->st.produced)
+    in_kafka_done = p->st.produced;
   double avg = p->st.produced ? (double)p->st.value_bytes / p->st.produced : 0;
   int64_t b = (int64_t)p->st.value_bytes - (int64_t)(avg * in_kafka_done);
   *bytes = b > 0 ? b : 0;

@@ -64,6 +64,7 @@ typedef struct mp_producer_item_s {
   const char *value;       /* RECORD: message value */
   size_t value_len;
   mp_content_type_t content_type;
+  int error;               /* REJECTED: MP_E* class of the problem */
   const char *reason;      /* REJECTED: positioned message */
   const char *raw;         /* REJECTED: raw input bytes (may be NULL) */
   size_t raw_len;
@@ -91,12 +92,23 @@ int mp_producer_marc_input_open(const char *path,
 
 /* ---- job operations (the database side; run on the thread pool) ---- */
 
+/* A rejected input record waiting to be journaled. */
+typedef struct mp_producer_reject_s {
+  int64_t seq;
+  uint64_t offset;  /* byte offset in the input */
+  int error;        /* MP_E* (mp_err_name gives the class) */
+  char *reason;     /* positioned message */
+  char *raw;        /* raw bytes, may be NULL */
+  size_t raw_len;
+} mp_producer_reject_t;
+
 typedef struct mp_producer_job_ops_s {
   void *ctx;
-  /* Journal one rejected input record as an error row. 0 or MP_E*. */
-  int (*journal_rejected)(void *ctx, int64_t job_id, int64_t seq,
-                          uint64_t offset, const char *reason,
-                          const char *raw, size_t raw_len);
+  /* Journal rejected input records (in seq order) as error rows, all or
+   * nothing; must be idempotent by (job, seq): after a failure the same
+   * records come again. 0 or MP_E*. */
+  int (*journal_rejected)(void *ctx, int64_t job_id,
+                          const mp_producer_reject_t *recs, size_t n);
   /* The job's processed count so far. 0 or MP_E* (a failing read is
    * retried at the next tick; it never unblocks the credit). */
   int (*processed)(void *ctx, int64_t job_id, int64_t *processed);

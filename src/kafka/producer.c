@@ -28,16 +28,8 @@
 
 #define READ_BURST 256 /* items per idle callback before yielding */
 
-typedef struct reject_s {
-  int64_t seq;
-  uint64_t offset;
-  char *reason;
-  char *raw;
-  size_t raw_len;
-} reject_t;
-
 typedef struct reject_list_s {
-  reject_t *v;
+  mp_producer_reject_t *v;
   size_t n, cap;
 } reject_list_t;
 
@@ -92,19 +84,20 @@ static void reject_list_free(reject_list_t *l, size_t from) {
 }
 
 static int reject_list_push(reject_list_t *l, int64_t seq, uint64_t offset,
-                            const char *reason, const char *raw,
+                            int error, const char *reason, const char *raw,
                             size_t raw_len) {
   if (l->n == l->cap) {
     size_t cap = l->cap ? l->cap * 2 : 16;
-    reject_t *v = realloc(l->v, cap * sizeof *v);
+    mp_producer_reject_t *v = realloc(l->v, cap * sizeof *v);
     if (!v)
       return MP_ENOMEM;
     l->v = v;
     l->cap = cap;
   }
-  reject_t *r = &l->v[l->n];
+  mp_producer_reject_t *r = &l->v[l->n];
   r->seq = seq;
   r->offset = offset;
+  r->error = error;
   r->reason = strdup(reason ? reason : "rejected");
   r->raw = NULL;
   r->raw_len = 0;
@@ -219,8 +212,8 @@ static void note_rejected(mp_producer_t *p, int64_t seq,
     p->o.on_rejected(p->o.cb_data, seq, it->offset, reason);
   if (!p->has_ops)
     return;
-  if (reject_list_push(&p->rejects, seq, it->offset, reason, it->raw,
-                       it->raw_len) != 0)
+  if (reject_list_push(&p->rejects, seq, it->offset, it->error, reason,
+                       it->raw, it->raw_len) != 0)
     fail_run(p, MP_ENOMEM, "out of memory journaling record %" PRId64, seq);
 }
 
@@ -253,12 +246,16 @@ static int produce_one(mp_producer_t *p, int64_t seq,
     return 1;
   if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
     /* Data, not infrastructure: journal it and go on. */
+    mp_producer_item_t big = *it;
     char why[160];
     snprintf(why, sizeof why,
              "record %" PRId64 " at byte %" PRIu64
              ": %zu bytes exceed the Kafka message size limit",
              seq, it->offset, it->value_len);
-    note_rejected(p, seq, it, why);
+    big.error = MP_ETOOBIG;
+    big.raw = it->value;
+    big.raw_len = it->value_len;
+    note_rejected(p, seq, &big, why);
     return 0;
   }
   fail_run(p, MP_EKAFKA, "cannot produce record %" PRId64 ": %s", seq,
@@ -359,12 +356,11 @@ static void db_work(uv_work_t *w) {
   int64_t job = p->o.job_id;
   p->db_rc = 0;
   p->db_processed_ok = false;
-  for (; p->batch_done < p->batch.n; p->batch_done++) {
-    const reject_t *r = &p->batch.v[p->batch_done];
-    p->db_rc = ops->journal_rejected(ops->ctx, job, r->seq, r->offset,
-                                     r->reason, r->raw, r->raw_len);
+  if (p->batch.n) {
+    p->db_rc = ops->journal_rejected(ops->ctx, job, p->batch.v, p->batch.n);
     if (p->db_rc != 0)
       return;
+    p->batch_done = p->batch.n;
   }
   if (p->db_busy == DB_TICK) {
     p->db_processed_ok =
@@ -393,7 +389,8 @@ static void db_done(uv_work_t *w, int status) {
     p->rejects.n -= p->batch_done;
     for (size_t i = 0; i < rest.n; i++)
       reject_list_push(&p->rejects, rest.v[i].seq, rest.v[i].offset,
-                       rest.v[i].reason, rest.v[i].raw, rest.v[i].raw_len);
+                       rest.v[i].error, rest.v[i].reason, rest.v[i].raw,
+                       rest.v[i].raw_len);
     reject_list_free(&rest, 0);
     free(rest.v);
     p->batch = (reject_list_t){0};

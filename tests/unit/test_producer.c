@@ -39,6 +39,7 @@ static int fake_next(void *ctx, mp_producer_item_t *it) {
   it->offset = (uint64_t)(f->i - 1) * 1000;
   if (f->reject_every && f->i % f->reject_every == 0) {
     it->kind = MP_ITEM_REJECTED;
+    it->error = MP_EFIELD;
     snprintf(f->reason, sizeof f->reason, "bad record %" PRId64, f->i);
     snprintf(f->raw, sizeof f->raw, "RAW%" PRId64, f->i);
     it->reason = f->reason;
@@ -75,13 +76,14 @@ typedef struct {
   int njournal;
 } fake_job_t;
 
-static int fj_journal(void *ctx, int64_t job, int64_t seq, uint64_t offset,
-                      const char *reason, const char *raw, size_t raw_len) {
+static int fj_journal(void *ctx, int64_t job, const mp_producer_reject_t *r,
+                      size_t n) {
   fake_job_t *j = ctx;
-  if (j->njournal < 256) {
-    j->jseq[j->njournal] = seq;
-    j->joff[j->njournal] = offset;
-    snprintf(j->jraw[j->njournal], 16, "%.*s", (int)raw_len, raw);
+  for (size_t i = 0; i < n && j->njournal < 256; i++) {
+    assert_int_equal(r[i].error, MP_EFIELD);
+    j->jseq[j->njournal] = r[i].seq;
+    j->joff[j->njournal] = r[i].offset;
+    snprintf(j->jraw[j->njournal], 16, "%.*s", (int)r[i].raw_len, r[i].raw);
     j->njournal++;
   }
   return 0;

@@ -122,6 +122,18 @@ typedef struct mp_producer_job_ops_s {
   bool processed_includes_rejected;
 } mp_producer_job_ops_t;
 
+/* Job operations over PostgreSQL (job.h): journal_rejected ->
+ * mp_job_reject, processed -> mp_job_processed (rejects included),
+ * set_total -> mp_job_set_total, fail -> mp_job_fail. The connection
+ * (mp_pg_connect) is used only by these ops, so only from the thread pool,
+ * one call at a time; errmsg keeps the last database error. */
+struct pg_conn;
+typedef struct mp_producer_pg_s {
+  struct pg_conn *conn;
+  char errmsg[512];
+} mp_producer_pg_t;
+void mp_producer_pg_ops(mp_producer_pg_t *pg, mp_producer_job_ops_t *ops);
+
 /* ---- the producer ---- */
 
 typedef struct mp_producer_stats_s {

@@ -154,6 +154,18 @@ static int write_bootstrap_file(const char *path, const char *bs) {
   return 0;
 }
 
+/* An integer option in 1..max; complains and returns -1 otherwise. */
+static int int_opt(const char *name, const char *arg, int max, int *out) {
+  char *end;
+  long v = strtol(arg, &end, 10);
+  if (end == arg || *end || v < 1 || v > max) {
+    fprintf(stderr, "marcpipe broker: %s must be 1..%d\n", name, max);
+    return -1;
+  }
+  *out = (int)v;
+  return 0;
+}
+
 int cmd_broker(int argc, char **argv) {
   static const struct option longopts[] = {
       {"brokers", required_argument, NULL, 'n'},
@@ -179,18 +191,12 @@ int cmd_broker(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
     case 'n':
-      nbrokers = atoi(optarg);
-      if (nbrokers < 1 || nbrokers > 32) {
-        fprintf(stderr, "marcpipe broker: --brokers must be 1..32\n");
+      if (int_opt("--brokers", optarg, 32, &nbrokers) != 0)
         return 2;
-      }
       break;
     case 'p':
-      partitions = atoi(optarg);
-      if (partitions < 1 || partitions > 10000) {
-        fprintf(stderr, "marcpipe broker: --partitions must be 1..10000\n");
+      if (int_opt("--partitions", optarg, 10000, &partitions) != 0)
         return 2;
-      }
       break;
     case 't': {
       if (ntopics == MAX_TOPICS) {

@@ -74,13 +74,16 @@ typedef struct {
   uint64_t joff[256];
   char jraw[256][16];
   int njournal;
+  bool any_error; /* journaled errors may have any class */
 } fake_job_t;
 
 static int fj_journal(void *ctx, int64_t job, const mp_producer_reject_t *r,
                       size_t n) {
   fake_job_t *j = ctx;
   for (size_t i = 0; i < n && j->njournal < 256; i++) {
-    assert_int_equal(r[i].error, MP_EFIELD);
+    if (!j->any_error)
+      assert_int_equal(r[i].error, MP_EFIELD);
+    assert_true(r[i].error < 0 && r[i].reason && r[i].reason[0]);
     j->jseq[j->njournal] = r[i].seq;
     j->joff[j->njournal] = r[i].offset;
     snprintf(j->jraw[j->njournal], 16, "%.*s", (int)r[i].raw_len, r[i].raw);
@@ -143,10 +146,14 @@ static const char *hdr(rd_kafka_headers_t *h, const char *name, char *buf,
   return buf;
 }
 
-/* Consume every message of TOPIC from the beginning; check each one; fill
- * seen[seq]. Returns the number of messages. */
+typedef void (*check_fn)(void *ud, const rd_kafka_message_t *m, int64_t seq,
+                         rd_kafka_headers_t *h);
+
+/* Consume every message of TOPIC from the beginning, check the common
+ * headers, fill seen[seq] and hand each message to check. Returns the
+ * number of messages. */
 static int64_t read_back(mp_broker_t *b, int64_t job, int64_t expect,
-                         int *seen, int64_t nseen) {
+                         int *seen, int64_t nseen, check_fn check, void *ud) {
   char err[256];
   const char *props[] = {"group.id=readback", "enable.auto.commit=false",
                          "enable.partition.eof=true"};
@@ -176,7 +183,7 @@ static int64_t read_back(mp_broker_t *b, int64_t job, int64_t expect,
       continue;
     }
     assert_int_equal(m->err, 0);
-    char v[64], key[64];
+    char v[64];
     rd_kafka_headers_t *h = NULL;
     assert_int_equal(rd_kafka_message_headers(m, &h), 0);
     assert_string_equal(hdr(h, MP_HDR_EVENT, v, sizeof v), MP_EVENT_RECORD);
@@ -186,20 +193,26 @@ static int64_t read_back(mp_broker_t *b, int64_t job, int64_t expect,
     int64_t seq = strtoll(hdr(h, MP_HDR_SEQ, v, sizeof v), NULL, 10);
     assert_true(seq >= 1 && seq < nseen);
     seen[seq]++;
-    /* fake input: key-SEQ, value "value-SEQ-vvv", odd seqs ISO, even JSON */
-    snprintf(key, sizeof key, "key-%" PRId64, seq);
-    assert_int_equal(m->key_len, strlen(key));
-    assert_memory_equal(m->key, key, m->key_len);
-    snprintf(key, sizeof key, "value-%" PRId64 "-", seq);
-    assert_memory_equal(m->payload, key, strlen(key));
-    assert_string_equal(hdr(h, MP_HDR_CONTENT_TYPE, v, sizeof v),
-                        seq % 2 ? MP_CT_NAME_ISO2709 : MP_CT_NAME_JSON);
+    check(ud, m, seq, h);
     got++;
     rd_kafka_message_destroy(m);
   }
   rd_kafka_consumer_close(rk);
   rd_kafka_destroy(rk);
   return got;
+}
+
+/* fake input: key-SEQ, value "value-SEQ-vvv", odd seqs ISO, even JSON */
+static void check_fake(void *ud, const rd_kafka_message_t *m, int64_t seq,
+                       rd_kafka_headers_t *h) {
+  char key[64], v[64];
+  snprintf(key, sizeof key, "key-%" PRId64, seq);
+  assert_int_equal(m->key_len, strlen(key));
+  assert_memory_equal(m->key, key, m->key_len);
+  snprintf(key, sizeof key, "value-%" PRId64 "-", seq);
+  assert_memory_equal(m->payload, key, strlen(key));
+  assert_string_equal(hdr(h, MP_HDR_CONTENT_TYPE, v, sizeof v),
+                      seq % 2 ? MP_CT_NAME_ISO2709 : MP_CT_NAME_JSON);
 }
 
 /* ---- tests ---- */
@@ -237,7 +250,7 @@ static void test_producer_streams_items_with_headers_and_journals_rejects(
   }
   static int seen[N + 1];
   memset(seen, 0, sizeof seen);
-  assert_int_equal(read_back(b, 42, N - nrej, seen, N + 1), N - nrej);
+  assert_int_equal(read_back(b, 42, N - nrej, seen, N + 1, check_fake, NULL), N - nrej);
   for (int seq = 1; seq <= N; seq++)
     assert_int_equal(seen[seq], seq % EVERY ? 1 : 0);
   mp_broker_stop(b);
@@ -292,71 +305,122 @@ static void credit_done(void *data, int rc, const char *reason) {
   c->rc = rc;
 }
 
-static void test_producer_credit_blocks_until_processed_moves(void **s) {
+/* Run n fake records of value_len bytes under a credit of max_backlog
+ * records or max_bytes bytes while credit_tick plays the workers; the
+ * producer's stats go to st, the test context to c. */
+static void run_with_credit(int64_t n, size_t value_len, int64_t max_backlog,
+                            int64_t max_bytes, int64_t credit,
+                            credit_ctx_t *c, fake_job_t *j,
+                            mp_producer_stats_t *st) {
   mp_broker_t *b = start_broker();
-  fake_in_t f = {.n = 2000};
-  fake_job_t j = {0};
-  mp_producer_job_ops_t ops = fake_ops(&j);
-  credit_ctx_t c = {.j = &j, .credit = 500, .n = 2000};
+  fake_in_t f = {.n = n, .value_len = value_len};
+  mp_producer_job_ops_t ops = fake_ops(j);
+  *c = (credit_ctx_t){.j = j, .credit = credit, .n = n};
   mp_producer_opts_t o = base_opts(b, 7);
   o.ops = &ops;
-  o.max_backlog = 500;
-  o.max_backlog_bytes = -1;
+  o.max_backlog = max_backlog;
+  o.max_backlog_bytes = max_bytes;
   o.credit_poll_ms = 20;
-  o.cb_data = &c;
+  o.cb_data = c;
   o.on_done = credit_done;
   mp_producer_input_t in = fake_input(&f);
   uv_loop_t loop;
   char err[256];
   assert_int_equal(uv_loop_init(&loop), 0);
-  assert_int_equal(mp_producer_start(&loop, &o, &in, &c.p, err, sizeof err),
+  assert_int_equal(mp_producer_start(&loop, &o, &in, &c->p, err, sizeof err),
                    0);
-  uv_timer_init(&loop, &c.t);
-  c.t.data = &c;
-  uv_timer_start(&c.t, credit_tick, 50, 50);
+  uv_timer_init(&loop, &c->t);
+  c->t.data = c;
+  uv_timer_start(&c->t, credit_tick, 50, 50);
   uv_run(&loop, UV_RUN_DEFAULT);
-  assert_int_equal(c.rc, 0);
-  mp_producer_stats_t st;
-  mp_producer_stats(c.p, &st);
-  assert_int_equal(st.delivered, 2000);
-  assert_int_equal(j.total, 2000);
-  assert_true(st.max_outstanding <= 500);
-  assert_int_equal(st.max_outstanding, 500); /* it did reach the credit */
-  assert_true(c.max_seen <= 500);
-  assert_true(st.credit_waits >= 3);
-  assert_true(c.advances >= (2000 - 500) / 150);
-  mp_producer_destroy(c.p);
+  assert_int_equal(c->rc, 0);
+  mp_producer_stats(c->p, st);
+  mp_producer_destroy(c->p);
   assert_int_equal(uv_loop_close(&loop), 0);
   mp_broker_stop(b);
 }
 
-static void test_producer_byte_credit_bounds_backlog(void **s) {
-  mp_broker_t *b = start_broker();
-  fake_in_t f = {.n = 400, .value_len = 1000};
+static void test_producer_credit_blocks_until_processed_moves(void **s) {
+  credit_ctx_t c;
   fake_job_t j = {0};
+  mp_producer_stats_t st;
+  run_with_credit(2000, 0, 500, -1, 500, &c, &j, &st);
+  assert_int_equal(st.delivered, 2000);
+  assert_int_equal(j.total, 2000);
+  assert_int_equal(st.max_outstanding, 500); /* reached, never passed */
+  assert_true(c.max_seen <= 500);
+  assert_true(st.credit_waits >= 3);
+  assert_true(c.advances >= (2000 - 500) / 150);
+}
+
+static void test_producer_byte_credit_bounds_backlog(void **s) {
+  credit_ctx_t c;
+  fake_job_t j = {0};
+  mp_producer_stats_t st;
+  /* 100 records of 1000 bytes; credit_tick asserts the bound all along */
+  run_with_credit(400, 1000, -1, 100 * 1000, 100, &c, &j, &st);
+  assert_int_equal(st.delivered, 400);
+  assert_int_equal(j.total, 400);
+  assert_true(c.max_seen <= 100);
+  assert_true(st.credit_waits >= 1);
+}
+
+/* Cancel while blocked on credit: the job fails as canceled, no total. */
+typedef struct {
+  mp_producer_t *p;
+  int rc, progress_calls;
+  mp_producer_stats_t last;
+  char reason[256];
+} cancel_ctx_t;
+
+static void cancel_later(uv_timer_t *t) {
+  cancel_ctx_t *c = t->data;
+  mp_producer_cancel(c->p);
+  uv_close((uv_handle_t *)t, NULL);
+}
+static void cancel_done(void *data, int rc, const char *reason) {
+  cancel_ctx_t *c = data;
+  c->rc = rc;
+  snprintf(c->reason, sizeof c->reason, "%s", reason);
+}
+static void cancel_progress(void *data, const mp_producer_stats_t *st) {
+  cancel_ctx_t *c = data;
+  c->progress_calls++;
+  c->last = *st;
+}
+
+static void test_producer_cancel_while_blocked_fails_job(void **s) {
+  mp_broker_t *b = start_broker();
+  fake_in_t f = {.n = 1000};
+  fake_job_t j = {0}; /* processed stays 0 */
   mp_producer_job_ops_t ops = fake_ops(&j);
-  credit_ctx_t c = {.j = &j, .credit = 100, .n = 400};
-  mp_producer_opts_t o = base_opts(b, 8);
+  cancel_ctx_t c = {0};
+  mp_producer_opts_t o = base_opts(b, 12);
   o.ops = &ops;
-  o.max_backlog = -1;
-  o.max_backlog_bytes = 100 * 1000; /* 100 records of 1000 bytes */
-  o.credit_poll_ms = 20;
+  o.max_backlog = 100;
+  o.progress_ms = 50;
   o.cb_data = &c;
-  o.on_done = credit_done;
+  o.on_done = cancel_done;
+  o.on_progress = cancel_progress;
   mp_producer_input_t in = fake_input(&f);
   uv_loop_t loop;
+  uv_timer_t t;
   char err[256];
   assert_int_equal(uv_loop_init(&loop), 0);
   assert_int_equal(mp_producer_start(&loop, &o, &in, &c.p, err, sizeof err),
                    0);
-  uv_timer_init(&loop, &c.t);
-  c.t.data = &c;
-  uv_timer_start(&c.t, credit_tick, 50, 50);
-  /* credit_tick asserts produced - processed <= 100 all along */
+  uv_timer_init(&loop, &t);
+  t.data = &c;
+  uv_timer_start(&t, cancel_later, 400, 0);
   uv_run(&loop, UV_RUN_DEFAULT);
-  assert_int_equal(c.rc, 0);
-  assert_int_equal(j.total, 400);
-  assert_true(c.max_seen <= 100);
+  assert_int_equal(c.rc, MP_ECANCELED);
+  assert_non_null(strstr(c.reason, "canceled after 100 records"));
+  assert_int_equal(j.nfail, 1);
+  assert_string_equal(j.failed, c.reason);
+  assert_int_equal(j.total, -1);
+  assert_true(c.progress_calls >= 2); /* periodic, then the final one */
+  assert_int_equal(c.last.produced, 100);
+  assert_int_equal(c.last.delivered, 100);
   mp_producer_destroy(c.p);
   assert_int_equal(uv_loop_close(&loop), 0);
   mp_broker_stop(b);
@@ -441,6 +505,7 @@ int main(void) {
           test_producer_streams_items_with_headers_and_journals_rejects),
       cmocka_unit_test(test_producer_credit_blocks_until_processed_moves),
       cmocka_unit_test(test_producer_byte_credit_bounds_backlog),
+      cmocka_unit_test(test_producer_cancel_while_blocked_fails_job),
       cmocka_unit_test(test_producer_waits_on_full_queue),
       cmocka_unit_test(test_producer_failed_delivery_fails_job),
       cmocka_unit_test(test_broker_control_commands),

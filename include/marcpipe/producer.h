@@ -74,6 +74,7 @@ typedef struct mp_producer_item_s {
  * or another MP_E* if the input cannot be read at all (the run fails). */
 typedef struct mp_producer_input_s {
   void *ctx;
+  const char *name;  /* input name for messages ("FILE"), may be NULL */
   int (*next)(void *ctx, mp_producer_item_t *item);
   void (*close)(void *ctx);
   /* Input bytes consumed so far (progress); may be NULL. */

@@ -134,6 +134,10 @@ int mp_producer_marc_input_open(const char *path,
     return err ? err : MP_EIO;
   }
   *in = (mp_producer_input_t){
-      .ctx = m, .next = marc_next, .close = marc_close, .bytes = marc_bytes};
+      .ctx = m,
+      .name = mp_marc_reader_name(m->r),
+      .next = marc_next,
+      .close = marc_close,
+      .bytes = marc_bytes};
   return 0;
 }

@@ -247,11 +247,13 @@ static int produce_one(mp_producer_t *p, int64_t seq,
   if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
     /* Data, not infrastructure: journal it and go on. */
     mp_producer_item_t big = *it;
-    char why[160];
+    char why[512];
     snprintf(why, sizeof why,
-             "record %" PRId64 " at byte %" PRIu64
-             ": %zu bytes exceed the Kafka message size limit",
-             seq, it->offset, it->value_len);
+             "%s: record %" PRId64 " at byte %" PRIu64
+             ": %zu bytes exceed the Kafka message size limit "
+             "(message.max.bytes)",
+             p->in.name ? p->in.name : "input", seq, it->offset,
+             it->value_len);
     big.error = MP_ETOOBIG;
     big.raw = it->value;
     big.raw_len = it->value_len;

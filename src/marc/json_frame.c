@@ -29,8 +29,8 @@ static void here(const mp_json_frame_t *f, const mp_input_t *in,
   out->col = out->offset - f->line_start + 1;
 }
 
-/* Skip whitespace (and a BOM at the very start). Returns the next byte,
- * -1 at end of input, or an error < -1... as MP_E* via *rc. */
+/* Skip whitespace (and a BOM at the very start). Returns the next byte
+ * (not consumed), or -1 at end of input or on an input error (*rc set). */
 static int peek(mp_json_frame_t *f, mp_input_t *in, size_t limit, int *rc) {
   for (;;) {
     if (in->pos >= in->len) {
@@ -91,6 +91,8 @@ static int take_object(mp_json_frame_t *f, mp_input_t *in, size_t limit,
     size_t avail = in->len - in->pos;
     if (off == avail) {
       long n = mp__input_fill(in, off + SCAN_CHUNK, limit);
+      if (n < 0 || (size_t)n <= off)
+        f->state = ST_END; /* framing is lost */
       if (n < 0)
         return (int)n;
       if ((size_t)n <= off) {

@@ -39,8 +39,8 @@ typedef struct xml_state_s {
   long line;          /* line of the element being converted */
   int pending;        /* result of xmlTextReaderNext not yet consumed */
   bool have_pending;
-  char err[160];      /* first parser error */
-  int err_line, err_col;
+  char err[160];      /* the parser's first error of the highest level */
+  int err_line, err_col, err_level;
 } xml_state_t;
 
 /* ---- input ---- */
@@ -64,8 +64,9 @@ static int feed(void *ctx, char *dst, int len) {
 
 static void on_error(void *ctx, xmlErrorPtr e) {
   xml_state_t *st = ctx;
-  if (st->err[0] || !e || e->level < XML_ERR_ERROR)
+  if (!e || (int)e->level <= st->err_level || e->level < XML_ERR_ERROR)
     return;
+  st->err_level = (int)e->level;
   snprintf(st->err, sizeof st->err, "%s", e->message ? e->message : "?");
   size_t n = strlen(st->err);
   while (n && (st->err[n - 1] == '\n' || st->err[n - 1] == ' '))
@@ -147,8 +148,16 @@ static const char *elem_text(xmlNodePtr node, size_t *len, xmlChar **tmp) {
   return (const char *)v;
 }
 
+/* Local part of an element name. libxml2 already strips a declared prefix;
+ * an undeclared one ("marc:record" with no xmlns:marc) stays in the name
+ * and is dropped here, so such files still read. */
+static const char *local(const xmlChar *name) {
+  const char *p = strrchr((const char *)name, ':');
+  return p ? p + 1 : (const char *)name;
+}
+
 static bool named(xmlNodePtr n, const char *name) {
-  return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+  return n->type == XML_ELEMENT_NODE && strcmp(local(n->name), name) == 0;
 }
 
 /* ---- conversion of one <record> subtree ---- */
@@ -179,7 +188,7 @@ static void ignored(xml_state_t *st, xmlNodePtr c) {
   const mp_record_t *rec = &r->rec;
   mp__reader_diag(r, MP_EFIELD, MP_SEV_WARNING, rec->offset,
                   rec->nfields ? rec->fields[rec->nfields - 1].tag : "",
-                  "element <%.40s> ignored (line %ld)", (const char *)c->name,
+                  "element <%.40s> ignored (line %ld)", local(c->name),
                   xmlGetLineNo(c));
 }
 
@@ -252,7 +261,7 @@ static bool is_record(xmlTextReaderPtr xr) {
     return false;
   const xmlChar *name = xmlTextReaderConstLocalName(xr);
   const xmlChar *ns = xmlTextReaderConstNamespaceUri(xr);
-  return name && strcmp((const char *)name, "record") == 0 &&
+  return name && strcmp(local(name), "record") == 0 &&
          (!ns || strcmp((const char *)ns, MARC_SLIM_NS) == 0);
 }
 
@@ -278,7 +287,7 @@ static int xml_next(mp_marc_reader_t *r) {
   for (;;) {
     int ret = st->have_pending ? st->pending : xmlTextReaderRead(st->xr);
     st->have_pending = false;
-    if (ret < 0 || (ret == 0 && st->err[0]))
+    if (ret < 0)
       return fatal(st);
     if (ret == 0)
       return MP_EOF_;

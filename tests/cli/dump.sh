@@ -97,7 +97,7 @@ cmp -s "$T/t.mrc" "$iso" || fail "json -> iso2709 differs from $iso"
 big=$(head -c 120000 /dev/zero | tr '\0' 'x')
 printf '{"leader":"00000nam a2200000 a 4500","fields":[{"001":"small"}]}\n{"leader":"00000nam a2200000 a 4500","fields":[{"001":"big"},{"500":{"ind1":" ","ind2":" ","subfields":[{"a":"%s"}]}}]}\n' "$big" >"$T/big.json"
 expect_rc 1 "$M" dump --to iso2709 -o "$T/big.mrc" "$T/big.json"
-grep -Eq "big.json: record 2 at byte 64: error: record too large for iso 2709 .*--to json" "$T/err" ||
+grep -Eq "big.json: record 2 at byte 65: error: record too large for iso 2709 .*--to json" "$T/err" ||
   fail "too-big message: $(cat "$T/err")"
 [ "$(head -c 5 "$T/big.mrc")" -gt 0 ] 2>/dev/null || fail "the small record was not written"
 

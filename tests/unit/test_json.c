@@ -224,7 +224,7 @@ static void test_json_writer_round_trips_and_escapes(void **s) {
   tu_read_mem(out.data, out.len, NULL, &b);
   assert_int_equal(b.n, 30);
   for (size_t i = 0; i < a.n; i++)
-    tu_assert_same(&a.recs[i], &b.recs[i], true, "json -> json");
+    tu_assert_same(&a.recs[i], &b.recs[i], TU_LEADER, "json -> json");
   tu_free(&a);
   tu_free(&b);
 

@@ -82,12 +82,32 @@ static inline void tu_free(tu_records_t *t) {
   memset(t, 0, sizeof *t);
 }
 
-/* Fail unless a and b hold the same leader (when `leader`), and the same
- * fields in the same order: tags, indicators, control data, subfield
- * codes and values. `what` names the pair in the failure message. */
+enum {
+  TU_LEADER = 1, /* compare the leaders too */
+  TU_ASCII = 2,  /* compare values only where both are ASCII (for twins
+                    whose non-ASCII text differs in Unicode normalisation) */
+};
+
+static inline bool tu_ascii(const char *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)p[i] >= 0x80)
+      return false;
+  return true;
+}
+
+static inline bool tu_same_value(const char *p, size_t n, const char *q,
+                                 size_t m, int flags) {
+  if ((flags & TU_ASCII) && !(tu_ascii(p, n) && tu_ascii(q, m)))
+    return true;
+  return n == m && memcmp(p, q, n) == 0;
+}
+
+/* Fail unless a and b hold the same fields in the same order: tags,
+ * indicators, control data, subfield codes and values (and leaders with
+ * TU_LEADER). `what` names the pair in the failure message. */
 static inline void tu_assert_same(const mp_record_t *a, const mp_record_t *b,
-                                  bool leader, const char *what) {
-  if (leader && memcmp(a->leader, b->leader, 24))
+                                  int flags, const char *what) {
+  if ((flags & TU_LEADER) && memcmp(a->leader, b->leader, 24))
     fail_msg("%s: leaders differ: '%s' vs '%s'", what, a->leader, b->leader);
   if (a->nfields != b->nfields)
     fail_msg("%s: %u fields vs %u", what, a->nfields, b->nfields);
@@ -96,7 +116,7 @@ static inline void tu_assert_same(const mp_record_t *a, const mp_record_t *b,
     if (strcmp(f->tag, g->tag) || f->is_control != g->is_control)
       fail_msg("%s: field %u: %s vs %s", what, i, f->tag, g->tag);
     if (f->is_control) {
-      if (f->len != g->len || memcmp(f->data, g->data, f->len))
+      if (!tu_same_value(f->data, f->len, g->data, g->len, flags))
         fail_msg("%s: field %s: '%.*s' vs '%.*s'", what, f->tag, (int)f->len,
                  f->data, (int)g->len, g->data);
       continue;
@@ -108,8 +128,8 @@ static inline void tu_assert_same(const mp_record_t *a, const mp_record_t *b,
     const mp_subfield_t *s = mp_field_subfields(a, f);
     const mp_subfield_t *t = mp_field_subfields(b, g);
     for (uint32_t j = 0; j < f->sf_count; j++)
-      if (s[j].code != t[j].code || s[j].len != t[j].len ||
-          memcmp(s[j].data, t[j].data, s[j].len))
+      if (s[j].code != t[j].code ||
+          !tu_same_value(s[j].data, s[j].len, t[j].data, t[j].len, flags))
         fail_msg("%s: field %s $%c: '%.*s' vs $%c '%.*s'", what, f->tag,
                  s[j].code, (int)s[j].len, s[j].data, t[j].code,
                  (int)t[j].len, t[j].data);

@@ -61,7 +61,9 @@ static void usage(FILE *out) {
 "                          benchmarks (default 0)\n"
 "\n"
 "Window and batches:\n"
-"      --window N          records held at most; 0 = unbounded (default 10000)\n"
+"      --window N          records held at most (default 10000); 0 = unbounded,\n"
+"                          and also no byte bound unless --window-bytes is given\n"
+"                          (a push-style baseline for benchmarks)\n"
 "      --window-bytes SIZE bytes held at most (value bytes; may exceed by less\n"
 "                          than one message); K/M/G suffixes; 0 = unbounded\n"
 "                          (default 64M)\n"
@@ -155,6 +157,7 @@ typedef struct run_s {
   bool stats_json;
 } run_t;
 
+
 static void on_signal(uv_signal_t *h, int signum) {
   run_t *r = h->data;
   fprintf(stderr, "marcpipe work: %s: finishing the batches in flight\n",
@@ -239,6 +242,7 @@ int cmd_work(int argc, char **argv) {
   run_t r = {.status = 0};
   mp_mapping_t *mapping = NULL;
   uv_loop_t *loop = NULL;
+  bool bytes_given = false;
 
   mp_worker_config_defaults(&cfg);
   cfg.brokers = getenv("MARCPIPE_BROKERS");
@@ -274,6 +278,7 @@ int cmd_work(int argc, char **argv) {
       break;
     case O_WBYTES:
       if (parse_size(optarg, &cfg.window_bytes)) bad = "--window-bytes wants a size";
+      bytes_given = true;
       break;
     case O_LOW:
       if (parse_uint(optarg, 99, &v)) bad = "--low-water wants 0..99";
@@ -323,6 +328,8 @@ int cmd_work(int argc, char **argv) {
     fprintf(stderr, "marcpipe work: unexpected argument '%s'\n", argv[optind]);
     return 2;
   }
+  if (cfg.window_records == 0 && !bytes_given)
+    cfg.window_bytes = 0; /* --window 0 alone: fully unbounded (push-style) */
   if (!cfg.brokers || !*cfg.brokers) {
     fprintf(stderr, "marcpipe work: no brokers: give -b or set MARCPIPE_BROKERS\n");
     return 2;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include <jansson.h>
 
 #define NPART 4
 #define MAXOFF 20000
@@ -388,10 +389,81 @@ static void test_worker_reports_lost_offsets(void **s) {
   free(f);
 }
 
+/* Stopping (what SIGTERM does) after max_records: the batches in flight
+ * and the partial one are written, Kafka's committed offsets equal what
+ * the sink committed (nothing more, nothing less), exit status 0. */
+static void test_worker_stop_drains_and_commits(void **s) {
+  const char *topic = "work.stop";
+  const char *group = "work.test.stop";
+  const int n = 2000, stop_at = 1010;
+  rd_kafka_mock_topic_create(mock, topic, NPART, 1);
+  produce(topic, NPART, n, 1, 0);
+  fake_t *f = calloc(1, sizeof *f);
+  fake_init(f, 30, 0);
+  mp_worker_config_t c;
+  config(&c, topic, group, f);
+  c.exit_when_idle_ms = 0;
+  c.max_records = stop_at;
+  c.batch_records = 100;
+  c.window_records = 600;
+  run_t r;
+  run(&c, &r);
+  assert_int_equal(r.status, 0);
+  assert_int_equal(r.st.consumed, stop_at);
+  assert_int_equal(r.st.committed, stop_at);
+  assert_int_equal(r.st.abandoned, 0);
+  assert_int_equal(f->records, stop_at);
+  int64_t kc[NPART], sum = 0;
+  committed(topic, group, NPART, kc);
+  for (int p = 0; p < NPART; p++) {
+    if (f->next[p] < 0) { /* nothing fetched from it: nothing committed */
+      assert_true(kc[p] < 0);
+      continue;
+    }
+    assert_int_equal(kc[p], f->next[p]);
+    assert_int_equal(count_writes(f, p, 0, kc[p], 1), 0);
+    sum += kc[p];
+  }
+  assert_int_equal(sum, stop_at);
+  free(f);
+}
+
+/* The counters as JSON: every field, parseable. */
+static void test_worker_stats_json_has_every_counter(void **s) {
+  mp_worker_stats_t st;
+  memset(&st, 0, sizeof st);
+  st.consumed = 12345;
+  st.max_bytes_held = 67108864;
+  st.lost_partition = 3;
+  st.lost_from = 10;
+  st.lost_to = 2553;
+  char buf[2048] = {0};
+  FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+  mp_worker_stats_json(&st, f);
+  fclose(f);
+  json_error_t e;
+  json_t *j = json_loads(buf, 0, &e);
+  assert_non_null(j);
+  assert_int_equal(json_integer_value(json_object_get(j, "consumed")), 12345);
+  assert_int_equal(json_integer_value(json_object_get(j, "max_bytes_held")),
+                   67108864);
+  const char *keys[] = {"committed", "batches", "pauses", "resumes",
+                        "max_records_held", "retries", "invalid",
+                        "peak_rss_kb", "kafka_commits", "replayed"};
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+    assert_true(json_is_integer(json_object_get(j, keys[i])));
+  json_t *lost = json_object_get(j, "lost");
+  assert_int_equal(json_integer_value(json_object_get(lost, "partition")), 3);
+  assert_int_equal(json_integer_value(json_object_get(lost, "to")), 2553);
+  json_decref(j);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_worker_window_commit_and_restart),
       cmocka_unit_test(test_worker_reports_lost_offsets),
+      cmocka_unit_test(test_worker_stop_drains_and_commits),
+      cmocka_unit_test(test_worker_stats_json_has_every_counter),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -70,7 +70,8 @@ struct mp_worker_s {
   batch_t *cur;
   batch_t *ready, *ready_tail;
   bool kpaused;      /* what was applied to the current assignment */
-  bool started, stopping, closing, assigned_any;
+  bool started, stopping, closing;
+  bool in_group;     /* assigned (possibly no partitions) since last revoke */
   int status;
   int open_handles;
   uint64_t last_msg_ms, last_status_ms;
@@ -530,7 +531,7 @@ static void on_assign(mp_worker_t *w, rd_kafka_topic_partition_list_t *parts) {
     fail(w, MP_EKAFKA);
   }
   w->kpaused = false;
-  w->assigned_any = true;
+  w->in_group = true;
   w->last_msg_ms = uv_now(w->loop);
   apply_pause(w);
 }
@@ -546,6 +547,7 @@ static void on_revoke(mp_worker_t *w, rd_kafka_topic_partition_list_t *parts) {
     mp_offsets_revoke(&w->offs, parts->elems[i].partition);
   if (w->cfg.verbose)
     wlog(w, "revoked %d partitions", parts->cnt);
+  w->in_group = false; /* idle time counts only while assigned */
   rd_kafka_assign(w->rk, NULL);
 }
 
@@ -592,7 +594,7 @@ static void on_ready(mp_kafka_bridge_t *br) {
 static void tick_cb(uv_timer_t *t) {
   mp_worker_t *w = t->data;
   uint64_t now = uv_now(w->loop);
-  if (w->cfg.exit_when_idle_ms && w->assigned_any && !w->stopping &&
+  if (w->cfg.exit_when_idle_ms && w->in_group && !w->stopping &&
       w->win.records == 0 && now - w->last_msg_ms >= w->cfg.exit_when_idle_ms) {
     if (w->cfg.verbose)
       wlog(w, "no message for %u ms: stopping", w->cfg.exit_when_idle_ms);

@@ -7,6 +7,7 @@
 #include "marcpipe/worker.h"
 
 #include <librdkafka/rdkafka_mock.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -253,23 +254,32 @@ static void config(mp_worker_config_t *c, const char *topic, const char *group,
   c->verbose = getenv("MP_TEST_VERBOSE") != NULL;
 }
 
-/* Run a worker to completion on a fresh loop. */
-static void run(const mp_worker_config_t *cfg, run_t *r) {
+/* Run a worker to completion on a fresh loop; no cmocka assertion here,
+ * so it may run on any thread. 0 or the first failing step. */
+static int run_worker(const mp_worker_config_t *cfg, run_t *r) {
   uv_loop_t loop;
   char err[256];
   mp_worker_config_t c = *cfg;
   memset(r, 0, sizeof *r);
   c.data = r;
-  assert_int_equal(uv_loop_init(&loop), 0);
-  assert_int_equal(mp_worker_new(&loop, &c, &r->w, err, sizeof err), 0);
-  assert_int_equal(mp_worker_start(r->w, on_done, err, sizeof err), 0);
+  if (uv_loop_init(&loop))
+    return 1;
+  if (mp_worker_new(&loop, &c, &r->w, err, sizeof err) ||
+      mp_worker_start(r->w, on_done, err, sizeof err)) {
+    fprintf(stderr, "worker: %s\n", err);
+    return 2;
+  }
   uv_timer_init(&loop, &r->guard);
   r->guard.data = r;
   uv_timer_start(&r->guard, on_guard, 60000, 0);
-  assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-  assert_true(r->done);
+  if (uv_run(&loop, UV_RUN_DEFAULT) || !r->done)
+    return 3;
   mp_worker_destroy(r->w);
-  assert_int_equal(uv_loop_close(&loop), 0);
+  return uv_loop_close(&loop) ? 4 : 0;
+}
+
+static void run(const mp_worker_config_t *cfg, run_t *r) {
+  assert_int_equal(run_worker(cfg, r), 0);
 }
 
 static int64_t count_writes(fake_t *f, int part, int64_t from, int64_t to,
@@ -428,6 +438,72 @@ static void test_worker_stop_drains_and_commits(void **s) {
   free(f);
 }
 
+typedef struct member_s {
+  pthread_t th;
+  mp_worker_config_t cfg;
+  run_t r;
+  int rc;
+} member_t;
+
+static void *member_main(void *arg) {
+  member_t *m = arg;
+  m->rc = run_worker(&m->cfg, &m->r);
+  return NULL;
+}
+
+/* A second member joins while the first is busy: the eager rebalance
+ * revokes everything, batches in flight finish as stale, both members
+ * resume from committed positions. At least once: every offset reaches
+ * the sink, replays stay within what was held, and Kafka's committed
+ * offsets end at the high watermark. */
+static void test_worker_rebalance_loses_nothing(void **s) {
+  const char *topic = "work.rebalance";
+  const char *group = "work.test.rebalance";
+  const int n = 4000;
+  rd_kafka_mock_topic_create(mock, topic, NPART, 1);
+  produce(topic, NPART, n, 1, 0);
+  fake_t *f = calloc(1, sizeof *f);
+  fake_init(f, 60, 0);
+  member_t *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+  config(&a->cfg, topic, group, f);
+  a->cfg.batch_records = 50;
+  a->cfg.window_records = 300;
+  a->cfg.exit_when_idle_ms = 2500;
+  b->cfg = a->cfg;
+  assert_int_equal(pthread_create(&a->th, NULL, member_main, a), 0);
+  struct timespec ts = {4, 500000000L}; /* a has joined and is working */
+  nanosleep(&ts, NULL);
+  assert_int_equal(pthread_create(&b->th, NULL, member_main, b), 0);
+  pthread_join(a->th, NULL);
+  pthread_join(b->th, NULL);
+  assert_int_equal(a->rc, 0);
+  assert_int_equal(b->rc, 0);
+  assert_int_equal(a->r.status, 0);
+  assert_int_equal(b->r.status, 0);
+  assert_true(a->r.st.rebalances >= 2); /* first assignment, then shared */
+  assert_true(b->r.st.consumed > 0);
+  assert_true(a->r.st.consumed < (uint64_t)n);
+  uint64_t dups = 0;
+  for (int p = 0; p < NPART; p++)
+    for (int o = 0; o < n / NPART; o++) {
+      assert_true(f->writes[p][o] >= 1);
+      dups += f->writes[p][o] - 1u;
+    }
+  assert_int_equal(f->records, n + dups);
+  assert_true(dups <= 2 * 300); /* at most what the members held */
+  int64_t kc[NPART];
+  committed(topic, group, NPART, kc);
+  for (int p = 0; p < NPART; p++)
+    assert_int_equal(kc[p], n / NPART);
+  fprintf(stderr, "rebalance: a consumed %" PRIu64 ", b %" PRIu64
+                  ", replayed %" PRIu64 ", abandoned %" PRIu64 "\n",
+          a->r.st.consumed, b->r.st.consumed, dups,
+          a->r.st.abandoned + b->r.st.abandoned);
+  free(a);
+  free(b);
+  free(f);
+}
+
 /* The counters as JSON: every field, parseable. */
 static void test_worker_stats_json_has_every_counter(void **s) {
   mp_worker_stats_t st;
@@ -463,6 +539,7 @@ int main(void) {
       cmocka_unit_test(test_worker_window_commit_and_restart),
       cmocka_unit_test(test_worker_reports_lost_offsets),
       cmocka_unit_test(test_worker_stop_drains_and_commits),
+      cmocka_unit_test(test_worker_rebalance_loses_nothing),
       cmocka_unit_test(test_worker_stats_json_has_every_counter),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

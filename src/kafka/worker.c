@@ -3,15 +3,21 @@
  * Flow (all on the loop thread except the sink calls):
  *   bridge -> consumer_poll(0) until NULL -> track offset (offsets.c) ->
  *   count in window (window.c; pause all partitions at high water) ->
- *   append to the current batch -> sealed when full or after batch_ms ->
- *   ready FIFO -> a free slot runs sink->write_batch on the thread pool ->
+ *   append to the partition's current batch -> sealed when full or after
+ *   batch_ms -> ready FIFO -> a free slot takes the oldest ready batch
+ *   whose partition has no batch in flight and runs sink->write_batch on
+ *   the thread pool ->
  *   on 0: offsets done, window released (resume at low water), commit the
  *   contiguous positions to Kafka (async); on error: retry the same batch
  *   after a capped exponential backoff, the window stays full meanwhile.
  *
  * Invariants: every polled message is owned by exactly one batch (current,
  * ready, or a slot's) until finish_batch destroys it; the window counts
- * exactly those messages. Offsets reach Kafka only through the tracker's
+ * exactly those messages. A batch holds one partition, and a partition has
+ * at most one batch in flight: batches of a partition reach the sink in
+ * offset order, so a record's versions apply in order, and the next offset
+ * the sink stores in PostgreSQL (max offset + 1 of a committed batch) never
+ * passes an offset that is not committed there. Offsets reach Kafka only through the tracker's
  * positions, which never pass a pending offset. A batch whose partitions
  * were all revoked is stale: its completion moves no offset. The consumer
  * is closed only when no batch exists, so rd_kafka_destroy never waits on
@@ -34,6 +40,7 @@
 typedef struct batch_s batch_t;
 struct batch_s {
   batch_t *next;
+  int32_t partition;
   rd_kafka_message_t **msgs; /* owned */
   uint64_t *epochs;          /* tracker epoch of each message */
   size_t n, cap;
@@ -67,7 +74,10 @@ struct mp_worker_s {
   slot_t *slots;
   mp_window_t win;
   mp_offsets_t offs;
-  batch_t *cur;
+  batch_t **cur;     /* current batch per partition (indexed by id) */
+  bool *busy;        /* partition has a batch in a slot */
+  size_t nparts;     /* size of cur and busy */
+  size_t ncur;       /* current batches holding messages */
   batch_t *ready, *ready_tail;
   bool kpaused;      /* what was applied to the current assignment */
   bool started, stopping, closing;
@@ -109,11 +119,12 @@ void mp_worker_config_defaults(mp_worker_config_t *c) {
 
 /* ---- batches ---- */
 
-static batch_t *batch_new(size_t cap) {
+static batch_t *batch_new(size_t cap, int32_t partition) {
   batch_t *b = calloc(1, sizeof *b);
   if (!b)
     return NULL;
   b->cap = cap;
+  b->partition = partition;
   b->msgs = malloc(cap * sizeof *b->msgs);
   b->epochs = malloc(cap * sizeof *b->epochs);
   b->recs = malloc(cap * sizeof *b->recs);
@@ -168,14 +179,16 @@ static void finish_batch(mp_worker_t *w, batch_t *b, bool committed) {
     commit_offsets(w, false, false);
 }
 
-/* Abandon the current batch and the ready FIFO (revocation). */
+/* Abandon the current batches and the ready FIFO (revocation). */
 static void drop_queued(mp_worker_t *w) {
   uv_timer_stop(&w->batch_timer);
-  if (w->cur) {
-    batch_t *b = w->cur;
-    w->cur = NULL;
-    finish_batch(w, b, false);
-  }
+  for (size_t p = 0; p < w->nparts; p++)
+    if (w->cur[p]) {
+      batch_t *b = w->cur[p];
+      w->cur[p] = NULL;
+      finish_batch(w, b, false);
+    }
+  w->ncur = 0;
   while (w->ready) {
     batch_t *b = w->ready;
     w->ready = b->next;
@@ -220,38 +233,66 @@ static void run_slot(slot_t *s) {
   }
 }
 
+/* Unlink and return the oldest ready batch whose partition is idle. */
+static batch_t *take_ready(mp_worker_t *w) {
+  batch_t *prev = NULL;
+  for (batch_t *b = w->ready; b; prev = b, b = b->next) {
+    if (w->busy[b->partition])
+      continue;
+    if (prev)
+      prev->next = b->next;
+    else
+      w->ready = b->next;
+    if (w->ready_tail == b)
+      w->ready_tail = prev;
+    b->next = NULL;
+    return b;
+  }
+  return NULL;
+}
+
 static void dispatch(mp_worker_t *w) {
   for (int i = 0; i < w->cfg.nsinks && w->ready; i++) {
     slot_t *s = &w->slots[i];
-    if (s->batch)
+    if (s->batch || !(s->batch = take_ready(w)))
       continue;
-    s->batch = w->ready;
-    w->ready = s->batch->next;
-    if (!w->ready)
-      w->ready_tail = NULL;
-    s->batch->next = NULL;
+    w->busy[s->batch->partition] = true;
     run_slot(s);
   }
 }
 
-static void seal(mp_worker_t *w) {
-  uv_timer_stop(&w->batch_timer);
-  batch_t *b = w->cur;
+/* A slot is done with its batch (written or abandoned). */
+static batch_t *slot_release(slot_t *s) {
+  batch_t *b = s->batch;
+  s->batch = NULL;
+  s->w->busy[b->partition] = false;
+  return b;
+}
+
+static void seal_one(mp_worker_t *w, size_t p) {
+  batch_t *b = w->cur[p];
   if (!b)
     return;
-  w->cur = NULL;
+  w->cur[p] = NULL;
+  w->ncur--;
   if (w->ready_tail)
     w->ready_tail->next = b;
   else
     w->ready = b;
   w->ready_tail = b;
+}
+
+static void seal_all(mp_worker_t *w) {
+  uv_timer_stop(&w->batch_timer);
+  for (size_t p = 0; p < w->nparts && w->ncur; p++)
+    seal_one(w, p);
   dispatch(w);
 }
 
-static void seal_timer_cb(uv_timer_t *t) { seal(t->data); }
+static void seal_timer_cb(uv_timer_t *t) { seal_all(t->data); }
 
 static bool drained(const mp_worker_t *w) {
-  if (w->cur || w->ready)
+  if (w->ncur || w->ready)
     return false;
   for (int i = 0; i < w->cfg.nsinks; i++)
     if (w->slots[i].batch)
@@ -286,9 +327,7 @@ static void retry_cb(uv_timer_t *t) {
   if (!s->batch || s->running)
     return;
   if (w->stopping || batch_stale(w, s->batch)) {
-    batch_t *b = s->batch;
-    s->batch = NULL;
-    finish_batch(w, b, false);
+    finish_batch(w, slot_release(s), false);
     dispatch(w);
     maybe_close(w);
     return;
@@ -302,13 +341,11 @@ static void after_work_cb(uv_work_t *req, int status) {
   batch_t *b = s->batch;
   s->running = false;
   if (s->rc == 0 && status == 0) {
-    s->batch = NULL;
     s->backoff_ms = 0;
     add_result(w, &s->res);
-    finish_batch(w, b, true);
+    finish_batch(w, slot_release(s), true);
   } else if (w->stopping || batch_stale(w, b)) {
-    s->batch = NULL;
-    finish_batch(w, b, false);
+    finish_batch(w, slot_release(s), false);
   } else {
     s->backoff_ms = !s->backoff_ms ? w->cfg.retry_min_ms
                     : s->backoff_ms * 2 > w->cfg.retry_max_ms
@@ -420,6 +457,25 @@ static void on_consume_error(mp_worker_t *w, rd_kafka_message_t *m) {
   wlog(w, "kafka: %s", rd_kafka_message_errstr(m));
 }
 
+static int grow_parts(mp_worker_t *w, size_t n) {
+  if (n <= w->nparts)
+    return 0;
+  batch_t **cur = realloc(w->cur, n * sizeof *cur);
+  if (!cur)
+    return MP_ENOMEM;
+  w->cur = cur;
+  bool *busy = realloc(w->busy, n * sizeof *busy);
+  if (!busy)
+    return MP_ENOMEM;
+  w->busy = busy;
+  for (size_t i = w->nparts; i < n; i++) {
+    cur[i] = NULL;
+    busy[i] = false;
+  }
+  w->nparts = n;
+  return 0;
+}
+
 static void handle_message(mp_worker_t *w, rd_kafka_message_t *m) {
   int64_t lf = 0, lt = 0;
   char why[160];
@@ -445,12 +501,17 @@ static void handle_message(mp_worker_t *w, rd_kafka_message_t *m) {
       fail(w, rc);
     return;
   }
-  if (!w->cur && !(w->cur = batch_new(w->cfg.batch_records))) {
+  size_t p = (size_t)m->partition;
+  if (grow_parts(w, p + 1) ||
+      (!w->cur[p] && !(w->cur[p] = batch_new(w->cfg.batch_records,
+                                             m->partition)))) {
     rd_kafka_message_destroy(m);
     fail(w, MP_ENOMEM);
     return;
   }
-  batch_t *b = w->cur;
+  batch_t *b = w->cur[p];
+  if (b->n == 0)
+    w->ncur++;
   b->msgs[b->n] = m;
   b->epochs[b->n] = ep;
   b->n++;
@@ -467,11 +528,12 @@ static void handle_message(mp_worker_t *w, rd_kafka_message_t *m) {
   w->last_msg_ms = uv_now(w->loop);
   if (mp_window_add(&w->win, m->len) == MP_WINDOW_PAUSE)
     apply_pause(w);
-  if (b->n >= w->cfg.batch_records)
-    seal(w);
-  else if (b->n == 1)
-    uv_timer_start(&w->batch_timer, seal_timer_cb, w->cfg.batch_ms,
-                   0);
+  if (b->n >= w->cfg.batch_records) {
+    seal_one(w, p);
+    dispatch(w);
+  }
+  if (w->ncur && !uv_is_active((uv_handle_t *)&w->batch_timer))
+    uv_timer_start(&w->batch_timer, seal_timer_cb, w->cfg.batch_ms, 0);
   if (w->cfg.max_records && w->st.consumed >= w->cfg.max_records)
     mp_worker_stop(w);
 }
@@ -663,14 +725,12 @@ void mp_worker_stop(mp_worker_t *w) {
     return;
   w->stopping = true;
   apply_pause(w); /* stop fetching; keep polling to serve the group */
-  seal(w);
+  seal_all(w);
   for (int i = 0; i < w->cfg.nsinks; i++) { /* abandon batches in backoff */
     slot_t *s = &w->slots[i];
     if (s->batch && !s->running) {
-      batch_t *b = s->batch;
       uv_timer_stop(&s->retry);
-      s->batch = NULL;
-      finish_batch(w, b, false);
+      finish_batch(w, slot_release(s), false);
     }
   }
   dispatch(w);
@@ -898,6 +958,8 @@ void mp_worker_destroy(mp_worker_t *w) {
   if (w->rk)
     rd_kafka_destroy(w->rk);
   mp_offsets_release(&w->offs);
+  free(w->cur);
+  free(w->busy);
   free(w->slots);
   free(w);
 }

@@ -34,6 +34,10 @@ typedef struct fake_s {
   int64_t next[NPART];    /* "stored in the database"; -1 = none */
   int64_t bump[NPART];    /* added to next[] by load_offsets (db ahead) */
   uint64_t records, bad_records;
+  int inflight[NPART];    /* writes running per partition */
+  uint64_t overlaps;      /* a partition in two writes at once */
+  uint64_t reorders;      /* an offset at or below one already written */
+  int64_t top[NPART];     /* highest offset written per partition */
   int opens, closes;
 } fake_t;
 
@@ -43,7 +47,7 @@ static void fake_init(fake_t *f, int sleep_ms, int fail_writes) {
   f->sleep_ms = sleep_ms;
   f->fail_writes = fail_writes;
   for (int p = 0; p < NPART; p++)
-    f->next[p] = -1;
+    f->next[p] = f->top[p] = -1;
 }
 
 static int fake_open(void *ctx, int index, void **sink, char *err, size_t n) {
@@ -58,9 +62,21 @@ static int fake_open(void *ctx, int index, void **sink, char *err, size_t n) {
 static int fake_write(void *sink, const mp_sink_rec_t *recs, size_t n,
                       mp_sink_result_t *res) {
   fake_t *f = sink;
+  bool parts[NPART] = {false};
   struct timespec ts = {0, f->sleep_ms * 1000000L};
+  pthread_mutex_lock(&f->mu);
+  for (size_t i = 0; i < n; i++)
+    if (recs[i].partition >= 0 && recs[i].partition < NPART &&
+        !parts[recs[i].partition]) {
+      parts[recs[i].partition] = true;
+      if (f->inflight[recs[i].partition]++)
+        f->overlaps++;
+    }
+  pthread_mutex_unlock(&f->mu);
   nanosleep(&ts, NULL);
   pthread_mutex_lock(&f->mu);
+  for (int p = 0; p < NPART; p++)
+    f->inflight[p] -= parts[p];
   if (f->fail_writes > 0) {
     f->fail_writes--;
     snprintf(res->errmsg, sizeof res->errmsg, "connection lost (simulated)");
@@ -76,6 +92,9 @@ static int fake_write(void *sink, const mp_sink_rec_t *recs, size_t n,
       continue;
     }
     f->writes[r->partition][r->offset]++;
+    if (r->offset <= f->top[r->partition])
+      f->reorders++;
+    f->top[r->partition] = r->offset;
     f->seqs[r->seq]++;
     if (r->offset + 1 > f->next[r->partition])
       f->next[r->partition] = r->offset + 1;
@@ -325,6 +344,8 @@ static void test_worker_window_commit_and_restart(void **s) {
   assert_true(r.st.resumes >= r.st.pauses - 1);
   assert_int_equal(f->bad_records, 0);
   assert_int_equal(f->records, n - n / bad_every);
+  assert_int_equal(f->overlaps, 0); /* one batch per partition in flight */
+  assert_int_equal(f->reorders, 0); /* in offset order per partition */
   for (int sq = 1; sq <= n; sq++) /* each good seq exactly once */
     assert_int_equal(f->seqs[sq], sq % bad_every == 0 ? 0 : 1);
   int64_t kc[NPART], lo, hi;
@@ -423,6 +444,8 @@ static void test_worker_stop_drains_and_commits(void **s) {
   assert_int_equal(r.st.committed, stop_at);
   assert_int_equal(r.st.abandoned, 0);
   assert_int_equal(f->records, stop_at);
+  assert_int_equal(f->overlaps, 0);
+  assert_int_equal(f->reorders, 0);
   int64_t kc[NPART], sum = 0;
   committed(topic, group, NPART, kc);
   for (int p = 0; p < NPART; p++) {

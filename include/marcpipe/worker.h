@@ -92,6 +92,8 @@ typedef struct mp_worker_stats_s {
   /* set when the worker stopped with MP_ELOST */
   int32_t lost_partition;   /* -1 when nothing was lost */
   int64_t lost_from, lost_to; /* inclusive; lost_to -1 = unknown */
+  int64_t lost_job;         /* job of the first record after the gap, when
+                               known (0 otherwise): the job to mark FAILED */
 } mp_worker_stats_t;
 
 typedef struct mp_worker_s mp_worker_t;

@@ -491,6 +491,9 @@ static void handle_message(mp_worker_t *w, rd_kafka_message_t *m) {
   }
   int rc = mp_offsets_polled(&w->offs, m->partition, m->offset, &lf, &lt);
   if (rc == MP_ELOST) {
+    mp_sink_rec_t rec;
+    if (mp__envelope_decode(m, &rec, why, sizeof why) == 0)
+      w->st.lost_job = rec.job_id;
     rd_kafka_message_destroy(m);
     report_lost(w, m->partition, lf, lt, "fetched offset jumped past them");
     return;
@@ -945,8 +948,8 @@ void mp_worker_stats_json(const mp_worker_stats_t *s, FILE *out) {
   if (s->lost_partition >= 0)
     fprintf(out,
             ",\"lost\":{\"partition\":%" PRId32 ",\"from\":%" PRId64
-            ",\"to\":%" PRId64 "}",
-            s->lost_partition, s->lost_from, s->lost_to);
+            ",\"to\":%" PRId64 ",\"job\":%" PRId64 "}",
+            s->lost_partition, s->lost_from, s->lost_to, s->lost_job);
   fputc('}', out);
 }
 

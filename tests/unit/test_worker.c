@@ -415,6 +415,7 @@ static void test_worker_reports_lost_offsets(void **s) {
   assert_int_equal(r.st.lost_partition, 0);
   assert_int_equal(r.st.lost_from, 10);
   assert_int_equal(r.st.lost_to, lo - 1);
+  assert_int_equal(r.st.lost_job, 0); /* no record seen: job unknown */
   assert_int_equal(r.st.committed, 0);
   assert_int_equal(f->records, 0);
   free(f);
@@ -536,6 +537,7 @@ static void test_worker_stats_json_has_every_counter(void **s) {
   st.lost_partition = 3;
   st.lost_from = 10;
   st.lost_to = 2553;
+  st.lost_job = 42;
   char buf[2048] = {0};
   FILE *f = fmemopen(buf, sizeof buf - 1, "w");
   mp_worker_stats_json(&st, f);
@@ -554,6 +556,7 @@ static void test_worker_stats_json_has_every_counter(void **s) {
   json_t *lost = json_object_get(j, "lost");
   assert_int_equal(json_integer_value(json_object_get(lost, "partition")), 3);
   assert_int_equal(json_integer_value(json_object_get(lost, "to")), 2553);
+  assert_int_equal(json_integer_value(json_object_get(lost, "job")), 42);
   json_decref(j);
 }
 

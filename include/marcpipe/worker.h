@@ -3,7 +3,8 @@
  * batches to sinks on the libuv thread pool, and commits to Kafka the
  * contiguous prefix of offsets whose batches the sink has committed.
  *
- * Loop and threads: a worker lives on one uv loop. Kafka events reach the
+ * Loop and threads: a worker lives on one uv loop, whose thread pool must
+ * have at least nsinks threads (UV_THREADPOOL_SIZE, default 4). Kafka events reach the
  * loop through the kafka.h bridge (rd_kafka_consumer_poll(rk, 0) until
  * NULL); the rebalance callback runs inside that poll, on the loop thread.
  * Sink calls (open, write_batch) run on the thread pool via uv_queue_work,
@@ -51,6 +52,10 @@ typedef struct mp_worker_config_s {
   size_t nprops;                 /*   applied after the worker's defaults */
   const char *topic;             /* required */
   const char *group;             /* MP_WORKER_DEFAULT_GROUP */
+  const char *dlq_topic;         /* NULL = none; else messages with missing or
+                                    invalid headers are copied there (original
+                                    key, value and headers plus "error" and
+                                    "source" headers) before being skipped */
   uint64_t window_records;       /* 10,000; 0 = unbounded */
   uint64_t window_bytes;         /* 64 MiB; 0 = unbounded */
   unsigned low_water_pct;        /* 50: resume when both are at or below */
@@ -80,6 +85,7 @@ typedef struct mp_worker_stats_s {
   uint64_t consumed;        /* messages polled and tracked */
   uint64_t committed;       /* records in batches the sink committed */
   uint64_t invalid;         /* messages with missing/invalid headers */
+  uint64_t dlq_sent, dlq_failed; /* their copies delivered / not */
   uint64_t batches;         /* batches committed by the sink */
   uint64_t abandoned;       /* records of batches dropped (revoke/stop) */
   uint64_t pauses, resumes;

@@ -49,6 +49,9 @@ static void usage(FILE *out) {
 "                          queued.max.messages.kbytes and fetch.max.bytes = a\n"
 "                          quarter of --window-bytes, queued.min.messages =\n"
 "                          --window\n"
+"      --dlq-topic TOPIC   dead-letter topic for messages with missing or\n"
+"                          invalid headers (default ENV.NS.TENANT.%s;\n"
+"                          '' = none: they are only logged and counted)\n"
 "      --env ENV           topic environment (default %s)\n"
 "      --namespace NS      topic namespace (default %s)\n"
 "      --tenant TENANT     tenant, also the database schema (default %s)\n"
@@ -89,10 +92,12 @@ static void usage(FILE *out) {
 "\n"
 "Transient database errors are retried with backoff (100 ms doubling to 10 s)\n"
 "and never turn records into errors. A message with missing or invalid headers\n"
-"is logged with its partition and offset, counted as invalid and skipped.\n"
+"is logged with its partition and offset, copied to the dead-letter topic,\n"
+"counted as invalid and skipped.\n"
 "Exit codes: 0 ok, 1 failure (lost records, fatal Kafka error, database\n"
 "unreachable at start), 2 usage.\n",
-          MP_EVENT_RECORD, MP_WORKER_DEFAULT_GROUP, MP_DEFAULT_ENV,
+          MP_EVENT_RECORD, MP_WORKER_DEFAULT_GROUP, MP_EVENT_ERROR,
+          MP_DEFAULT_ENV,
           MP_DEFAULT_NAMESPACE, MP_DEFAULT_TENANT);
 }
 
@@ -200,7 +205,7 @@ static void on_done(mp_worker_t *w, int status) {
 enum {
   O_ENV = 256, O_NS, O_TENANT, O_RULES, O_REFDATA, O_LATENCY, O_WINDOW,
   O_WBYTES, O_LOW, O_BATCH, O_BATCH_MS, O_SINKS, O_IDLE, O_MAX, O_JSON,
-  O_STATUS,
+  O_STATUS, O_DLQ,
 };
 
 static const struct option longopts[] = {
@@ -208,6 +213,7 @@ static const struct option longopts[] = {
     {"topic", required_argument, NULL, 't'},
     {"group", required_argument, NULL, 'G'},
     {"property", required_argument, NULL, 'X'},
+    {"dlq-topic", required_argument, NULL, O_DLQ},
     {"env", required_argument, NULL, O_ENV},
     {"namespace", required_argument, NULL, O_NS},
     {"tenant", required_argument, NULL, O_TENANT},
@@ -236,7 +242,7 @@ int cmd_work(int argc, char **argv) {
   const char *props[MAX_PROPS];
   const char *env = MP_DEFAULT_ENV, *ns = MP_DEFAULT_NAMESPACE;
   const char *rules = NULL, *refdata = NULL;
-  char topic[256], err[512];
+  char topic[256], dlq[256], err[512], threads[16];
   uint64_t v;
   int c, rc = 2;
   run_t r = {.status = 0};
@@ -262,6 +268,7 @@ int cmd_work(int argc, char **argv) {
       else
         props[cfg.nprops++] = optarg;
       break;
+    case O_DLQ: cfg.dlq_topic = optarg; break;
     case O_ENV: env = optarg; break;
     case O_NS: ns = optarg; break;
     case O_TENANT: sink.tenant = optarg; break;
@@ -348,7 +355,20 @@ int cmd_work(int argc, char **argv) {
     }
     cfg.topic = topic;
   }
+  if (!cfg.dlq_topic) {
+    if (mp_topic_name(dlq, sizeof dlq, env, ns, sink.tenant, MP_EVENT_ERROR)) {
+      fprintf(stderr, "marcpipe work: invalid topic parts '%s.%s.%s'\n", env,
+              ns, sink.tenant);
+      return 2;
+    }
+    cfg.dlq_topic = dlq;
+  }
   sink.group = cfg.group;
+  /* one pool thread per sink, plus one for libuv's own work; read by libuv
+   * when the pool starts (first uv_queue_work) */
+  snprintf(threads, sizeof threads, "%d", cfg.nsinks + 1);
+  if (cfg.nsinks + 1 > 4)
+    setenv("UV_THREADPOOL_SIZE", threads, 0);
 
   rc = 1;
   mapping = mp_mapping_load(rules, refdata, err, sizeof err);

@@ -67,6 +67,7 @@ struct mp_worker_s {
   uv_loop_t *loop;
   mp_worker_config_t cfg;
   rd_kafka_t *rk;
+  rd_kafka_t *dlq;   /* producer for cfg.dlq_topic, or NULL */
   rd_kafka_queue_t *queue;
   mp_kafka_bridge_t bridge;
   uv_timer_t batch_timer, tick, close_timer;
@@ -457,6 +458,43 @@ static void on_consume_error(mp_worker_t *w, rd_kafka_message_t *m) {
   wlog(w, "kafka: %s", rd_kafka_message_errstr(m));
 }
 
+/* ---- dead-letter copies of invalid messages (best effort: counted and
+ * logged; the original offset is committed with its batch) ---- */
+
+static void dlq_report_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                          void *opaque) {
+  mp_worker_t *w = opaque;
+  if (m->err) {
+    w->st.dlq_failed++;
+    wlog(w, "dead-letter copy not delivered: %s", rd_kafka_err2str(m->err));
+  } else {
+    w->st.dlq_sent++;
+  }
+}
+
+static void dead_letter(mp_worker_t *w, const rd_kafka_message_t *m,
+                        const char *why) {
+  if (!w->dlq)
+    return;
+  rd_kafka_headers_t *orig = NULL, *h;
+  char src[64];
+  snprintf(src, sizeof src, "%" PRId32 "/%" PRId64, m->partition, m->offset);
+  rd_kafka_message_headers(m, &orig);
+  h = orig ? rd_kafka_headers_copy(orig) : rd_kafka_headers_new(2);
+  rd_kafka_header_add(h, "error", -1, why, -1);
+  rd_kafka_header_add(h, "source", -1, src, -1);
+  rd_kafka_resp_err_t e = rd_kafka_producev(
+      w->dlq, RD_KAFKA_V_TOPIC(w->cfg.dlq_topic),
+      RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
+      RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+      RD_KAFKA_V_END);
+  if (e) { /* on success librdkafka owns h */
+    rd_kafka_headers_destroy(h);
+    w->st.dlq_failed++;
+    wlog(w, "dead-letter copy not queued: %s", rd_kafka_err2str(e));
+  }
+}
+
 static int grow_parts(mp_worker_t *w, size_t n) {
   if (n <= w->nparts)
     return 0;
@@ -524,8 +562,10 @@ static void handle_message(mp_worker_t *w, rd_kafka_message_t *m) {
   } else {
     w->st.invalid++;
     wlog(w, "topic %s partition %" PRId32 " offset %" PRId64
-            ": invalid record message: %s; skipped",
-         w->cfg.topic, m->partition, m->offset, why);
+            ": invalid record message: %s; skipped%s",
+         w->cfg.topic, m->partition, m->offset, why,
+         w->dlq ? " (copied to the dead-letter topic)" : "");
+    dead_letter(w, m, why);
   }
   w->st.consumed++;
   w->last_msg_ms = uv_now(w->loop);
@@ -659,6 +699,8 @@ static void on_ready(mp_kafka_bridge_t *br) {
 static void tick_cb(uv_timer_t *t) {
   mp_worker_t *w = t->data;
   uint64_t now = uv_now(w->loop);
+  if (w->dlq)
+    rd_kafka_poll(w->dlq, 0); /* delivery reports */
   if (w->cfg.exit_when_idle_ms && w->in_group && !w->stopping &&
       w->win.records == 0 && now - w->last_msg_ms >= w->cfg.exit_when_idle_ms) {
     if (w->cfg.verbose)
@@ -677,6 +719,13 @@ static void tick_cb(uv_timer_t *t) {
 }
 
 static void final_close(mp_worker_t *w) {
+  if (w->dlq) {
+    if (rd_kafka_flush(w->dlq, 10000))
+      wlog(w, "dead-letter copies still queued at exit: %d",
+           rd_kafka_outq_len(w->dlq));
+    rd_kafka_destroy(w->dlq);
+    w->dlq = NULL;
+  }
   rd_kafka_queue_destroy(w->queue);
   w->queue = NULL;
   rd_kafka_destroy(w->rk);
@@ -860,6 +909,33 @@ int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
   }
   rd_kafka_poll_set_consumer(w->rk);
   w->queue = rd_kafka_queue_get_consumer(w->rk);
+  if (cfg->dlq_topic && *cfg->dlq_topic) {
+    /* the user's properties too (security settings): consumer-only ones
+     * are ignored by a producer */
+    const char **all = calloc(cfg->nprops + 2, sizeof *all);
+    conf = NULL;
+    if (all) {
+      all[0] = "enable.idempotence=true";
+      all[1] = "linger.ms=5";
+      for (size_t i = 0; i < cfg->nprops; i++)
+        all[2 + i] = cfg->props[i];
+      conf = mp_kafka_conf_new(cfg->brokers, all, cfg->nprops + 2, errbuf,
+                               errlen);
+      free(all);
+    }
+    if (!conf) {
+      rc = MP_ECONFIG;
+      goto out;
+    }
+    rd_kafka_conf_set_opaque(conf, w);
+    rd_kafka_conf_set_dr_msg_cb(conf, dlq_report_cb);
+    w->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errbuf, errlen);
+    if (!w->dlq) {
+      rd_kafka_conf_destroy(conf);
+      rc = MP_EKAFKA;
+      goto out;
+    }
+  }
   *out = w;
   return 0;
 out:
@@ -931,7 +1007,8 @@ void mp_worker_get_stats(const mp_worker_t *w, mp_worker_stats_t *st) {
 void mp_worker_stats_json(const mp_worker_stats_t *s, FILE *out) {
   fprintf(out,
           "{\"consumed\":%" PRIu64 ",\"committed\":%" PRIu64
-          ",\"invalid\":%" PRIu64 ",\"batches\":%" PRIu64
+          ",\"invalid\":%" PRIu64 ",\"dlq_sent\":%" PRIu64
+          ",\"dlq_failed\":%" PRIu64 ",\"batches\":%" PRIu64
           ",\"abandoned\":%" PRIu64 ",\"pauses\":%" PRIu64
           ",\"resumes\":%" PRIu64 ",\"max_records_held\":%" PRIu64
           ",\"max_bytes_held\":%" PRIu64 ",\"retries\":%" PRIu64
@@ -940,7 +1017,8 @@ void mp_worker_stats_json(const mp_worker_stats_t *s, FILE *out) {
           ",\"updated\":%" PRIu64 ",\"duplicates\":%" PRIu64
           ",\"skipped\":%" PRIu64 ",\"errors\":%" PRIu64
           ",\"replayed\":%" PRIu64 ",\"peak_rss_kb\":%" PRIu64,
-          s->consumed, s->committed, s->invalid, s->batches, s->abandoned,
+          s->consumed, s->committed, s->invalid, s->dlq_sent, s->dlq_failed,
+          s->batches, s->abandoned,
           s->pauses, s->resumes, s->max_records_held, s->max_bytes_held,
           s->retries, s->kafka_commits, s->kafka_commit_errors, s->rebalances,
           s->created, s->updated, s->duplicates, s->skipped, s->errors,
@@ -960,6 +1038,8 @@ void mp_worker_destroy(mp_worker_t *w) {
     rd_kafka_queue_destroy(w->queue);
   if (w->rk)
     rd_kafka_destroy(w->rk);
+  if (w->dlq)
+    rd_kafka_destroy(w->dlq);
   mp_offsets_release(&w->offs);
   free(w->cur);
   free(w->busy);

@@ -326,6 +326,8 @@ static void test_worker_window_commit_and_restart(void **s) {
   fake_init(f, 15, 3);
   mp_worker_config_t c;
   config(&c, topic, group, f);
+  rd_kafka_mock_topic_create(mock, "work.records.dlq", 1, 1);
+  c.dlq_topic = "work.records.dlq";
   c.window_records = 400;
   c.low_water_pct = 50;
   c.batch_records = 50;
@@ -338,6 +340,8 @@ static void test_worker_window_commit_and_restart(void **s) {
   assert_int_equal(r.st.committed, n - n / bad_every);
   assert_int_equal(r.st.created, n - n / bad_every);
   assert_int_equal(r.st.retries, 3);
+  assert_int_equal(r.st.dlq_sent, n / bad_every);
+  assert_int_equal(r.st.dlq_failed, 0);
   assert_true(r.st.max_records_held <= 400);
   assert_true(r.st.max_records_held >= 350); /* the window did fill */
   assert_true(r.st.pauses >= 1);
@@ -357,6 +361,8 @@ static void test_worker_window_commit_and_restart(void **s) {
     assert_int_equal(kc[p], hi);
     assert_int_equal(f->next[p] <= hi, 1);
   }
+  watermarks("work.records.dlq", 0, &lo, &hi);
+  assert_int_equal(hi - lo, n / bad_every); /* every invalid one copied */
   assert_int_equal(f->opens, 3); /* 2 pool sinks + control */
   assert_int_equal(f->closes, 3);
 

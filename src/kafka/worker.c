@@ -804,6 +804,18 @@ static bool managed(const char *prop) {
   return false;
 }
 
+/* Properties of the connection rather than of the consumer (security,
+ * sockets, logging): the dead-letter producer takes these from -X. */
+static bool client_wide(const char *prop) {
+  static const char *const prefixes[] = {
+      "security.", "sasl.", "ssl.", "socket.", "broker.", "client.",
+      "metadata.", "api.version", "debug=", "log_level=", "reconnect."};
+  for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+    if (!strncmp(prop, prefixes[i], strlen(prefixes[i])))
+      return true;
+  return false;
+}
+
 /* Worker defaults, then the user's -X properties, then the managed ones;
  * the prefetch bounds follow the window so memory is bounded by config. */
 static rd_kafka_conf_t *build_conf(const mp_worker_config_t *c, char *errbuf,
@@ -910,17 +922,16 @@ int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
   rd_kafka_poll_set_consumer(w->rk);
   w->queue = rd_kafka_queue_get_consumer(w->rk);
   if (cfg->dlq_topic && *cfg->dlq_topic) {
-    /* the user's properties too (security settings): consumer-only ones
-     * are ignored by a producer */
     const char **all = calloc(cfg->nprops + 2, sizeof *all);
+    size_t na = 0;
     conf = NULL;
     if (all) {
-      all[0] = "enable.idempotence=true";
-      all[1] = "linger.ms=5";
+      all[na++] = "enable.idempotence=true";
+      all[na++] = "linger.ms=5";
       for (size_t i = 0; i < cfg->nprops; i++)
-        all[2 + i] = cfg->props[i];
-      conf = mp_kafka_conf_new(cfg->brokers, all, cfg->nprops + 2, errbuf,
-                               errlen);
+        if (client_wide(cfg->props[i]))
+          all[na++] = cfg->props[i];
+      conf = mp_kafka_conf_new(cfg->brokers, all, na, errbuf, errlen);
       free(all);
     }
     if (!conf) {

@@ -152,7 +152,8 @@ static int teardown(void **s) {
 }
 
 /* Produce n 1000-byte records (job 7, seq first_seq..) round-robin over the
- * partitions; every `bad_every`-th message (0 = none) has no headers. */
+ * partitions; every `bad_every`-th message (0 = none) is invalid: in turn
+ * no headers, a non-numeric seq, an unknown content type, schema 2. */
 static void produce(const char *topic, int nparts, int n, int first_seq,
                     int bad_every) {
   char err[256], val[1000], seq[24], key[32];
@@ -160,6 +161,7 @@ static void produce(const char *topic, int nparts, int n, int first_seq,
   assert_int_equal(rd_kafka_conf_set(c, "bootstrap.servers", brokers, err,
                                      sizeof err), RD_KAFKA_CONF_OK);
   rd_kafka_conf_set(c, "linger.ms", "5", err, sizeof err);
+  /* the queue (100,000 messages, 1 GiB) holds every test's volume */
   rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
   assert_non_null(p);
   memset(val, 'm', sizeof val);
@@ -168,12 +170,26 @@ static void produce(const char *topic, int nparts, int n, int first_seq,
     snprintf(seq, sizeof seq, "%d", s);
     snprintf(key, sizeof key, "k%d", s);
     rd_kafka_resp_err_t e;
-    if (bad_every && i % bad_every == bad_every - 1)
+    int bad = bad_every && i % bad_every == bad_every - 1
+                  ? 1 + (i / bad_every) % 4 : 0;
+    const char *sq = bad == 2 ? "12x" : seq;
+    const char *ct = bad == 3 ? "text/plain" : MP_CT_NAME_ISO2709;
+    const char *sv = bad == 4 ? "2" : "1";
+    if (bad == 1) /* no headers at all */
       e = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
                             RD_KAFKA_V_PARTITION(i % nparts),
                             RD_KAFKA_V_VALUE(val, sizeof val),
                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                             RD_KAFKA_V_END);
+    else if (bad > 1) /* a bad seq, content type or schema version */
+      e = rd_kafka_producev(
+          p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(i % nparts),
+          RD_KAFKA_V_VALUE(val, sizeof val),
+          RD_KAFKA_V_HEADER(MP_HDR_JOB, "7", -1),
+          RD_KAFKA_V_HEADER(MP_HDR_SEQ, sq, -1),
+          RD_KAFKA_V_HEADER(MP_HDR_CONTENT_TYPE, ct, -1),
+          RD_KAFKA_V_HEADER(MP_HDR_SCHEMA, sv, -1),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     else
       e = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
                             RD_KAFKA_V_PARTITION(i % nparts),
@@ -185,14 +201,6 @@ static void produce(const char *topic, int nparts, int n, int first_seq,
                                               MP_CT_NAME_ISO2709, -1),
                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                             RD_KAFKA_V_END);
-    while (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-      rd_kafka_poll(p, 10);
-      e = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic),
-                            RD_KAFKA_V_PARTITION(i % nparts),
-                            RD_KAFKA_V_VALUE(val, sizeof val),
-                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                            RD_KAFKA_V_END);
-    }
     assert_int_equal(e, 0);
   }
   assert_int_equal(rd_kafka_flush(p, 30000), 0);

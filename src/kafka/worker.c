@@ -108,7 +108,7 @@ static void wlog(mp_worker_t *w, const char *fmt, ...) {
 void mp_worker_config_defaults(mp_worker_config_t *c) {
   memset(c, 0, sizeof *c);
   c->group = MP_WORKER_DEFAULT_GROUP;
-  c->window_records = 10000;
+  c->window_records = 20000;
   c->window_bytes = 64u << 20;
   c->low_water_pct = 50;
   c->batch_records = 500;

@@ -24,7 +24,7 @@ for opt in --brokers --topic --group --property --tenant --db --window \
            --status-ms; do
   grep -q -- "$opt" "$T/out" || fail "--help does not mention $opt"
 done
-grep -q "default 10000" "$T/out" || fail "--help lacks the window default"
+grep -q "default 20000" "$T/out" || fail "--help lacks the window default"
 grep -q "default marcpipe.inventory" "$T/out" || fail "--help lacks the group default"
 
 # usage errors: exit 2 and a message naming the option

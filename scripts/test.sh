@@ -39,14 +39,28 @@ echo "== ctest (release)"
 echo "== ctest (asan+ubsan)"
 (cd build-asan && ctest --output-on-failure -j "$JOBS" -LE faults) || fail=1
 
+# Seed corpora: the real files of the target's format plus the malformed
+# set (read only; new inputs go to a scratch corpus), and
+# tests/fuzz/seeds/<target> when present.
+fuzz_seeds() { # target name -> seed directories, one per line
+  case $1 in
+    fuzz_iso2709) echo "$DATA/iso2709"; echo "$DATA/malformed" ;;
+    fuzz_iso2709_parse) echo "$DATA/iso2709"; echo "$DATA/malformed" ;;
+    fuzz_marcxml) echo "$DATA/marcxml"; echo "$DATA/malformed" ;;
+    fuzz_json) echo "$DATA/json"; echo "$DATA/malformed" ;;
+  esac
+  [ -d "$ROOT/tests/fuzz/seeds/$1" ] && echo "$ROOT/tests/fuzz/seeds/$1"
+  return 0
+}
+
 echo "== fuzz (${FUZZ_SECONDS}s per target)"
 for fz in build-fuzz/fuzz_*; do
-  [ -x "$fz" ] || continue
+  [ -x "$fz" ] && [ -f "$fz" ] || continue
   name=$(basename "$fz")
   corpus=$(mktemp -d)
-  seeds="$ROOT/tests/fuzz/seeds/$name"
+  mapfile -t seeds < <(fuzz_seeds "$name")
   args=(-max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -max_len=200000)
-  if "$fz" "${args[@]}" "$corpus" $( [ -d "$seeds" ] && echo "$seeds" ) >"build-fuzz/$name.log" 2>&1; then
+  if "$fz" "${args[@]}" "$corpus" "${seeds[@]}" >"build-fuzz/$name.log" 2>&1; then
     echo "$name: $(grep -Eo 'Done [0-9]+ runs' "build-fuzz/$name.log" | tail -n1), no crash"
   else
     echo "$name: FAILED"; tail -n 40 "build-fuzz/$name.log"; fail=1

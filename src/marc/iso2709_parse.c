@@ -1,0 +1,412 @@
+/* iso2709_parse.c: parse one framed ISO 2709 record (see iso2709_impl.h).
+ *
+ * Steps: leader (length, indicator count, subfield-code length, base
+ * address, entry map), directory (12-byte entries up to the first field
+ * terminator), fields (control fields 00X and non-numeric tags without
+ * 0x1F; data fields split on 0x1F). Field and subfield data are views into
+ * the input; nothing is copied. Lenient mode repairs with a warning what
+ * can be repaired without guessing data; strict mode turns each such repair
+ * into an error. Problems that leave nothing sound to read (non-numeric
+ * directory entries, no fields) are errors in both modes.
+ * Pure function of its input: no state, callable from any thread.
+ */
+#include "iso2709_impl.h"
+
+#include "marcpipe/error.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#define LEADER_LEN 24
+#define ENTRY_LEN 12
+#define ENTRY_CACHE 256 /* entries whose numbers are parsed only once */
+
+typedef struct entry_s {
+  uint32_t len, start;
+} entry_t;
+
+typedef struct dir_s {
+  size_t base;    /* first byte of the data area */
+  size_t dlen;    /* data area size (up to, not including, the 0x1D) */
+  size_t nent;    /* directory entries */
+  int indc;       /* indicator count used to parse data fields */
+  bool by_ft;     /* fields located by terminators, not by the directory */
+  entry_t cache[ENTRY_CACHE]; /* first entries, filled by check_entries */
+} dir_t;
+
+static void vdiag(const mp_iso_ctx_t *ctx, int code, mp_severity_t sev,
+                  size_t off, const char *tag, const char *fmt, va_list ap) {
+  char msg[240];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  if (ctx->emit)
+    ctx->emit(ctx->ud, code, sev, off, tag ? tag : "", msg);
+}
+
+void mp__iso_diag(const mp_iso_ctx_t *ctx, int code, mp_severity_t sev,
+                  size_t rel_off, const char *tag, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vdiag(ctx, code, sev, rel_off, tag, fmt, ap);
+  va_end(ap);
+}
+
+/* A problem lenient mode repairs: warning and 0, or (strict) error and
+ * `code`. */
+__attribute__((format(printf, 5, 6))) static int
+repairable(const mp_iso_ctx_t *ctx, int code, size_t off, const char *tag,
+           const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vdiag(ctx, code, ctx->strict ? MP_SEV_ERROR : MP_SEV_WARNING, off, tag, fmt,
+        ap);
+  va_end(ap);
+  return ctx->strict ? code : 0;
+}
+
+
+/* Copy n leader bytes for a message: non-printable bytes become '?'. */
+static const char *shown(char out[8], const char *p, int n) {
+  for (int i = 0; i < n; i++)
+    out[i] = p[i] >= 0x20 && p[i] < 0x7F ? p[i] : '?';
+  out[n] = '\0';
+  return out;
+}
+
+static int check_length(const char *p, size_t n, const mp_iso_ctx_t *ctx) {
+  long stated = mp__iso_digits(p, 5);
+  char s[8];
+  if (n > MP_MARC_ISO_MAX) {
+    int rc = repairable(ctx, MP_ELENGTH, 0, NULL,
+                        "record of %zu bytes exceeds the iso 2709 limit of "
+                        "%d bytes",
+                        n, MP_MARC_ISO_MAX);
+    if (rc)
+      return rc;
+  }
+  if (stated < 0)
+    return repairable(ctx, MP_ELENGTH, 0, NULL,
+                      "leader length \"%s\" is not numeric; using the "
+                      "%zu bytes up to the record terminator",
+                      shown(s, p, 5), n);
+  if ((size_t)stated != n && n <= MP_MARC_ISO_MAX)
+    return repairable(ctx, MP_ELENGTH, 0, NULL,
+                      "leader length %ld but the record terminator ends the "
+                      "record at %zu bytes",
+                      stated, n);
+  return 0;
+}
+
+/* Indicator count (leader/10), subfield-code length (leader/11) and entry
+ * map (leader/20-23). The record model has two indicators and one-byte
+ * codes, so rec->leader is set to the values the record now satisfies. */
+static int check_layout(const char *p, mp_record_t *rec, dir_t *d,
+                        const mp_iso_ctx_t *ctx) {
+  int rc = 0;
+  char s[8];
+  unsigned ic = (unsigned char)p[10] - '0';
+  d->indc = 2;
+  if (ic != 2) {
+    if (ic >= 1 && ic <= 9)
+      d->indc = (int)ic;
+    rc = repairable(ctx, MP_ELEADER, 10, NULL,
+                    "indicator count '%s' is not 2; %s", shown(s, p + 10, 1),
+                    ic <= 9 && ic ? "fields parsed with it, 2 indicators kept"
+                                  : "using 2");
+    if (rc)
+      return rc;
+    rec->leader[10] = '2';
+  }
+  if (p[11] != '2') {
+    rc = repairable(ctx, MP_ELEADER, 11, NULL,
+                    "subfield code length '%s' is not 2; using 2",
+                    shown(s, p + 11, 1));
+    if (rc)
+      return rc;
+    rec->leader[11] = '2';
+  }
+  if (memcmp(p + 20, "45", 2) != 0 || p[22] != '0' || p[23] != '0') {
+    rc = repairable(ctx, MP_ELEADER, 20, NULL,
+                    "entry map \"%s\" is not \"4500\"; using 4500",
+                    shown(s, p + 20, 4));
+    if (rc)
+      return rc;
+    memcpy(rec->leader + 20, "4500", 4);
+  }
+  return 0;
+}
+
+/* Base address: must follow the directory's field terminator. When it does
+ * not, derive it from the first field terminator after the leader. */
+static int find_base(const char *p, size_t n, dir_t *d,
+                     const mp_iso_ctx_t *ctx) {
+  long b = mp__iso_digits(p + 12, 5);
+  size_t end = n > LEADER_LEN && p[n - 1] == MP_MARC_RT ? n - 1 : n;
+  bool fits = b > LEADER_LEN && (size_t)b <= end;
+  if (fits && p[b - 1] == MP_MARC_FT) {
+    d->base = (size_t)b;
+  } else if (fits && (b - 1 - LEADER_LEN) % ENTRY_LEN == 0 &&
+             !memchr(p + LEADER_LEN, MP_MARC_FT, (size_t)b - LEADER_LEN)) {
+    /* whole entries up to the base address, wrong byte at its end */
+    d->base = (size_t)b;
+    int rc = repairable(ctx, MP_EDIRECTORY, (size_t)b - 1, NULL,
+                        "directory ends with 0x%02X instead of a field "
+                        "terminator",
+                        (unsigned char)p[b - 1]);
+    if (rc)
+      return rc;
+  } else {
+    const char *ft = memchr(p + LEADER_LEN, MP_MARC_FT, end - LEADER_LEN);
+    if (!ft) {
+      mp__iso_diag(ctx, MP_EDIRECTORY, MP_SEV_ERROR, LEADER_LEN, NULL,
+                   "no field terminator ends the directory");
+      return MP_EDIRECTORY;
+    }
+    d->base = (size_t)(ft - p) + 1;
+    char s[8];
+    int rc = repairable(ctx, MP_ELEADER, 12, NULL,
+                        "base address \"%s\" does not follow the directory; "
+                        "using %zu",
+                        shown(s, p + 12, 5), d->base);
+    if (rc)
+      return rc;
+  }
+  d->dlen = end - d->base;
+  size_t dirlen = d->base - 1 - LEADER_LEN;
+  d->nent = dirlen / ENTRY_LEN;
+  if (dirlen % ENTRY_LEN)
+    return repairable(ctx, MP_EDIRECTORY, LEADER_LEN, NULL,
+                      "directory length %zu is not a multiple of 12; last "
+                      "%zu bytes ignored",
+                      dirlen, dirlen % ENTRY_LEN);
+  return 0;
+}
+
+static void entry_tag(const char *e, char tag[4]) {
+  memcpy(tag, e, 3);
+  tag[3] = '\0';
+}
+
+/* Check every entry is numeric; count those whose data is in bounds and ends
+ * with a field terminator. */
+static int check_entries(const char *p, dir_t *d, const mp_iso_ctx_t *ctx,
+                         size_t *sound) {
+  *sound = 0;
+  for (size_t i = 0; i < d->nent; i++) {
+    const char *e = p + LEADER_LEN + i * ENTRY_LEN;
+    long len = mp__iso_digits(e + 3, 4), start = mp__iso_digits(e + 7, 5);
+    if (len < 0 || start < 0) {
+      char tag[4], s[8], s2[8];
+      entry_tag(e, tag);
+      mp__iso_diag(ctx, MP_EDIRECTORY, MP_SEV_ERROR, (size_t)(e - p), tag,
+                   "directory entry %zu has a non-numeric length or start "
+                   "\"%s%s\"",
+                   i + 1, shown(s, e + 3, 4), shown(s2, e + 7, 5));
+      return MP_EDIRECTORY;
+    }
+    size_t s = (size_t)start, l = (size_t)len;
+    if (i < ENTRY_CACHE)
+      d->cache[i] = (entry_t){(uint32_t)l, (uint32_t)s};
+    if (l > 0 && s + l <= d->dlen && p[d->base + s + l - 1] == MP_MARC_FT)
+      (*sound)++;
+  }
+  return 0;
+}
+
+/* Lengths counted in characters instead of bytes (and similar) make the
+ * directory disagree with the terminators. When the data area holds exactly
+ * one terminated field per entry, the terminators are the better framing. */
+static int choose_framing(const char *p, dir_t *d, size_t sound,
+                          const mp_iso_ctx_t *ctx) {
+  if (sound == d->nent || d->dlen == 0)
+    return 0;
+  const char *q = p + d->base, *end = q + d->dlen;
+  size_t nft = 0;
+  while ((q = memchr(q, MP_MARC_FT, (size_t)(end - q))) != NULL) {
+    nft++;
+    q++;
+  }
+  if (nft != d->nent || p[d->base + d->dlen - 1] != MP_MARC_FT)
+    return 0;
+  d->by_ft = true;
+  return repairable(ctx, MP_EDIRECTORY, LEADER_LEN, NULL,
+                    "%zu of %zu directory entries disagree with the field "
+                    "terminators; fields located by their terminators",
+                    d->nent - sound, d->nent);
+}
+
+static bool is_control_tag(const char tag[4]) {
+  return tag[0] == '0' && tag[1] == '0';
+}
+
+static bool is_numeric_tag(const char tag[4]) {
+  return mp__iso_digits(tag, 3) >= 0;
+}
+
+static int add_subfields(mp_record_t *rec, const char *s, size_t n,
+                         size_t off, const char *tag,
+                         const mp_iso_ctx_t *ctx) {
+  const char *end = s + n;
+  if (n && *s != MP_MARC_SD) {
+    const char *sd = memchr(s, MP_MARC_SD, n);
+    size_t lead = sd ? (size_t)(sd - s) : n;
+    int rc = repairable(ctx, MP_EFIELD, off, tag,
+                        "no subfield delimiter after the indicators; %zu "
+                        "bytes of text kept as subfield $a",
+                        lead);
+    if (rc)
+      return rc;
+    if (!mp_record_add_subfield(rec, 'a', s, lead, false))
+      return MP_ENOMEM;
+    s += lead;
+  }
+  while (s < end) {
+    const char *q = s + 1; /* s points at a 0x1F */
+    const char *next = memchr(q, MP_MARC_SD, (size_t)(end - q));
+    if (!next)
+      next = end;
+    if (q == next) {
+      int rc = repairable(ctx, MP_EFIELD, off, tag,
+                          "subfield delimiter without a code; ignored");
+      if (rc)
+        return rc;
+    } else if (!mp_record_add_subfield(rec, *q, q + 1,
+                                       (size_t)(next - q - 1), false)) {
+      return MP_ENOMEM;
+    }
+    s = next;
+  }
+  return 0;
+}
+
+static int add_field(mp_record_t *rec, const char tag[4], const char *c,
+                     size_t n, size_t off, const dir_t *d,
+                     const mp_iso_ctx_t *ctx) {
+  if (is_control_tag(tag) ||
+      (!is_numeric_tag(tag) && !memchr(c, MP_MARC_SD, n)))
+    return mp_record_add_control(rec, tag, c, n, false) ? 0 : MP_ENOMEM;
+  size_t ic = (size_t)d->indc;
+  if (n < ic) {
+    int rc = repairable(ctx, MP_EFIELD, off, tag,
+                        "data field of %zu bytes is shorter than its "
+                        "indicators",
+                        n);
+    if (rc)
+      return rc;
+    ic = n;
+  }
+  mp_field_t *f = mp_record_add_datafield(rec, tag, ic > 0 ? c[0] : ' ',
+                                          ic > 1 ? c[1] : ' ');
+  if (!f)
+    return MP_ENOMEM;
+  f->data = c + ic;
+  f->len = (uint32_t)(n - ic);
+  return add_subfields(rec, c + ic, n - ic, off, tag, ctx);
+}
+
+/* Fields by directory entries (or by terminators, see choose_framing). */
+static int add_fields(const char *p, const dir_t *d, mp_record_t *rec,
+                      const mp_iso_ctx_t *ctx) {
+  const char *ft = p + d->base, *dend = p + d->base + d->dlen;
+  for (size_t i = 0; i < d->nent; i++) {
+    const char *e = p + LEADER_LEN + i * ENTRY_LEN;
+    char tag[4];
+    entry_tag(e, tag);
+    const char *c;
+    size_t n;
+    if (d->by_ft) {
+      c = ft;
+      ft = memchr(c, MP_MARC_FT, (size_t)(dend - c));
+      n = (size_t)(ft - c) + 1;
+      ft++;
+    } else {
+      size_t l, s; /* numeric: checked by check_entries */
+      if (i < ENTRY_CACHE) {
+        l = d->cache[i].len;
+        s = d->cache[i].start;
+      } else {
+        l = (size_t)mp__iso_digits(e + 3, 4);
+        s = (size_t)mp__iso_digits(e + 7, 5);
+      }
+      if (s + l > d->dlen) {
+        int rc = repairable(ctx, MP_EDIRECTORY, (size_t)(e - p), tag,
+                            "field at %zu+%zu runs past the data area (%zu "
+                            "bytes); field dropped",
+                            s, l, d->dlen);
+        if (rc)
+          return rc;
+        continue;
+      }
+      c = p + d->base + s;
+      n = l;
+    }
+    size_t off = (size_t)(c - p);
+    if (n > 0 && c[n - 1] == MP_MARC_FT) {
+      n--;
+    } else {
+      int rc = repairable(ctx, MP_EFIELD, off, tag,
+                          "field does not end with a field terminator");
+      if (rc)
+        return rc;
+    }
+    int rc = add_field(rec, tag, c, n, off, d, ctx);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+int mp__iso2709_parse(const char *p, size_t n, mp_record_t *rec,
+                      const mp_iso_ctx_t *ctx) {
+  if (n < LEADER_LEN + 2) {
+    mp__iso_diag(ctx, MP_ELEADER, MP_SEV_ERROR, 0, NULL,
+                 "%zu bytes are too short for a record", n);
+    return MP_ELEADER;
+  }
+  memcpy(rec->leader, p, LEADER_LEN);
+  rec->leader[LEADER_LEN] = '\0';
+  dir_t d;
+  memset(&d, 0, offsetof(dir_t, cache));
+  size_t sound;
+  int rc = check_length(p, n, ctx);
+  if (!rc)
+    rc = check_layout(p, rec, &d, ctx);
+  if (!rc)
+    rc = find_base(p, n, &d, ctx);
+  if (!rc)
+    rc = check_entries(p, &d, ctx, &sound);
+  if (!rc)
+    rc = choose_framing(p, &d, sound, ctx);
+  if (!rc)
+    rc = add_fields(p, &d, rec, ctx);
+  if (!rc && rec->nfields == 0) {
+    mp__iso_diag(ctx, MP_EDIRECTORY, MP_SEV_ERROR, LEADER_LEN, NULL,
+                 "record has no fields");
+    rc = MP_EDIRECTORY;
+  }
+  return rc;
+}
+
+/* Public single-record parse: keeps the first error in *diag. */
+static void keep_error(void *ud, int code, mp_severity_t sev, size_t off,
+                       const char *tag, const char *msg) {
+  mp_marc_diag_t *d = ud;
+  if (!d || sev < MP_SEV_ERROR || d->code)
+    return;
+  d->code = code;
+  d->severity = sev;
+  d->recno = 1;
+  d->offset = off;
+  snprintf(d->tag, sizeof d->tag, "%s", tag);
+  snprintf(d->msg, sizeof d->msg, "%s", msg);
+}
+
+int mp_marc_parse_iso2709(const char *p, size_t n, mp_record_t *rec,
+                          mp_marc_diag_t *diag) {
+  if (diag)
+    memset(diag, 0, sizeof *diag);
+  mp_record_clear(rec);
+  mp_iso_ctx_t ctx = {.strict = false, .emit = keep_error, .ud = diag};
+  return mp__iso2709_parse(p, n, rec, &ctx);
+}

@@ -528,6 +528,20 @@ static void read_ids(const char *path, ids_t *ids) {
   mp_marc_reader_close(r);
 }
 
+/* Produce a whole file as job `job` with workers that keep up. */
+static void produce_file(mp_broker_t *b, const char *path, int64_t job,
+                         fake_job_t *j, mp_producer_stats_t *st) {
+  atomic_store(&j->processed, INT64_MAX / 2);
+  mp_producer_job_ops_t ops = fake_ops(j);
+  mp_producer_opts_t o = base_opts(b, job);
+  o.ops = &ops;
+  mp_producer_input_t in;
+  char err[512];
+  assert_int_equal(mp_producer_marc_input_open(path, NULL, &in, err, sizeof err),
+                   0);
+  assert_int_equal(mp_producer_run(&o, &in, st, err, sizeof err), 0);
+}
+
 static void test_producer_real_file_30_records(void **s) {
   const char *path = tu_data("iso2709/traject--test_data.utf8.mrc");
   ids_t ids = {0};
@@ -535,16 +549,8 @@ static void test_producer_real_file_30_records(void **s) {
   assert_int_equal(ids.n, 30); /* SOURCES.md: 30 records */
   mp_broker_t *b = start_broker();
   fake_job_t j = {0};
-  atomic_store(&j.processed, INT64_MAX / 2);
-  mp_producer_job_ops_t ops = fake_ops(&j);
-  mp_producer_opts_t o = base_opts(b, 30);
-  o.ops = &ops;
-  mp_producer_input_t in;
-  char err[512];
-  assert_int_equal(mp_producer_marc_input_open(path, NULL, &in, err, sizeof err),
-                   0);
   mp_producer_stats_t st;
-  assert_int_equal(mp_producer_run(&o, &in, &st, err, sizeof err), 0);
+  produce_file(b, path, 30, &j, &st);
   assert_int_equal(st.read, 30);
   assert_int_equal(st.delivered, 30);
   assert_int_equal(st.rejected, 0);
@@ -584,18 +590,9 @@ static void test_producer_real_file_rejects_positioned(void **s) {
   assert_true(nwant >= 1);
 
   mp_broker_t *b = start_broker();
-  fake_job_t j = {0};
-  atomic_store(&j.processed, INT64_MAX / 2);
-  mp_producer_job_ops_t ops = fake_ops(&j);
-  j.any_error = true;
-  mp_producer_opts_t o = base_opts(b, 31);
-  o.ops = &ops;
-  mp_producer_input_t in;
-  char err[512];
-  assert_int_equal(mp_producer_marc_input_open(path, NULL, &in, err, sizeof err),
-                   0);
+  fake_job_t j = {.any_error = true};
   mp_producer_stats_t st;
-  assert_int_equal(mp_producer_run(&o, &in, &st, err, sizeof err), 0);
+  produce_file(b, path, 31, &j, &st);
   assert_int_equal(st.read, ngood + nwant);
   assert_int_equal(st.delivered, ngood);
   assert_int_equal(st.rejected, nwant);

@@ -606,6 +606,54 @@ static void test_producer_real_file_rejects_positioned(void **s) {
   mp_broker_stop(b);
 }
 
+/* A record too large for ISO 2709 travels as MARC-in-JSON, said by the
+ * content-type header, and decodes back to the same record. */
+static void check_json(void *ud, const rd_kafka_message_t *m, int64_t seq,
+                       rd_kafka_headers_t *h) {
+  char v[64];
+  mp_record_t rec;
+  mp_record_init(&rec);
+  assert_string_equal(hdr(h, MP_HDR_CONTENT_TYPE, v, sizeof v),
+                      MP_CT_NAME_JSON);
+  assert_true(m->len > MP_MARC_ISO_MAX);
+  assert_int_equal(mp_marc_parse_json(m->payload, m->len, &rec, NULL), 0);
+  const mp_field_t *f = mp_record_field(&rec, "500");
+  assert_non_null(f);
+  const mp_subfield_t *a = mp_field_subfield(&rec, f, 'a');
+  assert_non_null(a);
+  assert_int_equal(a->len, 120000);
+  assert_int_equal(m->key_len, strlen("big-1"));
+  assert_memory_equal(m->key, "big-1", m->key_len);
+  mp_record_release(&rec);
+}
+
+static void test_producer_oversize_record_goes_as_json(void **s) {
+  char path[] = "/tmp/test_producer_json.XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  fprintf(f, "{\"leader\":\"00000nam a2200000 a 4500\",\"fields\":["
+             "{\"001\":\"big-1\"},{\"245\":{\"ind1\":\"0\",\"ind2\":\"0\","
+             "\"subfields\":[{\"a\":\"A long note\"}]}},"
+             "{\"500\":{\"ind1\":\" \",\"ind2\":\" \",\"subfields\":[{\"a\":\"");
+  for (int i = 0; i < 120000; i++)
+    fputc('x', f);
+  fprintf(f, "\"}]}}]}\n");
+  assert_int_equal(fclose(f), 0);
+  mp_broker_t *b = start_broker();
+  fake_job_t j = {0};
+  mp_producer_stats_t st;
+  produce_file(b, path, 32, &j, &st);
+  assert_int_equal(st.delivered, 1);
+  assert_int_equal(st.rejected, 0);
+  assert_int_equal(j.total, 1);
+  int seen[2] = {0};
+  assert_int_equal(read_back(b, 32, 1, seen, 2, check_json, NULL), 1);
+  assert_int_equal(seen[1], 1);
+  mp_broker_stop(b);
+  remove(path);
+}
+
 /* The default credit holds a whole stalled backlog of real records inside
  * the embedded broker's retention: nobody processes, the producer stops at
  * the credit, and no partition has dropped anything (low watermark 0). */
@@ -732,6 +780,7 @@ int main(void) {
       cmocka_unit_test(test_producer_failed_delivery_fails_job),
       cmocka_unit_test(test_producer_real_file_30_records),
       cmocka_unit_test(test_producer_real_file_rejects_positioned),
+      cmocka_unit_test(test_producer_oversize_record_goes_as_json),
       cmocka_unit_test(test_producer_default_credit_fits_broker_retention),
       cmocka_unit_test(test_broker_control_commands),
   };

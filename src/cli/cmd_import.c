@@ -358,6 +358,16 @@ static char **worker_argv(import_t *im, char *self) {
   snprintf(dlqbuf, sizeof dlqbuf, "%s", dlq);
   argv[n++] = "--dlq-topic";
   argv[n++] = dlqbuf;
+  if (!o->brokers) {
+    /* The embedded broker keeps a member that vanished during a join in
+     * the group until its session times out, stalling the rebalance for
+     * that long (45 s by default, measured); short sessions bound it.
+     * Given first so that -X can override them. */
+    argv[n++] = "-X";
+    argv[n++] = "session.timeout.ms=6000";
+    argv[n++] = "-X";
+    argv[n++] = "heartbeat.interval.ms=1000";
+  }
   for (size_t i = 0; i < o->nprops; i++) {
     argv[n++] = "-X";
     argv[n++] = (char *)o->props[i];

@@ -46,6 +46,10 @@ typedef struct mp_worker_sink_ops_s {
   void (*close)(void *sink);
 } mp_worker_sink_ops_t;
 
+/* The PostgreSQL sink (sink.h); sink_ctx = the mp_sink_config_t to open
+ * every connection with (it and its mapping must outlive the worker). */
+extern const mp_worker_sink_ops_t mp_worker_pg_sink_ops;
+
 typedef struct mp_worker_config_s {
   const char *brokers;           /* bootstrap servers (required) */
   const char *const *props;      /* "name=value" librdkafka properties, */

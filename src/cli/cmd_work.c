@@ -102,24 +102,6 @@ static void usage(FILE *out) {
           MP_DEFAULT_NAMESPACE, MP_DEFAULT_TENANT);
 }
 
-/* ---- the PostgreSQL sink behind the worker's sink interface ---- */
-
-static int pg_open(void *ctx, int index, void **sink, char *err, size_t n) {
-  return mp_sink_open(ctx, (mp_sink_t **)sink, err, n);
-}
-static int pg_write(void *sink, const mp_sink_rec_t *recs, size_t n,
-                    mp_sink_result_t *res) {
-  return mp_sink_write_batch(sink, recs, n, res);
-}
-static int pg_load(void *sink, const char *topic, const int32_t *parts,
-                   int64_t *next, size_t n) {
-  return mp_sink_load_offsets(sink, topic, parts, next, n);
-}
-static void pg_close(void *sink) { mp_sink_close(sink); }
-
-static const mp_worker_sink_ops_t pg_ops = {pg_open, pg_write, pg_load,
-                                            pg_close};
-
 /* ---- options ---- */
 
 /* "123", "64K", "64M", "1G" (binary multiples). */
@@ -378,7 +360,7 @@ int cmd_work(int argc, char **argv) {
     goto out;
   }
   sink.mapping = mapping;
-  cfg.sink = &pg_ops;
+  cfg.sink = &mp_worker_pg_sink_ops;
   cfg.sink_ctx = &sink;
   cfg.data = &r;
   loop = uv_default_loop();

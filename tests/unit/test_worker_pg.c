@@ -5,6 +5,7 @@
  * changes no row. */
 #include "pgtest.h"
 #include "testutil.h"
+#include "tu_kafka.h"
 
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
@@ -12,16 +13,11 @@
 #include "marcpipe/sink.h"
 #include "marcpipe/worker.h"
 
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
 #define NPART 3
 #define TOPIC "marcpipe.Default.wtest.DI_INCOMING_MARC_BIB_RECORD"
 #define NREC 386 /* SOURCES.md: mrrctestbed--bibliographic-sample.mrc */
 
-static rd_kafka_t *mock_rk;
-static rd_kafka_mock_cluster_t *mock;
-static const char *brokers;
 
 /* Produce every record of the file as one message (job, seq, ISO 2709),
  * round-robin over the partitions. Returns the record count. */
@@ -30,7 +26,7 @@ static int produce_file(const char *path, int64_t job) {
   char *data = tu_slurp(path, &len);
   char err[256], jobs[24], seqs[24];
   rd_kafka_conf_t *c = rd_kafka_conf_new();
-  rd_kafka_conf_set(c, "bootstrap.servers", brokers, err, sizeof err);
+  rd_kafka_conf_set(c, "bootstrap.servers", tu_brokers, err, sizeof err);
   rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
   assert_non_null(p);
   snprintf(jobs, sizeof jobs, "%lld", (long long)job);
@@ -80,7 +76,7 @@ static void run(mp_sink_config_t *sink, const char *group, result_t *r) {
   mp_worker_config_t c;
   mp_worker_t *w;
   mp_worker_config_defaults(&c);
-  c.brokers = brokers;
+  c.brokers = tu_brokers;
   c.props = props;
   c.nprops = 3;
   c.topic = TOPIC;
@@ -123,7 +119,7 @@ static void test_worker_imports_real_file_and_replay_changes_nothing(void **s) {
                         .topic = TOPIC};
   assert_int_equal(mp_job_create(c, &spec, &job, err, sizeof err), 0);
   assert_int_equal(mp_job_set_status(c, job, "PRODUCING", err, sizeof err), 0);
-  rd_kafka_mock_topic_create(mock, TOPIC, NPART, 1);
+  rd_kafka_mock_topic_create(tu_mock, TOPIC, NPART, 1);
   int n = produce_file(
       tu_data("iso2709/mrrctestbed--bibliographic-sample.mrc"), job);
   assert_int_equal(n, NREC);
@@ -153,7 +149,7 @@ static void test_worker_imports_real_file_and_replay_changes_nothing(void **s) {
   /* PostgreSQL's next offsets = Kafka's committed = the high watermarks */
   char e2[256];
   rd_kafka_conf_t *kc = rd_kafka_conf_new();
-  rd_kafka_conf_set(kc, "bootstrap.servers", brokers, e2, sizeof e2);
+  rd_kafka_conf_set(kc, "bootstrap.servers", tu_brokers, e2, sizeof e2);
   rd_kafka_conf_set(kc, "group.id", "wtest.g1", e2, sizeof e2);
   rd_kafka_t *k = rd_kafka_new(RD_KAFKA_CONSUMER, kc, e2, sizeof e2);
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(NPART);
@@ -192,27 +188,10 @@ static void test_worker_imports_real_file_and_replay_changes_nothing(void **s) {
   PQfinish(c);
 }
 
-static int setup(void **s) {
-  char err[256];
-  rd_kafka_conf_t *c = rd_kafka_conf_new();
-  rd_kafka_conf_set(c, "log_level", "0", err, sizeof err);
-  mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
-  assert_non_null(mock_rk);
-  mock = rd_kafka_mock_cluster_new(mock_rk, 1);
-  assert_non_null(mock);
-  brokers = rd_kafka_mock_cluster_bootstraps(mock);
-  return 0;
-}
-
-static int teardown(void **s) {
-  rd_kafka_mock_cluster_destroy(mock);
-  rd_kafka_destroy(mock_rk);
-  return 0;
-}
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_worker_imports_real_file_and_replay_changes_nothing),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, tu_mock_start, tu_mock_stop);
 }

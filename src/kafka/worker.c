@@ -877,12 +877,20 @@ static int check_config(const mp_worker_config_t *c, char *errbuf,
     snprintf(errbuf, errlen, "%s", bad);
     return MP_EUSAGE;
   }
-  for (size_t i = 0; i < c->nprops; i++)
+  for (size_t i = 0; i < c->nprops; i++) {
     if (managed(c->props[i])) {
       snprintf(errbuf, errlen, "property '%.*s' is managed by the worker",
                (int)strcspn(c->props[i], "="), c->props[i]);
       return MP_ECONFIG;
     }
+    /* the rebalance callback speaks the eager protocol only */
+    if (!strncmp(c->props[i], "partition.assignment.strategy=", 30) &&
+        strstr(c->props[i], "cooperative")) {
+      snprintf(errbuf, errlen, "cooperative assignors are not supported: "
+                               "use range or roundrobin");
+      return MP_ECONFIG;
+    }
+  }
   return 0;
 }
 

@@ -386,6 +386,8 @@ static void apply_pause(mp_worker_t *w) {
     return;
   set_paused(w, want);
   w->kpaused = want;
+  if (!want) /* idle time counts from when fetching may start again */
+    w->last_msg_ms = uv_now(w->loop);
   if (w->cfg.verbose && !w->stopping)
     wlog(w, "%s partitions (%" PRIu64 " records, %" PRIu64 " bytes held)",
          want ? "pausing" : "resuming", w->win.records, w->win.bytes);

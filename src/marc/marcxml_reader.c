@@ -10,7 +10,8 @@
  *
  * Text is copied into the record's arena by the builder (build.c), so no
  * view points into libxml2 memory. The raw view is the serialised record
- * element. Offsets are libxml2's byte count at the record's start tag
+ * element, made only when asked for (mp_marc_reader_raw): the expanded
+ * subtree is kept until the next call, which then steps past it. Offsets are libxml2's byte count at the record's start tag
  * (best effort); messages also give the line. Malformed XML ends the
  * stream (fatal) with the parser's message and line, after every good
  * record before it was delivered. The text is UTF-8 whatever leader/09
@@ -37,8 +38,8 @@ typedef struct xml_state_s {
   xmlBufferPtr dump;  /* serialised record (raw view) */
   mp_build_t build;
   long line;          /* line of the element being converted */
-  int pending;        /* result of xmlTextReaderNext not yet consumed */
-  bool have_pending;
+  xmlNodePtr node;    /* record element last returned (raw view); the
+                         reader is still on it: the next call skips it */
   char err[160];      /* the parser's first error of the highest level */
   int err_line, err_col, err_level;
 } xml_state_t;
@@ -244,11 +245,12 @@ static int convert_record(xml_state_t *st, xmlNodePtr rec) {
   return rc ? rc : mp__build_end(&st->build, had_leader);
 }
 
-static void set_raw(xml_state_t *st, xmlNodePtr node) {
-  mp_marc_reader_t *r = st->r;
+static void xml_raw(mp_marc_reader_t *r) {
+  xml_state_t *st = r->impl;
+  xmlNodePtr node = st->node;
   xmlBufferEmpty(st->dump);
   mp_buf_clear(&r->rawbuf);
-  if (xmlNodeDump(st->dump, node->doc, node, 0, 0) >= 0 &&
+  if (node && xmlNodeDump(st->dump, node->doc, node, 0, 0) >= 0 &&
       mp_buf_append(&r->rawbuf, xmlBufferContent(st->dump),
                     (size_t)xmlBufferLength(st->dump)) == 0)
     mp__reader_set_raw(r, r->rawbuf.data, r->rawbuf.len);
@@ -265,7 +267,8 @@ static bool is_record(xmlTextReaderPtr xr) {
          (!ns || strcmp((const char *)ns, MARC_SLIM_NS) == 0);
 }
 
-/* Convert the record element the reader is on, then step past it. */
+/* Convert the record element the reader is on (the next call steps past
+ * it). */
 static int take_record(xml_state_t *st) {
   mp_marc_reader_t *r = st->r;
   uint64_t at = consumed(st);
@@ -275,18 +278,16 @@ static int take_record(xml_state_t *st) {
   r->rec.recno = ++r->recno;
   r->rec.offset = at;
   st->line = xmlGetLineNo(node);
-  set_raw(st, node);
-  int rc = convert_record(st, node);
-  st->pending = xmlTextReaderNext(st->xr);
-  st->have_pending = true;
-  return rc;
+  st->node = node;
+  mp__reader_set_raw_lazy(r);
+  return convert_record(st, node);
 }
 
 static int xml_next(mp_marc_reader_t *r) {
   xml_state_t *st = r->impl;
   for (;;) {
-    int ret = st->have_pending ? st->pending : xmlTextReaderRead(st->xr);
-    st->have_pending = false;
+    int ret = st->node ? xmlTextReaderNext(st->xr) : xmlTextReaderRead(st->xr);
+    st->node = NULL;
     if (ret < 0)
       return fatal(st);
     if (ret == 0)
@@ -330,4 +331,5 @@ static void xml_close(mp_marc_reader_t *r) {
 }
 
 const mp_marc_backend_t mp__marcxml_backend = {
-    .name = "marcxml", .open = xml_open, .next = xml_next, .close = xml_close};
+    .name = "marcxml", .open = xml_open, .next = xml_next, .close = xml_close,
+    .raw = xml_raw};

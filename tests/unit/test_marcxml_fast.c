@@ -131,7 +131,7 @@ static int compare_dir(const char *dir, int *files) {
   while ((e = readdir(d))) {
     if (!ends_with(e->d_name, ".xml"))
       continue;
-    char file[4200];
+    char file[4096 + 260];
     snprintf(file, sizeof file, "%s/%s", path, e->d_name);
     size_t len, n;
     char *data = tu_slurp(file, &len);

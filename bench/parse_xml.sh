@@ -8,14 +8,8 @@
 # of wall and CPU time, the peak RSS and the ratio.
 # Usage: bench/parse_xml.sh [BUILD_DIR] (default build), env RUNS (default
 # 5), MP_TEST_DATA (default ../shared/data/marc).
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
-runs=${RUNS:-5}
-data=${MP_TEST_DATA:-$here/../../shared/data/marc}
-src=$data/iso2709/solrmarc--uva_001_2000.mrc
+source "$(dirname "$0")/common.sh"
 big=$here/data/uva_x50.xml
-mkdir -p "$here/data"
 if [ ! -s "$big" ]; then
   for _ in $(seq 50); do cat "$src"; done |
     "$build/marcpipe" dump --to marcxml -o "$big.tmp" -
@@ -28,7 +22,6 @@ measure() {
   /usr/bin/time -f '%e %U %S %M' -o "$tmp/t" "$@" > /dev/null 2>&1
   awk '{printf "%s %.3f %s\n", $1, $2 + $3, $4}' "$tmp/t"
 }
-median() { sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -4,7 +4,9 @@
  * through the fast scanner (marcxml_fast.c); when it meets anything it does
  * not handle, the input is rewound and libxml2 takes over from the start,
  * stepping over the records already returned. Other input (pipes, stdin)
- * goes to libxml2 directly.
+ * goes to libxml2 directly. Records from the scanner have exact offsets and
+ * their own input bytes as raw view (see marcxml_fast.h); the rest of this
+ * note describes the libxml2 path.
  *
  * libxml2 path: streams with xmlTextReader: each element whose local name is
  * `record` (MARC21 slim namespace, or no namespace; any prefix) is expanded

@@ -35,7 +35,7 @@ static int teardown(void **state) {
 static int64_t new_job(fx_t *f, const char *name) {
   mp_job_spec_t spec = {.file_name = name, .file_format = "iso2709",
                         .topic = "marcpipe.Default.diku.DI_INCOMING_MARC_BIB_RECORD",
-                        .profile = "{\"batch\": 500}"};
+                        .profile = "{\"match\": [\"035\"], \"on_match\": \"skip\"}"};
   int64_t id = 0;
   assert_int_equal(mp_job_create(f->c, &spec, &id, f->err, sizeof f->err), 0);
   assert_true(id > 0);

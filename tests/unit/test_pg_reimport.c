@@ -2,7 +2,7 @@
  * profiles, schemas/profiles/README.md) through the batch sink against a
  * real PostgreSQL (skipped only when PGHOST is unset). Each test uses its
  * own tenant; jobs carry their profile as jobs.profile does in production. */
-#include "pgtest.h"
+#include "pgsink.h"
 #include "testutil.h"
 
 #include "marcpipe/job.h"
@@ -16,35 +16,20 @@
 #define LC_COUNT 386
 
 typedef struct {
-  char tenant[40];
-  PGconn *c;
-  mp_mapping_t *map;
-  mp_sink_t *sink;
+  pgt_sinkfx_t x; /* tenant, checking connection, mapping, sink */
   char *data; /* the LC file */
   size_t len;
 } fx_t;
 
 static mp_sink_t *open_sink(fx_t *f, int latency_ms) {
-  mp_sink_config_t cfg = {.conninfo = "", .tenant = f->tenant, .group = "g1",
-                          .mapping = f->map, .sink_latency_ms = latency_ms};
-  mp_sink_t *s = NULL;
-  char err[512];
-  if (mp_sink_open(&cfg, &s, err, sizeof err))
-    fail_msg("sink open: %s", err);
-  return s;
+  return pgt_open_sink(f->x.tenant, f->x.map, latency_ms);
 }
 
 static int setup(void **state) {
   if (!pgt_available())
     return 0;
   fx_t *f = calloc(1, sizeof *f);
-  pgt_tenant(f->tenant, sizeof f->tenant);
-  f->c = pgt_connect(f->tenant);
-  char err[512];
-  f->map = mp_mapping_load(NULL, NULL, err, sizeof err);
-  if (!f->map)
-    fail_msg("mapping: %s", err);
-  f->sink = open_sink(f, 0);
+  pgt_sinkfx_open(&f->x);
   f->data = tu_slurp(tu_data(LC_FILE), &f->len);
   *state = f;
   return 0;
@@ -54,9 +39,7 @@ static int teardown(void **state) {
   fx_t *f = *state;
   if (!f)
     return 0;
-  mp_sink_close(f->sink);
-  mp_mapping_free(f->map);
-  PQfinish(f->c);
+  pgt_sinkfx_close(&f->x);
   free(f->data);
   free(f);
   return 0;
@@ -68,29 +51,15 @@ static int64_t new_job(fx_t *f, const char *profile) {
                         .profile = profile};
   int64_t id = 0;
   char err[512];
-  if (mp_job_create(f->c, &spec, &id, err, sizeof err))
+  if (mp_job_create(f->x.c, &spec, &id, err, sizeof err))
     fail_msg("job: %s", err);
   return id;
 }
 
-/* Messages of the ISO 2709 records in data (cut by leader length), as
- * the producer sends them: key = primary match key, partition by key. */
+/* Messages of the records in data as one partition would carry them. */
 static size_t split(const char *data, size_t len, int64_t job, mp_sink_rec_t *recs,
                     size_t max) {
-  size_t n = 0;
-  for (size_t off = 0; off + 5 <= len && n < max;) {
-    size_t rl = (size_t)strtoul((char[6]){data[off], data[off + 1], data[off + 2],
-                                          data[off + 3], data[off + 4], 0},
-                                NULL, 10);
-    assert_true(rl > 24 && off + rl <= len);
-    recs[n] = (mp_sink_rec_t){.topic = "tp", .partition = 0, .offset = (int64_t)n,
-                              .job_id = job, .seq = (int64_t)n + 1, .key = "",
-                              .key_len = 0, .value = data + off, .value_len = rl,
-                              .content_type = MP_CT_ISO2709};
-    n++;
-    off += rl;
-  }
-  return n;
+  return pgt_split(data, len, job, 1, recs, max);
 }
 
 /* Write recs in batches; a deadlock or serialization failure between
@@ -121,13 +90,13 @@ static mp_sink_result_t write_all(mp_sink_t *s, const mp_sink_rec_t *recs, size_
 static long long qj(fx_t *f, const char *fmt, int64_t job) {
   char sql[600];
   snprintf(sql, sizeof sql, fmt, (long long)job);
-  return pgt_num(f->c, sql);
+  return pgt_num(f->x.c, sql);
 }
 
 static mp_job_summary_t summary(fx_t *f, int64_t job) {
   mp_job_summary_t s;
   char err[512];
-  if (mp_job_get(f->c, job, &s, err, sizeof err))
+  if (mp_job_get(f->x.c, job, &s, err, sizeof err))
     fail_msg("job get: %s", err);
   return s;
 }
@@ -143,21 +112,21 @@ static void test_reimport_twice_skip_and_one_edit(void **state) {
   int64_t j1 = new_job(f, NULL);
   size_t n = split(f->data, f->len, j1, recs, LC_COUNT);
   assert_int_equal(n, LC_COUNT);
-  mp_sink_result_t r1 = write_all(f->sink, recs, n, 100);
+  mp_sink_result_t r1 = write_all(f->x.sink, recs, n, 100);
   assert_int_equal(r1.errors, 0);
   assert_int_equal(r1.created + r1.updated + r1.duplicates + r1.skipped, LC_COUNT);
-  long long inst = pgt_num(f->c, "SELECT count(*) FROM instances");
+  long long inst = pgt_num(f->x.c, "SELECT count(*) FROM instances");
   assert_int_equal(inst, r1.created);
-  long long versions = pgt_num(f->c, "SELECT sum(version) FROM instances");
+  long long versions = pgt_num(f->x.c, "SELECT sum(version) FROM instances");
 
   int64_t j2 = new_job(f, NULL);
   split(f->data, f->len, j2, recs, LC_COUNT);
-  mp_sink_result_t r2 = write_all(f->sink, recs, n, 100);
+  mp_sink_result_t r2 = write_all(f->x.sink, recs, n, 100);
   assert_int_equal(r2.created, 0);
   assert_int_equal(r2.updated, 0);
   assert_int_equal(r2.duplicates, r1.created + r1.updated + r1.duplicates);
-  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instances"), inst);
-  assert_int_equal(pgt_num(f->c, "SELECT sum(version) FROM instances"), versions);
+  assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM instances"), inst);
+  assert_int_equal(pgt_num(f->x.c, "SELECT sum(version) FROM instances"), versions);
   mp_job_summary_t s2 = summary(f, j2);
   assert_int_equal(s2.duplicates, r2.duplicates);
   assert_int_equal(s2.processed, LC_COUNT);
@@ -173,7 +142,7 @@ static void test_reimport_twice_skip_and_one_edit(void **state) {
   int64_t j3 = new_job(f, skip_json);
   free(skip_json);
   split(f->data, f->len, j3, recs, LC_COUNT);
-  mp_sink_result_t r3 = write_all(f->sink, recs, n, 100);
+  mp_sink_result_t r3 = write_all(f->x.sink, recs, n, 100);
   assert_int_equal(r3.skipped, LC_COUNT);
   assert_int_equal(r3.created + r3.updated + r3.duplicates, 0);
   mp_job_summary_t s3 = summary(f, j3);
@@ -184,7 +153,7 @@ static void test_reimport_twice_skip_and_one_edit(void **state) {
                          "error_class = 'matched' AND instance_id IS NOT NULL", j3),
                    s3.skipped_matched);
   assert_int_equal(qj(f, "SELECT count(*) FROM source_records WHERE job_id = %lld", j3), 0);
-  assert_int_equal(pgt_num(f->c, "SELECT sum(version) FROM instances"), versions);
+  assert_int_equal(pgt_num(f->x.c, "SELECT sum(version) FROM instances"), versions);
 
   /* edit one letter of the 245 of record 100 (its own 001) */
   char *copy = malloc(f->len);
@@ -204,12 +173,12 @@ static void test_reimport_twice_skip_and_one_edit(void **state) {
   while (!(*letter >= 'a' && *letter <= 'z'))
     letter++;
   *letter = *letter == 'x' ? 'y' : 'x';
-  mp_sink_result_t r4 = write_all(f->sink, recs, n, 100);
+  mp_sink_result_t r4 = write_all(f->x.sink, recs, n, 100);
   assert_int_equal(r4.updated, 1);
   assert_int_equal(r4.created, 0);
   assert_int_equal(r4.duplicates, r2.duplicates - 1);
-  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instances"), inst);
-  assert_int_equal(pgt_num(f->c, "SELECT sum(version) FROM instances"), versions + 1);
+  assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM instances"), inst);
+  assert_int_equal(pgt_num(f->x.c, "SELECT sum(version) FROM instances"), versions + 1);
   assert_int_equal(qj(f, "SELECT count(*) FROM instances WHERE source_job = %lld", j4), 1);
   assert_int_equal(qj(f, "SELECT count(*) FROM instances i JOIN journal j ON "
                          "j.instance_id = i.id AND j.job_id = %lld AND j.seq = 100 "
@@ -221,11 +190,11 @@ static void test_reimport_twice_skip_and_one_edit(void **state) {
   char sql[300];
   snprintf(sql, sizeof sql, "SELECT count(*) FROM instances WHERE source_job = %lld AND "
            "position('%.*s' IN instance::text) > 0", (long long)j4, 3, letter - 1);
-  assert_int_equal(pgt_num(f->c, sql), 1);
+  assert_int_equal(pgt_num(f->x.c, sql), 1);
   /* redelivery of the whole job: all replayed, no second version */
-  mp_sink_result_t r5 = write_all(f->sink, recs, n, 100);
+  mp_sink_result_t r5 = write_all(f->x.sink, recs, n, 100);
   assert_int_equal(r5.replayed, LC_COUNT);
-  assert_int_equal(pgt_num(f->c, "SELECT sum(version) FROM instances"), versions + 1);
+  assert_int_equal(pgt_num(f->x.c, "SELECT sum(version) FROM instances"), versions + 1);
   free(copy);
   free(recs);
 }
@@ -244,8 +213,8 @@ static void test_same_001_in_nine_records(void **state) {
     int64_t job = new_job(f, NULL);
     size_t n = split(data, len, job, recs, 16);
     assert_int_equal(n, 9);
-    mp_sink_result_t r = write_all(f->sink, recs, n, batches[round]);
-    assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instances"), 1);
+    mp_sink_result_t r = write_all(f->x.sink, recs, n, batches[round]);
+    assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM instances"), 1);
     assert_int_equal(qj(f, "SELECT count(DISTINCT instance_id) FROM journal WHERE "
                            "job_id = %lld", job), 1);
     assert_int_equal(qj(f, "SELECT count(*) FROM instances WHERE source_job = %lld AND "
@@ -260,7 +229,7 @@ static void test_same_001_in_nine_records(void **state) {
       assert_int_equal(r.created + r.updated + r.duplicates, 9);
       assert_int_equal(qj(f, "SELECT count(*) FROM journal WHERE job_id = %lld AND seq = 1 "
                              "AND outcome = 'CREATED'", job), 1);
-      assert_int_equal(pgt_num(f->c, "SELECT version FROM instances"), 1 + r.updated);
+      assert_int_equal(pgt_num(f->x.c, "SELECT version FROM instances"), 1 + r.updated);
       assert_true(r.updated >= 1);
     } else {
       /* the file again: record 1 differs from the stored record 9, each
@@ -285,7 +254,7 @@ static mp_sink_result_t write_one(fx_t *f, int64_t job, const char *buf, size_t 
   mp_sink_rec_t r = {.topic = "tp", .partition = 0, .offset = job, .job_id = job, .seq = 1,
                      .key = "", .key_len = 0, .value = buf, .value_len = len,
                      .content_type = MP_CT_ISO2709};
-  return write_all(f->sink, &r, 1, 1);
+  return write_all(f->x.sink, &r, 1, 1);
 }
 
 /* OCLC numbers in differently formatted 035s match with --match 035; a
@@ -299,24 +268,24 @@ static void test_match_on_oclc_number(void **state) {
   size_t lb = marc_035(b, sizeof b, "b2", "(OCoLC)12345", "Second title");
   mp_sink_result_t r = write_one(f, new_job(f, NULL), a, la);
   assert_int_equal(r.created, 1);
-  char *id1 = pgt_str(f->c, "SELECT id::text FROM instances");
-  char *hrid1 = pgt_str(f->c, "SELECT coalesce(hrid, '') FROM instances");
+  char *id1 = pgt_str(f->x.c, "SELECT id::text FROM instances");
+  char *hrid1 = pgt_str(f->x.c, "SELECT coalesce(hrid, '') FROM instances");
 
   int64_t j2 = new_job(f, "{\"match\":[\"035\"]}");
   r = write_one(f, j2, b, lb);
   assert_int_equal(r.updated, 1);
-  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instances"), 1);
-  char *id2 = pgt_str(f->c, "SELECT id::text FROM instances");
-  char *hrid2 = pgt_str(f->c, "SELECT coalesce(hrid, '') FROM instances");
+  assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM instances"), 1);
+  char *id2 = pgt_str(f->x.c, "SELECT id::text FROM instances");
+  char *hrid2 = pgt_str(f->x.c, "SELECT coalesce(hrid, '') FROM instances");
   assert_string_equal(id1, id2);
   assert_string_equal(hrid1, hrid2);
-  assert_int_equal(pgt_num(f->c, "SELECT version FROM instances"), 2);
-  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instances WHERE "
+  assert_int_equal(pgt_num(f->x.c, "SELECT version FROM instances"), 2);
+  assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM instances WHERE "
                                  "instance::text LIKE '%Second title%'"), 1);
   /* the keys are those of the new version: control b2 */
-  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instance_keys WHERE "
+  assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM instance_keys WHERE "
                                  "kind = 'control' AND value = 'b2'"), 1);
-  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instance_keys WHERE "
+  assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM instance_keys WHERE "
                                  "kind = 'oclc' AND value = '12345'"), 1);
 
   /* --match 001: the Instance first created for a1 still claims that
@@ -324,11 +293,11 @@ static void test_match_on_oclc_number(void **state) {
   int64_t j3 = new_job(f, "{\"match\":[\"001\"]}");
   r = write_one(f, j3, a, la);
   assert_int_equal(r.updated, 1);
-  assert_int_equal(pgt_num(f->c, "SELECT version FROM instances"), 3);
+  assert_int_equal(pgt_num(f->x.c, "SELECT version FROM instances"), 3);
   /* create-always: a second Instance with OCLC 12345, claiming no key */
   r = write_one(f, new_job(f, "{\"match\":[\"none\"],\"on_match\":\"create\"}"), a, la);
   assert_int_equal(r.created, 1);
-  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instances"), 2);
+  assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM instances"), 2);
 
   /* two Instances hold OCLC 12345 now: never guess */
   int64_t j4 = new_job(f, "{\"match\":[\"035\"]}");
@@ -338,12 +307,12 @@ static void test_match_on_oclc_number(void **state) {
                          "outcome = 'ERROR' AND error_class = 'multiple-match'", j4), 1);
   char sql[200];
   snprintf(sql, sizeof sql, "SELECT reason FROM journal WHERE job_id = %lld", (long long)j4);
-  char *reason = pgt_str(f->c, sql);
+  char *reason = pgt_str(f->x.c, sql);
   assert_non_null(strstr(reason, id1));
-  char *other = pgt_str(f->c, "SELECT id::text FROM instances WHERE version = 1");
+  char *other = pgt_str(f->x.c, "SELECT id::text FROM instances WHERE version = 1");
   assert_non_null(strstr(reason, other));
   assert_non_null(strstr(reason, "2 Instances match on oclc"));
-  assert_int_equal(pgt_num(f->c, "SELECT sum(version) FROM instances"), 4);
+  assert_int_equal(pgt_num(f->x.c, "SELECT sum(version) FROM instances"), 4);
 
   /* on_no_match skip: an unknown OCLC number is skipped, counted apart */
   char c[600];
@@ -352,7 +321,7 @@ static void test_match_on_oclc_number(void **state) {
   r = write_one(f, j5, c, lc);
   assert_int_equal(r.skipped, 1);
   assert_int_equal(summary(f, j5).skipped_no_match, 1);
-  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instances"), 2);
+  assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM instances"), 2);
   free(id1), free(id2), free(hrid1), free(hrid2), free(reason), free(other);
 }
 
@@ -386,14 +355,14 @@ static void test_concurrent_jobs_make_no_duplicates(void **state) {
   assert_int_equal(n, LC_COUNT);
   /* job A: records 1..300, job B: records 51..386 */
   mp_sink_t *second = open_sink(f, 5);
-  imp_arg_t args[2] = {{f, f->sink, a, 300, {0}}, {f, second, b + 50, LC_COUNT - 50, {0}}};
+  imp_arg_t args[2] = {{f, f->x.sink, a, 300, {0}}, {f, second, b + 50, LC_COUNT - 50, {0}}};
   pthread_t th[2];
   for (int i = 0; i < 2; i++)
     pthread_create(&th[i], NULL, import_thread, &args[i]);
   for (int i = 0; i < 2; i++)
     pthread_join(th[i], NULL);
   mp_sink_close(second);
-  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instances"), LC_COUNT);
+  assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM instances"), LC_COUNT);
   assert_int_equal(args[0].res.created + args[1].res.created, LC_COUNT);
   assert_int_equal(args[0].res.duplicates + args[1].res.duplicates, 250);
   assert_int_equal(args[0].res.updated + args[1].res.updated, 0);
@@ -401,11 +370,11 @@ static void test_concurrent_jobs_make_no_duplicates(void **state) {
   snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT match_key FROM journal WHERE "
            "job_id IN (%lld, %lld) GROUP BY match_key HAVING count(*) "
            "FILTER (WHERE outcome = 'CREATED') <> 1) x", (long long)ja, (long long)jb);
-  assert_int_equal(pgt_num(f->c, sql), 0);
-  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM (SELECT value FROM instance_keys "
+  assert_int_equal(pgt_num(f->x.c, sql), 0);
+  assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM (SELECT value FROM instance_keys "
                                  "WHERE kind = 'control' GROUP BY value "
                                  "HAVING count(*) > 1) x"), 0);
-  assert_int_equal(pgt_num(f->c, "SELECT max(version) FROM instances"), 1);
+  assert_int_equal(pgt_num(f->x.c, "SELECT max(version) FROM instances"), 1);
   free(a);
   free(b);
 }
@@ -444,14 +413,14 @@ static void test_lost_create_race_becomes_update(void **state) {
   mp_sink_rec_t rb = {.topic = "tp", .partition = 1, .offset = 0, .job_id = jb, .seq = 1,
                       .key = "x1", .key_len = 2, .value = b, .value_len = lb,
                       .content_type = MP_CT_ISO2709};
-  mp_sink_result_t res = write_all(f->sink, &rb, 1, 1);
+  mp_sink_result_t res = write_all(f->x.sink, &rb, 1, 1);
   pthread_join(th, NULL);
   mp_sink_close(slow);
   assert_int_equal(ra.res.created, 1);
   assert_int_equal(res.updated, 1);
-  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instances"), 1);
-  assert_int_equal(pgt_num(f->c, "SELECT version FROM instances"), 2);
-  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instances WHERE "
+  assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM instances"), 1);
+  assert_int_equal(pgt_num(f->x.c, "SELECT version FROM instances"), 2);
+  assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM instances WHERE "
                                  "instance::text LIKE '%Version two%'"), 1);
   assert_int_equal(qj(f, "SELECT count(*) FROM journal WHERE job_id = %lld AND "
                          "outcome = 'UPDATED'", jb), 1);
@@ -469,8 +438,8 @@ static void test_create_always_then_default_is_multiple_match(void **state) {
   assert_int_equal(write_one(f, new_job(f, NULL), a, la).created, 1);
   const char *always = "{\"match\":[\"none\"],\"on_match\":\"create\"}";
   assert_int_equal(write_one(f, new_job(f, always), a, la).created, 1);
-  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instances"), 2);
-  assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM instances WHERE match_key IS NULL"), 1);
+  assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM instances"), 2);
+  assert_int_equal(pgt_num(f->x.c, "SELECT count(*) FROM instances WHERE match_key IS NULL"), 1);
   int64_t j = new_job(f, NULL);
   assert_int_equal(write_one(f, j, a, la).errors, 1);
   assert_int_equal(qj(f, "SELECT count(*) FROM journal WHERE job_id = %lld AND "
@@ -482,7 +451,7 @@ static void test_create_always_then_default_is_multiple_match(void **state) {
   char sql[200];
   snprintf(sql, sizeof sql, "UPDATE jobs SET profile = '{\"on_match\":\"merge\"}' "
            "WHERE id = %lld", (long long)bad);
-  PQclear(PQexec(f->c, sql));
+  PQclear(PQexec(f->x.c, sql));
   assert_int_equal(write_one(f, bad, a, la).errors, 1);
   assert_int_equal(qj(f, "SELECT count(*) FROM journal WHERE job_id = %lld AND "
                          "reason LIKE '%%''merge''%%'", bad), 1);

@@ -56,7 +56,7 @@ typedef struct mp_sink_s mp_sink_t;
 
 /* Outcome counts of one batch (rows really written). Each record is
  * applied with its job's profile (jobs.profile, include/marcpipe/profile.h,
- * read once per job per connection; a job without one uses the default:
+ * read once per job per sink; a job without one uses the default:
  * match 001 then 035, update, else create). Outcomes: CREATED (no Instance
  * matched, or the profile creates anyway), UPDATED (the matched Instance
  * replaced: id and hrid kept, version + 1), DUPLICATE (matched, identical

@@ -26,7 +26,7 @@ struct mp_sink_s {
   mp_buf_t copy;     /* COPY data of the batch being written */
   mp_buf_t scratch;  /* MARC-in-JSON of one record */
   mp_record_t rec;   /* decoded record (views into the message value) */
-  /* job profiles, loaded once per job id per connection (jobs.profile
+  /* job profiles, loaded once per job id per sink (jobs.profile
    * never changes after the job is created) */
   mp__sink_prof_t prof[MP_SINK_PROF_CACHE];
   size_t nprof;

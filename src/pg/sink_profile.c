@@ -1,7 +1,7 @@
 /* sink_profile.c: the sink's per-job profile cache. A batch may hold
  * records of several jobs; each record is applied with its job's profile
  * (jobs.profile, include/marcpipe/profile.h). Profiles are read once per
- * job id per connection, in one query for a batch's missing jobs; the
+ * job id per sink, in one query for a batch's missing jobs; the
  * cache is emptied when full (it holds the few jobs running at a time).
  * Runs on the sink's thread; the cache lives in the sink. */
 #include "sink_impl.h"

@@ -27,7 +27,9 @@ typedef struct mp_job_spec_s {
   const char *file_name;   /* may be NULL */
   const char *file_format; /* "iso2709", "marcxml", "json" or NULL */
   const char *topic;       /* may be NULL */
-  const char *profile;     /* JSON text or NULL */
+  const char *profile;     /* profile JSON (mp_profile_to_json()) or NULL
+                              = the default; validated by mp_job_create()
+                              (MP_ECONFIG naming the bad value) */
 } mp_job_spec_t;
 
 typedef struct mp_job_summary_s {
@@ -39,6 +41,9 @@ typedef struct mp_job_summary_s {
   int64_t total;           /* -1 while unknown */
   int64_t produced;
   int64_t processed, created, updated, duplicates, skipped, errors;
+  int64_t skipped_matched;  /* of skipped: the profile's on_match skip */
+  int64_t skipped_no_match; /* of skipped: the profile's on_no_match skip */
+  char profile[512];        /* the job's profile JSON, "" when none */
   char failure_reason[512];
   /* Unix epoch seconds (fractional); 0 when not set. */
   double created_at, started_at, completed_at;

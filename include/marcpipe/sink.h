@@ -54,15 +54,22 @@ typedef struct mp_sink_config_s {
 
 typedef struct mp_sink_s mp_sink_t;
 
-/* Outcome counts of one batch (rows really written). Outcomes: CREATED (no
- * Instance had the record's primary match key), UPDATED (it had, with other
- * content), DUPLICATE (identical raw record: nothing changes), SKIPPED (not
- * bibliographic: source record and journal only), ERROR (could not be
- * decoded or mapped: journal row with reason and raw bytes). Records sharing
- * a key within a batch are applied in batch order, last wins. When
- * mp_sink_write_batch() fails, all counts are 0 (a part of the batch may
- * have been committed when it was split to isolate a refused record: the
- * retry then counts that part as replayed). */
+/* Outcome counts of one batch (rows really written). Each record is
+ * applied with its job's profile (jobs.profile, include/marcpipe/profile.h,
+ * read once per job per sink; a job without one uses the default:
+ * match 001 then 035, update, else create). Outcomes: CREATED (no Instance
+ * matched, or the profile creates anyway), UPDATED (the matched Instance
+ * replaced: id and hrid kept, version + 1), DUPLICATE (matched, identical
+ * raw record: nothing changes), SKIPPED (profile skip, journal error_class
+ * "matched" / "no-match", or not bibliographic: "MP_ENOTBIB"), ERROR
+ * (undecodable, unmappable, or "multiple-match": several Instances matched
+ * one step; the reason names them). Records resolving to the same Instance
+ * (or creating the same primary key) within a batch are applied in batch
+ * order, last wins. A create that loses a race with another transaction
+ * for the same primary key becomes an update (one Instance per primary
+ * key). When mp_sink_write_batch() fails, all counts are 0 (a part of the
+ * batch may have been committed when it was split to isolate a refused
+ * record: the retry then counts that part as replayed). */
 typedef struct mp_sink_result_s {
   uint32_t created, updated, duplicates, skipped, errors;
   uint32_t replayed;          /* records already journaled: no change */

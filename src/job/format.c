@@ -72,6 +72,10 @@ json_t *mp_job_summary_json(const mp_job_summary_t *s) {
       (json_int_t)s->skipped, "errors", (json_int_t)s->errors, "elapsed_seconds", elapsed(s));
   if (!o)
     return NULL;
+  json_object_set_new(o, "skipped_matched", json_integer(s->skipped_matched));
+  json_object_set_new(o, "skipped_no_match", json_integer(s->skipped_no_match));
+  json_t *prof = s->profile[0] ? json_loads(s->profile, 0, NULL) : NULL;
+  json_object_set_new(o, "profile", prof ? prof : json_null());
   json_object_set_new(o, "total", s->total >= 0 ? json_integer(s->total) : json_null());
   json_object_set_new(o, "failure_reason",
                       s->failure_reason[0] ? json_string(s->failure_reason) : json_null());
@@ -99,6 +103,11 @@ void mp_job_summary_print(FILE *out, const mp_job_summary_t *s) {
   fprintf(out, "  created %lld  updated %lld  duplicates %lld  skipped %lld  errors %lld\n",
           (long long)s->created, (long long)s->updated, (long long)s->duplicates,
           (long long)s->skipped, (long long)s->errors);
+  if (s->skipped_matched || s->skipped_no_match)
+    fprintf(out, "  skipped by profile: %lld matched, %lld without match\n",
+            (long long)s->skipped_matched, (long long)s->skipped_no_match);
+  if (s->profile[0])
+    fprintf(out, "  profile    %s\n", s->profile);
   double el = elapsed(s);
   fprintf(out, "  started    %s  completed %s", st, done);
   if (el > 0)

@@ -5,6 +5,7 @@
 #include "job_impl.h"
 
 #include "marcpipe/error.h"
+#include "marcpipe/profile.h"
 #include "marcpipe/pg.h"
 
 #include <stdio.h>
@@ -62,8 +63,12 @@ static int exec_id(PGconn *c, const char *sql, int64_t id, const char *arg,
 int mp_job_create(PGconn *c, const mp_job_spec_t *spec, int64_t *id,
                   char *errbuf, size_t errlen) {
   const char *p[4] = {spec->file_name, spec->file_format, spec->topic, spec->profile};
+  mp_profile_t prof;
+  int rc = mp_profile_parse(spec->profile, &prof, errbuf, errlen);
+  if (rc)
+    return rc;
   PGresult *r;
-  int rc = mp__job_query(c,
+  rc = mp__job_query(c,
                          "INSERT INTO jobs (file_name, file_format, topic, profile) "
                          "VALUES ($1, $2, $3, $4::jsonb) RETURNING id",
                          4, p, "creating a job", &r, errbuf, errlen);

@@ -18,7 +18,9 @@
   "coalesce(sum(p.skipped), 0), coalesce(sum(p.errors), 0), "                  \
   "coalesce(j.failure_reason, ''), extract(epoch FROM j.created_at), "         \
   "coalesce(extract(epoch FROM j.started_at), 0), "                            \
-  "coalesce(extract(epoch FROM j.completed_at), 0) "                           \
+  "coalesce(extract(epoch FROM j.completed_at), 0), "                          \
+  "coalesce(sum(p.skipped_matched), 0), coalesce(sum(p.skipped_no_match), 0), " \
+  "coalesce(j.profile::text, '') "                                             \
   "FROM jobs j LEFT JOIN job_progress p ON p.job_id = j.id "
 
 static void copy_str(char *dst, size_t n, const char *src) {
@@ -40,6 +42,9 @@ static void read_summary(const PGresult *r, int row, mp_job_summary_t *s) {
   s->created_at = strtod(PQgetvalue(r, row, 14), NULL);
   s->started_at = strtod(PQgetvalue(r, row, 15), NULL);
   s->completed_at = strtod(PQgetvalue(r, row, 16), NULL);
+  s->skipped_matched = strtoll(PQgetvalue(r, row, 17), NULL, 10);
+  s->skipped_no_match = strtoll(PQgetvalue(r, row, 18), NULL, 10);
+  copy_str(s->profile, sizeof s->profile, PQgetvalue(r, row, 19));
 }
 
 int mp_job_get(PGconn *c, int64_t id, mp_job_summary_t *out, char *errbuf,

@@ -33,85 +33,183 @@ static const char stage_ddl[] =
     " partition int NOT NULL, kafka_offset bigint, outcome text, match_key text,"
     " content_type text, raw bytea NOT NULL, parsed jsonb, instance jsonb,"
     " keys jsonb, error_class text, reason text,"
+    " mkinds text[], on_match text, on_no_match text,"
     " content_hash text GENERATED ALWAYS AS (md5(raw)) STORED"
-    ") ON COMMIT DELETE ROWS;"
+    /* rows up to a page stay inline and uncompressed: the stage is read
+     * once, compressing it would be wasted work */
+    ") WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS;"
+    /* the Instances each new record matches at its first step with any */
+    "CREATE TEMP TABLE IF NOT EXISTS mp_match ("
+    " ord int PRIMARY KEY, kind text NOT NULL, ncand int NOT NULL,"
+    " target uuid, cands text) ON COMMIT DELETE ROWS;"
     /* the outcome of each new record, kept apart from the wide stage rows
-     * so deciding it rewrites nothing big */
+     * so deciding it rewrites nothing big. gk: group kind of the write,
+     * 'i' update of an existing Instance, 'k' create claiming the primary
+     * key, 'r' create claiming none; NULL = no Instance write */
     "CREATE TEMP TABLE IF NOT EXISTS mp_out ("
-    " ord int PRIMARY KEY, outcome text NOT NULL, is_last bool NOT NULL,"
-    " nchanges int NOT NULL) ON COMMIT DELETE ROWS";
+    " ord int PRIMARY KEY, outcome text NOT NULL, gk text, iid uuid,"
+    " is_last bool NOT NULL, nchanges int NOT NULL, cls text, reason text)"
+    " ON COMMIT DELETE ROWS";
 
 /* Everything after the COPY that needs no parameter, in one round trip.
  * The last statement's result is the batch's outcome counts. */
 static const char apply_sql[] =
-    /* outcomes of the new records (replays: already journaled, or the
-     * same (job, seq) earlier in this batch, get no row) */
-    "INSERT INTO mp_out (ord, outcome, is_last, nchanges)"
-    " SELECT ord, outcome,"
-    "  preset IS NULL AND row_number() OVER k_desc = 1,"
-    "  count(*) FILTER (WHERE preset IS NULL AND outcome <> 'DUPLICATE') OVER k"
-    " FROM (SELECT s.ord, s.match_key, s.outcome AS preset,"
-    "  coalesce(s.outcome,"
-    "   CASE WHEN lag(s.content_hash) OVER w IS NULL THEN"
-    "     CASE WHEN i.content_hash IS NULL THEN 'CREATED'"
-    "          WHEN i.content_hash = s.content_hash THEN 'DUPLICATE'"
-    "          ELSE 'UPDATED' END"
-    "    WHEN lag(s.content_hash) OVER w = s.content_hash THEN 'DUPLICATE'"
-    "    ELSE 'UPDATED' END) AS outcome"
-    "  FROM mp_stage s LEFT JOIN instances i"
-    "   ON i.match_key = s.match_key AND s.outcome IS NULL"
-    "  WHERE NOT EXISTS (SELECT 1 FROM journal j"
-    "    WHERE j.job_id = s.job_id AND j.seq = s.seq)"
-    "   AND NOT EXISTS (SELECT 1 FROM mp_stage b WHERE b.job_id = s.job_id"
-    "    AND b.seq = s.seq AND b.ord < s.ord)"
-    "  WINDOW w AS (PARTITION BY s.match_key, s.outcome IS NULL ORDER BY s.ord)) x"
-    " WINDOW k AS (PARTITION BY match_key, preset IS NULL),"
-    "  k_desc AS (PARTITION BY match_key, preset IS NULL ORDER BY ord DESC);"
-    "INSERT INTO instances AS i (id, hrid, match_key, instance, source_job,"
-    " source_seq, version, content_hash)"
-    " SELECT md5(s.match_key)::uuid, s.instance->>'hrid', s.match_key,"
-    "  s.instance || jsonb_build_object('id', md5(s.match_key)::uuid),"
+    /* 1. match: per record and profile step (in order), the Instances
+     * holding one of the record's keys of that kind; the 001 step also
+     * finds the Instance claiming the record's primary key. The first
+     * step with any candidate decides. */
+    "INSERT INTO mp_match (ord, kind, ncand, target, cands)"
+    " WITH c AS ("
+    "  SELECT s.ord, st.step, st.kind, ik.instance_id AS id"
+    "  FROM mp_stage s"
+    "  CROSS JOIN LATERAL unnest(s.mkinds) WITH ORDINALITY AS st(kind, step)"
+    "  CROSS JOIN LATERAL jsonb_array_elements(s.keys) AS e"
+    "  JOIN instance_keys ik ON ik.kind = st.kind AND ik.value = e->>1"
+    "  WHERE s.outcome IS NULL AND e->>0 = st.kind"
+    "  UNION"
+    "  SELECT s.ord, st.step, st.kind, i.id"
+    "  FROM mp_stage s"
+    "  CROSS JOIN LATERAL unnest(s.mkinds) WITH ORDINALITY AS st(kind, step)"
+    "  JOIN instances i ON i.match_key = s.match_key"
+    "  WHERE s.outcome IS NULL AND st.kind = 'control'),"
+    " f AS (SELECT ord, min(step) AS step FROM c GROUP BY ord)"
+    " SELECT c.ord, min(c.kind), count(DISTINCT c.id), min(c.id::text)::uuid,"
+    "  string_agg(DISTINCT c.id::text, ', ')"
+    " FROM c JOIN f USING (ord, step) GROUP BY c.ord;"
+    /* 2. outcomes of the new records (replays: already journaled, or the
+     * same (job, seq) earlier in this batch, get no row). Records writing
+     * the same Instance (same target, or creating the same primary key)
+     * form a group applied in batch order: each is compared with its
+     * predecessor (the first with the stored Instance) and only the last
+     * is written, with the group's count of changes as version step. */
+    "INSERT INTO mp_out (ord, outcome, gk, iid, is_last, nchanges, cls, reason)"
+    " SELECT ord, outcome, gk, iid,"
+    "  gk IS NOT NULL AND row_number() OVER (PARTITION BY grp ORDER BY ord DESC) = 1,"
+    "  count(*) FILTER (WHERE outcome IN ('CREATED', 'UPDATED')) OVER (PARTITION BY grp),"
+    "  cls, reason"
+    " FROM (SELECT y.*,"
+    "  CASE WHEN act IS NULL THEN preset"
+    "   WHEN act = 'multi' THEN 'ERROR'"
+    "   WHEN act = 'skip' THEN 'SKIPPED'"
+    "   WHEN lag(hash) OVER w IS NULL THEN"
+    "    CASE WHEN gk <> 'i' THEN 'CREATED'"
+    "     WHEN ihash = hash THEN 'DUPLICATE' ELSE 'UPDATED' END"
+    "   WHEN lag(hash) OVER w = hash THEN 'DUPLICATE' ELSE 'UPDATED' END AS outcome"
+    "  FROM (SELECT x.*, i.content_hash AS ihash,"
+    "   CASE WHEN act = 'update' THEN 'i'"
+    "    WHEN act = 'create' AND NOT matched AND claims THEN 'k'"
+    "    WHEN act = 'create' THEN 'r' END AS gk,"
+    "   CASE WHEN act = 'update' THEN 'i:' || target"
+    "    WHEN act = 'create' AND NOT matched AND claims THEN 'k:' || x.match_key"
+    "    WHEN act = 'create' THEN 'r:' || ord END AS grp,"
+    "   CASE WHEN act IN ('update', 'skip') THEN target"
+    "    WHEN act = 'create' AND NOT matched AND claims THEN md5(x.match_key)::uuid"
+    "    WHEN act = 'create' THEN md5('new:' || job_id || ':' || seq)::uuid END AS iid,"
+    "   CASE WHEN act = 'multi' THEN 'multiple-match'"
+    "    WHEN act = 'skip' AND matched THEN 'matched'"
+    "    WHEN act = 'skip' THEN 'no-match' END AS cls,"
+    "   CASE WHEN act = 'multi' THEN format('job %s record %s: %s Instances match"
+    " on %s: %s', job_id, seq, ncand, mkind, cands)"
+    "    WHEN act = 'skip' AND matched THEN format('Instance %s matches on %s',"
+    " target, mkind)"
+    "    WHEN act = 'skip' THEN 'no Instance matches' END AS reason"
+    "   FROM (SELECT s.ord, s.job_id, s.seq, s.match_key, s.outcome AS preset,"
+    "    s.content_hash AS hash, m.target, m.ncand, m.cands, m.kind AS mkind,"
+    "    coalesce(m.ncand, 0) = 1 AS matched,"
+    "    'control' = ANY (s.mkinds) AS claims,"
+    "    CASE WHEN s.outcome IS NOT NULL THEN NULL"
+    "     WHEN m.ncand > 1 THEN 'multi'"
+    "     WHEN m.ncand = 1 THEN s.on_match ELSE s.on_no_match END AS act"
+    "    FROM mp_stage s LEFT JOIN mp_match m USING (ord)"
+    "    WHERE NOT EXISTS (SELECT 1 FROM journal j"
+    "      WHERE j.job_id = s.job_id AND j.seq = s.seq)"
+    "     AND NOT EXISTS (SELECT 1 FROM mp_stage b WHERE b.job_id = s.job_id"
+    "      AND b.seq = s.seq AND b.ord < s.ord)) x"
+    "   LEFT JOIN instances i ON i.id = x.target AND x.act = 'update') y"
+    "  WINDOW w AS (PARTITION BY grp ORDER BY ord)) z;"
+    /* 3. updates of matched Instances, rows locked in id order first (two
+     * sinks never wait on each other in opposite orders); id and hrid
+     * stay */
+    "SELECT 1 FROM instances WHERE id IN (SELECT iid FROM mp_out"
+    " WHERE gk = 'i' AND is_last AND nchanges > 0) ORDER BY id FOR UPDATE;"
+    "UPDATE instances i SET instance = s.instance"
+    "  || jsonb_strip_nulls(jsonb_build_object('id', i.id,"
+    "   'hrid', coalesce(i.hrid, s.instance->>'hrid'))),"
+    " hrid = coalesce(i.hrid, s.instance->>'hrid'),"
+    " source_job = s.job_id, source_seq = s.seq,"
+    " version = i.version + o.nchanges,"
+    " content_hash = s.content_hash, updated_at = now()"
+    " FROM mp_out o JOIN mp_stage s USING (ord)"
+    " WHERE o.gk = 'i' AND o.is_last AND o.nchanges > 0 AND i.id = o.iid;"
+    /* 4. creates; one claiming a primary key that another transaction
+     * created meanwhile becomes an update of that Instance (ON CONFLICT),
+     * and its first record's outcome is corrected from CREATED */
+    "WITH up AS (INSERT INTO instances AS i (id, hrid, match_key, instance,"
+    "  source_job, source_seq, version, content_hash)"
+    " SELECT o.iid, s.instance->>'hrid',"
+    "  CASE WHEN o.gk = 'k' THEN s.match_key END,"
+    "  s.instance || jsonb_build_object('id', o.iid),"
     "  s.job_id, s.seq, o.nchanges, s.content_hash"
     " FROM mp_out o JOIN mp_stage s USING (ord)"
-    " WHERE o.is_last AND o.nchanges > 0 ORDER BY s.match_key"
-    " ON CONFLICT (match_key) DO UPDATE SET instance = EXCLUDED.instance,"
-    "  hrid = EXCLUDED.hrid,"
+    " WHERE o.gk IN ('k', 'r') AND o.is_last AND o.nchanges > 0"
+    " ORDER BY s.match_key"
+    " ON CONFLICT (match_key) DO UPDATE SET instance = EXCLUDED.instance"
+    "  || jsonb_strip_nulls(jsonb_build_object('hrid', i.hrid)),"
+    "  hrid = coalesce(i.hrid, EXCLUDED.hrid),"
     "  source_job = EXCLUDED.source_job, source_seq = EXCLUDED.source_seq,"
     "  version = i.version + EXCLUDED.version,"
-    "  content_hash = EXCLUDED.content_hash, updated_at = now();"
-    "DELETE FROM instance_keys k USING mp_out o JOIN mp_stage s USING (ord)"
-    " WHERE o.is_last AND o.nchanges > 0"
-    " AND k.instance_id = md5(s.match_key)::uuid;"
+    "  content_hash = EXCLUDED.content_hash, updated_at = now()"
+    "  WHERE i.content_hash IS DISTINCT FROM EXCLUDED.content_hash"
+    " RETURNING i.match_key, (i.xmax = 0) AS inserted)"
+    " UPDATE mp_out o SET outcome = CASE WHEN EXISTS (SELECT 1 FROM up"
+    "   WHERE up.match_key = s.match_key) THEN 'UPDATED' ELSE 'DUPLICATE' END"
+    " FROM mp_stage s WHERE s.ord = o.ord AND o.gk = 'k' AND o.outcome = 'CREATED'"
+    "  AND NOT EXISTS (SELECT 1 FROM up WHERE up.match_key = s.match_key"
+    "   AND up.inserted);"
+    /* 5. keys of the written Instances = those of their new version */
+    "DELETE FROM instance_keys k USING mp_out o"
+    " WHERE o.gk IS NOT NULL AND o.is_last AND o.nchanges > 0"
+    " AND k.instance_id = o.iid;"
     "INSERT INTO instance_keys (instance_id, kind, value)"
-    " SELECT DISTINCT md5(s.match_key)::uuid, e->>0, e->>1"
+    " SELECT DISTINCT o.iid, e->>0, e->>1"
     " FROM mp_out o JOIN mp_stage s USING (ord),"
     "  jsonb_array_elements(s.keys) e"
-    " WHERE o.is_last AND o.nchanges > 0 ON CONFLICT DO NOTHING;"
+    " WHERE o.gk IS NOT NULL AND o.is_last AND o.nchanges > 0"
+    " ON CONFLICT DO NOTHING;"
+    /* 6. source records of everything but errors and profile skips */
     "INSERT INTO source_records (job_id, seq, match_key, content_type, raw,"
     " parsed, content_hash)"
     " SELECT s.job_id, s.seq, s.match_key, s.content_type, s.raw, s.parsed,"
     "  s.content_hash"
-    " FROM mp_out o JOIN mp_stage s USING (ord) WHERE o.outcome <> 'ERROR'"
+    " FROM mp_out o JOIN mp_stage s USING (ord)"
+    " WHERE o.outcome <> 'ERROR' AND o.cls IS DISTINCT FROM 'matched'"
+    "  AND o.cls IS DISTINCT FROM 'no-match'"
     " ORDER BY ord ON CONFLICT (job_id, seq) DO NOTHING;"
+    /* 7. journal, progress, counts */
     "WITH j AS (INSERT INTO journal (job_id, seq, partition, kafka_offset,"
     "  outcome, instance_id, match_key, error_class, reason, raw)"
     " SELECT s.job_id, s.seq, s.partition, s.kafka_offset, o.outcome,"
     "  CASE WHEN o.outcome IN ('CREATED', 'UPDATED', 'DUPLICATE')"
-    "   THEN md5(s.match_key)::uuid END,"
-    "  s.match_key, s.error_class, s.reason,"
+    "   OR o.cls = 'matched' THEN o.iid END,"
+    "  s.match_key, coalesce(o.cls, s.error_class), coalesce(o.reason, s.reason),"
     "  CASE WHEN o.outcome = 'ERROR' THEN s.raw END"
     " FROM mp_out o JOIN mp_stage s USING (ord) ORDER BY ord"
     " ON CONFLICT (job_id, seq) DO NOTHING"
-    " RETURNING job_id, partition, outcome),"
+    " RETURNING job_id, partition, outcome, error_class),"
     " agg AS (SELECT job_id, partition, count(*) AS processed,"
     "  count(*) FILTER (WHERE outcome = 'CREATED') AS created,"
     "  count(*) FILTER (WHERE outcome = 'UPDATED') AS updated,"
     "  count(*) FILTER (WHERE outcome = 'DUPLICATE') AS duplicates,"
     "  count(*) FILTER (WHERE outcome = 'SKIPPED') AS skipped,"
-    "  count(*) FILTER (WHERE outcome = 'ERROR') AS errors"
+    "  count(*) FILTER (WHERE outcome = 'ERROR') AS errors,"
+    "  count(*) FILTER (WHERE outcome = 'SKIPPED' AND error_class = 'matched')"
+    "   AS skipped_matched,"
+    "  count(*) FILTER (WHERE outcome = 'SKIPPED' AND error_class = 'no-match')"
+    "   AS skipped_no_match"
     "  FROM j GROUP BY job_id, partition),"
     " prog AS (INSERT INTO job_progress AS p (job_id, partition, processed,"
-    "  created, updated, duplicates, skipped, errors)"
+    "  created, updated, duplicates, skipped, errors, skipped_matched,"
+    "  skipped_no_match)"
     "  SELECT * FROM agg ORDER BY job_id, partition"
     "  ON CONFLICT (job_id, partition) DO UPDATE SET"
     "  processed = p.processed + EXCLUDED.processed,"
@@ -119,7 +217,10 @@ static const char apply_sql[] =
     "  updated = p.updated + EXCLUDED.updated,"
     "  duplicates = p.duplicates + EXCLUDED.duplicates,"
     "  skipped = p.skipped + EXCLUDED.skipped,"
-    "  errors = p.errors + EXCLUDED.errors, updated_at = now())"
+    "  errors = p.errors + EXCLUDED.errors,"
+    "  skipped_matched = p.skipped_matched + EXCLUDED.skipped_matched,"
+    "  skipped_no_match = p.skipped_no_match + EXCLUDED.skipped_no_match,"
+    "  updated_at = now())"
     "SELECT coalesce(sum(created), 0), coalesce(sum(updated), 0),"
     " coalesce(sum(duplicates), 0), coalesce(sum(skipped), 0),"
     " coalesce(sum(errors), 0),"
@@ -143,7 +244,13 @@ static void drop_conn(mp_sink_t *s) {
 
 static int connect_sink(mp_sink_t *s, char *errbuf, size_t errlen) {
   int rc = mp_pg_connect(s->conninfo, s->tenant, &s->conn, errbuf, errlen);
-  if (!rc && (rc = mp_pg_exec(s->conn, stage_ddl, errbuf, errlen)))
+  if (rc)
+    return rc;
+  /* lz4 compresses large values several times faster than the default
+   * pglz; a server built without it keeps pglz (the error is ignored) */
+  PGresult *r = PQexec(s->conn, "SET default_toast_compression = lz4");
+  PQclear(r);
+  if ((rc = mp_pg_exec(s->conn, stage_ddl, errbuf, errlen)))
     drop_conn(s);
   return rc;
 }
@@ -280,6 +387,8 @@ static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   size_t errlen = sizeof res->errmsg;
   int rc = 0;
   mp_buf_clear(&s->copy);
+  if ((rc = mp__sink_load_profiles(s, recs, n, errbuf, errlen)))
+    return rc;
   for (size_t i = 0; i < n && !rc; i++)
     rc = mp__sink_stage(s, i, &recs[i], forced);
   if (rc) {

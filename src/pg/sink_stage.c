@@ -72,7 +72,23 @@ static int error_row(mp_buf_t *b, size_t ord, const mp_sink_rec_t *r,
   rc = rc ? rc : mp__copy_str(b, cls);
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : mp__copy_str(b, reason);
+  for (int i = 0; i < 3 && !rc; i++) /* mkinds, on_match, on_no_match */
+    if (!(rc = mp__copy_sep(b)))
+      rc = mp__copy_null(b);
   return rc ? rc : mp__copy_end_row(b);
+}
+
+/* Trailing profile columns: match steps as a text[] literal, actions. */
+static int profile_cols(mp_buf_t *b, const mp_profile_t *p) {
+  int rc = mp__copy_sep(b);
+  rc = rc ? rc : mp_buf_putc(b, '{');
+  for (int i = 0; i < p->nsteps && !rc; i++)
+    rc = mp_buf_printf(b, "%s%s", i ? "," : "", mp_profile_key_kind(p->steps[i]));
+  rc = rc ? rc : mp_buf_putc(b, '}');
+  rc = rc ? rc : mp__copy_sep(b);
+  rc = rc ? rc : mp__copy_str(b, mp_profile_on_name(p->on_match));
+  rc = rc ? rc : mp__copy_sep(b);
+  return rc ? rc : mp__copy_str(b, mp_profile_on_name(p->on_no_match));
 }
 
 int mp__sink_stage(mp_sink_t *s, size_t ord, const mp_sink_rec_t *r,
@@ -82,6 +98,12 @@ int mp__sink_stage(mp_sink_t *s, size_t ord, const mp_sink_rec_t *r,
   char reason[600];
   if (forced)
     return error_row(b, ord, r, "MP_EPG", forced);
+  const mp__sink_prof_t *prof = mp__sink_profile(s, r->job_id);
+  if (prof->rc) {
+    snprintf(reason, sizeof reason, "job %lld record %lld: invalid job profile: %s",
+             (long long)r->job_id, (long long)r->seq, prof->err);
+    return error_row(b, ord, r, mp_err_name(prof->rc), reason);
+  }
   mp_marc_diag_t diag;
   memset(&diag, 0, sizeof diag);
   mp_record_clear(&s->rec);
@@ -155,6 +177,7 @@ int mp__sink_stage(mp_sink_t *s, size_t ord, const mp_sink_rec_t *r,
   rc = rc ? rc : mp__copy_str(b, cls);
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : (outcome ? mp__copy_str(b, merr) : mp__copy_null(b));
+  rc = rc ? rc : profile_cols(b, &prof->p);
   rc = rc ? rc : mp__copy_end_row(b);
 out:
   if (rc) {

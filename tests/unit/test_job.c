@@ -35,7 +35,7 @@ static int teardown(void **state) {
 static int64_t new_job(fx_t *f, const char *name) {
   mp_job_spec_t spec = {.file_name = name, .file_format = "iso2709",
                         .topic = "marcpipe.Default.diku.DI_INCOMING_MARC_BIB_RECORD",
-                        .profile = "{\"batch\": 500}"};
+                        .profile = "{\"match\": [\"035\"], \"on_match\": \"skip\"}"};
   int64_t id = 0;
   assert_int_equal(mp_job_create(f->c, &spec, &id, f->err, sizeof f->err), 0);
   assert_true(id > 0);
@@ -53,6 +53,18 @@ static void test_job_lifecycle_and_summary(void **state) {
   assert_int_equal(s.total, -1);
   assert_true(s.created_at > 0);
   assert_true(s.started_at == 0);
+  /* the profile is stored as given and shown in the summary */
+  assert_non_null(strstr(s.profile, "\"match\": [\"035\"]"));
+  assert_int_equal(s.skipped_matched, 0);
+  json_t *js = mp_job_summary_json(&s);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(js, "profile"),
+                                                        "on_match")), "skip");
+  json_decref(js);
+  /* an invalid profile is refused before anything is written */
+  mp_job_spec_t bad = {.file_name = "x", .profile = "{\"on_no_match\": \"update\"}"};
+  int64_t none = 0;
+  assert_int_equal(mp_job_create(f->c, &bad, &none, f->err, sizeof f->err), MP_ECONFIG);
+  assert_non_null(strstr(f->err, "'update'"));
   assert_int_equal(mp_job_set_status(f->c, id, "PRODUCING", f->err, sizeof f->err), 0);
   assert_int_equal(mp_job_set_produced(f->c, id, 40, f->err, sizeof f->err), 0);
   assert_int_equal(mp_job_set_produced(f->c, id, 30, f->err, sizeof f->err), 0);

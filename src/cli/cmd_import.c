@@ -25,6 +25,7 @@
 #include "marcpipe/pg.h"
 #include "marcpipe/pgmanaged.h"
 #include "marcpipe/producer.h"
+#include "marcpipe/profile.h"
 #include "marcpipe/worker.h"
 
 #include <getopt.h>
@@ -53,6 +54,7 @@ typedef struct opts_s {
   bool push;
   int64_t max_backlog, max_backlog_bytes;
   bool json, quiet, verbose;
+  mp_profile_builder_t profile;
 } opts_t;
 
 typedef struct job_run_s {
@@ -135,6 +137,9 @@ static void usage(FILE *out) {
 "                          (default %d per partition)\n"
 "      --max-backlog-bytes B  the same in bytes (default %u per partition)\n"
 "\n"
+"Matching (what happens to a record that matches an existing Instance):\n"
+"%s"
+"\n"
 "Input:\n"
 "      --from FMT          iso2709, marcxml or json (default: detected)\n"
 "      --charset NAME      the input's character set when leader/09 is wrong\n"
@@ -164,7 +169,7 @@ static void usage(FILE *out) {
 "rejected (see `marcpipe errors JOB`), 2 usage.\n",
           MP_PRODUCER_BACKLOG_PER_PARTITION,
           (unsigned)MP_PRODUCER_BACKLOG_BYTES_PER_PARTITION,
-          MP_WORKER_DEFAULT_GROUP, MP_DEFAULT_ENV,
+          mp_profile_cli_help, MP_WORKER_DEFAULT_GROUP, MP_DEFAULT_ENV,
           MP_DEFAULT_NAMESPACE, MP_DEFAULT_TENANT);
 }
 
@@ -392,7 +397,7 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
     fprintf(stderr, "import: %s\n", err);
     return rc;
   }
-  char *profile = NULL; /* default profile */
+  char *profile = mp_profile_to_json(&o->profile.p);
   mp_job_spec_t spec = {.file_name = j->file,
                         .file_format = o->from,
                         .topic = im->topic,
@@ -600,6 +605,17 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
   opterr = 0;
   optind = 1;
   while (1) {
+    /* profile options (--match, --on-match, ...) belong to profile.c */
+    if (optind < argc) {
+      int i = optind;
+      int pr = mp_profile_cli_opt(argc, argv, &i, &o->profile);
+      if (pr < 0)
+        return mp__cli_bad_usage("import", "%s", o->profile.err);
+      if (pr > 0) {
+        optind = i + 1;
+        continue;
+      }
+    }
     if ((c = getopt_long(argc, argv, "w:b:X:G:d:qvh", lo, NULL)) == -1)
       break;
     switch (c) {
@@ -658,6 +674,15 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     case 'v': o->verbose = true; break;
     case 'h': usage(stdout); return 0;
     default: {
+      /* a profile option after a FILE (getopt permuted past it) */
+      int i = optind - 1;
+      int pr = i > 0 ? mp_profile_cli_opt(argc, argv, &i, &o->profile) : 0;
+      if (pr < 0)
+        return mp__cli_bad_usage("import", "%s", o->profile.err);
+      if (pr > 0) {
+        optind = i + 1;
+        break;
+      }
       char msg[128];
       snprintf(msg, sizeof msg, "unknown option '%s'", argv[optind - 1]);
       return mp__cli_bad_usage("import", "%s", msg);
@@ -678,6 +703,7 @@ static int open_conn(import_t *im, PGconn **c, char *err, size_t n) {
 int cmd_import(int argc, char **argv) {
   opts_t o = {.workers = 2, .partitions = 8, .tenant = MP_DEFAULT_TENANT,
               .env = MP_DEFAULT_ENV, .ns = MP_DEFAULT_NAMESPACE};
+  mp_profile_builder_init(&o.profile);
   int prc = parse_opts(argc, argv, &o);
   if (prc >= 0)
     return prc;

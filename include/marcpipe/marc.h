@@ -82,7 +82,9 @@ mp_subfield_t *mp_record_add_subfield(mp_record_t *r, char code,
 const mp_field_t *mp_record_field(const mp_record_t *r, const char *tag);
 static inline const mp_subfield_t *mp_field_subfields(const mp_record_t *r,
                                                       const mp_field_t *f) {
-  return r->subfields + f->sf_first;
+  /* no subfield array yet (record without subfields): no pointer arithmetic
+     on NULL */
+  return f->sf_count ? r->subfields + f->sf_first : NULL;
 }
 const mp_subfield_t *mp_field_subfield(const mp_record_t *r,
                                        const mp_field_t *f, char code);

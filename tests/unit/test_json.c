@@ -248,7 +248,8 @@ static void test_json_writer_round_trips_and_escapes(void **s) {
 }
 
 /* A data field without subfields in a record that has no subfield array at
- * all (found by fuzzing: the writers indexed a NULL array). Every writer
+ * all (found by fuzzing: the writers offset a NULL array, which clang's
+ * UBSan reports). Every writer
  * gives the field with no subfields, and the JSON reads back. */
 static void test_writers_data_field_without_subfields(void **s) {
   mp_record_t r, p;

@@ -20,29 +20,36 @@ if [ ! -s "$big" ] || [ "$(stat -c %s "$big")" -ne $(( $(stat -c %s "$src") * 50
 fi
 cat "$big" > /dev/null # warm the page cache
 
-secs() { # command... -> elapsed seconds
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$@" > /dev/null
-  t1=$(date +%s.%N)
-  echo "$t1 - $t0" | bc -l
+# command... -> "wall_seconds cpu_seconds" (user + sys): on a shared
+# machine CPU time is the steadier measure, so both are reported.
+secs() {
+  local TIMEFORMAT='%R %U %S' t
+  t=$( { time "$@" > /dev/null 2>&1; } 2>&1 )
+  echo "$t" | awk '{printf "%s %.3f\n", $1, $2 + $3}'
 }
 median() { sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 
-: > /tmp/mp_parse_ours.$$; : > /tmp/mp_parse_raw.$$; : > /tmp/mp_parse_yaz.$$
-for i in $(seq "$runs"); do
-  secs "$build/bench_parse" "$big" >> /tmp/mp_parse_ours.$$
-  secs "$build/bench_parse" "$big" --keep-charset >> /tmp/mp_parse_raw.$$
-  secs yaz-marcdump -n "$big" >> /tmp/mp_parse_yaz.$$
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for _ in $(seq "$runs"); do
+  secs "$build/bench_parse" "$big" >> "$tmp/ours"
+  secs "$build/bench_parse" "$big" --keep-charset >> "$tmp/raw"
+  secs yaz-marcdump -n "$big" >> "$tmp/yaz"
 done
-ours=$(median < /tmp/mp_parse_ours.$$)
-raw=$(median < /tmp/mp_parse_raw.$$)
-yaz=$(median < /tmp/mp_parse_yaz.$$)
-rm -f /tmp/mp_parse_ours.$$ /tmp/mp_parse_raw.$$ /tmp/mp_parse_yaz.$$
+med() { cut -d' ' -f"$2" < "$tmp/$1" | median; } # file column
+ours_wall=$(med ours 1); ours_cpu=$(med ours 2)
+raw_wall=$(med raw 1); raw_cpu=$(med raw 2)
+yaz_wall=$(med yaz 1); yaz_cpu=$(med yaz 2)
 "$build/bench_parse" "$big" --keep-charset
+line() { # label wall cpu
+  printf '%-34s wall %6.3f s (%7.0f records/s)  cpu %6.3f s\n' "$1" "$2" \
+    "$(echo "1000000 / $2" | bc -l)" "$3"
+}
 printf 'median of %d runs on %s (1,000,000 records)\n' "$runs" "$big"
-printf 'bench_parse (utf-8 conversion): %.3f s  %.0f records/s\n' "$ours" "$(echo "1000000 / $ours" | bc -l)"
-printf 'bench_parse --keep-charset:     %.3f s  %.0f records/s\n' "$raw" "$(echo "1000000 / $raw" | bc -l)"
-printf 'yaz-marcdump -n:                %.3f s  %.0f records/s\n' "$yaz" "$(echo "1000000 / $yaz" | bc -l)"
-printf 'ratio yaz / keep-charset: %.2fx   yaz / with conversion: %.2fx\n' \
-  "$(echo "$yaz / $raw" | bc -l)" "$(echo "$yaz / $ours" | bc -l)"
+line 'bench_parse (marc-8 -> utf-8):' "$ours_wall" "$ours_cpu"
+line 'bench_parse --keep-charset:' "$raw_wall" "$raw_cpu"
+line 'yaz-marcdump -n:' "$yaz_wall" "$yaz_cpu"
+printf 'ratio yaz-marcdump -n / bench_parse --keep-charset: wall %.2fx, cpu %.2fx\n' \
+  "$(echo "$yaz_wall / $raw_wall" | bc -l)" "$(echo "$yaz_cpu / $raw_cpu" | bc -l)"
+printf 'ratio yaz-marcdump -n / bench_parse (with conversion): wall %.2fx, cpu %.2fx\n' \
+  "$(echo "$yaz_wall / $ours_wall" | bc -l)" "$(echo "$yaz_cpu / $ours_cpu" | bc -l)"

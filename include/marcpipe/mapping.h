@@ -16,7 +16,8 @@
 typedef struct mp_mapping_s mp_mapping_t;
 
 /* Load rules and reference data. rules_path/refdata_path NULL = the
- * defaults under the schemas directory (MP_SCHEMAS_DIR or $MARCPIPE_SCHEMAS).
+ * defaults mapping/marc-bib.json and mapping/reference-data.json under the
+ * schemas directory: $MARCPIPE_SCHEMAS when set, else MP_SCHEMAS_DIR.
  * On failure returns NULL and writes a message naming the file, the rule's
  * tag and what is wrong into errbuf. */
 mp_mapping_t *mp_mapping_load(const char *rules_path, const char *refdata_path,
@@ -28,10 +29,13 @@ void mp_mapping_free(mp_mapping_t *m);
 #define MP_MAX_KEYS 8
 typedef struct mp_match_keys_s {
   char primary[160];              /* 001 with 003 ("003:001", or "001")
-                                     else "sha1:<hex of the record>" ; the
-                                     Kafka message key */
+                                     else "sha1:<40 hex>" of the raw bytes
+                                     (or of leader+fields); the Kafka
+                                     message key */
   char control[160];              /* "003:001" or "001"; "" without 001 */
-  char oclc[MP_MAX_KEYS][32];     /* normalised OCLC numbers from 035 $a */
+  char oclc[MP_MAX_KEYS][32];     /* OCLC numbers from 035 $a "(OCoLC)...",
+                                     digits only, no ocm/ocn/on, no leading
+                                     zeros */
   int noclc;
   char isbn[MP_MAX_KEYS][16];     /* ISBN-13, from 020 $a (ISBN-10 converted) */
   int nisbn;
@@ -45,8 +49,12 @@ void mp_match_keys(const mp_record_t *r, const char *raw, size_t raw_len,
                    mp_match_keys_t *keys);
 
 /* Map one record. Returns 0 and a new JSON object in *instance (caller
- * decrefs), MP_ENOTBIB for authority/holdings records (leader/06), or
- * MP_EMAPPING when no Instance can be made (e.g. no title); errbuf says why. */
+ * decrefs), MP_ENOTBIB for authority/holdings records (leader/06 not one of
+ * a c d e f g i j k m o p r t: "not a bibliographic record (leader/06 'z')"),
+ * MP_EMAPPING when no Instance can be made ("no title: ..."), or MP_ENOMEM;
+ * errbuf says why. The Instance always has "source":"MARC", "title" and
+ * "instanceTypeId"; its shape is documented in schemas/mapping/README.md.
+ * Thread-safe: m is only read. */
 int mp_mapping_map(const mp_mapping_t *m, const mp_record_t *r,
                    json_t **instance, char *errbuf, size_t errlen);
 

@@ -80,11 +80,11 @@ mp_subfield_t *mp_record_add_subfield(mp_record_t *r, char code,
 
 /* Lookup helpers. Return NULL / 0 when absent. */
 const mp_field_t *mp_record_field(const mp_record_t *r, const char *tag);
+/* The field's sf_count subfields (no pointer arithmetic when there are
+ * none: r->subfields may be NULL). */
 static inline const mp_subfield_t *mp_field_subfields(const mp_record_t *r,
                                                       const mp_field_t *f) {
-  /* no subfield array yet (record without subfields): no pointer arithmetic
-     on NULL */
-  return f->sf_count ? r->subfields + f->sf_first : NULL;
+  return f->sf_count ? r->subfields + f->sf_first : r->subfields;
 }
 const mp_subfield_t *mp_field_subfield(const mp_record_t *r,
                                        const mp_field_t *f, char code);
@@ -123,19 +123,35 @@ typedef enum {
 /* "iso2709"/"marc"/"mrc", "marcxml"/"xml", "json" -> format; -1 if unknown. */
 int mp_marc_format_parse(const char *name);
 const char *mp_marc_format_name(mp_marc_format_t f);
-/* Guess from the first bytes of an input (BOM and whitespace skipped). */
+/* Guess from the first bytes of an input (BOM and whitespace skipped):
+ * '<' -> MARCXML, '{' or '[' -> JSON, anything else (digits, junk, empty
+ * input) -> ISO 2709, whose reader then reports positioned errors. */
 mp_marc_format_t mp_marc_format_detect(const char *p, size_t n);
 
 typedef struct mp_marc_reader_opts_s {
   mp_marc_format_t format;  /* MP_FMT_AUTO: detect from the first bytes */
-  bool strict;              /* reject anything that lenient mode repairs */
-  uint32_t max_errors;      /* rejected records before the stream ends with
-                               MP_ETOOMANY; 0 = no cap */
-  bool keep_charset;        /* false (default): MARC-8 -> UTF-8, leader/09
-                               set to 'a', invalid UTF-8 replaced by U+FFFD */
+  bool strict;              /* reject anything that lenient mode repairs in
+                               a record's structure (length, leader,
+                               directory, fields); junk between records
+                               and charset problems stay warnings */
+  uint32_t max_errors;      /* rejected records before the stream ends: the
+                               call rejecting the max_errors-th record
+                               returns MP_ETOOMANY (fatal) instead of its
+                               own error, which stays in the diagnostics;
+                               0 = no cap */
+  bool keep_charset;        /* false (default): MARC-8 -> UTF-8 (decomposed,
+                               as yaz converts), leader/09 set to 'a',
+                               invalid UTF-8 replaced by U+FFFD, each with a
+                               warning naming the field. A record flagged
+                               MARC-8 whose bytes are valid multibyte UTF-8
+                               (and no ESC) is read as UTF-8 with a warning.
+                               MARCXML/JSON text is Unicode whatever
+                               leader/09 says: validated only */
   const char *charset;      /* NULL = by leader/09; else an iconv/yaz name
                                the input is known to be in (e.g. "cp1251") */
-  size_t max_record_bytes;  /* 0 = default (16 MiB): larger is an error */
+  size_t max_record_bytes;  /* 0 = default (16 MiB): larger is an error
+                               (MP_ETOOBIG, the next call goes on) and the
+                               input buffer never grows beyond it */
 } mp_marc_reader_opts_t;
 
 typedef struct mp_marc_reader_s mp_marc_reader_t;
@@ -157,13 +173,16 @@ mp_marc_reader_t *mp_marc_reader_open_mem(const char *name, const char *data,
  *                via mp_marc_reader_raw); call again for the next one,
  *                unless mp_marc_reader_fatal() says the stream is over */
 int mp_marc_reader_next(mp_marc_reader_t *r, mp_record_t **rec);
-/* Diagnostics raised by the last mp_marc_reader_next() call. */
+/* Diagnostics raised by the last mp_marc_reader_next() call (also on
+ * MP_EOF_, e.g. junk after the last record). At most 64 warnings are kept
+ * per call (all are counted in the stats); errors are always kept. */
 const mp_marc_diag_t *mp_marc_reader_diags(const mp_marc_reader_t *r,
                                            size_t *n);
 /* Raw input bytes of the last record returned or rejected (ISO 2709: the
  * record as framed; XML/JSON: the serialised element). Valid until next. */
 const char *mp_marc_reader_raw(const mp_marc_reader_t *r, size_t *len);
-/* True once the stream cannot go on (the last error was fatal). */
+/* True once the stream cannot go on (the last error was fatal); further
+ * calls to mp_marc_reader_next() return MP_EOF_. */
 bool mp_marc_reader_fatal(const mp_marc_reader_t *r);
 /* Counters over the whole stream. */
 typedef struct mp_marc_reader_stats_s {

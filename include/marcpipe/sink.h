@@ -54,7 +54,15 @@ typedef struct mp_sink_config_s {
 
 typedef struct mp_sink_s mp_sink_t;
 
-/* Outcome counts of one batch (rows really written). */
+/* Outcome counts of one batch (rows really written). Outcomes: CREATED (no
+ * Instance had the record's primary match key), UPDATED (it had, with other
+ * content), DUPLICATE (identical raw record: nothing changes), SKIPPED (not
+ * bibliographic: source record and journal only), ERROR (could not be
+ * decoded or mapped: journal row with reason and raw bytes). Records sharing
+ * a key within a batch are applied in batch order, last wins. When
+ * mp_sink_write_batch() fails, all counts are 0 (a part of the batch may
+ * have been committed when it was split to isolate a refused record: the
+ * retry then counts that part as replayed). */
 typedef struct mp_sink_result_s {
   uint32_t created, updated, duplicates, skipped, errors;
   uint32_t replayed;          /* records already journaled: no change */
@@ -63,8 +71,11 @@ typedef struct mp_sink_result_s {
   char errmsg[512];           /* infrastructure error text when rc != 0 */
 } mp_sink_result_t;
 
-/* Connect (blocking) and make sure the tenant schema is migrated.
- * 0 or MP_EPG with errbuf set. */
+/* Connect (blocking), migrate the tenant schema, create the connection's
+ * staging table. The strings of cfg are copied; cfg->mapping is borrowed
+ * and must outlive the sink. 0, or with errbuf set: MP_ECONFIG (invalid
+ * tenant, no mapping), MP_ETRANSIENT (database unreachable: retry later),
+ * MP_EPG (migration failed). */
 int mp_sink_open(const mp_sink_config_t *cfg, mp_sink_t **out, char *errbuf,
                  size_t errlen);
 void mp_sink_close(mp_sink_t *s);
@@ -73,12 +84,20 @@ void mp_sink_close(mp_sink_t *s);
  * order per partition). Bad records are data: they become journal errors,
  * the batch goes on. Returns 0 when committed; MP_ETRANSIENT when the
  * database failed (connection lost, ...): nothing was committed and the
- * worker retries the same batch later with backoff (the sink reconnects). */
+ * worker retries the same batch later with backoff (the sink reconnects).
+ * A record the server refuses (should not happen: values are validated in
+ * C) is isolated by splitting the batch and journaled as an ERROR. Other
+ * codes: MP_ENOMEM; MP_EPG only if even the isolated ERROR row is refused.
+ * recs[i].key may be empty: the match key is computed from the record.
+ * The offsets stored are max(offset)+1 per (topic, partition) of the
+ * batch, replays included. If the connection drops during COMMIT the batch
+ * may have been committed: the retry is then a replay and changes nothing. */
 int mp_sink_write_batch(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                         mp_sink_result_t *res);
 
 /* Next offset to read per partition as stored in PostgreSQL by committed
- * batches for (group, topic); -1 where none is stored. */
+ * batches for (group, topic); -1 where none is stored. 0, MP_ETRANSIENT
+ * (reconnects on the next call) or MP_EPG. */
 int mp_sink_load_offsets(mp_sink_t *s, const char *topic,
                          const int32_t *partitions, int64_t *next_offsets,
                          size_t n);

@@ -8,6 +8,7 @@
  * Exit status: 0 all records good, 1 a record was rejected or a file could
  * not be read or the output not written, 2 usage. Single-threaded.
  */
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 
 #include "marcpipe/error.h"
@@ -74,13 +75,6 @@ static int parse_to(const char *s, out_fmt_t *to) {
   return MP_EUSAGE;
 }
 
-static int bad_usage(const char *fmt, const char *arg) {
-  fprintf(stderr, "marcpipe dump: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\n(see marcpipe dump --help)\n");
-  return 2;
-}
-
 /* 0 to go on, 1 after --help, 2 on a usage error. */
 static int parse_args(dump_t *d, int argc, char **argv) {
   enum { O_FROM = 256, O_TO, O_COUNT, O_STRICT, O_CHARSET, O_KEEP, O_MAXERR };
@@ -103,12 +97,12 @@ static int parse_args(dump_t *d, int argc, char **argv) {
     case 'o': d->outpath = optarg; break;
     case O_FROM:
       if ((fmt = mp_marc_format_parse(optarg)) < 0)
-        return bad_usage("unknown input format '%s'", optarg);
+        return mp__cli_bad_usage("dump", "unknown input format '%s'", optarg);
       d->opts.format = (mp_marc_format_t)fmt;
       break;
     case O_TO:
       if (parse_to(optarg, &d->to))
-        return bad_usage("unknown output format '%s'", optarg);
+        return mp__cli_bad_usage("dump", "unknown output format '%s'", optarg);
       break;
     case O_COUNT: d->count = true; break;
     case O_STRICT: d->opts.strict = true; break;
@@ -118,14 +112,14 @@ static int parse_args(dump_t *d, int argc, char **argv) {
       errno = 0;
       unsigned long n = strtoul(optarg, &end, 10);
       if (errno || *end || !*optarg || optarg[0] == '-' || n > UINT32_MAX)
-        return bad_usage("--max-errors needs a count, not '%s'", optarg);
+        return mp__cli_bad_usage("dump", "--max-errors needs a count, not '%s'", optarg);
       d->opts.max_errors = (uint32_t)n;
       break;
     default: fprintf(stderr, "(see marcpipe dump --help)\n"); return 2;
     }
   }
   if (optind >= argc)
-    return bad_usage("%s", "no input file");
+    return mp__cli_bad_usage("dump", "%s", "no input file");
   return 0;
 }
 
@@ -141,16 +135,6 @@ static int flush(dump_t *d, bool force) {
   }
   mp_buf_clear(&d->buf);
   return 0;
-}
-
-static void print_diags(const mp_marc_reader_t *rd) {
-  size_t n;
-  const mp_marc_diag_t *dg = mp_marc_reader_diags(rd, &n);
-  char line[512];
-  for (size_t i = 0; i < n; i++) {
-    mp_marc_diag_format(&dg[i], mp_marc_reader_name(rd), line, sizeof line);
-    fprintf(stderr, "%s\n", line);
-  }
 }
 
 static int write_record(dump_t *d, const mp_record_t *rec) {
@@ -208,7 +192,7 @@ static void dump_file(dump_t *d, const char *path) {
     int rc = mp_marc_reader_next(rd, &rec);
     if (rc == MP_EOF_)
       break;
-    print_diags(rd);
+    mp__cli_print_diags(rd);
     if (rc < 0) {
       rejected++;
       d->failed = true;

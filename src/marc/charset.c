@@ -129,6 +129,11 @@ static int utf8_class(const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
   int multi = 0;
   for (size_t i = 0; i < n;) {
+    uint64_t w;
+    if (i + 8 <= n && (memcpy(&w, p + i, 8), !(w & 0x8080808080808080ull))) {
+      i += 8; /* ASCII word */
+      continue;
+    }
     size_t k = utf8_seq(p + i, n - i);
     if (!k)
       return -1;
@@ -224,7 +229,7 @@ static int recode(mp_marc_reader_t *r, mp_record_t *rec, cs_mode_t mode,
 /* Rebuild a data field's byte view from its (converted) subfields. */
 static int rebuild_field(mp_record_t *rec, mp_field_t *f) {
   size_t n = 0;
-  mp_subfield_t *sf = rec->subfields + f->sf_first;
+  mp_subfield_t *sf = f->sf_count ? rec->subfields + f->sf_first : NULL;
   for (uint32_t j = 0; j < f->sf_count; j++)
     n += 2 + sf[j].len;
   char *d = mp_arena_alloc(&rec->arena, n + 1), *o = d;
@@ -249,7 +254,7 @@ static int recode_field(mp_marc_reader_t *r, mp_record_t *rec, mp_field_t *f,
   if (!f->sf_count)
     return 0; /* indicators only: nothing to convert */
   bool changed = false;
-  mp_subfield_t *sf = rec->subfields + f->sf_first;
+  mp_subfield_t *sf = f->sf_count ? rec->subfields + f->sf_first : NULL;
   for (uint32_t j = 0; j < f->sf_count; j++) {
     const char *old = sf[j].data;
     int rc = recode(r, rec, mode, &sf[j].data, &sf[j].len, bad);
@@ -266,21 +271,11 @@ static int recode_field(mp_marc_reader_t *r, mp_record_t *rec, mp_field_t *f,
 
 /* ---- per-record decision ---- */
 
-/* MARC-8 claimed but every field is valid UTF-8 with multibyte sequences. */
-static bool looks_utf8(const mp_record_t *rec) {
-  bool multi = false;
-  for (uint32_t i = 0; i < rec->nfields; i++) {
-    const mp_field_t *f = &rec->fields[i];
-    if (plain_ascii(f->data, f->len))
-      continue;
-    if (memchr(f->data, 0x1B, f->len))
-      return false;
-    int c = utf8_class(f->data, f->len);
-    if (c < 0)
-      return false;
-    multi |= c > 0;
-  }
-  return multi;
+/* MARC-8 claimed but the record's bytes (ISO 2709: the whole framed
+ * record, so a directory that cuts fields mid-character does not matter)
+ * are valid UTF-8 with multibyte sequences and no escape. */
+static bool looks_utf8(const char *raw, size_t n) {
+  return raw && !memchr(raw, 0x1B, n) && utf8_class(raw, n) > 0;
 }
 
 static cs_mode_t choose_mode(mp_marc_reader_t *r, mp_record_t *rec) {
@@ -289,7 +284,9 @@ static cs_mode_t choose_mode(mp_marc_reader_t *r, mp_record_t *rec) {
     return AS_FORCED;
   if (cs->forced_utf8 || r->format != MP_FMT_ISO2709 || rec->leader[9] == 'a')
     return AS_UTF8;
-  if (looks_utf8(rec)) {
+  size_t raw_len;
+  const char *raw = mp_marc_reader_raw(r, &raw_len);
+  if (looks_utf8(raw, raw_len)) {
     mp__reader_diag(r, MP_ECHARSET, MP_SEV_WARNING, rec->offset, NULL,
                     "leader/09 says marc-8 but the data is valid utf-8; read "
                     "as utf-8");
@@ -298,7 +295,9 @@ static cs_mode_t choose_mode(mp_marc_reader_t *r, mp_record_t *rec) {
   if (rec->leader[9] != ' ')
     mp__reader_diag(r, MP_ECHARSET, MP_SEV_WARNING, rec->offset, NULL,
                     "leader/09 '%c' is neither blank nor 'a'; read as marc-8",
-                    rec->leader[9]);
+                    rec->leader[9] > 0x20 && rec->leader[9] < 0x7F
+                        ? rec->leader[9]
+                        : '?');
   return AS_MARC8;
 }
 

@@ -30,7 +30,17 @@ void mp__iso_diag(const mp_iso_ctx_t *ctx, int code, mp_severity_t sev,
                   size_t rel_off, const char *tag, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-/* Decimal value of n ASCII digits, or -1 if any byte is not a digit. */
-long mp__iso_digits(const char *p, int n);
+/* Decimal value of n ASCII digits, or -1 if any byte is not a digit.
+ * Inline and branch-free: the parser's hottest loop (directory entries). */
+static inline long mp__iso_digits(const char *p, int n) {
+  long v = 0;
+  unsigned bad = 0;
+  for (int i = 0; i < n; i++) {
+    unsigned d = (unsigned char)p[i] - '0';
+    bad |= d > 9;
+    v = v * 10 + (long)d;
+  }
+  return bad ? -1 : v;
+}
 
 #endif

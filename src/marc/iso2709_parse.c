@@ -15,11 +15,17 @@
 #include "marcpipe/error.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #define LEADER_LEN 24
 #define ENTRY_LEN 12
+#define ENTRY_CACHE 256 /* entries whose numbers are parsed only once */
+
+typedef struct entry_s {
+  uint32_t len, start;
+} entry_t;
 
 typedef struct dir_s {
   size_t base;    /* first byte of the data area */
@@ -27,6 +33,7 @@ typedef struct dir_s {
   size_t nent;    /* directory entries */
   int indc;       /* indicator count used to parse data fields */
   bool by_ft;     /* fields located by terminators, not by the directory */
+  entry_t cache[ENTRY_CACHE]; /* first entries, filled by check_entries */
 } dir_t;
 
 static void vdiag(const mp_iso_ctx_t *ctx, int code, mp_severity_t sev,
@@ -58,16 +65,6 @@ repairable(const mp_iso_ctx_t *ctx, int code, size_t off, const char *tag,
   return ctx->strict ? code : 0;
 }
 
-long mp__iso_digits(const char *p, int n) {
-  long v = 0;
-  for (int i = 0; i < n; i++) {
-    unsigned d = (unsigned char)p[i] - '0';
-    if (d > 9)
-      return -1;
-    v = v * 10 + (long)d;
-  }
-  return v;
-}
 
 /* Copy n leader bytes for a message: non-printable bytes become '?'. */
 static const char *shown(char out[8], const char *p, int n) {
@@ -209,6 +206,8 @@ static int check_entries(const char *p, dir_t *d, const mp_iso_ctx_t *ctx,
       return MP_EDIRECTORY;
     }
     size_t s = (size_t)start, l = (size_t)len;
+    if (i < ENTRY_CACHE)
+      d->cache[i] = (entry_t){(uint32_t)l, (uint32_t)s};
     if (l > 0 && s + l <= d->dlen && p[d->base + s + l - 1] == MP_MARC_FT)
       (*sound)++;
   }
@@ -322,7 +321,14 @@ static int add_fields(const char *p, const dir_t *d, mp_record_t *rec,
       n = (size_t)(ft - c) + 1;
       ft++;
     } else {
-      size_t l = (size_t)mp__iso_digits(e + 3, 4), s = (size_t)mp__iso_digits(e + 7, 5);
+      size_t l, s; /* numeric: checked by check_entries */
+      if (i < ENTRY_CACHE) {
+        l = d->cache[i].len;
+        s = d->cache[i].start;
+      } else {
+        l = (size_t)mp__iso_digits(e + 3, 4);
+        s = (size_t)mp__iso_digits(e + 7, 5);
+      }
       if (s + l > d->dlen) {
         int rc = repairable(ctx, MP_EDIRECTORY, (size_t)(e - p), tag,
                             "field at %zu+%zu runs past the data area (%zu "
@@ -360,7 +366,8 @@ int mp__iso2709_parse(const char *p, size_t n, mp_record_t *rec,
   }
   memcpy(rec->leader, p, LEADER_LEN);
   rec->leader[LEADER_LEN] = '\0';
-  dir_t d = {0};
+  dir_t d;
+  memset(&d, 0, offsetof(dir_t, cache));
   size_t sound;
   int rc = check_length(p, n, ctx);
   if (!rc)

@@ -81,17 +81,18 @@ static int frame(mp_input_t *in, size_t limit, size_t *n) {
   size_t scanned = 0;
   for (;;) {
     const char *p = in->data + in->pos;
-    const char *rt = memchr(p + scanned, MP_MARC_RT, (size_t)avail - scanned);
+    size_t upto = (size_t)avail < limit ? (size_t)avail : limit;
+    const char *rt = memchr(p + scanned, MP_MARC_RT, upto - scanned);
     if (rt) {
       *n = (size_t)(rt - p) + 1;
       return 0;
     }
-    scanned = (size_t)avail;
+    scanned = upto;
     *n = scanned;
-    if (in->eof)
-      return MP_ETRUNCATED;
     if (scanned >= limit)
       return MP_ETOOBIG;
+    if (in->eof)
+      return MP_ETRUNCATED;
     avail = mp__input_fill(in, scanned + 1, limit);
     if (avail < 0)
       return (int)avail;

@@ -9,6 +9,10 @@
  * Backend `next` contract: fill r->rec (already cleared, recno/offset set
  * by the backend), add warnings/errors with mp__reader_diag(), set the raw
  * view with mp__reader_set_raw(), and return
+ * (mp__reader_diag stamps each diagnostic with r->recno: increment r->recno
+ * as soon as a record starts, before its first diagnostic, and copy it to
+ * r->rec.recno; input consumed is r->in.base + r->in.pos, which the stats
+ * report as bytes, so a backend reading through r->in advances r->in.pos)
  *   0             a record is in r->rec
  *   MP_EOF_       no more input
  *   MP_E* (<0)    this record is rejected (at least one error diag added);

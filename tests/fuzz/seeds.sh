@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 
 case $target in
-  fuzz_iso2709 | fuzz_mapping) fmt=iso2709 ;;
+  fuzz_iso2709 | fuzz_iso2709_parse | fuzz_mapping) fmt=iso2709 ;;
   fuzz_marcxml) fmt=marcxml ;;
   fuzz_json) fmt=json ;;
   *) echo "seeds.sh: unknown target $target" >&2; exit 2 ;;

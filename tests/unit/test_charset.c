@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -219,6 +220,27 @@ static void test_utf8_without_leader_flag(void **s) {
   mp_marc_reader_close(b);
 }
 
+/* bu_bibs: 16 of 100 records flagged MARC-8 carry UTF-8 (SOURCES.md) and
+ * their lengths are wrong; each is detected once, the others stay MARC-8. */
+static void test_utf8_detected_per_record(void **s) {
+  mp_marc_reader_t *r = open_data("malformed/catmandu--bu_bibs.mrc", NULL);
+  mp_record_t *rec;
+  int detected = 0, n = 0;
+  while (mp_marc_reader_next(r, &rec) == 0) {
+    size_t nd;
+    const mp_marc_diag_t *d = mp_marc_reader_diags(r, &nd);
+    for (size_t i = 0; i < nd; i++)
+      detected += strstr(d[i].msg, "data is valid utf-8") != NULL;
+    if (rec->recno == 3) /* the first of them */
+      assert_int_equal(detected, 1);
+    assert_record_utf8(rec);
+    n++;
+  }
+  assert_int_equal(n, 100);
+  assert_int_equal(detected, 16);
+  mp_marc_reader_close(r);
+}
+
 static void test_bad_marc8_escape_is_best_effort(void **s) {
   mp_marc_reader_t *r =
       open_data("malformed/pymarc--bad_marc8_escape.dat", NULL);
@@ -272,6 +294,43 @@ static void test_mixed_file_per_record(void **s) {
   mp_marc_reader_close(r);
 }
 
+/* The whole text rendering of MARC-8 files equals yaz-marcdump's MARC-8 ->
+ * UTF-8 conversion byte for byte (skipped when yaz-marcdump is absent). */
+static void test_text_output_matches_yaz_marcdump(void **s) {
+  static const char *files[] = {
+      "iso2709/solrmarc--uva_001_2000.mrc", "iso2709/marc4j--brkrtest.mrc",
+      "iso2709/marcperl--cjk1.marc",        "iso2709/marcperl--hebrew1.marc",
+      "iso2709/marcperl--cyrillic.marc",    "iso2709/traject--one-marc8.mrc",
+  };
+  if (system("yaz-marcdump -V >/dev/null 2>&1") != 0)
+    skip();
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "yaz-marcdump -f MARC-8 -t UTF-8 -l 9=97 '%s'",
+             tu_data(files[i]));
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    mp_buf_t yaz, ours;
+    mp_buf_init(&yaz);
+    mp_buf_init(&ours);
+    char chunk[65536];
+    size_t k;
+    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+      assert_int_equal(mp_buf_append(&yaz, chunk, k), 0);
+    assert_int_equal(pclose(f), 0);
+    mp_marc_reader_t *r = open_data(files[i], NULL);
+    mp_record_t *rec;
+    while (mp_marc_reader_next(r, &rec) == 0)
+      assert_int_equal(mp_marc_write_text(rec, &ours), 0);
+    mp_marc_reader_close(r);
+    if (ours.len != yaz.len || memcmp(ours.data, yaz.data, yaz.len) != 0)
+      fail_msg("%s: text differs from yaz-marcdump", files[i]);
+    assert_true(yaz.len > 500);
+    mp_buf_release(&yaz);
+    mp_buf_release(&ours);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_all_output_is_utf8),
@@ -280,9 +339,11 @@ int main(void) {
       cmocka_unit_test(test_forced_charset),
       cmocka_unit_test(test_invalid_utf8_replaced_with_warning),
       cmocka_unit_test(test_utf8_without_leader_flag),
+      cmocka_unit_test(test_utf8_detected_per_record),
       cmocka_unit_test(test_bad_marc8_escape_is_best_effort),
       cmocka_unit_test(test_keep_charset_leaves_bytes),
       cmocka_unit_test(test_mixed_file_per_record),
+      cmocka_unit_test(test_text_output_matches_yaz_marcdump),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

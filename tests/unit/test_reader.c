@@ -237,6 +237,32 @@ static void test_empty_and_not_marc(void **s) {
   mp_marc_reader_close(r);
 }
 
+/* max_record_bytes also bounds memory input: longer records are rejected
+ * (21 of traject's 30 records exceed 1000 bytes) and reading goes on. */
+static void test_max_record_bytes(void **s) {
+  size_t n;
+  char *file = tu_slurp(tu_data("iso2709/traject--test_data.utf8.mrc"), &n);
+  mp_marc_reader_opts_t o = {.max_record_bytes = 1000};
+  int err;
+  mp_marc_reader_t *r = mp_marc_reader_open_mem("mem", file, n, &o, &err);
+  mp_record_t *rec;
+  assert_int_equal(mp_marc_reader_next(r, &rec), 0);
+  assert_int_equal(mp_marc_reader_next(r, &rec), 0);
+  assert_int_equal(mp_marc_reader_next(r, &rec), MP_ETOOBIG); /* 1988 B */
+  assert_int_equal(mp_marc_reader_next(r, &rec), 0);
+  assert_int_equal(rec->offset, 799 + 778 + 1988);
+  int rc;
+  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF_)
+    assert_true(rc == 0 || rc == MP_ETOOBIG);
+  mp_marc_reader_stats_t st;
+  mp_marc_reader_stats(r, &st);
+  assert_int_equal(st.records, 9);
+  assert_int_equal(st.rejected, 21);
+  assert_int_equal(st.bytes, n);
+  mp_marc_reader_close(r);
+  free(file);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_format_names),
@@ -247,6 +273,7 @@ int main(void) {
       cmocka_unit_test(test_max_errors_ends_stream),
       cmocka_unit_test(test_rejected_record_diag_and_raw),
       cmocka_unit_test(test_empty_and_not_marc),
+      cmocka_unit_test(test_max_record_bytes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

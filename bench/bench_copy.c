@@ -1,0 +1,240 @@
+/* bench_copy.c: the COPY ceiling of the sink's tables on this machine.
+ *
+ *   bench_copy FILE [--rows N] [--db CONNINFO] [--tenant T] [--json]
+ *
+ * Reads a MARC file, decodes and maps every record (untimed), then writes N
+ * rows (cycling through the file; keys made unique per cycle) with plain
+ * COPY into source_records + instances + journal of a scratch tenant
+ * schema, one transaction per 1,000 rows, and prints rows/s of the
+ * database part only. The pipeline benchmarks report end-to-end throughput
+ * as a ratio to this number. The schema (default tenant "benchcopy") is
+ * emptied first. Single thread, blocking libpq. */
+#include "pg/copy.h"
+
+#include "marcpipe/error.h"
+#include "marcpipe/job.h"
+#include "marcpipe/mapping.h"
+#include "marcpipe/marc.h"
+#include "marcpipe/pg.h"
+#include "marcpipe/pgmanaged.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CHUNK 1000
+
+typedef struct {
+  char *raw, *parsed, *instance, *hrid, key[160];
+  size_t raw_len;
+} prep_t;
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned long long fnv(const char *p, size_t n) {
+  unsigned long long h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+  return h;
+}
+
+/* Decode and map the whole file (records that fail are left out). */
+static int prepare(const char *path, const mp_mapping_t *map, prep_t **out, size_t *n) {
+  int err = 0;
+  mp_marc_reader_t *r = mp_marc_reader_open(path, NULL, &err);
+  if (!r) {
+    fprintf(stderr, "bench_copy: %s: %s\n", path, mp_strerror(err));
+    return 1;
+  }
+  prep_t *v = NULL;
+  size_t cnt = 0, cap = 0;
+  mp_record_t *rec;
+  mp_buf_t js;
+  mp_buf_init(&js);
+  int rc;
+  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF_) {
+    if (rc < 0) {
+      if (mp_marc_reader_fatal(r))
+        break;
+      continue;
+    }
+    json_t *inst = NULL;
+    char e[256];
+    if (mp_mapping_map(map, rec, &inst, e, sizeof e))
+      continue;
+    size_t rl;
+    const char *raw = mp_marc_reader_raw(r, &rl);
+    mp_match_keys_t k;
+    mp_match_keys(rec, raw, rl, &k);
+    mp_buf_clear(&js);
+    if (mp_marc_write_json(rec, &js) || !mp__utf8_valid(js.data, js.len)) {
+      json_decref(inst);
+      continue;
+    }
+    if (cnt == cap) {
+      cap = cap ? 2 * cap : 1024;
+      v = realloc(v, cap * sizeof *v);
+    }
+    prep_t *p = &v[cnt++];
+    p->raw = malloc(rl);
+    memcpy(p->raw, raw, rl);
+    p->raw_len = rl;
+    p->parsed = strdup(js.data);
+    p->instance = json_dumps(inst, JSON_COMPACT);
+    const char *h = json_string_value(json_object_get(inst, "hrid"));
+    p->hrid = h ? strdup(h) : NULL;
+    snprintf(p->key, sizeof p->key, "%s", k.primary);
+    json_decref(inst);
+  }
+  mp_buf_release(&js);
+  mp_marc_reader_close(r);
+  *out = v;
+  *n = cnt;
+  return cnt ? 0 : 1;
+}
+
+/* Build the COPY data of rows [first, first+k) for the three tables. */
+static void build_chunk(const prep_t *v, size_t nv, size_t first, size_t k,
+                        mp_buf_t bufs[3]) {
+  for (int t = 0; t < 3; t++)
+    mp_buf_clear(&bufs[t]);
+  for (size_t i = first; i < first + k; i++) {
+    const prep_t *p = &v[i % nv];
+    char key[200], uuid[48], hash[20];
+    snprintf(key, sizeof key, "%s#%zu", p->key, i / nv);
+    snprintf(uuid, sizeof uuid, "00000000-0000-4000-8000-%012zx", i);
+    snprintf(hash, sizeof hash, "%016llx", fnv(p->raw, p->raw_len));
+    int64_t seq = (int64_t)i + 1;
+    mp_buf_t *b = &bufs[0]; /* source_records */
+    mp__copy_int(b, 1), mp__copy_sep(b), mp__copy_int(b, seq), mp__copy_sep(b);
+    mp__copy_str(b, key), mp__copy_sep(b), mp__copy_str(b, "application/marc");
+    mp__copy_sep(b), mp__copy_bytea(b, p->raw, p->raw_len), mp__copy_sep(b);
+    mp__copy_str(b, p->parsed), mp__copy_sep(b), mp__copy_str(b, hash), mp__copy_end_row(b);
+    b = &bufs[1]; /* instances */
+    mp__copy_str(b, uuid), mp__copy_sep(b), mp__copy_str(b, p->hrid), mp__copy_sep(b);
+    mp__copy_str(b, key), mp__copy_sep(b), mp__copy_str(b, p->instance), mp__copy_sep(b), mp__copy_int(b, 1), mp__copy_sep(b);
+    mp__copy_int(b, seq), mp__copy_sep(b), mp__copy_str(b, hash), mp__copy_end_row(b);
+    b = &bufs[2]; /* journal */
+    mp__copy_int(b, 1), mp__copy_sep(b), mp__copy_int(b, seq), mp__copy_sep(b);
+    mp__copy_int(b, (int64_t)(i % 4)), mp__copy_sep(b), mp__copy_int(b, (int64_t)i);
+    mp__copy_sep(b), mp__copy_str(b, "CREATED"), mp__copy_sep(b), mp__copy_str(b, uuid);
+    mp__copy_sep(b), mp__copy_str(b, key), mp__copy_end_row(b);
+  }
+}
+
+/* Send the three COPY streams (the timed part). */
+static int send_chunk(PGconn *c, mp_buf_t bufs[3]) {
+  static const char *const sql[3] = {
+      "COPY source_records (job_id, seq, match_key, content_type, raw, parsed, "
+      "content_hash) FROM STDIN",
+      "COPY instances (id, hrid, match_key, instance, source_job, source_seq, "
+      "content_hash) "
+      "FROM STDIN",
+      "COPY journal (job_id, seq, partition, kafka_offset, outcome, instance_id, "
+      "match_key) FROM STDIN"};
+  for (int t = 0; t < 3; t++) {
+    PGresult *r = PQexec(c, sql[t]);
+    int ok = PQresultStatus(r) == PGRES_COPY_IN;
+    PQclear(r);
+    if (!ok || PQputCopyData(c, bufs[t].data, (int)bufs[t].len) != 1 ||
+        PQputCopyEnd(c, NULL) != 1)
+      return -1;
+    while ((r = PQgetResult(c))) {
+      if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "bench_copy: %s", PQresultErrorMessage(r));
+        ok = 0;
+      }
+      PQclear(r);
+    }
+    if (!ok)
+      return -1;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *file = NULL;
+  mp_job_cli_t o = {.tenant = "benchcopy"};
+  size_t rows = 100000;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--rows") && i + 1 < argc)
+      rows = strtoul(argv[++i], NULL, 10);
+    else if (mp_job_cli_opt(argc, argv, &i, &o))
+      continue;
+    else if (argv[i][0] != '-' && !file)
+      file = argv[i];
+    else {
+      fprintf(stderr, "usage: bench_copy FILE [--rows N] [--db CONNINFO] [--tenant T] [--json]\n");
+      return 2;
+    }
+  }
+  if (!file || !rows) {
+    fprintf(stderr, "usage: bench_copy FILE [--rows N] [--db CONNINFO] [--tenant T] [--json]\n");
+    return 2;
+  }
+  char err[1024];
+  mp_mapping_t *map = mp_mapping_load(NULL, NULL, err, sizeof err);
+  if (!map) {
+    fprintf(stderr, "bench_copy: %s\n", err);
+    return 1;
+  }
+  prep_t *v = NULL;
+  size_t nv = 0;
+  int rc = 1;
+  PGconn *c = NULL;
+  mp_buf_t bufs[3];
+  for (int t = 0; t < 3; t++)
+    mp_buf_init(&bufs[t]);
+  if (prepare(file, map, &v, &nv)) {
+    fprintf(stderr, "bench_copy: %s: no mappable record\n", file);
+    goto out;
+  }
+  if (mp_job_db_open(o.db, o.tenant, &c, err, sizeof err) ||
+      mp_pg_exec(c, "TRUNCATE source_records, instances, instance_keys, journal", err, sizeof err)) {
+    fprintf(stderr, "bench_copy: %s\n", err);
+    goto out;
+  }
+  double db_time = 0;
+  size_t txns = 0;
+  for (size_t first = 0; first < rows; first += CHUNK) {
+    size_t k = rows - first < CHUNK ? rows - first : CHUNK;
+    build_chunk(v, nv, first, k, bufs);
+    double t0 = now();
+    if (mp_pg_exec(c, "BEGIN", err, sizeof err) || send_chunk(c, bufs) ||
+        mp_pg_exec(c, "COMMIT", err, sizeof err)) {
+      fprintf(stderr, "bench_copy: COPY failed at row %zu: %s\n", first, PQerrorMessage(c));
+      goto out;
+    }
+    db_time += now() - t0;
+    txns++;
+  }
+  double dbonly = db_time;
+  if (o.json)
+    printf("{\"bench\":\"copy\",\"file\":\"%s\",\"rows\":%zu,\"distinct_records\":%zu,"
+           "\"transactions\":%zu,\"seconds\":%.3f,\"rows_per_s\":%.0f}\n",
+           file, rows, nv, txns, dbonly, (double)rows / dbonly);
+  else
+    printf("bench_copy: %zu rows (%zu distinct records of %s) in %zu transactions: "
+           "%.3f s database time, %.0f rows/s\n",
+           rows, nv, file, txns, dbonly, (double)rows / dbonly);
+  rc = 0;
+out:
+  PQfinish(c);
+  for (size_t i = 0; i < nv; i++) {
+    free(v[i].raw);
+    free(v[i].parsed);
+    free(v[i].instance);
+    free(v[i].hrid);
+  }
+  free(v);
+  for (int t = 0; t < 3; t++)
+    mp_buf_release(&bufs[t]);
+  mp_mapping_free(map);
+  return rc;
+}

@@ -1,0 +1,145 @@
+/* job.h: the import job model in PostgreSQL (producer, import, status).
+ *
+ * All calls take a connection made by mp_pg_connect() (search_path on the
+ * tenant schema), block, and run in their own transaction; none may be
+ * called inside another open transaction on the same connection. Errors:
+ * MP_ENOTFOUND (no such job), MP_ETRANSIENT (connection lost / retryable:
+ * nothing changed), MP_EPG (other database error), with errbuf set.
+ *
+ * Lifecycle: NEW -> PRODUCING -> IN_PROGRESS -> COMPLETED |
+ * COMPLETED_WITH_ERRORS, or FAILED from any state. IN_PROGRESS is entered by
+ * mp_job_set_total(): from then on the job completes when the processed
+ * count over all its partitions (partition -1 = reader rejects) reaches
+ * total. Exactly one transaction flips it (see src/job/complete.c).
+ */
+#ifndef MARCPIPE_JOB_H
+#define MARCPIPE_JOB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MP_JOB_REJECT_PARTITION (-1)
+
+typedef struct mp_job_spec_s {
+  const char *file_name;   /* may be NULL */
+  const char *file_format; /* "iso2709", "marcxml", "json" or NULL */
+  const char *topic;       /* may be NULL */
+  const char *profile;     /* JSON text or NULL */
+} mp_job_spec_t;
+
+typedef struct mp_job_summary_s {
+  int64_t id;
+  char status[24];
+  char file_name[256];
+  char file_format[16];
+  char topic[256];
+  int64_t total;           /* -1 while unknown */
+  int64_t produced;
+  int64_t processed, created, updated, duplicates, skipped, errors;
+  char failure_reason[512];
+  /* Unix epoch seconds (fractional); 0 when not set. */
+  double created_at, started_at, completed_at;
+} mp_job_summary_t;
+
+/* One record the reader rejected (never sent to Kafka). */
+typedef struct mp_job_reject_s {
+  int64_t seq;             /* its sequence number in the job */
+  int64_t file_offset;     /* byte offset in the input file */
+  const char *error_class; /* e.g. "MP_ELEADER" */
+  const char *reason;      /* positioned diagnostic */
+  const char *raw;         /* raw bytes (may be NULL) */
+  size_t raw_len;
+} mp_job_reject_t;
+
+/* A journal ERROR row (strings valid during the callback only). */
+typedef struct mp_job_error_s {
+  int64_t seq;
+  int partition;           /* -1 = rejected by the reader */
+  int64_t kafka_offset;    /* -1 when none */
+  int64_t file_offset;     /* -1 when unknown */
+  const char *match_key;   /* "" when unknown */
+  const char *error_class;
+  const char *reason;
+  const char *raw;         /* may be NULL */
+  size_t raw_len;
+} mp_job_error_t;
+/* Return non-zero to stop the iteration (that value is returned). */
+typedef int (*mp_job_error_cb)(void *ud, const mp_job_error_t *e);
+
+/* New job, status NEW. */
+int mp_job_create(PGconn *c, const mp_job_spec_t *spec, int64_t *id,
+                  char *errbuf, size_t errlen);
+/* Set the status (NEW, PRODUCING or IN_PROGRESS); PRODUCING also stamps
+ * started_at. A job already completed or failed is left alone (returns 0).
+ * Use mp_job_fail() for FAILED. */
+int mp_job_set_status(PGconn *c, int64_t id, const char *status, char *errbuf,
+                      size_t errlen);
+/* Record the contiguous produced prefix (for resume); never goes down. */
+int mp_job_set_produced(PGconn *c, int64_t id, int64_t produced, char *errbuf,
+                        size_t errlen);
+/* Journal reader-rejected records and count them in partition -1, in one
+ * transaction. Idempotent by (job, seq): re-sent rejects change nothing.
+ * *inserted (may be NULL) = rows really written. */
+int mp_job_reject(PGconn *c, int64_t id, const mp_job_reject_t *recs, size_t n,
+                  size_t *inserted, char *errbuf, size_t errlen);
+/* Every record is read and delivered: set total, NEW/PRODUCING ->
+ * IN_PROGRESS, then run the completion check (workers may have finished
+ * first). *completed (may be NULL) = this call flipped the job. */
+int mp_job_set_total(PGconn *c, int64_t id, int64_t total, bool *completed,
+                     char *errbuf, size_t errlen);
+/* Sum of processed over the job's partitions (the producer's credit). */
+int mp_job_processed(PGconn *c, int64_t id, int64_t *processed, char *errbuf,
+                     size_t errlen);
+/* Run the completion check alone (idempotent). */
+int mp_job_check_complete(PGconn *c, int64_t id, bool *completed,
+                          char *errbuf, size_t errlen);
+/* FAILED with a reason, unless already completed. */
+int mp_job_fail(PGconn *c, int64_t id, const char *reason, char *errbuf,
+                size_t errlen);
+/* Summary with counters summed over partitions. */
+int mp_job_get(PGconn *c, int64_t id, mp_job_summary_t *out, char *errbuf,
+               size_t errlen);
+/* Newest first, at most limit (0 = all). *out is malloc'ed (free()). */
+int mp_job_list(PGconn *c, size_t limit, mp_job_summary_t **out, size_t *n,
+                char *errbuf, size_t errlen);
+/* Journal ERROR rows of a job in seq order (MP_ENOTFOUND if no such job). */
+int mp_job_errors(PGconn *c, int64_t id, mp_job_error_cb cb, void *ud,
+                  char *errbuf, size_t errlen);
+
+/* Connect for a command: conninfo NULL = mp_pgmanaged_default_conninfo()
+ * (PG* environment, else the managed local PostgreSQL when running), then
+ * mp_pg_connect() on the tenant. */
+int mp_job_db_open(const char *conninfo, const char *tenant, PGconn **out,
+                   char *errbuf, size_t errlen);
+
+/* Options shared by the status, jobs and errors commands. */
+typedef struct mp_job_cli_s {
+  const char *db;     /* NULL = default conninfo (see mp_job_db_open) */
+  const char *tenant; /* initialise to MP_DEFAULT_TENANT */
+  bool json;
+} mp_job_cli_t;
+/* When argv[*i] is --db V, --tenant V or --json: store it, step *i past
+ * its value, return true. */
+bool mp_job_cli_opt(int argc, char **argv, int *i, mp_job_cli_t *o);
+/* A job id argument: > 0, or -1 when arg is not one. */
+int64_t mp_job_cli_id(const char *arg);
+
+/* Summary as a JSON object (new reference; NULL on ENOMEM). */
+struct json_t;
+struct json_t *mp_job_summary_json(const mp_job_summary_t *s);
+/* Human-readable multi-line summary. */
+void mp_job_summary_print(FILE *out, const mp_job_summary_t *s);
+
+/* Internal, shared with the batch sink (src/pg/sink.c): inside an open
+ * transaction that has already written its progress rows, lock the jobs
+ * (share while total is unknown, exclusive once it is known) and flip those
+ * whose total is reached. Flipped ids are written to flipped (up to max);
+ * *nflipped counts all. */
+int mp__job_complete_locked(PGconn *c, const int64_t *ids, size_t n,
+                            int64_t *flipped, size_t max, int *nflipped,
+                            char *errbuf, size_t errlen);
+
+#endif

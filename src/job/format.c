@@ -1,0 +1,109 @@
+/* format.c: job summaries for people (text) and programs (JSON), and the
+ * connection commands use. Pure formatting apart from mp_job_db_open. */
+#include "marcpipe/job.h"
+
+#include "marcpipe/pg.h"
+#include "marcpipe/pgmanaged.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int mp_job_db_open(const char *conninfo, const char *tenant, PGconn **out,
+                   char *errbuf, size_t errlen) {
+  char ci[1024];
+  if (conninfo)
+    snprintf(ci, sizeof ci, "%s", conninfo);
+  else
+    mp_pgmanaged_default_conninfo(ci, sizeof ci);
+  return mp_pg_connect(ci, tenant, out, errbuf, errlen);
+}
+
+bool mp_job_cli_opt(int argc, char **argv, int *i, mp_job_cli_t *o) {
+  const char *a = argv[*i];
+  if (!strcmp(a, "--json")) {
+    o->json = true;
+    return true;
+  }
+  const char **dst = !strcmp(a, "--db") ? &o->db : !strcmp(a, "--tenant") ? &o->tenant : NULL;
+  if (!dst || *i + 1 >= argc)
+    return false;
+  *dst = argv[++*i];
+  return true;
+}
+
+int64_t mp_job_cli_id(const char *arg) {
+  char *end = NULL;
+  long long id = arg ? strtoll(arg, &end, 10) : 0;
+  return (arg && *arg && !*end && id > 0) ? (int64_t)id : -1;
+}
+
+static void iso_time(double t, char *buf, size_t n) {
+  if (t <= 0) {
+    snprintf(buf, n, "-");
+    return;
+  }
+  time_t s = (time_t)t;
+  struct tm tm;
+  gmtime_r(&s, &tm);
+  strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static double elapsed(const mp_job_summary_t *s) {
+  if (s->started_at <= 0)
+    return 0;
+  double end = s->completed_at > 0 ? s->completed_at : (double)time(NULL);
+  return end > s->started_at ? end - s->started_at : 0;
+}
+
+json_t *mp_job_summary_json(const mp_job_summary_t *s) {
+  char c[32], st[32], done[32];
+  iso_time(s->created_at, c, sizeof c);
+  iso_time(s->started_at, st, sizeof st);
+  iso_time(s->completed_at, done, sizeof done);
+  json_t *o = json_pack(
+      "{s:I s:s s:s s:s s:s s:I s:I s:I s:I s:I s:I s:I s:f}", "id", (json_int_t)s->id,
+      "status", s->status, "file_name", s->file_name, "file_format", s->file_format,
+      "topic", s->topic, "produced", (json_int_t)s->produced, "processed",
+      (json_int_t)s->processed, "created", (json_int_t)s->created, "updated",
+      (json_int_t)s->updated, "duplicates", (json_int_t)s->duplicates, "skipped",
+      (json_int_t)s->skipped, "errors", (json_int_t)s->errors, "elapsed_seconds", elapsed(s));
+  if (!o)
+    return NULL;
+  json_object_set_new(o, "total", s->total >= 0 ? json_integer(s->total) : json_null());
+  json_object_set_new(o, "failure_reason",
+                      s->failure_reason[0] ? json_string(s->failure_reason) : json_null());
+  json_object_set_new(o, "created_at", json_string(c));
+  json_object_set_new(o, "started_at", s->started_at > 0 ? json_string(st) : json_null());
+  json_object_set_new(o, "completed_at", s->completed_at > 0 ? json_string(done) : json_null());
+  return o;
+}
+
+void mp_job_summary_print(FILE *out, const mp_job_summary_t *s) {
+  char st[32], done[32];
+  iso_time(s->started_at, st, sizeof st);
+  iso_time(s->completed_at, done, sizeof done);
+  fprintf(out, "job %lld: %s\n", (long long)s->id, s->status);
+  fprintf(out, "  file       %s%s%s%s\n", s->file_name[0] ? s->file_name : "-",
+          s->file_format[0] ? " (" : "", s->file_format, s->file_format[0] ? ")" : "");
+  if (s->topic[0])
+    fprintf(out, "  topic      %s\n", s->topic);
+  if (s->total >= 0)
+    fprintf(out, "  processed  %lld of %lld (%.1f%%)\n", (long long)s->processed,
+            (long long)s->total, s->total ? 100.0 * (double)s->processed / (double)s->total : 100.0);
+  else
+    fprintf(out, "  processed  %lld (total not known yet; %lld produced)\n",
+            (long long)s->processed, (long long)s->produced);
+  fprintf(out, "  created %lld  updated %lld  duplicates %lld  skipped %lld  errors %lld\n",
+          (long long)s->created, (long long)s->updated, (long long)s->duplicates,
+          (long long)s->skipped, (long long)s->errors);
+  double el = elapsed(s);
+  fprintf(out, "  started    %s  completed %s", st, done);
+  if (el > 0)
+    fprintf(out, "  elapsed %.1f s  %.0f records/s", el, (double)s->processed / el);
+  fputc('\n', out);
+  if (s->failure_reason[0])
+    fprintf(out, "  failure    %s\n", s->failure_reason);
+}

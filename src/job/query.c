@@ -1,0 +1,123 @@
+/* query.c: reading jobs back: summaries (counters summed over the
+ * per-partition progress rows), lists, journal errors with raw bytes.
+ * Read-only statements on a blocking libpq connection. */
+#include "job_impl.h"
+
+#include "marcpipe/error.h"
+#include "marcpipe/pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SUMMARY_SELECT                                                         \
+  "SELECT j.id, j.status, coalesce(j.file_name, ''), "                         \
+  "coalesce(j.file_format, ''), coalesce(j.topic, ''), coalesce(j.total, -1), " \
+  "j.produced, coalesce(sum(p.processed), 0), coalesce(sum(p.created), 0), "   \
+  "coalesce(sum(p.updated), 0), coalesce(sum(p.duplicates), 0), "              \
+  "coalesce(sum(p.skipped), 0), coalesce(sum(p.errors), 0), "                  \
+  "coalesce(j.failure_reason, ''), extract(epoch FROM j.created_at), "         \
+  "coalesce(extract(epoch FROM j.started_at), 0), "                            \
+  "coalesce(extract(epoch FROM j.completed_at), 0) "                           \
+  "FROM jobs j LEFT JOIN job_progress p ON p.job_id = j.id "
+
+static void copy_str(char *dst, size_t n, const char *src) {
+  snprintf(dst, n, "%s", src);
+}
+
+static void read_summary(const PGresult *r, int row, mp_job_summary_t *s) {
+  memset(s, 0, sizeof *s);
+  s->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+  copy_str(s->status, sizeof s->status, PQgetvalue(r, row, 1));
+  copy_str(s->file_name, sizeof s->file_name, PQgetvalue(r, row, 2));
+  copy_str(s->file_format, sizeof s->file_format, PQgetvalue(r, row, 3));
+  copy_str(s->topic, sizeof s->topic, PQgetvalue(r, row, 4));
+  int64_t *nums[] = {&s->total,   &s->produced, &s->processed,  &s->created,
+                     &s->updated, &s->duplicates, &s->skipped, &s->errors};
+  for (int i = 0; i < 8; i++)
+    *nums[i] = strtoll(PQgetvalue(r, row, 5 + i), NULL, 10);
+  copy_str(s->failure_reason, sizeof s->failure_reason, PQgetvalue(r, row, 13));
+  s->created_at = strtod(PQgetvalue(r, row, 14), NULL);
+  s->started_at = strtod(PQgetvalue(r, row, 15), NULL);
+  s->completed_at = strtod(PQgetvalue(r, row, 16), NULL);
+}
+
+int mp_job_get(PGconn *c, int64_t id, mp_job_summary_t *out, char *errbuf,
+               size_t errlen) {
+  PGresult *r;
+  int rc = mp__job_query_id(c, SUMMARY_SELECT "WHERE j.id = $1 GROUP BY j.id", id, NULL,
+                            true, "reading a job", &r, errbuf, errlen);
+  if (rc)
+    return rc;
+  read_summary(r, 0, out);
+  PQclear(r);
+  return 0;
+}
+
+int mp_job_list(PGconn *c, size_t limit, mp_job_summary_t **out, size_t *n,
+                char *errbuf, size_t errlen) {
+  *out = NULL;
+  *n = 0;
+  char lim[24];
+  snprintf(lim, sizeof lim, "%zu", limit);
+  const char *p[1] = {limit ? lim : NULL};
+  PGresult *r;
+  int rc = mp__job_query(c, SUMMARY_SELECT "GROUP BY j.id ORDER BY j.id DESC LIMIT $1::bigint",
+                         1, p, "listing jobs", &r, errbuf, errlen);
+  if (rc)
+    return rc;
+  int rows = PQntuples(r);
+  mp_job_summary_t *v = rows ? calloc((size_t)rows, sizeof *v) : NULL;
+  if (rows && !v) {
+    PQclear(r);
+    return MP_ENOMEM;
+  }
+  for (int i = 0; i < rows; i++)
+    read_summary(r, i, &v[i]);
+  PQclear(r);
+  *out = v;
+  *n = (size_t)rows;
+  return 0;
+}
+
+int mp_job_errors(PGconn *c, int64_t id, mp_job_error_cb cb, void *ud,
+                  char *errbuf, size_t errlen) {
+  mp_job_summary_t s;
+  int rc = mp_job_get(c, id, &s, errbuf, errlen);
+  if (rc)
+    return rc;
+  PGresult *r;
+  rc = mp__job_query_id(c,
+                        "SELECT seq, partition, coalesce(kafka_offset, -1), "
+                        "coalesce(file_offset, -1), coalesce(match_key, ''), "
+                        "coalesce(error_class, ''), coalesce(reason, ''), raw "
+                        "FROM journal WHERE job_id = $1 AND outcome = 'ERROR' ORDER BY seq",
+                        id, NULL, false, "reading journal errors", &r, errbuf, errlen);
+  if (rc)
+    return rc;
+  for (int i = 0; i < PQntuples(r) && !rc; i++) {
+    mp_job_error_t e = {0};
+    e.seq = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+    e.partition = atoi(PQgetvalue(r, i, 1));
+    e.kafka_offset = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+    e.file_offset = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+    e.match_key = PQgetvalue(r, i, 4);
+    e.error_class = PQgetvalue(r, i, 5);
+    e.reason = PQgetvalue(r, i, 6);
+    unsigned char *raw = NULL;
+    size_t rawlen = 0;
+    if (!PQgetisnull(r, i, 7)) {
+      raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 7), &rawlen);
+      if (!raw) {
+        rc = MP_ENOMEM;
+        break;
+      }
+    }
+    e.raw = (const char *)raw;
+    e.raw_len = rawlen;
+    rc = cb(ud, &e);
+    PQfreemem(raw);
+  }
+  PQclear(r);
+  return rc;
+}

@@ -1,0 +1,420 @@
+/* sink.c: the PostgreSQL batch sink (contract in include/marcpipe/sink.h).
+ *
+ * One batch = decode/map every record in C (sink_stage.c), then ONE
+ * transaction: COPY into the per-connection temp table mp_stage, a fixed
+ * list of set-based statements (no statement per record), the stored Kafka
+ * offsets, the optional pg_sleep, the completion check, COMMIT.
+ * The outcome of each new record goes to a second, narrow temp table
+ * (mp_out); replays (journal row present, or the same (job, seq) twice in
+ * the batch) get no outcome row, so they touch nothing; counters move by
+ * the journal rows really inserted.
+ * Records sharing a match key within a batch are applied in batch order
+ * (offset order per partition): each is compared with its predecessor
+ * (or the stored Instance for the first), and only the last version is
+ * written, so no row is upserted twice in one statement.
+ * A data error from the server (it should not happen: every value is
+ * validated in C) splits the batch in halves until the record causing it
+ * is found and journaled as an ERROR. A connection error returns
+ * MP_ETRANSIENT; the connection is dropped and the next call reconnects.
+ * Thread: one caller at a time (the worker's thread-pool job). */
+#include "copy.h"
+#include "sink_impl.h"
+
+#include "marcpipe/error.h"
+#include "marcpipe/job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char stage_ddl[] =
+    "CREATE TEMP TABLE IF NOT EXISTS mp_stage ("
+    " ord int PRIMARY KEY, job_id bigint NOT NULL, seq bigint NOT NULL,"
+    " partition int NOT NULL, kafka_offset bigint, outcome text, match_key text,"
+    " content_type text, raw bytea NOT NULL, parsed jsonb, instance jsonb,"
+    " keys jsonb, error_class text, reason text,"
+    " content_hash text GENERATED ALWAYS AS (md5(raw)) STORED"
+    ") ON COMMIT DELETE ROWS;"
+    /* the outcome of each new record, kept apart from the wide stage rows
+     * so deciding it rewrites nothing big */
+    "CREATE TEMP TABLE IF NOT EXISTS mp_out ("
+    " ord int PRIMARY KEY, outcome text NOT NULL, is_last bool NOT NULL,"
+    " nchanges int NOT NULL) ON COMMIT DELETE ROWS";
+
+/* Everything after the COPY that needs no parameter, in one round trip.
+ * The last statement's result is the batch's outcome counts. */
+static const char apply_sql[] =
+    /* outcomes of the new records (replays: already journaled, or the
+     * same (job, seq) earlier in this batch, get no row) */
+    "INSERT INTO mp_out (ord, outcome, is_last, nchanges)"
+    " SELECT ord, outcome,"
+    "  preset IS NULL AND row_number() OVER k_desc = 1,"
+    "  count(*) FILTER (WHERE preset IS NULL AND outcome <> 'DUPLICATE') OVER k"
+    " FROM (SELECT s.ord, s.match_key, s.outcome AS preset,"
+    "  coalesce(s.outcome,"
+    "   CASE WHEN lag(s.content_hash) OVER w IS NULL THEN"
+    "     CASE WHEN i.content_hash IS NULL THEN 'CREATED'"
+    "          WHEN i.content_hash = s.content_hash THEN 'DUPLICATE'"
+    "          ELSE 'UPDATED' END"
+    "    WHEN lag(s.content_hash) OVER w = s.content_hash THEN 'DUPLICATE'"
+    "    ELSE 'UPDATED' END) AS outcome"
+    "  FROM mp_stage s LEFT JOIN instances i"
+    "   ON i.match_key = s.match_key AND s.outcome IS NULL"
+    "  WHERE NOT EXISTS (SELECT 1 FROM journal j"
+    "    WHERE j.job_id = s.job_id AND j.seq = s.seq)"
+    "   AND NOT EXISTS (SELECT 1 FROM mp_stage b WHERE b.job_id = s.job_id"
+    "    AND b.seq = s.seq AND b.ord < s.ord)"
+    "  WINDOW w AS (PARTITION BY s.match_key, s.outcome IS NULL ORDER BY s.ord)) x"
+    " WINDOW k AS (PARTITION BY match_key, preset IS NULL),"
+    "  k_desc AS (PARTITION BY match_key, preset IS NULL ORDER BY ord DESC);"
+    "INSERT INTO instances AS i (id, hrid, match_key, instance, source_job,"
+    " source_seq, version, content_hash)"
+    " SELECT md5(s.match_key)::uuid, s.instance->>'hrid', s.match_key,"
+    "  s.instance || jsonb_build_object('id', md5(s.match_key)::uuid),"
+    "  s.job_id, s.seq, o.nchanges, s.content_hash"
+    " FROM mp_out o JOIN mp_stage s USING (ord)"
+    " WHERE o.is_last AND o.nchanges > 0 ORDER BY s.match_key"
+    " ON CONFLICT (match_key) DO UPDATE SET instance = EXCLUDED.instance,"
+    "  hrid = EXCLUDED.hrid,"
+    "  source_job = EXCLUDED.source_job, source_seq = EXCLUDED.source_seq,"
+    "  version = i.version + EXCLUDED.version,"
+    "  content_hash = EXCLUDED.content_hash, updated_at = now();"
+    "DELETE FROM instance_keys k USING mp_out o JOIN mp_stage s USING (ord)"
+    " WHERE o.is_last AND o.nchanges > 0"
+    " AND k.instance_id = md5(s.match_key)::uuid;"
+    "INSERT INTO instance_keys (instance_id, kind, value)"
+    " SELECT DISTINCT md5(s.match_key)::uuid, e->>0, e->>1"
+    " FROM mp_out o JOIN mp_stage s USING (ord),"
+    "  jsonb_array_elements(s.keys) e"
+    " WHERE o.is_last AND o.nchanges > 0 ON CONFLICT DO NOTHING;"
+    "INSERT INTO source_records (job_id, seq, match_key, content_type, raw,"
+    " parsed, content_hash)"
+    " SELECT s.job_id, s.seq, s.match_key, s.content_type, s.raw, s.parsed,"
+    "  s.content_hash"
+    " FROM mp_out o JOIN mp_stage s USING (ord) WHERE o.outcome <> 'ERROR'"
+    " ORDER BY ord ON CONFLICT (job_id, seq) DO NOTHING;"
+    "WITH j AS (INSERT INTO journal (job_id, seq, partition, kafka_offset,"
+    "  outcome, instance_id, match_key, error_class, reason, raw)"
+    " SELECT s.job_id, s.seq, s.partition, s.kafka_offset, o.outcome,"
+    "  CASE WHEN o.outcome IN ('CREATED', 'UPDATED', 'DUPLICATE')"
+    "   THEN md5(s.match_key)::uuid END,"
+    "  s.match_key, s.error_class, s.reason,"
+    "  CASE WHEN o.outcome = 'ERROR' THEN s.raw END"
+    " FROM mp_out o JOIN mp_stage s USING (ord) ORDER BY ord"
+    " ON CONFLICT (job_id, seq) DO NOTHING"
+    " RETURNING job_id, partition, outcome),"
+    " agg AS (SELECT job_id, partition, count(*) AS processed,"
+    "  count(*) FILTER (WHERE outcome = 'CREATED') AS created,"
+    "  count(*) FILTER (WHERE outcome = 'UPDATED') AS updated,"
+    "  count(*) FILTER (WHERE outcome = 'DUPLICATE') AS duplicates,"
+    "  count(*) FILTER (WHERE outcome = 'SKIPPED') AS skipped,"
+    "  count(*) FILTER (WHERE outcome = 'ERROR') AS errors"
+    "  FROM j GROUP BY job_id, partition),"
+    " prog AS (INSERT INTO job_progress AS p (job_id, partition, processed,"
+    "  created, updated, duplicates, skipped, errors)"
+    "  SELECT * FROM agg ORDER BY job_id, partition"
+    "  ON CONFLICT (job_id, partition) DO UPDATE SET"
+    "  processed = p.processed + EXCLUDED.processed,"
+    "  created = p.created + EXCLUDED.created,"
+    "  updated = p.updated + EXCLUDED.updated,"
+    "  duplicates = p.duplicates + EXCLUDED.duplicates,"
+    "  skipped = p.skipped + EXCLUDED.skipped,"
+    "  errors = p.errors + EXCLUDED.errors, updated_at = now())"
+    "SELECT coalesce(sum(created), 0), coalesce(sum(updated), 0),"
+    " coalesce(sum(duplicates), 0), coalesce(sum(skipped), 0),"
+    " coalesce(sum(errors), 0),"
+    " coalesce(string_agg(DISTINCT job_id::text, ','), '') FROM agg";
+
+static const char offsets_sql[] =
+    "INSERT INTO kafka_offsets AS k (group_id, topic, partition, next_offset)"
+    " SELECT $1, t, p, max(o) + 1"
+    "  FROM unnest($2::text[], $3::int[], $4::bigint[]) AS u(t, p, o)"
+    "  GROUP BY t, p ORDER BY t, p"
+    " ON CONFLICT (group_id, topic, partition) DO UPDATE SET"
+    " next_offset = greatest(k.next_offset, EXCLUDED.next_offset),"
+    " updated_at = now()";
+
+static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
+
+static void drop_conn(mp_sink_t *s) {
+  PQfinish(s->conn);
+  s->conn = NULL;
+}
+
+static int connect_sink(mp_sink_t *s, char *errbuf, size_t errlen) {
+  int rc = mp_pg_connect(s->conninfo, s->tenant, &s->conn, errbuf, errlen);
+  if (!rc && (rc = mp_pg_exec(s->conn, stage_ddl, errbuf, errlen)))
+    drop_conn(s);
+  return rc;
+}
+
+int mp_sink_open(const mp_sink_config_t *cfg, mp_sink_t **out, char *errbuf,
+                 size_t errlen) {
+  *out = NULL;
+  mp_sink_t *s = calloc(1, sizeof *s);
+  if (!s)
+    return MP_ENOMEM;
+  s->conninfo = dup_or_empty(cfg->conninfo);
+  s->tenant = dup_or_empty(cfg->tenant);
+  s->group = dup_or_empty(cfg->group);
+  s->mapping = cfg->mapping;
+  s->sink_latency_ms = cfg->sink_latency_ms;
+  mp_buf_init(&s->copy);
+  mp_buf_init(&s->scratch);
+  mp_record_init(&s->rec);
+  int rc = (!s->conninfo || !s->tenant || !s->group) ? MP_ENOMEM : 0;
+  if (!rc && !s->mapping) {
+    snprintf(errbuf, errlen, "sink needs a mapping");
+    rc = MP_ECONFIG;
+  }
+  if (!rc)
+    rc = connect_sink(s, errbuf, errlen);
+  if (rc) {
+    mp_sink_close(s);
+    return rc;
+  }
+  *out = s;
+  return 0;
+}
+
+void mp_sink_close(mp_sink_t *s) {
+  if (!s)
+    return;
+  drop_conn(s);
+  mp_buf_release(&s->copy);
+  mp_buf_release(&s->scratch);
+  mp_record_release(&s->rec);
+  free(s->conninfo);
+  free(s->tenant);
+  free(s->group);
+  free(s);
+}
+
+/* Append "v" to a text[] literal being built. */
+static int array_text(mp_buf_t *b, const char *v) {
+  int rc = mp_buf_putc(b, '"');
+  for (const char *p = v; *p && !rc; p++)
+    rc = (*p == '"' || *p == '\\') ? mp_buf_printf(b, "\\%c", *p) : mp_buf_putc(b, *p);
+  return rc ? rc : mp_buf_putc(b, '"');
+}
+
+/* Store max(offset)+1 per (topic, partition) of the batch (replays
+ * included: they are consumed too); the grouping happens in SQL. */
+static int store_offsets(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
+                         char *errbuf, size_t errlen) {
+  mp_buf_t t, p, o;
+  mp_buf_init(&t);
+  mp_buf_init(&p);
+  mp_buf_init(&o);
+  int rc = 0;
+  for (size_t i = 0; i < n && !rc; i++) {
+    const char *sep = i ? "," : "{";
+    rc = mp_buf_puts(&t, sep);
+    rc = rc ? rc : array_text(&t, recs[i].topic ? recs[i].topic : "");
+    rc = rc ? rc : mp_buf_printf(&p, "%s%d", sep, (int)recs[i].partition);
+    rc = rc ? rc : mp_buf_printf(&o, "%s%lld", sep, (long long)recs[i].offset);
+  }
+  if (!rc && n) {
+    rc = mp_buf_putc(&t, '}');
+    rc = rc ? rc : mp_buf_putc(&p, '}');
+    rc = rc ? rc : mp_buf_putc(&o, '}');
+  }
+  if (!rc && n) {
+    const char *prm[4] = {s->group, t.data, p.data, o.data};
+    PGresult *r = PQexecParams(s->conn, offsets_sql, 4, NULL, prm, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+      rc = mp_pg_fail(s->conn, r, "storing offsets", errbuf, errlen);
+    PQclear(r);
+  }
+  mp_buf_release(&t);
+  mp_buf_release(&p);
+  mp_buf_release(&o);
+  return rc;
+}
+
+static int copy_stage(mp_sink_t *s, char *errbuf, size_t errlen) {
+  PGresult *r = PQexec(s->conn, "COPY mp_stage (" MP_STAGE_COLUMNS ") FROM STDIN");
+  int rc = 0;
+  if (PQresultStatus(r) != PGRES_COPY_IN) {
+    rc = mp_pg_fail(s->conn, r, "starting COPY", errbuf, errlen);
+    PQclear(r);
+    return rc;
+  }
+  PQclear(r);
+  const size_t chunk = 1 << 20;
+  for (size_t off = 0; off < s->copy.len && !rc; off += chunk) {
+    size_t k = s->copy.len - off < chunk ? s->copy.len - off : chunk;
+    if (PQputCopyData(s->conn, s->copy.data + off, (int)k) != 1)
+      rc = mp_pg_fail(s->conn, NULL, "sending COPY data", errbuf, errlen);
+  }
+  if (PQputCopyEnd(s->conn, rc ? "aborted" : NULL) != 1 && !rc)
+    rc = mp_pg_fail(s->conn, NULL, "ending COPY", errbuf, errlen);
+  while ((r = PQgetResult(s->conn))) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc)
+      rc = mp_pg_fail(s->conn, r, "COPY into the staging table", errbuf, errlen);
+    PQclear(r);
+  }
+  return rc;
+}
+
+/* Parse "1,5,7" into a malloc'ed array (NULL when empty or ENOMEM). */
+static int64_t *parse_ids(const char *s, size_t *n) {
+  size_t cap = *s ? 1 : 0;
+  for (const char *p = s; *p; p++)
+    cap += *p == ',';
+  *n = 0;
+  int64_t *ids = cap ? malloc(cap * sizeof *ids) : NULL;
+  while (ids && *s && *n < cap) {
+    char *end;
+    ids[(*n)++] = strtoll(s, &end, 10);
+    s = *end == ',' ? end + 1 : end;
+  }
+  return ids;
+}
+
+/* One transaction over recs[0..n); forced = reason to journal every record
+ * as an ERROR (used when isolating a record the server refused). */
+static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
+                      const char *forced, mp_sink_result_t *res) {
+  char *errbuf = res->errmsg;
+  size_t errlen = sizeof res->errmsg;
+  int rc = 0;
+  mp_buf_clear(&s->copy);
+  for (size_t i = 0; i < n && !rc; i++)
+    rc = mp__sink_stage(s, i, &recs[i], forced);
+  if (rc) {
+    snprintf(errbuf, errlen, "preparing a batch: %s", mp_strerror(rc));
+    return rc;
+  }
+  PGresult *r = NULL;
+  int64_t *jobs = NULL;
+  if ((rc = mp_pg_exec(s->conn, "BEGIN", errbuf, errlen)))
+    goto out;
+  if ((rc = copy_stage(s, errbuf, errlen)))
+    goto out;
+  r = PQexec(s->conn, apply_sql);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    rc = mp_pg_fail(s->conn, r, "applying a batch", errbuf, errlen);
+    goto out;
+  }
+  uint32_t cnt[5];
+  for (int i = 0; i < 5; i++)
+    cnt[i] = (uint32_t)strtoul(PQgetvalue(r, 0, i), NULL, 10);
+  size_t njobs = 0;
+  jobs = parse_ids(PQgetvalue(r, 0, 5), &njobs);
+  PQclear(r);
+  r = NULL;
+  if ((rc = store_offsets(s, recs, n, errbuf, errlen)))
+    goto out;
+  if (s->sink_latency_ms > 0) {
+    char secs[32];
+    snprintf(secs, sizeof secs, "%.3f", s->sink_latency_ms / 1000.0);
+    const char *p[1] = {secs};
+    r = PQexecParams(s->conn, "SELECT pg_sleep($1::float8)", 1, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      rc = mp_pg_fail(s->conn, r, "sink latency", errbuf, errlen);
+      goto out;
+    }
+    PQclear(r);
+    r = NULL;
+  }
+  int64_t flipped[8];
+  int nflipped = 0;
+  if ((rc = mp__job_complete_locked(s->conn, jobs, njobs, flipped, 8, &nflipped,
+                                    errbuf, errlen)))
+    goto out;
+  if ((rc = mp_pg_exec(s->conn, "COMMIT", errbuf, errlen)))
+    goto out;
+  uint32_t total = cnt[0] + cnt[1] + cnt[2] + cnt[3] + cnt[4];
+  res->created += cnt[0];
+  res->updated += cnt[1];
+  res->duplicates += cnt[2];
+  res->skipped += cnt[3];
+  res->errors += cnt[4];
+  res->replayed += (uint32_t)n - total;
+  for (int i = 0; i < nflipped && i < 8; i++)
+    if (res->ncompleted < 8)
+      res->completed_jobs[res->ncompleted++] = flipped[i];
+out:
+  PQclear(r);
+  free(jobs);
+  if (rc && s->conn && PQstatus(s->conn) == CONNECTION_OK &&
+      PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+    PGresult *rb = PQexec(s->conn, "ROLLBACK");
+    PQclear(rb);
+  }
+  return rc;
+}
+
+/* Write; on a data error (MP_EPG) split to isolate the refused record. */
+static int write_split(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
+                       mp_sink_result_t *res) {
+  int rc = write_once(s, recs, n, NULL, res);
+  if (rc != MP_EPG)
+    return rc;
+  if (n == 1) {
+    char reason[600];
+    snprintf(reason, sizeof reason, "job %lld record %lld (partition %d offset %lld): "
+             "refused by the database: %s",
+             (long long)recs[0].job_id, (long long)recs[0].seq, (int)recs[0].partition,
+             (long long)recs[0].offset, res->errmsg);
+    return write_once(s, recs, 1, reason, res);
+  }
+  size_t half = n / 2;
+  rc = write_split(s, recs, half, res);
+  return rc ? rc : write_split(s, recs + half, n - half, res);
+}
+
+int mp_sink_write_batch(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
+                        mp_sink_result_t *res) {
+  memset(res, 0, sizeof *res);
+  if (!s->conn) {
+    int rc = connect_sink(s, res->errmsg, sizeof res->errmsg);
+    if (rc)
+      return rc == MP_ETRANSIENT ? MP_ETRANSIENT : rc;
+  }
+  if (!n)
+    return 0;
+  int rc = write_split(s, recs, n, res);
+  if (rc == MP_ETRANSIENT || (s->conn && PQstatus(s->conn) != CONNECTION_OK)) {
+    drop_conn(s);
+    rc = MP_ETRANSIENT;
+  }
+  if (rc) { /* nothing (of the failing part) was committed: report none */
+    char keep[sizeof res->errmsg];
+    memcpy(keep, res->errmsg, sizeof keep);
+    memset(res, 0, sizeof *res);
+    memcpy(res->errmsg, keep, sizeof keep);
+  }
+  return rc;
+}
+
+int mp_sink_load_offsets(mp_sink_t *s, const char *topic,
+                         const int32_t *partitions, int64_t *next_offsets,
+                         size_t n) {
+  for (size_t i = 0; i < n; i++)
+    next_offsets[i] = -1;
+  char err[256];
+  if (!s->conn && connect_sink(s, err, sizeof err))
+    return MP_ETRANSIENT;
+  const char *p[2] = {s->group, topic};
+  PGresult *r = PQexecParams(s->conn,
+                             "SELECT partition, next_offset FROM kafka_offsets "
+                             "WHERE group_id = $1 AND topic = $2",
+                             2, NULL, p, NULL, NULL, 0);
+  int rc = 0;
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    rc = mp_pg_fail(s->conn, r, "loading offsets", err, sizeof err);
+    if (rc == MP_ETRANSIENT)
+      drop_conn(s);
+  } else {
+    for (int row = 0; row < PQntuples(r); row++) {
+      int32_t part = (int32_t)atoi(PQgetvalue(r, row, 0));
+      for (size_t i = 0; i < n; i++)
+        if (partitions[i] == part)
+          next_offsets[i] = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+    }
+  }
+  PQclear(r);
+  return rc;
+}

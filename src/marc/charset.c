@@ -251,8 +251,6 @@ static int recode_field(mp_marc_reader_t *r, mp_record_t *rec, mp_field_t *f,
                         cs_mode_t mode, bool *bad) {
   if (f->is_control)
     return recode(r, rec, mode, &f->data, &f->len, bad);
-  if (!f->sf_count)
-    return 0; /* indicators only: nothing to convert */
   bool changed = false;
   mp_subfield_t *sf = f->sf_count ? rec->subfields + f->sf_first : NULL;
   for (uint32_t j = 0; j < f->sf_count; j++) {

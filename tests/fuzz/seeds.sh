@@ -4,7 +4,8 @@
 # Usage: seeds.sh TARGET DATA_DIR OUT_DIR [PIECE_BYTES]
 #
 # The real files are cut at record boundaries into small pieces (at most
-# PIECE_BYTES, default 4096, unless one record alone is larger), because
+# PIECE_BYTES, unless one record alone is larger; default 4096, and 1 for
+# the targets that parse one record: one record per piece), because
 # libFuzzer's speed falls with input size: a 2 MB file is truncated to
 # -max_len and then costs as much as a thousand small inputs per run, while
 # its records, a few at a time, cover the same code. ISO 2709 files are cut
@@ -19,16 +20,18 @@
 # existing files in it are kept.
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: seeds.sh TARGET DATA_DIR OUT_DIR [PIECE_BYTES]" >&2; exit 2; }
-target=$1 data=$2 out=$3 piece=${4:-4096}
+target=$1 data=$2 out=$3 piece=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
 
 case $target in
-  fuzz_iso2709 | fuzz_iso2709_parse | fuzz_mapping) fmt=iso2709 ;;
+  fuzz_iso2709_parse | fuzz_mapping) fmt=iso2709 piece=${piece:-1} ;;
+  fuzz_iso2709) fmt=iso2709 ;;
   fuzz_marcxml) fmt=marcxml ;;
   fuzz_json) fmt=json ;;
   *) echo "seeds.sh: unknown target $target" >&2; exit 2 ;;
 esac
+piece=${piece:-4096}
 
 format_of() { # file -> iso2709 | marcxml | json
   case $1 in

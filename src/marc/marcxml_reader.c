@@ -41,16 +41,20 @@ typedef struct xml_state_s {
   bool have_pending;
   char err[160];      /* the parser's first error of the highest level */
   int err_line, err_col, err_level;
+  int io_err;         /* read error of the input (negative errno), or 0 */
 } xml_state_t;
 
 /* ---- input ---- */
 
 static int feed(void *ctx, char *dst, int len) {
-  mp_input_t *in = ctx;
+  xml_state_t *st = ctx;
+  mp_input_t *in = &st->r->in;
   if (in->pos >= in->len) {
     long n = mp__input_fill(in, 1, XML_INPUT_CHUNK);
-    if (n < 0)
+    if (n < 0) {
+      st->io_err = (int)n; /* reported instead of the parser's complaint */
       return -1;
+    }
     if (n == 0)
       return 0;
   }
@@ -95,7 +99,10 @@ static int fatal(xml_state_t *st) {
   r->fatal = true;
   r->rec.recno = ++r->recno;
   r->rec.offset = consumed(st);
-  if (st->err[0])
+  if (st->io_err)
+    mp__reader_diag(r, st->io_err, MP_SEV_FATAL, r->rec.offset, "",
+                    "read error: %s", mp_strerror(st->io_err));
+  else if (st->err[0])
     mp__reader_diag(r, MP_EXML, MP_SEV_FATAL, r->rec.offset, "",
                     "malformed xml at line %d column %d: %s", st->err_line,
                     st->err_col, st->err);
@@ -103,7 +110,7 @@ static int fatal(xml_state_t *st) {
     mp__reader_diag(r, MP_EXML, MP_SEV_FATAL, r->rec.offset, "",
                     "malformed xml");
   mp__reader_set_raw(r, NULL, 0);
-  return MP_EXML;
+  return st->io_err ? st->io_err : MP_EXML;
 }
 
 /* ---- element helpers ---- */
@@ -306,7 +313,7 @@ static int xml_open(mp_marc_reader_t *r) {
   mp__build_init(&st->build, r->opts.strict, on_diag, st);
   int opts = XML_PARSE_NONET | XML_PARSE_COMPACT;
   if (r->in.fd >= 0 || r->in.mem || !r->path)
-    st->xr = xmlReaderForIO(feed, NULL, &r->in, r->name, NULL, opts);
+    st->xr = xmlReaderForIO(feed, NULL, st, r->name, NULL, opts);
   else
     st->xr = xmlReaderForFile(r->path, NULL, opts);
   st->dump = xmlBufferCreate();

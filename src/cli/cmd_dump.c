@@ -220,6 +220,8 @@ static void dump_file(dump_t *d, const char *path) {
   else if (unwritten)
     fprintf(stderr, "marcpipe dump: %s: %llu records not written\n", path,
             (unsigned long long)unwritten);
+  else if (!st.records && !rejected) /* say so rather than print nothing */
+    fprintf(stderr, "marcpipe dump: %s: no records\n", path);
   mp_marc_reader_close(rd);
 }
 

@@ -42,6 +42,7 @@ typedef struct xml_state_s {
   char err[160];      /* the parser's first error of the highest level */
   int err_line, err_col, err_level;
   int io_err;         /* read error of the input (negative errno), or 0 */
+  bool started;       /* the emptiness check of the input is done */
 } xml_state_t;
 
 /* ---- input ---- */
@@ -291,6 +292,13 @@ static int take_record(xml_state_t *st) {
 
 static int xml_next(mp_marc_reader_t *r) {
   xml_state_t *st = r->impl;
+  if (!st->started) {
+    st->started = true;
+    /* zero bytes: no records, as for the other formats (libxml2 would
+       call an empty document malformed) */
+    if (mp__input_fill(&r->in, 1, XML_INPUT_CHUNK) == 0)
+      return MP_EOF_;
+  }
   for (;;) {
     int ret = st->have_pending ? st->pending : xmlTextReaderRead(st->xr);
     st->have_pending = false;

@@ -68,13 +68,17 @@ run() {
   local corpus=$work/corpus-$t seeds=$work/seeds-$t log=$dir/$t.log
   mkdir -p "$corpus" "$dir/artifacts"
   [ -d "$seeds" ] || bash tests/fuzz/seeds.sh "$t" "$DATA" "$seeds" || return 1
-  local start end rc
+  local start end rc cpu
   start=$(date +%s.%N)
-  "$dir/$t" -runs="$runs" -max_total_time="$secs" -max_len=65536 \
-    -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 \
-    -artifact_prefix="$dir/artifacts/$t-" "$corpus" "$seeds" >"$log" 2>&1
-  rc=$?
+  { TIMEFORMAT='%U %S'; time {
+    "$dir/$t" -runs="$runs" -max_total_time="$secs" -max_len=65536 \
+      -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 \
+      -artifact_prefix="$dir/artifacts/$t-" "$corpus" "$seeds" >"$log" 2>&1
+    echo $? >"$work/rc"
+  }; } 2>"$work/cpu"
+  rc=$(cat "$work/rc")
   end=$(date +%s.%N)
+  cpu=$(awk '{ print $1 + $2 }' "$work/cpu")
   local execs wall result
   execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -n1)
   wall=$(echo "$end - $start" | bc)
@@ -85,10 +89,12 @@ run() {
     fail=1
   fi
   execs=${execs:-0}
-  local rate
+  local rate cpurate
   rate=$(echo "$execs / $wall" | bc)
-  printf '%s %s: %s executions in %.0f s (%s/s), %s\n' "$pass" "$t" "$execs" "$wall" "$rate" "$result"
-  rows+=("| \`$t\` | $pass | $(printf "%'d" "$execs") | $(printf '%.0f' "$wall") | $(printf "%'d" "$rate") | $(ls "$corpus" | wc -l) | $result |")
+  cpurate=$(echo "$execs / ($cpu + 0.001)" | bc)
+  printf '%s %s: %s executions in %.0f s (%s/s; %.0f CPU s, %s/CPU s), %s\n' \
+    "$pass" "$t" "$execs" "$wall" "$rate" "$cpu" "$cpurate" "$result"
+  rows+=("| \`$t\` | $pass | $(printf "%'d" "$execs") | $(printf '%.0f' "$wall") | $(printf "%'d" "$rate") | $(printf '%.0f' "$cpu") | $(printf "%'d" "$cpurate") | $(ls "$corpus" | wc -l) | $result |")
 }
 
 export LC_NUMERIC=C.UTF-8
@@ -121,9 +127,16 @@ reproducer in \`build-fuzz*/artifacts/\`.
 
 Last run: $(date -u '+%Y-%m-%d %H:%M UTC'), \`bench/fuzz.sh ${total:-}\` on the
 2-core machine shared with other work (load average at the end: $load).
+With that load a fuzzer gets a fraction of a core, so executions per CPU
+second (user + sys of the fuzzer process) is the steadier speed figure.
+The time bound counts from the start of a run, but libFuzzer first replays
+the whole corpus (seeds, and in the asan pass everything the fast pass
+found) before it checks the clock, so a short asan pass can run longer
+than its share and consist of that replay alone. "corpus" is the number
+of inputs kept (seed pieces that added coverage plus new inputs).
 
-| target | pass | executions | seconds | executions/s | corpus | result |
-|---|---|---:|---:|---:|---:|---|
+| target | pass | executions | wall s | executions/s | CPU s | executions/CPU s | corpus | result |
+|---|---|---:|---:|---:|---:|---:|---:|---|
 $(printf '%s\n' "${rows[@]}")
 EOF
 )

@@ -60,7 +60,7 @@ echo "== build (fuzzer, asan+ubsan)"; build build-fuzz -DMP_SANITIZE=ON || exit 
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-rows=()
+rows=() short=()
 fail=0
 # run PASS DIR TARGET SECONDS RUNS: one libFuzzer run, appends a table row
 run() {
@@ -94,10 +94,11 @@ run() {
   cpurate=$(echo "$execs / ($cpu + 0.001)" | bc)
   printf '%s %s: %s executions in %.0f s (%s/s; %.0f CPU s, %s/CPU s), %s\n' \
     "$pass" "$t" "$execs" "$wall" "$rate" "$cpu" "$cpurate" "$result"
-  rows+=("| \`$t\` | $pass | $(printf "%'d" "$execs") | $(printf '%.0f' "$wall") | $(printf "%'d" "$rate") | $(printf '%.0f' "$cpu") | $(printf "%'d" "$cpurate") | $(ls "$corpus" | wc -l) | $result |")
+  [ "$pass" != fast ] || [ "$execs" -ge "$runs" ] || [ "$rc" -ne 0 ] ||
+    short+=("\`$t\` $execs in $(printf '%.0f' "$cpu") CPU s")
+  rows+=("| \`$t\` | $pass | $execs | $(printf '%.0f' "$wall") | $rate | $(printf '%.0f' "$cpu") | $cpurate | $(ls "$corpus" | wc -l) | $result |")
 }
 
-export LC_NUMERIC=C.UTF-8
 echo "== fast pass ($([ "$fast_s" -gt 0 ] && echo "${fast_s} s or " )$RUNS executions per target)"
 for t in "${targets[@]}"; do run fast build-fuzz-fast "$t" "$fast_s" "$RUNS"; done
 echo "== asan pass (${asan_s} s per target)"
@@ -118,7 +119,7 @@ Command (from the repository root; needs clang):
     bench/fuzz.sh [TOTAL_SECONDS]
 
 The fast pass uses a fuzzer build without sanitizers (\`build-fuzz-fast/\`)
-and stops each target at $(printf "%'d" "$RUNS") executions or at its share of
+and stops each target at $RUNS executions or at its share of
 TOTAL_SECONDS (80% of it, split evenly); the asan pass (ASan+UBSan,
 \`build-fuzz/\`) gets the other 20% and starts from the corpus the fast pass
 grew, so every input it found is replayed under the sanitizers. A crash,
@@ -138,6 +139,7 @@ of inputs kept (seed pieces that added coverage plus new inputs).
 | target | pass | executions | wall s | executions/s | CPU s | executions/CPU s | corpus | result |
 |---|---|---:|---:|---:|---:|---:|---:|---|
 $(printf '%s\n' "${rows[@]}")
+$([ ${#short[@]} -eq 0 ] || printf '\nStopped by the time bound short of %s executions: %s.\n' "$RUNS" "$(printf '%s, ' "${short[@]}" | sed 's/, $//')")
 EOF
 )
 readme=bench/README.md

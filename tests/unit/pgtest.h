@@ -69,7 +69,7 @@ static inline char *pgt_str(PGconn *c, const char *sql) {
 /* Build an ISO 2709 record. fields: "TAG" then data, pairs, NULL-ended;
  * data of a data field starts with its two indicators and uses \x1f.
  * Returns the length written to out (a static-sized caller buffer). */
-static inline size_t pgt_marc(char *out, size_t cap, char type, ...) {
+static inline size_t pgt_marc(char *out, size_t cap, int type, ...) { /* int: va_start needs an unpromoted type */
   char dir[4096], body[16384];
   size_t nd = 0, nb = 0;
   va_list ap;

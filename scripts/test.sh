@@ -39,33 +39,23 @@ echo "== ctest (release)"
 echo "== ctest (asan+ubsan)"
 (cd build-asan && ctest --output-on-failure -j "$JOBS" -LE faults) || fail=1
 
-# Seed corpora: the real files of the target's format plus the malformed
-# set (read only; new inputs go to a scratch corpus), and
-# tests/fuzz/seeds/<target> when present.
-fuzz_seeds() { # target name -> seed directories, one per line
-  case $1 in
-    fuzz_iso2709) echo "$DATA/iso2709"; echo "$DATA/malformed" ;;
-    fuzz_iso2709_parse) echo "$DATA/iso2709"; echo "$DATA/malformed" ;;
-    fuzz_marcxml) echo "$DATA/marcxml"; echo "$DATA/malformed" ;;
-    fuzz_json) echo "$DATA/json"; echo "$DATA/malformed" ;;
-  esac
-  [ -d "$ROOT/tests/fuzz/seeds/$1" ] && echo "$ROOT/tests/fuzz/seeds/$1"
-  return 0
-}
-
+# Seed corpora: the real files of the target's format and the malformed
+# set, cut into small pieces by tests/fuzz/seeds.sh (new inputs go to a
+# scratch corpus). Inputs are capped at 64 KiB: enough for any real record,
+# small enough for thousands of runs per second under ASan.
 echo "== fuzz (${FUZZ_SECONDS}s per target)"
 for fz in build-fuzz/fuzz_*; do
   [ -x "$fz" ] && [ -f "$fz" ] || continue
   name=$(basename "$fz")
-  corpus=$(mktemp -d)
-  mapfile -t seeds < <(fuzz_seeds "$name")
-  args=(-max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -max_len=200000)
-  if "$fz" "${args[@]}" "$corpus" "${seeds[@]}" >"build-fuzz/$name.log" 2>&1; then
-    echo "$name: $(grep -Eo 'Done [0-9]+ runs' "build-fuzz/$name.log" | tail -n1), no crash"
+  corpus=$(mktemp -d) seeds=$(mktemp -d)
+  bash tests/fuzz/seeds.sh "$name" "$DATA" "$seeds" || fail=1
+  args=(-max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -max_len=65536)
+  if "$fz" "${args[@]}" "$corpus" "$seeds" >"build-fuzz/$name.log" 2>&1; then
+    echo "$name: $(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "build-fuzz/$name.log" | tail -n1)s, no crash"
   else
     echo "$name: FAILED"; tail -n 40 "build-fuzz/$name.log"; fail=1
   fi
-  rm -rf "$corpus"
+  rm -rf "$corpus" "$seeds"
 done
 
 if [ $fail -ne 0 ]; then echo "test.sh: FAILED"; exit 1; fi

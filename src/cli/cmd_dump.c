@@ -91,7 +91,8 @@ static int parse_args(dump_t *d, int argc, char **argv) {
   int c, fmt;
   char *end;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "ho:", longs, NULL)) != -1) {
+  opterr = 0; /* refused options are reported by mp__cli_bad_option */
+  while ((c = getopt_long(argc, argv, ":ho:", longs, NULL)) != -1) {
     switch (c) {
     case 'h': usage(stdout); return 1;
     case 'o': d->outpath = optarg; break;
@@ -115,7 +116,7 @@ static int parse_args(dump_t *d, int argc, char **argv) {
         return mp__cli_bad_usage("dump", "--max-errors needs a count, not '%s'", optarg);
       d->opts.max_errors = (uint32_t)n;
       break;
-    default: fprintf(stderr, "(see marcpipe dump --help)\n"); return 2;
+    default: return mp__cli_bad_option("dump", c, argv);
     }
   }
   if (optind >= argc)
@@ -219,6 +220,8 @@ static void dump_file(dump_t *d, const char *path) {
   else if (unwritten)
     fprintf(stderr, "marcpipe dump: %s: %llu records not written\n", path,
             (unsigned long long)unwritten);
+  else if (!st.records && !rejected) /* say so rather than print nothing */
+    fprintf(stderr, "marcpipe dump: %s: no records\n", path);
   mp_marc_reader_close(rd);
 }
 

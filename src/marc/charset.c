@@ -14,7 +14,11 @@
  * Converted data go to the record's arena; leader/09 becomes 'a'. Pure
  * ASCII fields (without 0x1B) are left as views (fast path). Invalid MARC-8
  * is replaced by U+FFFD with a warning, never an error.
- * State (yaz iconv handles, scratch buffer) is per reader, one thread.
+ * State (yaz iconv handles, scratch buffer) is per reader, one thread. The
+ * MARC-8 decoder is opened on the first MARC-8 record, so readers of UTF-8
+ * only input (all MARCXML and JSON, most ISO 2709) never open it; the
+ * decoder for opts.charset is opened with the reader, so an unknown name
+ * fails the open.
  */
 #include "marc/reader_impl.h"
 
@@ -27,7 +31,7 @@
 #include <yaz/yaz-iconv.h>
 
 typedef struct cs_s {
-  yaz_iconv_t marc8;  /* MARC-8 -> UTF-8 */
+  yaz_iconv_t marc8;  /* MARC-8 -> UTF-8, opened on first use */
   yaz_iconv_t forced; /* opts.charset -> UTF-8 (NULL when UTF-8 or unset) */
   bool forced_utf8;
   mp_buf_t out;       /* conversion scratch */
@@ -49,9 +53,6 @@ int mp__charset_open(mp_marc_reader_t *r) {
   mp_buf_init(&cs->out);
   if (r->opts.keep_charset)
     return 0;
-  cs->marc8 = yaz_iconv_open("UTF-8", "MARC8");
-  if (!cs->marc8)
-    return MP_ECHARSET;
   if (r->opts.charset && is_utf8_name(r->opts.charset))
     cs->forced_utf8 = true;
   else if (r->opts.charset &&
@@ -312,6 +313,12 @@ int mp__charset_normalize(mp_marc_reader_t *r, mp_record_t *rec) {
     return 0;
   }
   cs_mode_t mode = choose_mode(r, rec);
+  if (mode == AS_MARC8 && !cs->marc8 &&
+      !(cs->marc8 = yaz_iconv_open("UTF-8", "MARC8"))) {
+    mp__reader_diag(r, MP_ECHARSET, MP_SEV_ERROR, rec->offset, NULL,
+                    "cannot open the marc-8 decoder");
+    return MP_ECHARSET;
+  }
   static const char *what[] = {"invalid utf-8", "invalid marc-8",
                                "bytes invalid in the given charset"};
   /* ISO 2709 data-field views span their subfields: one check per field */

@@ -138,8 +138,9 @@ static int iso_next(mp_marc_reader_t *r) {
   st->skip_to_rt = false;
   if (avail >= 0)
     avail = skip_junk(in, limit, &skipped);
-  if (avail < 0) {
+  if (avail < 0) { /* the record that could not be read is rejected */
     r->fatal = true;
+    r->rec.recno = ++r->recno;
     mp__reader_diag(r, (int)avail, MP_SEV_FATAL, in->base + in->pos, NULL,
                     "read error: %s", mp_strerror((int)avail));
     return (int)avail;

@@ -217,9 +217,13 @@ static int framing_failed(mp_marc_reader_t *r, int rc,
   r->fatal = true;
   r->rec.recno = ++r->recno;
   r->rec.offset = at->offset;
-  mp__reader_diag(r, rc, MP_SEV_FATAL, at->offset, "", "%s at line %llu column %llu",
-                  err[0] ? err : mp_strerror(rc), (unsigned long long)at->line,
-                  (unsigned long long)at->col);
+  if (err[0])
+    mp__reader_diag(r, rc, MP_SEV_FATAL, at->offset, "",
+                    "%s at line %llu column %llu", err,
+                    (unsigned long long)at->line, (unsigned long long)at->col);
+  else /* not the text's fault: the input could not be read */
+    mp__reader_diag(r, rc, MP_SEV_FATAL, at->offset, "", "read error: %s",
+                    mp_strerror(rc));
   mp__reader_set_raw(r, NULL, 0);
   return rc;
 }

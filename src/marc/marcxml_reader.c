@@ -58,16 +58,21 @@ typedef struct xml_state_s {
                          over that many before converting */
   char err[160];      /* the parser's first error of the highest level */
   int err_line, err_col, err_level;
+  int io_err;         /* read error of the input (negative errno), or 0 */
+  bool started;       /* the emptiness check of the input is done */
 } xml_state_t;
 
 /* ---- input ---- */
 
 static int feed(void *ctx, char *dst, int len) {
-  mp_input_t *in = ctx;
+  xml_state_t *st = ctx;
+  mp_input_t *in = &st->r->in;
   if (in->pos >= in->len) {
     long n = mp__input_fill(in, 1, XML_INPUT_CHUNK);
-    if (n < 0)
+    if (n < 0) {
+      st->io_err = (int)n; /* reported instead of the parser's complaint */
       return -1;
+    }
     if (n == 0)
       return 0;
   }
@@ -112,7 +117,10 @@ static int fatal(xml_state_t *st) {
   r->fatal = true;
   r->rec.recno = ++r->recno;
   r->rec.offset = consumed(st);
-  if (st->err[0])
+  if (st->io_err)
+    mp__reader_diag(r, st->io_err, MP_SEV_FATAL, r->rec.offset, "",
+                    "read error: %s", mp_strerror(st->io_err));
+  else if (st->err[0])
     mp__reader_diag(r, MP_EXML, MP_SEV_FATAL, r->rec.offset, "",
                     "malformed xml at line %d column %d: %s", st->err_line,
                     st->err_col, st->err);
@@ -120,7 +128,7 @@ static int fatal(xml_state_t *st) {
     mp__reader_diag(r, MP_EXML, MP_SEV_FATAL, r->rec.offset, "",
                     "malformed xml");
   mp__reader_set_raw(r, NULL, 0);
-  return MP_EXML;
+  return st->io_err ? st->io_err : MP_EXML;
 }
 
 /* ---- element helpers ---- */
@@ -304,7 +312,7 @@ static int open_libxml(xml_state_t *st) {
   mp_marc_reader_t *r = st->r;
   int opts = XML_PARSE_NONET | XML_PARSE_COMPACT;
   if (r->in.fd >= 0 || r->in.mem || !r->path)
-    st->xr = xmlReaderForIO(feed, NULL, &r->in, r->name, NULL, opts);
+    st->xr = xmlReaderForIO(feed, NULL, st, r->name, NULL, opts);
   else
     st->xr = xmlReaderForFile(r->path, NULL, opts);
   if (!st->xr)
@@ -333,6 +341,13 @@ static int fall_back(xml_state_t *st) {
 
 static int xml_next(mp_marc_reader_t *r) {
   xml_state_t *st = r->impl;
+  if (!st->started) {
+    st->started = true;
+    /* zero bytes: no records, as for the other formats (libxml2 would
+       call an empty document malformed) */
+    if (mp__input_fill(&r->in, 1, XML_INPUT_CHUNK) == 0)
+      return MP_EOF_;
+  }
   if (st->fast) {
     int rc = mp__xml_fast_next(st->fast);
     if (rc != MP__XML_FALLBACK)

@@ -99,7 +99,7 @@ static mp_marc_diag_t *diag_slot(mp_marc_reader_t *r, mp_severity_t sev) {
       return NULL;
   }
   if (r->ndiags == r->cap_diags) {
-    size_t cap = r->cap_diags ? r->cap_diags * 2 : 16;
+    size_t cap = r->cap_diags ? r->cap_diags * 2 : 4;
     mp_marc_diag_t *d = realloc(r->diags, cap * sizeof *d);
     if (!d)
       return NULL;

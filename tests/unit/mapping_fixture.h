@@ -24,10 +24,11 @@ static inline void fx_control(mp_record_t *r, const char *tag,
 }
 
 /* fx_data(r, "245", '1', '0', "a", "Title :", "b", "sub", NULL) */
-static inline void fx_data(mp_record_t *r, const char *tag, char i1, char i2,
+static inline void fx_data(mp_record_t *r, const char *tag, char i1,
+                           int i2 /* int: va_start needs an unpromoted type */,
                            ...) {
   va_list ap;
-  mp_record_add_datafield(r, tag, i1, i2);
+  mp_record_add_datafield(r, tag, i1, (char)i2);
   va_start(ap, i2);
   for (;;) {
     const char *code = va_arg(ap, const char *);

@@ -247,6 +247,37 @@ static void test_json_writer_round_trips_and_escapes(void **s) {
   mp_buf_release(&out);
 }
 
+/* A data field without subfields in a record that has no subfield array at
+ * all (found by fuzzing: the writers offset a NULL array, which clang's
+ * UBSan reports). Every writer
+ * gives the field with no subfields, and the JSON reads back. */
+static void test_writers_data_field_without_subfields(void **s) {
+  mp_record_t r, p;
+  mp_record_init(&r);
+  mp_record_init(&p);
+  memcpy(r.leader, "00000nam a2200000 a 4500", 24);
+  assert_non_null(mp_record_add_datafield(&r, "500", '1', ' '));
+  assert_null(r.subfields);
+  mp_buf_t out;
+  mp_buf_init(&out);
+  assert_int_equal(mp_marc_write_json(&r, &out), 0);
+  assert_non_null(strstr(out.data, "\"subfields\":[]"));
+  assert_int_equal(mp_marc_parse_json(out.data, out.len, &p, NULL), 0);
+  assert_int_equal(p.nfields, 1);
+  assert_int_equal(p.fields[0].sf_count, 0);
+  mp_buf_clear(&out);
+  assert_int_equal(mp_marc_write_marcxml(&r, &out), 0);
+  assert_non_null(strstr(out.data, "tag=\"500\" ind1=\"1\" ind2=\" \""));
+  mp_buf_clear(&out);
+  assert_int_equal(mp_marc_write_iso2709(&r, &out), 0);
+  /* leader, one directory entry, 0x1E, indicators + 0x1E, 0x1D */
+  assert_int_equal(out.len, 24 + 12 + 1 + 3 + 1);
+  mp_buf_release(&out);
+  mp_record_release(&r);
+  mp_record_release(&p);
+  (void)s;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_json_counts_match_sources),
@@ -258,6 +289,7 @@ int main(void) {
       cmocka_unit_test(test_json_large_array_streams_in_bounded_memory),
       cmocka_unit_test(test_json_parse_single_value),
       cmocka_unit_test(test_json_writer_round_trips_and_escapes),
+      cmocka_unit_test(test_writers_data_field_without_subfields),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

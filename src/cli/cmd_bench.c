@@ -219,6 +219,11 @@ static int resolve_db(bench_t *b) {
   return 0;
 }
 
+static void quiet_notice(void *arg, const char *message) {
+  (void)arg;
+  (void)message;
+}
+
 static void drop_tenant(const bench_t *b, const char *tenant) {
   if (b->o->keep_tenants || !b->have_db)
     return;
@@ -227,6 +232,7 @@ static void drop_tenant(const bench_t *b, const char *tenant) {
     return;
   snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", schema);
   PGconn *c = PQconnectdb(b->conninfo);
+  PQsetNoticeProcessor(c, quiet_notice, NULL); /* "drop cascades to..." */
   PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
   if (PQresultStatus(r) != PGRES_COMMAND_OK)
     fprintf(stderr, "marcpipe bench: warning: cannot drop %s: %s", schema,

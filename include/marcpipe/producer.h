@@ -1,0 +1,203 @@
+/* producer.h: streams a job's records into Kafka on a libuv loop (the
+ * "SRM" role of the pipeline).
+ *
+ * One Kafka message per input item: key = the record's primary match key,
+ * value = UTF-8 ISO 2709 (or MARC-in-JSON for records too large for ISO
+ * 2709), headers per kafka.h (event type, job id, seq, tenant, content
+ * type, schema version). seq is the item's 1-based number in the input:
+ * rejected input records consume a seq too and are journaled through the
+ * job operations, so every input record is accounted for.
+ *
+ * Bounded everywhere, never spinning:
+ *   - inflight: at most max_inflight messages without a delivery report;
+ *     RD_KAFKA_RESP_ERR__QUEUE_FULL also stops reading until reports come;
+ *   - credit: at most max_backlog records / max_backlog_bytes bytes of the
+ *     job produced but not yet processed by the workers. The processed
+ *     count is read through ops.processed every credit_poll_ms, on the
+ *     libuv thread pool (it may block on PostgreSQL);
+ *   - rejected records waiting to be journaled: at most 1,000.
+ * Delivery: enable.idempotence=true, acks=all, compression zstd (best
+ * ratio of librdkafka's codecs on MARC; the embedded broker's retention is
+ * counted in bytes), linger.ms=25. Delivery reports are served on the loop
+ * through the bridge. The job's total is recorded (ops.set_total) only
+ * after every delivery report succeeded; any failed delivery, or a fatal
+ * producer error, fails the job (ops.fail with the reason) and the run.
+ *
+ * Threading: mp_producer_* calls and every callback except the ops run on
+ * the loop thread. The ops run on the thread pool, one at a time, never
+ * concurrently with each other (one database connection is enough).
+ */
+#ifndef MARCPIPE_PRODUCER_H
+#define MARCPIPE_PRODUCER_H
+
+#include "marcpipe/marc.h"
+#include "marcpipe/sink.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* Defaults, safe on the embedded broker with 8 partitions: 16 MiB of
+ * uncompressed backlog spread over 8 partitions is ~2 MiB per partition
+ * before compression (zstd shrinks MARC ~3-4x), well under the mock's
+ * 5 MiB per partition, with room for uneven keys; 20,000 records is far
+ * under its 100,000 message sets. Scale both with the partition count
+ * (mp_producer_default_backlog). */
+#define MP_PRODUCER_BACKLOG_PER_PARTITION 2500
+#define MP_PRODUCER_BACKLOG_BYTES_PER_PARTITION (2u << 20)
+#define MP_PRODUCER_MAX_INFLIGHT 10000
+#define MP_PRODUCER_CREDIT_POLL_MS 100
+#define MP_PRODUCER_MAX_PENDING_REJECTS 1000
+
+/* ---- input ---- */
+
+typedef enum { MP_ITEM_RECORD = 1, MP_ITEM_REJECTED = 2 } mp_item_kind_t;
+
+/* One input item, valid until the next call to next(). */
+typedef struct mp_producer_item_s {
+  mp_item_kind_t kind;
+  uint64_t offset;         /* byte offset in the input */
+  const char *key;         /* RECORD: Kafka key */
+  size_t key_len;
+  const char *value;       /* RECORD: message value */
+  size_t value_len;
+  mp_content_type_t content_type;
+  int error;               /* REJECTED: MP_E* class of the problem */
+  const char *reason;      /* REJECTED: positioned message */
+  const char *raw;         /* REJECTED: raw input bytes (may be NULL) */
+  size_t raw_len;
+} mp_producer_item_t;
+
+/* A source of items. next() returns 0 with *item set, MP_EOF_ at the end,
+ * or another MP_E* if the input cannot be read at all (the run fails). */
+typedef struct mp_producer_input_s {
+  void *ctx;
+  const char *name;  /* input name for messages ("FILE"), may be NULL */
+  int (*next)(void *ctx, mp_producer_item_t *item);
+  void (*close)(void *ctx);
+  /* Input bytes consumed so far (progress); may be NULL. */
+  uint64_t (*bytes)(void *ctx);
+} mp_producer_input_t;
+
+/* The MARC input: reads any format with the MARC reader (MARC-8 converted
+ * to UTF-8), one item per record, rejected records as REJECTED items with
+ * the reader's positioned diagnostic and raw bytes. A fatal reader error
+ * (the stream cannot go on) becomes one last REJECTED item, then MP_EOF_.
+ * 0 or the reader's open error (errbuf says which file and why). */
+int mp_producer_marc_input_open(const char *path,
+                                const mp_marc_reader_opts_t *ropts,
+                                mp_producer_input_t *in, char *errbuf,
+                                size_t errlen);
+
+/* ---- job operations (the database side; run on the thread pool) ---- */
+
+/* A rejected input record waiting to be journaled. */
+typedef struct mp_producer_reject_s {
+  int64_t seq;
+  uint64_t offset;  /* byte offset in the input */
+  int error;        /* MP_E* (mp_err_name gives the class) */
+  char *reason;     /* positioned message */
+  char *raw;        /* raw bytes, may be NULL */
+  size_t raw_len;
+} mp_producer_reject_t;
+
+typedef struct mp_producer_job_ops_s {
+  void *ctx;
+  /* Journal rejected input records (in seq order) as error rows, all or
+   * nothing; must be idempotent by (job, seq): after a failure the same
+   * records come again. 0 or MP_E*. */
+  int (*journal_rejected)(void *ctx, int64_t job_id,
+                          const mp_producer_reject_t *recs, size_t n);
+  /* The job's processed count so far. 0 or MP_E* (a failing read is
+   * retried at the next tick; it never unblocks the credit). */
+  int (*processed)(void *ctx, int64_t job_id, int64_t *processed);
+  /* Record the total: every item has a seq, every message was delivered. */
+  int (*set_total)(void *ctx, int64_t job_id, int64_t total);
+  /* Fail the job loudly with reason. */
+  int (*fail)(void *ctx, int64_t job_id, const char *reason);
+  /* true: processed() counts the rejected records journaled through
+   * journal_rejected too (the job's own processed counter); false: it
+   * counts only records the workers finished. */
+  bool processed_includes_rejected;
+} mp_producer_job_ops_t;
+
+/* Job operations over PostgreSQL (job.h): journal_rejected ->
+ * mp_job_reject, processed -> mp_job_processed (rejects included),
+ * set_total -> mp_job_set_total, fail -> mp_job_fail. The connection
+ * (mp_pg_connect) is used only by these ops, so only from the thread pool,
+ * one call at a time; errmsg keeps the last database error. */
+struct pg_conn;
+typedef struct mp_producer_pg_s {
+  struct pg_conn *conn;
+  char errmsg[512];
+} mp_producer_pg_t;
+void mp_producer_pg_ops(mp_producer_pg_t *pg, mp_producer_job_ops_t *ops);
+
+/* ---- the producer ---- */
+
+typedef struct mp_producer_stats_s {
+  int64_t read;            /* items taken from the input (= last seq) */
+  int64_t produced;        /* messages handed to librdkafka */
+  int64_t delivered;       /* successful delivery reports */
+  int64_t rejected;        /* rejected input records */
+  int64_t failed;          /* failed delivery reports */
+  int64_t processed;       /* last processed count read */
+  int64_t max_outstanding; /* highest produced-but-not-processed seen */
+  uint64_t value_bytes;    /* message value bytes produced */
+  uint64_t input_bytes;    /* input bytes consumed */
+  int64_t credit_waits;    /* times reading stopped for credit */
+  int64_t queue_full_waits;/* times reading stopped for a full queue */
+} mp_producer_stats_t;
+
+typedef struct mp_producer_s mp_producer_t;
+
+typedef struct mp_producer_opts_s {
+  const char *brokers;           /* bootstrap servers */
+  const char *const *props;      /* -X name=value, applied after defaults */
+  size_t nprops;
+  const char *topic;             /* full topic name (mp_topic_name) */
+  const char *tenant;            /* header value */
+  int64_t job_id;
+  int64_t max_inflight;          /* 0 = MP_PRODUCER_MAX_INFLIGHT */
+  int64_t max_backlog;           /* 0 = default for 8 partitions; <0 = off */
+  int64_t max_backlog_bytes;     /* 0 = default for 8 partitions; <0 = off */
+  unsigned credit_poll_ms;       /* 0 = MP_PRODUCER_CREDIT_POLL_MS */
+  unsigned progress_ms;          /* 0 = no periodic progress callback */
+  const mp_producer_job_ops_t *ops; /* NULL = no database (no credit) */
+  /* Loop-thread callbacks, all optional. */
+  void *cb_data;
+  void (*on_progress)(void *cb_data, const mp_producer_stats_t *st);
+  void (*on_rejected)(void *cb_data, int64_t seq, uint64_t offset,
+                      const char *reason);
+  /* Runs once when the run is over: rc 0 (total recorded) or MP_E* with
+   * reason. The producer may be destroyed from here on. */
+  void (*on_done)(void *cb_data, int rc, const char *reason);
+} mp_producer_opts_t;
+
+/* Default credit for a topic with `partitions` partitions (<=0: 8). */
+void mp_producer_default_backlog(int partitions, int64_t *records,
+                                 int64_t *bytes);
+
+/* Create the Kafka producer and start streaming input on loop. Takes
+ * ownership of input (closed by mp_producer_destroy) on success only.
+ * 0, or MP_ECONFIG / MP_EKAFKA with errbuf set (on_done is not called). */
+int mp_producer_start(uv_loop_t *loop, const mp_producer_opts_t *opts,
+                      mp_producer_input_t *input, mp_producer_t **out,
+                      char *errbuf, size_t errlen);
+/* Stop reading; the run ends as failed with MP_ECANCELED after in-flight
+ * messages are purged (the job is failed through ops.fail). */
+void mp_producer_cancel(mp_producer_t *p);
+void mp_producer_stats(const mp_producer_t *p, mp_producer_stats_t *st);
+/* The librdkafka handle (tests: mock cluster access). */
+rd_kafka_t *mp_producer_rk(mp_producer_t *p);
+/* Free everything; only after on_done ran (or start failed). */
+void mp_producer_destroy(mp_producer_t *p);
+
+/* Convenience: run on a private loop until done. Returns the run's rc and
+ * copies the reason into errbuf; st (may be NULL) gets the final stats. */
+int mp_producer_run(const mp_producer_opts_t *opts, mp_producer_input_t *input,
+                    mp_producer_stats_t *st, char *errbuf, size_t errlen);
+
+#endif

@@ -660,7 +660,8 @@ int cmd_bench(int argc, char **argv) {
   int ret = 1;
   time_t t = time(NULL);
   strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-  snprintf(b.tag, sizeof b.tag, "bench_%lld", (long long)t);
+  snprintf(b.tag, sizeof b.tag, "bench_%lld_%d", (long long)t,
+           (int)(getpid() % 100000));
   snprintf(logs, sizeof logs, "%s/logs", o.out_dir);
   if ((mkdir(o.out_dir, 0755) && errno != EEXIST) ||
       (mkdir(logs, 0755) && errno != EEXIST)) {

@@ -1,0 +1,179 @@
+/* import_workers.c: spawn, supervise and stop `marcpipe work` children
+ * (see import_workers.h). A worker that exits while the set is not
+ * stopping is a crash: it is logged and restarted (its partitions were
+ * rebalanced to the others meanwhile, and everything it had not committed
+ * is redelivered: at-least-once with idempotent writes). Loop thread only.
+ */
+#include "cli/import_workers.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int spawn(mp_import_worker_t *w);
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  static char scratch[64 * 1024];
+  (void)h;
+  (void)suggested;
+  buf->base = scratch;
+  buf->len = sizeof scratch;
+}
+
+/* Keep only the tail of the child's stdout: its last line is the JSON
+ * counters printed at exit. */
+static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+  mp_import_worker_t *w = s->data;
+  if (n > 0) {
+    if (w->stdout_buf.len > 256 * 1024)
+      mp_buf_clear(&w->stdout_buf);
+    mp_buf_append(&w->stdout_buf, buf->base, (size_t)n);
+  }
+}
+
+static void pipe_closed(uv_handle_t *h) { (void)h; }
+
+static void all_exited_async(uv_idle_t *idle) {
+  mp_import_workers_t *set = idle->data;
+  uv_idle_stop(idle);
+  uv_close((uv_handle_t *)idle, (uv_close_cb)free);
+  if (set->on_all_exited)
+    set->on_all_exited(set);
+}
+
+static void notify_all_exited(mp_import_workers_t *set) {
+  uv_idle_t *idle = malloc(sizeof *idle);
+  if (!idle) {
+    if (set->on_all_exited)
+      set->on_all_exited(set);
+    return;
+  }
+  uv_idle_init(set->loop, idle);
+  idle->data = set;
+  uv_idle_start(idle, all_exited_async);
+}
+
+static void proc_closed(uv_handle_t *h) {
+  mp_import_worker_t *w = h->data;
+  mp_import_workers_t *set = w->set;
+  if (set->stopping) {
+    if (set->running == 0)
+      notify_all_exited(set);
+    return;
+  }
+  if (w->restarts < set->max_restarts) {
+    w->restarts++;
+    fprintf(stderr, "import: restarting worker %d (restart %d of %d)\n",
+            w->index, w->restarts, set->max_restarts);
+    if (spawn(w) == 0)
+      return;
+  }
+  if (set->on_give_up)
+    set->on_give_up(set, w->index);
+}
+
+static void exit_cb(uv_process_t *p, int64_t status, int sig) {
+  mp_import_worker_t *w = p->data;
+  mp_import_workers_t *set = w->set;
+  w->running = false;
+  w->exit_status = status;
+  w->term_signal = sig;
+  set->running--;
+  if (!set->stopping) {
+    set->crashes++;
+    if (sig)
+      fprintf(stderr, "import: worker %d (pid %d) was killed by signal %d\n",
+              w->index, p->pid, sig);
+    else
+      fprintf(stderr, "import: worker %d (pid %d) exited with status %lld\n",
+              w->index, p->pid, (long long)status);
+  }
+  uv_close((uv_handle_t *)&w->out, pipe_closed);
+  uv_close((uv_handle_t *)p, proc_closed);
+}
+
+static int spawn(mp_import_worker_t *w) {
+  mp_import_workers_t *set = w->set;
+  uv_pipe_init(set->loop, &w->out, 0);
+  w->out.data = w;
+  uv_stdio_container_t stdio[3] = {
+      {.flags = UV_IGNORE},
+      {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE,
+       .data.stream = (uv_stream_t *)&w->out},
+      {.flags = UV_INHERIT_FD, .data.fd = 2},
+  };
+  uv_process_options_t o = {
+      .exit_cb = exit_cb,
+      .file = set->argv[0],
+      .args = set->argv,
+      .stdio = stdio,
+      .stdio_count = 3,
+  };
+  w->proc.data = w;
+  mp_buf_clear(&w->stdout_buf);
+  int rc = uv_spawn(set->loop, &w->proc, &o);
+  if (rc) {
+    fprintf(stderr, "import: cannot start worker %d: %s\n", w->index,
+            uv_strerror(rc));
+    uv_close((uv_handle_t *)&w->out, pipe_closed);
+    uv_close((uv_handle_t *)&w->proc, NULL);
+    return rc;
+  }
+  w->running = true;
+  set->running++;
+  uv_read_start((uv_stream_t *)&w->out, alloc_cb, read_cb);
+  return 0;
+}
+
+int mp_import_workers_start(uv_loop_t *loop, mp_import_workers_t *set, int n,
+                            char *const *argv) {
+  int argc = 0;
+  while (argv[argc])
+    argc++;
+  set->loop = loop;
+  set->n = n;
+  set->argv = calloc((size_t)argc + 1, sizeof *set->argv);
+  if (!set->argv)
+    return UV_ENOMEM;
+  for (int i = 0; i < argc; i++)
+    if (!(set->argv[i] = strdup(argv[i])))
+      return UV_ENOMEM;
+  for (int i = 0; i < n; i++) {
+    mp_import_worker_t *w = &set->w[i];
+    w->index = i;
+    w->set = set;
+    mp_buf_init(&w->stdout_buf);
+    int rc = spawn(w);
+    if (rc) {
+      mp_import_workers_stop(set);
+      return rc;
+    }
+  }
+  return 0;
+}
+
+void mp_import_workers_stop(mp_import_workers_t *set) {
+  if (set->stopping)
+    return;
+  set->stopping = true;
+  int signalled = 0;
+  for (int i = 0; i < set->n; i++)
+    if (set->w[i].running) {
+      uv_process_kill(&set->w[i].proc, SIGTERM);
+      signalled++;
+    }
+  if (signalled == 0)
+    notify_all_exited(set);
+}
+
+void mp_import_workers_release(mp_import_workers_t *set) {
+  if (set->argv) {
+    for (int i = 0; set->argv[i]; i++)
+      free(set->argv[i]);
+    free(set->argv);
+    set->argv = NULL;
+  }
+  for (int i = 0; i < set->n; i++)
+    mp_buf_release(&set->w[i].stdout_buf);
+}

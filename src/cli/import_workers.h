@@ -1,0 +1,60 @@
+/* import_workers.h: the worker processes of `marcpipe import`.
+ *
+ * import runs N `marcpipe work` child processes (processes, not threads,
+ * so a crash of one is a real crash that the pipeline must survive). This
+ * module spawns them with uv_spawn, collects the JSON counters each prints
+ * on stdout at exit (--stats-json), restarts a worker that dies before it
+ * was asked to stop (up to a limit), and stops them all with SIGTERM
+ * (graceful: drain, commit, leave the group). Loop thread only.
+ */
+#ifndef MP_CLI_IMPORT_WORKERS_H
+#define MP_CLI_IMPORT_WORKERS_H
+
+#include "marcpipe/buf.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define MP_IMPORT_MAX_WORKERS 64
+
+typedef struct mp_import_worker_s {
+  uv_process_t proc;
+  uv_pipe_t out;          /* the child's stdout (its JSON counters) */
+  mp_buf_t stdout_buf;
+  int index;
+  bool running;
+  int64_t exit_status;
+  int term_signal;
+  int restarts;
+  struct mp_import_workers_s *set;
+} mp_import_worker_t;
+
+typedef struct mp_import_workers_s {
+  uv_loop_t *loop;
+  char **argv;            /* `marcpipe work ...` argv, NULL-terminated */
+  int n;
+  int max_restarts;       /* per worker */
+  bool stopping;          /* SIGTERM sent: exits are expected */
+  int running;
+  int crashes;            /* unexpected exits seen */
+  mp_import_worker_t w[MP_IMPORT_MAX_WORKERS];
+  /* Called when a worker exits unexpectedly and will not be restarted
+   * (restart limit reached); may be NULL. */
+  void (*on_give_up)(struct mp_import_workers_s *set, int index);
+  /* Called once when stopping and the last worker has exited. */
+  void (*on_all_exited)(struct mp_import_workers_s *set);
+  void *data;
+} mp_import_workers_t;
+
+/* Spawn n workers running argv (copied: the caller may free it).
+ * 0 or a UV_E* error (workers already started are stopped). */
+int mp_import_workers_start(uv_loop_t *loop, mp_import_workers_t *set, int n,
+                            char *const *argv);
+/* SIGTERM every running worker; on_all_exited runs when none is left (at
+ * once, from the next loop turn, if none is running). */
+void mp_import_workers_stop(mp_import_workers_t *set);
+/* Free the argv copy and buffers; after on_all_exited. */
+void mp_import_workers_release(mp_import_workers_t *set);
+
+#endif

@@ -35,13 +35,14 @@ typedef enum {
   MP_BENCH_WINDOW,
   MP_BENCH_WINDOW_BYTES,
   MP_BENCH_BATCH,
+  MP_BENCH_SINKS,
   MP_BENCH_SINK_LATENCY,
   MP_BENCH_MODE,
   MP_BENCH_AXES
 } mp_bench_axis_t;
 
 /* "records", "workers", "partitions", "window", "window_bytes", "batch",
- * "sink_latency_ms", "mode". */
+ * "sinks", "sink_latency_ms", "mode". */
 const char *mp_bench_axis_name(int axis);
 /* The import option ("-w", "--partitions" ...); NULL for records. */
 const char *mp_bench_axis_flag(int axis);
@@ -79,9 +80,11 @@ void mp_bench_config_label(const mp_bench_axes_t *ax,
 /* ---- one run ---- */
 
 /* The figures of one import run. Worker figures are the maximum over the
- * workers (RSS, held records and bytes) or their sum (pauses, CPU). */
+ * workers (RSS, held records and bytes) or their sum (pauses, CPU: the
+ * import's "workers_cpu_s" when the workers do not report "cpu_s"). */
 #define MP_BENCH_METRICS(XX)                                                   \
   XX(RECORDS, "records")                                                       \
+  XX(PROCESSED, "processed")                                                   \
   XX(CREATED, "created")                                                       \
   XX(UPDATED, "updated")                                                       \
   XX(DUPLICATES, "duplicates")                                                 \
@@ -100,6 +103,7 @@ void mp_bench_config_label(const mp_bench_axes_t *ax,
   XX(PAUSES, "pauses")                                                         \
   XX(RESUMES, "resumes")                                                       \
   XX(WORKER_CPU, "worker_cpu_s")                                               \
+  XX(RESTARTS, "worker_restarts")                                              \
   XX(MAX_LAG, "max_lag")                                                       \
   XX(WALL, "wall_s")
 
@@ -131,8 +135,9 @@ void mp_bench_run_release(mp_bench_run_t *r);
  * fields missing stay NAN. 0, or MP_EJSON with a message in r->note. */
 int mp_bench_run_parse(mp_bench_run_t *r, const char *out, size_t len);
 /* Set r->reconciled and r->note: exit 0, status COMPLETED or
- * COMPLETED_WITH_ERRORS, records == expected and, when reported,
- * created + updated + duplicates + skipped + errors == records. */
+ * COMPLETED_WITH_ERRORS, records (read) == expected and, when reported,
+ * processed (committed) == expected and created + updated + duplicates +
+ * skipped + errors == expected. */
 void mp_bench_run_reconcile(mp_bench_run_t *r, uint64_t expected);
 
 /* ---- summaries ---- */

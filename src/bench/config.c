@@ -22,6 +22,7 @@ static const struct {
     [MP_BENCH_WINDOW] = {"window", "--window", true},
     [MP_BENCH_WINDOW_BYTES] = {"window_bytes", "--window-bytes", true},
     [MP_BENCH_BATCH] = {"batch", "--batch", true},
+    [MP_BENCH_SINKS] = {"sinks", "--sinks", true},
     [MP_BENCH_SINK_LATENCY] = {"sink_latency_ms", "--sink-latency-ms", true},
     [MP_BENCH_MODE] = {"mode", "--mode", false},
 };

@@ -20,6 +20,7 @@ static const struct {
   const char *key;
 } sources[MP_BM_COUNT] = {
     [MP_BM_RECORDS] = {TOP, "records"},
+    [MP_BM_PROCESSED] = {TOP, "processed"},
     [MP_BM_CREATED] = {TOP, "created"},
     [MP_BM_UPDATED] = {TOP, "updated"},
     [MP_BM_DUPLICATES] = {TOP, "duplicates"},
@@ -38,6 +39,7 @@ static const struct {
     [MP_BM_PAUSES] = {WORKERS_SUM, "pauses"},
     [MP_BM_RESUMES] = {WORKERS_SUM, "resumes"},
     [MP_BM_WORKER_CPU] = {WORKERS_SUM, "cpu_s"},
+    [MP_BM_RESTARTS] = {TOP, "worker_restarts"},
     [MP_BM_MAX_LAG] = {DERIVED, NULL}, /* from "lag" */
     [MP_BM_WALL] = {DERIVED, NULL},    /* measured around the child */
 };
@@ -158,6 +160,8 @@ int mp_bench_run_parse(mp_bench_run_t *r, const char *out, size_t len) {
       break;
     }
   }
+  if (isnan(r->m[MP_BM_WORKER_CPU]))
+    r->m[MP_BM_WORKER_CPU] = num(o, "workers_cpu_s");
   ret = read_lag(r, json_object_get(o, "lag"));
   if (ret) {
     snprintf(r->note, sizeof r->note, "out of memory");
@@ -187,9 +191,15 @@ void mp_bench_run_reconcile(mp_bench_run_t *r, uint64_t expected) {
     return;
   }
   if (r->m[MP_BM_RECORDS] != (double)expected) {
+    snprintf(r->note, sizeof r->note, "%.0f records read, %llu generated",
+             r->m[MP_BM_RECORDS], (unsigned long long)expected);
+    return;
+  }
+  if (!isnan(r->m[MP_BM_PROCESSED]) &&
+      r->m[MP_BM_PROCESSED] != (double)expected) {
     snprintf(r->note, sizeof r->note,
-             "%.0f records committed, %llu generated", r->m[MP_BM_RECORDS],
-             (unsigned long long)expected);
+             "%.0f records committed, %llu generated",
+             r->m[MP_BM_PROCESSED], (unsigned long long)expected);
     return;
   }
   static const int outcomes[] = {MP_BM_CREATED, MP_BM_UPDATED,

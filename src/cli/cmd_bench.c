@@ -40,7 +40,7 @@ static void usage(FILE *out) {
   fprintf(out,
 "usage: marcpipe bench [--records N,...] [-w|--workers N,...]\n"
 "                      [--partitions N,...] [--window N,...]\n"
-"                      [--window-bytes N,...] [--batch N,...]\n"
+"                      [--window-bytes N,...] [--batch N,...] [--sinks N,...]\n"
 "                      [--sink-latency-ms N,...] [--mode pull|push,...]\n"
 "                      [--repeat R] [-o|--out DIR] [--from FILE]...\n"
 "                      [-b BROKERS] [--db CONNINFO] [--state-dir DIR]\n"
@@ -81,6 +81,7 @@ static void usage(FILE *out) {
 "      --window N,...       records a worker may hold (pull mode)\n"
 "      --window-bytes N,... bytes a worker may hold (pull mode)\n"
 "      --batch N,...        records per database transaction\n"
+"      --sinks N,...        database connections per worker\n"
 "      --sink-latency-ms N,... added latency per sink batch\n"
 "      --mode M,...         pull (bounded window) or push (unbounded)\n"
 "      --repeat R           runs per configuration (default 3)\n"
@@ -549,6 +550,7 @@ static int parse_args(int argc, char **argv, bench_opts_t *o) {
       {"window", required_argument, NULL, 'W'},
       {"window-bytes", required_argument, NULL, 'B'},
       {"batch", required_argument, NULL, 'T'},
+      {"sinks", required_argument, NULL, 'N'},
       {"sink-latency-ms", required_argument, NULL, 'L'},
       {"mode", required_argument, NULL, 'M'},
       {"repeat", required_argument, NULL, 'r'},
@@ -570,6 +572,7 @@ static int parse_args(int argc, char **argv, bench_opts_t *o) {
   } axis_opts[] = {{'n', MP_BENCH_RECORDS},   {'w', MP_BENCH_WORKERS},
                    {'P', MP_BENCH_PARTITIONS}, {'W', MP_BENCH_WINDOW},
                    {'B', MP_BENCH_WINDOW_BYTES}, {'T', MP_BENCH_BATCH},
+                   {'N', MP_BENCH_SINKS},
                    {'L', MP_BENCH_SINK_LATENCY}, {'M', MP_BENCH_MODE}};
   static char default_records[] = "10000", default_workers[] = "1,2";
   set_axis(o, MP_BENCH_RECORDS, default_records);

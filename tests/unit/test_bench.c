@@ -116,7 +116,11 @@ static void test_parse_reads_the_contract(void **s) {
   assert_string_equal(r.note, "");
   mp_bench_run_reconcile(&r, 1001);
   assert_false(r.reconciled);
-  assert_string_equal(r.note, "1000 records committed, 1001 generated");
+  assert_string_equal(r.note, "1000 records read, 1001 generated");
+  r.m[MP_BM_PROCESSED] = 999; /* read them all, committed one less */
+  mp_bench_run_reconcile(&r, 1000);
+  assert_false(r.reconciled);
+  assert_string_equal(r.note, "999 records committed, 1000 generated");
   mp_bench_run_release(&r);
 }
 
@@ -141,9 +145,14 @@ static void test_parse_tolerates_missing_fields(void **s) {
   /* outcomes that do not add up to records */
   const char *odd = "{\"status\": \"COMPLETED\", \"records\": 10, \"created\": 9,"
                     " \"updated\": 0, \"duplicates\": 0, \"skipped\": 0,"
-                    " \"errors\": 0}";
+                    " \"errors\": 0, \"processed\": 10, \"workers\": [{}, {}],"
+                    " \"workers_cpu_s\": 2.5, \"worker_restarts\": 1}";
   mp_bench_run_init(&r);
   assert_int_equal(mp_bench_run_parse(&r, odd, strlen(odd)), 0);
+  /* the import's total CPU of its workers when they give none each */
+  assert_true(r.m[MP_BM_WORKER_CPU] == 2.5);
+  assert_true(r.m[MP_BM_RESTARTS] == 1);
+  assert_true(isnan(r.m[MP_BM_WORKER_RSS]));
   mp_bench_run_reconcile(&r, 10);
   assert_false(r.reconciled);
   assert_string_equal(r.note, "outcomes add up to 9, not 10 records");
@@ -233,7 +242,7 @@ static void test_reports(void **s) {
   assert_non_null(strstr(md, "| 1000 | 1 | 1/1 | 312 | 0.50 | 5000 | 8.03 |"));
   assert_non_null(strstr(md, "| 40.0 | 19.5 | 500 | 1200 | 10 |"));
   assert_non_null(strstr(md, "| 1000 | 2 | 0/1 |"));
-  assert_non_null(strstr(md, "workers=2, run 1: 1000 records committed, "
+  assert_non_null(strstr(md, "workers=2, run 1: 1000 records read, "
                              "999 generated"));
   free(md);
   char *js = NULL;

@@ -32,11 +32,11 @@ key="$(basename "$file") $w"
 echo "$tenant $key" >>"$FAKE_DIR/calls"
 k=$(grep -c " $key\$" "$FAKE_DIR/calls")
 n=$(tr -cd '\035' <"$file" | wc -c)
-done=$(( n - ${FAKE_SHORT:-0} ))
+committed=$(( n - ${FAKE_SHORT:-0} ))
 echo "job started" >&2
 echo "a line that is not the result"
 printf '{"job": 1, "status": "COMPLETED", "records": %d, "processed": %d, "created": %d, "updated": 0, "duplicates": 0, "skipped": 0, "errors": 0, "elapsed_s": 1.5, "records_per_s": %d, "producer": {"records_per_s": 5000.0, "elapsed_s": 0.2, "peak_rss_kb": 20480}, "first_commit_s": 0.25, "last_commit_s": 1.5, "workers": [' \
-  "$n" "$done" "$done" $(( n * w / 2 + k ))
+  "$n" "$committed" "$committed" $(( n * w / 2 + k ))
 for i in $(seq "$w"); do
   [ "$i" -gt 1 ] && printf ','
   printf '{"peak_rss_kb": %d, "max_records_held": %d, "max_bytes_held": 1, "pauses": 1, "resumes": 1, "cpu_s": 0.5}' $(( 29000 + 1000 * w + i * 1000 / w )) $(( 100 * i ))

@@ -37,12 +37,13 @@ typedef enum {
   MP_BENCH_BATCH,
   MP_BENCH_SINKS,
   MP_BENCH_SINK_LATENCY,
+  MP_BENCH_MAX_BACKLOG,
   MP_BENCH_MODE,
   MP_BENCH_AXES
 } mp_bench_axis_t;
 
 /* "records", "workers", "partitions", "window", "window_bytes", "batch",
- * "sinks", "sink_latency_ms", "mode". */
+ * "sinks", "sink_latency_ms", "max_backlog", "mode". */
 const char *mp_bench_axis_name(int axis);
 /* The import option ("-w", "--partitions" ...); NULL for records. */
 const char *mp_bench_axis_flag(int axis);

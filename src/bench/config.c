@@ -24,6 +24,7 @@ static const struct {
     [MP_BENCH_BATCH] = {"batch", "--batch", true},
     [MP_BENCH_SINKS] = {"sinks", "--sinks", true},
     [MP_BENCH_SINK_LATENCY] = {"sink_latency_ms", "--sink-latency-ms", true},
+    [MP_BENCH_MAX_BACKLOG] = {"max_backlog", "--max-backlog", true},
     [MP_BENCH_MODE] = {"mode", "--mode", false},
 };
 

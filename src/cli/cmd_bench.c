@@ -41,7 +41,8 @@ static void usage(FILE *out) {
 "usage: marcpipe bench [--records N,...] [-w|--workers N,...]\n"
 "                      [--partitions N,...] [--window N,...]\n"
 "                      [--window-bytes N,...] [--batch N,...] [--sinks N,...]\n"
-"                      [--sink-latency-ms N,...] [--mode pull|push,...]\n"
+"                      [--sink-latency-ms N,...] [--max-backlog N,...]\n"
+"                      [--mode pull|push,...]\n"
 "                      [--repeat R] [-o|--out DIR] [--from FILE]...\n"
 "                      [-b BROKERS] [--db CONNINFO] [--state-dir DIR]\n"
 "                      [--timeout S] [--no-copy] [--keep-tenants]\n"
@@ -83,6 +84,8 @@ static void usage(FILE *out) {
 "      --batch N,...        records per database transaction\n"
 "      --sinks N,...        database connections per worker\n"
 "      --sink-latency-ms N,... added latency per sink batch\n"
+"      --max-backlog N,...  records produced but not yet processed, at most\n"
+"                           (the producer's credit)\n"
 "      --mode M,...         pull (bounded window) or push (unbounded)\n"
 "      --repeat R           runs per configuration (default 3)\n"
 "  -o, --out DIR            output directory (created; default bench-out)\n"
@@ -552,6 +555,7 @@ static int parse_args(int argc, char **argv, bench_opts_t *o) {
       {"batch", required_argument, NULL, 'T'},
       {"sinks", required_argument, NULL, 'N'},
       {"sink-latency-ms", required_argument, NULL, 'L'},
+      {"max-backlog", required_argument, NULL, 'G'},
       {"mode", required_argument, NULL, 'M'},
       {"repeat", required_argument, NULL, 'r'},
       {"out", required_argument, NULL, 'o'},
@@ -573,7 +577,8 @@ static int parse_args(int argc, char **argv, bench_opts_t *o) {
                    {'P', MP_BENCH_PARTITIONS}, {'W', MP_BENCH_WINDOW},
                    {'B', MP_BENCH_WINDOW_BYTES}, {'T', MP_BENCH_BATCH},
                    {'N', MP_BENCH_SINKS},
-                   {'L', MP_BENCH_SINK_LATENCY}, {'M', MP_BENCH_MODE}};
+                   {'L', MP_BENCH_SINK_LATENCY}, {'G', MP_BENCH_MAX_BACKLOG},
+                   {'M', MP_BENCH_MODE}};
   static char default_records[] = "10000", default_workers[] = "1,2";
   set_axis(o, MP_BENCH_RECORDS, default_records);
   set_axis(o, MP_BENCH_WORKERS, default_workers);

@@ -78,7 +78,9 @@ bench() {
   shift
   local cmd=("$mp" bench --repeat "$repeat" -o "$out/$name" "$@")
   echo "run.sh: ${cmd[*]}" >&2
+  rm -f "$out/$name/results.json" "$out/$name/results.md"
   "${cmd[@]}" >/dev/null || echo "run.sh: warning: some runs of $name did not count (see $out/$name/results.md)" >&2
+  [ -s "$out/$name/results.json" ] || { echo "run.sh: $name: marcpipe bench wrote no results" >&2; exit 1; }
   printf 'marcpipe bench --repeat %s -o %s/%s %s' "$repeat" "${out#"$root"/}" "$name" "$*"
 }
 
@@ -135,25 +137,34 @@ step_rates() {
   put_section "## End to end: rates" "$out/rates/section.md"
 }
 
-step_scaling() {
-  local cmd r
-  cmd=$(bench scaling --records "$n_scaling" -w 1,2,4,8 --partitions 8 --sink-latency-ms 0,20)
-  r=$out/scaling/results.json
+# section NAME HEADING INTRO EXTRA FIGURES...: the README section of a
+# sweep: intro text, machine and command ($cmd), EXTRA (Markdown, may be
+# empty), the table, then the "label:file.png" figures.
+section() {
+  local name=$1 heading=$2 intro=$3 extra=$4 f
+  shift 4
   {
-    echo "## End to end: scaling"
+    echo "## End to end: $heading"
     echo
-    echo "Workers 1, 2, 4 and 8 on 8 partitions, $n_scaling records, sink latency 0 and"
-    echo "20 ms per batch. Measured $today on $(machine "$r")."
+    echo "$intro"
+    echo "Measured $today on $(machine "$out/$name/results.json")."
     echo "Command: \`$cmd\`."
     echo
-    table "$out/scaling"
-    notes "$out/scaling"
+    [ -z "$extra" ] || printf '%s\n\n' "$extra"
+    table "$out/$name"
+    notes "$out/$name"
     echo
-    fig "records/s against workers" scaling/rate-workers.png
-    fig "worker RSS against workers" scaling/rss-workers.png
+    for f in "$@"; do fig "${f%%:*}" "$name/${f#*:}"; done
     echo
-  } >"$out/scaling/section.md"
-  put_section "## End to end: scaling" "$out/scaling/section.md"
+  } >"$out/$name/section.md"
+  put_section "## End to end: $heading" "$out/$name/section.md"
+}
+
+step_scaling() {
+  cmd=$(bench scaling --records "$n_scaling" -w 1,2,4,8 --partitions 8 --sink-latency-ms 0,20)
+  section scaling scaling "Workers 1, 2, 4 and 8 on 8 partitions, $n_scaling records, sink latency 0
+and 20 ms per batch." "" "records/s against workers:rate-workers.png" \
+    "worker RSS against workers:rss-workers.png"
 }
 
 # "flat" or "grows": (largest - smallest) / smallest worker RSS over the
@@ -166,49 +177,21 @@ flatness() {
 }
 
 step_pushpull() {
-  local cmd r
+  local r=$out/pushpull/results.json
   cmd=$(bench pushpull --records "$n_pushpull" -w 2 --partitions 8 --sink-latency-ms 20 --mode pull,push)
-  r=$out/pushpull/results.json
-  {
-    echo "## End to end: push vs pull"
-    echo
-    echo "Worker peak RSS for $n_pushpull records with a slow sink (20 ms per batch),"
-    echo "2 workers, 8 partitions; pull = bounded window (import's default), push ="
-    echo "unbounded. Measured $today on $(machine "$r")."
-    echo "Command: \`$cmd\`."
-    echo
-    echo "- pull: worker RSS from the smallest to the largest input: $(flatness "$r" pull)"
-    echo "- push: $(flatness "$r" push)"
-    echo
-    table "$out/pushpull"
-    notes "$out/pushpull"
-    echo
-    fig "worker RSS against records" pushpull/rss-records.png
-    fig "lag against time" pushpull/lag.png
-    echo
-  } >"$out/pushpull/section.md"
-  put_section "## End to end: push vs pull" "$out/pushpull/section.md"
+  section pushpull "push vs pull" "Worker peak RSS for $n_pushpull records with a slow sink (20 ms per
+batch), 2 workers, 8 partitions; pull = bounded window (import's default),
+push = unbounded window (the producer's backlog bound still applies)." \
+    "$(printf -- '- pull: worker RSS from the smallest to the largest input: %s\n- push: %s' \
+        "$(flatness "$r" pull)" "$(flatness "$r" push)")" \
+    "worker RSS against records:rss-records.png" "lag against time:lag.png"
 }
 
 step_window() {
-  local cmd r
   cmd=$(bench window --records "$n_window" -w 2 --partitions 8 --window 100,1000,10000)
-  r=$out/window/results.json
-  {
-    echo "## End to end: window size"
-    echo
-    echo "Records/s and worker RSS for windows of 100, 1,000 and 10,000 records,"
-    echo "$n_window records, 2 workers, 8 partitions. Measured $today on $(machine "$r")."
-    echo "Command: \`$cmd\`."
-    echo
-    table "$out/window"
-    notes "$out/window"
-    echo
-    fig "records/s against window" window/rate-window.png
-    fig "worker RSS against window" window/rss-window.png
-    echo
-  } >"$out/window/section.md"
-  put_section "## End to end: window size" "$out/window/section.md"
+  section window "window size" "Records/s and worker RSS for windows of 100, 1,000 and 10,000 records,
+$n_window records, 2 workers, 8 partitions." "" "records/s against window:rate-window.png" \
+    "worker RSS against window:rss-window.png"
 }
 
 for s in "${steps[@]}"; do

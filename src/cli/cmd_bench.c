@@ -11,6 +11,7 @@
  * Markdown table also goes to stdout; progress goes to stderr. Single
  * thread: children run one at a time.
  */
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "marcpipe/bench.h"
 #include "marcpipe/error.h"
@@ -107,10 +108,7 @@ static void usage(FILE *out) {
 }
 
 static int bad_usage(const char *fmt, const char *arg) {
-  fprintf(stderr, "marcpipe bench: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\n'marcpipe bench --help' explains the options\n");
-  return 2;
+  return mp__cli_bad_usage("bench", fmt, arg);
 }
 
 typedef struct bench_opts_s {

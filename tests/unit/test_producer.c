@@ -6,7 +6,9 @@
 #include "marcpipe/broker.h"
 #include "marcpipe/error.h"
 #include "marcpipe/kafka.h"
+#include "marcpipe/mapping.h"
 #include "marcpipe/producer.h"
+#include "testutil.h"
 
 #include <inttypes.h>
 #include <setjmp.h>
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #define TOPIC "marcpipe.Default.diku." MP_EVENT_RECORD
@@ -469,6 +472,273 @@ static void test_producer_failed_delivery_fails_job(void **s) {
   mp_broker_stop(b);
 }
 
+/* ---- real MARC files through the MARC input ---- */
+
+/* 001 of every record of a file, in order, read with a plain reader. */
+typedef struct {
+  char id[64][64];
+  int n;
+  int bad;
+} ids_t;
+
+static void check_marc(void *ud, const rd_kafka_message_t *m, int64_t seq,
+                       rd_kafka_headers_t *h) {
+  ids_t *ids = ud;
+  char v[64];
+  mp_record_t rec;
+  mp_match_keys_t keys;
+  assert_string_equal(hdr(h, MP_HDR_CONTENT_TYPE, v, sizeof v),
+                      MP_CT_NAME_ISO2709);
+  mp_record_init(&rec);
+  assert_int_equal(mp_marc_parse_iso2709(m->payload, m->len, &rec, NULL), 0);
+  assert_true(mp_record_is_utf8(&rec));
+  mp_match_keys(&rec, m->payload, m->len, &keys);
+  assert_int_equal(m->key_len, strlen(keys.primary));
+  assert_memory_equal(m->key, keys.primary, m->key_len);
+  /* The record with this seq is the seq-th record of the file. */
+  const mp_field_t *f001 = mp_record_field(&rec, "001");
+  assert_non_null(f001);
+  assert_true(seq >= 1 && seq <= ids->n);
+  assert_int_equal(f001->len, strlen(ids->id[seq - 1]));
+  assert_memory_equal(f001->data, ids->id[seq - 1], f001->len);
+  /* every record here has 001 (and 003): the key is the control key */
+  assert_string_equal(keys.primary, keys.control);
+  assert_true(strncmp(keys.primary, "sha1:", 5) != 0);
+  mp_record_release(&rec);
+}
+
+static void read_ids(const char *path, ids_t *ids) {
+  int err = 0;
+  mp_record_t *rec;
+  mp_marc_reader_t *r = mp_marc_reader_open(path, NULL, &err);
+  assert_non_null(r);
+  int rc;
+  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF_) {
+    assert_true(ids->n < 64);
+    ids->id[ids->n][0] = '\0';
+    if (rc == 0) {
+      const mp_field_t *f = mp_record_field(rec, "001");
+      if (f)
+        snprintf(ids->id[ids->n], 64, "%.*s", (int)f->len, f->data);
+    } else {
+      ids->bad++;
+    }
+    ids->n++;
+  }
+  mp_marc_reader_close(r);
+}
+
+/* Produce a whole file as job `job` with workers that keep up. */
+static void produce_file(mp_broker_t *b, const char *path, int64_t job,
+                         fake_job_t *j, mp_producer_stats_t *st) {
+  atomic_store(&j->processed, INT64_MAX / 2);
+  mp_producer_job_ops_t ops = fake_ops(j);
+  mp_producer_opts_t o = base_opts(b, job);
+  o.ops = &ops;
+  mp_producer_input_t in;
+  char err[512];
+  assert_int_equal(mp_producer_marc_input_open(path, NULL, &in, err, sizeof err),
+                   0);
+  assert_int_equal(mp_producer_run(&o, &in, st, err, sizeof err), 0);
+}
+
+static void test_producer_real_file_30_records(void **s) {
+  const char *path = tu_data("iso2709/traject--test_data.utf8.mrc");
+  ids_t ids = {0};
+  read_ids(path, &ids);
+  assert_int_equal(ids.n, 30); /* SOURCES.md: 30 records */
+  mp_broker_t *b = start_broker();
+  fake_job_t j = {0};
+  mp_producer_stats_t st;
+  produce_file(b, path, 30, &j, &st);
+  assert_int_equal(st.read, 30);
+  assert_int_equal(st.delivered, 30);
+  assert_int_equal(st.rejected, 0);
+  assert_int_equal(j.total, 30);
+  assert_int_equal(st.input_bytes, 39294); /* the whole file */
+  int seen[31] = {0};
+  assert_int_equal(read_back(b, 30, 30, seen, 31, check_marc, &ids), 30);
+  for (int i = 1; i <= 30; i++)
+    assert_int_equal(seen[i], 1);
+  mp_broker_stop(b);
+}
+
+/* Rejected records keep their seq and offset; the others are delivered. */
+static void test_producer_real_file_rejects_positioned(void **s) {
+  const char *path = tu_data("malformed/pymarc--bad_records.mrc");
+  /* What the reader itself says, record by record. */
+  int64_t want_seq[16];
+  uint64_t want_off[16];
+  int nwant = 0, ngood = 0, err0 = 0;
+  mp_record_t *rec;
+  mp_marc_reader_t *r = mp_marc_reader_open(path, NULL, &err0);
+  assert_non_null(r);
+  int rc;
+  for (int64_t n = 1; (rc = mp_marc_reader_next(r, &rec)) != MP_EOF_; n++) {
+    if (rc == 0) {
+      ngood++;
+      continue;
+    }
+    size_t nd;
+    const mp_marc_diag_t *d = mp_marc_reader_diags(r, &nd);
+    assert_true(nd >= 1 && nwant < 16);
+    assert_int_equal(d[0].recno, n); /* seq = record number in the input */
+    want_seq[nwant] = n;
+    want_off[nwant++] = d[0].offset;
+  }
+  mp_marc_reader_close(r);
+  assert_true(nwant >= 1);
+
+  mp_broker_t *b = start_broker();
+  fake_job_t j = {.any_error = true};
+  mp_producer_stats_t st;
+  produce_file(b, path, 31, &j, &st);
+  assert_int_equal(st.read, ngood + nwant);
+  assert_int_equal(st.delivered, ngood);
+  assert_int_equal(st.rejected, nwant);
+  assert_int_equal(j.total, ngood + nwant); /* every record accounted for */
+  assert_int_equal(j.njournal, nwant);
+  for (int i = 0; i < nwant; i++) {
+    assert_int_equal(j.jseq[i], want_seq[i]);
+    assert_int_equal(j.joff[i], want_off[i]);
+    assert_true(j.jraw[i][0] != '\0'); /* raw bytes kept */
+  }
+  mp_broker_stop(b);
+}
+
+/* A record too large for ISO 2709 travels as MARC-in-JSON, said by the
+ * content-type header, and decodes back to the same record. */
+static void check_json(void *ud, const rd_kafka_message_t *m, int64_t seq,
+                       rd_kafka_headers_t *h) {
+  char v[64];
+  mp_record_t rec;
+  mp_record_init(&rec);
+  assert_string_equal(hdr(h, MP_HDR_CONTENT_TYPE, v, sizeof v),
+                      MP_CT_NAME_JSON);
+  assert_true(m->len > MP_MARC_ISO_MAX);
+  assert_int_equal(mp_marc_parse_json(m->payload, m->len, &rec, NULL), 0);
+  const mp_field_t *f = mp_record_field(&rec, "500");
+  assert_non_null(f);
+  const mp_subfield_t *a = mp_field_subfield(&rec, f, 'a');
+  assert_non_null(a);
+  assert_int_equal(a->len, 120000);
+  assert_int_equal(m->key_len, strlen("big-1"));
+  assert_memory_equal(m->key, "big-1", m->key_len);
+  mp_record_release(&rec);
+}
+
+static void test_producer_oversize_record_goes_as_json(void **s) {
+  char path[] = "/tmp/test_producer_json.XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  fprintf(f, "{\"leader\":\"00000nam a2200000 a 4500\",\"fields\":["
+             "{\"001\":\"big-1\"},{\"245\":{\"ind1\":\"0\",\"ind2\":\"0\","
+             "\"subfields\":[{\"a\":\"A long note\"}]}},"
+             "{\"500\":{\"ind1\":\" \",\"ind2\":\" \",\"subfields\":[{\"a\":\"");
+  for (int i = 0; i < 120000; i++)
+    fputc('x', f);
+  fprintf(f, "\"}]}}]}\n");
+  assert_int_equal(fclose(f), 0);
+  mp_broker_t *b = start_broker();
+  fake_job_t j = {0};
+  mp_producer_stats_t st;
+  produce_file(b, path, 32, &j, &st);
+  assert_int_equal(st.delivered, 1);
+  assert_int_equal(st.rejected, 0);
+  assert_int_equal(j.total, 1);
+  int seen[2] = {0};
+  assert_int_equal(read_back(b, 32, 1, seen, 2, check_json, NULL), 1);
+  assert_int_equal(seen[1], 1);
+  mp_broker_stop(b);
+  remove(path);
+}
+
+/* The default credit holds a whole stalled backlog of real records inside
+ * the embedded broker's retention: nobody processes, the producer stops at
+ * the credit, and no partition has dropped anything (low watermark 0). */
+typedef struct {
+  mp_producer_t *p;
+  uv_timer_t t;
+  int64_t last;
+  int still, rc;
+} stall_ctx_t;
+
+static void stall_tick(uv_timer_t *t) {
+  stall_ctx_t *c = t->data;
+  mp_producer_stats_t st;
+  mp_producer_stats(c->p, &st);
+  if (st.produced == c->last && st.delivered == st.produced && ++c->still >= 5) {
+    mp_producer_cancel(c->p);
+    uv_close((uv_handle_t *)t, NULL);
+    return;
+  }
+  if (st.produced != c->last)
+    c->still = 0;
+  c->last = st.produced;
+}
+static void stall_done(void *data, int rc, const char *reason) {
+  ((stall_ctx_t *)data)->rc = rc;
+}
+
+static void test_producer_default_credit_fits_broker_retention(void **s) {
+  /* 10 copies of the 2,000-record UVA file: more than the credit allows */
+  size_t len;
+  char *one = tu_slurp(tu_data("iso2709/solrmarc--uva_001_2000.mrc"), &len);
+  char path[] = "/tmp/test_producer.XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  for (int i = 0; i < 10; i++)
+    assert_int_equal(write(fd, one, len), (ssize_t)len);
+  close(fd);
+  free(one);
+
+  mp_broker_t *b = start_broker();
+  fake_job_t j = {0}; /* processed stays 0 */
+  mp_producer_job_ops_t ops = fake_ops(&j);
+  stall_ctx_t c = {0};
+  mp_producer_opts_t o = base_opts(b, 13); /* default credit, 8 partitions */
+  o.ops = &ops;
+  o.cb_data = &c;
+  o.on_done = stall_done;
+  mp_producer_input_t in;
+  char err[512];
+  assert_int_equal(mp_producer_marc_input_open(path, NULL, &in, err, sizeof err),
+                   0);
+  uv_loop_t loop;
+  assert_int_equal(uv_loop_init(&loop), 0);
+  assert_int_equal(mp_producer_start(&loop, &o, &in, &c.p, err, sizeof err),
+                   0);
+  uv_timer_init(&loop, &c.t);
+  c.t.data = &c;
+  uv_timer_start(&c.t, stall_tick, 100, 100);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_int_equal(c.rc, MP_ECANCELED);
+  mp_producer_stats_t st;
+  mp_producer_stats(c.p, &st);
+  int64_t drec, dbytes;
+  mp_producer_default_backlog(8, &drec, &dbytes);
+  /* stopped by the byte credit, short of the whole input */
+  assert_true(st.produced < 20000 && st.produced <= drec);
+  assert_true(st.value_bytes >= (uint64_t)dbytes);
+  assert_true(st.value_bytes < (uint64_t)dbytes + 100000);
+  int64_t kept = 0;
+  for (int p = 0; p < PARTS; p++) {
+    int64_t lo = -1, hi = -1;
+    assert_int_equal(rd_kafka_query_watermark_offsets(mp_producer_rk(c.p),
+                                                      TOPIC, p, &lo, &hi,
+                                                      5000),
+                     0);
+    assert_int_equal(lo, 0); /* nothing dropped */
+    kept += hi;
+  }
+  assert_int_equal(kept, st.delivered);
+  mp_producer_destroy(c.p);
+  assert_int_equal(uv_loop_close(&loop), 0);
+  mp_broker_stop(b);
+  remove(path);
+}
+
 static void test_broker_control_commands(void **s) {
   mp_broker_t *b = start_broker();
   char r[256];
@@ -508,6 +778,10 @@ int main(void) {
       cmocka_unit_test(test_producer_cancel_while_blocked_fails_job),
       cmocka_unit_test(test_producer_waits_on_full_queue),
       cmocka_unit_test(test_producer_failed_delivery_fails_job),
+      cmocka_unit_test(test_producer_real_file_30_records),
+      cmocka_unit_test(test_producer_real_file_rejects_positioned),
+      cmocka_unit_test(test_producer_oversize_record_goes_as_json),
+      cmocka_unit_test(test_producer_default_credit_fits_broker_retention),
       cmocka_unit_test(test_broker_control_commands),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# produce_file.sh: `marcpipe produce` against `marcpipe broker` and a real
+# PostgreSQL: a clean file gives a job with its total recorded and every
+# record in Kafka; a file with bad records journals them and still records
+# the total; a failed delivery (injected through the broker's control
+# channel) fails the job with the reason. Needs PG* set (scripts/test.sh).
+set -euo pipefail
+MARCPIPE=${MARCPIPE:?MARCPIPE not set}
+DATA=${MP_TEST_DATA:?MP_TEST_DATA not set}
+T=$(mktemp -d)
+BPID=
+cleanup() { [ -n "$BPID" ] && kill "$BPID" 2>/dev/null || true; rm -rf "$T"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+TENANT=prod_it_$$
+q() { PGOPTIONS="-c search_path=${TENANT}_marcpipe" psql -X -At -v ON_ERROR_STOP=1 -c "$1"; }
+
+mkfifo "$T/ctl"
+"$MARCPIPE" broker --tenant "$TENANT" --partitions 8 --bootstrap-file "$T/bs" \
+  <"$T/ctl" >"$T/out" 2>"$T/broker.err" &
+BPID=$!
+exec 3>"$T/ctl"
+for _ in $(seq 100); do [ -s "$T/bs" ] && break; sleep 0.1; done
+BS=$(cat "$T/bs")
+
+"$MARCPIPE" produce --help | grep -q -- '--max-backlog-bytes' || fail "--help"
+rc=0; "$MARCPIPE" produce "$DATA/iso2709/traject--test_data.utf8.mrc" 2>/dev/null || rc=$?
+[ "$rc" -eq 2 ] || fail "no -b: exit $rc"
+
+# 1. clean file: 30 records (SOURCES.md)
+JOB=$("$MARCPIPE" produce -b "$BS" --tenant "$TENANT" \
+      "$DATA/iso2709/traject--test_data.utf8.mrc" 2>"$T/p1.err") || { cat "$T/p1.err"; fail "produce exit"; }
+grep -q '30 records read, 30 delivered, 0 rejected' "$T/p1.err" || { cat "$T/p1.err"; fail "summary"; }
+[ "$(q "select total from jobs where id=$JOB")" = 30 ] || fail "job total"
+[ "$(q "select status from jobs where id=$JOB")" = IN_PROGRESS ] || fail "job status $(q "select status from jobs where id=$JOB")"
+
+# 2. bad records: 8 records, the reader rejects some; all accounted for
+JOB2=$("$MARCPIPE" produce -b "$BS" --tenant "$TENANT" \
+       "$DATA/malformed/pymarc--bad_records.mrc" 2>"$T/p2.err") || { cat "$T/p2.err"; fail "produce 2"; }
+REJ=$(grep -c 'rejected (seq' "$T/p2.err" || true)
+[ "$REJ" -ge 1 ] || fail "no rejected record reported"
+[ "$(q "select total from jobs where id=$JOB2")" = 8 ] || fail "job 2 total"
+grep -q "8 records read, $((8 - REJ)) delivered, $REJ rejected" "$T/p2.err" || { cat "$T/p2.err"; fail "summary 2"; }
+[ "$(q "select count(*) from journal where job_id=$JOB2 and outcome='ERROR' and partition=-1 and raw is not null and file_offset > 0")" = "$REJ" ] || fail "journal rows"
+# each journaled seq is a record number the produce command reported
+for s in $(q "select seq from journal where job_id=$JOB2 order by seq"); do
+  grep -q "rejected (seq $s): .*record $s at byte" "$T/p2.err" || fail "seq $s not reported with its position"
+done
+[ "$(q "select count(*) from journal where job_id=$JOB2 and outcome='ERROR'")" = "$(q "select count(*) from journal where job_id=$JOB2 and partition=-1")" ] || fail "journal partitions"
+
+# 3. a delivery that cannot succeed fails the job loudly
+echo "err Produce 100000 TOPIC_AUTHORIZATION_FAILED" >&3
+for _ in $(seq 50); do grep -q '^ok' "$T/out" && break; sleep 0.1; done
+rc=0
+JOB3=$("$MARCPIPE" produce -b "$BS" --tenant "$TENANT" \
+       "$DATA/iso2709/traject--test_data.utf8.mrc" 2>"$T/p3.err") || rc=$?
+[ "$rc" -eq 1 ] || fail "failed delivery: exit $rc"
+grep -q 'FAILED: delivery of record' "$T/p3.err" || { cat "$T/p3.err"; fail "reason"; }
+[ "$(q "select status from jobs where id=$JOB3")" = FAILED ] || fail "job 3 not FAILED"
+q "select failure_reason from jobs where id=$JOB3" | grep -q 'delivery of record' || fail "failure reason"
+echo "clear Produce" >&3
+
+# 4. a broker down for a while is an infrastructure fault, not data: the
+#    producer retries and every record still arrives
+echo "rtt 1 200" >&3
+echo "down 2" >&3
+"$MARCPIPE" produce -b "$BS" --tenant "$TENANT" -X message.timeout.ms=60000 \
+  "$DATA/iso2709/solrmarc--uva_001_2000.mrc" >"$T/j4" 2>"$T/p4.err" &
+PP=$!
+sleep 2
+echo "up 2" >&3
+echo "rtt 1 0" >&3
+wait "$PP" || { cat "$T/p4.err"; fail "produce with a broker down"; }
+grep -q '2000 records read, 2000 delivered, 0 rejected' "$T/p4.err" || { cat "$T/p4.err"; fail "summary 4"; }
+[ "$(q "select total from jobs where id=$(cat "$T/j4")")" = 2000 ] || fail "job 4 total"
+
+kill -TERM "$BPID"; wait "$BPID" || true; BPID=
+psql -X -q -c "drop schema ${TENANT}_marcpipe cascade" >/dev/null 2>&1 || true
+echo ok

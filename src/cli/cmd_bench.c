@@ -47,6 +47,7 @@ static void usage(FILE *out) {
 "                      [--repeat R] [-o|--out DIR] [--from FILE]...\n"
 "                      [-b BROKERS] [--db CONNINFO] [--state-dir DIR]\n"
 "                      [--timeout S] [--no-copy] [--keep-tenants]\n"
+"                      [--keep-inputs]\n"
 "                      [--marcpipe PATH] [--copy-bench PATH] [-q]\n"
 "\n"
 "Benchmark full imports. Every option taking a list (comma-separated)\n"
@@ -74,7 +75,8 @@ static void usage(FILE *out) {
 "Output in DIR (default bench-out): results.md (also on stdout),\n"
 "results.json (every run), *.dat and, with gnuplot, PNGs: rate-workers,\n"
 "rss-records, lag, and rate-AXIS / rss-AXIS for other varied axes;\n"
-"input-N.mrc (the generated files), logs/ (each child's stderr).\n"
+"logs/ (each child's stderr) and, with --keep-inputs, input-N.mrc (the\n"
+"generated files, else removed at the end).\n"
 "\n"
 "options:\n"
 "      --records N,...      records per input (default 10000)\n"
@@ -97,6 +99,7 @@ static void usage(FILE *out) {
 "      --timeout S          kill an import after S seconds (default none)\n"
 "      --no-copy            skip the COPY ceiling\n"
 "      --keep-tenants       keep each run's tenant schema\n"
+"      --keep-inputs        keep the generated input files\n"
 "      --marcpipe PATH      the marcpipe binary to benchmark (default: this\n"
 "                           one); runs PATH import ...\n"
 "      --copy-bench PATH    the bench_copy program\n"
@@ -119,7 +122,7 @@ typedef struct bench_opts_s {
   const char *from[MAX_FROM];
   int nfrom;
   double timeout_s;
-  bool no_copy, keep_tenants, quiet;
+  bool no_copy, keep_tenants, keep_inputs, quiet;
 } bench_opts_t;
 
 /* Split a comma list in place into the axis's values, checking each. */
@@ -399,6 +402,17 @@ out:
   return ret;
 }
 
+/* The generated files (inputs and the COPY source), when not kept. */
+static void remove_inputs(const bench_t *b) {
+  char path[PATH_MAX + 64];
+  for (size_t i = 0; i < b->o->axes.n[MP_BENCH_RECORDS]; i++) {
+    input_path(b, b->o->axes.vals[MP_BENCH_RECORDS][i], path, sizeof path);
+    unlink(path);
+  }
+  snprintf(path, sizeof path, "%s/copy-source.mrc", b->o->out_dir);
+  unlink(path);
+}
+
 /* ---- the imports ---- */
 
 typedef struct progress_s {
@@ -564,6 +578,7 @@ static int parse_args(int argc, char **argv, bench_opts_t *o) {
       {"timeout", required_argument, NULL, 't'},
       {"no-copy", no_argument, NULL, 'C'},
       {"keep-tenants", no_argument, NULL, 'K'},
+      {"keep-inputs", no_argument, NULL, 'I'},
       {"marcpipe", required_argument, NULL, 'X'},
       {"copy-bench", required_argument, NULL, 'Y'},
       {"quiet", no_argument, NULL, 'q'},
@@ -618,6 +633,7 @@ static int parse_args(int argc, char **argv, bench_opts_t *o) {
     case 'S': o->state_dir = optarg; break;
     case 'C': o->no_copy = true; break;
     case 'K': o->keep_tenants = true; break;
+    case 'I': o->keep_inputs = true; break;
     case 'X': o->marcpipe = optarg; break;
     case 'Y': o->copy_bench = optarg; break;
     case 'q': o->quiet = true; break;
@@ -710,6 +726,8 @@ int cmd_bench(int argc, char **argv) {
                     .started = started};
   ret = write_results(&b, &res) || !all;
 out:
+  if (!o.keep_inputs)
+    remove_inputs(&b);
   if (b.runs)
     for (size_t i = 0; i < b.n_configs * o.repeat; i++)
       mp_bench_run_release(&b.runs[i]);

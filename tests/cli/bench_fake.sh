@@ -59,7 +59,7 @@ set -e
 [ $rc -eq 2 ] || fail "--mode fast exit $rc, want 2"
 
 # 2 record counts x 3 worker counts x 3 repeats
-"$MARCPIPE" bench --records 300,900 -w 1,2,4 --repeat 3 -o "$T/out" "${common[@]}" \
+"$MARCPIPE" bench --records 300,900 -w 1,2,4 --repeat 3 -o "$T/out" --keep-inputs "${common[@]}" \
   >"$T/stdout" 2>"$T/stderr" || fail "bench failed: $(tail -5 "$T/stderr")"
 R=$T/out/results.json
 [ "$(jq '.configs | length' "$R")" -eq 6 ] || fail "configs"
@@ -108,6 +108,7 @@ rc=$?
 set -e
 [ $rc -eq 1 ] || fail "short import: exit $rc, want 1"
 grep -q 'run 1: 49 records committed, 50 generated' "$T/short/results.md" || fail "short note"
+[ ! -e "$T/short/input-50.mrc" ] || fail "generated input kept without --keep-inputs"
 jq -e '.configs[0].runs_ok == 0 and .configs[0].runs[0].reconciled == false' "$T/short/results.json" >/dev/null ||
   fail "short run counted"
 

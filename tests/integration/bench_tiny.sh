@@ -13,7 +13,7 @@ fail() { echo "bench_tiny: $*" >&2; exit 1; }
 
 before=$(psql -qAtc "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'bench\_%'")
 start=$(date +%s)
-timeout 120 "$MARCPIPE" bench --records 1000 -w 1,2 --repeat 1 --timeout 50 \
+timeout 120 "$MARCPIPE" bench --records 1000 -w 1,2 --repeat 1 --timeout 50 --keep-inputs \
   -o "$W/out" >"$W/stdout" 2>"$W/stderr" ||
   fail "bench failed ($?): $(tail -n 20 "$W/stderr"; cat "$W"/out/logs/import-*.log 2>/dev/null | tail -n 20)"
 took=$(( $(date +%s) - start ))

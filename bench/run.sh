@@ -20,6 +20,8 @@
 #   BUILD_DIR       build tree (default build); MARCPIPE overrides the binary
 #   MP_BENCH_OUT    results directory (default bench/results)
 #   MP_TEST_DATA    real MARC files (for bench/parse.sh)
+#   MP_BENCH_ARGS   more `marcpipe bench` options for every step, e.g.
+#                   "--state-dir DIR" or "--db CONNINFO" (split on spaces)
 # The database is what `marcpipe bench` finds: PG* variables, else the
 # managed local PostgreSQL. Every figure and plot lands in
 # $MP_BENCH_OUT/<step>/ (results.md, results.json, *.png).
@@ -76,7 +78,9 @@ machine() { # the description of this machine and of the database used
 bench() {
   local name=$1
   shift
-  local cmd=("$mp" bench --repeat "$repeat" -o "$out/$name" "$@")
+  local extra=()
+  read -r -a extra <<<"${MP_BENCH_ARGS:-}"
+  local cmd=("$mp" bench --repeat "$repeat" -o "$out/$name" "$@" "${extra[@]}")
   echo "run.sh: ${cmd[*]}" >&2
   rm -f "$out/$name/results.json" "$out/$name/results.md"
   "${cmd[@]}" >/dev/null || echo "run.sh: warning: some runs of $name did not count (see $out/$name/results.md)" >&2

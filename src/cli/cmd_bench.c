@@ -159,7 +159,6 @@ typedef struct bench_s {
   mp_bench_summary_t *sums;
   mp_bench_copy_t *copy;
   size_t n_copy;
-  char copy_method[256];
 } bench_t;
 
 static void input_path(const bench_t *b, const char *records, char *out,

@@ -80,7 +80,10 @@ void mp_bench_config_label(const mp_bench_axes_t *ax,
 
 /* ---- one run ---- */
 
-/* The figures of one import run. Worker figures are the maximum over the
+/* The figures of one import run. max_lag and max_stall_s come from the lag
+ * series: its largest value, and the longest time during which records
+ * were waiting (lag > 0) and the lag did not fall (the wait for the first
+ * commit included). Worker figures are the maximum over the
  * workers (RSS, held records and bytes) or their sum (pauses, CPU: the
  * import's "workers_cpu_s" when the workers do not report "cpu_s"). */
 #define MP_BENCH_METRICS(XX)                                                   \
@@ -106,6 +109,7 @@ void mp_bench_config_label(const mp_bench_axes_t *ax,
   XX(WORKER_CPU, "worker_cpu_s")                                               \
   XX(RESTARTS, "worker_restarts")                                              \
   XX(MAX_LAG, "max_lag")                                                       \
+  XX(MAX_STALL, "max_stall_s")                                                 \
   XX(WALL, "wall_s")
 
 typedef enum {

@@ -58,6 +58,7 @@ static const struct {
     {"producer RSS MiB", MP_BM_PRODUCER_RSS, 0, 1024, 1},
     {"max held records", MP_BM_HELD_RECORDS, 0, 1, 0},
     {"max lag", MP_BM_MAX_LAG, 0, 1, 0},
+    {"max stall s", MP_BM_MAX_STALL, 0, 1, 1},
     {"errors", MP_BM_ERRORS, 0, 1, 0},
 };
 #define N_COLUMNS (sizeof columns / sizeof *columns)

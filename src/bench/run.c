@@ -41,6 +41,7 @@ static const struct {
     [MP_BM_WORKER_CPU] = {WORKERS_SUM, "cpu_s"},
     [MP_BM_RESTARTS] = {TOP, "worker_restarts"},
     [MP_BM_MAX_LAG] = {DERIVED, NULL}, /* from "lag" */
+    [MP_BM_MAX_STALL] = {DERIVED, NULL},
     [MP_BM_WALL] = {DERIVED, NULL},    /* measured around the child */
 };
 
@@ -95,6 +96,7 @@ static int read_lag(mp_bench_run_t *r, const json_t *lag) {
   r->lag = malloc(2 * n * sizeof *r->lag);
   if (!r->lag)
     return MP_ENOMEM;
+  double max = NAN, stall = NAN, since = NAN, prev = NAN;
   const json_t *pt;
   json_array_foreach(lag, i, pt) {
     if (json_array_size(pt) != 2 || !json_is_number(json_array_get(pt, 0)) ||
@@ -105,10 +107,19 @@ static int read_lag(mp_bench_run_t *r, const json_t *lag) {
     r->lag[2 * r->n_lag] = t;
     r->lag[2 * r->n_lag + 1] = v;
     r->n_lag++;
-    r->m[MP_BM_MAX_LAG] = isnan(r->m[MP_BM_MAX_LAG])
-                              ? v
-                              : fmax(r->m[MP_BM_MAX_LAG], v);
+    max = isnan(max) ? v : fmax(max, v);
+    /* a stall runs from the point where the lag last fell (or became
+     * positive) for as long as it stays positive and does not fall */
+    if (v <= 0)
+      since = NAN;
+    else if (isnan(since) || v < prev)
+      since = t;
+    if (!isnan(since))
+      stall = isnan(stall) ? t - since : fmax(stall, t - since);
+    prev = v;
   }
+  r->m[MP_BM_MAX_LAG] = max;
+  r->m[MP_BM_MAX_STALL] = stall;
   return 0;
 }
 

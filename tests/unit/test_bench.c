@@ -109,6 +109,7 @@ static void test_parse_reads_the_contract(void **s) {
   assert_int_equal(r.n_lag, 3);
   assert_true(r.lag[2] == 1.0 && r.lag[3] == 800);
   assert_true(r.m[MP_BM_MAX_LAG] == 1200);
+  assert_true(r.m[MP_BM_MAX_STALL] == 0); /* it fell at every point */
   assert_true(isnan(r.m[MP_BM_WALL])); /* not the import's to say */
   r.exit_code = 0;
   mp_bench_run_reconcile(&r, 1000);
@@ -121,6 +122,20 @@ static void test_parse_reads_the_contract(void **s) {
   mp_bench_run_reconcile(&r, 1000);
   assert_false(r.reconciled);
   assert_string_equal(r.note, "999 records committed, 1000 generated");
+  mp_bench_run_release(&r);
+}
+
+static void test_stall_is_the_longest_wait_without_progress(void **s) {
+  /* startup 0-2 s (rising, then flat), falls at 3, flat until 6: 3 s */
+  const char *line = "{\"status\": \"COMPLETED\", \"records\": 9, \"lag\": "
+                     "[[0, 100], [1, 500], [2, 500], [3, 400], [4, 400], "
+                     "[6, 400], [7, 0], [9, 0], [10, 5], [10.5, 6]]}";
+  mp_bench_run_t r;
+  mp_bench_run_init(&r);
+  assert_int_equal(mp_bench_run_parse(&r, line, strlen(line)), 0);
+  assert_int_equal(r.n_lag, 10);
+  assert_true(r.m[MP_BM_MAX_LAG] == 500);
+  assert_true(r.m[MP_BM_MAX_STALL] == 3);
   mp_bench_run_release(&r);
 }
 
@@ -240,7 +255,7 @@ static void test_reports(void **s) {
   fclose(f);
   /* rate 311.5 against COPY 623 = 0.50; RSS 41000 kB = 40.0 MiB */
   assert_non_null(strstr(md, "| 1000 | 1 | 1/1 | 312 | 0.50 | 5000 | 8.03 |"));
-  assert_non_null(strstr(md, "| 40.0 | 19.5 | 500 | 1200 | 10 |"));
+  assert_non_null(strstr(md, "| 40.0 | 19.5 | 500 | 1200 | 0.0 | 10 |"));
   assert_non_null(strstr(md, "| 1000 | 2 | 0/1 |"));
   assert_non_null(strstr(md, "workers=2, run 1: 1000 records read, "
                              "999 generated"));
@@ -288,6 +303,7 @@ int main(void) {
       cmocka_unit_test(test_expand_is_the_cartesian_product),
       cmocka_unit_test(test_axis_values_are_checked),
       cmocka_unit_test(test_parse_reads_the_contract),
+      cmocka_unit_test(test_stall_is_the_longest_wait_without_progress),
       cmocka_unit_test(test_parse_tolerates_missing_fields),
       cmocka_unit_test(test_median),
       cmocka_unit_test(test_summary_takes_medians_and_the_median_run),

@@ -66,12 +66,15 @@ put_section() {
   rm -f "$tmp"
 }
 
-machine() { # the description of this machine and of the database used
-  local pg
+machine() { # the description of this machine and of the database used,
+  # and the 1-minute load average before and after the step (other load on
+  # the machine inflates every time)
+  local pg load
   pg=$(jq -r '.machine' "$1" | sed -n 's/.*, PostgreSQL /PostgreSQL /p')
-  printf '%s cores (nproc), %s memory, kernel %s, %s' "$(nproc)" \
-    "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)" \
-    "$(uname -r)" "${pg:-PostgreSQL unknown}"
+  load=$(paste -sd' ' "$(dirname "$1").load" | sed 's/ / and /')
+  printf '%s cores (nproc), %s memory, kernel %s, %s; load average %s\nat the start and the end' \
+    "$(nproc)" "$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)" \
+    "$(uname -r)" "${pg:-PostgreSQL unknown}" "$load"
 }
 
 # bench NAME ARGS...: run marcpipe bench into $out/NAME, echo the command
@@ -83,15 +86,18 @@ bench() {
   local cmd=("$mp" bench --repeat "$repeat" -o "$out/$name" "$@" "${extra[@]}")
   echo "run.sh: ${cmd[*]}" >&2
   rm -f "$out/$name/results.json" "$out/$name/results.md"
+  cut -d' ' -f1 /proc/loadavg >"$out/$name.load"
   "${cmd[@]}" >/dev/null || echo "run.sh: warning: some runs of $name did not count (see $out/$name/results.md)" >&2
   [ -s "$out/$name/results.json" ] || { echo "run.sh: $name: marcpipe bench wrote no results" >&2; exit 1; }
+  cut -d' ' -f1 /proc/loadavg >>"$out/$name.load"
   printf 'marcpipe bench --repeat %s -o %s/%s %s' "$repeat" "${out#"$root"/}" "$name" "$*"
 }
 
 table() { sed -n '/^|/p' "$1/results.md"; }  # the results table
 notes() { sed -n '/^Runs that do not count/,$p' "$1/results.md"; }
-fig() { # label file: a Markdown image when the PNG exists
-  [ -s "$out/$2" ] && printf '![%s](%s)\n' "$1" "${out#"$here"/}/$2" || true
+fig() { # label file: the plot's path when it was drawn (bench/results/ is
+  # not committed, so the README names the files instead of showing them)
+  [ -s "$out/$2" ] && printf -- '- %s: `%s`\n' "$1" "${out#"$root"/}/$2" || true
 }
 num() { awk -v v="$1" 'BEGIN { if (v == "" || v == "null") print "n/a"; else printf "%.0f", v }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.3f", a / b; else print "n/a" }'; }
@@ -158,8 +164,12 @@ section() {
     table "$out/$name"
     notes "$out/$name"
     echo
-    for f in "$@"; do fig "${f%%:*}" "$name/${f#*:}"; done
-    echo
+    if [ $# -gt 0 ]; then
+      echo "Plots:"
+      echo
+      for f in "$@"; do fig "${f%%:*}" "$name/${f#*:}"; done
+      echo
+    fi
   } >"$out/$name/section.md"
   put_section "## End to end: $heading" "$out/$name/section.md"
 }
@@ -182,10 +192,13 @@ flatness() {
 
 step_pushpull() {
   local r=$out/pushpull/results.json
-  cmd=$(bench pushpull --records "$n_pushpull" -w 2 --partitions 8 --sink-latency-ms 20 --mode pull,push)
+  cmd=$(bench pushpull --records "$n_pushpull" -w 2 --partitions 8 --sink-latency-ms 20 \
+    --window 1000 --mode pull,push)
   section pushpull "push vs pull" "Worker peak RSS for $n_pushpull records with a slow sink (20 ms per
-batch), 2 workers, 8 partitions; pull = bounded window (import's default),
-push = unbounded window (the producer's backlog bound still applies)." \
+batch), 2 workers, 8 partitions; pull = a window of 1,000 records (below the
+smallest input, so the bound is reached every time), push = an unbounded
+window (\`--window\` is ignored; the producer's backlog bound, import's
+\`--max-backlog\`, still applies)." \
     "$(printf -- '- pull: worker RSS from the smallest to the largest input: %s\n- push: %s' \
         "$(flatness "$r" pull)" "$(flatness "$r" push)")" \
     "worker RSS against records:rss-records.png" "lag against time:lag.png"

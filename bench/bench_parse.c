@@ -1,7 +1,8 @@
-/* bench_parse.c: ISO 2709 parsing throughput of the stream reader.
+/* bench_parse.c: parsing throughput of the stream reader.
  *
- * Usage: bench_parse FILE [--keep-charset] [--strict]
- * Reads every record of FILE (charset step included unless --keep-charset)
+ * Usage: bench_parse FILE [--keep-charset] [--strict] [--format FMT]
+ * Reads every record of FILE (ISO 2709 unless --format names another:
+ * marcxml, json or auto; charset step included unless --keep-charset)
  * and prints one line: records, rejected, seconds, records/s, MB/s and the
  * peak RSS, so memory can be seen to stay flat whatever the file size.
  */
@@ -21,8 +22,9 @@ static double now(void) {
 
 int main(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-    fprintf(stderr, "usage: bench_parse FILE [--keep-charset] [--strict]\n"
-                    "parses every ISO 2709 record of FILE and prints "
+    fprintf(stderr, "usage: bench_parse FILE [--keep-charset] [--strict] "
+                    "[--format FMT]\n"
+                    "parses every record of FILE (default iso2709) and prints "
                     "records, seconds, records/s, MB/s, peak RSS\n");
     return 2;
   }
@@ -32,6 +34,9 @@ int main(int argc, char **argv) {
       o.keep_charset = true;
     else if (strcmp(argv[i], "--strict") == 0)
       o.strict = true;
+    else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc &&
+             mp_marc_format_parse(argv[i + 1]) >= 0)
+      o.format = (mp_marc_format_t)mp_marc_format_parse(argv[++i]);
     else {
       fprintf(stderr, "bench_parse: unknown option %s\n", argv[i]);
       return 2;

@@ -7,14 +7,8 @@
 # only) alternately RUNS times and prints the medians and the ratios.
 # Usage: bench/parse.sh [BUILD_DIR] (default build), env RUNS (default 5),
 # MP_TEST_DATA (default ../shared/data/marc).
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
-runs=${RUNS:-5}
-data=${MP_TEST_DATA:-$here/../../shared/data/marc}
-src=$data/iso2709/solrmarc--uva_001_2000.mrc
+source "$(dirname "$0")/common.sh"
 big=$here/data/uva_x500.mrc
-mkdir -p "$here/data"
 if [ ! -s "$big" ] || [ "$(stat -c %s "$big")" -ne $(( $(stat -c %s "$src") * 500 )) ]; then
   for _ in $(seq 500); do cat "$src"; done > "$big"
 fi
@@ -27,7 +21,6 @@ secs() {
   t=$( { time "$@" > /dev/null 2>&1; } 2>&1 )
   echo "$t" | awk '{printf "%s %.3f\n", $1, $2 + $3}'
 }
-median() { sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -302,9 +302,10 @@ int mp__charset_normalize(mp_marc_reader_t *r, mp_record_t *rec) {
   cs_t *cs = r->charset;
   if (!cs || r->opts.keep_charset)
     return 0;
-  size_t raw_len;
-  const char *raw = mp_marc_reader_raw(r, &raw_len);
-  if (r->format == MP_FMT_ISO2709 && raw &&
+  size_t raw_len = 0; /* asked for ISO 2709 only: MARCXML makes it lazily */
+  const char *raw =
+      r->format == MP_FMT_ISO2709 ? mp_marc_reader_raw(r, &raw_len) : NULL;
+  if (raw &&
       (rec->leader[9] == ' ' || rec->leader[9] == 'a') &&
       plain_ascii(raw, raw_len)) {
     rec->leader[9] = 'a'; /* whole record ASCII: same bytes in UTF-8 */

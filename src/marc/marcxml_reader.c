@@ -1,6 +1,14 @@
 /* marcxml_reader.c: the MARCXML backend of the generic reader.
  *
- * Streams with libxml2's xmlTextReader: each element whose local name is
+ * Input that can be read again (a regular file or memory) goes first
+ * through the fast scanner (marcxml_fast.c); when it meets anything it does
+ * not handle, the input is rewound and libxml2 takes over from the start,
+ * stepping over the records already returned. Other input (pipes, stdin)
+ * goes to libxml2 directly. Records from the scanner have exact offsets and
+ * their own input bytes as raw view (see marcxml_fast.h); the rest of this
+ * note describes the libxml2 path.
+ *
+ * libxml2 path: streams with xmlTextReader: each element whose local name is
  * `record` (MARC21 slim namespace, or no namespace; any prefix) is expanded
  * on its own, converted, and skipped with xmlTextReaderNext, so memory
  * holds one record's subtree, never the document. Input comes through
@@ -10,7 +18,8 @@
  *
  * Text is copied into the record's arena by the builder (build.c), so no
  * view points into libxml2 memory. The raw view is the serialised record
- * element. Offsets are libxml2's byte count at the record's start tag
+ * element, made only when asked for (mp_marc_reader_raw): the expanded
+ * subtree is kept until the next call, which then steps past it. Offsets are libxml2's byte count at the record's start tag
  * (best effort); messages also give the line. Malformed XML ends the
  * stream (fatal) with the parser's message and line, after every good
  * record before it was delivered. The text is UTF-8 whatever leader/09
@@ -18,15 +27,19 @@
  * thread.
  */
 #include "marc/build.h"
+#include "marc/marcxml_fast.h"
 #include "marc/reader_impl.h"
 
 #include "marcpipe/error.h"
 
+#include <errno.h>
 #include <libxml/tree.h>
 #include <libxml/xmlreader.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define MARC_SLIM_NS "http://www.loc.gov/MARC21/slim"
 #define XML_INPUT_CHUNK (1u << 20) /* input buffer limit for the IO feed */
@@ -37,8 +50,12 @@ typedef struct xml_state_s {
   xmlBufferPtr dump;  /* serialised record (raw view) */
   mp_build_t build;
   long line;          /* line of the element being converted */
-  int pending;        /* result of xmlTextReaderNext not yet consumed */
-  bool have_pending;
+  xmlNodePtr node;    /* record element last returned (raw view) */
+  bool over;          /* the reader is on a record element already
+                         handled: the next call steps over its subtree */
+  mp_xml_fast_t *fast; /* the fast scanner, until it falls back */
+  uint64_t skip;      /* records the fast scanner returned: libxml2 steps
+                         over that many before converting */
   char err[160];      /* the parser's first error of the highest level */
   int err_line, err_col, err_level;
 } xml_state_t;
@@ -244,11 +261,12 @@ static int convert_record(xml_state_t *st, xmlNodePtr rec) {
   return rc ? rc : mp__build_end(&st->build, had_leader);
 }
 
-static void set_raw(xml_state_t *st, xmlNodePtr node) {
-  mp_marc_reader_t *r = st->r;
+static void xml_raw(mp_marc_reader_t *r) {
+  xml_state_t *st = r->impl;
+  xmlNodePtr node = st->node;
   xmlBufferEmpty(st->dump);
   mp_buf_clear(&r->rawbuf);
-  if (xmlNodeDump(st->dump, node->doc, node, 0, 0) >= 0 &&
+  if (node && xmlNodeDump(st->dump, node->doc, node, 0, 0) >= 0 &&
       mp_buf_append(&r->rawbuf, xmlBufferContent(st->dump),
                     (size_t)xmlBufferLength(st->dump)) == 0)
     mp__reader_set_raw(r, r->rawbuf.data, r->rawbuf.len);
@@ -265,7 +283,8 @@ static bool is_record(xmlTextReaderPtr xr) {
          (!ns || strcmp((const char *)ns, MARC_SLIM_NS) == 0);
 }
 
-/* Convert the record element the reader is on, then step past it. */
+/* Convert the record element the reader is on (the next call steps past
+ * it). */
 static int take_record(xml_state_t *st) {
   mp_marc_reader_t *r = st->r;
   uint64_t at = consumed(st);
@@ -275,26 +294,84 @@ static int take_record(xml_state_t *st) {
   r->rec.recno = ++r->recno;
   r->rec.offset = at;
   st->line = xmlGetLineNo(node);
-  set_raw(st, node);
-  int rc = convert_record(st, node);
-  st->pending = xmlTextReaderNext(st->xr);
-  st->have_pending = true;
-  return rc;
+  st->node = node;
+  st->over = true;
+  mp__reader_set_raw_lazy(r);
+  return convert_record(st, node);
+}
+
+static int open_libxml(xml_state_t *st) {
+  mp_marc_reader_t *r = st->r;
+  int opts = XML_PARSE_NONET | XML_PARSE_COMPACT;
+  if (r->in.fd >= 0 || r->in.mem || !r->path)
+    st->xr = xmlReaderForIO(feed, NULL, &r->in, r->name, NULL, opts);
+  else
+    st->xr = xmlReaderForFile(r->path, NULL, opts);
+  if (!st->xr)
+    return MP_ENOMEM;
+  xmlTextReaderSetStructuredErrorHandler(st->xr, on_error, st);
+  return 0;
+}
+
+/* The fast scanner gave up: rewind the input and hand over to libxml2. */
+static int fall_back(xml_state_t *st) {
+  mp_marc_reader_t *r = st->r;
+  mp__xml_fast_free(st->fast);
+  st->fast = NULL;
+  st->skip = r->recno;
+  if (!r->in.mem) {
+    if (lseek(r->in.fd, 0, SEEK_SET) != 0)
+      return -errno;
+    r->in.len = 0;
+    r->in.eof = false;
+  }
+  r->in.pos = 0;
+  r->in.base = 0;
+  mp_record_clear(&r->rec);
+  return open_libxml(st);
 }
 
 static int xml_next(mp_marc_reader_t *r) {
   xml_state_t *st = r->impl;
+  if (st->fast) {
+    int rc = mp__xml_fast_next(st->fast);
+    if (rc != MP__XML_FALLBACK)
+      return rc;
+    if ((rc = fall_back(st)) != 0) {
+      r->fatal = true;
+      r->rec.recno = ++r->recno;
+      mp__reader_diag(r, rc, MP_SEV_FATAL, 0, "", "cannot read again: %s",
+                      mp_strerror(rc));
+      return rc;
+    }
+  }
   for (;;) {
-    int ret = st->have_pending ? st->pending : xmlTextReaderRead(st->xr);
-    st->have_pending = false;
+    int ret = st->over ? xmlTextReaderNext(st->xr) : xmlTextReaderRead(st->xr);
+    st->over = false;
+    st->node = NULL;
     if (ret < 0)
       return fatal(st);
     if (ret == 0)
       return MP_EOF_;
-    if (is_record(st->xr))
+    if (!is_record(st->xr))
+      continue;
+    if (!st->skip)
       return take_record(st);
+    st->skip--;
+    st->over = true;
   }
 }
+
+/* Input that can be read again from its start. */
+static bool rereadable(const mp_marc_reader_t *r) {
+  struct stat sb;
+  if (r->in.mem)
+    return true;
+  return r->in.fd >= 0 && fstat(r->in.fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+         lseek(r->in.fd, 0, SEEK_CUR) == (off_t)(r->in.base + r->in.len);
+}
+
+bool mp__marcxml_no_fast;
 
 static int xml_open(mp_marc_reader_t *r) {
   xmlInitParser();
@@ -304,16 +381,14 @@ static int xml_open(mp_marc_reader_t *r) {
   st->r = r;
   r->impl = st;
   mp__build_init(&st->build, r->opts.strict, on_diag, st);
-  int opts = XML_PARSE_NONET | XML_PARSE_COMPACT;
-  if (r->in.fd >= 0 || r->in.mem || !r->path)
-    st->xr = xmlReaderForIO(feed, NULL, &r->in, r->name, NULL, opts);
-  else
-    st->xr = xmlReaderForFile(r->path, NULL, opts);
   st->dump = xmlBufferCreate();
-  if (!st->xr || !st->dump)
+  if (!st->dump)
     return MP_ENOMEM;
-  xmlTextReaderSetStructuredErrorHandler(st->xr, on_error, st);
-  return 0;
+  if (!mp__marcxml_no_fast && rereadable(r) && r->in.base == 0) {
+    st->fast = mp__xml_fast_new(r, &st->build, &st->line);
+    return st->fast ? 0 : MP_ENOMEM;
+  }
+  return open_libxml(st);
 }
 
 static void xml_close(mp_marc_reader_t *r) {
@@ -322,6 +397,7 @@ static void xml_close(mp_marc_reader_t *r) {
     return;
   if (st->xr)
     xmlFreeTextReader(st->xr);
+  mp__xml_fast_free(st->fast);
   if (st->dump)
     xmlBufferFree(st->dump);
   mp__build_release(&st->build);
@@ -330,4 +406,5 @@ static void xml_close(mp_marc_reader_t *r) {
 }
 
 const mp_marc_backend_t mp__marcxml_backend = {
-    .name = "marcxml", .open = xml_open, .next = xml_next, .close = xml_close};
+    .name = "marcxml", .open = xml_open, .next = xml_next, .close = xml_close,
+    .raw = xml_raw};

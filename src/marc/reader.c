@@ -130,6 +130,12 @@ void mp__reader_diag(mp_marc_reader_t *r, int code, mp_severity_t sev,
 void mp__reader_set_raw(mp_marc_reader_t *r, const char *p, size_t n) {
   r->raw = p;
   r->raw_len = n;
+  r->raw_lazy = false;
+}
+
+void mp__reader_set_raw_lazy(mp_marc_reader_t *r) {
+  mp__reader_set_raw(r, NULL, 0);
+  r->raw_lazy = r->backend->raw != NULL;
 }
 
 /* ---- open / close ---- */
@@ -262,8 +268,7 @@ static int count(mp_marc_reader_t *r, int rc) {
 
 int mp_marc_reader_next(mp_marc_reader_t *r, mp_record_t **rec) {
   r->ndiags = 0;
-  r->raw = NULL;
-  r->raw_len = 0;
+  mp__reader_set_raw(r, NULL, 0);
   if (r->fatal)
     return MP_EOF_;
   mp_record_clear(&r->rec);
@@ -283,6 +288,12 @@ const mp_marc_diag_t *mp_marc_reader_diags(const mp_marc_reader_t *r,
 }
 
 const char *mp_marc_reader_raw(const mp_marc_reader_t *r, size_t *len) {
+  if (r->raw_lazy) {
+    /* made on first request; the reader itself is never a const object */
+    mp_marc_reader_t *w = (mp_marc_reader_t *)r;
+    w->raw_lazy = false;
+    w->backend->raw(w);
+  }
   *len = r->raw_len;
   return r->raw;
 }

@@ -29,6 +29,9 @@ typedef struct mp_marc_backend_s {
   int (*open)(mp_marc_reader_t *r);
   int (*next)(mp_marc_reader_t *r);
   void (*close)(mp_marc_reader_t *r);
+  /* Optional: set the raw view of the current record on demand (see
+   * mp__reader_set_raw_lazy), for backends whose raw bytes cost work. */
+  void (*raw)(mp_marc_reader_t *r);
 } mp_marc_backend_t;
 
 extern const mp_marc_backend_t mp__iso2709_backend;
@@ -71,6 +74,8 @@ struct mp_marc_reader_s {
   const char *raw;
   size_t raw_len;
   mp_buf_t rawbuf;                 /* backing store for raw when serialised */
+  bool raw_lazy;                   /* backend->raw not yet called for the
+                                      current record */
   bool fatal;
   mp_marc_reader_stats_t stats;
   void *charset;                   /* charset.c state (yaz iconv handles) */
@@ -81,6 +86,9 @@ void mp__reader_diag(mp_marc_reader_t *r, int code, mp_severity_t sev,
                      uint64_t offset, const char *tag, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 void mp__reader_set_raw(mp_marc_reader_t *r, const char *p, size_t n);
+/* The raw view of the current record will be made by backend->raw the
+ * first time mp_marc_reader_raw asks, before the next `next` call. */
+void mp__reader_set_raw_lazy(mp_marc_reader_t *r);
 
 /* charset.c: bring r->rec to UTF-8 according to leader/09 and opts
  * (MARC-8 -> UTF-8 via yaz, invalid UTF-8 -> U+FFFD with a warning naming

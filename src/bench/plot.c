@@ -4,7 +4,8 @@
  * x axis form one series, titled by their other varied axes. Data files
  * hold one block per series (a quoted title line, then "x y" lines, two
  * blank lines between blocks), the format bench/plot/series.gp reads.
- * Plots: records/s against workers and RSS against records always, lag
+ * Plots: records/s (with the COPY ceiling) against workers and RSS
+ * against records always, lag
  * against time (the median run of each configuration), and records/s and
  * worker RSS against every other numeric axis that varies. PNGs are drawn
  * by `gnuplot` (a child process, stderr to DIR/gnuplot.log). Single thread.
@@ -52,6 +53,33 @@ static void block(FILE *f, const char *title, point_t *pts, size_t n,
   (*blocks)++;
 }
 
+/* The COPY ceiling beside the rates: against records, one series of the
+ * ceiling per record count; against another axis, a flat line per record
+ * count over that axis's values. pts has room for n_configs points. */
+static void copy_series(const mp_bench_t *b, FILE *f, int x, point_t *pts,
+                        size_t *blocks) {
+  const mp_bench_axes_t *ax = b->axes;
+  bool by_records = x == MP_BENCH_RECORDS;
+  for (size_t r = 0; r < (by_records ? 1 : ax->n[MP_BENCH_RECORDS]); r++) {
+    const char *rec = ax->vals[MP_BENCH_RECORDS][r];
+    size_t k = 0;
+    for (size_t i = 0; i < b->n_configs; i++) {
+      const mp_bench_config_t *c = &b->configs[i];
+      const mp_bench_copy_t *cp = mp_bench_copy_for(b, c->v[MP_BENCH_RECORDS]);
+      if ((!by_records && strcmp(c->v[MP_BENCH_RECORDS], rec)) || !cp ||
+          !c->v[x])
+        continue;
+      pts[k++] = (point_t){strtod(c->v[x], NULL), cp->records_per_s};
+    }
+    char title[128];
+    if (by_records || ax->n[MP_BENCH_RECORDS] == 1)
+      snprintf(title, sizeof title, "COPY ceiling");
+    else
+      snprintf(title, sizeof title, "COPY ceiling records=%s", rec);
+    block(f, title, pts, k, blocks);
+  }
+}
+
 /* Series of metric (times scale) against axis x. Worker RSS plots also get
  * the producer's RSS as series of their own. */
 static int write_xy(const mp_bench_t *b, FILE *f, int x, int metric,
@@ -88,6 +116,8 @@ static int write_xy(const mp_bench_t *b, FILE *f, int x, int metric,
       block(f, title, pts, k, blocks);
     }
   }
+  if (metric == MP_BM_RATE)
+    copy_series(b, f, x, pts, blocks);
   free(done);
   free(pts);
   return 0;

@@ -45,6 +45,9 @@ for p in rate-workers rss-records lag; do
   [ -s "$W/out/$p.png" ] || fail "$p.png missing or empty"
   file "$W/out/$p.png" | grep -q 'PNG image data' || fail "$p.png: $(file "$W/out/$p.png")"
 done
+# the ceiling drawn beside the rates: flat over the worker counts
+grep -A2 '^"COPY ceiling"' "$W/out/rate-workers.dat" | tail -2 | awk '{print $1}' | tr '\n' ' ' |
+  grep -q '^1 2 $' || fail "no COPY ceiling series in rate-workers.dat"
 # no tenant left behind
 after=$(psql -qAtc "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'bench\_%'")
 [ "$after" -eq "$before" ] || fail "bench schemas left: $before before, $after after"

@@ -111,8 +111,13 @@ static int write_xy(const mp_bench_t *b, FILE *f, int x, int metric,
         pts[k].x = xv ? strtod(xv, NULL) : NAN;
         pts[k++].y = b->sums[j].m[m] / scale;
       }
-      snprintf(title, sizeof title, "%s%s",
-               extra < 0 ? "" : pass ? "producer " : "worker ", label);
+      /* "all" (nothing else varies) says nothing in a legend */
+      bool all = !strcmp(label, "all");
+      snprintf(title, sizeof title, "%s%s%s",
+               extra < 0 ? (all ? "end to end" : "")
+               : pass    ? "producer"
+                         : "worker",
+               extra >= 0 && !all ? " " : "", all ? "" : label);
       block(f, title, pts, k, blocks);
     }
   }

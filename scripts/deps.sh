@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev
       librdkafka-dev libuv1-dev libpq-dev libxml2-dev libjansson-dev
-      libyaz-dev yaz libcmocka-dev postgresql kcat gnuplot-nox)
+      libyaz-dev yaz libcmocka-dev postgresql kcat gnuplot-nox jq)
 
 missing=()
 for p in "${PKGS[@]}"; do

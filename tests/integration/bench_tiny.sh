@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# bench_tiny.sh: a tiny real `marcpipe bench` (1,000 generated records,
+# 1 and 2 workers, one run each) through the whole pipeline into the
+# PostgreSQL of PG* (scripts/test.sh): it completes within a minute, every
+# run commits exactly the records generated, the COPY ceiling is measured
+# by bench_copy, the table and the PNG plots are written, and the tenants
+# of the runs are dropped afterwards.
+set -euo pipefail
+: "${MARCPIPE:?}" "${PGHOST:?}"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+fail() { echo "bench_tiny: $*" >&2; exit 1; }
+
+before=$(psql -qAtc "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'bench\_%'")
+start=$(date +%s)
+timeout 120 "$MARCPIPE" bench --records 1000 -w 1,2 --repeat 1 --timeout 50 --keep-inputs \
+  -o "$W/out" >"$W/stdout" 2>"$W/stderr" ||
+  fail "bench failed ($?): $(tail -n 20 "$W/stderr"; cat "$W"/out/logs/import-*.log 2>/dev/null | tail -n 20)"
+took=$(( $(date +%s) - start ))
+[ "$took" -le 60 ] || echo "bench_tiny: warning: took $took s" >&2
+
+R=$W/out/results.json
+[ "$(jq '.configs | length' "$R")" -eq 2 ] || fail "configs: $(jq -c .configs "$R")"
+# reconciliation: each run completed and committed the 1,000 generated records
+jq -e '[.configs[].runs[]] | length == 2 and all(.[];
+        .exit_code == 0 and .reconciled and .records == 1000 and
+        (.status == "COMPLETED" or .status == "COMPLETED_WITH_ERRORS") and
+        .created + .updated + .duplicates + .skipped + .errors == 1000)' "$R" >/dev/null ||
+  fail "runs do not reconcile: $(jq -c '[.configs[].runs[] | {exit_code, status, records, note}]' "$R")"
+[ "$(tr -cd '\035' <"$W/out/input-1000.mrc" | wc -c)" -eq 1000 ] || fail "input records"
+# figures present and sane
+jq -e 'all(.configs[]; .median.records_per_s > 0 and .median.elapsed_s > 0 and
+        .median.worker_peak_rss_kb > 0)' "$R" >/dev/null ||
+  fail "medians: $(jq -c '[.configs[].median]' "$R")"
+# the COPY ceiling, measured with bench_copy, and the ratios beside it
+jq -e '.copy | length == 1 and .[0].records == 1000 and .[0].records_per_s > 0' "$R" >/dev/null ||
+  fail "COPY ceiling: $(jq -c .copy "$R")"
+jq -e 'all(.configs[]; .rate_of_copy > 0)' "$R" >/dev/null || fail "ratio to COPY"
+# the table
+[ "$(grep -c '^| 1000 | [12] | 1/1 | [0-9]' "$W/out/results.md")" -eq 2 ] ||
+  fail "table: $(cat "$W/out/results.md")"
+grep -q '^- machine: .*PostgreSQL [0-9]' "$W/out/results.md" || fail "machine line"
+# the plots
+for p in rate-workers rss-records lag; do
+  [ -s "$W/out/$p.png" ] || fail "$p.png missing or empty"
+  file "$W/out/$p.png" | grep -q 'PNG image data' || fail "$p.png: $(file "$W/out/$p.png")"
+done
+# the ceiling drawn beside the rates: flat over the worker counts
+grep -A2 '^"COPY ceiling"' "$W/out/rate-workers.dat" | tail -2 | awk '{print $1}' | tr '\n' ' ' |
+  grep -q '^1 2 $' || fail "no COPY ceiling series in rate-workers.dat"
+# no tenant left behind
+after=$(psql -qAtc "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'bench\_%'")
+[ "$after" -eq "$before" ] || fail "bench schemas left: $before before, $after after"
+echo "bench_tiny: ok ($took s)"

@@ -1000,9 +1000,10 @@ int mp__xml_fast_next(mp_xml_fast_t *f) {
       return FB;
     if (want <= avail)
       want = avail * 2;
-    long got = mp__input_fill(in, want, r->opts.max_record_bytes);
-    if (got < 0)
-      return (int)got;
+    /* a read error: libxml2's path reads again and reports it (fatal),
+     * so the stream ends instead of failing the same read forever */
+    if (mp__input_fill(in, want, r->opts.max_record_bytes) < 0)
+      return FB;
   }
 }
 

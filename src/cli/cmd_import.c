@@ -260,6 +260,8 @@ static void on_producer_done(void *data, int rc, const char *reason) {
 static void on_give_up(mp_import_workers_t *set, int index) {
   import_t *im = set->data;
   char err[512];
+  if (im->interrupted)
+    return; /* the job is being stopped anyway */
   fprintf(stderr, "import: worker %d keeps failing; giving up\n", index);
   if (im->job && !im->job->final)
     mp_job_fail(im->ctl, im->job->id, "a worker process kept failing", err,
@@ -270,6 +272,9 @@ static void on_signal(uv_signal_t *s, int signum) {
   import_t *im = s->data;
   fprintf(stderr, "\nimport: interrupted (signal %d): stopping\n", signum);
   im->interrupted = true;
+  /* A terminal's Ctrl-C (or `timeout`) signals the whole process group:
+   * workers that stop now were asked to, not crashed; none is restarted. */
+  im->workers.max_restarts = 0;
   if (im->prod && im->job && !im->job->producer_done)
     mp_producer_cancel(im->prod);
   else if (im->job && !im->job->final) {

@@ -32,8 +32,6 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   }
 }
 
-static void pipe_closed(uv_handle_t *h) { (void)h; }
-
 static void all_exited_async(uv_idle_t *idle) {
   mp_import_workers_t *set = idle->data;
   uv_idle_stop(idle);
@@ -43,6 +41,10 @@ static void all_exited_async(uv_idle_t *idle) {
 }
 
 static void notify_all_exited(mp_import_workers_t *set) {
+  if (set->grace_on) {
+    set->grace_on = false;
+    uv_close((uv_handle_t *)&set->grace, NULL);
+  }
   uv_idle_t *idle = malloc(sizeof *idle);
   if (!idle) {
     if (set->on_all_exited)
@@ -54,9 +56,13 @@ static void notify_all_exited(mp_import_workers_t *set) {
   uv_idle_start(idle, all_exited_async);
 }
 
-static void proc_closed(uv_handle_t *h) {
+/* Both handles of an exited child are closed: only now may they be
+ * initialised again (a restart re-uses them). */
+static void handle_closed(uv_handle_t *h) {
   mp_import_worker_t *w = h->data;
   mp_import_workers_t *set = w->set;
+  if (--w->closing > 0)
+    return;
   if (set->stopping) {
     if (set->running == 0)
       notify_all_exited(set);
@@ -89,8 +95,9 @@ static void exit_cb(uv_process_t *p, int64_t status, int sig) {
       fprintf(stderr, "import: worker %d (pid %d) exited with status %lld\n",
               w->index, p->pid, (long long)status);
   }
-  uv_close((uv_handle_t *)&w->out, pipe_closed);
-  uv_close((uv_handle_t *)p, proc_closed);
+  w->closing = 2;
+  uv_close((uv_handle_t *)&w->out, handle_closed);
+  uv_close((uv_handle_t *)p, handle_closed);
 }
 
 static int spawn(mp_import_worker_t *w) {
@@ -116,7 +123,7 @@ static int spawn(mp_import_worker_t *w) {
   if (rc) {
     fprintf(stderr, "import: cannot start worker %d: %s\n", w->index,
             uv_strerror(rc));
-    uv_close((uv_handle_t *)&w->out, pipe_closed);
+    uv_close((uv_handle_t *)&w->out, NULL);
     uv_close((uv_handle_t *)&w->proc, NULL);
     return rc;
   }
@@ -153,6 +160,19 @@ int mp_import_workers_start(uv_loop_t *loop, mp_import_workers_t *set, int n,
   return 0;
 }
 
+static void grace_over(uv_timer_t *t) {
+  mp_import_workers_t *set = t->data;
+  for (int i = 0; i < set->n; i++)
+    if (set->w[i].running) {
+      fprintf(stderr,
+              "import: worker %d (pid %d) still running %d s after SIGTERM: "
+              "killing it\n",
+              i, set->w[i].proc.pid, MP_IMPORT_STOP_GRACE_MS / 1000);
+      uv_process_kill(&set->w[i].proc, SIGKILL);
+      set->killed++;
+    }
+}
+
 void mp_import_workers_stop(mp_import_workers_t *set) {
   if (set->stopping)
     return;
@@ -163,8 +183,14 @@ void mp_import_workers_stop(mp_import_workers_t *set) {
       uv_process_kill(&set->w[i].proc, SIGTERM);
       signalled++;
     }
-  if (signalled == 0)
+  if (signalled == 0) {
     notify_all_exited(set);
+    return;
+  }
+  uv_timer_init(set->loop, &set->grace);
+  set->grace.data = set;
+  set->grace_on = true;
+  uv_timer_start(&set->grace, grace_over, MP_IMPORT_STOP_GRACE_MS, 0);
 }
 
 void mp_import_workers_release(mp_import_workers_t *set) {

@@ -5,7 +5,9 @@
  * module spawns them with uv_spawn, collects the JSON counters each prints
  * on stdout at exit (--stats-json), restarts a worker that dies before it
  * was asked to stop (up to a limit), and stops them all with SIGTERM
- * (graceful: drain, commit, leave the group). Loop thread only.
+ * (graceful: drain, commit, leave the group); a worker still running
+ * MP_IMPORT_STOP_GRACE_MS after SIGTERM is killed with SIGKILL (said on
+ * stderr), so stopping always ends. Loop thread only.
  */
 #ifndef MP_CLI_IMPORT_WORKERS_H
 #define MP_CLI_IMPORT_WORKERS_H
@@ -17,6 +19,7 @@
 #include <uv.h>
 
 #define MP_IMPORT_MAX_WORKERS 64
+#define MP_IMPORT_STOP_GRACE_MS 30000
 
 typedef struct mp_import_worker_s {
   uv_process_t proc;
@@ -27,6 +30,7 @@ typedef struct mp_import_worker_s {
   int64_t exit_status;
   int term_signal;
   int restarts;
+  int closing;            /* handles of an exited child not closed yet */
   struct mp_import_workers_s *set;
 } mp_import_worker_t;
 
@@ -38,6 +42,9 @@ typedef struct mp_import_workers_s {
   bool stopping;          /* SIGTERM sent: exits are expected */
   int running;
   int crashes;            /* unexpected exits seen */
+  int killed;             /* workers SIGKILLed after the grace period */
+  uv_timer_t grace;       /* SIGTERM -> SIGKILL; active while stopping */
+  bool grace_on;
   mp_import_worker_t w[MP_IMPORT_MAX_WORKERS];
   /* Called when a worker exits unexpectedly and will not be restarted
    * (restart limit reached); may be NULL. */

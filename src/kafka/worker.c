@@ -83,6 +83,7 @@ struct mp_worker_s {
   bool kpaused;      /* what was applied to the current assignment */
   bool started, stopping, closing;
   bool in_group;     /* assigned (possibly no partitions) since last revoke */
+  bool close_abandoned; /* leaving the group did not finish in time */
   int status;
   int open_handles;
   uint64_t last_msg_ms, last_status_ms;
@@ -730,7 +731,9 @@ static void final_close(mp_worker_t *w) {
   }
   rd_kafka_queue_destroy(w->queue);
   w->queue = NULL;
-  rd_kafka_destroy(w->rk);
+  rd_kafka_destroy_flags(w->rk, w->close_abandoned
+                                    ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE
+                                    : 0);
   w->rk = NULL;
   for (int i = 0; i < w->cfg.nsinks; i++)
     if (w->slots[i].sink) {
@@ -755,6 +758,42 @@ static void handle_closed(uv_handle_t *h) { one_closed(h->data); }
 static void slot_closed(uv_handle_t *h) { one_closed(((slot_t *)h->data)->w); }
 static void bridge_closed(mp_kafka_bridge_t *br) { one_closed(br->data); }
 
+/* Leave the consumer group, waiting at most MP_WORKER_CLOSE_MS. A plain
+ * rd_kafka_consumer_close() waits without bound for the group to
+ * terminate, and a member fenced by the coordinator (unknown member id
+ * after a session timeout) or caught in a join can leave it waiting
+ * forever. Everything is committed (PostgreSQL holds the offsets) before
+ * this runs, so giving up loses nothing: the coordinator expires the
+ * member after its session timeout. Rebalance events the close raises go
+ * through rebalance_cb as usual. */
+#define MP_WORKER_CLOSE_MS 10000
+static void leave_group(mp_worker_t *w) {
+  rd_kafka_queue_t *q = rd_kafka_queue_new(w->rk);
+  rd_kafka_error_t *err = rd_kafka_consumer_close_queue(w->rk, q);
+  if (err) {
+    wlog(w, "leaving the group: %s", rd_kafka_error_string(err));
+    rd_kafka_error_destroy(err);
+    w->close_abandoned = true;
+    rd_kafka_queue_destroy(q);
+    return;
+  }
+  uint64_t deadline = uv_hrtime() + (uint64_t)MP_WORKER_CLOSE_MS * 1000000u;
+  while (!rd_kafka_consumer_closed(w->rk) && uv_hrtime() < deadline) {
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 100);
+    if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE)
+      rebalance_cb(w->rk, rd_kafka_event_error(ev),
+                   rd_kafka_event_topic_partition_list(ev), w);
+    if (ev)
+      rd_kafka_event_destroy(ev);
+  }
+  if (!rd_kafka_consumer_closed(w->rk)) {
+    wlog(w, "leaving the group did not finish within %d ms: giving up "
+            "(offsets are committed)", MP_WORKER_CLOSE_MS);
+    w->close_abandoned = true;
+  }
+  rd_kafka_queue_destroy(q);
+}
+
 static void close_timer_cb(uv_timer_t *t) {
   mp_worker_t *w = t->data;
   if (w->closing || !drained(w))
@@ -762,9 +801,7 @@ static void close_timer_cb(uv_timer_t *t) {
   w->closing = true;
   if (!rd_kafka_assignment_lost(w->rk))
     commit_offsets(w, true, true);
-  rd_kafka_resp_err_t e = rd_kafka_consumer_close(w->rk);
-  if (e)
-    wlog(w, "leaving the group: %s", rd_kafka_err2str(e));
+  leave_group(w);
   w->open_handles = 4 + w->cfg.nsinks;
   mp_kafka_bridge_close(&w->bridge, bridge_closed);
   uv_close((uv_handle_t *)&w->batch_timer, handle_closed);

@@ -1,0 +1,40 @@
+# import_lib.bash: shared set-up for the `marcpipe import` integration tests
+# (sourced, not a test itself: ctest runs tests/integration/*.sh only).
+#
+# it_setup TENANT     checks the environment, makes $TMP (removed at exit),
+#                     drops the tenant's schema so every run starts empty
+# it_import ARGS...   runs `marcpipe import -q --json --tenant $T ARGS`
+#                     under a timeout (a stuck job fails the test instead of
+#                     hanging ctest); sets IT_RC, stdout in $TMP/out.json,
+#                     stderr in $TMP/err.log
+# it_sql SQL          one psql query, unaligned, tab-separated
+# it_fail MSG         prints MSG, the import's stderr tail, and exits 1
+set -euo pipefail
+: "${MARCPIPE:?}" "${PGHOST:?PostgreSQL required (PG* variables)}"
+
+it_setup() {
+  T=$1
+  TMP=$(mktemp -d)
+  trap 'rm -rf "$TMP"' EXIT
+  psql -XAtq -c "DROP SCHEMA IF EXISTS ${T}_marcpipe CASCADE" >/dev/null 2>&1 || true
+}
+
+it_import() {
+  IT_RC=0
+  timeout -k 10 "${IT_TIMEOUT:-80}" "$MARCPIPE" import -q --json --tenant "$T" "$@" \
+    >"$TMP/out.json" 2>"$TMP/err.log" || IT_RC=$?
+  if [ "$IT_RC" -ge 124 ]; then
+    it_fail "import did not finish within ${IT_TIMEOUT:-80} s (exit $IT_RC)"
+  fi
+}
+
+it_sql() { psql -XAtq -F $'\t' -c "$1"; }
+
+it_fail() {
+  echo "FAIL: $*"
+  if [ -s "$TMP/err.log" ]; then
+    echo "--- import stderr (tail)"
+    tail -n 20 "$TMP/err.log"
+  fi
+  exit 1
+}

@@ -55,8 +55,9 @@ static void usage(FILE *out) {
       "Create an import job, send every MARC record of FILE to Kafka (one "
       "message per\nrecord, keyed by its match key, idempotent producer, "
       "zstd), and record the\njob's total once every message is delivered. "
-      "Prints the job id on stdout.\nRejected records are journaled as "
-      "errors of the job; a failed delivery fails\nthe job.\n\n"
+      "Prints the job id on stdout\nas soon as the job exists. Rejected "
+      "records are journaled as errors of the job;\na failed delivery fails "
+      "the job.\n\n"
       "options:\n"
       "  -b, --brokers LIST       Kafka bootstrap servers (required)\n"
       "  -X, --property N=V       librdkafka property, repeatable; applied "
@@ -372,6 +373,9 @@ int cmd_produce(int argc, char **argv) {
     fprintf(stderr, "marcpipe produce: %s\n", err);
     goto out;
   }
+  /* The id first, so scripts can follow the job while it is produced. */
+  printf("%" PRId64 "\n", job);
+  fflush(stdout);
   pg.conn = conn;
   mp_producer_pg_ops(&pg, &ops);
   mp_producer_opts_t o = {.brokers = brokers,
@@ -407,8 +411,6 @@ int cmd_produce(int argc, char **argv) {
 
   mp_producer_stats_t st;
   mp_producer_stats(r.p, &st);
-  printf("%" PRId64 "\n", job);
-  fflush(stdout);
   if (r.done && r.rc == 0) {
     fprintf(stderr,
             "marcpipe produce: job %" PRId64 ": %" PRId64 " records read (%" PRId64

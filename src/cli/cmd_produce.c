@@ -412,11 +412,14 @@ int cmd_produce(int argc, char **argv) {
   mp_producer_stats_t st;
   mp_producer_stats(r.p, &st);
   if (r.done && r.rc == 0) {
+    char skipped[64] = "";
+    if (resume)
+      snprintf(skipped, sizeof skipped, " (%" PRId64 " skipped as produced)",
+               st.skipped);
     fprintf(stderr,
-            "marcpipe produce: job %" PRId64 ": %" PRId64 " records read (%" PRId64
-            " skipped as already produced), %" PRId64 " delivered, %" PRId64
-            " rejected to %s; total recorded\n",
-            job, st.read, st.skipped, st.delivered, st.rejected, topic);
+            "marcpipe produce: job %" PRId64 ": %" PRId64 " records read%s, %" PRId64
+            " delivered, %" PRId64 " rejected to %s; total recorded\n",
+            job, st.read, skipped, st.delivered, st.rejected, topic);
     rc = 0;
   } else {
     fprintf(stderr,

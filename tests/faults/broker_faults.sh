@@ -3,8 +3,9 @@
 # through `marcpipe broker` (a separate process) with `marcpipe produce` and
 # two `marcpipe work` processes while the broker's control channel injects
 # infrastructure faults: retriable request errors on JoinGroup (while the
-# workers join), Produce, Fetch and OffsetCommit, a broker down for a few
-# seconds and back, and partition leaders moved. Producer and workers must
+# workers join), InitProducerId, Produce, Fetch, OffsetCommit and Heartbeat,
+# the group coordinator (also a partition leader) down for longer than the
+# session timeout and back, and partition leaders moved. Producer and workers must
 # recover by themselves: the job ends COMPLETED with every seq 1..20000
 # journaled exactly once, 20,000 instances, no record applied twice. Needs
 # PG* set (scripts/test.sh).
@@ -112,6 +113,8 @@ ctl() {
 # first joins fail with a retriable coordinator error.
 ctl "coordinator group marcpipe.inventory 2" "err JoinGroup 3 COORDINATOR_LOAD_IN_PROGRESS"
 start_workers 2
+# The idempotent producer's first InitProducerId fails retriably too.
+ctl "err InitProducerId 2 COORDINATOR_LOAD_IN_PROGRESS"
 "$MARCPIPE" produce -b "$BS" --tenant "$TENANT" --max-backlog 2000 -q \
   "$T/in.mrc" >"$T/job" 2>"$T/p1.err" &
 PP=$!; PIDS+=($PP)
@@ -133,7 +136,9 @@ ctl "up 2"
 wait_until 60 processed_at_least 12000 || fail "job stuck before 12000 processed after broker 2 came back"
 ctl "leader $TOPIC 0 3" "leader $TOPIC 1 3" "leader $TOPIC 2 1" "leader $TOPIC 5 2"
 wait_until 60 processed_at_least 15000 || fail "job stuck before 15000 processed after leader moves"
-ctl "err Fetch 4 NOT_LEADER_FOR_PARTITION" "leader $TOPIC 0 1"
+# A heartbeat answered "rebalance in progress": the group rebalances again.
+ctl "err Fetch 4 NOT_LEADER_FOR_PARTITION" "leader $TOPIC 0 1" \
+  "err Heartbeat 2 REBALANCE_IN_PROGRESS"
 
 rc=0; wait "$PP" || rc=$?
 [ "$rc" = 0 ] || fail "producer exit $rc"

@@ -82,15 +82,8 @@ static void produce(const char *brokers, const char *topic, int n, int size) {
   free(val);
 }
 
-typedef struct {
-  mp_worker_stats_t st;
-  int status;
-} result_t;
-
 static void on_done(mp_worker_t *w, int status) {
-  result_t *r = mp_worker_data(w);
-  r->status = status;
-  mp_worker_get_stats(w, &r->st);
+  *(int *)mp_worker_data(w) = status;
 }
 
 static const char *const props[] = {"session.timeout.ms=6000",
@@ -136,7 +129,8 @@ int main(int argc, char **argv) {
     uv_loop_init(&loop);
     mp_worker_config_t cfg;
     mp_worker_config_defaults(&cfg);
-    result_t r = {0};
+    mp_worker_stats_t st;
+    int status = 0;
     char group[64];
     snprintf(group, sizeof group, "bench.%zu", i);
     cfg.brokers = brokers;
@@ -149,7 +143,7 @@ int main(int argc, char **argv) {
     cfg.low_water_pct = cases[i].low;
     cfg.max_records = (uint64_t)n;
     cfg.sink = &sleep_ops;
-    cfg.data = &r;
+    cfg.data = &status;
     mp_worker_t *w;
     if (mp_worker_new(&loop, &cfg, &w, err, sizeof err) ||
         mp_worker_start(w, on_done, err, sizeof err)) {
@@ -159,20 +153,20 @@ int main(int argc, char **argv) {
     /* time from the first message: the group join (~3 s) is not the
      * window's cost */
     double t0 = 0;
-    while (uv_run(&loop, UV_RUN_ONCE)) {
-      mp_worker_get_stats(w, &r.st);
-      if (!t0 && r.st.consumed)
+    do {
+      mp_worker_get_stats(w, &st);
+      if (!t0 && st.consumed)
         t0 = now_s();
-    }
+    } while (uv_run(&loop, UV_RUN_ONCE));
     double secs = now_s() - t0;
+    mp_worker_get_stats(w, &st);
     mp_worker_destroy(w);
     uv_loop_close(&loop);
     printf("%-8" PRIu64 " %-9" PRIu64 " %-4u %8.2f %9.0f %6" PRIu64
            " %7" PRIu64 " %9" PRIu64 " %11" PRIu64 "%s\n",
            cases[i].records, cases[i].bytes, cases[i].low, secs,
-           r.st.committed / secs, r.st.pauses, r.st.resumes,
-           r.st.max_records_held, r.st.max_bytes_held,
-           r.status ? " (failed)" : "");
+           st.committed / secs, st.pauses, st.resumes, st.max_records_held,
+           st.max_bytes_held, status ? " (failed)" : "");
     fflush(stdout);
   }
   rd_kafka_mock_cluster_destroy(mc);

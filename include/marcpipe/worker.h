@@ -29,8 +29,8 @@
 #include <stdio.h>
 #include <uv.h>
 
-/* How the worker reaches its sinks. mp_sink_* wrapped by `marcpipe work`;
- * unit tests plug in a fake. Contracts are those of sink.h. */
+/* How the worker reaches its sinks: mp_worker_pg_sink_ops (below) wraps
+ * mp_sink_*; unit tests plug in a fake. Contracts are those of sink.h. */
 typedef struct mp_worker_sink_ops_s {
   /* Open sink number `index` (0..nsinks-1 on a pool thread, -1 on the loop
    * thread at start). 0 or a negative error with errbuf set. A failure of
@@ -45,6 +45,10 @@ typedef struct mp_worker_sink_ops_s {
                       int64_t *next_offsets, size_t n);
   void (*close)(void *sink);
 } mp_worker_sink_ops_t;
+
+/* The PostgreSQL sink (sink.h); sink_ctx = the mp_sink_config_t to open
+ * every connection with (it and its mapping must outlive the worker). */
+extern const mp_worker_sink_ops_t mp_worker_pg_sink_ops;
 
 typedef struct mp_worker_config_s {
   const char *brokers;           /* bootstrap servers (required) */

@@ -52,7 +52,7 @@ typedef struct opts_s {
   const char *window, *window_bytes, *batch, *sinks, *latency;
   bool push;
   int64_t max_backlog, max_backlog_bytes;
-  bool json, quiet;
+  bool json, quiet, verbose;
 } opts_t;
 
 typedef struct job_run_s {
@@ -157,6 +157,7 @@ static void usage(FILE *out) {
 "Output:\n"
 "      --json              print the summary as one JSON object (last line)\n"
 "  -q, --quiet             no progress display\n"
+"  -v, --verbose           workers log assignments, pauses and resumes\n"
 "  -h, --help              this help\n"
 "\n"
 "Exit codes: 0 every record imported, 1 a job failed or records were\n"
@@ -333,6 +334,8 @@ static char **worker_argv(import_t *im, char *self) {
   argv[n++] = "-G";
   argv[n++] = im->group;
   argv[n++] = "--stats-json";
+  if (o->verbose)
+    argv[n++] = "-v";
   if (o->push) {
     argv[n++] = "--window";
     argv[n++] = "0";
@@ -355,6 +358,16 @@ static char **worker_argv(import_t *im, char *self) {
   snprintf(dlqbuf, sizeof dlqbuf, "%s", dlq);
   argv[n++] = "--dlq-topic";
   argv[n++] = dlqbuf;
+  if (!o->brokers) {
+    /* The embedded broker keeps a member that vanished during a join in
+     * the group until its session times out, stalling the rebalance for
+     * that long (45 s by default, measured); short sessions bound it.
+     * Given first so that -X can override them. */
+    argv[n++] = "-X";
+    argv[n++] = "session.timeout.ms=6000";
+    argv[n++] = "-X";
+    argv[n++] = "heartbeat.interval.ms=1000";
+  }
   for (size_t i = 0; i < o->nprops; i++) {
     argv[n++] = "-X";
     argv[n++] = (char *)o->props[i];
@@ -579,6 +592,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       {"state-dir", required_argument, NULL, O_STATE},
       {"json", no_argument, NULL, O_JSON},
       {"quiet", no_argument, NULL, 'q'},
+      {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {0, 0, 0, 0}};
   char *end;
@@ -586,7 +600,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
   opterr = 0;
   optind = 1;
   while (1) {
-    if ((c = getopt_long(argc, argv, "w:b:X:G:d:qh", lo, NULL)) == -1)
+    if ((c = getopt_long(argc, argv, "w:b:X:G:d:qvh", lo, NULL)) == -1)
       break;
     switch (c) {
     case 'w':
@@ -641,6 +655,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     case O_STATE: o->state_dir = optarg; break;
     case O_JSON: o->json = true; break;
     case 'q': o->quiet = true; break;
+    case 'v': o->verbose = true; break;
     case 'h': usage(stdout); return 0;
     default: {
       char msg[128];

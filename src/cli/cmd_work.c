@@ -6,8 +6,10 @@
  */
 #include "cli/commands.h"
 #include "marcpipe/error.h"
+#include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
 #include "marcpipe/mapping.h"
+#include "marcpipe/pg.h"
 #include "marcpipe/sink.h"
 #include "marcpipe/worker.h"
 
@@ -34,7 +36,8 @@ static void usage(FILE *out) {
 "starts at the larger of Kafka's committed offset and the one stored in\n"
 "PostgreSQL. If the log lost records the worker has not read (the log start\n"
 "moved past its position), it stops with exit code 1 naming the partition and\n"
-"offsets. SIGINT/SIGTERM: stop fetching, finish the batches in flight, commit,\n"
+"offsets, and marks the job FAILED when it knows the job (a record after the\n"
+"gap). SIGINT/SIGTERM: stop fetching, finish the batches in flight, commit,\n"
 "leave the group, exit 0.\n"
 "\n"
 "Kafka:\n"
@@ -102,24 +105,6 @@ static void usage(FILE *out) {
           MP_DEFAULT_NAMESPACE, MP_DEFAULT_TENANT);
 }
 
-/* ---- the PostgreSQL sink behind the worker's sink interface ---- */
-
-static int pg_open(void *ctx, int index, void **sink, char *err, size_t n) {
-  return mp_sink_open(ctx, (mp_sink_t **)sink, err, n);
-}
-static int pg_write(void *sink, const mp_sink_rec_t *recs, size_t n,
-                    mp_sink_result_t *res) {
-  return mp_sink_write_batch(sink, recs, n, res);
-}
-static int pg_load(void *sink, const char *topic, const int32_t *parts,
-                   int64_t *next, size_t n) {
-  return mp_sink_load_offsets(sink, topic, parts, next, n);
-}
-static void pg_close(void *sink) { mp_sink_close(sink); }
-
-static const mp_worker_sink_ops_t pg_ops = {pg_open, pg_write, pg_load,
-                                            pg_close};
-
 /* ---- options ---- */
 
 /* "123", "64K", "64M", "1G" (binary multiples). */
@@ -158,6 +143,7 @@ static int parse_uint(const char *s, uint64_t max, uint64_t *out) {
 
 typedef struct run_s {
   mp_worker_t *w;
+  const mp_sink_config_t *sink;
   uv_signal_t sigint, sigterm;
   int status;
   bool stats_json;
@@ -185,6 +171,27 @@ static void print_summary(const mp_worker_stats_t *s) {
           s->peak_rss_kb);
 }
 
+/* Records of a job were lost from the log: the job cannot complete, say so
+ * in its row (when the job is known: the first record after the gap). */
+static void fail_lost_job(const mp_sink_config_t *sink,
+                          const mp_worker_stats_t *st) {
+  PGconn *c = NULL;
+  char err[512], reason[256];
+  snprintf(reason, sizeof reason,
+           "records lost from the log: partition %" PRId32 " offsets %" PRId64
+           "..%" PRId64,
+           st->lost_partition, st->lost_from, st->lost_to);
+  if (mp_pg_connect(sink->conninfo, sink->tenant, &c, err, sizeof err) ||
+      mp_job_fail(c, st->lost_job, reason, err, sizeof err))
+    fprintf(stderr, "marcpipe work: cannot mark job %" PRId64 " failed: %s\n",
+            st->lost_job, err);
+  else
+    fprintf(stderr, "marcpipe work: job %" PRId64 " marked FAILED\n",
+            st->lost_job);
+  if (c)
+    PQfinish(c);
+}
+
 static void on_done(mp_worker_t *w, int status) {
   run_t *r = mp_worker_data(w);
   mp_worker_stats_t st;
@@ -199,6 +206,8 @@ static void on_done(mp_worker_t *w, int status) {
   }
   if (status)
     fprintf(stderr, "marcpipe work: stopped: %s\n", mp_strerror(status));
+  if (status == MP_ELOST && st.lost_job > 0)
+    fail_lost_job(r->sink, &st);
   uv_close((uv_handle_t *)&r->sigint, NULL);
   uv_close((uv_handle_t *)&r->sigterm, NULL);
 }
@@ -378,9 +387,10 @@ int cmd_work(int argc, char **argv) {
     goto out;
   }
   sink.mapping = mapping;
-  cfg.sink = &pg_ops;
+  cfg.sink = &mp_worker_pg_sink_ops;
   cfg.sink_ctx = &sink;
   cfg.data = &r;
+  r.sink = &sink;
   loop = uv_default_loop();
   int e = mp_worker_new(loop, &cfg, &r.w, err, sizeof err);
   if (e) {

@@ -386,6 +386,8 @@ static void apply_pause(mp_worker_t *w) {
     return;
   set_paused(w, want);
   w->kpaused = want;
+  if (!want) /* idle time counts from when fetching may start again */
+    w->last_msg_ms = uv_now(w->loop);
   if (w->cfg.verbose && !w->stopping)
     wlog(w, "%s partitions (%" PRIu64 " records, %" PRIu64 " bytes held)",
          want ? "pausing" : "resuming", w->win.records, w->win.bytes);
@@ -877,12 +879,20 @@ static int check_config(const mp_worker_config_t *c, char *errbuf,
     snprintf(errbuf, errlen, "%s", bad);
     return MP_EUSAGE;
   }
-  for (size_t i = 0; i < c->nprops; i++)
+  for (size_t i = 0; i < c->nprops; i++) {
     if (managed(c->props[i])) {
       snprintf(errbuf, errlen, "property '%.*s' is managed by the worker",
                (int)strcspn(c->props[i], "="), c->props[i]);
       return MP_ECONFIG;
     }
+    /* the rebalance callback speaks the eager protocol only */
+    if (!strncmp(c->props[i], "partition.assignment.strategy=", 30) &&
+        strstr(c->props[i], "cooperative")) {
+      snprintf(errbuf, errlen, "cooperative assignors are not supported: "
+                               "use range or roundrobin");
+      return MP_ECONFIG;
+    }
+  }
   return 0;
 }
 

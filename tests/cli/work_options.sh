@@ -51,5 +51,9 @@ expect_rc 2 "$M" work -b 127.0.0.1:1 -X enable.auto.commit=true
 grep -q "enable.auto.commit' is managed by the worker" "$T/err" ||
   fail "managed property not refused: $(cat "$T/err")"
 
+expect_rc 2 "$M" work -b 127.0.0.1:1 -X partition.assignment.strategy=cooperative-sticky
+grep -q "cooperative assignors are not supported" "$T/err" ||
+  fail "cooperative assignor not refused: $(cat "$T/err")"
+
 [ "$fails" -eq 0 ] && echo "work_options: ok"
 exit $((fails > 0))

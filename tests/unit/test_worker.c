@@ -6,7 +6,6 @@
 #include "marcpipe/kafka.h"
 #include "marcpipe/worker.h"
 
-#include <librdkafka/rdkafka_mock.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -19,6 +18,8 @@
 #include <time.h>
 #include <cmocka.h>
 #include <jansson.h>
+
+#include "tu_kafka.h"
 
 #define NPART 4
 #define MAXOFF 20000
@@ -127,29 +128,9 @@ static void fake_close(void *sink) {
 static const mp_worker_sink_ops_t fake_ops = {fake_open, fake_write, fake_load,
                                               fake_close};
 
-/* ---- mock cluster and producer ---- */
+/* ---- producer and queries ---- */
 
-static rd_kafka_t *mock_rk;
-static rd_kafka_mock_cluster_t *mock;
-static const char *brokers;
 
-static int setup(void **s) {
-  char err[256];
-  rd_kafka_conf_t *c = rd_kafka_conf_new();
-  rd_kafka_conf_set(c, "log_level", "0", err, sizeof err);
-  mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
-  assert_non_null(mock_rk);
-  mock = rd_kafka_mock_cluster_new(mock_rk, 1);
-  assert_non_null(mock);
-  brokers = rd_kafka_mock_cluster_bootstraps(mock);
-  return 0;
-}
-
-static int teardown(void **s) {
-  rd_kafka_mock_cluster_destroy(mock);
-  rd_kafka_destroy(mock_rk);
-  return 0;
-}
 
 /* Produce n 1000-byte records (job 7, seq first_seq..) round-robin over the
  * partitions; every `bad_every`-th message (0 = none) is invalid: in turn
@@ -158,7 +139,7 @@ static void produce(const char *topic, int nparts, int n, int first_seq,
                     int bad_every) {
   char err[256], val[1000], seq[24], key[32];
   rd_kafka_conf_t *c = rd_kafka_conf_new();
-  assert_int_equal(rd_kafka_conf_set(c, "bootstrap.servers", brokers, err,
+  assert_int_equal(rd_kafka_conf_set(c, "bootstrap.servers", tu_brokers, err,
                                      sizeof err), RD_KAFKA_CONF_OK);
   rd_kafka_conf_set(c, "linger.ms", "5", err, sizeof err);
   /* the queue (100,000 messages, 1 GiB) holds every test's volume */
@@ -211,7 +192,7 @@ static void watermarks(const char *topic, int32_t part, int64_t *lo,
                        int64_t *hi) {
   char err[256];
   rd_kafka_conf_t *c = rd_kafka_conf_new();
-  rd_kafka_conf_set(c, "bootstrap.servers", brokers, err, sizeof err);
+  rd_kafka_conf_set(c, "bootstrap.servers", tu_brokers, err, sizeof err);
   rd_kafka_t *k = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
   assert_int_equal(
       rd_kafka_query_watermark_offsets(k, topic, part, lo, hi, 10000), 0);
@@ -223,7 +204,7 @@ static void committed(const char *topic, const char *group, int nparts,
                       int64_t *out) {
   char err[256];
   rd_kafka_conf_t *c = rd_kafka_conf_new();
-  rd_kafka_conf_set(c, "bootstrap.servers", brokers, err, sizeof err);
+  rd_kafka_conf_set(c, "bootstrap.servers", tu_brokers, err, sizeof err);
   rd_kafka_conf_set(c, "group.id", group, err, sizeof err);
   rd_kafka_t *k = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
   assert_non_null(k);
@@ -268,7 +249,7 @@ static const char *const test_props[] = {
 static void config(mp_worker_config_t *c, const char *topic, const char *group,
                    fake_t *f) {
   mp_worker_config_defaults(c);
-  c->brokers = brokers;
+  c->brokers = tu_brokers;
   c->props = test_props;
   c->nprops = sizeof test_props / sizeof *test_props;
   c->topic = topic;
@@ -327,14 +308,14 @@ static void test_worker_window_commit_and_restart(void **s) {
   const char *topic = "work.records";
   const char *group = "work.test.g1";
   const int n = 2400, bad_every = 100; /* 24 messages without headers */
-  rd_kafka_mock_topic_create(mock, topic, NPART, 1);
+  rd_kafka_mock_topic_create(tu_mock, topic, NPART, 1);
   produce(topic, NPART, n, 1, bad_every);
 
   fake_t *f = calloc(1, sizeof *f);
   fake_init(f, 15, 3);
   mp_worker_config_t c;
   config(&c, topic, group, f);
-  rd_kafka_mock_topic_create(mock, "work.records.dlq", 1, 1);
+  rd_kafka_mock_topic_create(tu_mock, "work.records.dlq", 1, 1);
   c.dlq_topic = "work.records.dlq";
   c.window_records = 400;
   c.low_water_pct = 50;
@@ -412,7 +393,7 @@ static void test_worker_window_commit_and_restart(void **s) {
  * worker must stop with MP_ELOST naming the lost range, not skip. */
 static void test_worker_reports_lost_offsets(void **s) {
   const char *topic = "work.lost";
-  rd_kafka_mock_topic_create(mock, topic, 1, 1);
+  rd_kafka_mock_topic_create(tu_mock, topic, 1, 1);
   produce(topic, 1, 7000, 1, 0); /* ~7 MB into one partition */
   int64_t lo, hi;
   watermarks(topic, 0, &lo, &hi);
@@ -442,7 +423,7 @@ static void test_worker_stop_drains_and_commits(void **s) {
   const char *topic = "work.stop";
   const char *group = "work.test.stop";
   const int n = 2000, stop_at = 1010;
-  rd_kafka_mock_topic_create(mock, topic, NPART, 1);
+  rd_kafka_mock_topic_create(tu_mock, topic, NPART, 1);
   produce(topic, NPART, n, 1, 0);
   fake_t *f = calloc(1, sizeof *f);
   fake_init(f, 30, 0);
@@ -498,7 +479,7 @@ static void test_worker_rebalance_loses_nothing(void **s) {
   const char *topic = "work.rebalance";
   const char *group = "work.test.rebalance";
   const int n = 4000;
-  rd_kafka_mock_topic_create(mock, topic, NPART, 1);
+  rd_kafka_mock_topic_create(tu_mock, topic, NPART, 1);
   produce(topic, NPART, n, 1, 0);
   fake_t *f = calloc(1, sizeof *f);
   fake_init(f, 60, 0);
@@ -582,5 +563,5 @@ int main(void) {
       cmocka_unit_test(test_worker_rebalance_loses_nothing),
       cmocka_unit_test(test_worker_stats_json_has_every_counter),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, tu_mock_start, tu_mock_stop);
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# work_signal.sh: `marcpipe work` against the embedded broker and a real
+# PostgreSQL (PG* set by scripts/test.sh): it joins the group, SIGTERM makes
+# it leave cleanly with exit 0 and its counters as JSON on stdout; with the
+# database unreachable it exits 1 at start; with no broker given, 2.
+set -euo pipefail
+: "${MARCPIPE:?}" "${PGHOST:?}"
+T="wsig$$"
+W=$(mktemp -d)
+BPID=
+cleanup() {
+  [ -n "$BPID" ] && kill "$BPID" 2>/dev/null || true
+  psql -qAtc "DROP SCHEMA IF EXISTS ${T}_marcpipe CASCADE" >/dev/null 2>&1 || true
+  rm -rf "$W"
+}
+trap cleanup EXIT
+fail() { echo "work_signal: $*" >&2; exit 1; }
+
+mkfifo "$W/ctl"
+"$MARCPIPE" broker --brokers 1 --partitions 3 --tenant "$T" \
+  --bootstrap-file "$W/bs" <"$W/ctl" >/dev/null 2>"$W/broker.err" &
+BPID=$!
+exec 3>"$W/ctl"
+for _ in $(seq 100); do [ -s "$W/bs" ] && break; sleep 0.1; done
+[ -s "$W/bs" ] || fail "broker did not start: $(cat "$W/broker.err")"
+BS=$(cat "$W/bs")
+
+rc=0; env -u MARCPIPE_BROKERS "$MARCPIPE" work --tenant "$T" >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] || fail "no brokers: exit $rc, want 2"
+
+"$MARCPIPE" work -b "$BS" --tenant "$T" -X session.timeout.ms=6000 -v \
+  --stats-json >"$W/out" 2>"$W/err" &
+WPID=$!
+for _ in $(seq 150); do grep -q "assigned" "$W/err" && break; sleep 0.1; done
+grep -q "assigned marcpipe.Default.$T.DI_INCOMING_MARC_BIB_RECORD \[2\]" "$W/err" ||
+  fail "no assignment: $(cat "$W/err")"
+kill -TERM "$WPID"
+rc=0; wait "$WPID" || rc=$?
+[ "$rc" -eq 0 ] || fail "exit $rc after SIGTERM: $(cat "$W/err")"
+grep -q "SIGTERM: finishing the batches in flight" "$W/err" || fail "no SIGTERM message"
+grep -q '"consumed":0,' "$W/out" || fail "stats JSON: $(cat "$W/out")"
+grep -q '"rebalances":1,' "$W/out" || fail "stats JSON: $(cat "$W/out")"
+
+rc=0
+"$MARCPIPE" work -b "$BS" --tenant "$T" -d "host=/nonexistent-dir port=1" \
+  >/dev/null 2>"$W/err2" || rc=$?
+[ "$rc" -eq 1 ] || fail "unreachable database: exit $rc, want 1"
+[ -s "$W/err2" ] || fail "unreachable database: no message"
+echo "work_signal: ok"

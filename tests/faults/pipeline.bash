@@ -83,6 +83,9 @@ check_exact() {
   [ "$processed" = "$n" ] && [ "$created" = "$n" ] || fail "job counters processed $processed created $created"
   [ "$(q "select count(*) from source_records where job_id=$job")" = "$n" ] || fail "source_records"
 }
+# answered: the broker printed an answer for every command sent (its first
+# line is the bootstrap servers)
+answered() { [ "$(grep -c '' "$T/broker.out")" -gt "$NCTL" ]; }
 # ctl LINE...: send control commands to the broker, wait for their answers,
 # all "ok"
 NCTL=0
@@ -91,7 +94,7 @@ ctl() {
   local l
   for l in "$@"; do echo "$l" >&3; NCTL=$((NCTL + 1)); done
   local t0=$SECONDS
-  wait_until 30 test "$(grep -c '' "$T/broker.out")" -gt "$NCTL" ||
+  wait_until 30 answered ||
     fail "broker did not answer '$*' in 30 s ($(($(grep -c '' "$T/broker.out") - 1)) answers for $NCTL commands)"
   ! grep -q '^error' "$T/broker.out" || fail "broker control: $(grep '^error' "$T/broker.out")"
   echo "fault: $* (answered in $((SECONDS - t0)) s)"

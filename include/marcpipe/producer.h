@@ -20,8 +20,10 @@
  * ratio of librdkafka's codecs on MARC; the embedded broker's retention is
  * counted in bytes), linger.ms=25. Delivery reports are served on the loop
  * through the bridge. The job's total is recorded (ops.set_total) only
- * after every delivery report succeeded; any failed delivery, or a fatal
- * producer error, fails the job (ops.fail with the reason) and the run.
+ * after every delivery report succeeded. As the run goes, the contiguous
+ * prefix of seqs delivered (or journaled) is recorded (ops.set_produced)
+ * so that a killed run can be resumed (opts.skip). Any failed delivery, or
+ * a fatal producer error, fails the job (ops.fail with the reason) and the run.
  *
  * Threading: mp_producer_* calls and every callback except the ops run on
  * the loop thread. The ops run on the thread pool, one at a time, never
@@ -117,6 +119,11 @@ typedef struct mp_producer_job_ops_s {
   int (*set_total)(void *ctx, int64_t job_id, int64_t total);
   /* Fail the job loudly with reason. */
   int (*fail)(void *ctx, int64_t job_id, const char *reason);
+  /* Optional (may be NULL): record that every seq <= produced was
+   * delivered or journaled (the contiguous done prefix), for a later
+   * resume. Called at most once per credit tick when the prefix moved, and
+   * at the end of the run; a failure is retried at the next tick. */
+  int (*set_produced)(void *ctx, int64_t job_id, int64_t produced);
   /* true: processed() counts the rejected records journaled through
    * journal_rejected too (the job's own processed counter); false: it
    * counts only records the workers finished. */
@@ -125,7 +132,8 @@ typedef struct mp_producer_job_ops_s {
 
 /* Job operations over PostgreSQL (job.h): journal_rejected ->
  * mp_job_reject, processed -> mp_job_processed (rejects included),
- * set_total -> mp_job_set_total, fail -> mp_job_fail. The connection
+ * set_total -> mp_job_set_total, fail -> mp_job_fail, set_produced ->
+ * mp_job_set_produced. The connection
  * (mp_pg_connect) is used only by these ops, so only from the thread pool,
  * one call at a time; errmsg keeps the last database error. */
 struct pg_conn;
@@ -149,6 +157,8 @@ typedef struct mp_producer_stats_s {
   uint64_t input_bytes;    /* input bytes consumed */
   int64_t credit_waits;    /* times reading stopped for credit */
   int64_t queue_full_waits;/* times reading stopped for a full queue */
+  int64_t skipped;         /* items skipped on resume (opts.skip) */
+  int64_t done_prefix;     /* every seq <= this is delivered or journaled */
 } mp_producer_stats_t;
 
 typedef struct mp_producer_s mp_producer_t;
@@ -160,6 +170,11 @@ typedef struct mp_producer_opts_s {
   const char *topic;             /* full topic name (mp_topic_name) */
   const char *tenant;            /* header value */
   int64_t job_id;
+  /* Resume: the first `skip` input items (rejected ones included) were
+   * delivered or journaled by an earlier run. They are read and dropped,
+   * so the rest keep their seqs (skip + 1, ...). An input with fewer items
+   * fails the run (the file changed). */
+  int64_t skip;
   int64_t max_inflight;          /* 0 = MP_PRODUCER_MAX_INFLIGHT */
   int64_t max_backlog;           /* 0 = default for 8 partitions; <0 = off */
   int64_t max_backlog_bytes;     /* 0 = default for 8 partitions; <0 = off */

@@ -7,6 +7,16 @@
  * or SIGTERM cancels: queued messages are purged and the job fails with
  * "canceled". Exit 0 when the total is recorded, 1 on any failure, 2 on
  * usage errors.
+ *
+ * --resume JOB continues a job whose producer died (kill -9, crash): the
+ * job row gives the file, format and topic, and `produced`, the prefix of
+ * seqs the dead producer recorded as delivered; those items are skipped
+ * and the rest produced with the same seqs. Records delivered after the
+ * last recorded prefix are sent twice; the sink is idempotent by (job,
+ * seq). A job whose total is known has nothing left to produce (exit 0);
+ * a FAILED job is refused: its failure was decided (canceled, a delivery
+ * failed) and may have been acted on, so the file is imported again as a
+ * new job instead.
  */
 #include "cli/commands.h"
 #include "marcpipe/error.h"
@@ -40,12 +50,14 @@ static void usage(FILE *out) {
   mp_producer_default_backlog(8, &rec, &bytes);
   fprintf(
       out,
-      "usage: marcpipe produce -b BROKERS [options] FILE\n\n"
+      "usage: marcpipe produce -b BROKERS [options] FILE\n"
+      "       marcpipe produce -b BROKERS [options] --resume JOB [FILE]\n\n"
       "Create an import job, send every MARC record of FILE to Kafka (one "
       "message per\nrecord, keyed by its match key, idempotent producer, "
       "zstd), and record the\njob's total once every message is delivered. "
-      "Prints the job id on stdout.\nRejected records are journaled as "
-      "errors of the job; a failed delivery fails\nthe job.\n\n"
+      "Prints the job id on stdout\nas soon as the job exists. Rejected "
+      "records are journaled as errors of the job;\na failed delivery fails "
+      "the job.\n\n"
       "options:\n"
       "  -b, --brokers LIST       Kafka bootstrap servers (required)\n"
       "  -X, --property N=V       librdkafka property, repeatable; applied "
@@ -83,6 +95,19 @@ static void usage(FILE *out) {
       "                           data\n"
       "  --max-inflight N         messages without a delivery report "
       "(default %d)\n"
+      "  --resume JOB             continue job JOB after its producer died: "
+      "file,\n"
+      "                           format and topic come from the job (FILE "
+      "overrides\n"
+      "                           the path; give --charset again); the "
+      "records the\n"
+      "                           job recorded as produced are skipped, the "
+      "rest keep\n"
+      "                           their numbers. Only when no other producer "
+      "runs the\n"
+      "                           job. A job with a known total has nothing "
+      "to do\n"
+      "                           (exit 0); a FAILED job is refused (exit 1)\n"
       "  -q, --quiet              no per-record rejection messages\n"
       "  -h, --help               this help\n",
       MP_DEFAULT_TENANT, MP_DEFAULT_ENV, MP_DEFAULT_NAMESPACE, MP_EVENT_RECORD,
@@ -119,6 +144,53 @@ static void on_signal(uv_signal_t *s, int signum) {
     mp_producer_cancel(r->p);
 }
 
+/* --resume: load the job and check it can be resumed. 1 go on (file,
+ * format and topic filled from the job unless given), 0 nothing to do
+ * (exit 0), -1 refused or error (exit 1). */
+static int resume_job(PGconn *conn, int64_t job, mp_job_summary_t *sum,
+                      const char **file, mp_marc_reader_opts_t *ropts,
+                      char *topic, const char *topic_opt) {
+  char err[512];
+  if (mp_job_get(conn, job, sum, err, sizeof err) != 0) {
+    fprintf(stderr, "marcpipe produce: %s\n", err);
+    return -1;
+  }
+  if (strcmp(sum->status, "FAILED") == 0) {
+    fprintf(stderr,
+            "marcpipe produce: job %" PRId64 " FAILED (%s): a failed job "
+            "cannot be resumed; import the file again as a new job\n",
+            job, sum->failure_reason);
+    return -1;
+  }
+  if (sum->total >= 0) {
+    printf("%" PRId64 "\n", job);
+    fprintf(stderr,
+            "marcpipe produce: job %" PRId64 " is %s: all %" PRId64
+            " records were produced; nothing to resume\n",
+            job, sum->status, sum->total);
+    return 0;
+  }
+  if (!*file)
+    *file = sum->file_name;
+  if (!**file) {
+    fprintf(stderr, "marcpipe produce: job %" PRId64 " has no file name: "
+                    "give FILE\n", job);
+    return -1;
+  }
+  if (!ropts->format && sum->file_format[0]) {
+    int f = mp_marc_format_parse(sum->file_format);
+    if (f > 0)
+      ropts->format = (mp_marc_format_t)f;
+  }
+  if (!topic_opt && sum->topic[0])
+    snprintf(topic, 256, "%s", sum->topic);
+  fprintf(stderr,
+          "marcpipe produce: resuming job %" PRId64 " (%s) from %s after %" PRId64
+          " records already produced\n",
+          job, sum->status, *file, sum->produced);
+  return 1;
+}
+
 /* Parse a non-negative integer option; -1 on error. */
 static int64_t num(const char *s) {
   char *end;
@@ -140,6 +212,7 @@ int cmd_produce(int argc, char **argv) {
       {"max-backlog", required_argument, NULL, 'm'},
       {"max-backlog-bytes", required_argument, NULL, 'B'},
       {"max-inflight", required_argument, NULL, 'i'},
+      {"resume", required_argument, NULL, 'r'},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -148,6 +221,7 @@ int cmd_produce(int argc, char **argv) {
   const char *brokers = NULL, *conninfo = "", *tenant = MP_DEFAULT_TENANT;
   const char *env = MP_DEFAULT_ENV, *topic_opt = NULL;
   int64_t partitions = 8, backlog = -2, backlog_bytes = -2, inflight = 0;
+  int64_t resume = 0;
   mp_marc_reader_opts_t ropts = {0};
   run_t r = {0};
   int c;
@@ -208,6 +282,13 @@ int cmd_produce(int argc, char **argv) {
         inflight = v;
       break;
     }
+    case 'r':
+      resume = mp_job_cli_id(optarg);
+      if (resume <= 0) {
+        fprintf(stderr, "marcpipe produce: invalid job id %s\n", optarg);
+        return 2;
+      }
+      break;
     case 'q':
       r.quiet = true;
       break;
@@ -219,7 +300,7 @@ int cmd_produce(int argc, char **argv) {
       return 2;
     }
   }
-  if (!brokers || optind != argc - 1) {
+  if (!brokers || optind > argc - (resume ? 0 : 1) || optind < argc - 1) {
     fprintf(stderr, "marcpipe produce: %s\n",
             !brokers ? "-b BROKERS is required" : "exactly one FILE expected");
     usage(stderr);
@@ -231,7 +312,7 @@ int cmd_produce(int argc, char **argv) {
             tenant);
     return 2;
   }
-  const char *file = argv[optind];
+  const char *file = optind < argc ? argv[optind] : NULL;
   char topic[256];
   if (topic_opt)
     snprintf(topic, sizeof topic, "%s", topic_opt);
@@ -258,26 +339,43 @@ int cmd_produce(int argc, char **argv) {
   bool loop_ok = false;
   mp_producer_pg_t pg = {0};
   mp_producer_job_ops_t ops;
+  mp_job_summary_t sum = {0};
 
-  if (mp_producer_marc_input_open(file, &ropts, &in, err, sizeof err) != 0) {
-    fprintf(stderr, "marcpipe produce: %s\n", err);
-    return 1;
-  }
-  in_owned = true;
   if (mp_pg_connect(conninfo, tenant, &conn, err, sizeof err) != 0) {
     fprintf(stderr, "marcpipe produce: %s\n", err);
     goto out;
   }
-  mp_job_spec_t spec = {.file_name = file,
-                        .file_format = ropts.format
-                                           ? mp_marc_format_name(ropts.format)
-                                           : NULL,
-                        .topic = topic};
-  if (mp_job_create(conn, &spec, &job, err, sizeof err) != 0 ||
-      mp_job_set_status(conn, job, "PRODUCING", err, sizeof err) != 0) {
+  if (resume) {
+    job = resume;
+    int rr = resume_job(conn, job, &sum, &file, &ropts, topic, topic_opt);
+    if (rr <= 0) {
+      rc = -rr;
+      goto out;
+    }
+  }
+  if (mp_producer_marc_input_open(file, &ropts, &in, err, sizeof err) != 0) {
     fprintf(stderr, "marcpipe produce: %s\n", err);
     goto out;
   }
+  in_owned = true;
+  if (!resume) {
+    mp_job_spec_t spec = {.file_name = file,
+                          .file_format = ropts.format ? mp_marc_format_name(
+                                                            ropts.format)
+                                                      : NULL,
+                          .topic = topic};
+    if (mp_job_create(conn, &spec, &job, err, sizeof err) != 0) {
+      fprintf(stderr, "marcpipe produce: %s\n", err);
+      goto out;
+    }
+  }
+  if (mp_job_set_status(conn, job, "PRODUCING", err, sizeof err) != 0) {
+    fprintf(stderr, "marcpipe produce: %s\n", err);
+    goto out;
+  }
+  /* The id first, so scripts can follow the job while it is produced. */
+  printf("%" PRId64 "\n", job);
+  fflush(stdout);
   pg.conn = conn;
   mp_producer_pg_ops(&pg, &ops);
   mp_producer_opts_t o = {.brokers = brokers,
@@ -286,6 +384,7 @@ int cmd_produce(int argc, char **argv) {
                           .topic = topic,
                           .tenant = tenant,
                           .job_id = job,
+                          .skip = sum.produced,
                           .max_inflight = inflight,
                           .max_backlog = backlog,
                           .max_backlog_bytes = backlog_bytes,
@@ -312,13 +411,15 @@ int cmd_produce(int argc, char **argv) {
 
   mp_producer_stats_t st;
   mp_producer_stats(r.p, &st);
-  printf("%" PRId64 "\n", job);
-  fflush(stdout);
   if (r.done && r.rc == 0) {
+    char skipped[64] = "";
+    if (resume)
+      snprintf(skipped, sizeof skipped, " (%" PRId64 " skipped as produced)",
+               st.skipped);
     fprintf(stderr,
-            "marcpipe produce: job %" PRId64 ": %" PRId64 " records read, %" PRId64
+            "marcpipe produce: job %" PRId64 ": %" PRId64 " records read%s, %" PRId64
             " delivered, %" PRId64 " rejected to %s; total recorded\n",
-            job, st.read, st.delivered, st.rejected, topic);
+            job, st.read, skipped, st.delivered, st.rejected, topic);
     rc = 0;
   } else {
     fprintf(stderr,

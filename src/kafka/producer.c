@@ -11,12 +11,19 @@
  * rejected records collected so far, then read the processed count). At
  * most one database job is in flight, so the ops never run concurrently.
  *
+ * Resume point: seqs finish out of order (delivery reports, journaled
+ * rejects); their contiguous done prefix (seqdone.h) is handed to
+ * ops.set_produced by the database jobs, so a killed run can be resumed
+ * with opts.skip = the last recorded prefix. A resumed run first reads and
+ * drops the skipped items on the idle handle, SKIP_BURST at a time.
+ *
  * End of a run: once the input is over (or the run failed) and every
  * delivery report is in, a final database job journals the last rejected
  * records and records the total, or fails the job with the reason. Then
  * the handles close and on_done runs.
  */
 #include "marcpipe/producer.h"
+#include "kafka/seqdone.h"
 #include "marcpipe/error.h"
 #include "marcpipe/kafka.h"
 
@@ -26,7 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define READ_BURST 256 /* items per idle callback before yielding */
+#define READ_BURST 256  /* items per idle callback before yielding */
+#define SKIP_BURST 4096 /* items skipped per idle callback on resume */
 
 typedef struct reject_list_s {
   mp_producer_reject_t *v;
@@ -56,6 +64,7 @@ struct mp_producer_s {
   int64_t inflight;
   mp_producer_stats_t st;
   int64_t journaled; /* rejected records journaled so far */
+  mp_seqdone_t done; /* delivered or journaled seqs (resume point) */
   uint64_t last_progress_ms;
 
   /* database job (thread pool) */
@@ -67,6 +76,8 @@ struct mp_producer_s {
   int db_rc;
   int64_t db_processed;
   bool db_processed_ok;
+  int64_t db_prefix;      /* done prefix handed to the database job */
+  int64_t recorded_prefix;/* last prefix set_produced accepted */
 
   int rc;
   char reason[512];
@@ -132,8 +143,10 @@ void mp_producer_default_backlog(int partitions, int64_t *records,
 static void outstanding(const mp_producer_t *p, int64_t *recs,
                         int64_t *bytes) {
   int64_t done = p->st.processed;
-  int64_t in_kafka_done = done;
-  int64_t accounted = p->st.produced;
+  /* A resumed run's skipped items are processed (or will be, when the
+   * earlier run's messages are consumed) without being produced here. */
+  int64_t in_kafka_done = done - p->st.skipped;
+  int64_t accounted = p->st.produced + p->st.skipped;
   if (p->ops.processed_includes_rejected) {
     accounted += p->journaled;
     in_kafka_done -= p->journaled;
@@ -205,13 +218,21 @@ static void fail_run(mp_producer_t *p, int rc, const char *fmt, ...) {
 
 /* ---- producing ---- */
 
+static void mark_done(mp_producer_t *p, int64_t seq) {
+  if (mp_seqdone_mark(&p->done, seq) != 0)
+    fail_run(p, MP_ENOMEM, "out of memory tracking record %" PRId64, seq);
+  p->st.done_prefix = p->done.prefix;
+}
+
 static void note_rejected(mp_producer_t *p, int64_t seq,
                           const mp_producer_item_t *it, const char *reason) {
   p->st.rejected++;
   if (p->o.on_rejected)
     p->o.on_rejected(p->o.cb_data, seq, it->offset, reason);
-  if (!p->has_ops)
+  if (!p->has_ops) {
+    mark_done(p, seq); /* nothing to journal it to */
     return;
+  }
   if (reject_list_push(&p->rejects, seq, it->offset, it->error, reason,
                        it->raw, it->raw_len) != 0)
     fail_run(p, MP_ENOMEM, "out of memory journaling record %" PRId64, seq);
@@ -265,8 +286,34 @@ static int produce_one(mp_producer_t *p, int64_t seq,
   return -1;
 }
 
+/* Resume: read and drop items an earlier run already delivered. */
+static void skip_some(mp_producer_t *p) {
+  for (int i = 0; i < SKIP_BURST && p->st.read < p->o.skip; i++) {
+    mp_producer_item_t it;
+    int rc = p->in.next(p->in.ctx, &it);
+    if (rc != 0) {
+      fail_run(p, rc == MP_EOF_ ? MP_EIO : rc,
+               "%s: cannot skip the %" PRId64
+               " items already produced: %s after item %" PRId64,
+               p->in.name ? p->in.name : "input", p->o.skip,
+               rc == MP_EOF_ ? "input ends" : mp_strerror(rc), p->st.read);
+      return;
+    }
+    p->st.read++;
+    p->st.skipped++;
+  }
+}
+
 static void on_idle(uv_idle_t *h) {
   mp_producer_t *p = h->data;
+  if (p->st.read < p->o.skip) {
+    skip_some(p);
+    if (p->in.bytes)
+      p->st.input_bytes = p->in.bytes(p->in.ctx);
+    update_reading(p);
+    check_finish(p);
+    return;
+  }
   for (int i = 0; i < READ_BURST && can_read(p); i++) {
     int64_t seq;
     mp_producer_item_t it;
@@ -320,6 +367,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
   p->inflight--;
   if (!m->err) {
     p->st.delivered++;
+    mark_done(p, (int64_t)(intptr_t)m->_private);
     return;
   }
   p->st.failed++;
@@ -364,6 +412,10 @@ static void db_work(uv_work_t *w) {
       return;
     p->batch_done = p->batch.n;
   }
+  /* Failing to record the prefix only makes a resume redo more. */
+  if (ops->set_produced && p->db_prefix > p->recorded_prefix &&
+      ops->set_produced(ops->ctx, job, p->db_prefix) == 0)
+    p->recorded_prefix = p->db_prefix;
   if (p->db_busy == DB_TICK) {
     p->db_processed_ok =
         ops->processed(ops->ctx, job, &p->db_processed) == 0;
@@ -382,6 +434,8 @@ static void db_done(uv_work_t *w, int status) {
   db_kind_t kind = p->db_busy;
   p->db_busy = DB_NONE;
   p->journaled += (int64_t)p->batch_done;
+  for (size_t i = 0; i < p->batch_done; i++)
+    mark_done(p, p->batch.v[i].seq);
   /* Keep what was not journaled for the next job, in seq order. */
   if (p->batch_done < p->batch.n) {
     reject_list_t rest = p->rejects;
@@ -427,6 +481,8 @@ static void start_db(mp_producer_t *p, db_kind_t kind) {
   p->rejects = (reject_list_t){0};
   p->batch_done = 0;
   p->db_busy = kind;
+  /* The final job of a successful run records everything as produced. */
+  p->db_prefix = kind == DB_FINAL && !p->failed ? p->st.read : p->done.prefix;
   p->work.data = p;
   int rc = uv_queue_work(p->loop, &p->work, db_work, db_done);
   if (rc != 0) {
@@ -563,6 +619,11 @@ int mp_producer_start(uv_loop_t *loop, const mp_producer_opts_t *opts,
   if (p->o.credit_poll_ms == 0)
     p->o.credit_poll_ms = MP_PRODUCER_CREDIT_POLL_MS;
   snprintf(p->jobid, sizeof p->jobid, "%" PRId64, p->o.job_id);
+  if (p->o.skip < 0)
+    p->o.skip = 0;
+  mp_seqdone_init(&p->done, p->o.skip);
+  p->recorded_prefix = p->o.skip;
+  p->st.done_prefix = p->o.skip;
   rc = MP_EKAFKA;
   p->rk = make_rk(p, errbuf, errlen);
   if (!p->rk)
@@ -625,6 +686,7 @@ void mp_producer_destroy(mp_producer_t *p) {
   reject_list_free(&p->batch, 0);
   free(p->rejects.v);
   free(p->batch.v);
+  mp_seqdone_free(&p->done);
   rd_kafka_queue_destroy(p->mainq);
   rd_kafka_topic_destroy(p->rkt);
   /* Every report is in (or purged): this does not wait for the network. */

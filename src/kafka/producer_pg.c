@@ -42,6 +42,12 @@ static int pg_total(void *ctx, int64_t job, int64_t total) {
                           sizeof pg->errmsg);
 }
 
+static int pg_produced(void *ctx, int64_t job, int64_t produced) {
+  mp_producer_pg_t *pg = ctx;
+  return mp_job_set_produced(pg->conn, job, produced, pg->errmsg,
+                             sizeof pg->errmsg);
+}
+
 static int pg_fail(void *ctx, int64_t job, const char *reason) {
   mp_producer_pg_t *pg = ctx;
   return mp_job_fail(pg->conn, job, reason, pg->errmsg, sizeof pg->errmsg);
@@ -53,5 +59,6 @@ void mp_producer_pg_ops(mp_producer_pg_t *pg, mp_producer_job_ops_t *ops) {
                                  .processed = pg_processed,
                                  .set_total = pg_total,
                                  .fail = pg_fail,
+                                 .set_produced = pg_produced,
                                  .processed_includes_rejected = true};
 }

@@ -3,7 +3,8 @@
 # PostgreSQL: a clean file gives a job with its total recorded and every
 # record in Kafka; a file with bad records journals them and still records
 # the total; a failed delivery (injected through the broker's control
-# channel) fails the job with the reason. Needs PG* set (scripts/test.sh).
+# channel) fails the job with the reason; --resume continues a job from
+# its recorded produced prefix. Needs PG* set (scripts/test.sh).
 set -euo pipefail
 MARCPIPE=${MARCPIPE:?MARCPIPE not set}
 DATA=${MP_TEST_DATA:?MP_TEST_DATA not set}
@@ -73,6 +74,31 @@ echo "rtt 1 0" >&3
 wait "$PP" || { cat "$T/p4.err"; fail "produce with a broker down"; }
 grep -q '2000 records read, 2000 delivered, 0 rejected' "$T/p4.err" || { cat "$T/p4.err"; fail "summary 4"; }
 [ "$(q "select total from jobs where id=$(cat "$T/j4")")" = 2000 ] || fail "job 4 total"
+
+# 5. --resume: a job whose producer died after recording 4 of the 8 records
+#    of the bad-records file as produced: the resumed run skips them (the
+#    rejected ones included), keeps the seqs, journals only the later
+#    rejects and records the total. The job row has no file name: FILE is
+#    required and given.
+TOPIC=marcpipe.Default.$TENANT.DI_INCOMING_MARC_BIB_RECORD
+J5=$(q "insert into jobs (status, topic, produced) values ('PRODUCING', '$TOPIC', 4) returning id" | head -n1)
+rc=0; "$MARCPIPE" produce -b "$BS" --tenant "$TENANT" --resume "$J5" 2>"$T/p5.err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q 'has no file name' "$T/p5.err" || fail "resume without a file name: exit $rc"
+"$MARCPIPE" produce -b "$BS" --tenant "$TENANT" --resume "$J5" \
+  "$DATA/malformed/pymarc--bad_records.mrc" >"$T/j5" 2>"$T/p5.err" || { cat "$T/p5.err"; fail "resume"; }
+[ "$(cat "$T/j5")" = "$J5" ] || fail "resume printed $(cat "$T/j5")"
+REJ_LATE=$(q "select count(*) from journal where job_id=$JOB2 and seq > 4")
+grep -q "8 records read (4 skipped as produced), $((4 - REJ_LATE)) delivered, $REJ_LATE rejected" "$T/p5.err" || { cat "$T/p5.err"; fail "resume summary"; }
+[ "$(q "select string_agg(seq::text, ',' order by seq) from journal where job_id=$J5")" = \
+  "$(q "select string_agg(seq::text, ',' order by seq) from journal where job_id=$JOB2 and seq > 4")" ] || fail "resumed rejects"
+[ "$(q "select total || ' ' || produced || ' ' || status from jobs where id=$J5")" = "8 8 IN_PROGRESS" ] || fail "resumed job row"
+# nothing left: exit 0, same id; a FAILED job is refused
+"$MARCPIPE" produce -b "$BS" --tenant "$TENANT" --resume "$J5" >"$T/j5b" 2>"$T/p5b.err" || fail "resume done job"
+[ "$(cat "$T/j5b")" = "$J5" ] && grep -q 'nothing to resume' "$T/p5b.err" || fail "resume done job message"
+rc=0; "$MARCPIPE" produce -b "$BS" --tenant "$TENANT" --resume "$JOB3" 2>"$T/p5c.err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q 'cannot be resumed' "$T/p5c.err" || fail "resume FAILED job: exit $rc"
+rc=0; "$MARCPIPE" produce -b "$BS" --tenant "$TENANT" --resume 999999 2>/dev/null || rc=$?
+[ "$rc" -eq 1 ] || fail "resume unknown job: exit $rc"
 
 kill -TERM "$BPID"; wait "$BPID" || true; BPID=
 psql -X -q -c "drop schema ${TENANT}_marcpipe cascade" >/dev/null 2>&1 || true

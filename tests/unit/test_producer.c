@@ -78,6 +78,8 @@ typedef struct {
   char jraw[256][16];
   int njournal;
   bool any_error; /* journaled errors may have any class */
+  _Atomic int64_t produced; /* last set_produced */
+  int nproduced;
 } fake_job_t;
 
 static int fj_journal(void *ctx, int64_t job, const mp_producer_reject_t *r,
@@ -110,13 +112,23 @@ static int fj_fail(void *ctx, int64_t job, const char *reason) {
   return 0;
 }
 
+static int fj_produced(void *ctx, int64_t job, int64_t produced) {
+  fake_job_t *j = ctx;
+  /* only when the prefix moved */
+  assert_true(produced > atomic_load(&j->produced));
+  atomic_store(&j->produced, produced);
+  j->nproduced++;
+  return 0;
+}
+
 static mp_producer_job_ops_t fake_ops(fake_job_t *j) {
   j->total = -1;
   return (mp_producer_job_ops_t){.ctx = j,
                                  .journal_rejected = fj_journal,
                                  .processed = fj_processed,
                                  .set_total = fj_total,
-                                 .fail = fj_fail};
+                                 .fail = fj_fail,
+                                 .set_produced = fj_produced};
 }
 
 /* ---- broker fixture ---- */
@@ -259,6 +271,59 @@ static void test_producer_streams_items_with_headers_and_journals_rejects(
   mp_broker_stop(b);
 }
 
+/* Resume: a run told to skip the first K items reads and drops them
+ * (rejected ones included), produces the rest with their original seqs,
+ * journals only the later rejects and records the full total; an input
+ * shorter than K fails the run. */
+static void test_producer_resume_skips_produced_prefix(void **s) {
+  enum { N = 3000, EVERY = 97, K = 1234 };
+  mp_broker_t *b = start_broker();
+  fake_in_t f = {.n = N, .reject_every = EVERY};
+  fake_job_t j = {0};
+  atomic_store(&j.processed, INT64_MAX / 2);
+  mp_producer_job_ops_t ops = fake_ops(&j);
+  mp_producer_opts_t o = base_opts(b, 43);
+  o.ops = &ops;
+  o.skip = K;
+  mp_producer_input_t in = fake_input(&f);
+  mp_producer_stats_t st;
+  char err[512];
+  assert_int_equal(mp_producer_run(&o, &in, &st, err, sizeof err), 0);
+  int nrej_after = N / EVERY - K / EVERY;
+  assert_int_equal(st.read, N);
+  assert_int_equal(st.skipped, K);
+  assert_int_equal(st.rejected, nrej_after);
+  assert_int_equal(st.produced, N - K - nrej_after);
+  assert_int_equal(st.delivered, N - K - nrej_after);
+  assert_int_equal(st.done_prefix, N);
+  assert_int_equal(j.total, N);
+  assert_int_equal(atomic_load(&j.produced), N); /* final: all produced */
+  assert_true(j.nproduced >= 1);
+  assert_int_equal(j.njournal, nrej_after);
+  assert_int_equal(j.jseq[0], (K / EVERY + 1) * EVERY);
+  static int seen[N + 1];
+  memset(seen, 0, sizeof seen);
+  assert_int_equal(read_back(b, 43, N - K - nrej_after, seen, N + 1,
+                             check_fake, NULL),
+                   N - K - nrej_after);
+  for (int seq = 1; seq <= N; seq++)
+    assert_int_equal(seen[seq], seq > K && seq % EVERY ? 1 : 0);
+
+  /* the input shrank below what was produced */
+  fake_in_t f2 = {.n = 100};
+  fake_job_t j2 = {0};
+  ops = fake_ops(&j2);
+  o.skip = 101;
+  in = fake_input(&f2);
+  assert_int_equal(mp_producer_run(&o, &in, &st, err, sizeof err), MP_EIO);
+  assert_non_null(strstr(err, "cannot skip the 101 items already produced"));
+  assert_int_equal(st.produced, 0);
+  assert_int_equal(j2.nfail, 1);
+  assert_int_equal(j2.total, -1);
+  assert_int_equal(atomic_load(&j2.produced), 0); /* never below the skip */
+  mp_broker_stop(b);
+}
+
 /* Credit: the fake processed counter only moves when the test moves it. */
 typedef struct {
   mp_producer_t *p;
@@ -268,6 +333,7 @@ typedef struct {
   int64_t max_seen;
   int stalls, advances;
   int64_t last_produced;
+  int recorded_mid_run; /* ticks that saw a recorded prefix before the end */
   int done, rc;
 } credit_ctx_t;
 
@@ -284,6 +350,14 @@ static void credit_tick(uv_timer_t *t) {
   if (out > c->max_seen)
     c->max_seen = out;
   assert_true(out <= c->credit);
+  /* The recorded resume point lags the done prefix, never passes it; with
+   * no report outstanding every item read is done. */
+  int64_t rec = atomic_load(&c->j->produced);
+  assert_true(rec <= st.done_prefix);
+  if (st.delivered == st.produced)
+    assert_int_equal(st.done_prefix, st.read);
+  if (rec > 0 && rec < c->n)
+    c->recorded_mid_run++;
   if (st.produced == c->last_produced && st.produced > proc) {
     /* Stalled: it must stand exactly at the credit (or at the end). */
     if (++c->stalls >= 3) {
@@ -354,6 +428,8 @@ static void test_producer_credit_blocks_until_processed_moves(void **s) {
   assert_true(c.max_seen <= 500);
   assert_true(st.credit_waits >= 3);
   assert_true(c.advances >= (2000 - 500) / 150);
+  assert_true(c.recorded_mid_run >= 3);
+  assert_int_equal(atomic_load(&j.produced), 2000);
 }
 
 static void test_producer_byte_credit_bounds_backlog(void **s) {
@@ -774,6 +850,7 @@ int main(void) {
       cmocka_unit_test(
           test_producer_streams_items_with_headers_and_journals_rejects),
       cmocka_unit_test(test_producer_credit_blocks_until_processed_moves),
+      cmocka_unit_test(test_producer_resume_skips_produced_prefix),
       cmocka_unit_test(test_producer_byte_credit_bounds_backlog),
       cmocka_unit_test(test_producer_cancel_while_blocked_fails_job),
       cmocka_unit_test(test_producer_waits_on_full_queue),

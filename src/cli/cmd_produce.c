@@ -24,6 +24,7 @@
 #include "marcpipe/kafka.h"
 #include "marcpipe/pg.h"
 #include "marcpipe/producer.h"
+#include "marcpipe/profile.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -114,6 +115,9 @@ static void usage(FILE *out) {
       MP_PRODUCER_BACKLOG_PER_PARTITION, rec,
       MP_PRODUCER_BACKLOG_BYTES_PER_PARTITION >> 20, bytes,
       MP_PRODUCER_MAX_INFLIGHT);
+  fprintf(out, "\nmatching (what happens to a record that matches an existing "
+               "Instance;\nstored with the job, applied by the workers):\n%s",
+          mp_profile_cli_help);
 }
 
 static void on_rejected(void *data, int64_t seq, uint64_t offset,
@@ -222,11 +226,14 @@ int cmd_produce(int argc, char **argv) {
   const char *env = MP_DEFAULT_ENV, *topic_opt = NULL;
   int64_t partitions = 8, backlog = -2, backlog_bytes = -2, inflight = 0;
   int64_t resume = 0;
+  mp_profile_builder_t profile;
+  mp_profile_builder_init(&profile);
   mp_marc_reader_opts_t ropts = {0};
   run_t r = {0};
   int c;
 
   optind = 0;
+  opterr = 0; /* unknown options may be profile options: see default */
   while ((c = getopt_long(argc, argv, "b:X:qh", longopts, NULL)) != -1) {
     switch (c) {
     case 'b':
@@ -295,9 +302,22 @@ int cmd_produce(int argc, char **argv) {
     case 'h':
       usage(stdout);
       return 0;
-    default:
+    default: {
+      /* --match, --on-match, --on-no-match, --profile (profile.c) */
+      int i = optind - 1;
+      int pr = i > 0 ? mp_profile_cli_opt(argc, argv, &i, &profile) : 0;
+      if (pr > 0) {
+        optind = i + 1;
+        break;
+      }
+      if (pr < 0)
+        fprintf(stderr, "marcpipe produce: %s\n", profile.err);
+      else
+        fprintf(stderr, "marcpipe produce: unknown option or missing value "
+                        "'%s'\n", argv[optind - 1]);
       usage(stderr);
       return 2;
+    }
     }
   }
   if (!brokers || optind > argc - (resume ? 0 : 1) || optind < argc - 1) {
@@ -330,6 +350,7 @@ int cmd_produce(int argc, char **argv) {
                                        : backlog_bytes;
 
   char err[1024];
+  char *profile_json = NULL;
   int rc = 1;
   int64_t job = 0;
   PGconn *conn = NULL;
@@ -363,7 +384,9 @@ int cmd_produce(int argc, char **argv) {
                           .file_format = ropts.format ? mp_marc_format_name(
                                                             ropts.format)
                                                       : NULL,
-                          .topic = topic};
+                          .topic = topic,
+                          .profile = profile_json =
+                              mp_profile_to_json(&profile.p)};
     if (mp_job_create(conn, &spec, &job, err, sizeof err) != 0) {
       fprintf(stderr, "marcpipe produce: %s\n", err);
       goto out;
@@ -432,6 +455,7 @@ int cmd_produce(int argc, char **argv) {
   }
   mp_producer_destroy(r.p);
 out:
+  free(profile_json);
   if (loop_ok)
     uv_loop_close(&loop);
   if (in_owned && in.close)

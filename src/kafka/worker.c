@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 typedef struct batch_s batch_t;
 struct batch_s {
@@ -88,6 +89,10 @@ struct mp_worker_s {
   uint64_t last_msg_ms, last_status_ms;
   mp_worker_done_cb done_cb;
   mp_worker_stats_t st;
+  /* TEST-ONLY fault hook (tests/faults/worker_kill.sh): with
+   * MP_FAULT_CRASH_AFTER_PG_COMMIT=N the process _exit(137)s right after
+   * the Nth batch the sink committed, before its offsets reach Kafka */
+  uint64_t fault_crash_after, fault_batches;
 };
 
 static const char *const managed_props[] = {
@@ -343,6 +348,12 @@ static void after_work_cb(uv_work_t *req, int status) {
   s->running = false;
   if (s->rc == 0 && status == 0) {
     s->backoff_ms = 0;
+    if (w->fault_crash_after && b->nrecs &&
+        ++w->fault_batches == w->fault_crash_after) {
+      wlog(w, "MP_FAULT_CRASH_AFTER_PG_COMMIT: exiting after batch %" PRIu64
+              " (committed in PostgreSQL, not in Kafka)", w->fault_batches);
+      _exit(137);
+    }
     add_result(w, &s->res);
     finish_batch(w, slot_release(s), true);
   } else if (w->stopping || batch_stale(w, b)) {
@@ -901,6 +912,9 @@ int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
   w->cfg = *cfg;
   w->st.lost_partition = -1;
   w->st.lost_to = -1;
+  const char *crash = getenv("MP_FAULT_CRASH_AFTER_PG_COMMIT");
+  if (crash && *crash)
+    w->fault_crash_after = strtoull(crash, NULL, 10);
   mp_window_init(&w->win, cfg->window_records, cfg->window_bytes,
                  cfg->low_water_pct);
   mp_offsets_init(&w->offs);

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# worker_kill.sh: workers die by SIGKILL at random moments of a job and are
+# restarted; one more dies exactly between the PostgreSQL COMMIT of a batch
+# and the Kafka offset commit (MP_FAULT_CRASH_AFTER_PG_COMMIT). Every record
+# must be stored exactly once and the job must complete with exact counts.
+FL_NAME=worker_kill
+source "$(dirname "$0")/lib.bash"
+
+N=6000
+KILLS=4
+fl_gen $N "$FL_T/in.mrc"
+fl_broker_start 8
+# slow batches keep the job running long enough to kill workers in it
+FL_WORKER_OPTS+=(--batch 50 --sink-latency-ms 150)
+fl_worker_start 1
+fl_worker_start 2
+fl_produce "$FL_T/in.mrc"
+JOB=$(fl_job_id)
+
+RANDOM=$$
+for k in $(seq $KILLS); do
+  # a random point inside the k-th of KILLS+1 slices of the job
+  at=$(( (k * N + RANDOM % (N / 2)) / (KILLS + 1) ))
+  fl_wait_processed "$JOB" "$at" 60
+  id=$(( RANDOM % 2 + 1 ))
+  fl_log "kill -9 worker $id at $(fl_processed "$JOB") processed"
+  fl_worker_kill "$id"
+  sleep 0.$(( RANDOM % 10 ))
+  fl_worker_start "$id"
+done
+
+# the crash window: PostgreSQL has the batch, Kafka does not have its offsets
+fl_log "worker 3 dies after its 2nd committed batch"
+MP_FAULT_CRASH_AFTER_PG_COMMIT=2 fl_worker_start 3
+rc=0; wait "${FL_WPID[3]}" || rc=$?
+unset "FL_WPID[3]"
+[ "$rc" -eq 137 ] || fl_fail "worker 3 exited $rc, expected 137 from the fault hook"
+grep -q 'MP_FAULT_CRASH_AFTER_PG_COMMIT: exiting after batch 2' "$FL_T/w3.log" ||
+  fl_fail "worker 3 did not crash in the hook"
+fl_worker_start 3
+
+fl_produce_wait
+st=$(fl_wait_job "$JOB" 100)
+fl_log "job $JOB $st"
+fl_workers_stop
+fl_check $((KILLS + 1)) $N "$JOB"

@@ -279,6 +279,7 @@ int cmd_produce(int argc, char **argv) {
     goto out;
   }
   pg.conn = conn;
+  pg.tenant = tenant;
   mp_producer_pg_ops(&pg, &ops);
   mp_producer_opts_t o = {.brokers = brokers,
                           .props = props,

@@ -22,6 +22,7 @@ FL_TOPIC=marcpipe.Default.$FL_TENANT.DI_INCOMING_MARC_BIB_RECORD
 FL_DLQ=marcpipe.Default.$FL_TENANT.DI_ERROR
 FL_GROUP=flt.$FL_NAME.$$
 FL_BPID=
+FL_PPID=
 FL_BS=
 declare -A FL_WPID=()
 FL_WORKER_OPTS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=1000
@@ -50,6 +51,7 @@ fl_cleanup() {
   for id in "${!FL_WPID[@]}"; do
     kill -KILL "${FL_WPID[$id]}" 2>/dev/null || true
   done
+  [ -n "$FL_PPID" ] && kill -KILL "$FL_PPID" 2>/dev/null || true
   [ -n "$FL_BPID" ] && kill -TERM "$FL_BPID" 2>/dev/null || true
   wait 2>/dev/null || true
   psql -X -q -c "drop schema if exists $FL_SCHEMA cascade" >/dev/null 2>&1 || true
@@ -105,11 +107,23 @@ fl_worker_stop() {
   wait "$pid" || rc=$?
   unset "FL_WPID[$1]"
   [ "$rc" -eq 0 ] || fl_fail "worker $1 exited $rc after SIGTERM"
+  fl_log "worker $1 stopped"
 }
 
+# fl_workers_stop: SIGTERM to every worker at once (so none waits for a
+# rebalance the others would cause by leaving one after the other), then
+# each must exit 0 within 30 s.
 fl_workers_stop() {
-  local id
-  for id in "${!FL_WPID[@]}"; do fl_worker_stop "$id"; done
+  local id pid i rc
+  for id in "${!FL_WPID[@]}"; do kill -TERM "${FL_WPID[$id]}" 2>/dev/null || true; done
+  for id in "${!FL_WPID[@]}"; do
+    pid=${FL_WPID[$id]}
+    for i in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && fl_fail "worker $id still running 30 s after SIGTERM"
+    rc=0; wait "$pid" || rc=$?
+    unset "FL_WPID[$id]"
+    [ "$rc" -eq 0 ] || fl_fail "worker $id exited $rc after SIGTERM"
+  done
 }
 
 # fl_produce FILE [produce options...]: run the producer in the background;
@@ -136,7 +150,10 @@ fl_job_id() {
 
 # fl_produce_wait: the producer's exit status must be 0.
 fl_produce_wait() {
-  wait "$FL_PPID" || fl_fail "produce exited $?"
+  local rc=0
+  wait "$FL_PPID" || rc=$?
+  FL_PPID=
+  [ "$rc" -eq 0 ] || fl_fail "produce exited $rc"
 }
 
 # fl_processed JOB: records processed so far.

@@ -6,12 +6,12 @@
 FL_NAME=worker_kill
 source "$(dirname "$0")/lib.bash"
 
-N=6000
+N=4000
 KILLS=4
 fl_gen $N "$FL_T/in.mrc"
 fl_broker_start 8
 # slow batches keep the job running long enough to kill workers in it
-FL_WORKER_OPTS+=(--batch 50 --sink-latency-ms 150)
+FL_WORKER_OPTS+=(--batch 50 --sink-latency-ms 100)
 fl_worker_start 1
 fl_worker_start 2
 fl_produce "$FL_T/in.mrc"
@@ -42,5 +42,5 @@ fl_worker_start 3
 fl_produce_wait
 st=$(fl_wait_job "$JOB" 100)
 fl_log "job $JOB $st"
-fl_workers_stop
+t=$SECONDS; fl_workers_stop; fl_log "workers stopped in $((SECONDS - t)) s"
 fl_check $((KILLS + 1)) $N "$JOB"

@@ -182,10 +182,12 @@ fl_wait_job() {
   done
 }
 
-# fl_check RUNS SENT JOB [ERRORS]: the verdict line. SENT = records in the
+# fl_check [-q] RUNS SENT JOB [ERRORS]: the verdict line. SENT = records in the
 # input file; ERRORS = expected error outcomes (default 0). The tenant is
 # fresh, so every Instance comes from this scenario's jobs.
 fl_check() {
+  local quiet=0
+  [ "$1" = -q ] && { quiet=1; shift; } # an intermediate check: no line
   local runs=$1 sent=$2 job=$3 want_err=${4:-0}
   local st total journal inrange progress dupsrc ok=1 why=""
   st=$(fl_q "select status from jobs where id = $job")
@@ -199,7 +201,7 @@ fl_check() {
   # records twice: each is a duplicate (or a miscount) of its own
   local d1=$((journal - inrange)) d2=$((progress - journal))
   local dup=$((${d1#-} + ${d2#-} + dupsrc))
-  echo "scenario $FL_NAME: runs $runs, records sent $sent, stored $journal, lost $lost, duplicated $dup"
+  [ $quiet -eq 1 ] || echo "scenario $FL_NAME: runs $runs, records sent $sent, stored $journal, lost $lost, duplicated $dup"
   [ "$lost" -eq 0 ] || { ok=0; why+=" lost=$lost"; }
   [ "$dup" -eq 0 ] || { ok=0; why+=" duplicated=$dup"; }
   [ "$total" -eq "$sent" ] || { ok=0; why+=" total=$total"; }

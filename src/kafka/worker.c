@@ -229,6 +229,8 @@ static void work_cb(uv_work_t *req) {
 }
 
 static void after_work_cb(uv_work_t *req, int status);
+static void dead_letter_errors(mp_worker_t *w, const batch_t *b,
+                               const mp_sink_result_t *r);
 
 static void run_slot(slot_t *s) {
   s->running = true;
@@ -355,6 +357,7 @@ static void after_work_cb(uv_work_t *req, int status) {
       _exit(137);
     }
     add_result(w, &s->res);
+    dead_letter_errors(w, b, &s->res);
     finish_batch(w, slot_release(s), true);
   } else if (w->stopping || batch_stale(w, b)) {
     finish_batch(w, slot_release(s), false);
@@ -469,8 +472,11 @@ static void on_consume_error(mp_worker_t *w, rd_kafka_message_t *m) {
   wlog(w, "kafka: %s", rd_kafka_message_errstr(m));
 }
 
-/* ---- dead-letter copies of invalid messages (best effort: counted and
- * logged; the original offset is committed with its batch) ---- */
+/* ---- dead-letter copies (best effort: counted and logged; the journal
+ * is the record of truth): invalid messages, and records the sink journaled
+ * as errors (after their batch committed). Headers: the original ones when
+ * known, plus job-id and seq (records), "source" = partition/offset,
+ * "error-class" and "error" (the reason). ---- */
 
 static void dlq_report_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
                           void *opaque) {
@@ -483,26 +489,55 @@ static void dlq_report_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
   }
 }
 
-static void dead_letter(mp_worker_t *w, const rd_kafka_message_t *m,
-                        const char *why) {
-  if (!w->dlq)
-    return;
-  rd_kafka_headers_t *orig = NULL, *h;
+/* Queue one copy; h (owned) gets the source and error headers. */
+static void dlq_send(mp_worker_t *w, rd_kafka_headers_t *h, int32_t partition,
+                     int64_t offset, const void *key, size_t key_len,
+                     const void *value, size_t len, const char *cls,
+                     const char *why) {
   char src[64];
-  snprintf(src, sizeof src, "%" PRId32 "/%" PRId64, m->partition, m->offset);
-  rd_kafka_message_headers(m, &orig);
-  h = orig ? rd_kafka_headers_copy(orig) : rd_kafka_headers_new(2);
-  rd_kafka_header_add(h, "error", -1, why, -1);
+  snprintf(src, sizeof src, "%" PRId32 "/%" PRId64, partition, offset);
   rd_kafka_header_add(h, "source", -1, src, -1);
+  rd_kafka_header_add(h, "error-class", -1, cls, -1);
+  rd_kafka_header_add(h, "error", -1, why, -1);
   rd_kafka_resp_err_t e = rd_kafka_producev(
       w->dlq, RD_KAFKA_V_TOPIC(w->cfg.dlq_topic),
-      RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
+      RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, len),
       RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_END);
   if (e) { /* on success librdkafka owns h */
     rd_kafka_headers_destroy(h);
     w->st.dlq_failed++;
     wlog(w, "dead-letter copy not queued: %s", rd_kafka_err2str(e));
+  }
+}
+
+static void dead_letter(mp_worker_t *w, const rd_kafka_message_t *m,
+                        const char *why) {
+  if (!w->dlq)
+    return;
+  rd_kafka_headers_t *orig = NULL;
+  rd_kafka_message_headers(m, &orig);
+  dlq_send(w, orig ? rd_kafka_headers_copy(orig) : rd_kafka_headers_new(3),
+           m->partition, m->offset, m->key, m->key_len, m->payload, m->len,
+           mp_err_name(MP_EFORMAT), why);
+}
+
+/* The records of a committed batch that the sink journaled as errors. */
+static void dead_letter_errors(mp_worker_t *w, const batch_t *b,
+                               const mp_sink_result_t *r) {
+  for (size_t i = 0; w->dlq && i < r->nerror_recs; i++) {
+    const mp_sink_error_t *e = &r->error_recs[i];
+    if (e->index >= b->nrecs)
+      continue; /* cannot happen: the sink reports indexes into recs */
+    const mp_sink_rec_t *rec = &b->recs[e->index];
+    char job[24], seq[24];
+    snprintf(job, sizeof job, "%" PRId64, rec->job_id);
+    snprintf(seq, sizeof seq, "%" PRId64, rec->seq);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+    rd_kafka_header_add(h, MP_HDR_JOB, -1, job, -1);
+    rd_kafka_header_add(h, MP_HDR_SEQ, -1, seq, -1);
+    dlq_send(w, h, rec->partition, rec->offset, rec->key, rec->key_len,
+             rec->value, rec->value_len, e->error_class, e->reason);
   }
 }
 

@@ -14,6 +14,8 @@ struct mp_sink_s {
   mp_buf_t copy;     /* COPY data of the batch being written */
   mp_buf_t scratch;  /* MARC-in-JSON of one record */
   mp_record_t rec;   /* decoded record (views into the message value) */
+  mp_sink_error_t *errs; /* ERROR outcomes committed by the current call */
+  size_t nerrs, errcap;
 };
 
 /* Columns of the staging table, in COPY order. */

@@ -13,9 +13,23 @@ fl_broker_start 8
 # slow batches keep the job running long enough to kill workers in it
 FL_WORKER_OPTS+=(--batch 50 --sink-latency-ms 100)
 fl_worker_start 1
-fl_worker_start 2
+# worker 2 first dies in the crash window: PostgreSQL has its 3rd batch,
+# Kafka does not have that batch's offsets
+MP_FAULT_CRASH_AFTER_PG_COMMIT=3 fl_worker_start 2
 fl_produce "$FL_T/in.mrc"
 JOB=$(fl_job_id)
+end=$((SECONDS + 60))
+while fl_worker_alive 2; do
+  [ $SECONDS -lt $end ] || fl_fail "worker 2 did not reach the fault hook in 60 s"
+  sleep 0.1
+done
+rc=0; wait "${FL_WPID[2]}" || rc=$?
+unset "FL_WPID[2]"
+[ "$rc" -eq 137 ] || fl_fail "worker 2 exited $rc, expected 137 from the fault hook"
+grep -q 'MP_FAULT_CRASH_AFTER_PG_COMMIT: exiting after batch 3' "$FL_T/w2.log" ||
+  fl_fail "worker 2 did not crash in the hook"
+fl_log "worker 2 died after a PostgreSQL COMMIT at $(fl_processed "$JOB") processed"
+fl_worker_start 2
 
 RANDOM=$$
 for k in $(seq $KILLS); do
@@ -28,16 +42,6 @@ for k in $(seq $KILLS); do
   sleep 0.$(( RANDOM % 10 ))
   fl_worker_start "$id"
 done
-
-# the crash window: PostgreSQL has the batch, Kafka does not have its offsets
-fl_log "worker 3 dies after its 2nd committed batch"
-MP_FAULT_CRASH_AFTER_PG_COMMIT=2 fl_worker_start 3
-rc=0; wait "${FL_WPID[3]}" || rc=$?
-unset "FL_WPID[3]"
-[ "$rc" -eq 137 ] || fl_fail "worker 3 exited $rc, expected 137 from the fault hook"
-grep -q 'MP_FAULT_CRASH_AFTER_PG_COMMIT: exiting after batch 2' "$FL_T/w3.log" ||
-  fl_fail "worker 3 did not crash in the hook"
-fl_worker_start 3
 
 fl_produce_wait
 st=$(fl_wait_job "$JOB" 100)

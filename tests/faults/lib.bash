@@ -236,6 +236,20 @@ fl_gen() {
   "$MARCPIPE" gen --records "$1" --seed 7 -q -o "$2" || fl_fail "gen"
 }
 
+# fl_slow_job N [produce options...]: N generated records, broker with 8
+# partitions, workers 1 and 2 with slow batches (50 records, 100 ms inside
+# each transaction) so faults land mid-job, producer running; sets JOB.
+fl_slow_job() {
+  local n=$1; shift
+  fl_gen "$n" "$FL_T/in.mrc"
+  fl_broker_start 8
+  FL_WORKER_OPTS+=(--batch 50 --sink-latency-ms 100)
+  fl_worker_start 1
+  fl_worker_start 2
+  fl_produce "$FL_T/in.mrc" "$@"
+  JOB=$(fl_job_id)
+}
+
 fl_summary_json() { # JOB: `marcpipe status --json`
   "$MARCPIPE" status "$1" --json --tenant "$FL_TENANT"
 }

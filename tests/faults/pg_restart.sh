@@ -21,14 +21,8 @@ pg_up() {
 trap 'as_pg "$BIN/pg_ctl" -D "$PGTMP/data" status >/dev/null 2>&1 || pg_up; fl_cleanup' EXIT
 
 N=4000
-fl_gen $N "$FL_T/in.mrc"
-fl_broker_start 8
-FL_WORKER_OPTS+=(--batch 50 --sink-latency-ms 100)
-fl_worker_start 1
-fl_worker_start 2
 # a small backlog keeps the producer reading credit from the database
-fl_produce "$FL_T/in.mrc" --max-backlog 800
-JOB=$(fl_job_id)
+fl_slow_job $N --max-backlog 800
 
 fl_wait_processed "$JOB" $((N / 4)) 60
 fl_log "pg_ctl restart -m fast at $(fl_processed "$JOB") processed"

@@ -7,13 +7,7 @@ FL_NAME=rebalance
 source "$(dirname "$0")/lib.bash"
 
 N=4000
-fl_gen $N "$FL_T/in.mrc"
-fl_broker_start 8
-FL_WORKER_OPTS+=(--batch 50 --sink-latency-ms 100)
-fl_worker_start 1
-fl_worker_start 2
-fl_produce "$FL_T/in.mrc"
-JOB=$(fl_job_id)
+fl_slow_job $N
 
 fl_wait_processed "$JOB" $((N / 4)) 60
 fl_log "worker 3 joins at $(fl_processed "$JOB") processed"

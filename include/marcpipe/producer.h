@@ -135,10 +135,14 @@ typedef struct mp_producer_job_ops_s {
  * set_total -> mp_job_set_total, fail -> mp_job_fail, set_produced ->
  * mp_job_set_produced. The connection
  * (mp_pg_connect) is used only by these ops, so only from the thread pool,
- * one call at a time; errmsg keeps the last database error. */
+ * one call at a time; errmsg keeps the last database error. A broken
+ * connection is reset in place (the PGconn stays the caller's); set_total
+ * and fail retry for up to ~2 minutes while the database is unreachable. */
 struct pg_conn;
 typedef struct mp_producer_pg_s {
   struct pg_conn *conn;
+  const char *tenant; /* set: the session is set up again after a reconnect
+                         (PostgreSQL restarted); NULL: search_path lost */
   char errmsg[512];
 } mp_producer_pg_t;
 void mp_producer_pg_ops(mp_producer_pg_t *pg, mp_producer_job_ops_t *ops);

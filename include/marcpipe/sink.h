@@ -54,6 +54,14 @@ typedef struct mp_sink_config_s {
 
 typedef struct mp_sink_s mp_sink_t;
 
+/* A record the sink journaled as an ERROR in this call (new journal row
+ * only: a replayed error is not reported again). */
+typedef struct mp_sink_error_s {
+  size_t index;           /* into the recs given to mp_sink_write_batch */
+  char error_class[32];   /* MP_E* name, as in journal.error_class */
+  char reason[600];       /* as in journal.reason */
+} mp_sink_error_t;
+
 /* Outcome counts of one batch (rows really written). Each record is
  * applied with its job's profile (jobs.profile, include/marcpipe/profile.h,
  * read once per job per sink; a job without one uses the default:
@@ -75,6 +83,11 @@ typedef struct mp_sink_result_s {
   uint32_t replayed;          /* records already journaled: no change */
   int64_t completed_jobs[8];  /* jobs this batch flipped to COMPLETED* */
   int ncompleted;
+  /* The ERROR outcomes committed by this call, in recs order, so the
+   * caller can publish them (dead-letter topic). Owned by the sink: valid
+   * until its next mp_sink_write_batch or mp_sink_close. NULL/0 on failure. */
+  const mp_sink_error_t *error_recs;
+  size_t nerror_recs;
   char errmsg[512];           /* infrastructure error text when rc != 0 */
 } mp_sink_result_t;
 

@@ -58,8 +58,12 @@ typedef struct mp_worker_config_s {
   const char *group;             /* MP_WORKER_DEFAULT_GROUP */
   const char *dlq_topic;         /* NULL = none; else messages with missing or
                                     invalid headers are copied there (original
-                                    key, value and headers plus "error" and
-                                    "source" headers) before being skipped */
+                                    key, value and headers plus "source",
+                                    "error-class" and "error" headers) before
+                                    being skipped, and so are records the
+                                    sink journaled as errors (key, value,
+                                    job-id, seq and the same three headers)
+                                    after their batch committed */
   uint64_t window_records;       /* 20,000; 0 = unbounded (bench_window:
                                     with a 20k rec/s sink 10,000 lost ~40%
                                     to ~0.5 s resumes, 20,000 ~0%) */

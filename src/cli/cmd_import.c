@@ -746,6 +746,7 @@ int cmd_import(int argc, char **argv) {
     goto out;
   }
   im.ppg.conn = (struct pg_conn *)im.pconn;
+  im.ppg.tenant = im.o->tenant;
   mp_producer_pg_ops(&im.ppg, &im.ops);
   if (start_broker(&im, err, sizeof err)) {
     fprintf(stderr, "import: embedded broker: %s\n", err);

@@ -400,6 +400,7 @@ int cmd_produce(int argc, char **argv) {
   printf("%" PRId64 "\n", job);
   fflush(stdout);
   pg.conn = conn;
+  pg.tenant = tenant;
   mp_producer_pg_ops(&pg, &ops);
   mp_producer_opts_t o = {.brokers = brokers,
                           .props = props,

@@ -53,7 +53,8 @@ static void usage(FILE *out) {
 "                          quarter of --window-bytes, queued.min.messages =\n"
 "                          --window\n"
 "      --dlq-topic TOPIC   dead-letter topic for messages with missing or\n"
-"                          invalid headers (default ENV.NS.TENANT.%s;\n"
+"                          invalid headers and for records journaled as\n"
+"                          errors (default ENV.NS.TENANT.%s;\n"
 "                          '' = none: they are only logged and counted)\n"
 "      --env ENV           topic environment (default %s)\n"
 "      --namespace NS      topic namespace (default %s)\n"
@@ -97,7 +98,10 @@ static void usage(FILE *out) {
 "Transient database errors are retried with backoff (100 ms doubling to 10 s)\n"
 "and never turn records into errors. A message with missing or invalid headers\n"
 "is logged with its partition and offset, copied to the dead-letter topic,\n"
-"counted as invalid and skipped.\n"
+"counted as invalid and skipped. A record that cannot be decoded or mapped\n"
+"is journaled as an ERROR with its reason (the rest of its batch is written)\n"
+"and, once its batch is committed, copied to the dead-letter topic with the\n"
+"headers job-id, seq, source (partition/offset), error-class and error.\n"
 "Exit codes: 0 ok, 1 failure (lost records, fatal Kafka error, database\n"
 "unreachable at start), 2 usage.\n",
           MP_EVENT_RECORD, MP_WORKER_DEFAULT_GROUP, MP_EVENT_ERROR,

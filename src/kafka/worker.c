@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 typedef struct batch_s batch_t;
 struct batch_s {
@@ -89,6 +90,10 @@ struct mp_worker_s {
   uint64_t last_msg_ms, last_status_ms;
   mp_worker_done_cb done_cb;
   mp_worker_stats_t st;
+  /* TEST-ONLY fault hook (tests/faults/worker_kill.sh): with
+   * MP_FAULT_CRASH_AFTER_PG_COMMIT=N the process _exit(137)s right after
+   * the Nth batch the sink committed, before its offsets reach Kafka */
+  uint64_t fault_crash_after, fault_batches;
 };
 
 static const char *const managed_props[] = {
@@ -225,6 +230,8 @@ static void work_cb(uv_work_t *req) {
 }
 
 static void after_work_cb(uv_work_t *req, int status);
+static void dead_letter_errors(mp_worker_t *w, const batch_t *b,
+                               const mp_sink_result_t *r);
 
 static void run_slot(slot_t *s) {
   s->running = true;
@@ -344,7 +351,14 @@ static void after_work_cb(uv_work_t *req, int status) {
   s->running = false;
   if (s->rc == 0 && status == 0) {
     s->backoff_ms = 0;
+    if (w->fault_crash_after && b->nrecs &&
+        ++w->fault_batches == w->fault_crash_after) {
+      wlog(w, "MP_FAULT_CRASH_AFTER_PG_COMMIT: exiting after batch %" PRIu64
+              " (committed in PostgreSQL, not in Kafka)", w->fault_batches);
+      _exit(137);
+    }
     add_result(w, &s->res);
+    dead_letter_errors(w, b, &s->res);
     finish_batch(w, slot_release(s), true);
   } else if (w->stopping || batch_stale(w, b)) {
     finish_batch(w, slot_release(s), false);
@@ -461,8 +475,11 @@ static void on_consume_error(mp_worker_t *w, rd_kafka_message_t *m) {
   wlog(w, "kafka: %s", rd_kafka_message_errstr(m));
 }
 
-/* ---- dead-letter copies of invalid messages (best effort: counted and
- * logged; the original offset is committed with its batch) ---- */
+/* ---- dead-letter copies (best effort: counted and logged; the journal
+ * is the record of truth): invalid messages, and records the sink journaled
+ * as errors (after their batch committed). Headers: the original ones when
+ * known, plus job-id and seq (records), "source" = partition/offset,
+ * "error-class" and "error" (the reason). ---- */
 
 static void dlq_report_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
                           void *opaque) {
@@ -475,26 +492,55 @@ static void dlq_report_cb(rd_kafka_t *rk, const rd_kafka_message_t *m,
   }
 }
 
-static void dead_letter(mp_worker_t *w, const rd_kafka_message_t *m,
-                        const char *why) {
-  if (!w->dlq)
-    return;
-  rd_kafka_headers_t *orig = NULL, *h;
+/* Queue one copy; h (owned) gets the source and error headers. */
+static void dlq_send(mp_worker_t *w, rd_kafka_headers_t *h, int32_t partition,
+                     int64_t offset, const void *key, size_t key_len,
+                     const void *value, size_t len, const char *cls,
+                     const char *why) {
   char src[64];
-  snprintf(src, sizeof src, "%" PRId32 "/%" PRId64, m->partition, m->offset);
-  rd_kafka_message_headers(m, &orig);
-  h = orig ? rd_kafka_headers_copy(orig) : rd_kafka_headers_new(2);
-  rd_kafka_header_add(h, "error", -1, why, -1);
+  snprintf(src, sizeof src, "%" PRId32 "/%" PRId64, partition, offset);
   rd_kafka_header_add(h, "source", -1, src, -1);
+  rd_kafka_header_add(h, "error-class", -1, cls, -1);
+  rd_kafka_header_add(h, "error", -1, why, -1);
   rd_kafka_resp_err_t e = rd_kafka_producev(
       w->dlq, RD_KAFKA_V_TOPIC(w->cfg.dlq_topic),
-      RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
+      RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, len),
       RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
       RD_KAFKA_V_END);
   if (e) { /* on success librdkafka owns h */
     rd_kafka_headers_destroy(h);
     w->st.dlq_failed++;
     wlog(w, "dead-letter copy not queued: %s", rd_kafka_err2str(e));
+  }
+}
+
+static void dead_letter(mp_worker_t *w, const rd_kafka_message_t *m,
+                        const char *why) {
+  if (!w->dlq)
+    return;
+  rd_kafka_headers_t *orig = NULL;
+  rd_kafka_message_headers(m, &orig);
+  dlq_send(w, orig ? rd_kafka_headers_copy(orig) : rd_kafka_headers_new(3),
+           m->partition, m->offset, m->key, m->key_len, m->payload, m->len,
+           mp_err_name(MP_EFORMAT), why);
+}
+
+/* The records of a committed batch that the sink journaled as errors. */
+static void dead_letter_errors(mp_worker_t *w, const batch_t *b,
+                               const mp_sink_result_t *r) {
+  for (size_t i = 0; w->dlq && i < r->nerror_recs; i++) {
+    const mp_sink_error_t *e = &r->error_recs[i];
+    if (e->index >= b->nrecs)
+      continue; /* cannot happen: the sink reports indexes into recs */
+    const mp_sink_rec_t *rec = &b->recs[e->index];
+    char job[24], seq[24];
+    snprintf(job, sizeof job, "%" PRId64, rec->job_id);
+    snprintf(seq, sizeof seq, "%" PRId64, rec->seq);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+    rd_kafka_header_add(h, MP_HDR_JOB, -1, job, -1);
+    rd_kafka_header_add(h, MP_HDR_SEQ, -1, seq, -1);
+    dlq_send(w, h, rec->partition, rec->offset, rec->key, rec->key_len,
+             rec->value, rec->value_len, e->error_class, e->reason);
   }
 }
 
@@ -948,6 +994,9 @@ int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
   w->cfg = *cfg;
   w->st.lost_partition = -1;
   w->st.lost_to = -1;
+  const char *crash = getenv("MP_FAULT_CRASH_AFTER_PG_COMMIT");
+  if (crash && *crash)
+    w->fault_crash_after = strtoull(crash, NULL, 10);
   mp_window_init(&w->win, cfg->window_records, cfg->window_bytes,
                  cfg->low_water_pct);
   mp_offsets_init(&w->offs);

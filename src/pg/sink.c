@@ -291,6 +291,7 @@ void mp_sink_close(mp_sink_t *s) {
   mp_buf_release(&s->copy);
   mp_buf_release(&s->scratch);
   mp_record_release(&s->rec);
+  free(s->errs);
   free(s->conninfo);
   free(s->tenant);
   free(s->group);
@@ -379,12 +380,49 @@ static int64_t *parse_ids(const char *s, size_t *n) {
   return ids;
 }
 
+/* The ERROR outcomes of the transaction in progress (new journal rows),
+ * appended to s->errs with index = base + ord. */
+static int collect_errors(mp_sink_t *s, size_t base, char *errbuf,
+                          size_t errlen) {
+  PGresult *r = PQexec(s->conn,
+                       "SELECT o.ord, s.error_class, s.reason FROM mp_out o"
+                       " JOIN mp_stage s USING (ord) WHERE o.outcome = 'ERROR'"
+                       " ORDER BY o.ord");
+  int rc = 0;
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    rc = mp_pg_fail(s->conn, r, "reading the batch's errors", errbuf, errlen);
+    PQclear(r);
+    return rc;
+  }
+  int rows = PQntuples(r);
+  if (s->nerrs + (size_t)rows > s->errcap) {
+    size_t cap = s->nerrs + (size_t)rows + 16;
+    mp_sink_error_t *e = realloc(s->errs, cap * sizeof *e);
+    if (!e) {
+      PQclear(r);
+      snprintf(errbuf, errlen, "reading the batch's errors: out of memory");
+      return MP_ENOMEM;
+    }
+    s->errs = e;
+    s->errcap = cap;
+  }
+  for (int i = 0; i < rows; i++) {
+    mp_sink_error_t *e = &s->errs[s->nerrs++];
+    e->index = base + strtoull(PQgetvalue(r, i, 0), NULL, 10);
+    snprintf(e->error_class, sizeof e->error_class, "%s", PQgetvalue(r, i, 1));
+    snprintf(e->reason, sizeof e->reason, "%s", PQgetvalue(r, i, 2));
+  }
+  PQclear(r);
+  return 0;
+}
+
 /* One transaction over recs[0..n); forced = reason to journal every record
  * as an ERROR (used when isolating a record the server refused). */
 static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
-                      const char *forced, mp_sink_result_t *res) {
+                      size_t base, const char *forced, mp_sink_result_t *res) {
   char *errbuf = res->errmsg;
   size_t errlen = sizeof res->errmsg;
+  size_t nerrs = s->nerrs; /* dropped again unless this COMMIT succeeds */
   int rc = 0;
   mp_buf_clear(&s->copy);
   if ((rc = mp__sink_load_profiles(s, recs, n, errbuf, errlen)))
@@ -413,6 +451,8 @@ static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   jobs = parse_ids(PQgetvalue(r, 0, 5), &njobs);
   PQclear(r);
   r = NULL;
+  if (cnt[4] && (rc = collect_errors(s, base, errbuf, errlen)))
+    goto out;
   if ((rc = store_offsets(s, recs, n, errbuf, errlen)))
     goto out;
   if (s->sink_latency_ms > 0) {
@@ -447,6 +487,8 @@ static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
 out:
   PQclear(r);
   free(jobs);
+  if (rc)
+    s->nerrs = nerrs;
   if (rc && s->conn && PQstatus(s->conn) == CONNECTION_OK &&
       PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
     PGresult *rb = PQexec(s->conn, "ROLLBACK");
@@ -457,8 +499,8 @@ out:
 
 /* Write; on a data error (MP_EPG) split to isolate the refused record. */
 static int write_split(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
-                       mp_sink_result_t *res) {
-  int rc = write_once(s, recs, n, NULL, res);
+                       size_t base, mp_sink_result_t *res) {
+  int rc = write_once(s, recs, n, base, NULL, res);
   if (rc != MP_EPG)
     return rc;
   if (n == 1) {
@@ -467,16 +509,17 @@ static int write_split(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
              "refused by the database: %s",
              (long long)recs[0].job_id, (long long)recs[0].seq, (int)recs[0].partition,
              (long long)recs[0].offset, res->errmsg);
-    return write_once(s, recs, 1, reason, res);
+    return write_once(s, recs, 1, base, reason, res);
   }
   size_t half = n / 2;
-  rc = write_split(s, recs, half, res);
-  return rc ? rc : write_split(s, recs + half, n - half, res);
+  rc = write_split(s, recs, half, base, res);
+  return rc ? rc : write_split(s, recs + half, n - half, base + half, res);
 }
 
 int mp_sink_write_batch(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                         mp_sink_result_t *res) {
   memset(res, 0, sizeof *res);
+  s->nerrs = 0;
   if (!s->conn) {
     int rc = connect_sink(s, res->errmsg, sizeof res->errmsg);
     if (rc)
@@ -484,7 +527,7 @@ int mp_sink_write_batch(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   }
   if (!n)
     return 0;
-  int rc = write_split(s, recs, n, res);
+  int rc = write_split(s, recs, n, 0, res);
   if (rc == MP_ETRANSIENT || (s->conn && PQstatus(s->conn) != CONNECTION_OK)) {
     drop_conn(s);
     rc = MP_ETRANSIENT;
@@ -494,6 +537,9 @@ int mp_sink_write_batch(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
     memcpy(keep, res->errmsg, sizeof keep);
     memset(res, 0, sizeof *res);
     memcpy(res->errmsg, keep, sizeof keep);
+  } else {
+    res->error_recs = s->nerrs ? s->errs : NULL;
+    res->nerror_recs = s->nerrs;
   }
   return rc;
 }

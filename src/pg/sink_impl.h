@@ -30,6 +30,8 @@ struct mp_sink_s {
    * never changes after the job is created) */
   mp__sink_prof_t prof[MP_SINK_PROF_CACHE];
   size_t nprof;
+  mp_sink_error_t *errs; /* ERROR outcomes committed by the current call */
+  size_t nerrs, errcap;
 };
 
 /* Columns of the staging table, in COPY order. */

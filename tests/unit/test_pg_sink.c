@@ -195,6 +195,21 @@ static void test_bad_record_is_journaled_and_rest_committed(void **state) {
   head = pgt_str(f->x.c, sql);
   assert_string_equal(head, "MP_EDIRECTORY");
   free(head);
+  /* the result lists the error for the dead-letter topic: its index in the
+   * batch, class and the journal's reason */
+  assert_int_equal(res.nerror_recs, 1);
+  assert_int_equal(res.error_recs[0].index, 1);
+  assert_string_equal(res.error_recs[0].error_class, "MP_EDIRECTORY");
+  snprintf(sql, sizeof sql, "SELECT reason FROM journal WHERE job_id = %lld AND seq = 2",
+           (long long)f->job);
+  head = pgt_str(f->x.c, sql);
+  assert_string_equal(res.error_recs[0].reason, head);
+  free(head);
+  /* a replay journals nothing new and reports no error again */
+  write_ok(f, &res);
+  assert_int_equal(res.errors, 0);
+  assert_int_equal(res.nerror_recs, 0);
+  assert_null(res.error_recs);
 }
 
 static void test_same_key_in_one_batch_last_wins(void **state) {

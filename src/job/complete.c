@@ -22,7 +22,9 @@
  * with key-share locks, so upgrading writers queue instead of deadlocking.
  * Rows are locked in id order. A deadlock in some unforeseen interleaving
  * would be resolved by PostgreSQL aborting one transaction (40P01 ->
- * MP_ETRANSIENT, the batch is retried). Blocking libpq. */
+ * MP_ETRANSIENT, the batch is retried). A job with no progress rows counts
+ * as 0 processed, so an empty input (total 0) completes when its total is
+ * set. Blocking libpq. */
 #include "marcpipe/job.h"
 
 #include "marcpipe/buf.h"
@@ -74,8 +76,10 @@ static int flip(PGconn *c, const char *arr, int64_t *flipped, size_t max,
   static const char sql[] =
       "UPDATE jobs j SET status = CASE WHEN p.errors > 0 "
       "THEN 'COMPLETED_WITH_ERRORS' ELSE 'COMPLETED' END, completed_at = now() "
-      "FROM (SELECT job_id, sum(processed) AS processed, sum(errors) AS errors "
-      "      FROM job_progress WHERE job_id = ANY($1::bigint[]) GROUP BY job_id) p "
+      "FROM (SELECT i.id AS job_id, coalesce(sum(g.processed), 0) AS processed, "
+      "      coalesce(sum(g.errors), 0) AS errors "
+      "      FROM unnest($1::bigint[]) AS i(id) "
+      "      LEFT JOIN job_progress g ON g.job_id = i.id GROUP BY i.id) p "
       "WHERE j.id = p.job_id AND j.status = 'IN_PROGRESS' "
       "AND j.total IS NOT NULL AND p.processed >= j.total RETURNING j.id";
   const char *p[1] = {arr};

@@ -73,6 +73,11 @@ static void proc_closed(uv_handle_t *h) {
     set->on_give_up(set, w->index);
 }
 
+static void out_closed(uv_handle_t *h) {
+  mp_import_worker_t *w = h->data;
+  uv_close((uv_handle_t *)&w->proc, proc_closed);
+}
+
 static void exit_cb(uv_process_t *p, int64_t status, int sig) {
   mp_import_worker_t *w = p->data;
   mp_import_workers_t *set = w->set;
@@ -89,8 +94,9 @@ static void exit_cb(uv_process_t *p, int64_t status, int sig) {
       fprintf(stderr, "import: worker %d (pid %d) exited with status %lld\n",
               w->index, p->pid, (long long)status);
   }
-  uv_close((uv_handle_t *)&w->out, pipe_closed);
-  uv_close((uv_handle_t *)p, proc_closed);
+  /* pipe first, then the process: proc_closed may spawn again, which
+   * re-initialises both handles, so neither may still be closing then */
+  uv_close((uv_handle_t *)&w->out, out_closed);
 }
 
 static int spawn(mp_import_worker_t *w) {

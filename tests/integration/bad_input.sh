@@ -139,7 +139,8 @@ run status_bad 2 "$MARCPIPE" status --tenant "$T" not-a-number
 # --- secrets: never in output, logs, job rows, nor a worker's command line
 # watch PID TENANT SKIP: scan /proc until PID exits; print "seen" when a
 # worker of TENANT ran, one "leak: CMDLINE" per other process holding a
-# secret (SKIP: also skip PID itself, whose arguments the user typed)
+# secret (SKIP: only workers, not PID itself, whose arguments the user
+# typed)
 watch() {
   python3 - "$@" <<'PY'
 import os, sys, time
@@ -155,7 +156,9 @@ while os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split(
             continue
         if " work " in cl and tenant in cl:
             seen = True
-        if "SeC" + "rEt" in cl:
+        # with SKIP, only workers count: a child between fork and exec
+        # still shows the import's own arguments
+        if "SeC" + "rEt" in cl and (not skip or " work " in cl):
             leaks.add(cl)
     time.sleep(0.05)
 print("seen" if seen else "unseen")

@@ -49,6 +49,12 @@ has bad_db "/nonexistent"
 [ "$(grep -c . "$W/bad_db.err")" -eq 1 ] || bad "bad_db: more than one line on stderr"
 run bad_db_jobs 1 "$MARCPIPE" jobs --tenant "$T" --db "$CI_BAD"; has bad_db_jobs "/nonexistent"
 run bad_db_status 1 "$MARCPIPE" status --tenant "$T" --db "$CI_BAD" 1
+run bad_db_work 1 "$MARCPIPE" work -b 127.0.0.1:1 --tenant "$T" --db "$CI_BAD" --exit-when-idle 2
+has bad_db_work "/nonexistent"
+# a malformed $MARCPIPE_KAFKA_PROPS is a usage error that does not echo it
+run bad_env_props 2 env MARCPIPE_KAFKA_PROPS=SeCrEt789 "$MARCPIPE" work -b 127.0.0.1:1 --tenant "$T"
+has bad_env_props "MARCPIPE_KAFKA_PROPS"
+run bad_env_props_import 2 env MARCPIPE_KAFKA_PROPS=SeCrEt789 "${IMP[@]}" "$F"
 [ "$(njobs)" -eq 0 ] || bad "jobs after the usage and database errors: $(njobs)"
 
 # --- files that cannot be read: exit 1, message names the file, no job

@@ -1,9 +1,11 @@
-/* cli_util.c: usage errors and reader diagnostics, printed the same way by
- * every command (see cli_util.h). Single-threaded, stderr only. */
+/* cli_util.c: usage errors, reader diagnostics and Kafka properties from
+ * the environment, handled the same way by every command (see
+ * cli_util.h). Single-threaded, stderr only. */
 #include "cli/cli_util.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int mp__cli_bad_usage(const char *cmd, const char *fmt, const char *arg) {
@@ -34,4 +36,31 @@ void mp__cli_print_diags(const mp_marc_reader_t *rd) {
     mp_marc_diag_format(&dg[i], mp_marc_reader_name(rd), line, sizeof line);
     fprintf(stderr, "%s\n", line);
   }
+}
+
+int mp__cli_env_props(const char *cmd, char **copy, const char **props,
+                      size_t *n, size_t max) {
+  const char *env = getenv(MP_CLI_KAFKA_PROPS_ENV);
+  *copy = NULL;
+  if (!env)
+    return 0;
+  if (!(*copy = strdup(env))) {
+    fprintf(stderr, "marcpipe %s: out of memory\n", cmd);
+    return -1;
+  }
+  for (char *line = *copy, *next; line && *line; line = next) {
+    next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
+    if (!*line)
+      continue;
+    if (*n == max || !strchr(line, '=')) {
+      fprintf(stderr, "marcpipe %s: $" MP_CLI_KAFKA_PROPS_ENV
+                      " wants K=V lines (at most %zu properties with -X)\n",
+              cmd, max);
+      return -1;
+    }
+    props[(*n)++] = line;
+  }
+  return 0;
 }

@@ -15,4 +15,13 @@ int mp__cli_bad_option(const char *cmd, int c, char **argv);
  * "FILE: record N at byte OFF[, field TAG]: LEVEL: msg" line each. */
 void mp__cli_print_diags(const mp_marc_reader_t *rd);
 
+/* $MARCPIPE_KAFKA_PROPS: Kafka properties kept out of the process list,
+ * one K=V a line. Appends them to props[*n..max) pointing into *copy (a
+ * malloc'd copy of the variable, NULL when unset; the caller frees it).
+ * Returns -1 (printing "marcpipe CMD: ..." without any value: values may
+ * be secrets) when a line has no '=' or there are too many. */
+#define MP_CLI_KAFKA_PROPS_ENV "MARCPIPE_KAFKA_PROPS"
+int mp__cli_env_props(const char *cmd, char **copy, const char **props,
+                      size_t *n, size_t max);
+
 #endif

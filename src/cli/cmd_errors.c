@@ -3,6 +3,7 @@
  * order; --export writes their raw bytes, one record after another, as a
  * MARC file a cataloguer can fix and re-import (records that never parsed
  * are exported as the bytes that arrived). */
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 
 #include "marcpipe/error.h"
@@ -101,6 +102,8 @@ int cmd_errors(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
+  if (!mp_tenant_valid(o.tenant))
+    return mp__cli_bad_usage("errors", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
   PGconn *c = NULL;
   char err[1024] = "";
   int rc = mp_job_db_open(o.db, o.tenant, &c, err, sizeof err);

@@ -19,6 +19,7 @@
 #include "cli/import_progress.h"
 #include "cli/import_workers.h"
 #include "marcpipe/broker.h"
+#include "marcpipe/buf.h"
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
@@ -147,7 +148,9 @@ static void usage(FILE *out) {
 "\n"
 "Kafka:\n"
 "  -b, --brokers LIST      a real Kafka cluster (topics must exist)\n"
-"  -X, --property K=V      librdkafka property for producer and workers\n"
+"  -X, --property K=V      librdkafka property for producer and workers;\n"
+"                          $MARCPIPE_KAFKA_PROPS: more, one K=V a line, before\n"
+"                          the -X ones (keeps secrets out of the process list)\n"
 "  -G, --group GROUP       consumer group (default %s; with the embedded\n"
 "                          broker a per-run suffix is added)\n"
 "      --env ENV           topic environment (default %s)\n"
@@ -155,8 +158,10 @@ static void usage(FILE *out) {
 "      --tenant TENANT     tenant: topic part and database schema (default %s)\n"
 "\n"
 "PostgreSQL:\n"
-"  -d, --db CONNINFO       libpq connection string (default: PG* environment,\n"
-"                          else the managed local PostgreSQL)\n"
+"  -d, --db CONNINFO       libpq connection string (default: $MARCPIPE_DB, else\n"
+"                          the PG* environment, else the managed local\n"
+"                          PostgreSQL); workers get both through their\n"
+"                          environment, never their command line\n"
 "      --state-dir DIR     the managed PostgreSQL's directory\n"
 "\n"
 "Output:\n"
@@ -287,8 +292,9 @@ static void on_signal(uv_signal_t *s, int signum) {
 
 static int resolve_db(import_t *im, char *err, size_t errlen) {
   const opts_t *o = im->o;
-  if (o->db) {
-    snprintf(im->conninfo, sizeof im->conninfo, "%s", o->db);
+  const char *db = o->db ? o->db : getenv("MARCPIPE_DB");
+  if (db) {
+    snprintf(im->conninfo, sizeof im->conninfo, "%s", db);
     return 0;
   }
   if (getenv("PGHOST") || getenv("PGPORT") || getenv("PGDATABASE") ||
@@ -335,8 +341,6 @@ static char **worker_argv(import_t *im, char *self) {
   argv[n++] = "work";
   argv[n++] = "-b";
   argv[n++] = (char *)im->brokers;
-  argv[n++] = "--db";
-  argv[n++] = im->conninfo;
   argv[n++] = "--tenant";
   argv[n++] = (char *)o->tenant;
   argv[n++] = "-t";
@@ -368,22 +372,37 @@ static char **worker_argv(import_t *im, char *self) {
   snprintf(dlqbuf, sizeof dlqbuf, "%s", dlq);
   argv[n++] = "--dlq-topic";
   argv[n++] = dlqbuf;
-  if (!o->brokers) {
+  argv[n] = NULL;
+  return argv;
+}
+
+/* The conninfo and the Kafka properties reach the workers through their
+ * environment ($MARCPIPE_DB, $MARCPIPE_KAFKA_PROPS: see `marcpipe work
+ * --help`), never their command line: a password in either would show in
+ * the process list of every user. The children inherit this process's
+ * environment (readable by its owner only). $MARCPIPE_IMPORT_PID makes
+ * them stop when this process dies. */
+static int worker_env(import_t *im) {
+  const opts_t *o = im->o;
+  mp_buf_t b;
+  mp_buf_init(&b);
+  int rc = 0;
+  if (!o->brokers)
     /* The embedded broker keeps a member that vanished during a join in
      * the group until its session times out, stalling the rebalance for
      * that long (45 s by default, measured); short sessions bound it.
      * Given first so that -X can override them. */
-    argv[n++] = "-X";
-    argv[n++] = "session.timeout.ms=6000";
-    argv[n++] = "-X";
-    argv[n++] = "heartbeat.interval.ms=1000";
-  }
-  for (size_t i = 0; i < o->nprops; i++) {
-    argv[n++] = "-X";
-    argv[n++] = (char *)o->props[i];
-  }
-  argv[n] = NULL;
-  return argv;
+    rc = mp_buf_printf(&b, "session.timeout.ms=6000\nheartbeat.interval.ms=1000\n");
+  for (size_t i = 0; i < o->nprops && !rc; i++)
+    rc = mp_buf_printf(&b, "%s\n", o->props[i]);
+  char pid[24];
+  snprintf(pid, sizeof pid, "%d", (int)uv_os_getpid());
+  if (!rc && (setenv("MARCPIPE_KAFKA_PROPS", b.data ? b.data : "", 1) ||
+              setenv("MARCPIPE_DB", im->conninfo, 1) ||
+              setenv("MARCPIPE_IMPORT_PID", pid, 1)))
+    rc = UV_ENOMEM;
+  mp_buf_release(&b);
+  return rc;
 }
 
 /* ---- one job ---- */
@@ -428,8 +447,10 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
     im->workers.max_restarts = 5;
     im->workers.on_give_up = on_give_up;
     im->workers.data = im;
-    rc = mp_import_workers_start(im->loop, &im->workers, o->workers,
-                                 worker_argv(im, self));
+    rc = worker_env(im);
+    if (!rc)
+      rc = mp_import_workers_start(im->loop, &im->workers, o->workers,
+                                   worker_argv(im, self));
     if (rc) {
       fprintf(stderr, "import: cannot start workers: %s\n", uv_strerror(rc));
       in.close(in.ctx);
@@ -474,6 +495,8 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
   im->prod = NULL;
   /* the final counters, read after the flip */
   mp_job_get(im->ctl, j->id, &j->sum, err, sizeof err);
+  if (j->sum.total == 0)
+    fprintf(stderr, "import: %s: no records in the file\n", j->file);
   return 0;
 }
 
@@ -709,9 +732,14 @@ int cmd_import(int argc, char **argv) {
   opts_t o = {.workers = 2, .partitions = 8, .tenant = MP_DEFAULT_TENANT,
               .env = MP_DEFAULT_ENV, .ns = MP_DEFAULT_NAMESPACE};
   mp_profile_builder_init(&o.profile);
+  char *envprops = NULL;
+  if (mp__cli_env_props("import", &envprops, o.props, &o.nprops, MAX_PROPS))
+    return 2;
   int prc = parse_opts(argc, argv, &o);
-  if (prc >= 0)
+  if (prc >= 0) {
+    free(envprops);
     return prc;
+  }
   int nfiles = argc - optind;
   char **files = argv + optind;
 
@@ -728,6 +756,7 @@ int cmd_import(int argc, char **argv) {
   if (!jobs || uv_exepath(self, &selflen)) {
     fprintf(stderr, "import: out of memory\n");
     free(jobs);
+    free(envprops);
     return 1;
   }
   if (mp_topic_name(im.topic, sizeof im.topic, o.env, o.ns, o.tenant,
@@ -801,5 +830,6 @@ out:
   if (im.pconn)
     PQfinish(im.pconn);
   free(jobs);
+  free(envprops);
   return rc;
 }

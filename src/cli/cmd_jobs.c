@@ -1,5 +1,6 @@
 /* cmd_jobs.c: `marcpipe jobs [--limit N] [--json] [--db CONNINFO]
  * [--tenant T]`: the tenant's jobs, newest first, one line each. */
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 
 #include "marcpipe/error.h"
@@ -43,6 +44,8 @@ int cmd_jobs(int argc, char **argv) {
       return 2;
     }
   }
+  if (!mp_tenant_valid(o.tenant))
+    return mp__cli_bad_usage("jobs", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
   PGconn *c = NULL;
   char err[1024];
   mp_job_summary_t *v = NULL;

@@ -1,5 +1,6 @@
 /* cmd_status.c: `marcpipe status JOB [--json] [--db CONNINFO] [--tenant T]`:
  * one job's state and counters (summed over its partitions). */
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 
 #include "marcpipe/error.h"
@@ -49,6 +50,8 @@ int cmd_status(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
+  if (!mp_tenant_valid(o.tenant))
+    return mp__cli_bad_usage("status", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
   PGconn *c = NULL;
   char err[1024];
   mp_job_summary_t s;

@@ -4,6 +4,7 @@
  * drain the batches in flight, commit and leave the group (exit 0).
  * Everything runs on one uv loop; sinks run on the libuv thread pool.
  */
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
@@ -19,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 
 #define MAX_PROPS 64
 
@@ -52,6 +55,10 @@ static void usage(FILE *out) {
 "                          queued.max.messages.kbytes and fetch.max.bytes = a\n"
 "                          quarter of --window-bytes, queued.min.messages =\n"
 "                          --window\n"
+"                          $MARCPIPE_KAFKA_PROPS: more properties, one K=V a\n"
+"                          line, applied before the -X ones; secrets given\n"
+"                          there (sasl.password, ssl.key.password, ...) do\n"
+"                          not show in the process list\n"
 "      --dlq-topic TOPIC   dead-letter topic for messages with missing or\n"
 "                          invalid headers and for records journaled as\n"
 "                          errors (default ENV.NS.TENANT.%s;\n"
@@ -61,7 +68,9 @@ static void usage(FILE *out) {
 "      --tenant TENANT     tenant, also the database schema (default %s)\n"
 "\n"
 "PostgreSQL:\n"
-"  -d, --db CONNINFO       libpq connection string (default: PG* environment)\n"
+"  -d, --db CONNINFO       libpq connection string (default $MARCPIPE_DB, else\n"
+"                          the PG* environment); $MARCPIPE_DB keeps a\n"
+"                          password out of the process list\n"
 "      --rules FILE        mapping rules (default: schemas/mapping/marc-bib.json)\n"
 "      --refdata FILE      reference data (default: schemas/mapping/...)\n"
 "      --sink-latency-ms L extra delay per batch inside the transaction, for\n"
@@ -93,6 +102,8 @@ static void usage(FILE *out) {
 "                          exit (default: a summary on stderr)\n"
 "      --status-ms MS      also print a JSON counters line to stdout every MS\n"
 "  -v, --verbose           log assignments, pauses and resumes\n"
+"  $MARCPIPE_IMPORT_PID    set by `marcpipe import`: stop (as on SIGTERM) when\n"
+"                          that process dies\n"
 "  -h, --help              this help\n"
 "\n"
 "Transient database errors are retried with backoff (100 ms doubling to 10 s)\n"
@@ -253,7 +264,9 @@ static const struct option longopts[] = {
 int cmd_work(int argc, char **argv) {
   mp_worker_config_t cfg;
   mp_sink_config_t sink = {.conninfo = ""};
-  const char *props[MAX_PROPS];
+  const char *props[MAX_PROPS], *xprops[MAX_PROPS];
+  size_t nx = 0;
+  char *envprops = NULL;
   const char *env = MP_DEFAULT_ENV, *ns = MP_DEFAULT_NAMESPACE;
   const char *rules = NULL, *refdata = NULL;
   char topic[256], dlq[256], err[512], threads[16];
@@ -268,6 +281,8 @@ int cmd_work(int argc, char **argv) {
   cfg.brokers = getenv("MARCPIPE_BROKERS");
   cfg.props = props;
   sink.tenant = MP_DEFAULT_TENANT;
+  if (getenv("MARCPIPE_DB"))
+    sink.conninfo = getenv("MARCPIPE_DB");
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, ":b:t:G:X:d:vh", longopts, NULL)) != -1) {
@@ -277,10 +292,10 @@ int cmd_work(int argc, char **argv) {
     case 't': cfg.topic = optarg; break;
     case 'G': cfg.group = optarg; break;
     case 'X':
-      if (cfg.nprops == MAX_PROPS || !strchr(optarg, '='))
+      if (nx == MAX_PROPS || !strchr(optarg, '='))
         bad = "-X wants name=value (at most 64)";
       else
-        props[cfg.nprops++] = optarg;
+        xprops[nx++] = optarg;
       break;
     case O_DLQ: cfg.dlq_topic = optarg; break;
     case O_ENV: env = optarg; break;
@@ -349,6 +364,16 @@ int cmd_work(int argc, char **argv) {
     fprintf(stderr, "marcpipe work: unexpected argument '%s'\n", argv[optind]);
     return 2;
   }
+  /* a worker of `marcpipe import` must not outlive it (a crashed or
+   * killed import would leave it polling forever): SIGTERM on its death */
+  const char *parent = getenv("MARCPIPE_IMPORT_PID");
+  if (parent && *parent) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != (pid_t)strtol(parent, NULL, 10)) {
+      fprintf(stderr, "marcpipe work: the import that started it is gone\n");
+      return 1;
+    }
+  }
   if (cfg.window_records == 0 && !bytes_given)
     cfg.window_bytes = 0; /* --window 0 alone: fully unbounded (push-style) */
   if (!cfg.brokers || !*cfg.brokers) {
@@ -383,6 +408,13 @@ int cmd_work(int argc, char **argv) {
   snprintf(threads, sizeof threads, "%d", cfg.nsinks + 1);
   if (cfg.nsinks + 1 > 4)
     setenv("UV_THREADPOOL_SIZE", threads, 0);
+
+  /* $MARCPIPE_KAFKA_PROPS first, so that -X overrides it */
+  if (mp__cli_env_props("work", &envprops, props, &cfg.nprops,
+                        MAX_PROPS - nx))
+    goto out;
+  for (size_t i = 0; i < nx; i++)
+    props[cfg.nprops++] = xprops[i];
 
   rc = 1;
   mapping = mp_mapping_load(rules, refdata, err, sizeof err);
@@ -424,5 +456,6 @@ out:
   if (loop)
     uv_loop_close(loop);
   mp_mapping_free(mapping);
+  free(envprops);
   return rc;
 }

@@ -77,7 +77,7 @@ if "$MARCPIPE" status 999999 --tenant "$T" 2>"$W/e"; then fail "missing job succ
 grep -q "job 999999 not found" "$W/e" || fail "missing job message: $(cat "$W/e")"
 set +e
 "$MARCPIPE" status --tenant "$T" 2>/dev/null; [ $? = 2 ] || fail "usage exit code"
-"$MARCPIPE" status 1 --tenant "Bad-Name" 2>"$W/e"; [ $? = 1 ] || fail "bad tenant accepted"
+"$MARCPIPE" status 1 --tenant "Bad-Name" 2>"$W/e"; [ $? = 2 ] || fail "bad tenant not a usage error"
 "$MARCPIPE" jobs --db "host=/nonexistent password=s3cr3t" --tenant "$T" 2>"$W/e"
 [ $? = 1 ] || fail "unreachable database accepted"
 set -e

@@ -58,6 +58,8 @@ int mp__cli_env_props(const char *cmd, char **copy, const char **props,
       fprintf(stderr, "marcpipe %s: $" MP_CLI_KAFKA_PROPS_ENV
                       " wants K=V lines (at most %zu properties with -X)\n",
               cmd, max);
+      free(*copy);
+      *copy = NULL;
       return -1;
     }
     props[(*n)++] = line;

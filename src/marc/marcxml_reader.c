@@ -339,13 +339,22 @@ static int fall_back(xml_state_t *st) {
   return open_libxml(st);
 }
 
+static bool only_space(const char *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
+      return false;
+  return true;
+}
+
 static int xml_next(mp_marc_reader_t *r) {
   xml_state_t *st = r->impl;
   if (!st->started) {
     st->started = true;
-    /* zero bytes: no records, as for the other formats (libxml2 would
-       call an empty document malformed) */
-    if (mp__input_fill(&r->in, 1, XML_INPUT_CHUNK) == 0)
+    /* no bytes, or only white space: no records, as for the other formats
+       (libxml2 calls an empty document malformed, or not, depending on how
+       it is fed) */
+    long n = mp__input_fill(&r->in, 4096, XML_INPUT_CHUNK);
+    if (n >= 0 && r->in.eof && only_space(r->in.data + r->in.pos, (size_t)n))
       return MP_EOF_;
   }
   if (st->fast) {

@@ -27,7 +27,7 @@ mkdir -p "$out"
 case $target in
   fuzz_iso2709_parse | fuzz_mapping) fmt=iso2709 piece=${piece:-1} ;;
   fuzz_iso2709) fmt=iso2709 ;;
-  fuzz_marcxml) fmt=marcxml ;;
+  fuzz_marcxml | fuzz_marcxml_fast) fmt=marcxml ;;
   fuzz_json) fmt=json ;;
   *) echo "seeds.sh: unknown target $target" >&2; exit 2 ;;
 esac

@@ -5,8 +5,8 @@
 # records: both jobs COMPLETED with exact counts, and the worker's
 # peak_rss_kb for 16,000 is within 30% of that for 4,000 (4x the input; a
 # bound proportional to the input would be +300%. Measured +9% to +17%:
-# not yet flat, see bench/README.md; bench/ measures precisely;
-# bench/ measures precisely). Both bounds must be reached by the smaller
+# not yet flat, see bench/README.md;
+# bench/ measures precisely. Both bounds must be reached by the smaller
 # input, or the comparison measures how far an unfilled bound filled: the
 # worker's default prefetch queue (half the byte window, at least 16 MiB)
 # is larger than the 4,000-record file, so it is set here with -X. Each

@@ -17,6 +17,7 @@
 #include "marcpipe/marc.h"
 #include "marcpipe/pg.h"
 #include "marcpipe/pgmanaged.h"
+#include "marcpipe/utf8.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -73,7 +74,7 @@ static int prepare(const char *path, const mp_mapping_t *map, prep_t **out, size
     mp_match_keys_t k;
     mp_match_keys(rec, raw, rl, &k);
     mp_buf_clear(&js);
-    if (mp_marc_write_json(rec, &js) || !mp__utf8_valid(js.data, js.len)) {
+    if (mp_marc_write_json(rec, &js) || !mp_utf8_valid(js.data, js.len)) {
       json_decref(inst);
       continue;
     }

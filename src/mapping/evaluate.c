@@ -13,6 +13,7 @@
 #include "mapping/mapping_impl.h"
 
 #include "marcpipe/error.h"
+#include "marcpipe/utf8.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -45,21 +46,6 @@ static uint64_t fp_mix(uint64_t h, const char *p, size_t n) {
 
 /* ---- JSON values (always valid UTF-8: bad bytes become U+FFFD) ---- */
 
-static size_t utf8_seq(const unsigned char *p, size_t n) {
-  if (p[0] < 0x80)
-    return 1;
-  size_t need = p[0] >= 0xF0 && p[0] <= 0xF4   ? 4
-                : p[0] >= 0xE0                 ? 3
-                : p[0] >= 0xC2 && p[0] <= 0xDF ? 2
-                                               : 0;
-  if (need == 0 || need > n)
-    return 0;
-  for (size_t i = 1; i < need; i++)
-    if ((p[i] & 0xC0) != 0x80)
-      return 0;
-  return need;
-}
-
 static bool ascii(const char *s, size_t n) {
   uint64_t acc = 0, w;
   size_t i = 0;
@@ -80,7 +66,7 @@ static json_t *jstr(ev_t *e, const char *s, size_t n) {
     return j;
   mp_buf_clear(&e->fix);
   for (size_t i = 0; i < n;) {
-    size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+    size_t k = mp_utf8_seq((const unsigned char *)s + i, n - i);
     if (k == 0 || (k == 1 && s[i] == '\0')) {
       if (mp_buf_append(&e->fix, "\xEF\xBF\xBD", 3))
         return NULL;

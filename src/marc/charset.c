@@ -23,6 +23,7 @@
 #include "marc/reader_impl.h"
 
 #include "marcpipe/error.h"
+#include "marcpipe/utf8.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -95,35 +96,6 @@ static bool plain_ascii(const char *p, size_t n) {
   return no_high_bit(p, n) && !memchr(p, 0x1B, n);
 }
 
-/* Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t n) {
-  unsigned c = p[0];
-  size_t len;
-  unsigned lo = 0x80, hi = 0xBF;
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xC2 && c <= 0xDF)
-    len = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    lo = c == 0xE0 ? 0xA0 : 0x80;
-    hi = c == 0xED ? 0x9F : 0xBF;
-  } else if (c >= 0xF1 && c <= 0xF4) {
-    len = 4;
-    hi = c == 0xF4 ? 0x8F : 0xBF;
-  } else if (c == 0xF0) {
-    len = 4;
-    lo = 0x90;
-  } else
-    return 0;
-  if (n < len || p[1] < lo || p[1] > hi)
-    return 0;
-  for (size_t i = 2; i < len; i++)
-    if (p[i] < 0x80 || p[i] > 0xBF)
-      return 0;
-  return len;
-}
-
 /* 1: valid with multibyte sequences, 0: valid ASCII, -1: invalid. */
 static int utf8_class(const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
@@ -134,7 +106,7 @@ static int utf8_class(const char *s, size_t n) {
       i += 8; /* ASCII word */
       continue;
     }
-    size_t k = utf8_seq(p + i, n - i);
+    size_t k = mp_utf8_seq(p + i, n - i);
     if (!k)
       return -1;
     multi |= k > 1;
@@ -148,7 +120,7 @@ static int utf8_class(const char *s, size_t n) {
 static int fix_utf8(cs_t *cs, const char *s, size_t n, bool *bad) {
   const unsigned char *p = (const unsigned char *)s;
   for (size_t i = 0; i < n;) {
-    size_t k = utf8_seq(p + i, n - i);
+    size_t k = mp_utf8_seq(p + i, n - i);
     int rc = k ? mp_buf_append(&cs->out, p + i, k)
                : mp_buf_append(&cs->out, fffd, 3);
     if (rc)

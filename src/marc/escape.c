@@ -11,40 +11,11 @@
 
 #include "marcpipe/error.h"
 #include "marcpipe/marc.h"
+#include "marcpipe/utf8.h"
 
 #include <string.h>
 
 static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
-
-size_t mp__utf8_len(const unsigned char *p, size_t n) {
-  unsigned char c = p[0];
-  if (c < 0x80)
-    return 1;
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF)
-    len = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0)
-      lo = 0xA0; /* no overlong forms */
-    if (c == 0xED)
-      hi = 0x9F; /* no surrogates */
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0)
-      lo = 0x90;
-    if (c == 0xF4)
-      hi = 0x8F;
-  } else
-    return 0;
-  if (n < len || p[1] < lo || p[1] > hi)
-    return 0;
-  for (size_t i = 2; i < len; i++)
-    if (p[i] < 0x80 || p[i] > 0xBF)
-      return 0;
-  return len;
-}
 
 /* Byte classes. XML: TEXT = escaped in character data, ATTR = escaped in
  * attribute values ('"', tab and newline only there); JSON uses TEXT.
@@ -149,7 +120,7 @@ static inline int escape(mp_buf_t *out, const char *s, size_t n,
     const char *rep;
     size_t replen;
     if (k & HIGH) {
-      size_t len = mp__utf8_len(p + i, n - i);
+      size_t len = mp_utf8_seq(p + i, n - i);
       if (len) {
         i += len;
         continue;

@@ -16,8 +16,6 @@
 #include <stddef.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid. */
-size_t mp__utf8_len(const unsigned char *p, size_t n);
 int mp__escape_xml(mp_buf_t *out, const char *p, size_t n, bool attr);
 int mp__escape_json(mp_buf_t *out, const char *p, size_t n);
 

@@ -20,6 +20,7 @@
 #include "marc/escape.h"
 
 #include "marcpipe/error.h"
+#include "marcpipe/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +117,7 @@ static const unsigned char text_class[256] = {
 /* A valid UTF-8 sequence that is an XML Char (no U+FFFE/U+FFFF): its
  * length, else 0. */
 static size_t xml_char(const unsigned char *p, size_t n) {
-  size_t len = mp__utf8_len(p, n);
+  size_t len = mp_utf8_seq(p, n);
   if (len == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] >= 0xBE)
     return 0;
   return len;

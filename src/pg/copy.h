@@ -2,7 +2,7 @@
  * Values are appended to a buffer with COPY's escapes so that any bytes
  * (quotes, backslashes, tabs, newlines, SQL-looking text) arrive verbatim.
  * Text must be valid UTF-8 (the database encoding): invalid bytes are
- * replaced by U+FFFD. Binary data goes as bytea hex. */
+ * replaced by U+FFFD, and so is NUL. Binary data goes as bytea hex. */
 #ifndef MP_PG_COPY_H
 #define MP_PG_COPY_H
 
@@ -20,7 +20,5 @@ int mp__copy_text(mp_buf_t *b, const char *p, size_t n);
 int mp__copy_str(mp_buf_t *b, const char *s); /* NULL -> \N */
 int mp__copy_bytea(mp_buf_t *b, const void *p, size_t n);
 int mp__copy_end_row(mp_buf_t *b);
-/* True when p[0..n) is valid UTF-8 without NUL bytes. */
-bool mp__utf8_valid(const char *p, size_t n);
 
 #endif

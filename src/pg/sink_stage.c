@@ -10,6 +10,7 @@
 
 #include "marcpipe/error.h"
 #include "marcpipe/mapping.h"
+#include "marcpipe/utf8.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ static char *keys_json(const mp_match_keys_t *k) {
 
 /* jsonb accepts neither invalid UTF-8 nor \u0000. */
 static bool jsonb_safe(const char *p, size_t n) {
-  return mp__utf8_valid(p, n) && !memmem(p, n, "\\u0000", 6);
+  return mp_utf8_valid(p, n) && !memmem(p, n, "\\u0000", 6);
 }
 
 /* Common leading columns: ord, job_id, seq, partition, kafka_offset. */

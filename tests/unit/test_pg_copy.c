@@ -2,6 +2,8 @@
  * needed): escapes, NULL, bytea hex, UTF-8 validation and repair. */
 #include "pg/copy.h"
 
+#include "marcpipe/utf8.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,14 +39,14 @@ static void test_invalid_utf8_is_replaced_not_passed(void **s) {
   mp_buf_t b;
   mp_buf_init(&b);
   const char in[] = "caf\xc3\xa9 \xff x\xe2\x82"; /* valid é, bad 0xff, cut 3-byte */
-  assert_false(mp__utf8_valid(in, sizeof in - 1));
-  assert_true(mp__utf8_valid("caf\xc3\xa9", 5));
-  assert_false(mp__utf8_valid("a\0b", 3));
-  assert_false(mp__utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
-  assert_false(mp__utf8_valid("\xc0\xaf", 2));     /* overlong */
+  assert_false(mp_utf8_valid(in, sizeof in - 1));
+  assert_true(mp_utf8_valid("caf\xc3\xa9", 5));
+  assert_false(mp_utf8_valid("a\0b", 3));
+  assert_false(mp_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+  assert_false(mp_utf8_valid("\xc0\xaf", 2));     /* overlong */
   assert_int_equal(mp__copy_text(&b, in, sizeof in - 1), 0);
   assert_string_equal(b.data, "caf\xc3\xa9 \xef\xbf\xbd x\xef\xbf\xbd\xef\xbf\xbd");
-  assert_true(mp__utf8_valid(b.data, b.len));
+  assert_true(mp_utf8_valid(b.data, b.len));
   mp_buf_release(&b);
 }
 

@@ -1,0 +1,25 @@
+/* utf8.h: UTF-8 validation shared by the readers, the writers, the mapping
+ * engine and the PostgreSQL encoders (one definition of "valid").
+ *
+ * Valid means RFC 3629: no overlong forms, no surrogates, nothing above
+ * U+10FFFF. Pure functions, thread-safe. */
+#ifndef MARCPIPE_UTF8_H
+#define MARCPIPE_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Length (1-4) of the valid UTF-8 sequence at p, n > 0 bytes left; 0 when
+ * the bytes there are not valid UTF-8. Every byte below 0x80, NUL
+ * included, is a sequence of length 1: callers that cannot carry NUL
+ * check for it themselves. */
+size_t mp_utf8_seq(const unsigned char *p, size_t n);
+
+/* Number of leading bytes of p[0..n) below 0x80 (scans 8 bytes a step). */
+size_t mp_utf8_ascii_prefix(const char *p, size_t n);
+
+/* True when p[0..n) is valid UTF-8 and holds no NUL (what a PostgreSQL
+ * text or jsonb value accepts). */
+bool mp_utf8_valid(const char *p, size_t n);
+
+#endif

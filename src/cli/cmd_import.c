@@ -129,7 +129,7 @@ static void usage(FILE *out) {
 "                          embedded broker only)\n"
 "      --window N          records a worker holds at most (worker default 10000)\n"
 "      --window-bytes SIZE bytes a worker holds at most (worker default 64M)\n"
-"      --batch N           records per database transaction (default 500)\n"
+"      --batch N           records per database transaction (default 1000)\n"
 "      --sinks N           database connections per worker (default 2)\n"
 "      --sink-latency-ms L extra delay inside each batch transaction\n"
 "      --mode pull|push    push = workers with an unbounded window, the\n"

@@ -3,8 +3,9 @@
  * Flow (all on the loop thread except the sink calls):
  *   bridge -> consumer_poll(0) until NULL -> track offset (offsets.c) ->
  *   count in window (window.c; pause all partitions at high water) ->
- *   append to the partition's current batch -> sealed when full or after
- *   batch_ms -> ready FIFO -> a free slot takes the oldest ready batch
+ *   append to the partition's current batch -> sealed when full, or after
+ *   batch_ms as soon as a slot is free to take it (seal_due) -> ready FIFO
+ *   -> a free slot takes the oldest ready batch
  *   whose partition has no batch in flight and runs sink->write_batch on
  *   the thread pool ->
  *   on 0: offsets done, window released (resume at low water), commit the
@@ -80,6 +81,7 @@ struct mp_worker_s {
   bool *busy;        /* partition has a batch in a slot */
   size_t nparts;     /* size of cur and busy */
   size_t ncur;       /* current batches holding messages */
+  bool seal_due;     /* batch_ms passed: seal partial batches as slots free */
   batch_t *ready, *ready_tail;
   bool kpaused;      /* what was applied to the current assignment */
   bool started, stopping, closing;
@@ -117,7 +119,7 @@ void mp_worker_config_defaults(mp_worker_config_t *c) {
   c->window_records = 20000;
   c->window_bytes = 64u << 20;
   c->low_water_pct = 50;
-  c->batch_records = 500;
+  c->batch_records = 1000;
   c->batch_ms = 50;
   c->nsinks = 2;
   c->retry_min_ms = 100;
@@ -189,6 +191,7 @@ static void finish_batch(mp_worker_t *w, batch_t *b, bool committed) {
 /* Abandon the current batches and the ready FIFO (revocation). */
 static void drop_queued(mp_worker_t *w) {
   uv_timer_stop(&w->batch_timer);
+  w->seal_due = false;
   for (size_t p = 0; p < w->nparts; p++)
     if (w->cur[p]) {
       batch_t *b = w->cur[p];
@@ -293,12 +296,52 @@ static void seal_one(mp_worker_t *w, size_t p) {
 
 static void seal_all(mp_worker_t *w) {
   uv_timer_stop(&w->batch_timer);
+  w->seal_due = false;
   for (size_t p = 0; p < w->nparts && w->ncur; p++)
     seal_one(w, p);
   dispatch(w);
 }
 
-static void seal_timer_cb(uv_timer_t *t) { seal_all(t->data); }
+/* Slots a newly sealed batch could run in now: free slots less the ready
+ * batches already waiting for one. */
+static int open_slots(const mp_worker_t *w) {
+  int n = 0;
+  for (int i = 0; i < w->cfg.nsinks; i++)
+    n += !w->slots[i].batch;
+  for (const batch_t *b = w->ready; b && n > 0; b = b->next)
+    n--;
+  return n;
+}
+
+/* Adaptive batching: once batch_ms has passed, partial batches are sealed
+ * only as slots can take them, largest first, idle partitions only. While
+ * every slot is busy they keep growing (up to batch_records), so a busy
+ * worker writes large batches (fewer transactions, each statement's fixed
+ * cost spread over more rows) and an idle one still writes a lone record
+ * after batch_ms. Called by the timer and whenever a slot frees. */
+static void seal_due(mp_worker_t *w) {
+  if (!w->seal_due)
+    return;
+  for (int free = open_slots(w); free > 0 && w->ncur; free--) {
+    size_t best = w->nparts;
+    for (size_t p = 0; p < w->nparts; p++)
+      if (w->cur[p] && !w->busy[p] &&
+          (best == w->nparts || w->cur[p]->n > w->cur[best]->n))
+        best = p;
+    if (best == w->nparts)
+      break;
+    seal_one(w, best);
+  }
+  if (!w->ncur)
+    w->seal_due = false;
+  dispatch(w);
+}
+
+static void seal_timer_cb(uv_timer_t *t) {
+  mp_worker_t *w = t->data;
+  w->seal_due = true;
+  seal_due(w);
+}
 
 static bool drained(const mp_worker_t *w) {
   if (w->ncur || w->ready)
@@ -374,6 +417,7 @@ static void after_work_cb(uv_work_t *req, int status) {
          s->backoff_ms);
     uv_timer_start(&s->retry, retry_cb, s->backoff_ms, 0);
   }
+  seal_due(w);
   dispatch(w);
   maybe_close(w);
 }

@@ -110,6 +110,9 @@ void mp_bench_config_label(const mp_bench_axes_t *ax,
   XX(RESTARTS, "worker_restarts")                                              \
   XX(MAX_LAG, "max_lag")                                                       \
   XX(MAX_STALL, "max_stall_s")                                                 \
+  XX(CPU_BUSY, "cpu_busy_pct")                                                 \
+  XX(IMPORT_CPU, "import_cpu_s")                                               \
+  XX(POSTGRES_CPU, "postgres_cpu_s")                                           \
   XX(WALL, "wall_s")
 
 typedef enum {
@@ -212,6 +215,23 @@ int mp_bench_plot(const mp_bench_t *b, const char *dir, const char *plot_dir,
  * bench/plot beside the schemas directory (the source tree for a
  * build-tree binary). Static storage; not thread-safe. */
 const char *mp_bench_default_plot_dir(void);
+
+/* ---- CPU accounting (cpu.c) ---- */
+
+/* Cumulative CPU seconds at one moment. */
+typedef struct mp_bench_cpu_s {
+  double busy_s, all_s; /* all cores: busy, and busy + idle (/proc/stat) */
+  double children_s;    /* this process's waited-for children (getrusage) */
+  double postgres_s;    /* processes named postgres, exited backends included */
+} mp_bench_cpu_t;
+
+void mp_bench_cpu_sample(mp_bench_cpu_t *s);
+/* run->m[CPU_BUSY] = % of all cores busy between the samples,
+ * [IMPORT_CPU] = CPU s of the children that ended between them (the import
+ * with its workers), [POSTGRES_CPU] = CPU s of the PostgreSQL servers.
+ * NAN where a sample could not read its source. */
+void mp_bench_cpu_apply(const mp_bench_cpu_t *before,
+                        const mp_bench_cpu_t *after, mp_bench_run_t *run);
 
 /* "2 cores, 23.5 GiB memory, Linux 6.1.0 x86_64" into out. */
 void mp_bench_machine(char *out, size_t n);

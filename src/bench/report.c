@@ -59,6 +59,10 @@ static const struct {
     {"max held records", MP_BM_HELD_RECORDS, 0, 1, 0},
     {"max lag", MP_BM_MAX_LAG, 0, 1, 0},
     {"max stall s", MP_BM_MAX_STALL, 0, 1, 1},
+    {"CPU busy %", MP_BM_CPU_BUSY, 0, 1, 0},
+    {"import CPU s", MP_BM_IMPORT_CPU, 0, 1, 1},
+    {"workers CPU s", MP_BM_WORKER_CPU, 0, 1, 1},
+    {"PostgreSQL CPU s", MP_BM_POSTGRES_CPU, 0, 1, 1},
     {"errors", MP_BM_ERRORS, 0, 1, 0},
 };
 #define N_COLUMNS (sizeof columns / sizeof *columns)

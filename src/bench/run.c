@@ -42,6 +42,9 @@ static const struct {
     [MP_BM_RESTARTS] = {TOP, "worker_restarts"},
     [MP_BM_MAX_LAG] = {DERIVED, NULL}, /* from "lag" */
     [MP_BM_MAX_STALL] = {DERIVED, NULL},
+    [MP_BM_CPU_BUSY] = {DERIVED, NULL}, /* measured around the child */
+    [MP_BM_IMPORT_CPU] = {DERIVED, NULL},
+    [MP_BM_POSTGRES_CPU] = {DERIVED, NULL},
     [MP_BM_WALL] = {DERIVED, NULL},    /* measured around the child */
 };
 

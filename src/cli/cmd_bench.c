@@ -64,7 +64,11 @@ static void usage(FILE *out) {
 "Per configuration it reports the median over the repeats of: end-to-end\n"
 "records/s, producer records/s, time to the first and the last record\n"
 "committed, worker peak RSS (largest worker), producer peak RSS, most\n"
-"records held by any worker, and the largest lag (produced - processed);\n"
+"records held by any worker, the largest lag (produced - processed),\n"
+"and where the CPU went: the share of all cores busy during the run, the\n"
+"CPU seconds of the import (with its producer, embedded broker and\n"
+"workers), of the workers alone, and of the PostgreSQL servers on this\n"
+"machine (exited backends included), so a result can name its limit;\n"
 "the lag over time of the median run is plotted. Beside each rate stands\n"
 "its ratio to the COPY ceiling: the same tables written with COPY alone\n"
 "(the bench_copy program, next to this binary unless --copy-bench; it\n"
@@ -473,11 +477,15 @@ static int import_once(bench_t *b, size_t ci, size_t ri, size_t index,
   mp_buf_t out;
   mp_buf_init(&out);
   double wall = 0;
+  mp_bench_cpu_t cpu0, cpu1;
+  mp_bench_cpu_sample(&cpu0);
   int r = mp_bench_spawn(argv, log, o->timeout_s, tty ? tick : NULL, &p,
                          &out, &run->exit_code, &wall);
+  mp_bench_cpu_sample(&cpu1);
   if (r == 0) {
     mp_bench_run_parse(run, out.data ? out.data : "", out.len);
     run->m[MP_BM_WALL] = wall;
+    mp_bench_cpu_apply(&cpu0, &cpu1, run);
   } else {
     snprintf(run->note, sizeof run->note, "cannot run %s: %s", o->marcpipe,
              mp_strerror(r));

@@ -220,7 +220,8 @@ const char *mp_bench_default_plot_dir(void);
 
 /* Cumulative CPU seconds at one moment. */
 typedef struct mp_bench_cpu_s {
-  double busy_s, all_s; /* all cores: busy, and busy + idle (/proc/stat) */
+  double busy_s, all_s; /* all cores: busy, and busy + idle (/proc/stat);
+                         * niced time counts as idle */
   double children_s;    /* this process's waited-for children (getrusage) */
   double postgres_s;    /* processes named postgres, exited backends included */
 } mp_bench_cpu_t;

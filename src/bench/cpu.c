@@ -5,7 +5,8 @@
  * getrusage), and the CPU of the PostgreSQL servers on this machine (every
  * process named "postgres": a server's postmaster counts with its reaped
  * children, i.e. the backends that have exited, the others alone).
- * Samples are taken before and after a run and subtracted. Linux only;
+ * Samples are taken before and after a run and subtracted; CPU time of
+ * niced processes (nice > 0) counts as idle, see machine(). Linux only;
  * a figure that cannot be read is NAN. Main thread only. */
 #include "marcpipe/bench.h"
 
@@ -31,10 +32,12 @@ static void machine(mp_bench_cpu_t *s) {
   fclose(f);
   if (n < 4)
     return;
-  /* user nice system idle iowait irq softirq steal */
+  /* user nice system idle iowait irq softirq steal; time at nice > 0
+   * counts as idle: a low-priority background job yields to the run and
+   * must not hide how much of the machine the run itself used */
   double hz = (double)sysconf(_SC_CLK_TCK);
-  double idle = (double)(v[3] + v[4]);
-  double busy = (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]);
+  double idle = (double)(v[1] + v[3] + v[4]);
+  double busy = (double)(v[0] + v[2] + v[5] + v[6] + v[7]);
   s->busy_s = busy / hz;
   s->all_s = (busy + idle) / hz;
 }

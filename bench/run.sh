@@ -13,8 +13,9 @@
 # 4. window    records/s and RSS for windows of 100, 1,000 and 10,000
 #
 # Environment:
-#   MP_BENCH_SCALE  full (default: 1M records for rates, 100k for scaling
-#                   and the window sweep, 10k/100k/1M for push vs pull) or
+#   MP_BENCH_SCALE  full (default: 1M records for rates, 100k for scaling,
+#                   20k for the window sweep (a window of 100 runs at a few
+#                   hundred records/s), 10k/100k/1M for push vs pull) or
 #                   small (10k; 5k; 2k/10k/50k: minutes instead of hours)
 #   MP_BENCH_REPEAT runs per configuration (default 3 full, 1 small)
 #   BUILD_DIR       build tree (default build); MARCPIPE overrides the binary
@@ -35,7 +36,7 @@ readme=$here/README.md
 scale=${MP_BENCH_SCALE:-full}
 case $scale in
   full)  repeat=${MP_BENCH_REPEAT:-3}; n_rates=1000000; n_scaling=100000
-         n_pushpull=10000,100000,1000000; n_window=100000; parse_runs=5 ;;
+         n_pushpull=10000,100000,1000000; n_window=20000; parse_runs=5 ;;
   small) repeat=${MP_BENCH_REPEAT:-1}; n_rates=10000; n_scaling=5000
          n_pushpull=2000,10000,50000; n_window=10000; parse_runs=1 ;;
   *) echo "run.sh: MP_BENCH_SCALE is full or small, not '$scale'" >&2; exit 2 ;;
@@ -192,10 +193,11 @@ flatness() {
 
 step_pushpull() {
   local r=$out/pushpull/results.json
+  local pull_window=$((${n_pushpull%%,*} / 2)) # half the smallest input
   cmd=$(bench pushpull --records "$n_pushpull" -w 2 --partitions 8 --sink-latency-ms 20 \
-    --window 1000 --mode pull,push)
+    --window "$pull_window" --mode pull,push)
   section pushpull "push vs pull" "Worker peak RSS for $n_pushpull records with a slow sink (20 ms per
-batch), 2 workers, 8 partitions; pull = a window of 1,000 records (below the
+batch), 2 workers, 8 partitions; pull = a window of $pull_window records (below the
 smallest input, so the bound is reached every time), push = an unbounded
 window (\`--window\` is ignored; the producer's backlog bound, import's
 \`--max-backlog\`, still applies)." \

@@ -69,7 +69,7 @@ typedef struct mp_worker_config_s {
                                     to ~0.5 s resumes, 20,000 ~0%) */
   uint64_t window_bytes;         /* 64 MiB; 0 = unbounded */
   unsigned low_water_pct;        /* 50: resume when both are at or below */
-  size_t batch_records;          /* 1000 */
+  size_t batch_records;          /* 1000; at most window_records / 2 */
   unsigned batch_ms;             /* 50: a partial batch waits at most this */
   int nsinks;                    /* 2: batches in flight, one per sink */
   unsigned retry_min_ms;         /* 100: transient sink error backoff, */

@@ -89,7 +89,7 @@ static void usage(FILE *out) {
 "                          or above ~1 s of sink throughput (measured by\n"
 "                          bench_window: the low water mark matters little)\n"
 "      --batch N           most records per batch / PostgreSQL transaction\n"
-"                          (default 1000)\n"
+"                          (default 1000; at most half of --window)\n"
 "      --batch-ms MS       a partial batch is written after at most MS, as\n"
 "                          soon as a sink is free (default 50); while every\n"
 "                          sink is busy, batches keep growing up to --batch\n"

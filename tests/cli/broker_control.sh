@@ -18,7 +18,7 @@ mkfifo "$T/ctl"
   --bootstrap-file "$T/bs" <"$T/ctl" >"$T/out" 2>"$T/err" &
 BPID=$!
 exec 3>"$T/ctl"
-for _ in $(seq 100); do [ -s "$T/bs" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s "$T/bs" ] && break; sleep 0.1; done
 [ -s "$T/bs" ] || fail "no bootstrap file"
 BS=$(cat "$T/bs")
 [[ "$BS" =~ ^127\.0\.0\.1:[0-9]+,127\.0\.0\.1:[0-9]+,127\.0\.0\.1:[0-9]+$ ]] || fail "bootstrap '$BS'"

@@ -73,7 +73,7 @@ fl_broker_start() {
   FL_BPID=$!
   exec 7>"$FL_T/ctl"
   local i
-  for i in $(seq 100); do [ -s "$FL_T/bs" ] && break; sleep 0.1; done
+  for i in $(seq 300); do [ -s "$FL_T/bs" ] && break; sleep 0.1; done
   [ -s "$FL_T/bs" ] || fl_fail "broker wrote no bootstrap file"
   FL_BS=$(cat "$FL_T/bs")
 }

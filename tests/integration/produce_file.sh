@@ -12,16 +12,18 @@ T=$(mktemp -d)
 BPID=
 cleanup() { [ -n "$BPID" ] && kill "$BPID" 2>/dev/null || true; rm -rf "$T"; }
 trap cleanup EXIT
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited non-zero" >&2' ERR
 fail() { echo "FAIL: $*" >&2; exit 1; }
 TENANT=prod_it_$$
-q() { PGOPTIONS="-c search_path=${TENANT}_marcpipe" psql -X -At -v ON_ERROR_STOP=1 -c "$1"; }
+q() { PGOPTIONS="-c search_path=${TENANT}_marcpipe" psql -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
 
 mkfifo "$T/ctl"
 "$MARCPIPE" broker --tenant "$TENANT" --partitions 8 --bootstrap-file "$T/bs" \
   <"$T/ctl" >"$T/out" 2>"$T/broker.err" &
 BPID=$!
 exec 3>"$T/ctl"
-for _ in $(seq 100); do [ -s "$T/bs" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s "$T/bs" ] && break; sleep 0.1; done
+[ -s "$T/bs" ] || fail "broker did not start: $(cat "$T/broker.err")"
 BS=$(cat "$T/bs")
 
 "$MARCPIPE" produce --help | grep -q -- '--max-backlog-bytes' || fail "--help"
@@ -51,7 +53,8 @@ done
 
 # 3. a delivery that cannot succeed fails the job loudly
 echo "err Produce 100000 TOPIC_AUTHORIZATION_FAILED" >&3
-for _ in $(seq 50); do grep -q '^ok' "$T/out" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q '^ok' "$T/out" && break; sleep 0.1; done
+grep -q '^ok' "$T/out" || fail "broker did not take the error injection: $(cat "$T/out" "$T/broker.err")"
 rc=0
 JOB3=$("$MARCPIPE" produce -b "$BS" --tenant "$TENANT" \
        "$DATA/iso2709/traject--test_data.utf8.mrc" 2>"$T/p3.err") || rc=$?
@@ -81,7 +84,7 @@ grep -q '2000 records read, 2000 delivered, 0 rejected' "$T/p4.err" || { cat "$T
 #    rejects and records the total. The job row has no file name: FILE is
 #    required and given.
 TOPIC=marcpipe.Default.$TENANT.DI_INCOMING_MARC_BIB_RECORD
-J5=$(q "insert into jobs (status, topic, produced) values ('PRODUCING', '$TOPIC', 4) returning id" | head -n1)
+J5=$(q "insert into jobs (status, topic, produced) values ('PRODUCING', '$TOPIC', 4) returning id")
 rc=0; "$MARCPIPE" produce -b "$BS" --tenant "$TENANT" --resume "$J5" 2>"$T/p5.err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q 'has no file name' "$T/p5.err" || fail "resume without a file name: exit $rc"
 "$MARCPIPE" produce -b "$BS" --tenant "$TENANT" --resume "$J5" \

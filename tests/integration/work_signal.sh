@@ -21,7 +21,7 @@ mkfifo "$W/ctl"
   --bootstrap-file "$W/bs" <"$W/ctl" >/dev/null 2>"$W/broker.err" &
 BPID=$!
 exec 3>"$W/ctl"
-for _ in $(seq 100); do [ -s "$W/bs" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s "$W/bs" ] && break; sleep 0.1; done
 [ -s "$W/bs" ] || fail "broker did not start: $(cat "$W/broker.err")"
 BS=$(cat "$W/bs")
 

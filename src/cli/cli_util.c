@@ -1,8 +1,9 @@
-/* cli_util.c: usage errors, reader diagnostics and Kafka properties from
- * the environment, handled the same way by every command (see
- * cli_util.h). Single-threaded, stderr only. */
+/* cli_util.c: usage errors, option values (counts and sizes), reader
+ * diagnostics and Kafka properties from the environment, handled the same
+ * way by every command (see cli_util.h). Single-threaded, stderr only. */
 #include "cli/cli_util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,5 +65,38 @@ int mp__cli_env_props(const char *cmd, char **copy, const char **props,
     }
     props[(*n)++] = line;
   }
+  return 0;
+}
+
+int mp__cli_count(const char *s, uint64_t max, uint64_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || end == s || *end || *s == '-' || v > max)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+int mp__cli_size(const char *s, uint64_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || end == s || *s == '-')
+    return -1;
+  unsigned shift = 0;
+  switch (*end) {
+  case 'k': case 'K': shift = 10; end++; break;
+  case 'm': case 'M': shift = 20; end++; break;
+  case 'g': case 'G': shift = 30; end++; break;
+  default: break;
+  }
+  if ((*end == 'i' || *end == 'I') && shift)
+    end++;
+  if ((*end == 'b' || *end == 'B') && shift)
+    end++;
+  if (*end || (shift && v > (UINT64_MAX >> shift)))
+    return -1;
+  *out = (uint64_t)v << shift;
   return 0;
 }

@@ -4,6 +4,8 @@
 
 #include "marcpipe/marc.h"
 
+#include <stdint.h>
+
 /* Print "marcpipe CMD: <fmt with arg>" and a pointer to --help on stderr;
  * returns 2 (the usage exit status). */
 int mp__cli_bad_usage(const char *cmd, const char *fmt, const char *arg);
@@ -14,6 +16,13 @@ int mp__cli_bad_option(const char *cmd, int c, char **argv);
 /* Print the diagnostics of the reader's last record on stderr, one
  * "FILE: record N at byte OFF[, field TAG]: LEVEL: msg" line each. */
 void mp__cli_print_diags(const mp_marc_reader_t *rd);
+
+/* Option values shared by the commands. 0, or -1 when s is not one.
+ * A count: unsigned decimal, at most max ("-1", "", "12x" are not).
+ * A size: a count of bytes with an optional binary multiple, "123",
+ * "64K", "64M", "1G" (also "64KiB", "64MB"). */
+int mp__cli_count(const char *s, uint64_t max, uint64_t *out);
+int mp__cli_size(const char *s, uint64_t *out);
 
 /* $MARCPIPE_KAFKA_PROPS: Kafka properties kept out of the process list,
  * one K=V a line. Appends them to props[*n..max) pointing into *copy (a

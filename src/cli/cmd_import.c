@@ -137,7 +137,8 @@ static void usage(FILE *out) {
 "                          push-style baseline for benchmarks (default pull)\n"
 "      --max-backlog N     records produced but not yet processed, at most\n"
 "                          (default %d per partition)\n"
-"      --max-backlog-bytes B  the same in bytes (default %u per partition)\n"
+"      --max-backlog-bytes B  the same in bytes, e.g. 16M (default %u per\n"
+"                          partition)\n"
 "\n"
 "Matching (what happens to a record that matches an existing Instance):\n"
 "%s"
@@ -629,7 +630,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {0, 0, 0, 0}};
-  char *end;
+  uint64_t v;
   int c;
   opterr = 0;
   optind = 1;
@@ -645,24 +646,35 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
         continue;
       }
     }
-    if ((c = getopt_long(argc, argv, "w:b:X:G:d:qvh", lo, NULL)) == -1)
+    int li = 0;
+    if ((c = getopt_long(argc, argv, "w:b:X:G:d:qvh", lo, &li)) == -1)
       break;
     switch (c) {
     case 'w':
-      o->workers = (int)strtol(optarg, &end, 10);
-      if (*end || o->workers < 1 || o->workers > MP_IMPORT_MAX_WORKERS)
+      if (mp__cli_count(optarg, MP_IMPORT_MAX_WORKERS, &v) || !v)
         return mp__cli_bad_usage("import", "%s", "--workers wants 1..64");
+      o->workers = (int)v;
       break;
     case O_PARTITIONS:
-      o->partitions = (int)strtol(optarg, &end, 10);
-      if (*end || o->partitions < 1 || o->partitions > 1000)
+      if (mp__cli_count(optarg, 1000, &v) || !v)
         return mp__cli_bad_usage("import", "%s", "--partitions wants 1..1000");
+      o->partitions = (int)v;
       break;
-    case O_WINDOW: o->window = optarg; break;
-    case O_WINDOW_BYTES: o->window_bytes = optarg; break;
-    case O_BATCH: o->batch = optarg; break;
-    case O_SINKS: o->sinks = optarg; break;
-    case O_LATENCY: o->latency = optarg; break;
+    /* passed on to the workers, which check the ranges; the form is
+     * checked here, before a job exists */
+    case O_WINDOW: o->window = optarg; goto count;
+    case O_BATCH: o->batch = optarg; goto count;
+    case O_SINKS: o->sinks = optarg; goto count;
+    case O_LATENCY: o->latency = optarg;
+    count:
+      if (mp__cli_count(optarg, UINT32_MAX, &v))
+        return mp__cli_bad_usage("import", "--%s wants a count", lo[li].name);
+      break;
+    case O_WINDOW_BYTES:
+      if (mp__cli_size(optarg, &v))
+        return mp__cli_bad_usage("import", "%s", "--window-bytes wants a size");
+      o->window_bytes = optarg;
+      break;
     case O_MODE:
       if (!strcmp(optarg, "push"))
         o->push = true;
@@ -670,16 +682,15 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
         return mp__cli_bad_usage("import", "%s", "--mode wants pull or push");
       break;
     case O_BACKLOG:
-    case O_BACKLOG_BYTES: {
-      long long v = strtoll(optarg, &end, 10);
-      if (*end || v < 1)
-        return mp__cli_bad_usage("import", "%s", "--max-backlog* want a positive count");
-      if (c == O_BACKLOG)
-        o->max_backlog = v;
-      else
-        o->max_backlog_bytes = v;
+      if (mp__cli_count(optarg, INT64_MAX, &v) || !v)
+        return mp__cli_bad_usage("import", "%s", "--max-backlog wants a positive count");
+      o->max_backlog = (int64_t)v;
       break;
-    }
+    case O_BACKLOG_BYTES:
+      if (mp__cli_size(optarg, &v) || !v || v > INT64_MAX)
+        return mp__cli_bad_usage("import", "%s", "--max-backlog-bytes wants a positive size");
+      o->max_backlog_bytes = (int64_t)v;
+      break;
     case O_FROM:
       if (mp_marc_format_parse(optarg) < 0)
         return mp__cli_bad_usage("import", "%s", "--from wants iso2709, marcxml or json");

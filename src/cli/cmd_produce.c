@@ -18,6 +18,7 @@
  * failed) and may have been acted on, so the file is imported again as a
  * new job instead.
  */
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
@@ -87,10 +88,9 @@ static void usage(FILE *out) {
       "                           workers before reading waits (default "
       "%d per\n"
       "                           partition: %" PRId64 " for 8; 0 = off)\n"
-      "  --max-backlog-bytes B    same in message bytes (default %u MiB "
-      "per partition:\n"
-      "                           %" PRId64 " for 8; 0 = off). The defaults "
-      "keep the\n"
+      "  --max-backlog-bytes B    same in message bytes, or a size like 16M\n"
+      "                           (default %u MiB per partition: %" PRId64 " for 8;\n"
+      "                           0 = off). The defaults keep the\n"
       "                           embedded broker (5 MiB per partition) "
       "from dropping\n"
       "                           data\n"
@@ -195,13 +195,6 @@ static int resume_job(PGconn *conn, int64_t job, mp_job_summary_t *sum,
   return 1;
 }
 
-/* Parse a non-negative integer option; -1 on error. */
-static int64_t num(const char *s) {
-  char *end;
-  long long v = strtoll(s, &end, 10);
-  return (end == s || *end || v < 0) ? -1 : (int64_t)v;
-}
-
 int cmd_produce(int argc, char **argv) {
   static const struct option longopts[] = {
       {"brokers", required_argument, NULL, 'b'},
@@ -274,19 +267,23 @@ int cmd_produce(int argc, char **argv) {
     case 'm':
     case 'B':
     case 'i': {
-      int64_t v = num(optarg);
-      if (v < 0 || (c == 'P' && (v < 1 || v > 10000))) {
-        fprintf(stderr, "marcpipe produce: invalid number %s\n", optarg);
+      uint64_t v;
+      int bad = c == 'B' ? mp__cli_size(optarg, &v) || v > INT64_MAX
+                         : mp__cli_count(optarg, c == 'P' ? 10000 : INT64_MAX, &v) ||
+                               (c == 'P' && v < 1);
+      if (bad) {
+        fprintf(stderr, "marcpipe produce: invalid %s %s\n",
+                c == 'B' ? "size" : "number", optarg);
         return 2;
       }
       if (c == 'P')
-        partitions = v;
+        partitions = (int64_t)v;
       else if (c == 'm')
-        backlog = v;
+        backlog = (int64_t)v;
       else if (c == 'B')
-        backlog_bytes = v;
+        backlog_bytes = (int64_t)v;
       else
-        inflight = v;
+        inflight = (int64_t)v;
       break;
     }
     case 'r':

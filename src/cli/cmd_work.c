@@ -14,7 +14,6 @@
 #include "marcpipe/sink.h"
 #include "marcpipe/worker.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -122,40 +121,6 @@ static void usage(FILE *out) {
 }
 
 /* ---- options ---- */
-
-/* "123", "64K", "64M", "1G" (binary multiples). */
-static int parse_size(const char *s, uint64_t *out) {
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || end == s || *s == '-')
-    return -1;
-  unsigned shift = 0;
-  switch (*end) {
-  case 'k': case 'K': shift = 10; end++; break;
-  case 'm': case 'M': shift = 20; end++; break;
-  case 'g': case 'G': shift = 30; end++; break;
-  default: break;
-  }
-  if ((*end == 'i' || *end == 'I') && shift)
-    end++;
-  if ((*end == 'b' || *end == 'B') && shift)
-    end++;
-  if (*end || (shift && v > (UINT64_MAX >> shift)))
-    return -1;
-  *out = (uint64_t)v << shift;
-  return 0;
-}
-
-static int parse_uint(const char *s, uint64_t max, uint64_t *out) {
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || end == s || *end || *s == '-' || v > max)
-    return -1;
-  *out = v;
-  return 0;
-}
 
 typedef struct run_s {
   mp_worker_t *w;
@@ -306,44 +271,44 @@ int cmd_work(int argc, char **argv) {
     case O_RULES: rules = optarg; break;
     case O_REFDATA: refdata = optarg; break;
     case O_LATENCY:
-      if (parse_uint(optarg, 600000, &v)) bad = "--sink-latency-ms wants 0..600000";
+      if (mp__cli_count(optarg, 600000, &v)) bad = "--sink-latency-ms wants 0..600000";
       else sink.sink_latency_ms = (int)v;
       break;
     case O_WINDOW:
-      if (parse_uint(optarg, UINT32_MAX, &v)) bad = "--window wants a count";
+      if (mp__cli_count(optarg, UINT32_MAX, &v)) bad = "--window wants a count";
       else cfg.window_records = v;
       break;
     case O_WBYTES:
-      if (parse_size(optarg, &cfg.window_bytes)) bad = "--window-bytes wants a size";
+      if (mp__cli_size(optarg, &cfg.window_bytes)) bad = "--window-bytes wants a size";
       bytes_given = true;
       break;
     case O_LOW:
-      if (parse_uint(optarg, 99, &v)) bad = "--low-water wants 0..99";
+      if (mp__cli_count(optarg, 99, &v)) bad = "--low-water wants 0..99";
       else cfg.low_water_pct = (unsigned)v;
       break;
     case O_BATCH:
-      if (parse_uint(optarg, 1000000, &v) || !v) bad = "--batch wants 1..1000000";
+      if (mp__cli_count(optarg, 1000000, &v) || !v) bad = "--batch wants 1..1000000";
       else cfg.batch_records = v;
       break;
     case O_BATCH_MS:
-      if (parse_uint(optarg, 60000, &v)) bad = "--batch-ms wants 0..60000";
+      if (mp__cli_count(optarg, 60000, &v)) bad = "--batch-ms wants 0..60000";
       else cfg.batch_ms = (unsigned)v;
       break;
     case O_SINKS:
-      if (parse_uint(optarg, 64, &v) || !v) bad = "--sinks wants 1..64";
+      if (mp__cli_count(optarg, 64, &v) || !v) bad = "--sinks wants 1..64";
       else cfg.nsinks = (int)v;
       break;
     case O_IDLE:
-      if (parse_uint(optarg, 86400, &v) || !v) bad = "--exit-when-idle wants 1..86400 seconds";
+      if (mp__cli_count(optarg, 86400, &v) || !v) bad = "--exit-when-idle wants 1..86400 seconds";
       else cfg.exit_when_idle_ms = (unsigned)v * 1000;
       break;
     case O_MAX:
-      if (parse_uint(optarg, UINT64_MAX, &v)) bad = "--max-records wants a count";
+      if (mp__cli_count(optarg, UINT64_MAX, &v)) bad = "--max-records wants a count";
       else cfg.max_records = v;
       break;
     case O_JSON: r.stats_json = true; break;
     case O_STATUS:
-      if (parse_uint(optarg, 3600000, &v)) bad = "--status-ms wants milliseconds";
+      if (mp__cli_count(optarg, 3600000, &v)) bad = "--status-ms wants milliseconds";
       else cfg.status_ms = (unsigned)v;
       break;
     case 'v': cfg.verbose = 1; break;

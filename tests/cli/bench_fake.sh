@@ -47,7 +47,7 @@ chmod +x "$T/fake"
 export FAKE_DIR=$T
 common=(--marcpipe "$T/fake" --db "host=$T/no-server" --no-copy)
 
-"$MARCPIPE" bench --help | grep -q -- '--sink-latency-ms' || fail "help lacks --sink-latency-ms"
+grep -q -- '--sink-latency-ms' <<<"$("$MARCPIPE" bench --help)" || fail "help lacks --sink-latency-ms"
 set +e
 "$MARCPIPE" bench --workers 1,x >/dev/null 2>"$T/err"; rc=$?
 set -e

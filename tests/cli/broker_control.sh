@@ -9,7 +9,7 @@ cleanup() { [ -n "$BPID" ] && kill "$BPID" 2>/dev/null || true; rm -rf "$T"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$MARCPIPE" broker --help | grep -q 'err API COUNT CODE' || fail "--help lacks the control commands"
+grep -q 'err API COUNT CODE' <<<"$("$MARCPIPE" broker --help)" || fail "--help lacks the control commands"
 rc=0; "$MARCPIPE" broker --brokers 0 </dev/null 2>/dev/null || rc=$?
 [ "$rc" -eq 2 ] || fail "--brokers 0: exit $rc, expected 2"
 

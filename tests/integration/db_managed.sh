@@ -11,7 +11,7 @@ cleanup() { "$MARCPIPE" db stop --state-dir "$S" >/dev/null 2>&1 || true; rm -rf
 trap cleanup EXIT
 fail() { echo "db_managed: $*" >&2; exit 1; }
 
-"$MARCPIPE" db --help | grep -q "state-dir" || fail "--help lacks --state-dir"
+grep -q "state-dir" <<<"$("$MARCPIPE" db --help)" || fail "--help lacks --state-dir"
 if "$MARCPIPE" db status --state-dir "$S" >/dev/null 2>&1; then fail "status succeeded before start"; fi
 out=$("$MARCPIPE" db start --state-dir "$S" 2>"$D/err")
 grep -q "^marcpipe db: started" "$D/err" || fail "first start did not start: $(cat "$D/err")"

@@ -26,7 +26,7 @@ for _ in $(seq 300); do [ -s "$T/bs" ] && break; sleep 0.1; done
 [ -s "$T/bs" ] || fail "broker did not start: $(cat "$T/broker.err")"
 BS=$(cat "$T/bs")
 
-"$MARCPIPE" produce --help | grep -q -- '--max-backlog-bytes' || fail "--help"
+grep -q -- '--max-backlog-bytes' <<<"$("$MARCPIPE" produce --help)" || fail "--help"
 rc=0; "$MARCPIPE" produce "$DATA/iso2709/traject--test_data.utf8.mrc" 2>/dev/null || rc=$?
 [ "$rc" -eq 2 ] || fail "no -b: exit $rc"
 

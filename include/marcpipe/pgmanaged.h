@@ -43,4 +43,12 @@ int mp_pgmanaged_status(const char *state_dir, bool *running, char *conninfo,
  * the managed cluster's when it is running; else "". */
 void mp_pgmanaged_default_conninfo(char *out, size_t n);
 
+/* The same for a command that starts the managed cluster when it has to
+ * (import, bench): `given` (a conninfo the user named) as is; else "" when
+ * the PG* environment names a server; else the managed cluster's, started
+ * if it is not running (*managed = true). 0 or an error with errbuf. */
+int mp_pgmanaged_resolve(const char *given, const char *state_dir,
+                         char *conninfo, size_t n, bool *managed,
+                         char *errbuf, size_t errlen);
+
 #endif

@@ -196,15 +196,9 @@ static int run_child(char **argv, const char *log,
 /* The database every run uses, and whether this process can reach it. */
 static int resolve_db(bench_t *b) {
   char err[1024] = "";
-  const char *env[] = {"PGHOST", "PGPORT", "PGDATABASE", "PGSERVICE"};
-  bool from_env = false;
-  for (size_t i = 0; i < 4; i++)
-    from_env = from_env || (getenv(env[i]) && *getenv(env[i]));
-  if (b->o->db)
-    snprintf(b->conninfo, sizeof b->conninfo, "%s", b->o->db);
-  else if (!from_env &&
-           mp_pgmanaged_ensure(b->o->state_dir, b->conninfo,
-                               sizeof b->conninfo, err, sizeof err)) {
+  bool managed;
+  if (mp_pgmanaged_resolve(b->o->db, b->o->state_dir, b->conninfo,
+                           sizeof b->conninfo, &managed, err, sizeof err)) {
     fprintf(stderr, "marcpipe bench: managed PostgreSQL: %s\n", err);
     return 1;
   }

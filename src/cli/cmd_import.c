@@ -294,20 +294,13 @@ static void on_signal(uv_signal_t *s, int signum) {
 
 static int resolve_db(import_t *im, char *err, size_t errlen) {
   const opts_t *o = im->o;
-  const char *db = o->db ? o->db : getenv("MARCPIPE_DB");
-  if (db) {
-    snprintf(im->conninfo, sizeof im->conninfo, "%s", db);
-    return 0;
-  }
-  if (getenv("PGHOST") || getenv("PGPORT") || getenv("PGDATABASE") ||
-      getenv("PGSERVICE")) {
-    im->conninfo[0] = '\0';
-    return 0;
-  }
-  if (!o->quiet)
+  bool managed;
+  int rc = mp_pgmanaged_resolve(o->db ? o->db : getenv("MARCPIPE_DB"),
+                                o->state_dir, im->conninfo,
+                                sizeof im->conninfo, &managed, err, errlen);
+  if (!rc && managed && !o->quiet)
     fprintf(stderr, "import: using the managed local PostgreSQL\n");
-  return mp_pgmanaged_ensure(o->state_dir, im->conninfo, sizeof im->conninfo,
-                             err, errlen);
+  return rc;
 }
 
 static int start_broker(import_t *im, char *err, size_t errlen) {

@@ -291,14 +291,33 @@ int mp_pgmanaged_status(const char *state_dir, bool *running, char *conninfo,
   return 0;
 }
 
-void mp_pgmanaged_default_conninfo(char *out, size_t n) {
+/* libpq's environment names a server. */
+static bool pg_env_set(void) {
   static const char *vars[] = {"PGHOST", "PGPORT", "PGDATABASE", "PGSERVICE"};
-  copy_out(out, n, "");
   for (size_t i = 0; i < 4; i++) {
     const char *v = getenv(vars[i]);
     if (v && *v)
-      return;
+      return true;
   }
+  return false;
+}
+
+int mp_pgmanaged_resolve(const char *given, const char *state_dir,
+                         char *conninfo, size_t n, bool *managed,
+                         char *errbuf, size_t errlen) {
+  *managed = false;
+  if (given || pg_env_set()) {
+    copy_out(conninfo, n, given ? given : "");
+    return 0;
+  }
+  *managed = true;
+  return mp_pgmanaged_ensure(state_dir, conninfo, n, errbuf, errlen);
+}
+
+void mp_pgmanaged_default_conninfo(char *out, size_t n) {
+  copy_out(out, n, "");
+  if (pg_env_set())
+    return;
   bool running = false;
   char ci[700];
   if (mp_pgmanaged_status(NULL, &running, ci, sizeof ci) == 0 && running)

@@ -128,13 +128,15 @@ typedef struct run_s {
   uv_signal_t sigint, sigterm;
   int status;
   bool stats_json;
+  bool quiet_stop; /* an import's worker: its SIGTERM is the normal end */
 } run_t;
 
 
 static void on_signal(uv_signal_t *h, int signum) {
   run_t *r = h->data;
-  fprintf(stderr, "marcpipe work: %s: finishing the batches in flight\n",
-          signum == SIGINT ? "SIGINT" : "SIGTERM");
+  if (!r->quiet_stop || signum != SIGTERM)
+    fprintf(stderr, "marcpipe work: %s: finishing the batches in flight\n",
+            signum == SIGINT ? "SIGINT" : "SIGTERM");
   mp_worker_stop(r->w);
 }
 
@@ -334,6 +336,7 @@ int cmd_work(int argc, char **argv) {
    * killed import would leave it polling forever): SIGTERM on its death */
   const char *parent = getenv("MARCPIPE_IMPORT_PID");
   if (parent && *parent) {
+    r.quiet_stop = !cfg.verbose;
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != (pid_t)strtol(parent, NULL, 10)) {
       fprintf(stderr, "marcpipe work: the import that started it is gone\n");

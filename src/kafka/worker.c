@@ -466,11 +466,17 @@ static void commit_offsets(mp_worker_t *w, bool sync, bool all) {
   if (l->cnt > 0) {
     rd_kafka_resp_err_t e = rd_kafka_commit(w->rk, l, sync ? 0 : 1);
     w->st.kafka_commits++;
-    if (e) {
+    /* a commit refused because the group is rebalancing is expected
+     * when a member leaves (the end of an import): the offsets are in
+     * PostgreSQL, so it is said only with -v */
+    bool rebalancing = e == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+                       e == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
+                       e == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID;
+    if (e)
       w->st.kafka_commit_errors++;
+    if (e && (!rebalancing || w->cfg.verbose))
       wlog(w, "offset commit failed: %s (the database holds the offsets)",
            rd_kafka_err2str(e));
-    }
   }
   rd_kafka_topic_partition_list_destroy(l);
 }

@@ -10,6 +10,7 @@
 #include "marcpipe/error.h"
 #include "marcpipe/marc.h"
 
+#include <libxml/xmlerror.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,23 @@ static uint64_t pass(const uint8_t *data, size_t size, bool fast,
   }
   mp_marc_reader_close(rd);
   return h;
+}
+
+static void quiet(void *ctx, const char *fmt, ...) {
+  (void)ctx;
+  (void)fmt;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* libxml2's generic error printer (messages outside the reader's handler,
+ * e.g. an encoding failure, which the reader reports itself) is silenced
+ * once: printing them cost a write per such input. */
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+  (void)argc;
+  (void)argv;
+  xmlSetGenericErrorFunc(NULL, quiet);
+  return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -299,7 +299,8 @@ static void test_large_file_window_boundaries(void **s) {
  * White space alone stays zero records both ways. */
 static void test_short_garbage_is_malformed_both_ways(void **s) {
   (void)s;
-  static const char *bad[] = {"< 5", "abc", "<a", "x", "<a>  ", "}\n\n"};
+  static const char *bad[] = {"< 5", "<? ", "<=?\x03", "abc", "<a",
+                              "x",   "<a>  ", "}\n\n"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     size_t n = 99;
     compare(NULL, bad[i], strlen(bad[i]), &n);

@@ -13,16 +13,16 @@
  * A reader that fails to make progress aborts (an endless loop is a bug).
  * Per-execution setup is kept out of the loop: the write buffer and the
  * parse-back record live across executions (cleared, not freed), and
- * libxml2's generic error printer (messages outside the reader's own error
- * handler, e.g. an encoding failure) is silenced once in
- * LLVMFuzzerInitialize: the reader reports those failures itself. */
+ * libxml2's generic error printer is silenced once (fuzz_quiet.h) in
+ * LLVMFuzzerInitialize. */
 #ifndef MP_FUZZ_COMMON_H
 #define MP_FUZZ_COMMON_H
 
 #include "marcpipe/error.h"
 #include "marcpipe/marc.h"
 
-#include <libxml/xmlerror.h>
+#include "fuzz_quiet.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,17 +63,12 @@ static void fuzz_write(const mp_record_t *rec, mp_buf_t *out,
 static mp_buf_t fuzz_out;       /* writers' output, reused */
 static mp_record_t fuzz_back;   /* JSON parsed back, reused */
 
-static void fuzz_quiet(void *ctx, const char *fmt, ...) {
-  (void)ctx;
-  (void)fmt;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
-  xmlSetGenericErrorFunc(NULL, fuzz_quiet);
+  fuzz_quiet_libxml();
   mp_buf_init(&fuzz_out);
   mp_record_init(&fuzz_back);
   return 0;

@@ -7,10 +7,11 @@
  * good records before a broken one, so only crashes are looked for.) */
 #include "marc/marcxml_fast.h"
 
+#include "fuzz_quiet.h"
+
 #include "marcpipe/error.h"
 #include "marcpipe/marc.h"
 
-#include <libxml/xmlerror.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,20 +60,12 @@ static uint64_t pass(const uint8_t *data, size_t size, bool fast,
   return h;
 }
 
-static void quiet(void *ctx, const char *fmt, ...) {
-  (void)ctx;
-  (void)fmt;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-/* libxml2's generic error printer (messages outside the reader's handler,
- * e.g. an encoding failure, which the reader reports itself) is silenced
- * once: printing them cost a write per such input. */
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
-  xmlSetGenericErrorFunc(NULL, quiet);
+  fuzz_quiet_libxml();
   return 0;
 }
 

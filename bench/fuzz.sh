@@ -3,6 +3,7 @@
 # bench/README.md.
 #
 # Usage: bench/fuzz.sh [TOTAL_SECONDS]
+#        bench/fuzz.sh --table   (rewrite the section from its rows, no run)
 #
 # Every tests/fuzz/fuzz_*.c target (or those named in MP_FUZZ_TARGETS), one
 # at a time, each in two passes before the next target starts:
@@ -41,9 +42,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+table_only=
+if [ "${1:-}" = --table ]; then table_only=1; shift; fi
 total=${1:-}
 if [ -n "$total" ] && ! [[ $total =~ ^[0-9]+$ ]]; then
-  echo "usage: bench/fuzz.sh [TOTAL_SECONDS]" >&2
+  echo "usage: bench/fuzz.sh [TOTAL_SECONDS] | --table" >&2
   exit 2
 fi
 DATA=${MP_TEST_DATA:-$ROOT/../shared/data/marc}
@@ -73,7 +76,7 @@ fi
 inv="bench/fuzz.sh${total:+ $total}"
 [ "$RUNS" = 10000000 ] || inv="MP_FUZZ_RUNS=$RUNS $inv"
 [ -n "$total" ] || [ -z "${MP_FUZZ_ASAN_SECONDS:-}" ] || inv="MP_FUZZ_ASAN_SECONDS=$asan_s $inv"
-[ -z "${MP_FUZZ_TARGETS:-}" ] || inv="MP_FUZZ_TARGETS=${targets[*]} $inv"
+[ -z "${MP_FUZZ_TARGETS:-}" ] || inv="MP_FUZZ_TARGETS='${targets[*]}' $inv"
 
 build() { # dir, cmake args...
   local dir=$1; shift
@@ -84,8 +87,10 @@ build() { # dir, cmake args...
   ninja -j2 -C "$dir" "${targets[@]}" >"$dir.build.log" 2>&1 ||
     { tail -n 40 "$dir.build.log" >&2; return 1; }
 }
-echo "== build (fuzzer, no sanitizer)"; build build-fuzz-fast -DMP_SANITIZE=OFF || exit 1
-echo "== build (fuzzer, asan+ubsan)"; build build-fuzz -DMP_SANITIZE=ON || exit 1
+if [ -z "$table_only" ]; then
+  echo "== build (fuzzer, no sanitizer)"; build build-fuzz-fast -DMP_SANITIZE=OFF || exit 1
+  echo "== build (fuzzer, asan+ubsan)"; build build-fuzz -DMP_SANITIZE=ON || exit 1
+fi
 
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
   work=$(mktemp -d /dev/shm/marcpipe-fuzz.XXXXXX)
@@ -175,7 +180,9 @@ write_readme() {
   short=$(printf '%s\n' "${merged[@]}" | awk -F' [|] ' -v runs="$RUNS" '
     $2 == "fast" && $3 + 0 < runs + 0 && $11 ~ /^no crash/ {
       t = $1; sub(/^[|] /, "", t)
-      printf "%s%s %s in %s CPU s", sep, t, $3, $6; sep = ", " }')
+      need = $3 > 0 ? runs * $6 / $3 : 0
+      printf "%s%s %s in %s CPU s (%d CPU s for %d at that rate)", sep, t, $3, $6, need, runs
+      sep = ", " }')
   load=$(cut -d' ' -f1-3 /proc/loadavg)
   section=$(cat <<EOF
 ## Fuzzing
@@ -233,6 +240,12 @@ EOF
 }
 
 readme=bench/README.md
+if [ -n "$table_only" ]; then # every row is kept as it is
+  targets=()
+  write_readme
+  echo "fuzz.sh: section rewritten in $readme"
+  exit 0
+fi
 echo "== per target: fast pass ($([ "$fast_s" -gt 0 ] && echo "${fast_s} s or " )$RUNS executions), then asan pass (${asan_s} s)"
 for t in "${targets[@]}"; do
   run fast build-fuzz-fast "$t" "$fast_s" "$RUNS"

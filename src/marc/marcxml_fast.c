@@ -22,6 +22,7 @@
 #include "marcpipe/error.h"
 #include "marcpipe/utf8.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,7 +73,6 @@ struct mp_xml_fast_s {
   long *linep;
   long line;    /* line at r->in.pos */
   int state;    /* 0 prolog not read, 1 in the document, 2 after the root */
-  felem_t stack[MAX_DEPTH];
   uint32_t depth;
   fbind_t *binds;
   uint32_t nbinds, cap_binds;
@@ -81,6 +81,9 @@ struct mp_xml_fast_s {
   fattr_t *attrs;
   uint32_t nattrs, cap_attrs;
   mp_buf_t scratch; /* decoded text */
+  /* open elements; entries at and above depth are unset (last member:
+     left out of the zeroing at creation, 20 KB a reader) */
+  felem_t stack[MAX_DEPTH];
 };
 
 /* The tag just parsed. */
@@ -1010,9 +1013,10 @@ int mp__xml_fast_next(mp_xml_fast_t *f) {
 
 mp_xml_fast_t *mp__xml_fast_new(mp_marc_reader_t *r, mp_build_t *build,
                                 long *line) {
-  mp_xml_fast_t *f = calloc(1, sizeof *f);
+  mp_xml_fast_t *f = malloc(sizeof *f);
   if (!f)
     return NULL;
+  memset(f, 0, offsetof(mp_xml_fast_t, stack));
   f->r = r;
   f->build = build;
   f->linep = line;

@@ -308,11 +308,14 @@ static int take_record(xml_state_t *st) {
   return convert_record(st, node);
 }
 
+/* No URL is given to libxml2: it would only serve to resolve external
+ * entities (never loaded here), and a name without a '/' costs a getcwd
+ * call per reader. Messages name the input from r->name. */
 static int open_libxml(xml_state_t *st) {
   mp_marc_reader_t *r = st->r;
   int opts = XML_PARSE_NONET | XML_PARSE_COMPACT;
   if (r->in.fd >= 0 || r->in.mem || !r->path)
-    st->xr = xmlReaderForIO(feed, NULL, st, r->name, NULL, opts);
+    st->xr = xmlReaderForIO(feed, NULL, st, NULL, NULL, opts);
   else
     st->xr = xmlReaderForFile(r->path, NULL, opts);
   if (!st->xr)
@@ -352,10 +355,19 @@ static int xml_next(mp_marc_reader_t *r) {
     st->started = true;
     /* no bytes, or only white space: no records, as for the other formats
        (libxml2 calls an empty document malformed, or not, depending on how
-       it is fed) */
+       it is fed). Nothing has consumed input yet: libxml2's reader is
+       created below, after this check, because creating it already reads
+       the first bytes (then a short document looked empty here). */
     long n = mp__input_fill(&r->in, 4096, XML_INPUT_CHUNK);
     if (n >= 0 && r->in.eof && only_space(r->in.data + r->in.pos, (size_t)n))
       return MP_EOF_;
+    if (!st->fast && !st->xr && open_libxml(st) != 0) {
+      r->fatal = true;
+      r->rec.recno = ++r->recno;
+      mp__reader_diag(r, MP_ENOMEM, MP_SEV_FATAL, 0, "",
+                      "cannot start the xml parser");
+      return MP_ENOMEM;
+    }
   }
   if (st->fast) {
     int rc = mp__xml_fast_next(st->fast);
@@ -412,7 +424,7 @@ static int xml_open(mp_marc_reader_t *r) {
     st->fast = mp__xml_fast_new(r, &st->build, &st->line);
     return st->fast ? 0 : MP_ENOMEM;
   }
-  return open_libxml(st);
+  return 0; /* libxml2 starts on the first xml_next */
 }
 
 static void xml_close(mp_marc_reader_t *r) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dump_bad_input.sh: `marcpipe dump` on input it cannot use: a missing, an
 # unreadable, an empty file, a directory, binary garbage (4096 bytes from a
-# fixed-seed generator, the same on every run), truncated ISO 2709 /
+# fixed-seed generator, the same on every run), short non-XML bytes read
+# as MARCXML from a file, stdin and a pipe, truncated ISO 2709 /
 # MARCXML / JSON files, the wrong --from, and bad options. Each case must
 # give its message naming the file (with record number and byte offset for
 # data problems), exit 1 on failure or 2 on a usage error, and never crash
@@ -94,6 +95,28 @@ err_is "$T/garbage.bin: record 1 at byte 0: error: malformed xml at line 1 colum
 run 1 "$M" dump --count --from json "$T/garbage.bin"
 positioned "$T/garbage.bin"
 grep -q "error: expected a json object, found " "$T/err" || fail "garbage as json: $(cat "$T/err")"
+
+# short non-XML input as MARCXML: libxml2 reads the first bytes when it
+# starts, which once made stdin and pipes (always read by libxml2) end with
+# no records and no error; they must fail like the same bytes in a file
+for bytes in '< 5' 'abc' '<a>  '; do
+  printf '%s' "$bytes" >"$T/short.xml"
+  run 1 "$M" dump --count --from marcxml "$T/short.xml"
+  want=$(sed "s|^$T/short.xml: |-: |" "$T/err")
+  case $want in
+    "-: record 1 at byte "[0-9]*": error: malformed xml at line 1 column "[0-9]*": "?*) ;;
+    *) fail "short '$bytes' in a file: $(cat "$T/err")" ;;
+  esac
+  out_is "$T/short.xml: 0 records, 1 rejected, 0 warnings"
+  run 1 "$M" dump --count --from marcxml - <"$T/short.xml" # stdin
+  err_is "$want"
+  out_is "-: 0 records, 1 rejected, 0 warnings"
+  printf '%s' "$bytes" | "$M" dump --from marcxml - >"$T/out" 2>"$T/err" # pipe
+  rc=$?
+  [ "$rc" -eq 1 ] || fail "short '$bytes' from a pipe: exit $rc, want 1"
+  err_is "$want"
+  out_is ""
+done
 
 # truncated files: the complete records are delivered, then one positioned
 # error for the cut one

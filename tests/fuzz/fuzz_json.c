@@ -6,10 +6,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  mp_record_t rec;
-  mp_record_init(&rec);
+  static mp_record_t rec; /* reused: its arena and arrays stay allocated */
+  static bool ready;
+  if (!ready) {
+    mp_record_init(&rec);
+    ready = true;
+  }
   mp_marc_diag_t diag;
   mp_marc_parse_json((const char *)data, size, &rec, &diag);
-  mp_record_release(&rec);
+  mp_record_clear(&rec);
   return fuzz_reader(data, size, MP_FMT_JSON);
 }

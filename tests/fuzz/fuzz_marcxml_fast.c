@@ -7,6 +7,8 @@
  * good records before a broken one, so only crashes are looked for.) */
 #include "marc/marcxml_fast.h"
 
+#include "fuzz_quiet.h"
+
 #include "marcpipe/error.h"
 #include "marcpipe/marc.h"
 
@@ -56,6 +58,15 @@ static uint64_t pass(const uint8_t *data, size_t size, bool fast,
   }
   mp_marc_reader_close(rd);
   return h;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+  (void)argc;
+  (void)argv;
+  fuzz_quiet_libxml();
+  return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

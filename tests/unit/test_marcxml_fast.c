@@ -292,12 +292,44 @@ static void test_large_file_window_boundaries(void **s) {
   mp_buf_release(&b);
 }
 
+/* Input that is not XML, short enough that libxml2 takes all of it when
+ * its reader starts (it reads ahead for the encoding): the libxml2 path
+ * (stdin and pipes always take it) must end with the same positioned
+ * error as the scanner's hand-over, never with zero records and no error.
+ * White space alone stays zero records both ways. */
+static void test_short_garbage_is_malformed_both_ways(void **s) {
+  (void)s;
+  static const char *bad[] = {"< 5", "<? ", "<=?\x03", "abc", "<a",
+                              "x",   "<a>  ", "}\n\n"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    size_t n = 99;
+    compare(NULL, bad[i], strlen(bad[i]), &n);
+    assert_int_equal(n, 0);
+    run_t *o = malloc(sizeof *o);
+    assert_non_null(o);
+    run(NULL, bad[i], strlen(bad[i]), false, o);
+    char want[64];
+    snprintf(want, sizeof want, "rc %d\n  #1 3 : malformed xml at line 1 column ",
+             MP_EXML);
+    if (strncmp(o->log, want, strlen(want)) != 0)
+      fail_msg("'%s': libxml2 path log:\n%s", bad[i], o->log);
+    free(o);
+  }
+  static const char *blank[] = {"", " ", "\n\t \r\n"};
+  for (size_t i = 0; i < sizeof blank / sizeof *blank; i++) {
+    size_t n = 99;
+    compare(NULL, blank[i], strlen(blank[i]), &n);
+    assert_int_equal(n, 0);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_data_set_same_both_ways),
       cmocka_unit_test(test_entities_and_references_decoded),
       cmocka_unit_test(test_hand_over_to_libxml2_memory_and_file),
       cmocka_unit_test(test_broken_xml_after_good_records),
+      cmocka_unit_test(test_short_garbage_is_malformed_both_ways),
       cmocka_unit_test(test_large_file_window_boundaries),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

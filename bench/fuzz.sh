@@ -18,7 +18,9 @@
 # pass runs to the executions and the asan pass gets MP_FUZZ_ASAN_SECONDS
 # (default 120).
 # Seeds come from tests/fuzz/seeds.sh (real files cut into small pieces);
-# inputs are capped at 64 KiB, RSS at 2 GiB, one input at 25 s. The fast
+# inputs are capped at 64 KiB (MP_FUZZ_MAX_LEN bytes for the fast pass:
+# lower it for a target whose executions slow as libFuzzer grows its
+# inputs; the asan pass keeps 64 KiB), RSS at 2 GiB, one input at 25 s. The fast
 # pass gets the pieces of at most 4 KiB (SEED_MAX): libFuzzer starts its
 # input length limit at the largest seed and raises it towards 64 KiB as
 # coverage stalls, and an execution's cost grows with its input (one 41 KB
@@ -53,6 +55,8 @@ DATA=${MP_TEST_DATA:-$ROOT/../shared/data/marc}
 [ -d "$DATA" ] || { echo "fuzz.sh: real MARC data not found at $DATA (set MP_TEST_DATA)" >&2; exit 1; }
 DATA=$(cd "$DATA" && pwd)
 RUNS=${MP_FUZZ_RUNS:-10000000}
+MAX_LEN=${MP_FUZZ_MAX_LEN:-65536}
+[[ $MAX_LEN =~ ^[0-9]+$ ]] && [ "$MAX_LEN" -ge 1 ] || { echo "fuzz.sh: MP_FUZZ_MAX_LEN must be a positive number of bytes" >&2; exit 2; }
 SEED_MAX=4096 # larger seed pieces (single big records) go to the asan pass only
 
 mapfile -t all < <(for f in tests/fuzz/fuzz_*.c; do basename "$f" .c; done)
@@ -76,6 +80,7 @@ fi
 inv="bench/fuzz.sh${total:+ $total}"
 [ "$RUNS" = 10000000 ] || inv="MP_FUZZ_RUNS=$RUNS $inv"
 [ -n "$total" ] || [ -z "${MP_FUZZ_ASAN_SECONDS:-}" ] || inv="MP_FUZZ_ASAN_SECONDS=$asan_s $inv"
+[ "$MAX_LEN" = 65536 ] || inv="MP_FUZZ_MAX_LEN=$MAX_LEN $inv"
 [ -z "${MP_FUZZ_TARGETS:-}" ] || inv="MP_FUZZ_TARGETS='${targets[*]}' $inv"
 
 build() { # dir, cmake args...
@@ -113,10 +118,11 @@ run() {
   fi
   local dirs=("$corpus" "$seeds")
   [ "$pass" = fast ] || dirs+=("$big")
-  local start end rc cpu
+  local start end rc cpu maxlen=65536
+  [ "$pass" = asan ] || maxlen=$MAX_LEN
   start=$(date +%s.%N)
   { TIMEFORMAT='%U %S'; time {
-    "$dir/$t" -runs="$runs" -max_total_time="$secs" -max_len=65536 \
+    "$dir/$t" -runs="$runs" -max_total_time="$secs" -max_len="$maxlen" \
       -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 \
       -artifact_prefix="$dir/artifacts/$t-" "${dirs[@]}" >"$log" 2>&1
     echo $? >"$work/rc"

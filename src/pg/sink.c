@@ -1,9 +1,12 @@
 /* sink.c: the PostgreSQL batch sink (contract in include/marcpipe/sink.h).
  *
- * One batch = decode/map every record in C (sink_stage.c), then ONE
- * transaction: COPY into the per-connection temp table mp_stage, a fixed
- * list of set-based statements (no statement per record), the stored Kafka
- * offsets, the optional pg_sleep, the completion check, COMMIT.
+ * One batch = ONE transaction: COPY into the per-connection temp table
+ * mp_stage, each record decoded and mapped in C (sink_stage.c) just before
+ * its row is sent, in chunks of COPY_FLUSH_BYTES (memory does not grow
+ * with the batch); then a fixed list of set-based statements (no statement
+ * per record), the stored Kafka offsets, the optional pg_sleep, the
+ * completion check, COMMIT. Staging inside the transaction holds no lock
+ * on a shared table: only the temp table is written until the apply.
  * The outcome of each new record goes to a second, narrow temp table
  * (mp_out); replays (journal row present, or the same (job, seq) twice in
  * the batch) get no outcome row, so they touch nothing; counters move by
@@ -346,7 +349,25 @@ static int store_offsets(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   return rc;
 }
 
-static int copy_stage(mp_sink_t *s, char *errbuf, size_t errlen) {
+/* Rows are sent whenever this much is staged, so the sink's memory does not
+ * grow with the batch: a batch of 1,000 records is ~8 MB of COPY text, and a
+ * buffer holding all of it made the worker's peak RSS follow the batch size
+ * (and the power-of-two growth of the buffer) rather than the configuration. */
+#define COPY_FLUSH_BYTES (256u << 10)
+
+static int copy_flush(mp_sink_t *s, char *errbuf, size_t errlen) {
+  int rc = 0;
+  if (s->copy.len && PQputCopyData(s->conn, s->copy.data, (int)s->copy.len) != 1)
+    rc = mp_pg_fail(s->conn, NULL, "sending COPY data", errbuf, errlen);
+  mp_buf_clear(&s->copy);
+  return rc;
+}
+
+/* COPY recs[0..n) into mp_stage, staging (decode, map, encode) each record
+ * just before it is sent: the server parses one chunk while the next is
+ * mapped. A staging failure (out of memory) aborts the COPY. */
+static int copy_stage(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
+                      const char *forced, char *errbuf, size_t errlen) {
   PGresult *r = PQexec(s->conn, "COPY mp_stage (" MP_STAGE_COLUMNS ") FROM STDIN");
   int rc = 0;
   if (PQresultStatus(r) != PGRES_COPY_IN) {
@@ -355,12 +376,14 @@ static int copy_stage(mp_sink_t *s, char *errbuf, size_t errlen) {
     return rc;
   }
   PQclear(r);
-  const size_t chunk = 1 << 20;
-  for (size_t off = 0; off < s->copy.len && !rc; off += chunk) {
-    size_t k = s->copy.len - off < chunk ? s->copy.len - off : chunk;
-    if (PQputCopyData(s->conn, s->copy.data + off, (int)k) != 1)
-      rc = mp_pg_fail(s->conn, NULL, "sending COPY data", errbuf, errlen);
+  mp_buf_clear(&s->copy);
+  for (size_t i = 0; i < n && !rc; i++) {
+    if ((rc = mp__sink_stage(s, i, &recs[i], forced)))
+      snprintf(errbuf, errlen, "preparing a batch: %s", mp_strerror(rc));
+    else if (s->copy.len >= COPY_FLUSH_BYTES || i + 1 == n)
+      rc = copy_flush(s, errbuf, errlen);
   }
+  mp_buf_clear(&s->copy);
   if (PQputCopyEnd(s->conn, rc ? "aborted" : NULL) != 1 && !rc)
     rc = mp_pg_fail(s->conn, NULL, "ending COPY", errbuf, errlen);
   while ((r = PQgetResult(s->conn))) {
@@ -430,20 +453,13 @@ static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   size_t errlen = sizeof res->errmsg;
   size_t nerrs = s->nerrs; /* dropped again unless this COMMIT succeeds */
   int rc = 0;
-  mp_buf_clear(&s->copy);
   if ((rc = mp__sink_load_profiles(s, recs, n, errbuf, errlen)))
     return rc;
-  for (size_t i = 0; i < n && !rc; i++)
-    rc = mp__sink_stage(s, i, &recs[i], forced);
-  if (rc) {
-    snprintf(errbuf, errlen, "preparing a batch: %s", mp_strerror(rc));
-    return rc;
-  }
   PGresult *r = NULL;
   int64_t *jobs = NULL;
   if ((rc = mp_pg_exec(s->conn, "BEGIN", errbuf, errlen)))
     goto out;
-  if ((rc = copy_stage(s, errbuf, errlen)))
+  if ((rc = copy_stage(s, recs, n, forced, errbuf, errlen)))
     goto out;
   r = PQexec(s->conn, apply_sql);
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {

@@ -23,7 +23,7 @@ struct mp_sink_s {
   const mp_mapping_t *mapping;
   int sink_latency_ms;
   PGconn *conn;      /* NULL after an infrastructure error: reconnect */
-  mp_buf_t copy;     /* COPY data of the batch being written */
+  mp_buf_t copy;     /* COPY rows staged but not yet sent (< a chunk) */
   mp_buf_t scratch;  /* MARC-in-JSON of one record */
   mp_record_t rec;   /* decoded record (views into the message value) */
   /* job profiles, loaded once per job id per sink (jobs.profile

@@ -1,8 +1,9 @@
 /* sink_stage.c: turn one Kafka message into one COPY row of the sink's
  * staging table: decode (ISO 2709 or MARC-in-JSON), compute match keys,
  * map to an Instance, serialise the record as MARC-in-JSON. All CPU work
- * of a batch happens here, before its transaction starts. A record that
- * fails is data: an ERROR row carrying the reason and its raw bytes.
+ * of a batch happens here, called by the COPY loop of sink.c one record at
+ * a time. A record that fails is data: an ERROR row carrying the reason
+ * and its raw bytes.
  * Runs on the sink's thread (libuv thread pool); uses only the sink's own
  * buffers and the immutable mapping. */
 #include "copy.h"

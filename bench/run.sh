@@ -6,14 +6,16 @@
 #
 # 1. rates     parse (bench/parse.sh), map (bench_map), produce and
 #              end-to-end records/s for N records, with the ratios to
-#              yaz-marcdump -n and to the COPY ceiling
+#              yaz-marcdump -n and to the COPY ceiling; end to end with 1,
+#              2 and 4 workers for N/10 and N records, and the worker RSS
+#              of N/10 against N (equal within 10%)
 # 2. scaling   workers 1, 2, 4, 8 on 8 partitions, sink latency 0 and 20 ms
 # 3. pushpull  worker RSS in pull and push mode for three input sizes with
 #              a slow sink (20 ms): pull must stay flat within 10%
 # 4. window    records/s and RSS for windows of 100, 1,000 and 10,000
 #
 # Environment:
-#   MP_BENCH_SCALE  full (default: 1M records for rates, 100k for scaling,
+#   MP_BENCH_SCALE  full (default: 1M and 100k records for rates, 100k for scaling,
 #                   20k for the window sweep (a window of 100 runs at a few
 #                   hundred records/s), 10k/100k/1M for push vs pull) or
 #                   small (10k; 5k; 2k/10k/50k: minutes instead of hours)
@@ -35,9 +37,9 @@ out=${MP_BENCH_OUT:-$here/results}
 readme=$here/README.md
 scale=${MP_BENCH_SCALE:-full}
 case $scale in
-  full)  repeat=${MP_BENCH_REPEAT:-3}; n_rates=1000000; n_scaling=100000
+  full)  repeat=${MP_BENCH_REPEAT:-3}; n_rates=1000000; n_rates_small=100000; n_scaling=100000
          n_pushpull=10000,100000,1000000; n_window=20000; parse_runs=5 ;;
-  small) repeat=${MP_BENCH_REPEAT:-1}; n_rates=10000; n_scaling=5000
+  small) repeat=${MP_BENCH_REPEAT:-1}; n_rates=10000; n_rates_small=1000; n_scaling=5000
          n_pushpull=2000,10000,50000; n_window=10000; parse_runs=1 ;;
   *) echo "run.sh: MP_BENCH_SCALE is full or small, not '$scale'" >&2; exit 2 ;;
 esac
@@ -104,13 +106,28 @@ num() { awk -v v="$1" 'BEGIN { if (v == "" || v == "null") print "n/a"; else pri
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.3f", a / b; else print "n/a" }'; }
 today=$(date -u +%Y-%m-%d)
 
+# One line per worker count: median worker peak RSS for the smaller and
+# the larger record count of the rates step, and the growth between them.
+rss_growth() {
+  jq -r --argjson a "$n_rates_small" --argjson b "$n_rates" '
+    [.configs[] | {w: .workers, n: .records, kb: .median.worker_peak_rss_kb}]
+    | group_by(.w)[]
+    | (map(select(.n == $a))[0].kb) as $x | (map(select(.n == $b))[0].kb) as $y
+    | if $x and $y then
+        ((($y - $x) / $x * 100) * 10 | round / 10) as $g
+        | "- \(.[0].w) worker(s): \($x / 1024 * 10 | round / 10) MiB -> \($y / 1024 * 10 | round / 10) MiB, \(if $g >= 0 then "+" else "" end)\($g)% (\(if ($g | fabs) <= 10 then "within 10%" else "NOT within 10%" end))"
+      else "- \(.[0].w) worker(s): n/a" end' "$1"
+}
+
 step_rates() {
   local cmd r e2e prod copy parse_log yaz raw mapr
-  cmd=$(bench rates --records "$n_rates" -w 2 --partitions 8)
+  cmd=$(bench rates --records "$n_rates_small,$n_rates" -w 1,2,4 --partitions 8)
   r=$out/rates/results.json
-  e2e=$(jq -r '.configs[0].median.records_per_s' "$r")
-  prod=$(jq -r '.configs[0].median.producer_records_per_s' "$r")
-  copy=$(jq -r '.copy[0].records_per_s' "$r")
+  # the headline row: n_rates records, 2 workers
+  pick() { jq -r --argjson n "$n_rates" "[.configs[] | select(.records == \$n and .workers == 2)][0].median.$1" "$r"; }
+  e2e=$(pick records_per_s)
+  prod=$(pick producer_records_per_s)
+  copy=$(jq -r --argjson n "$n_rates" '[.copy[] | select(.records == $n)][0].records_per_s' "$r")
   parse_log=$out/rates/parse.txt
   echo "run.sh: bench/parse.sh (RUNS=$parse_runs)" >&2
   RUNS=$parse_runs bash "$here/parse.sh" "$build" >"$parse_log" 2>&1 || true
@@ -139,7 +156,12 @@ step_rates() {
     echo "| COPY ceiling ($n_rates rows) | $(num "$copy") | $(ratio "$copy" "$yaz") | 1 |"
     echo "| end to end (\`import\`, 2 workers, 8 partitions) | $(num "$e2e") | $(ratio "$e2e" "$yaz") | $(ratio "$e2e" "$copy") |"
     echo
-    echo "The \`marcpipe bench\` table (medians of $repeat):"
+    echo "Worker peak RSS, $n_rates_small against $n_rates records (default window and"
+    echo "batch; the target is equal within 10%):"
+    echo
+    rss_growth "$r"
+    echo
+    echo "The \`marcpipe bench\` table (medians of $repeat), with 1, 2 and 4 workers:"
     echo
     table "$out/rates"
     notes "$out/rates"
@@ -193,12 +215,14 @@ flatness() {
 
 step_pushpull() {
   local r=$out/pushpull/results.json
-  local pull_window=$((${n_pushpull%%,*} / 2)) # half the smallest input
+  # a fifth of the smallest input: each of the 2 workers fills the window
+  # 2.5 times even then; a window the input never fills measures the input
+  local pull_window=$((${n_pushpull%%,*} / 5))
   cmd=$(bench pushpull --records "$n_pushpull" -w 2 --partitions 8 --sink-latency-ms 20 \
     --window "$pull_window" --mode pull,push)
   section pushpull "push vs pull" "Worker peak RSS for $n_pushpull records with a slow sink (20 ms per
-batch), 2 workers, 8 partitions; pull = a window of $pull_window records (below the
-smallest input, so the bound is reached every time), push = an unbounded
+batch), 2 workers, 8 partitions; pull = a window of $pull_window records (a fifth of
+the smallest input, so each worker fills it 2.5 times even then), push = an unbounded
 window (\`--window\` is ignored; the producer's backlog bound, import's
 \`--max-backlog\`, still applies)." \
     "$(printf -- '- pull: worker RSS from the smallest to the largest input: %s\n- push: %s' \

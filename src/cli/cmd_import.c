@@ -655,13 +655,16 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       break;
     /* passed on to the workers, which check the ranges; the form is
      * checked here, before a job exists */
-    case O_WINDOW: o->window = optarg; goto count;
-    case O_BATCH: o->batch = optarg; goto count;
-    case O_SINKS: o->sinks = optarg; goto count;
-    case O_LATENCY: o->latency = optarg;
-    count:
+    case O_WINDOW:
+    case O_BATCH:
+    case O_SINKS:
+    case O_LATENCY:
       if (mp__cli_count(optarg, UINT32_MAX, &v))
         return mp__cli_bad_usage("import", "--%s wants a count", lo[li].name);
+      *(c == O_WINDOW  ? &o->window
+        : c == O_BATCH ? &o->batch
+        : c == O_SINKS ? &o->sinks
+                       : &o->latency) = optarg;
       break;
     case O_WINDOW_BYTES:
       if (mp__cli_size(optarg, &v))

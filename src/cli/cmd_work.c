@@ -16,10 +16,10 @@
 
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <malloc.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 

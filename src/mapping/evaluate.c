@@ -47,15 +47,7 @@ static uint64_t fp_mix(uint64_t h, const char *p, size_t n) {
 /* ---- JSON values (always valid UTF-8: bad bytes become U+FFFD) ---- */
 
 static bool ascii(const char *s, size_t n) {
-  uint64_t acc = 0, w;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    memcpy(&w, s + i, 8);
-    acc |= w;
-  }
-  for (; i < n; i++)
-    acc |= (unsigned char)s[i];
-  return (acc & 0x8080808080808080ull) == 0 && !memchr(s, '\0', n);
+  return mp_utf8_ascii_prefix(s, n) == n && !memchr(s, '\0', n);
 }
 
 static json_t *jstr(ev_t *e, const char *s, size_t n) {

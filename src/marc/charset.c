@@ -77,39 +77,21 @@ void mp__charset_close(mp_marc_reader_t *r) {
 
 /* ---- byte scanning ---- */
 
-/* True when no byte of p[0..n) has the high bit set (branch-free loop). */
-static bool no_high_bit(const char *p, size_t n) {
-  uint64_t acc = 0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    memcpy(&w, p + i, 8);
-    acc |= w;
-  }
-  for (; i < n; i++)
-    acc |= (unsigned char)p[i];
-  return !(acc & 0x8080808080808080ull);
-}
-
 /* True when p[0..n) is ASCII without ESC: nothing to convert or check. */
 static bool plain_ascii(const char *p, size_t n) {
-  return no_high_bit(p, n) && !memchr(p, 0x1B, n);
+  return mp_utf8_ascii_prefix(p, n) == n && !memchr(p, 0x1B, n);
 }
 
 /* 1: valid with multibyte sequences, 0: valid ASCII, -1: invalid. */
 static int utf8_class(const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
   int multi = 0;
-  for (size_t i = 0; i < n;) {
-    uint64_t w;
-    if (i + 8 <= n && (memcpy(&w, p + i, 8), !(w & 0x8080808080808080ull))) {
-      i += 8; /* ASCII word */
-      continue;
-    }
-    size_t k = mp_utf8_seq(p + i, n - i);
+  for (size_t i = mp_utf8_ascii_prefix(s, n); i < n;
+       i += mp_utf8_ascii_prefix(s + i, n - i)) {
+    size_t k = mp_utf8_seq(p + i, n - i); /* p[i] >= 0x80: 0 or 2..4 */
     if (!k)
       return -1;
-    multi |= k > 1;
+    multi = 1;
     i += k;
   }
   return multi;

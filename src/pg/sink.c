@@ -380,9 +380,11 @@ static int copy_stage(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   for (size_t i = 0; i < n && !rc; i++) {
     if ((rc = mp__sink_stage(s, i, &recs[i], forced)))
       snprintf(errbuf, errlen, "preparing a batch: %s", mp_strerror(rc));
-    else if (s->copy.len >= COPY_FLUSH_BYTES || i + 1 == n)
+    else if (s->copy.len >= COPY_FLUSH_BYTES)
       rc = copy_flush(s, errbuf, errlen);
   }
+  if (!rc)
+    rc = copy_flush(s, errbuf, errlen); /* the last, partial chunk */
   mp_buf_clear(&s->copy);
   if (PQputCopyEnd(s->conn, rc ? "aborted" : NULL) != 1 && !rc)
     rc = mp_pg_fail(s->conn, NULL, "ending COPY", errbuf, errlen);

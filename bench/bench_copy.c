@@ -4,9 +4,10 @@
  *
  * Reads a MARC file, decodes and maps every record (untimed), then writes N
  * rows (cycling through the file; keys made unique per cycle) with plain
- * COPY into source_records + instances + journal of a scratch tenant
- * schema, one transaction per 1,000 rows, and prints rows/s of the
- * database part only. The pipeline benchmarks report end-to-end throughput
+ * COPY into source_records + instances + instance_keys + journal of a
+ * scratch tenant schema (the rows the sink writes for a created record),
+ * one transaction per 1,000 rows, and prints rows/s of the database part
+ * only. The pipeline benchmarks report end-to-end throughput
  * as a ratio to this number. The schema (default tenant "benchcopy") is
  * emptied first. Single thread, blocking libpq. */
 #include "pg/copy.h"
@@ -26,10 +27,12 @@
 #include <time.h>
 
 #define CHUNK 1000
+#define NTABLES 4
 
 typedef struct {
   char *raw, *parsed, *instance, *hrid, key[160];
   size_t raw_len;
+  mp_match_keys_t keys; /* the secondary keys: rows of instance_keys */
 } prep_t;
 
 static double now(void) {
@@ -91,6 +94,7 @@ static int prepare(const char *path, const mp_mapping_t *map, prep_t **out, size
     const char *h = json_string_value(json_object_get(inst, "hrid"));
     p->hrid = h ? strdup(h) : NULL;
     snprintf(p->key, sizeof p->key, "%s", k.primary);
+    p->keys = k;
     json_decref(inst);
   }
   mp_buf_release(&js);
@@ -100,10 +104,40 @@ static int prepare(const char *path, const mp_mapping_t *map, prep_t **out, size
   return cnt ? 0 : 1;
 }
 
-/* Build the COPY data of rows [first, first+k) for the three tables. */
+/* One instance_keys row, unless the record already had it (a key can come
+ * from two fields: the table's primary key would refuse the second). */
+static void key_row(mp_buf_t *b, const char *uuid, const char *kind,
+                    const char *value, const char (*seen)[160], size_t nseen) {
+  for (size_t i = 0; i < nseen; i++)
+    if (!strcmp(seen[i], value))
+      return;
+  mp__copy_str(b, uuid), mp__copy_sep(b), mp__copy_str(b, kind), mp__copy_sep(b);
+  mp__copy_str(b, value), mp__copy_end_row(b);
+}
+
+/* The instance_keys rows of one Instance, as the sink writes them: the
+ * control number (made unique per cycle like the match key), OCLC numbers,
+ * ISBNs, ISSNs. */
+static void key_rows(mp_buf_t *b, const mp_match_keys_t *k, const char *uuid,
+                     const char *control) {
+  char seen[MP_MAX_KEYS][160];
+  size_t n = 0;
+  if (k->control[0])
+    key_row(b, uuid, "control", control, NULL, 0);
+  for (int i = 0; i < k->noclc && i < MP_MAX_KEYS; i++)
+    key_row(b, uuid, "oclc", k->oclc[i], seen, n), snprintf(seen[n++], 160, "%s", k->oclc[i]);
+  n = 0;
+  for (int i = 0; i < k->nisbn && i < MP_MAX_KEYS; i++)
+    key_row(b, uuid, "isbn", k->isbn[i], seen, n), snprintf(seen[n++], 160, "%s", k->isbn[i]);
+  n = 0;
+  for (int i = 0; i < k->nissn && i < MP_MAX_KEYS; i++)
+    key_row(b, uuid, "issn", k->issn[i], seen, n), snprintf(seen[n++], 160, "%s", k->issn[i]);
+}
+
+/* Build the COPY data of rows [first, first+k) for the four tables. */
 static void build_chunk(const prep_t *v, size_t nv, size_t first, size_t k,
-                        mp_buf_t bufs[3]) {
-  for (int t = 0; t < 3; t++)
+                        mp_buf_t bufs[NTABLES]) {
+  for (int t = 0; t < NTABLES; t++)
     mp_buf_clear(&bufs[t]);
   for (size_t i = first; i < first + k; i++) {
     const prep_t *p = &v[i % nv];
@@ -121,7 +155,8 @@ static void build_chunk(const prep_t *v, size_t nv, size_t first, size_t k,
     mp__copy_str(b, uuid), mp__copy_sep(b), mp__copy_str(b, p->hrid), mp__copy_sep(b);
     mp__copy_str(b, key), mp__copy_sep(b), mp__copy_str(b, p->instance), mp__copy_sep(b), mp__copy_int(b, 1), mp__copy_sep(b);
     mp__copy_int(b, seq), mp__copy_sep(b), mp__copy_str(b, hash), mp__copy_end_row(b);
-    b = &bufs[2]; /* journal */
+    key_rows(&bufs[2], &p->keys, uuid, key);
+    b = &bufs[3]; /* journal */
     mp__copy_int(b, 1), mp__copy_sep(b), mp__copy_int(b, seq), mp__copy_sep(b);
     mp__copy_int(b, (int64_t)(i % 4)), mp__copy_sep(b), mp__copy_int(b, (int64_t)i);
     mp__copy_sep(b), mp__copy_str(b, "CREATED"), mp__copy_sep(b), mp__copy_str(b, uuid);
@@ -129,17 +164,18 @@ static void build_chunk(const prep_t *v, size_t nv, size_t first, size_t k,
   }
 }
 
-/* Send the three COPY streams (the timed part). */
-static int send_chunk(PGconn *c, mp_buf_t bufs[3]) {
-  static const char *const sql[3] = {
+/* Send the four COPY streams (the timed part). */
+static int send_chunk(PGconn *c, mp_buf_t bufs[NTABLES]) {
+  static const char *const sql[NTABLES] = {
       "COPY source_records (job_id, seq, match_key, content_type, raw, parsed, "
       "content_hash) FROM STDIN",
       "COPY instances (id, hrid, match_key, instance, source_job, source_seq, "
       "content_hash) "
       "FROM STDIN",
+      "COPY instance_keys (instance_id, kind, value) FROM STDIN",
       "COPY journal (job_id, seq, partition, kafka_offset, outcome, instance_id, "
       "match_key) FROM STDIN"};
-  for (int t = 0; t < 3; t++) {
+  for (int t = 0; t < NTABLES; t++) {
     PGresult *r = PQexec(c, sql[t]);
     int ok = PQresultStatus(r) == PGRES_COPY_IN;
     PQclear(r);
@@ -189,8 +225,8 @@ int main(int argc, char **argv) {
   size_t nv = 0;
   int rc = 1;
   PGconn *c = NULL;
-  mp_buf_t bufs[3];
-  for (int t = 0; t < 3; t++)
+  mp_buf_t bufs[NTABLES];
+  for (int t = 0; t < NTABLES; t++)
     mp_buf_init(&bufs[t]);
   if (prepare(file, map, &v, &nv)) {
     fprintf(stderr, "bench_copy: %s: no mappable record\n", file);
@@ -234,7 +270,7 @@ out:
     free(v[i].hrid);
   }
   free(v);
-  for (int t = 0; t < 3; t++)
+  for (int t = 0; t < NTABLES; t++)
     mp_buf_release(&bufs[t]);
   mp_mapping_free(map);
   return rc;

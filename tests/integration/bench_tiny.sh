@@ -48,6 +48,16 @@ done
 # the ceiling drawn beside the rates: flat over the worker counts
 grep -A2 '^"COPY ceiling"' "$W/out/rate-workers.dat" | tail -2 | awk '{print $1}' | tr '\n' ' ' |
   grep -q '^1 2 $' || fail "no COPY ceiling series in rate-workers.dat"
+# the ceiling writes the rows the sink writes for a created record, match
+# keys included: one control number per generated record (each has a 001)
+BC=$(dirname "$MARCPIPE")/bench_copy
+"$BC" "$W/out/input-1000.mrc" --rows 1000 --tenant bench_tinycopy --db "" >/dev/null ||
+  fail "bench_copy failed"
+keys=$(psql -qAtc "SELECT count(*) FILTER (WHERE kind = 'control'), count(DISTINCT instance_id),
+                   (SELECT count(*) FROM bench_tinycopy_marcpipe.instances)
+                   FROM bench_tinycopy_marcpipe.instance_keys")
+psql -qc "SET client_min_messages = warning; DROP SCHEMA bench_tinycopy_marcpipe CASCADE" >/dev/null
+[ "$keys" = "1000|1000|1000" ] || fail "bench_copy instance_keys (control|instances keyed|instances): $keys"
 # no tenant left behind
 after=$(psql -qAtc "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'bench\_%'")
 [ "$after" -eq "$before" ] || fail "bench schemas left: $before before, $after after"

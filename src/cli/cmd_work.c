@@ -6,6 +6,7 @@
  */
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "marcpipe/alloc.h"
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
@@ -16,7 +17,6 @@
 
 #include <getopt.h>
 #include <inttypes.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,16 +231,8 @@ static const struct option longopts[] = {
 };
 
 int cmd_work(int argc, char **argv) {
-#ifdef M_ARENA_MAX
-  /* Memory bounded by the window, not by the length of the job: with one
-   * malloc arena per thread (sinks on the libuv pool, librdkafka's
-   * threads) fragmentation let peak RSS creep up with the input (+10%
-   * from 100k to 400k records, window 5,000); two arenas: +2% (measured,
-   * bench/README.md). Set before any thread starts; MALLOC_ARENA_MAX in
-   * the environment still overrides it. */
-  if (!getenv("MALLOC_ARENA_MAX"))
-    mallopt(M_ARENA_MAX, 2);
-#endif
+  /* memory bounded by the window, not the job's length (alloc.h) */
+  mp_alloc_bound_retention();
   mp_worker_config_t cfg;
   mp_sink_config_t sink = {.conninfo = ""};
   const char *props[MAX_PROPS], *xprops[MAX_PROPS];

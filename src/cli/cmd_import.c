@@ -127,7 +127,7 @@ static void usage(FILE *out) {
 "  -w, --workers N         worker processes (default 2)\n"
 "      --partitions N      partitions of the records topic (default 8;\n"
 "                          embedded broker only)\n"
-"      --window N          records a worker holds at most (worker default 10000)\n"
+"      --window N          records a worker holds at most (worker default 20000)\n"
 "      --window-bytes SIZE bytes a worker holds at most (worker default 64M)\n"
 "      --batch N           records per database transaction (default 1000;\n"
 "                          at most half of --window)\n"

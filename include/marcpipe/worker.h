@@ -100,6 +100,7 @@ typedef struct mp_worker_stats_s {
   uint64_t abandoned;       /* records of batches dropped (revoke/stop) */
   uint64_t pauses, resumes;
   uint64_t max_records_held, max_bytes_held;
+  uint64_t window_records, window_bytes; /* the bounds (0 = unbounded) */
   uint64_t retries;         /* transient sink failures retried */
   uint64_t kafka_commits, kafka_commit_errors;
   uint64_t rebalances;      /* assignments received */
@@ -117,6 +118,18 @@ typedef void (*mp_worker_done_cb)(mp_worker_t *w, int status);
 
 /* Fill a config with the defaults above (brokers/topic/sink still unset). */
 void mp_worker_config_defaults(mp_worker_config_t *cfg);
+
+/* The window of one of `workers` group members sharing `partitions`
+ * partitions of a job whose backlog (records produced but not yet
+ * processed, the producer's credit) is at most backlog_records and
+ * backlog_bytes: the backlog of the most partitions one member can be
+ * assigned, ceil(partitions / workers) of them, rounded up; never above
+ * the worker defaults (0 = no backlog bound in that unit: the default).
+ * A worker holding more than that only moves records from Kafka into its
+ * own memory; the backlog already bounds the job. Pure. */
+void mp_worker_share_window(int64_t backlog_records, int64_t backlog_bytes,
+                            int partitions, int workers, uint64_t *records,
+                            uint64_t *bytes);
 
 /* Validate the config and create the consumer (not yet subscribed). The
  * config's strings must outlive the worker. 0, MP_EUSAGE/MP_ECONFIG/

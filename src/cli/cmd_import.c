@@ -30,6 +30,7 @@
 #include "marcpipe/worker.h"
 
 #include <getopt.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -127,8 +128,12 @@ static void usage(FILE *out) {
 "  -w, --workers N         worker processes (default 2)\n"
 "      --partitions N      partitions of the records topic (default 8;\n"
 "                          embedded broker only)\n"
-"      --window N          records a worker holds at most (worker default 20000)\n"
-"      --window-bytes SIZE bytes a worker holds at most (worker default 64M)\n"
+"      --window N          records a worker holds at most (default: its share\n"
+"                          of --max-backlog, the backlog of the most\n"
+"                          partitions one worker can get, ceil(partitions /\n"
+"                          workers); at most 20000)\n"
+"      --window-bytes SIZE bytes a worker holds at most (default: its share of\n"
+"                          --max-backlog-bytes the same way; at most 64M)\n"
 "      --batch N           records per database transaction (default 1000;\n"
 "                          at most half of --window)\n"
 "      --sinks N           database connections per worker (default 2)\n"
@@ -345,14 +350,20 @@ static char **worker_argv(import_t *im, char *self) {
   argv[n++] = "--stats-json";
   if (o->verbose)
     argv[n++] = "-v";
-  if (o->push) {
-    argv[n++] = "--window";
-    argv[n++] = "0";
-  } else if (o->window) {
-    argv[n++] = "--window";
-    argv[n++] = (char *)o->window;
-  }
-  const char *pairs[][2] = {{"--window-bytes", o->window_bytes},
+  /* pull: unless given, each worker's window is its share of the job's
+   * backlog (worker.h), so no worker holds more than its partitions can
+   * carry, whatever the length of the job */
+  static char share_rec[24], share_bytes[24];
+  uint64_t wr, wb;
+  mp_worker_share_window(o->max_backlog, o->max_backlog_bytes, o->partitions,
+                         o->workers, &wr, &wb);
+  snprintf(share_rec, sizeof share_rec, "%" PRIu64, wr);
+  snprintf(share_bytes, sizeof share_bytes, "%" PRIu64, wb);
+  argv[n++] = "--window";
+  argv[n++] = o->push ? "0" : o->window ? (char *)o->window : share_rec;
+  const char *wbytes = o->push ? o->window_bytes
+                       : o->window_bytes ? o->window_bytes : share_bytes;
+  const char *pairs[][2] = {{"--window-bytes", wbytes},
                             {"--batch", o->batch},
                             {"--sinks", o->sinks},
                             {"--sink-latency-ms", o->latency}};
@@ -468,14 +479,6 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
                            .ops = &im->ops,
                            .cb_data = im,
                            .on_done = on_producer_done};
-  if (o->max_backlog == 0 || o->max_backlog_bytes == 0) {
-    int64_t r, b;
-    mp_producer_default_backlog(o->partitions, &r, &b);
-    if (o->max_backlog == 0)
-      po.max_backlog = r;
-    if (o->max_backlog_bytes == 0)
-      po.max_backlog_bytes = b;
-  }
   rc = mp_producer_start(im->loop, &po, &in, &im->prod, err, sizeof err);
   if (rc) {
     fprintf(stderr, "import: %s\n", err);
@@ -729,6 +732,12 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     return mp__cli_bad_usage("import", "%s", "no FILE given");
   if (!mp_tenant_valid(o->tenant))
     return mp__cli_bad_usage("import", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
+  int64_t r, b; /* the backlog bounds the producer and sizes the windows */
+  mp_producer_default_backlog(o->partitions, &r, &b);
+  if (o->max_backlog == 0)
+    o->max_backlog = r;
+  if (o->max_backlog_bytes == 0)
+    o->max_backlog_bytes = b;
   return -1; /* go on */
 }
 

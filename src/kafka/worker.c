@@ -1185,7 +1185,8 @@ void mp_worker_stats_json(const mp_worker_stats_t *s, FILE *out) {
           s->consumed, s->committed, s->invalid, s->dlq_sent, s->dlq_failed,
           s->batches, s->abandoned,
           s->pauses, s->resumes, s->max_records_held, s->max_bytes_held,
-          s->window_records, s->window_bytes, s->retries, s->kafka_commits, s->kafka_commit_errors, s->rebalances,
+          s->window_records, s->window_bytes, s->retries, s->kafka_commits,
+          s->kafka_commit_errors, s->rebalances,
           s->created, s->updated, s->duplicates, s->skipped, s->errors,
           s->replayed, s->peak_rss_kb);
   if (s->lost_partition >= 0)

@@ -21,6 +21,7 @@
 #include "marcpipe/utf8.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,15 +105,21 @@ static int prepare(const char *path, const mp_mapping_t *map, prep_t **out, size
   return cnt ? 0 : 1;
 }
 
-/* One instance_keys row, unless the record already had it (a key can come
- * from two fields: the table's primary key would refuse the second). */
-static void key_row(mp_buf_t *b, const char *uuid, const char *kind,
-                    const char *value, const char (*seen)[160], size_t nseen) {
-  for (size_t i = 0; i < nseen; i++)
-    if (!strcmp(seen[i], value))
-      return;
-  mp__copy_str(b, uuid), mp__copy_sep(b), mp__copy_str(b, kind), mp__copy_sep(b);
-  mp__copy_str(b, value), mp__copy_end_row(b);
+/* instance_keys rows of one kind: n values `width` bytes apart, each once
+ * (a key can come from two fields: the table's primary key would refuse
+ * the second). */
+static void key_list(mp_buf_t *b, const char *uuid, const char *kind,
+                     const char *vals, size_t width, int n) {
+  for (int i = 0; i < n && i < MP_MAX_KEYS; i++) {
+    const char *v = vals + (size_t)i * width;
+    bool seen = false;
+    for (int j = 0; j < i && !seen; j++)
+      seen = !strcmp(vals + (size_t)j * width, v);
+    if (seen)
+      continue;
+    mp__copy_str(b, uuid), mp__copy_sep(b), mp__copy_str(b, kind), mp__copy_sep(b);
+    mp__copy_str(b, v), mp__copy_end_row(b);
+  }
 }
 
 /* The instance_keys rows of one Instance, as the sink writes them: the
@@ -120,18 +127,11 @@ static void key_row(mp_buf_t *b, const char *uuid, const char *kind,
  * ISBNs, ISSNs. */
 static void key_rows(mp_buf_t *b, const mp_match_keys_t *k, const char *uuid,
                      const char *control) {
-  char seen[MP_MAX_KEYS][160];
-  size_t n = 0;
   if (k->control[0])
-    key_row(b, uuid, "control", control, NULL, 0);
-  for (int i = 0; i < k->noclc && i < MP_MAX_KEYS; i++)
-    key_row(b, uuid, "oclc", k->oclc[i], seen, n), snprintf(seen[n++], 160, "%s", k->oclc[i]);
-  n = 0;
-  for (int i = 0; i < k->nisbn && i < MP_MAX_KEYS; i++)
-    key_row(b, uuid, "isbn", k->isbn[i], seen, n), snprintf(seen[n++], 160, "%s", k->isbn[i]);
-  n = 0;
-  for (int i = 0; i < k->nissn && i < MP_MAX_KEYS; i++)
-    key_row(b, uuid, "issn", k->issn[i], seen, n), snprintf(seen[n++], 160, "%s", k->issn[i]);
+    key_list(b, uuid, "control", control, 0, 1);
+  key_list(b, uuid, "oclc", k->oclc[0], sizeof k->oclc[0], k->noclc);
+  key_list(b, uuid, "isbn", k->isbn[0], sizeof k->isbn[0], k->nisbn);
+  key_list(b, uuid, "issn", k->issn[0], sizeof k->issn[0], k->nissn);
 }
 
 /* Build the COPY data of rows [first, first+k) for the four tables. */

@@ -359,10 +359,14 @@ static char **worker_argv(import_t *im, char *self) {
                          o->workers, &wr, &wb);
   snprintf(share_rec, sizeof share_rec, "%" PRIu64, wr);
   snprintf(share_bytes, sizeof share_bytes, "%" PRIu64, wb);
+  const char *wrec = o->window ? o->window : share_rec;
+  const char *wbytes = o->window_bytes ? o->window_bytes : share_bytes;
+  if (o->push) { /* unbounded, unless bytes were asked for */
+    wrec = "0";
+    wbytes = o->window_bytes;
+  }
   argv[n++] = "--window";
-  argv[n++] = o->push ? "0" : o->window ? (char *)o->window : share_rec;
-  const char *wbytes = o->push ? o->window_bytes
-                       : o->window_bytes ? o->window_bytes : share_bytes;
+  argv[n++] = (char *)wrec;
   const char *pairs[][2] = {{"--window-bytes", wbytes},
                             {"--batch", o->batch},
                             {"--sinks", o->sinks},

@@ -31,6 +31,11 @@
 #include <string.h>
 
 static const char stage_ddl[] =
+    /* a batch's staging rows (~8 KB each, 1,000 a batch) must fit in the
+     * session's temp table buffers (default 8 MB), or every scan of the
+     * apply reads evicted pages back; settable only before the session's
+     * first temp table use, so first here */
+    "SET temp_buffers = '32MB';"
     "CREATE TEMP TABLE IF NOT EXISTS mp_stage ("
     " ord int PRIMARY KEY, job_id bigint NOT NULL, seq bigint NOT NULL,"
     " partition int NOT NULL, kafka_offset bigint, outcome text, match_key text,"
@@ -259,13 +264,6 @@ static int connect_sink(mp_sink_t *s, char *errbuf, size_t errlen) {
    * pglz; a server built without it keeps pglz (the error is ignored) */
   PGresult *r = PQexec(s->conn, "SET default_toast_compression = lz4");
   PQclear(r);
-  /* a batch's staging rows (~8 KB each, 1,000 a batch) must fit in the
-   * session's temp table buffers (default 8 MB), or every batch writes the
-   * evicted pages out; settable only before the first temp table use */
-  if ((rc = mp_pg_exec(s->conn, "SET temp_buffers = '32MB'", errbuf, errlen))) {
-    drop_conn(s);
-    return rc;
-  }
   if ((rc = mp_pg_exec(s->conn, stage_ddl, errbuf, errlen)))
     drop_conn(s);
   return rc;

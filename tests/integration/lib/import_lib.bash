@@ -8,6 +8,10 @@
 #                     hanging ctest); sets IT_RC, stdout in $TMP/out.json,
 #                     stderr in $TMP/err.log
 # it_sql SQL          one psql query, unaligned, tab-separated
+# it_journal          instances, journal rows, distinct seqs, min and max seq
+#                     of tenant $T (tab-separated; checked by
+#                     lib/import_summary.py journal_once)
+# IT_LIB              this directory (for lib/import_summary.py)
 # it_fail MSG         prints MSG, the import's stderr tail, and exits 1
 set -euo pipefail
 : "${MARCPIPE:?}" "${PGHOST:?PostgreSQL required (PG* variables)}"
@@ -29,6 +33,15 @@ it_import() {
 }
 
 it_sql() { psql -XAtq -F $'\t' -c "$1"; }
+
+it_journal() {
+  it_sql "SELECT (SELECT count(*) FROM ${T}_marcpipe.instances),
+                 count(*), count(DISTINCT seq), min(seq), max(seq)
+          FROM ${T}_marcpipe.journal"
+}
+
+IT_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the checkout
 
 it_fail() {
   echo "FAIL: $*"

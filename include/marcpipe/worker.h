@@ -101,6 +101,7 @@ typedef struct mp_worker_stats_s {
   uint64_t pauses, resumes;
   uint64_t max_records_held, max_bytes_held;
   uint64_t window_records, window_bytes; /* the bounds (0 = unbounded) */
+  uint64_t sinks;           /* batches in flight at most (cfg.nsinks) */
   uint64_t retries;         /* transient sink failures retried */
   uint64_t kafka_commits, kafka_commit_errors;
   uint64_t rebalances;      /* assignments received */
@@ -130,6 +131,12 @@ void mp_worker_config_defaults(mp_worker_config_t *cfg);
 void mp_worker_share_window(int64_t backlog_records, int64_t backlog_bytes,
                             int partitions, int workers, uint64_t *records,
                             uint64_t *bytes);
+/* The sinks (database connections) of one of `workers` workers sharing a
+ * budget of `connections` for the whole job: ceil(connections / workers),
+ * at least 1 (every worker needs one, so the job may use more than the
+ * budget when workers > connections), never above the worker default
+ * (nsinks). A budget or worker count <= 0 gives the default. Pure. */
+int mp_worker_share_sinks(int connections, int workers);
 
 /* Validate the config and create the consumer (not yet subscribed). The
  * config's strings must outlive the worker. 0, MP_EUSAGE/MP_ECONFIG/

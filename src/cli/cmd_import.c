@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_PROPS 64
 #define MAX_LAG 4096
@@ -45,6 +46,7 @@
 typedef struct opts_s {
   int workers;
   int partitions;
+  int db_connections; /* the job's budget, shared by the workers */
   const char *brokers;
   const char *props[MAX_PROPS];
   size_t nprops;
@@ -136,7 +138,13 @@ static void usage(FILE *out) {
 "                          --max-backlog-bytes the same way; at most 64M)\n"
 "      --batch N           records per database transaction (default 1000;\n"
 "                          at most half of --window)\n"
-"      --sinks N           database connections per worker (default 2)\n"
+"      --sinks N           batches in flight per worker, one database\n"
+"                          connection each (default: ceil(--db-connections /\n"
+"                          workers), at least 1, at most 2)\n"
+"      --db-connections N  database connections of the whole job, shared by\n"
+"                          the workers (default: the CPUs of this machine, at\n"
+"                          least 2; with --db, better the database server's:\n"
+"                          more only contend)\n"
 "      --sink-latency-ms L extra delay inside each batch transaction\n"
 "      --mode pull|push    push = workers with an unbounded window, the\n"
 "                          push-style baseline for benchmarks (default pull)\n"
@@ -367,9 +375,14 @@ static char **worker_argv(import_t *im, char *self) {
   }
   argv[n++] = "--window";
   argv[n++] = (char *)wrec;
+  /* unless given, each worker's sinks are its share of the job's database
+   * connections (worker.h) */
+  static char share_sinks[16];
+  snprintf(share_sinks, sizeof share_sinks, "%d",
+           mp_worker_share_sinks(o->db_connections, o->workers));
   const char *pairs[][2] = {{"--window-bytes", wbytes},
                             {"--batch", o->batch},
-                            {"--sinks", o->sinks},
+                            {"--sinks", o->sinks ? o->sinks : share_sinks},
                             {"--sink-latency-ms", o->latency}};
   for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++)
     if (pairs[i][1]) {
@@ -598,7 +611,8 @@ static void all_exited(mp_import_workers_t *set) {
 /* ---- options ---- */
 
 enum {
-  O_PARTITIONS = 256, O_WINDOW, O_WINDOW_BYTES, O_BATCH, O_SINKS, O_LATENCY,
+  O_PARTITIONS = 256, O_WINDOW, O_WINDOW_BYTES, O_BATCH, O_SINKS, O_DBCONN,
+  O_LATENCY,
   O_MODE, O_BACKLOG, O_BACKLOG_BYTES, O_FROM, O_CHARSET, O_ENV, O_NS,
   O_TENANT, O_STATE, O_JSON
 };
@@ -611,6 +625,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       {"window-bytes", required_argument, NULL, O_WINDOW_BYTES},
       {"batch", required_argument, NULL, O_BATCH},
       {"sinks", required_argument, NULL, O_SINKS},
+      {"db-connections", required_argument, NULL, O_DBCONN},
       {"sink-latency-ms", required_argument, NULL, O_LATENCY},
       {"mode", required_argument, NULL, O_MODE},
       {"max-backlog", required_argument, NULL, O_BACKLOG},
@@ -659,6 +674,11 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       if (mp__cli_count(optarg, 1000, &v) || !v)
         return mp__cli_bad_usage("import", "%s", "--partitions wants 1..1000");
       o->partitions = (int)v;
+      break;
+    case O_DBCONN:
+      if (mp__cli_count(optarg, 1000, &v) || !v)
+        return mp__cli_bad_usage("import", "%s", "--db-connections wants 1..1000");
+      o->db_connections = (int)v;
       break;
     /* passed on to the workers, which check the ranges; the form is
      * checked here, before a job exists */
@@ -742,6 +762,10 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     o->max_backlog = r;
   if (o->max_backlog_bytes == 0)
     o->max_backlog_bytes = b;
+  if (o->db_connections == 0) { /* the managed server's cores, at least 2 */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    o->db_connections = cpus > 2 ? (cpus > 1000 ? 1000 : (int)cpus) : 2;
+  }
   return -1; /* go on */
 }
 

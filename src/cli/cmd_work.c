@@ -146,11 +146,12 @@ static void print_summary(const mp_worker_stats_t *s) {
           "marcpipe work: consumed %" PRIu64 ", committed %" PRIu64
           " (created %" PRIu64 ", updated %" PRIu64 ", duplicates %" PRIu64
           ", errors %" PRIu64 ", replayed %" PRIu64 "), invalid %" PRIu64
-          ", batches %" PRIu64 ", pauses %" PRIu64 ", resumes %" PRIu64
+          ", batches %" PRIu64 " (%" PRIu64 " sinks), pauses %" PRIu64
+          ", resumes %" PRIu64
           ", max held %" PRIu64 " records / %" PRIu64 " bytes (window %" PRIu64
           " / %" PRIu64 "), retries %" PRIu64 ", peak rss %" PRIu64 " KiB\n",
           s->consumed, s->committed, s->created, s->updated, s->duplicates,
-          s->errors, s->replayed, s->invalid, s->batches, s->pauses,
+          s->errors, s->replayed, s->invalid, s->batches, s->sinks, s->pauses,
           s->resumes, s->max_records_held, s->max_bytes_held, s->window_records,
           s->window_bytes, s->retries, s->peak_rss_kb);
 }

@@ -7,11 +7,8 @@
  * records held never exceed high_records as long as the caller stops
  * receiving after a PAUSE (librdkafka drops prefetched messages of paused
  * partitions). Bytes may exceed high_bytes by less than one message.
- * mp_worker_share_window (worker.h) sizes a window from the job's backlog.
  */
 #include "kafka/window.h"
-
-#include "marcpipe/worker.h"
 
 #include <string.h>
 
@@ -63,33 +60,4 @@ mp_window_action_t mp_window_release(mp_window_t *w, uint64_t records,
   w->paused = false;
   w->resumes++;
   return MP_WINDOW_RESUME;
-}
-
-/* share * num / den rounded up, in 128 bits: a backlog near INT64_MAX
- * must not wrap. */
-static uint64_t share_of(int64_t total, int num, int den) {
-  unsigned __int128 v = (unsigned __int128)(uint64_t)total * (unsigned)num;
-  return (uint64_t)((v + (unsigned)den - 1) / (unsigned)den);
-}
-
-void mp_worker_share_window(int64_t backlog_records, int64_t backlog_bytes,
-                            int partitions, int workers, uint64_t *records,
-                            uint64_t *bytes) {
-  mp_worker_config_t d;
-  mp_worker_config_defaults(&d);
-  *records = d.window_records;
-  *bytes = d.window_bytes;
-  if (partitions <= 0 || workers <= 0)
-    return;
-  int most = (partitions + workers - 1) / workers; /* partitions of one */
-  if (backlog_records > 0) {
-    uint64_t r = share_of(backlog_records, most, partitions);
-    if (r < *records)
-      *records = r;
-  }
-  if (backlog_bytes > 0) {
-    uint64_t b = share_of(backlog_bytes, most, partitions);
-    if (b < *bytes)
-      *bytes = b;
-  }
 }

@@ -1164,6 +1164,7 @@ void mp_worker_get_stats(const mp_worker_t *w, mp_worker_stats_t *st) {
   st->max_bytes_held = w->win.peak_bytes;
   st->window_records = w->win.high_records;
   st->window_bytes = w->win.high_bytes;
+  st->sinks = (uint64_t)w->cfg.nsinks;
   if (getrusage(RUSAGE_SELF, &ru) == 0)
     st->peak_rss_kb = (uint64_t)ru.ru_maxrss;
 }
@@ -1176,7 +1177,8 @@ void mp_worker_stats_json(const mp_worker_stats_t *s, FILE *out) {
           ",\"abandoned\":%" PRIu64 ",\"pauses\":%" PRIu64
           ",\"resumes\":%" PRIu64 ",\"max_records_held\":%" PRIu64
           ",\"max_bytes_held\":%" PRIu64 ",\"window_records\":%" PRIu64
-          ",\"window_bytes\":%" PRIu64 ",\"retries\":%" PRIu64
+          ",\"window_bytes\":%" PRIu64 ",\"sinks\":%" PRIu64
+          ",\"retries\":%" PRIu64
           ",\"kafka_commits\":%" PRIu64 ",\"kafka_commit_errors\":%" PRIu64
           ",\"rebalances\":%" PRIu64 ",\"created\":%" PRIu64
           ",\"updated\":%" PRIu64 ",\"duplicates\":%" PRIu64
@@ -1185,7 +1187,8 @@ void mp_worker_stats_json(const mp_worker_stats_t *s, FILE *out) {
           s->consumed, s->committed, s->invalid, s->dlq_sent, s->dlq_failed,
           s->batches, s->abandoned,
           s->pauses, s->resumes, s->max_records_held, s->max_bytes_held,
-          s->window_records, s->window_bytes, s->retries, s->kafka_commits,
+          s->window_records, s->window_bytes, s->sinks, s->retries,
+          s->kafka_commits,
           s->kafka_commit_errors, s->rebalances,
           s->created, s->updated, s->duplicates, s->skipped, s->errors,
           s->replayed, s->peak_rss_kb);

@@ -1,6 +1,5 @@
 /* test_window.c: the worker window's high/low water accounting. */
 #include "kafka/window.h"
-#include "marcpipe/worker.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -85,45 +84,6 @@ static void test_window_release_clamps_at_zero(void **s) {
   assert_int_equal(w.bytes, 0);
 }
 
-/* A worker's share of the job's backlog: the backlog of the most
- * partitions one member can get, capped by the worker defaults. */
-static void test_share_window_follows_the_partitions_one_worker_gets(void **s) {
-  (void)s;
-  const int64_t mib = 1 << 20;
-  uint64_t r, b;
-  mp_worker_share_window(20000, 16 * mib, 8, 1, &r, &b); /* all 8 */
-  assert_int_equal(r, 20000);
-  assert_int_equal(b, 16 * mib);
-  mp_worker_share_window(20000, 16 * mib, 8, 2, &r, &b); /* 4 of 8 */
-  assert_int_equal(r, 10000);
-  assert_int_equal(b, 8 * mib);
-  mp_worker_share_window(20000, 16 * mib, 8, 3, &r, &b); /* 3 of 8 */
-  assert_int_equal(r, 7500);
-  assert_int_equal(b, 6 * mib);
-  mp_worker_share_window(20000, 16 * mib, 8, 16, &r, &b); /* 1 of 8 */
-  assert_int_equal(r, 2500);
-  assert_int_equal(b, 2 * mib);
-  mp_worker_share_window(1001, 1001, 4, 3, &r, &b); /* 2 of 4, rounded up */
-  assert_int_equal(r, 501);
-  assert_int_equal(b, 501);
-}
-
-static void test_share_window_never_exceeds_the_worker_defaults(void **s) {
-  (void)s;
-  mp_worker_config_t d;
-  mp_worker_config_defaults(&d);
-  uint64_t r, b;
-  mp_worker_share_window(INT64_MAX, INT64_MAX, 8, 1, &r, &b); /* no wrap */
-  assert_int_equal(r, d.window_records);
-  assert_int_equal(b, d.window_bytes);
-  mp_worker_share_window(0, 0, 8, 2, &r, &b); /* no backlog bound */
-  assert_int_equal(r, d.window_records);
-  assert_int_equal(b, d.window_bytes);
-  mp_worker_share_window(1000, 1000, 0, 2, &r, &b); /* unknown layout */
-  assert_int_equal(r, d.window_records);
-  assert_int_equal(b, d.window_bytes);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_window_pauses_at_high_and_resumes_at_low),
@@ -131,8 +91,6 @@ int main(void) {
       cmocka_unit_test(test_window_records_bound_waits_for_both_dimensions),
       cmocka_unit_test(test_window_unbounded_never_pauses),
       cmocka_unit_test(test_window_release_clamps_at_zero),
-      cmocka_unit_test(test_share_window_follows_the_partitions_one_worker_gets),
-      cmocka_unit_test(test_share_window_never_exceeds_the_worker_defaults),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,7 @@
 #include "kafka/envelope.h"
 #include "kafka/offsets.h"
 #include "kafka/window.h"
+#include "marcpipe/buf.h"
 #include "marcpipe/error.h"
 #include "marcpipe/kafka.h"
 
@@ -39,16 +40,27 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+/* A batch owns copies of its messages' keys and values (in `data`): the
+ * Kafka message is destroyed as soon as it is polled. librdkafka's
+ * messages point into the fetch response they came in, and one message
+ * held keeps the whole response alive, so holding them made a worker's
+ * memory depend on how records were spread over responses rather than on
+ * the window. Blocks of DATA_BLOCK bytes are allocated apart from the
+ * heap (above the mmap threshold, alloc.h) and returned to the system
+ * when the batch is finished. */
+enum { DATA_BLOCK = 256 * 1024 };
+
 typedef struct batch_s batch_t;
 struct batch_s {
   batch_t *next;
-  int32_t partition;
-  rd_kafka_message_t **msgs; /* owned */
+  int32_t partition;         /* every message of a batch is of one */
+  int64_t *offsets;          /* of each message, valid or not */
   uint64_t *epochs;          /* tracker epoch of each message */
   size_t n, cap;
-  mp_sink_rec_t *recs;       /* valid messages only; point into msgs */
+  mp_sink_rec_t *recs;       /* valid messages only; point into data */
   size_t nrecs;
   uint64_t bytes;
+  mp_arena_t data;           /* the records' keys and values */
 };
 
 typedef struct slot_s {
@@ -134,11 +146,12 @@ static batch_t *batch_new(size_t cap, int32_t partition) {
     return NULL;
   b->cap = cap;
   b->partition = partition;
-  b->msgs = malloc(cap * sizeof *b->msgs);
+  mp_arena_init(&b->data, DATA_BLOCK);
+  b->offsets = malloc(cap * sizeof *b->offsets);
   b->epochs = malloc(cap * sizeof *b->epochs);
   b->recs = malloc(cap * sizeof *b->recs);
-  if (!b->msgs || !b->epochs || !b->recs) {
-    free(b->msgs);
+  if (!b->offsets || !b->epochs || !b->recs) {
+    free(b->offsets);
     free(b->epochs);
     free(b->recs);
     free(b);
@@ -149,8 +162,9 @@ static batch_t *batch_new(size_t cap, int32_t partition) {
 
 /* True when no message of b belongs to the current assignment. */
 static bool batch_stale(const mp_worker_t *w, const batch_t *b) {
+  uint64_t now = mp_offsets_epoch(&w->offs, b->partition);
   for (size_t i = 0; i < b->n; i++)
-    if (mp_offsets_epoch(&w->offs, b->msgs[i]->partition) == b->epochs[i])
+    if (now == b->epochs[i])
       return false;
   return true;
 }
@@ -160,13 +174,9 @@ static void commit_offsets(mp_worker_t *w, bool sync, bool all);
 
 /* Destroy a batch; committed = the sink wrote it (offsets become done). */
 static void finish_batch(mp_worker_t *w, batch_t *b, bool committed) {
-  for (size_t i = 0; i < b->n; i++) {
-    rd_kafka_message_t *m = b->msgs[i];
-    if (committed)
-      mp_offsets_done(&w->offs, m->partition, b->epochs[i], m->offset,
-                      m->offset);
-    rd_kafka_message_destroy(m);
-  }
+  for (size_t i = 0; committed && i < b->n; i++)
+    mp_offsets_done(&w->offs, b->partition, b->epochs[i], b->offsets[i],
+                    b->offsets[i]);
   if (committed) {
     w->st.committed += b->nrecs;
     w->st.batches++;
@@ -180,9 +190,10 @@ static void finish_batch(mp_worker_t *w, batch_t *b, bool committed) {
            w->win.records, w->win.bytes);
     apply_pause(w);
   }
-  free(b->msgs);
+  free(b->offsets);
   free(b->epochs);
   free(b->recs);
+  mp_arena_release(&b->data);
   free(b);
   if (committed)
     commit_offsets(w, false, false);
@@ -613,6 +624,17 @@ static int grow_parts(mp_worker_t *w, size_t n) {
   return 0;
 }
 
+/* Copy a decoded record's key and value into its batch, so that the
+ * message can be destroyed. 0 or MP_ENOMEM. */
+static int own_record(mp_worker_t *w, batch_t *b, mp_sink_rec_t *rec) {
+  rec->topic = w->cfg.topic; /* the one topic subscribed */
+  if (rec->key && !(rec->key = mp_arena_dup(&b->data, rec->key, rec->key_len)))
+    return MP_ENOMEM;
+  if (!(rec->value = mp_arena_dup(&b->data, rec->value, rec->value_len)))
+    return MP_ENOMEM;
+  return 0;
+}
+
 static void handle_message(mp_worker_t *w, rd_kafka_message_t *m) {
   int64_t lf = 0, lt = 0;
   char why[160];
@@ -650,13 +672,20 @@ static void handle_message(mp_worker_t *w, rd_kafka_message_t *m) {
     return;
   }
   batch_t *b = w->cur[p];
+  mp_sink_rec_t *rec = &b->recs[b->nrecs];
+  bool valid = mp__envelope_decode(m, rec, why, sizeof why) == 0;
+  if (valid && own_record(w, b, rec)) {
+    rd_kafka_message_destroy(m);
+    fail(w, MP_ENOMEM);
+    return;
+  }
   if (b->n == 0)
     w->ncur++;
-  b->msgs[b->n] = m;
+  b->offsets[b->n] = m->offset;
   b->epochs[b->n] = ep;
   b->n++;
   b->bytes += m->len;
-  if (mp__envelope_decode(m, &b->recs[b->nrecs], why, sizeof why) == 0) {
+  if (valid) {
     b->nrecs++;
   } else {
     w->st.invalid++;
@@ -666,9 +695,11 @@ static void handle_message(mp_worker_t *w, rd_kafka_message_t *m) {
          w->dlq ? " (copied to the dead-letter topic)" : "");
     dead_letter(w, m, why);
   }
+  size_t len = m->len;
+  rd_kafka_message_destroy(m); /* the batch holds copies */
   w->st.consumed++;
   w->last_msg_ms = uv_now(w->loop);
-  if (mp_window_add(&w->win, m->len) == MP_WINDOW_PAUSE)
+  if (mp_window_add(&w->win, len) == MP_WINDOW_PAUSE)
     apply_pause(w);
   if (b->n >= w->cfg.batch_records) {
     seal_one(w, p);

@@ -5,6 +5,10 @@
  * mp_arena_t hands out memory that never moves until mp_arena_reset(); used
  * by records to own converted bytes while fields point into them. Reset
  * keeps the first block, so steady-state use does not call malloc.
+ * mp_arena_pool_t keeps freed blocks of one size for other arenas to reuse
+ * (at most max_free of them), for owners that create and release many
+ * short-lived arenas: large blocks then skip the allocator's map/unmap
+ * and the page faults of fresh memory. The pool outlives its arenas.
  */
 #ifndef MARCPIPE_BUF_H
 #define MARCPIPE_BUF_H
@@ -35,12 +39,25 @@ static inline void mp_buf_clear(mp_buf_t *b) {
 }
 
 typedef struct mp_arena_block_s mp_arena_block_t;
+typedef struct mp_arena_pool_s {
+  mp_arena_block_t *free; /* blocks of block_size, chained */
+  size_t nfree, max_free, block_size;
+} mp_arena_pool_t;
 typedef struct mp_arena_s {
   mp_arena_block_t *head; /* current block; older blocks chained behind */
   size_t block_size;
+  mp_arena_pool_t *pool;  /* where blocks of block_size come from and go
+                             back to; NULL = malloc and free */
 } mp_arena_t;
 
+void mp_arena_pool_init(mp_arena_pool_t *p, size_t block_size,
+                        size_t max_free);
+/* Free the pooled blocks (blocks still in arenas are theirs to release). */
+void mp_arena_pool_release(mp_arena_pool_t *p);
+
 void mp_arena_init(mp_arena_t *a, size_t block_size);
+/* An arena whose blocks of the pool's size come from and return to it. */
+void mp_arena_init_pooled(mp_arena_t *a, mp_arena_pool_t *p);
 void mp_arena_release(mp_arena_t *a);
 /* Free everything but the first block; all earlier pointers become invalid. */
 void mp_arena_reset(mp_arena_t *a);

@@ -77,21 +77,57 @@ struct mp_arena_block_s {
   _Alignas(8) char mem[];
 };
 
+void mp_arena_pool_init(mp_arena_pool_t *p, size_t block_size,
+                        size_t max_free) {
+  p->free = NULL;
+  p->nfree = 0;
+  p->max_free = max_free;
+  p->block_size = block_size ? block_size : 64 * 1024;
+}
+
+void mp_arena_pool_release(mp_arena_pool_t *p) {
+  while (p->free) {
+    mp_arena_block_t *n = p->free->next;
+    free(p->free);
+    p->free = n;
+  }
+  p->nfree = 0;
+}
+
 void mp_arena_init(mp_arena_t *a, size_t block_size) {
   a->head = NULL;
   a->block_size = block_size ? block_size : 64 * 1024;
+  a->pool = NULL;
 }
 
-static void free_chain(mp_arena_block_t *b) {
+void mp_arena_init_pooled(mp_arena_t *a, mp_arena_pool_t *p) {
+  a->head = NULL;
+  a->block_size = p->block_size;
+  a->pool = p;
+}
+
+/* Back to the pool when it is of the pool's size and the pool has room. */
+static void free_block(mp_arena_t *a, mp_arena_block_t *b) {
+  mp_arena_pool_t *p = a->pool;
+  if (p && b->cap == p->block_size && p->nfree < p->max_free) {
+    b->next = p->free;
+    p->free = b;
+    p->nfree++;
+  } else {
+    free(b);
+  }
+}
+
+static void free_chain(mp_arena_t *a, mp_arena_block_t *b) {
   while (b) {
     mp_arena_block_t *n = b->next;
-    free(b);
+    free_block(a, b);
     b = n;
   }
 }
 
 void mp_arena_release(mp_arena_t *a) {
-  free_chain(a->head);
+  free_chain(a, a->head);
   a->head = NULL;
 }
 
@@ -105,7 +141,7 @@ void mp_arena_reset(mp_arena_t *a) {
     if (!n)
       keep = b;
     else
-      free(b);
+      free_block(a, b);
     b = n;
   }
   keep->used = 0;
@@ -118,9 +154,15 @@ void *mp_arena_alloc(mp_arena_t *a, size_t n) {
   mp_arena_block_t *b = a->head;
   if (!b || b->cap - b->used < n) {
     size_t cap = n > a->block_size ? n : a->block_size;
-    mp_arena_block_t *nb = malloc(sizeof *nb + cap);
-    if (!nb)
+    mp_arena_pool_t *p = a->pool;
+    mp_arena_block_t *nb;
+    if (p && p->free && cap == p->block_size) {
+      nb = p->free;
+      p->free = nb->next;
+      p->nfree--;
+    } else if (!(nb = malloc(sizeof *nb + cap))) {
       return NULL;
+    }
     nb->used = 0;
     nb->cap = cap;
     nb->next = b;

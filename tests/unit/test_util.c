@@ -39,6 +39,36 @@ static void test_arena_memory_never_moves(void **s) {
   mp_arena_release(&a);
 }
 
+/* Released blocks of the pool's size go back to it (up to max_free) and
+ * the next arena gets the same memory; larger blocks are freed. */
+static void test_arena_pool_reuses_blocks_up_to_its_bound(void **s) {
+  mp_arena_pool_t p;
+  mp_arena_pool_init(&p, 256, 2);
+  mp_arena_t a, b;
+  mp_arena_init_pooled(&a, &p);
+  assert_non_null(mp_arena_alloc(&a, 200));
+  char *second = mp_arena_alloc(&a, 200); /* each fills a block */
+  assert_non_null(mp_arena_alloc(&a, 200));
+  assert_non_null(mp_arena_alloc(&a, 1000)); /* oversized: never pooled */
+  /* released newest first: the oversized block is freed, the third and
+   * the second are pooled, the first is freed (the pool is full) */
+  mp_arena_release(&a);
+  assert_int_equal(p.nfree, 2);
+  mp_arena_init_pooled(&b, &p);
+  char *y = mp_arena_dup(&b, "reused", 6);
+  assert_ptr_equal(y, second); /* the last block pooled comes back first */
+  assert_string_equal(y, "reused");
+  assert_int_equal(p.nfree, 1);
+  assert_non_null(mp_arena_alloc(&b, 200));
+  assert_non_null(mp_arena_alloc(&b, 200));
+  assert_int_equal(p.nfree, 0); /* one from the pool, one from malloc */
+  mp_arena_release(&b);
+  assert_int_equal(p.nfree, 2);
+  mp_arena_pool_release(&p);
+  assert_int_equal(p.nfree, 0);
+  assert_null(p.free);
+}
+
 static void test_error_names_and_messages(void **s) {
   assert_string_equal(mp_err_name(MP_ELEADER), "MP_ELEADER");
   assert_string_equal(mp_strerror(MP_ELEADER), "invalid leader");
@@ -87,6 +117,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_buf_grows_and_formats),
       cmocka_unit_test(test_arena_memory_never_moves),
+      cmocka_unit_test(test_arena_pool_reuses_blocks_up_to_its_bound),
       cmocka_unit_test(test_error_names_and_messages),
       cmocka_unit_test(test_record_clone_owns_its_bytes),
       cmocka_unit_test(test_diag_format_names_file_record_offset),

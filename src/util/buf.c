@@ -85,12 +85,17 @@ void mp_arena_pool_init(mp_arena_pool_t *p, size_t block_size,
   p->block_size = block_size ? block_size : 64 * 1024;
 }
 
-void mp_arena_pool_release(mp_arena_pool_t *p) {
-  while (p->free) {
-    mp_arena_block_t *n = p->free->next;
-    free(p->free);
-    p->free = n;
+static void free_blocks(mp_arena_block_t *b) {
+  while (b) {
+    mp_arena_block_t *n = b->next;
+    free(b);
+    b = n;
   }
+}
+
+void mp_arena_pool_release(mp_arena_pool_t *p) {
+  free_blocks(p->free);
+  p->free = NULL;
   p->nfree = 0;
 }
 
@@ -118,16 +123,11 @@ static void free_block(mp_arena_t *a, mp_arena_block_t *b) {
   }
 }
 
-static void free_chain(mp_arena_t *a, mp_arena_block_t *b) {
-  while (b) {
-    mp_arena_block_t *n = b->next;
-    free_block(a, b);
-    b = n;
-  }
-}
-
 void mp_arena_release(mp_arena_t *a) {
-  free_chain(a, a->head);
+  for (mp_arena_block_t *b = a->head, *n; b; b = n) {
+    n = b->next;
+    free_block(a, b);
+  }
   a->head = NULL;
 }
 

@@ -38,7 +38,7 @@
 # earlier rows, the other targets keep theirs, so targets can be run one by
 # one (MP_FUZZ_TARGETS=fuzz_json bench/fuzz.sh). Exits non-zero when any
 # target failed.
-# Environment: MP_TEST_DATA (real MARC files, default ../shared/data/marc),
+# Environment: MP_TEST_DATA (real MARC files, default tests/data/marc),
 # MP_FUZZ_RUNS, MP_FUZZ_TARGETS, MP_FUZZ_ASAN_SECONDS. Runs on the 2-core
 # machine: no parallel jobs.
 set -uo pipefail
@@ -51,7 +51,7 @@ if [ -n "$total" ] && ! [[ $total =~ ^[0-9]+$ ]]; then
   echo "usage: bench/fuzz.sh [TOTAL_SECONDS] | --table" >&2
   exit 2
 fi
-DATA=${MP_TEST_DATA:-$ROOT/../shared/data/marc}
+DATA=${MP_TEST_DATA:-$ROOT/tests/data/marc}
 [ -d "$DATA" ] || { echo "fuzz.sh: real MARC data not found at $DATA (set MP_TEST_DATA)" >&2; exit 1; }
 DATA=$(cd "$DATA" && pwd)
 RUNS=${MP_FUZZ_RUNS:-10000000}

@@ -6,7 +6,7 @@
 # bench_parse --keep-charset (parsing only) and `yaz-marcdump -n` (parsing
 # only) alternately RUNS times and prints the medians and the ratios.
 # Usage: bench/parse.sh [BUILD_DIR] (default build), env RUNS (default 5),
-# MP_TEST_DATA (default ../shared/data/marc).
+# MP_TEST_DATA (default tests/data/marc).
 source "$(dirname "$0")/common.sh"
 big=$here/data/uva_x500.mrc
 if [ ! -s "$big" ] || [ "$(stat -c %s "$big")" -ne $(( $(stat -c %s "$src") * 500 )) ]; then

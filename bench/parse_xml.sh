@@ -7,7 +7,7 @@
 # and yaz alternately RUNS times under /usr/bin/time and prints the medians
 # of wall and CPU time, the peak RSS and the ratio.
 # Usage: bench/parse_xml.sh [BUILD_DIR] (default build), env RUNS (default
-# 5), MP_TEST_DATA (default ../shared/data/marc).
+# 5), MP_TEST_DATA (default tests/data/marc).
 source "$(dirname "$0")/common.sh"
 big=$here/data/uva_x50.xml
 if [ ! -s "$big" ]; then

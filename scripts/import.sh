@@ -2,8 +2,7 @@
 # import.sh: the main job in one command, on a fresh Debian 12 machine.
 #   scripts/import.sh [FILE] [-- extra `marcpipe import` options]
 # Installs what is missing, builds marcpipe (release), and imports FILE
-# (default: the UVA catalogue sample of the shared data set, else the bundled
-# 30-record fixture) with the embedded Kafka broker and the managed local
+# (default: the 2,000-record UVA catalogue sample in tests/data/marc) with the embedded Kafka broker and the managed local
 # PostgreSQL, which keeps running afterwards so the job can be inspected:
 #   build/marcpipe status JOB ; build/marcpipe jobs ; build/marcpipe db stop
 set -euo pipefail
@@ -14,8 +13,7 @@ FILE=""
 if [ $# -gt 0 ] && [ "$1" != "--" ]; then FILE=$1; shift; fi
 [ "${1:-}" = "--" ] && shift
 if [ -z "$FILE" ]; then
-  FILE=$ROOT/../shared/data/marc/iso2709/solrmarc--uva_001_2000.mrc
-  [ -f "$FILE" ] || FILE=$ROOT/tests/fixtures/sample-traject-30.mrc
+  FILE=$ROOT/tests/data/marc/iso2709/solrmarc--uva_001_2000.mrc
 fi
 [ -r "$FILE" ] || { echo "import.sh: cannot read $FILE" >&2; exit 1; }
 

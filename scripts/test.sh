@@ -11,8 +11,8 @@ ROOT=$PWD
 
 bash scripts/deps.sh || { echo "test.sh: dependency install failed" >&2; exit 1; }
 
-DATA=${MP_TEST_DATA:-$ROOT/../shared/data/marc}
-[ -d "$DATA" ] || { echo "test.sh: real MARC data not found at $DATA (set MP_TEST_DATA)" >&2; exit 1; }
+DATA=${MP_TEST_DATA:-$ROOT/tests/data/marc}
+[ -d "$DATA" ] || { echo "test.sh: real MARC data not found at $DATA (MP_TEST_DATA)" >&2; exit 1; }
 DATA=$(cd "$DATA" && pwd)
 JOBS=${MP_TEST_JOBS:-2}
 FUZZ_SECONDS=${MP_FUZZ_SECONDS:-20}

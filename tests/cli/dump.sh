@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dump.sh: `marcpipe dump` on the real files of shared/data/marc: record
+# dump.sh: `marcpipe dump` on the real files of tests/data/marc: record
 # counts (SOURCES.md), exit codes, the positioned error message of a
 # malformed file, and conversions re-read by marcpipe and by yaz-marcdump.
 # Env (from ctest): MARCPIPE, MP_TEST_DATA.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # dump_vs_yaz.sh: `marcpipe dump --count` against `yaz-marcdump -n -r` on
-# every file of shared/data/marc (format by directory and extension). The
+# every file of tests/data/marc (format by directory and extension). The
 # record counts must agree, except for the differences listed below, each
 # for a stated reason; a listed file must still give exactly the listed
 # counts, so a change on either side shows up. Env (from ctest): MARCPIPE,

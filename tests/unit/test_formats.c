@@ -1,6 +1,6 @@
 /* test_formats.c: the same records read from different formats are the
  * same records, field by field, and conversions between formats round-trip
- * byte for byte. Pairs come from shared/data/marc (SOURCES.md lists them):
+ * byte for byte. Pairs come from tests/data/marc (SOURCES.md lists them):
  * traject test_data.utf8 (.mrc/.marc.xml/.json), solrmarc specTestRecs
  * (MARC-8 .mrc converted to UTF-8 vs the UTF-8 .xml, with and without a
  * BOM), pymarc batch (.xml/.json), stanford 3195846 (.mrc/.xml). */

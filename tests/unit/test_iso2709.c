@@ -1,5 +1,5 @@
 /* test_iso2709.c: ISO 2709 framing, parsing and writing on the real files
- * of shared/data/marc (counts from its SOURCES.md, values checked against
+ * of tests/data/marc (counts from its SOURCES.md, values checked against
  * yaz-marcdump and a byte-level reading of the files). */
 #include "marc/reader_impl.h"
 #include "marcpipe/error.h"

@@ -1,5 +1,5 @@
 /* test_json.c: the MARC-in-JSON reader (stream backend and
- * mp_marc_parse_json) and writer, on the real files of shared/data/marc
+ * mp_marc_parse_json) and writer, on the real files of tests/data/marc
  * (counts from its SOURCES.md) and on small inputs that isolate one shape
  * or one fault each: single object, array, NDJSON, bad JSON inside one
  * record, input that cannot be framed, bounded memory on a large array. */

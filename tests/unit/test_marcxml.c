@@ -1,5 +1,5 @@
 /* test_marcxml.c: the MARCXML reader and writer on the real files of
- * shared/data/marc (counts from its SOURCES.md) and on small documents
+ * tests/data/marc (counts from its SOURCES.md) and on small documents
  * that isolate one variant or one fault each. Field values are read after
  * the reader has moved past the record in libxml2 (the subtree is freed
  * before mp_marc_reader_next returns), so under ASan these assertions also

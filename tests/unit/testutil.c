@@ -21,7 +21,7 @@ static const char *join(const char *env, const char *fallback,
 }
 
 const char *tu_data(const char *rel) {
-  return join("MP_TEST_DATA", "../shared/data/marc", rel);
+  return join("MP_TEST_DATA", "tests/data/marc", rel);
 }
 const char *tu_fixture(const char *rel) {
   return join("MP_FIXTURES", "tests/fixtures", rel);

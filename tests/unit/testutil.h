@@ -1,6 +1,6 @@
 /* testutil.h: helpers shared by the cmocka unit tests.
  * Paths come from the environment ctest sets (see CMakeLists.txt):
- * MP_TEST_DATA (shared/data/marc), MP_FIXTURES, MP_SCHEMAS. */
+ * MP_TEST_DATA (tests/data/marc), MP_FIXTURES, MP_SCHEMAS. */
 #ifndef MP_TESTUTIL_H
 #define MP_TESTUTIL_H
 

@@ -1,8 +1,8 @@
 /* pgmanaged.h: a managed local PostgreSQL for single-machine use.
  *
- * One cluster per state directory (default $XDG_STATE_HOME/marcpipe/pg,
- * else ~/.local/state/marcpipe/pg; /var/lib/marcpipe/pg for root, whose
- * home the server user cannot enter). Layout: DIR/data (the cluster),
+ * One cluster per state directory (default $MARCPIPE_STATE_DIR, else
+ * $XDG_STATE_HOME/marcpipe/pg, else /var/lib/marcpipe/pg for root, whose
+ * home the server user cannot enter, else ~/.local/state/marcpipe/pg). Layout: DIR/data (the cluster),
  * DIR/server.log, and the server's unix socket in DIR itself; no TCP
  * listener, trust authentication on the local socket only. Started by
  * initdb + pg_ctl from the highest /usr/lib/postgresql/N/bin; when run as
@@ -18,7 +18,10 @@
 
 #define MP_PGMANAGED_PORT 5432
 
-/* The default state directory into out. 0 or MP_ECONFIG. */
+/* The default state directory into out: $MARCPIPE_STATE_DIR (the
+ * directory itself), else $XDG_STATE_HOME/marcpipe/pg (for root too),
+ * else /var/lib/marcpipe/pg for root, else ~/.local/state/marcpipe/pg.
+ * 0 or MP_ECONFIG. */
 int mp_pgmanaged_default_dir(char *out, size_t n);
 
 /* Start the cluster (initdb on first use); a running one is left alone.
@@ -37,6 +40,10 @@ int mp_pgmanaged_stop(const char *state_dir, char *errbuf, size_t errlen);
  * when the state directory holds no cluster. */
 int mp_pgmanaged_status(const char *state_dir, bool *running, char *conninfo,
                         size_t n);
+
+/* libpq's environment names a server: PGHOST, PGPORT, PGDATABASE or
+ * PGSERVICE is set. */
+bool mp_pgmanaged_env_names_server(void);
 
 /* The conninfo commands use when none is given: "" (libpq's PG*
  * environment) when PGHOST, PGPORT, PGDATABASE or PGSERVICE is set; else

@@ -40,13 +40,18 @@ static int find_bindir(char *out, size_t n) {
 }
 
 int mp_pgmanaged_default_dir(char *out, size_t n) {
+  const char *own = getenv("MARCPIPE_STATE_DIR");
   const char *xdg = getenv("XDG_STATE_HOME");
   const char *home = getenv("HOME");
   int w;
-  if (geteuid() == 0)
-    w = snprintf(out, n, "/var/lib/marcpipe/pg");
+  /* an explicit choice wins for root too: tests and users of one machine
+   * never share a cluster by accident */
+  if (own && *own)
+    w = snprintf(out, n, "%s", own);
   else if (xdg && *xdg)
     w = snprintf(out, n, "%s/marcpipe/pg", xdg);
+  else if (geteuid() == 0)
+    w = snprintf(out, n, "/var/lib/marcpipe/pg");
   else if (home && *home)
     w = snprintf(out, n, "%s/.local/state/marcpipe/pg", home);
   else
@@ -291,8 +296,7 @@ int mp_pgmanaged_status(const char *state_dir, bool *running, char *conninfo,
   return 0;
 }
 
-/* libpq's environment names a server. */
-static bool pg_env_set(void) {
+bool mp_pgmanaged_env_names_server(void) {
   static const char *vars[] = {"PGHOST", "PGPORT", "PGDATABASE", "PGSERVICE"};
   for (size_t i = 0; i < 4; i++) {
     const char *v = getenv(vars[i]);
@@ -306,7 +310,7 @@ int mp_pgmanaged_resolve(const char *given, const char *state_dir,
                          char *conninfo, size_t n, bool *managed,
                          char *errbuf, size_t errlen) {
   *managed = false;
-  if (given || pg_env_set()) {
+  if (given || mp_pgmanaged_env_names_server()) {
     copy_out(conninfo, n, given ? given : "");
     return 0;
   }
@@ -316,7 +320,7 @@ int mp_pgmanaged_resolve(const char *given, const char *state_dir,
 
 void mp_pgmanaged_default_conninfo(char *out, size_t n) {
   copy_out(out, n, "");
-  if (pg_env_set())
+  if (mp_pgmanaged_env_names_server())
     return;
   bool running = false;
   char ci[700];

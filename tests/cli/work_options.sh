@@ -40,7 +40,7 @@ done <<'LIST'
 -b 127.0.0.1:1 --sinks 65|--sinks wants 1..64
 -b 127.0.0.1:1 --exit-when-idle -3|--exit-when-idle wants
 -b 127.0.0.1:1 -X nonsense|-X wants name=value
--b 127.0.0.1:1 --tenant Bad-Tenant|invalid tenant
+-b 127.0.0.1:1 --tenant Bad-Tenant|--tenant wants
 -b 127.0.0.1:1 --frobnicate|unknown option
 -b 127.0.0.1:1 extra|unexpected argument
 --window 5|no brokers

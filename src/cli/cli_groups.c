@@ -172,7 +172,7 @@ int mp_cli_check_input(const mp_cli_t *c, const char *path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     fprintf(stderr, "marcpipe %s: %s: cannot read: %s\n", c->cmd, path,
-            strerror(errno));
+            mp_strerror(-errno));
     return 1;
   }
   struct stat st;
@@ -180,11 +180,11 @@ int mp_cli_check_input(const mp_cli_t *c, const char *path) {
   ssize_t got = 0;
   const char *why = NULL;
   if (fstat(fd, &st))
-    why = strerror(errno);
+    why = mp_strerror(-errno);
   else if (S_ISDIR(st.st_mode))
     why = "is a directory, not a MARC file";
   else if (S_ISREG(st.st_mode) && (got = read(fd, head, sizeof head)) < 0)
-    why = strerror(errno);
+    why = mp_strerror(-errno);
   close(fd);
   if (why) {
     fprintf(stderr, "marcpipe %s: %s: %s\n", c->cmd, path, why);

@@ -14,6 +14,7 @@
  * consumer group is made unique per run: offsets stored in PostgreSQL by
  * an earlier run's group can never make a new run skip records.
  */
+#include "cli/cli_groups.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/import_progress.h"
@@ -29,7 +30,6 @@
 #include "marcpipe/profile.h"
 #include "marcpipe/worker.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <signal.h>
@@ -40,23 +40,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PROPS 64
+#define MAX_PROPS MP_CLI_MAX_PROPS
 #define MAX_LAG 4096
 
 typedef struct opts_s {
+  mp_cli_t c; /* the shared groups (cli_groups.h) */
   int workers;
   int partitions;
   int db_connections; /* the job's budget, shared by the workers */
   const char *brokers;
-  const char *props[MAX_PROPS];
+  const char *const *props;
   size_t nprops;
   const char *db;
   const char *state_dir;
-  const char *tenant, *env, *ns, *group;
+  const char *tenant, *env, *ns, *group, *topic;
   const char *from, *charset;
-  const char *window, *window_bytes, *batch, *sinks, *latency;
+  int64_t window, window_bytes, batch, sinks, latency; /* -1: not given */
   bool push;
-  int64_t max_backlog, max_backlog_bytes;
+  int64_t max_backlog, max_backlog_bytes; /* the producer's: <0 = off */
   bool json, quiet, verbose;
   mp_profile_builder_t profile;
 } opts_t;
@@ -109,89 +110,26 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void usage(FILE *out) {
-  fprintf(out,
-"usage: marcpipe import [options] FILE...\n"
-"\n"
+static const char import_description[] =
 "Import MARC files (ISO 2709, MARCXML or MARC-in-JSON; MARC-8 converted to\n"
 "UTF-8) into PostgreSQL through Kafka. Each FILE becomes a job: the producer\n"
 "streams one message per record (key = the record's match key) and N worker\n"
 "processes pull them through bounded windows into PostgreSQL, one transaction\n"
 "per batch, with idempotent writes. Progress is shown on stderr; a summary\n"
-"(created, updated, duplicates, skipped, errors, elapsed, records/s) is\n"
-"printed on stdout. Every input record is accounted for: imported, updated,\n"
-"duplicate, skipped, or an error with its reason (`marcpipe errors JOB`).\n"
+"(created, updated, duplicates, skipped, errors, reader warnings by kind,\n"
+"elapsed, records/s) is printed on stdout. Every input record is accounted\n"
+"for: imported, updated, duplicate, skipped, or an error with its reason\n"
+"(`marcpipe errors JOB`).\n"
 "\n"
 "With no -b, an embedded Kafka-protocol broker runs inside this process.\n"
 "With no --db and no PG* environment, a managed local PostgreSQL is started\n"
 "(`marcpipe db`); it keeps running afterwards so jobs can be inspected.\n"
-"\n"
-"Pipeline:\n"
-"  -w, --workers N         worker processes (default 2)\n"
-"      --partitions N      partitions of the records topic (default 8;\n"
-"                          embedded broker only)\n"
-"      --window N          records a worker holds at most (default: its share\n"
-"                          of --max-backlog, the backlog of the most\n"
-"                          partitions one worker can get, ceil(partitions /\n"
-"                          workers); at most 20000)\n"
-"      --window-bytes SIZE bytes a worker holds at most (default: its share of\n"
-"                          --max-backlog-bytes the same way; at most 64M)\n"
-"      --batch N           records per database transaction (default 1000;\n"
-"                          at most half of --window)\n"
-"      --sinks N           batches in flight per worker, one database\n"
-"                          connection each (default: ceil(--db-connections /\n"
-"                          workers), at least 1, at most 2)\n"
-"      --db-connections N  database connections of the whole job, shared by\n"
-"                          the workers (default: the CPUs of this machine, at\n"
-"                          least 2; with --db, better the database server's:\n"
-"                          more only contend)\n"
-"      --sink-latency-ms L extra delay inside each batch transaction\n"
-"      --mode pull|push    push = workers with an unbounded window, the\n"
-"                          push-style baseline for benchmarks (default pull)\n"
-"      --max-backlog N     records produced but not yet processed, at most\n"
-"                          (default %d per partition)\n"
-"      --max-backlog-bytes B  the same in bytes, e.g. 16M (default %u per\n"
-"                          partition)\n"
-"\n"
-"Matching (what happens to a record that matches an existing Instance):\n"
-"%s"
-"\n"
-"Input:\n"
-"      --from FMT          iso2709, marcxml or json (default: detected)\n"
-"      --charset NAME      the input's character set when leader/09 is wrong\n"
-"                          (e.g. cp1251); default: by leader/09\n"
-"\n"
-"Kafka:\n"
-"  -b, --brokers LIST      a real Kafka cluster (topics must exist)\n"
-"  -X, --property K=V      librdkafka property for producer and workers;\n"
-"                          $MARCPIPE_KAFKA_PROPS: more, one K=V a line, before\n"
-"                          the -X ones (keeps secrets out of the process list)\n"
-"  -G, --group GROUP       consumer group (default %s; with the embedded\n"
-"                          broker a per-run suffix is added)\n"
-"      --env ENV           topic environment (default %s)\n"
-"      --namespace NS      topic namespace (default %s)\n"
-"      --tenant TENANT     tenant: topic part and database schema (default %s)\n"
-"\n"
-"PostgreSQL:\n"
-"  -d, --db CONNINFO       libpq connection string (default: $MARCPIPE_DB, else\n"
-"                          the PG* environment, else the managed local\n"
-"                          PostgreSQL); workers get both through their\n"
-"                          environment, never their command line\n"
-"      --state-dir DIR     the managed PostgreSQL's directory\n"
-"\n"
-"Output:\n"
-"      --json              print the summary as one JSON object (last line)\n"
-"  -q, --quiet             no progress display\n"
-"  -v, --verbose           workers log assignments, pauses and resumes\n"
-"  -h, --help              this help\n"
-"\n"
+"Every value is checked before a job exists: a usage error (exit 2) or a\n"
+"FILE that cannot be read leaves no job behind.\n";
+
+static const char import_footer[] =
 "Exit codes: 0 every record imported, 1 a job failed or records were\n"
-"rejected (see `marcpipe errors JOB`), 2 usage.\n",
-          MP_PRODUCER_BACKLOG_PER_PARTITION,
-          (unsigned)MP_PRODUCER_BACKLOG_BYTES_PER_PARTITION,
-          mp_profile_cli_help, MP_WORKER_DEFAULT_GROUP, MP_DEFAULT_ENV,
-          MP_DEFAULT_NAMESPACE, MP_DEFAULT_TENANT);
-}
+"rejected (see `marcpipe errors JOB`), 2 usage.\n";
 
 /* ---- progress polling (thread pool) ---- */
 
@@ -282,10 +220,14 @@ static void on_give_up(mp_import_workers_t *set, int index) {
   char err[512];
   if (im->interrupted)
     return; /* the job is being stopped anyway */
-  fprintf(stderr, "import: worker %d keeps failing; giving up\n", index);
+  bool usage = set->w[index].exit_status == 2 && !set->w[index].term_signal;
+  if (!usage)
+    fprintf(stderr, "import: worker %d keeps failing; giving up\n", index);
   if (im->job && !im->job->final)
-    mp_job_fail(im->ctl, im->job->id, "a worker process kept failing", err,
-                sizeof err);
+    mp_job_fail(im->ctl, im->job->id,
+                usage ? "a worker refused its options (usage error)"
+                      : "a worker process kept failing",
+                err, sizeof err);
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
@@ -305,15 +247,10 @@ static void on_signal(uv_signal_t *s, int signum) {
 
 /* ---- set-up ---- */
 
-static int resolve_db(import_t *im, char *err, size_t errlen) {
-  const opts_t *o = im->o;
-  bool managed;
-  int rc = mp_pgmanaged_resolve(o->db ? o->db : getenv("MARCPIPE_DB"),
-                                o->state_dir, im->conninfo,
-                                sizeof im->conninfo, &managed, err, errlen);
-  if (!rc && managed && !o->quiet)
-    fprintf(stderr, "import: using the managed local PostgreSQL\n");
-  return rc;
+/* The database: named on stderr when it is the managed one (cli_groups.h). */
+static int resolve_db(import_t *im) {
+  return mp_cli_db(&im->o->c, true, im->o->quiet, im->conninfo,
+                   sizeof im->conninfo);
 }
 
 static int start_broker(import_t *im, char *err, size_t errlen) {
@@ -361,33 +298,34 @@ static char **worker_argv(import_t *im, char *self) {
   /* pull: unless given, each worker's window is its share of the job's
    * backlog (worker.h), so no worker holds more than its partitions can
    * carry, whatever the length of the job */
-  static char share_rec[24], share_bytes[24];
+  static char nums[5][24];
   uint64_t wr, wb;
   mp_worker_share_window(o->max_backlog, o->max_backlog_bytes, o->partitions,
                          o->workers, &wr, &wb);
-  snprintf(share_rec, sizeof share_rec, "%" PRIu64, wr);
-  snprintf(share_bytes, sizeof share_bytes, "%" PRIu64, wb);
-  const char *wrec = o->window ? o->window : share_rec;
-  const char *wbytes = o->window_bytes ? o->window_bytes : share_bytes;
+  int64_t wrec = o->window >= 0 ? o->window : (int64_t)wr;
+  int64_t wbytes = o->window_bytes >= 0 ? o->window_bytes : (int64_t)wb;
   if (o->push) { /* unbounded, unless bytes were asked for */
-    wrec = "0";
+    wrec = 0;
     wbytes = o->window_bytes;
   }
-  argv[n++] = "--window";
-  argv[n++] = (char *)wrec;
   /* unless given, each worker's sinks are its share of the job's database
    * connections (worker.h) */
-  static char share_sinks[16];
-  snprintf(share_sinks, sizeof share_sinks, "%d",
-           mp_worker_share_sinks(o->db_connections, o->workers));
-  const char *pairs[][2] = {{"--window-bytes", wbytes},
-                            {"--batch", o->batch},
-                            {"--sinks", o->sinks ? o->sinks : share_sinks},
-                            {"--sink-latency-ms", o->latency}};
+  int64_t sinks = o->sinks >= 0 ? o->sinks
+                                : mp_worker_share_sinks(o->db_connections,
+                                                        o->workers);
+  const struct {
+    const char *name;
+    int64_t v;
+  } pairs[] = {{"--window", wrec},
+               {"--window-bytes", wbytes},
+               {"--batch", o->batch},
+               {"--sinks", sinks},
+               {"--sink-latency-ms", o->latency}};
   for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++)
-    if (pairs[i][1]) {
-      argv[n++] = (char *)pairs[i][0];
-      argv[n++] = (char *)pairs[i][1];
+    if (pairs[i].v >= 0) { /* the values were checked by the same table */
+      snprintf(nums[i], sizeof nums[i], "%" PRId64, pairs[i].v);
+      argv[n++] = (char *)pairs[i].name;
+      argv[n++] = nums[i];
     }
   char dlq[256];
   static char dlqbuf[256];
@@ -610,162 +548,122 @@ static void all_exited(mp_import_workers_t *set) {
 
 /* ---- options ---- */
 
-enum {
-  O_PARTITIONS = 256, O_WINDOW, O_WINDOW_BYTES, O_BATCH, O_SINKS, O_DBCONN,
-  O_LATENCY,
-  O_MODE, O_BACKLOG, O_BACKLOG_BYTES, O_FROM, O_CHARSET, O_ENV, O_NS,
-  O_TENANT, O_STATE, O_JSON
-};
-
 static int parse_opts(int argc, char **argv, opts_t *o) {
-  static const struct option lo[] = {
-      {"workers", required_argument, NULL, 'w'},
-      {"partitions", required_argument, NULL, O_PARTITIONS},
-      {"window", required_argument, NULL, O_WINDOW},
-      {"window-bytes", required_argument, NULL, O_WINDOW_BYTES},
-      {"batch", required_argument, NULL, O_BATCH},
-      {"sinks", required_argument, NULL, O_SINKS},
-      {"db-connections", required_argument, NULL, O_DBCONN},
-      {"sink-latency-ms", required_argument, NULL, O_LATENCY},
-      {"mode", required_argument, NULL, O_MODE},
-      {"max-backlog", required_argument, NULL, O_BACKLOG},
-      {"max-backlog-bytes", required_argument, NULL, O_BACKLOG_BYTES},
-      {"from", required_argument, NULL, O_FROM},
-      {"charset", required_argument, NULL, O_CHARSET},
-      {"brokers", required_argument, NULL, 'b'},
-      {"property", required_argument, NULL, 'X'},
-      {"group", required_argument, NULL, 'G'},
-      {"env", required_argument, NULL, O_ENV},
-      {"namespace", required_argument, NULL, O_NS},
-      {"tenant", required_argument, NULL, O_TENANT},
-      {"db", required_argument, NULL, 'd'},
-      {"state-dir", required_argument, NULL, O_STATE},
-      {"json", no_argument, NULL, O_JSON},
-      {"quiet", no_argument, NULL, 'q'},
-      {"verbose", no_argument, NULL, 'v'},
-      {"help", no_argument, NULL, 'h'},
-      {0, 0, 0, 0}};
-  uint64_t v;
-  int c;
-  opterr = 0;
-  optind = 1;
-  while (1) {
-    /* profile options (--match, --on-match, ...) belong to profile.c */
-    if (optind < argc) {
-      int i = optind;
-      int pr = mp_profile_cli_opt(argc, argv, &i, &o->profile);
-      if (pr < 0)
-        return mp__cli_bad_usage("import", "%s", o->profile.err);
-      if (pr > 0) {
-        optind = i + 1;
-        continue;
-      }
-    }
-    int li = 0;
-    if ((c = getopt_long(argc, argv, "w:b:X:G:d:qvh", lo, &li)) == -1)
-      break;
-    switch (c) {
-    case 'w':
-      if (mp__cli_count(optarg, MP_IMPORT_MAX_WORKERS, &v) || !v)
-        return mp__cli_bad_usage("import", "%s", "--workers wants 1..64");
-      o->workers = (int)v;
-      break;
-    case O_PARTITIONS:
-      if (mp__cli_count(optarg, 1000, &v) || !v)
-        return mp__cli_bad_usage("import", "%s", "--partitions wants 1..1000");
-      o->partitions = (int)v;
-      break;
-    case O_DBCONN:
-      if (mp__cli_count(optarg, 1000, &v) || !v)
-        return mp__cli_bad_usage("import", "%s", "--db-connections wants 1..1000");
-      o->db_connections = (int)v;
-      break;
-    /* passed on to the workers, which check the ranges; the form is
-     * checked here, before a job exists */
-    case O_WINDOW:
-    case O_BATCH:
-    case O_SINKS:
-    case O_LATENCY:
-      if (mp__cli_count(optarg, UINT32_MAX, &v))
-        return mp__cli_bad_usage("import", "--%s wants a count", lo[li].name);
-      *(c == O_WINDOW  ? &o->window
-        : c == O_BATCH ? &o->batch
-        : c == O_SINKS ? &o->sinks
-                       : &o->latency) = optarg;
-      break;
-    case O_WINDOW_BYTES:
-      if (mp__cli_size(optarg, &v))
-        return mp__cli_bad_usage("import", "%s", "--window-bytes wants a size");
-      o->window_bytes = optarg;
-      break;
-    case O_MODE:
-      if (!strcmp(optarg, "push"))
-        o->push = true;
-      else if (strcmp(optarg, "pull"))
-        return mp__cli_bad_usage("import", "%s", "--mode wants pull or push");
-      break;
-    case O_BACKLOG:
-      if (mp__cli_count(optarg, INT64_MAX, &v) || !v)
-        return mp__cli_bad_usage("import", "%s", "--max-backlog wants a positive count");
-      o->max_backlog = (int64_t)v;
-      break;
-    case O_BACKLOG_BYTES:
-      if (mp__cli_size(optarg, &v) || !v || v > INT64_MAX)
-        return mp__cli_bad_usage("import", "%s", "--max-backlog-bytes wants a positive size");
-      o->max_backlog_bytes = (int64_t)v;
-      break;
-    case O_FROM:
-      if (mp_marc_format_parse(optarg) < 0)
-        return mp__cli_bad_usage("import", "%s", "--from wants iso2709, marcxml or json");
-      o->from = optarg;
-      break;
-    case O_CHARSET: o->charset = optarg; break;
-    case 'b': o->brokers = optarg; break;
-    case 'X':
-      if (o->nprops == MAX_PROPS || !strchr(optarg, '='))
-        return mp__cli_bad_usage("import", "%s", "-X wants name=value (at most 64)");
-      o->props[o->nprops++] = optarg;
-      break;
-    case 'G': o->group = optarg; break;
-    case O_ENV: o->env = optarg; break;
-    case O_NS: o->ns = optarg; break;
-    case O_TENANT: o->tenant = optarg; break;
-    case 'd': o->db = optarg; break;
-    case O_STATE: o->state_dir = optarg; break;
-    case O_JSON: o->json = true; break;
-    case 'q': o->quiet = true; break;
-    case 'v': o->verbose = true; break;
-    case 'h': usage(stdout); return 0;
-    default: {
-      /* a profile option after a FILE (getopt permuted past it) */
-      int i = optind - 1;
-      int pr = i > 0 ? mp_profile_cli_opt(argc, argv, &i, &o->profile) : 0;
-      if (pr < 0)
-        return mp__cli_bad_usage("import", "%s", o->profile.err);
-      if (pr > 0) {
-        optind = i + 1;
-        break;
-      }
-      char msg[128];
-      snprintf(msg, sizeof msg, "unknown option '%s'", argv[optind - 1]);
-      return mp__cli_bad_usage("import", "%s", msg);
-    }
-    }
-  }
-  if (optind >= argc)
+  mp_cli_t *c = &o->c;
+  int64_t workers = 2, dbconn = MP_CLI_UNSET;
+  const char *mode = "pull";
+  mp_opt_t opts[] = {
+      MP_OPT_GROUP("Pipeline:"),
+      MP_OPT_COUNT('w', "workers", &workers, 1, MP_IMPORT_MAX_WORKERS, "N",
+                   "worker processes (default 2)"),
+      MP_CLI_BACKLOG(c),
+      MP_CLI_WINDOW(c),
+      MP_OPT_COUNT(0, "db-connections", &dbconn, 1, 1000, "N",
+                   "database connections of the whole job, shared by\n"
+                   "the workers (default: the CPUs of this machine, at\n"
+                   "least 2; with --db, better the database server's:\n"
+                   "more only contend)"),
+      MP_OPT_STRING(0, "mode", &mode, "pull|push",
+                    "push = workers with an unbounded window, the\n"
+                    "push-style baseline for benchmarks (default pull)"),
+      MP_OPT_GROUP("Matching (what happens to a record that matches an "
+                   "existing Instance):"),
+      MP_CLI_MATCH(c),
+      MP_OPT_GROUP("Input:"),
+      MP_CLI_INPUT(c),
+      MP_OPT_GROUP("Kafka:"),
+      MP_CLI_KAFKA(c),
+      MP_CLI_GROUP_ID(c),
+      MP_CLI_TOPIC(c),
+      MP_CLI_TENANT(c),
+      MP_OPT_GROUP("PostgreSQL:"),
+      MP_CLI_DB(c),
+      MP_OPT_GROUP("Output:"),
+      MP_OPT_FLAG(0, "json", &o->json,
+                  "print the summary as one JSON object (last line)"),
+      MP_OPT_FLAG('q', "quiet", &o->quiet, "no progress display"),
+      MP_OPT_FLAG('v', "verbose", &o->verbose,
+                  "workers log assignments, pauses and resumes"),
+      MP_OPT_HELP(),
+      MP_OPT_END()};
+  mp_opt_find(opts, "partitions")->help =
+      "partitions of the records topic (default 8; embedded\n"
+      "broker only); sizes the default backlog";
+  mp_opt_find(opts, "window")->help =
+      "records a worker holds at most (default: its share\n"
+      "of --max-backlog, the backlog of the most\n"
+      "partitions one worker can get, ceil(partitions /\n"
+      "workers); at most 20000); 0 = unbounded";
+  mp_opt_find(opts, "window-bytes")->help =
+      "bytes a worker holds at most (default: its share of\n"
+      "--max-backlog-bytes the same way; at most 64M)";
+  mp_opt_find(opts, "sinks")->help =
+      "batches in flight per worker, one database\n"
+      "connection each (default: ceil(--db-connections /\n"
+      "workers), at least 1, at most 2)";
+  mp_opt_find(opts, "brokers")->help =
+      "a real Kafka cluster (topics must exist; default\n"
+      "$MARCPIPE_BROKERS, else the embedded broker)";
+  mp_opt_find(opts, "group")->help =
+      "consumer group (default " MP_WORKER_DEFAULT_GROUP "; with the\n"
+      "embedded broker a per-run suffix is added)";
+  mp_opt_find(opts, "db")->help =
+      "libpq connection string (default: $MARCPIPE_DB, else\n"
+      "the PG* environment, else the managed local\n"
+      "PostgreSQL of --state-dir, started when needed);\n"
+      "workers get it through their environment, never\n"
+      "their command line";
+  const mp_opt_usage_t u = {"marcpipe import [options] FILE...",
+                            import_description, import_footer};
+  int rc = mp_cli_parse(c, opts, &u, argc, argv);
+  if (rc >= 0)
+    return rc;
+  if (!strcmp(mode, "push"))
+    o->push = true;
+  else if (strcmp(mode, "pull"))
+    return mp__cli_bad_usage("import", "--mode wants pull or push (got '%s')",
+                             mode);
+  if (c->nargs == 0)
     return mp__cli_bad_usage("import", "%s", "no FILE given");
-  if (!mp_tenant_valid(o->tenant))
-    return mp__cli_bad_usage("import", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
-  int64_t r, b; /* the backlog bounds the producer and sizes the windows */
+  o->workers = (int)workers;
+  o->partitions = c->partitions != MP_CLI_UNSET ? (int)c->partitions : 8;
+  o->brokers = c->brokers;
+  o->props = c->props;
+  o->nprops = c->nprops;
+  o->db = c->db;
+  o->state_dir = c->state_dir;
+  o->tenant = c->tenant;
+  o->env = c->env;
+  o->ns = c->ns;
+  o->group = c->group;
+  o->topic = c->topic;
+  o->from = c->from;
+  o->charset = c->charset;
+  o->window = c->window;
+  o->window_bytes = c->window_bytes;
+  o->batch = c->batch;
+  o->sinks = c->sinks;
+  o->latency = c->sink_latency_ms;
+  o->profile = c->profile;
+  int64_t r, b; /* the backlog bounds the producer and sizes the windows;
+                   0 = off, as in produce */
   mp_producer_default_backlog(o->partitions, &r, &b);
-  if (o->max_backlog == 0)
-    o->max_backlog = r;
-  if (o->max_backlog_bytes == 0)
-    o->max_backlog_bytes = b;
-  if (o->db_connections == 0) { /* the managed server's cores, at least 2 */
+  o->max_backlog = c->max_backlog == MP_CLI_UNSET ? r
+                   : c->max_backlog == 0          ? -1
+                                                  : c->max_backlog;
+  o->max_backlog_bytes = c->max_backlog_bytes == MP_CLI_UNSET ? b
+                         : c->max_backlog_bytes == 0          ? -1
+                                                  : c->max_backlog_bytes;
+  if (dbconn != MP_CLI_UNSET) {
+    o->db_connections = (int)dbconn;
+  } else { /* the managed server's cores, at least 2 */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o->db_connections = cpus > 2 ? (cpus > 1000 ? 1000 : (int)cpus) : 2;
   }
+  /* every FILE is checked before the first job exists */
+  for (int i = 0; i < c->nargs; i++)
+    if (mp_cli_check_input(c, c->args[i]))
+      return 1;
   return -1; /* go on */
 }
 
@@ -774,19 +672,15 @@ static int open_conn(import_t *im, PGconn **c, char *err, size_t n) {
 }
 
 int cmd_import(int argc, char **argv) {
-  opts_t o = {.workers = 2, .partitions = 8, .tenant = MP_DEFAULT_TENANT,
-              .env = MP_DEFAULT_ENV, .ns = MP_DEFAULT_NAMESPACE};
-  mp_profile_builder_init(&o.profile);
-  char *envprops = NULL;
-  if (mp__cli_env_props("import", &envprops, o.props, &o.nprops, MAX_PROPS))
-    return 2;
+  opts_t o = {.workers = 2};
+  mp_cli_init(&o.c, "import");
   int prc = parse_opts(argc, argv, &o);
   if (prc >= 0) {
-    free(envprops);
+    mp_cli_release(&o.c);
     return prc;
   }
-  int nfiles = argc - optind;
-  char **files = argv + optind;
+  int nfiles = o.c.nargs;
+  char **files = o.c.args;
 
   import_t im;
   memset(&im, 0, sizeof im);
@@ -801,18 +695,18 @@ int cmd_import(int argc, char **argv) {
   if (!jobs || uv_exepath(self, &selflen)) {
     fprintf(stderr, "import: out of memory\n");
     free(jobs);
-    free(envprops);
+    mp_cli_release(&o.c);
     return 1;
   }
-  if (mp_topic_name(im.topic, sizeof im.topic, o.env, o.ns, o.tenant,
-                    MP_EVENT_RECORD)) {
+  if (o.topic)
+    snprintf(im.topic, sizeof im.topic, "%s", o.topic);
+  else if (mp_topic_name(im.topic, sizeof im.topic, o.env, o.ns, o.tenant,
+                         MP_EVENT_RECORD)) {
     fprintf(stderr, "import: invalid topic parts (--env, --namespace)\n");
     goto out;
   }
-  if (resolve_db(&im, err, sizeof err)) {
-    fprintf(stderr, "import: %s\n", err);
+  if (resolve_db(&im))
     goto out;
-  }
   if (open_conn(&im, &im.ctl, err, sizeof err) ||
       open_conn(&im, &im.poll, err, sizeof err) ||
       open_conn(&im, &im.pconn, err, sizeof err)) {
@@ -875,6 +769,6 @@ out:
   if (im.pconn)
     PQfinish(im.pconn);
   free(jobs);
-  free(envprops);
+  mp_cli_release(&o.c);
   return rc;
 }

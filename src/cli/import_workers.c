@@ -2,7 +2,9 @@
  * (see import_workers.h). A worker that exits while the set is not
  * stopping is a crash: it is logged and restarted (its partitions were
  * rebalanced to the others meanwhile, and everything it had not committed
- * is redelivered: at-least-once with idempotent writes). Loop thread only.
+ * is redelivered: at-least-once with idempotent writes). A worker that
+ * exits 2 (usage error) is not restarted: the same options would fail
+ * again. Loop thread only.
  */
 #include "cli/import_workers.h"
 
@@ -68,7 +70,12 @@ static void handle_closed(uv_handle_t *h) {
       notify_all_exited(set);
     return;
   }
-  if (w->restarts < set->max_restarts) {
+  /* exit 2 is a usage error: the same command line would fail again */
+  bool usage = !w->term_signal && w->exit_status == 2;
+  if (usage)
+    fprintf(stderr, "import: worker %d refused its options (exit 2): not "
+                    "restarted\n", w->index);
+  else if (w->restarts < set->max_restarts) {
     w->restarts++;
     fprintf(stderr, "import: restarting worker %d (restart %d of %d)\n",
             w->index, w->restarts, set->max_restarts);

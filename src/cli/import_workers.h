@@ -47,7 +47,7 @@ typedef struct mp_import_workers_s {
   bool grace_on;
   mp_import_worker_t w[MP_IMPORT_MAX_WORKERS];
   /* Called when a worker exits unexpectedly and will not be restarted
-   * (restart limit reached); may be NULL. */
+   * (restart limit reached, or it exited 2: a usage error); may be NULL. */
   void (*on_give_up)(struct mp_import_workers_s *set, int index);
   /* Called once when stopping and the last worker has exited. */
   void (*on_all_exited)(struct mp_import_workers_s *set);

@@ -6,6 +6,7 @@
 
 #include "cli/cli_util.h"
 #include "marcpipe/error.h"
+#include "marcpipe/job.h"
 #include "marcpipe/pgmanaged.h"
 
 #include <errno.h>
@@ -136,6 +137,18 @@ int mp_cli_db(const mp_cli_t *c, bool start, bool quiet, char *out,
   if (!quiet)
     fprintf(stderr, "marcpipe %s: database: the managed PostgreSQL in %s\n",
             c->cmd, dir);
+  return 0;
+}
+
+int mp_cli_db_open(const mp_cli_t *c, bool quiet, struct pg_conn **conn) {
+  char ci[1024], err[1024];
+  *conn = NULL;
+  if (mp_cli_db(c, false, quiet, ci, sizeof ci))
+    return 1;
+  if (mp_job_db_open(ci, c->tenant, conn, err, sizeof err)) {
+    fprintf(stderr, "marcpipe %s: database: %s\n", c->cmd, err);
+    return 1;
+  }
   return 0;
 }
 

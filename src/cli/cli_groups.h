@@ -15,8 +15,8 @@
  *   MP_CLI_GROUP_ID(c) -G/--group
  *   MP_CLI_TENANT(c)   --tenant (topic part and database schema)
  *   MP_CLI_DB(c)       -d/--db CONNINFO ($MARCPIPE_DB, else PG*, else the
- *                      managed PostgreSQL), --state-dir DIR
- *                      ($MARCPIPE_STATE_DIR, pgmanaged.h)
+ *                      managed PostgreSQL), and MP_CLI_STATE_DIR(c):
+ *                      --state-dir DIR ($MARCPIPE_STATE_DIR, pgmanaged.h)
  *   MP_CLI_WINDOW(c)   --window, --window-bytes, --batch, --sinks,
  *                      --sink-latency-ms (a worker's window and batches)
  *   MP_CLI_BACKLOG(c)  --partitions, --max-backlog, --max-backlog-bytes
@@ -89,6 +89,12 @@ int mp_cli_parse(mp_cli_t *c, mp_opt_t *opts, const mp_opt_usage_t *u,
  * 0, or 1 after printing the reason ("marcpipe CMD: ..."). */
 int mp_cli_db(const mp_cli_t *c, bool start, bool quiet, char *out, size_t n);
 
+/* mp_cli_db() (never starting a server) and a connection to it with the
+ * tenant's schema migrated (mp_job_db_open). 0, or 1 after printing the
+ * reason. The caller PQfinish()es *conn. */
+struct pg_conn;
+int mp_cli_db_open(const mp_cli_t *c, bool quiet, struct pg_conn **conn);
+
 /* Refuse what cannot be imported before a job exists: a missing file, a
  * directory, an unreadable file, or a file whose first bytes say another
  * format than --from ("this looks like ISO 2709"). "-" (stdin) passes.
@@ -138,6 +144,9 @@ int mp__cli_opt_match(const mp_opt_t *o, const char *arg, char *err, size_t n);
                 "the PG* environment, else the managed local\n"                \
                 "PostgreSQL of --state-dir); $MARCPIPE_DB keeps a\n"           \
                 "password out of the process list"),                           \
+  MP_CLI_STATE_DIR(c)
+
+#define MP_CLI_STATE_DIR(c)                                                    \
   MP_OPT_STRING(0, "state-dir", &(c)->state_dir, "DIR",                        \
                 "the managed PostgreSQL's directory (default\n"                \
                 "$MARCPIPE_STATE_DIR, else $XDG_STATE_HOME/marcpipe/pg,\n"     \

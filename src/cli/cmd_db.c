@@ -1,6 +1,8 @@
 /* cmd_db.c: `marcpipe db start|stop|status|env [--state-dir DIR]`, the
  * managed local PostgreSQL (src/embed/pgmanaged.c). Data on stdout,
  * diagnostics on stderr; exit 0 ok, 1 failure, 2 usage. */
+#include "cli/cli_groups.h"
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 
 #include "marcpipe/error.h"
@@ -9,48 +11,42 @@
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: marcpipe db start|stop|status|env [--state-dir DIR]\n\n"
-          "Manage a local PostgreSQL for marcpipe: one cluster per state directory\n"
-          "(default $XDG_STATE_HOME/marcpipe/pg, else ~/.local/state/marcpipe/pg;\n"
-          "/var/lib/marcpipe/pg as root). It listens on a unix socket inside the\n"
-          "state directory only (port %d, no TCP) with trust authentication, and\n"
-          "survives between runs. As root it runs as the 'postgres' system user.\n\n"
-          "  start    initdb on first use, then start (no-op when running)\n"
-          "  stop     fast shutdown (no-op when stopped)\n"
-          "  status   print 'running' or 'stopped' and the conninfo; exit 1 when\n"
-          "           not running\n"
-          "  env      print export lines (PGHOST PGPORT PGUSER PGDATABASE) for a shell:\n"
-          "           eval \"$(marcpipe db env)\"\n\n"
-          "options:\n"
-          "  --state-dir DIR   cluster directory\n"
-          "  -h, --help        this help\n",
-          MP_PGMANAGED_PORT);
-}
-
 int cmd_db(int argc, char **argv) {
-  const char *action = NULL, *dir = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      usage(stdout);
-      return 0;
-    } else if (!strcmp(argv[i], "--state-dir") && i + 1 < argc) {
-      dir = argv[++i];
-    } else if (!strncmp(argv[i], "--state-dir=", 12)) {
-      dir = argv[i] + 12;
-    } else if (argv[i][0] != '-' && !action) {
-      action = argv[i];
-    } else {
-      fprintf(stderr, "marcpipe db: unexpected argument '%s'\n", argv[i]);
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (!action) {
-    usage(stderr);
-    return 2;
-  }
+  mp_cli_t c;
+  mp_cli_init(&c, "db");
+  mp_opt_t opts[] = {
+      MP_OPT_TEXT("\n"
+                  "  start    initdb on first use, then start (no-op when running)\n"
+                  "  stop     fast shutdown (no-op when stopped)\n"
+                  "  status   print 'running' or 'stopped' and the conninfo; exit 1 when\n"
+                  "           not running\n"
+                  "  env      print export lines (PGHOST PGPORT PGUSER PGDATABASE) for a shell:\n"
+                  "           eval \"$(marcpipe db env)\""),
+      MP_OPT_GROUP("options:"),
+      MP_CLI_STATE_DIR(&c),
+      MP_OPT_HELP(),
+      MP_OPT_END()};
+  const mp_opt_usage_t u = {
+      "marcpipe db start|stop|status|env [--state-dir DIR]",
+      "Manage a local PostgreSQL for marcpipe: one cluster per state directory.\n"
+      "It listens on a unix socket inside the state directory only (port "
+      MP_CLI_STR(MP_PGMANAGED_PORT) ",\nno TCP) with trust authentication, and "
+      "survives between runs. As root it runs\nas the 'postgres' system user. "
+      "Every command that uses the managed\ndatabase (import, jobs, status, "
+      "errors, work, produce) takes the same\n--state-dir and "
+      "$MARCPIPE_STATE_DIR.\n",
+      NULL};
+  int prc = mp_cli_parse(&c, opts, &u, argc, argv);
+  if (prc >= 0)
+    return prc;
+  if (c.nargs != 1)
+    return mp__cli_bad_usage("db", "%s",
+                             c.nargs ? "one action expected"
+                                     : "no action: start, stop, status or env");
+  const char *action = c.args[0], *dir = c.state_dir;
+  char dflt[512];
+  if (!dir && !mp_pgmanaged_default_dir(dflt, sizeof dflt))
+    dir = dflt;
   char err[1024] = "", ci[1024] = "";
   bool running = false;
   if (!strcmp(action, "start")) {
@@ -88,7 +84,5 @@ int cmd_db(int argc, char **argv) {
            MP_PGMANAGED_PORT);
     return running ? 0 : 1;
   }
-  fprintf(stderr, "marcpipe db: unknown action '%s'\n", action);
-  usage(stderr);
-  return 2;
+  return mp__cli_bad_usage("db", "unknown action '%s'", action);
 }

@@ -3,6 +3,7 @@
  * order; --export writes their raw bytes, one record after another, as a
  * MARC file a cataloguer can fix and re-import (records that never parsed
  * are exported as the bytes that arrived). */
+#include "cli/cli_groups.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 
@@ -14,23 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: marcpipe errors JOB [--export FILE] [--json] [--db CONNINFO] [--tenant T]\n\n"
-          "List the records of job JOB that were rejected (by the reader, or by the\n"
-          "worker when decoding or mapping failed): sequence number, partition,\n"
-          "Kafka offset or file byte offset, error class and reason.\n\n"
-          "options:\n"
-          "  --export FILE   write the rejected records' raw bytes to FILE in sequence\n"
-          "                  order (a MARC file to fix and re-import; '-' = stdout)\n"
-          "  --json          one JSON object per line instead of the text table\n"
-          "  --db CONNINFO   PostgreSQL conninfo (default: PG* environment, else the\n"
-          "                  managed local PostgreSQL of 'marcpipe db' when running)\n"
-          "  --tenant T      tenant (default %s)\n"
-          "  -h, --help      this help\n",
-          MP_DEFAULT_TENANT);
-}
 
 typedef struct {
   bool json, quiet;
@@ -78,35 +62,40 @@ static int on_error(void *ud, const mp_job_error_t *e) {
 }
 
 int cmd_errors(int argc, char **argv) {
-  const char *jobarg = NULL, *exp = NULL;
-  mp_job_cli_t o = {.tenant = MP_DEFAULT_TENANT};
+  const char *exp = NULL;
+  mp_cli_t cl;
   ctx_t x = {0};
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      usage(stdout);
-      return 0;
-    } else if (mp_job_cli_opt(argc, argv, &i, &o)) {
-    } else if (!strcmp(argv[i], "--export") && i + 1 < argc) {
-      exp = argv[++i];
-    } else if (argv[i][0] != '-' && !jobarg) {
-      jobarg = argv[i];
-    } else {
-      fprintf(stderr, "marcpipe errors: unexpected argument '%s'\n", argv[i]);
-      usage(stderr);
-      return 2;
-    }
-  }
-  int64_t id = mp_job_cli_id(jobarg);
-  if (id < 0) {
-    fprintf(stderr, "marcpipe errors: expected a job id\n");
-    usage(stderr);
-    return 2;
-  }
-  if (!mp_tenant_valid(o.tenant))
-    return mp__cli_bad_usage("errors", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
+  mp_cli_init(&cl, "errors");
+  mp_opt_t opts[] = {
+      MP_OPT_GROUP("Output:"),
+      MP_OPT_STRING(0, "export", &exp, "FILE",
+                    "write the rejected records' raw bytes to FILE in\n"
+                    "sequence order (a MARC file to fix and re-import;\n"
+                    "'-' = stdout)"),
+      MP_OPT_FLAG(0, "json", &x.json,
+                  "one JSON object per line instead of the text table"),
+      MP_OPT_HELP(),
+      MP_OPT_GROUP("PostgreSQL:"), MP_CLI_DB(&cl), MP_CLI_TENANT(&cl),
+      MP_OPT_END()};
+  const mp_opt_usage_t u = {
+      "marcpipe errors JOB [options]",
+      "List the records of job JOB that were rejected (by the reader, or by the\n"
+      "worker when decoding or mapping failed): sequence number, partition,\n"
+      "Kafka offset or file byte offset, error class and reason.\n",
+      NULL};
+  int prc = mp_cli_parse(&cl, opts, &u, argc, argv);
+  if (prc >= 0)
+    return prc;
+  int64_t id = cl.nargs == 1 ? mp_job_cli_id(cl.args[0]) : -1;
+  if (id < 0)
+    return mp__cli_bad_usage("errors", "%s", "expected one job id");
   PGconn *c = NULL;
   char err[1024] = "";
-  int rc = mp_job_db_open(o.db, o.tenant, &c, err, sizeof err);
+  if (mp_cli_db_open(&cl, x.json, &c)) {
+    PQfinish(c);
+    return 1;
+  }
+  int rc = 0;
   if (!rc && exp) {
     x.export = strcmp(exp, "-") ? fopen(exp, "wb") : stdout;
     x.quiet = !strcmp(exp, "-"); /* stdout carries the records then */
@@ -115,7 +104,6 @@ int cmd_errors(int argc, char **argv) {
       rc = MP_EIO;
     }
   }
-  x.json = o.json;
   if (!rc) {
     rc = mp_job_errors(c, id, on_error, &x, err, sizeof err);
     if (rc == MP_EIO || rc == MP_ENOMEM)

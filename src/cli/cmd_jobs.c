@@ -1,5 +1,6 @@
 /* cmd_jobs.c: `marcpipe jobs [--limit N] [--json] [--db CONNINFO]
  * [--tenant T]`: the tenant's jobs, newest first, one line each. */
+#include "cli/cli_groups.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 
@@ -12,53 +13,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: marcpipe jobs [--limit N] [--json] [--db CONNINFO] [--tenant T]\n\n"
-          "List import jobs, newest first: id, status, processed/total, errors, file.\n\n"
-          "options:\n"
-          "  --limit N       at most N jobs (default 50, 0 = all)\n"
-          "  --json          a JSON array of job objects on stdout\n"
-          "  --db CONNINFO   PostgreSQL conninfo (default: PG* environment, else the\n"
-          "                  managed local PostgreSQL of 'marcpipe db' when running)\n"
-          "  --tenant T      tenant (default %s)\n"
-          "  -h, --help      this help\n",
-          MP_DEFAULT_TENANT);
-}
-
 int cmd_jobs(int argc, char **argv) {
-  mp_job_cli_t o = {.tenant = MP_DEFAULT_TENANT};
-  long limit = 50;
-  for (int i = 1; i < argc; i++) {
-    char *end;
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      usage(stdout);
-      return 0;
-    } else if (mp_job_cli_opt(argc, argv, &i, &o)) {
-    } else if (!strcmp(argv[i], "--limit") && i + 1 < argc &&
-               (limit = strtol(argv[i + 1], &end, 10)) >= 0 && !*end) {
-      i++;
-    } else {
-      fprintf(stderr, "marcpipe jobs: unexpected argument '%s'\n", argv[i]);
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (!mp_tenant_valid(o.tenant))
-    return mp__cli_bad_usage("jobs", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
+  mp_cli_t cl;
+  bool json = false;
+  int64_t limit = 50;
+  mp_cli_init(&cl, "jobs");
+  mp_opt_t opts[] = {
+      MP_OPT_GROUP("Output:"),
+      MP_OPT_COUNT(0, "limit", &limit, 0, INT64_MAX, "N",
+                   "at most N jobs (default 50, 0 = all)"),
+      MP_OPT_FLAG(0, "json", &json, "a JSON array of job objects on stdout"),
+      MP_OPT_HELP(),
+      MP_OPT_GROUP("PostgreSQL:"), MP_CLI_DB(&cl), MP_CLI_TENANT(&cl),
+      MP_OPT_END()};
+  const mp_opt_usage_t u = {
+      "marcpipe jobs [options]",
+      "List import jobs, newest first: id, status, processed/total, errors, file.\n",
+      NULL};
+  int prc = mp_cli_parse(&cl, opts, &u, argc, argv);
+  if (prc >= 0)
+    return prc;
+  if (cl.nargs)
+    return mp__cli_bad_usage("jobs", "unexpected argument '%s'", cl.args[0]);
   PGconn *c = NULL;
   char err[1024];
   mp_job_summary_t *v = NULL;
   size_t n = 0;
-  int rc = mp_job_db_open(o.db, o.tenant, &c, err, sizeof err);
-  if (!rc)
-    rc = mp_job_list(c, (size_t)limit, &v, &n, err, sizeof err);
+  if (mp_cli_db_open(&cl, json, &c)) {
+    PQfinish(c);
+    return 1;
+  }
+  int rc = mp_job_list(c, (size_t)limit, &v, &n, err, sizeof err);
   PQfinish(c);
   if (rc) {
     fprintf(stderr, "marcpipe jobs: %s\n", err);
     return 1;
   }
-  if (o.json) {
+  if (json) {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
       json_array_append_new(a, mp_job_summary_json(&v[i]));

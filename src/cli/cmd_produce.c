@@ -18,6 +18,7 @@
  * failed) and may have been acted on, so the file is imported again as a
  * new job instead.
  */
+#include "cli/cli_groups.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "marcpipe/error.h"
@@ -27,7 +28,6 @@
 #include "marcpipe/producer.h"
 #include "marcpipe/profile.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -35,7 +35,6 @@
 #include <string.h>
 #include <uv.h>
 
-#define MAX_PROPS 64
 #define MAX_SHOWN_REJECTS 20
 
 typedef struct {
@@ -47,78 +46,13 @@ typedef struct {
   int64_t shown;
 } run_t;
 
-static void usage(FILE *out) {
-  int64_t rec, bytes;
-  mp_producer_default_backlog(8, &rec, &bytes);
-  fprintf(
-      out,
-      "usage: marcpipe produce -b BROKERS [options] FILE\n"
-      "       marcpipe produce -b BROKERS [options] --resume JOB [FILE]\n\n"
-      "Create an import job, send every MARC record of FILE to Kafka (one "
-      "message per\nrecord, keyed by its match key, idempotent producer, "
-      "zstd), and record the\njob's total once every message is delivered. "
-      "Prints the job id on stdout\nas soon as the job exists. Rejected "
-      "records are journaled as errors of the job;\na failed delivery fails "
-      "the job.\n\n"
-      "options:\n"
-      "  -b, --brokers LIST       Kafka bootstrap servers (required)\n"
-      "  -X, --property N=V       librdkafka property, repeatable; applied "
-      "after the\n"
-      "                           defaults (enable.idempotence=true, "
-      "acks=all,\n"
-      "                           compression.codec=zstd, linger.ms=25)\n"
-      "  --db CONNINFO            PostgreSQL connection (default: libpq "
-      "defaults and\n"
-      "                           PG* environment)\n"
-      "  --tenant T               tenant, [a-z][a-z0-9_]{0,30} (default "
-      "%s)\n"
-      "  --env E                  topic environment prefix (default %s); "
-      "topic is\n"
-      "                           E.%s.T.%s\n"
-      "  --topic NAME             use this topic name instead\n"
-      "  --from FMT               input format: iso2709, marcxml, json "
-      "(default: detect)\n"
-      "  --charset NAME           input character set when leader/09 lies "
-      "(e.g. cp1251)\n"
-      "  --partitions N           partitions of the topic, sizes the "
-      "default backlog\n"
-      "                           (default 8)\n"
-      "  --max-backlog N          records produced but not yet processed by "
-      "the\n"
-      "                           workers before reading waits (default "
-      "%d per\n"
-      "                           partition: %" PRId64 " for 8; 0 = off)\n"
-      "  --max-backlog-bytes B    same in message bytes, or a size like 16M\n"
-      "                           (default %u MiB per partition: %" PRId64 " for 8;\n"
-      "                           0 = off). The defaults keep the\n"
-      "                           embedded broker (5 MiB per partition) "
-      "from dropping\n"
-      "                           data\n"
-      "  --max-inflight N         messages without a delivery report "
-      "(default %d)\n"
-      "  --resume JOB             continue job JOB after its producer died: "
-      "file,\n"
-      "                           format and topic come from the job (FILE "
-      "overrides\n"
-      "                           the path; give --charset again); the "
-      "records the\n"
-      "                           job recorded as produced are skipped, the "
-      "rest keep\n"
-      "                           their numbers. Only when no other producer "
-      "runs the\n"
-      "                           job. A job with a known total has nothing "
-      "to do\n"
-      "                           (exit 0); a FAILED job is refused (exit 1)\n"
-      "  -q, --quiet              no per-record rejection messages\n"
-      "  -h, --help               this help\n",
-      MP_DEFAULT_TENANT, MP_DEFAULT_ENV, MP_DEFAULT_NAMESPACE, MP_EVENT_RECORD,
-      MP_PRODUCER_BACKLOG_PER_PARTITION, rec,
-      MP_PRODUCER_BACKLOG_BYTES_PER_PARTITION >> 20, bytes,
-      MP_PRODUCER_MAX_INFLIGHT);
-  fprintf(out, "\nmatching (what happens to a record that matches an existing "
-               "Instance;\nstored with the job, applied by the workers):\n%s",
-          mp_profile_cli_help);
-}
+static const char produce_description[] =
+"Create an import job, send every MARC record of FILE to Kafka (one message\n"
+"per record, keyed by its match key, idempotent producer, zstd), and record\n"
+"the job's total once every message is delivered. Prints the job id on\n"
+"stdout as soon as the job exists. Rejected records are journaled as errors\n"
+"of the job; a failed delivery fails the job. The matching options are\n"
+"stored with the job and applied by the workers.\n";
 
 static void on_rejected(void *data, int64_t seq, uint64_t offset,
                         const char *reason) {
@@ -196,155 +130,101 @@ static int resume_job(PGconn *conn, int64_t job, mp_job_summary_t *sum,
 }
 
 int cmd_produce(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"brokers", required_argument, NULL, 'b'},
-      {"property", required_argument, NULL, 'X'},
-      {"db", required_argument, NULL, 'd'},
-      {"tenant", required_argument, NULL, 'T'},
-      {"env", required_argument, NULL, 'e'},
-      {"topic", required_argument, NULL, 't'},
-      {"from", required_argument, NULL, 'f'},
-      {"charset", required_argument, NULL, 'c'},
-      {"partitions", required_argument, NULL, 'P'},
-      {"max-backlog", required_argument, NULL, 'm'},
-      {"max-backlog-bytes", required_argument, NULL, 'B'},
-      {"max-inflight", required_argument, NULL, 'i'},
-      {"resume", required_argument, NULL, 'r'},
-      {"quiet", no_argument, NULL, 'q'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
-  const char *props[MAX_PROPS];
-  size_t nprops = 0;
-  const char *brokers = NULL, *conninfo = "", *tenant = MP_DEFAULT_TENANT;
-  const char *env = MP_DEFAULT_ENV, *topic_opt = NULL;
-  int64_t partitions = 8, backlog = -2, backlog_bytes = -2, inflight = 0;
-  int64_t resume = 0;
-  mp_profile_builder_t profile;
-  mp_profile_builder_init(&profile);
+  mp_cli_t c;
+  int64_t inflight = 0;
+  const char *resume_str = NULL;
   mp_marc_reader_opts_t ropts = {0};
   run_t r = {0};
-  int c;
-
-  optind = 0;
-  opterr = 0; /* unknown options may be profile options: see default */
-  while ((c = getopt_long(argc, argv, "b:X:qh", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'b':
-      brokers = optarg;
-      break;
-    case 'X':
-      if (nprops == MAX_PROPS) {
-        fprintf(stderr, "marcpipe produce: too many -X properties\n");
-        return 2;
-      }
-      props[nprops++] = optarg;
-      break;
-    case 'd':
-      conninfo = optarg;
-      break;
-    case 'T':
-      tenant = optarg;
-      break;
-    case 'e':
-      env = optarg;
-      break;
-    case 't':
-      topic_opt = optarg;
-      break;
-    case 'f': {
-      int f = mp_marc_format_parse(optarg);
-      if (f < 0) {
-        fprintf(stderr, "marcpipe produce: unknown format %s\n", optarg);
-        return 2;
-      }
-      ropts.format = (mp_marc_format_t)f;
-      break;
-    }
-    case 'c':
-      ropts.charset = optarg;
-      break;
-    case 'P':
-    case 'm':
-    case 'B':
-    case 'i': {
-      uint64_t v;
-      int bad = c == 'B' ? mp__cli_size(optarg, &v) || v > INT64_MAX
-                         : mp__cli_count(optarg, c == 'P' ? 10000 : INT64_MAX, &v) ||
-                               (c == 'P' && v < 1);
-      if (bad) {
-        fprintf(stderr, "marcpipe produce: invalid %s %s\n",
-                c == 'B' ? "size" : "number", optarg);
-        return 2;
-      }
-      if (c == 'P')
-        partitions = (int64_t)v;
-      else if (c == 'm')
-        backlog = (int64_t)v;
-      else if (c == 'B')
-        backlog_bytes = (int64_t)v;
-      else
-        inflight = (int64_t)v;
-      break;
-    }
-    case 'r':
-      resume = mp_job_cli_id(optarg);
-      if (resume <= 0) {
-        fprintf(stderr, "marcpipe produce: invalid job id %s\n", optarg);
-        return 2;
-      }
-      break;
-    case 'q':
-      r.quiet = true;
-      break;
-    case 'h':
-      usage(stdout);
-      return 0;
-    default: {
-      /* --match, --on-match, --on-no-match, --profile (profile.c) */
-      int i = optind - 1;
-      int pr = i > 0 ? mp_profile_cli_opt(argc, argv, &i, &profile) : 0;
-      if (pr > 0) {
-        optind = i + 1;
-        break;
-      }
-      if (pr < 0)
-        fprintf(stderr, "marcpipe produce: %s\n", profile.err);
-      else
-        fprintf(stderr, "marcpipe produce: unknown option or missing value "
-                        "'%s'\n", argv[optind - 1]);
-      usage(stderr);
-      return 2;
-    }
-    }
+  mp_cli_init(&c, "produce");
+  mp_opt_t opts[] = {
+      MP_OPT_GROUP("Kafka:"),
+      MP_CLI_KAFKA(&c),
+      MP_CLI_TOPIC(&c),
+      MP_CLI_TENANT(&c),
+      MP_OPT_GROUP("Backlog:"),
+      MP_CLI_BACKLOG(&c),
+      MP_OPT_COUNT(0, "max-inflight", &inflight, 0, INT64_MAX, "N",
+                   "messages without a delivery report (default "
+                   MP_CLI_STR(MP_PRODUCER_MAX_INFLIGHT) ")"),
+      MP_OPT_GROUP("Input:"),
+      MP_CLI_INPUT(&c),
+      MP_OPT_STRING(0, "resume", &resume_str, "JOB",
+                    "continue job JOB after its producer died: file,\n"
+                    "format and topic come from the job (FILE overrides\n"
+                    "the path; give --charset again); the records the\n"
+                    "job recorded as produced are skipped, the rest keep\n"
+                    "their numbers. Only when no other producer runs the\n"
+                    "job. A job with a known total has nothing to do\n"
+                    "(exit 0); a FAILED job is refused (exit 1)"),
+      MP_OPT_GROUP("Matching (what happens to a record that matches an "
+                   "existing Instance):"),
+      MP_CLI_MATCH(&c),
+      MP_OPT_GROUP("PostgreSQL:"),
+      MP_CLI_DB(&c),
+      MP_OPT_GROUP("Output:"),
+      MP_OPT_FLAG('q', "quiet", &r.quiet, "no per-record rejection messages"),
+      MP_OPT_HELP(),
+      MP_OPT_END()};
+  mp_opt_find(opts, "property")->help =
+      "librdkafka property, repeatable; applied after the\n"
+      "defaults (enable.idempotence=true, acks=all,\n"
+      "compression.codec=zstd, linger.ms=25);\n"
+      "$MARCPIPE_KAFKA_PROPS: more, one K=V a line, applied\n"
+      "before the -X ones; secrets given there do not show\n"
+      "in the process list";
+  mp_opt_find(opts, "brokers")->help =
+      "Kafka bootstrap servers (required; default\n"
+      "$MARCPIPE_BROKERS)";
+  const mp_opt_usage_t u = {
+      "marcpipe produce -b BROKERS [options] FILE\n"
+      "marcpipe produce -b BROKERS [options] --resume JOB [FILE]",
+      produce_description,
+      "Exit codes: 0 every record delivered, 1 failure, 2 usage.\n"};
+  int prc = mp_cli_parse(&c, opts, &u, argc, argv);
+  if (prc >= 0) {
+    mp_cli_release(&c);
+    return prc;
   }
-  if (!brokers || optind > argc - (resume ? 0 : 1) || optind < argc - 1) {
-    fprintf(stderr, "marcpipe produce: %s\n",
-            !brokers ? "-b BROKERS is required" : "exactly one FILE expected");
-    usage(stderr);
-    return 2;
+  int64_t resume = 0;
+  if (resume_str && (resume = mp_job_cli_id(resume_str)) <= 0) {
+    mp_cli_release(&c);
+    return mp__cli_bad_usage("produce", "--resume wants a job id (got '%s')",
+                             resume_str);
   }
-  if (!mp_tenant_valid(tenant)) {
-    fprintf(stderr,
-            "marcpipe produce: tenant %s must match [a-z][a-z0-9_]{0,30}\n",
-            tenant);
-    return 2;
+  if (!c.brokers || c.nargs > 1 || (c.nargs == 0 && !resume)) {
+    mp_cli_release(&c);
+    return mp__cli_bad_usage("produce", "%s",
+                             !c.brokers ? "-b BROKERS is required"
+                                        : "exactly one FILE expected");
   }
-  const char *file = optind < argc ? argv[optind] : NULL;
+  const char *brokers = c.brokers, *tenant = c.tenant;
+  const char *topic_opt = c.topic;
+  const char *file = c.nargs ? c.args[0] : NULL;
+  ropts.format = c.format;
+  ropts.charset = c.charset;
+  if (file && mp_cli_check_input(&c, file)) {
+    mp_cli_release(&c);
+    return 1;
+  }
   char topic[256];
   if (topic_opt)
     snprintf(topic, sizeof topic, "%s", topic_opt);
-  else if (mp_topic_name(topic, sizeof topic, env, MP_DEFAULT_NAMESPACE,
-                         tenant, MP_EVENT_RECORD) != 0) {
-    fprintf(stderr, "marcpipe produce: invalid --env %s\n", env);
-    return 2;
+  else if (mp_topic_name(topic, sizeof topic, c.env, c.ns, tenant,
+                         MP_EVENT_RECORD) != 0) {
+    mp_cli_release(&c);
+    return mp__cli_bad_usage("produce", "invalid topic parts --env %s",
+                             c.env);
   }
+  int64_t partitions = c.partitions != MP_CLI_UNSET ? c.partitions : 8;
   int64_t drec, dbytes;
   mp_producer_default_backlog((int)partitions, &drec, &dbytes);
-  /* -2 = not given: default; 0 = off (the producer's "<0") */
-  backlog = backlog == -2 ? drec : backlog == 0 ? -1 : backlog;
-  backlog_bytes = backlog_bytes == -2 ? dbytes
-                  : backlog_bytes == 0 ? -1
-                                       : backlog_bytes;
+  /* not given: default; 0 = off (the producer's "<0"), as in import */
+  int64_t backlog = c.max_backlog == MP_CLI_UNSET ? drec
+                    : c.max_backlog == 0          ? -1
+                                                  : c.max_backlog;
+  int64_t backlog_bytes = c.max_backlog_bytes == MP_CLI_UNSET ? dbytes
+                          : c.max_backlog_bytes == 0          ? -1
+                                                  : c.max_backlog_bytes;
 
   char err[1024];
   char *profile_json = NULL;
@@ -359,6 +239,9 @@ int cmd_produce(int argc, char **argv) {
   mp_producer_job_ops_t ops;
   mp_job_summary_t sum = {0};
 
+  char conninfo[1024];
+  if (mp_cli_db(&c, false, false, conninfo, sizeof conninfo))
+    goto out;
   if (mp_pg_connect(conninfo, tenant, &conn, err, sizeof err) != 0) {
     fprintf(stderr, "marcpipe produce: %s\n", err);
     goto out;
@@ -383,7 +266,7 @@ int cmd_produce(int argc, char **argv) {
                                                       : NULL,
                           .topic = topic,
                           .profile = profile_json =
-                              mp_profile_to_json(&profile.p)};
+                              mp_profile_to_json(&c.profile.p)};
     if (mp_job_create(conn, &spec, &job, err, sizeof err) != 0) {
       fprintf(stderr, "marcpipe produce: %s\n", err);
       goto out;
@@ -400,8 +283,8 @@ int cmd_produce(int argc, char **argv) {
   pg.tenant = tenant;
   mp_producer_pg_ops(&pg, &ops);
   mp_producer_opts_t o = {.brokers = brokers,
-                          .props = props,
-                          .nprops = nprops,
+                          .props = c.props,
+                          .nprops = c.nprops,
                           .topic = topic,
                           .tenant = tenant,
                           .job_id = job,
@@ -460,5 +343,6 @@ out:
     in.close(in.ctx);
   if (conn)
     PQfinish(conn);
+  mp_cli_release(&c);
   return rc;
 }

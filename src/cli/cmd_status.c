@@ -1,5 +1,6 @@
 /* cmd_status.c: `marcpipe status JOB [--json] [--db CONNINFO] [--tenant T]`:
  * one job's state and counters (summed over its partitions). */
+#include "cli/cli_groups.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 
@@ -12,58 +13,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: marcpipe status JOB [--json] [--db CONNINFO] [--tenant T]\n\n"
-          "Show the status and counters of import job JOB: records processed of the\n"
-          "total (known once the producer has delivered every record), created,\n"
-          "updated, duplicates, skipped, errors, timing.\n\n"
-          "options:\n"
-          "  --json          one JSON object on stdout\n"
-          "  --db CONNINFO   PostgreSQL conninfo (default: PG* environment, else the\n"
-          "                  managed local PostgreSQL of 'marcpipe db' when running)\n"
-          "  --tenant T      tenant (default %s); data lives in schema T_marcpipe\n"
-          "  -h, --help      this help\n"
-          "exit status: 0 ok, 1 failure (job not found, database error), 2 usage\n",
-          MP_DEFAULT_TENANT);
-}
-
 int cmd_status(int argc, char **argv) {
-  const char *jobarg = NULL;
-  mp_job_cli_t o = {.tenant = MP_DEFAULT_TENANT};
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      usage(stdout);
-      return 0;
-    } else if (mp_job_cli_opt(argc, argv, &i, &o)) {
-    } else if (argv[i][0] != '-' && !jobarg) {
-      jobarg = argv[i];
-    } else {
-      fprintf(stderr, "marcpipe status: unexpected argument '%s'\n", argv[i]);
-      usage(stderr);
-      return 2;
-    }
-  }
-  int64_t id = mp_job_cli_id(jobarg);
-  if (id < 0) {
-    fprintf(stderr, "marcpipe status: expected a job id\n");
-    usage(stderr);
-    return 2;
-  }
-  if (!mp_tenant_valid(o.tenant))
-    return mp__cli_bad_usage("status", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
-  PGconn *c = NULL;
+  mp_cli_t c;
+  bool json = false;
+  mp_cli_init(&c, "status");
+  mp_opt_t opts[] = {
+      MP_OPT_GROUP("Output:"),
+      MP_OPT_FLAG(0, "json", &json, "one JSON object on stdout"),
+      MP_OPT_HELP(),
+  MP_OPT_GROUP("PostgreSQL:"), MP_CLI_DB(&c), MP_CLI_TENANT(&c),
+      MP_OPT_END()};
+  const mp_opt_usage_t u = {
+      "marcpipe status JOB [options]",
+      "Show the status and counters of import job JOB: records processed of the\n"
+      "total (known once the producer has delivered every record), created,\n"
+      "updated, duplicates, skipped, errors, timing.\n",
+      "exit status: 0 ok, 1 failure (job not found, database error), 2 usage\n"};
+  int prc = mp_cli_parse(&c, opts, &u, argc, argv);
+  if (prc >= 0)
+    return prc;
+  int64_t id = c.nargs == 1 ? mp_job_cli_id(c.args[0]) : -1;
+  if (id < 0)
+    return mp__cli_bad_usage("status", "%s", "expected one job id");
+  PGconn *conn = NULL;
   char err[1024];
   mp_job_summary_t s;
-  int rc = mp_job_db_open(o.db, o.tenant, &c, err, sizeof err);
-  if (!rc)
-    rc = mp_job_get(c, id, &s, err, sizeof err);
-  PQfinish(c);
+  int rc = mp_cli_db_open(&c, json, &conn) ? MP_EIO : 0;
+  if (rc) {
+    PQfinish(conn);
+    return 1;
+  }
+  rc = mp_job_get(conn, id, &s, err, sizeof err);
+  PQfinish(conn);
   if (rc) {
     fprintf(stderr, "marcpipe status: %s\n", err);
     return 1;
   }
-  if (o.json) {
+  if (json) {
     json_t *o = mp_job_summary_json(&s);
     if (!o || json_dumpf(o, stdout, JSON_COMPACT) < 0) {
       json_decref(o);

@@ -11,7 +11,7 @@
  *                      K=V ($MARCPIPE_KAFKA_PROPS: more, one K=V a line,
  *                      applied before the -X ones, kept out of the process
  *                      list)
- *   MP_CLI_TOPIC(c)    -t/--topic, --env, --namespace
+ *   MP_CLI_TOPIC(c)    -t/--topic, --env (MP_CLI_ENV), --namespace
  *   MP_CLI_GROUP_ID(c) -G/--group
  *   MP_CLI_TENANT(c)   --tenant (topic part and database schema)
  *   MP_CLI_DB(c)       -d/--db CONNINFO ($MARCPIPE_DB, else PG*, else the
@@ -19,7 +19,8 @@
  *                      --state-dir DIR ($MARCPIPE_STATE_DIR, pgmanaged.h)
  *   MP_CLI_WINDOW(c)   --window, --window-bytes, --batch, --sinks,
  *                      --sink-latency-ms (a worker's window and batches)
- *   MP_CLI_BACKLOG(c)  --partitions, --max-backlog, --max-backlog-bytes
+ *   MP_CLI_BACKLOG(c)  --partitions (MP_CLI_PARTITIONS), --max-backlog,
+ *                      --max-backlog-bytes
  *                      (the producer's credit; 0 = off, in every command)
  *   MP_CLI_INPUT(c)    --from FMT, --charset NAME
  *   MP_CLI_MATCH(c)    --match, --on-match, --on-no-match, --profile
@@ -122,10 +123,13 @@ int mp__cli_opt_match(const mp_opt_t *o, const char *arg, char *err, size_t n);
 #define MP_CLI_TOPIC(c)                                                        \
   MP_OPT_STRING('t', "topic", &(c)->topic, "TOPIC",                            \
                 "records topic (default ENV.NS.TENANT.marc-record)"),          \
-  MP_OPT_STRING(0, "env", &(c)->env, "ENV",                                    \
-                "topic environment (default " MP_DEFAULT_ENV ")"),             \
+  MP_CLI_ENV(c),                                                               \
   MP_OPT_STRING(0, "namespace", &(c)->ns, "NS",                                \
                 "topic namespace (default " MP_DEFAULT_NAMESPACE ")")
+
+#define MP_CLI_ENV(c)                                                          \
+  MP_OPT_STRING(0, "env", &(c)->env, "ENV",                                    \
+                "topic environment (default " MP_DEFAULT_ENV ")")
 
 #define MP_CLI_GROUP_ID(c)                                                     \
   MP_OPT_STRING('G', "group", &(c)->group, "GROUP",                            \
@@ -171,10 +175,13 @@ int mp__cli_opt_match(const mp_opt_t *o, const char *arg, char *err, size_t n);
                "extra delay inside each batch transaction, for\n"              \
                "benchmarks (default 0)")
 
-#define MP_CLI_BACKLOG(c)                                                      \
+#define MP_CLI_PARTITIONS(c)                                                   \
   MP_OPT_COUNT(0, "partitions", &(c)->partitions, 1, 1000, "N",                \
                "partitions of the records topic; sizes the default\n"          \
-               "backlog (default 8)"),                                         \
+               "backlog (default 8)")
+
+#define MP_CLI_BACKLOG(c)                                                      \
+  MP_CLI_PARTITIONS(c),                                                        \
   MP_OPT_COUNT(0, "max-backlog", &(c)->max_backlog, 0, INT64_MAX, "N",         \
                "records produced but not yet processed before\n"               \
                "reading waits (default " MP_CLI_STR(                           \

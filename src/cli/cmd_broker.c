@@ -7,12 +7,13 @@
  * mp_broker_control and prints the answer on stdout. A regular file on
  * stdin is read as a script at start. End of stdin does not stop the broker.
  */
+#include "cli/cli_groups.h"
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "marcpipe/broker.h"
 #include "marcpipe/error.h"
 #include "marcpipe/kafka.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,36 +31,6 @@ typedef struct {
   size_t linelen;
   int overflow;
 } host_t;
-
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: marcpipe broker [options]\n\n"
-          "Run the embedded Kafka-protocol broker (librdkafka's mock cluster)"
-          " on loopback\nuntil SIGINT or SIGTERM. The first line on stdout is"
-          " the bootstrap servers\n(ports are random on every start). Data is"
-          " kept in memory only, and each\npartition keeps at most 5 MiB or"
-          " 100,000 message sets: older data is dropped\nsilently, so"
-          " producers must bound their backlog (marcpipe produce does).\n\n"
-          "options:\n"
-          "  --brokers N           brokers in the cluster (default 3)\n"
-          "  --partitions N        partitions of each created topic "
-          "(default 8)\n"
-          "  --topic NAME[:P]      create topic NAME (P partitions); "
-          "repeatable\n"
-          "  --tenant T            create the tenant's topics: "
-          "ENV.Default.T.%s\n"
-          "                        (--partitions) plus ENV.Default.T.%s and\n"
-          "                        ENV.Default.T.%s (1 partition each);\n"
-          "                        default tenant %s when no --topic is "
-          "given\n"
-          "  --env E               environment prefix of topic names "
-          "(default %s)\n"
-          "  --bootstrap-file F    also write the bootstrap servers to F "
-          "(atomically)\n"
-          "  -h, --help            this help\n\n%s",
-          MP_EVENT_RECORD, MP_EVENT_JOB_COMPLETED, MP_EVENT_ERROR,
-          MP_DEFAULT_TENANT, MP_DEFAULT_ENV, MP_BROKER_CONTROL_HELP);
-}
 
 static void run_line(host_t *h, const char *line) {
   char reply[512];
@@ -155,98 +126,112 @@ static int write_bootstrap_file(const char *path, const char *bs) {
 }
 
 /* An integer option in 1..max; complains and returns -1 otherwise. */
-static int int_opt(const char *name, const char *arg, int max, int *out) {
-  char *end;
-  long v = strtol(arg, &end, 10);
-  if (end == arg || *end || v < 1 || v > max) {
-    fprintf(stderr, "marcpipe broker: %s must be 1..%d\n", name, max);
-    return -1;
-  }
-  *out = (int)v;
-  return 0;
-}
-
-int cmd_broker(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"brokers", required_argument, NULL, 'n'},
-      {"partitions", required_argument, NULL, 'p'},
-      {"topic", required_argument, NULL, 't'},
-      {"tenant", required_argument, NULL, 'T'},
-      {"env", required_argument, NULL, 'e'},
-      {"bootstrap-file", required_argument, NULL, 'f'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
+typedef struct topics_s {
   mp_broker_topic_t topics[MAX_TOPICS];
   char names[MAX_TOPICS][256];
   const char *tenants[MAX_TOPICS];
-  size_t ntopics = 0, ntenants = 0;
-  const char *env = MP_DEFAULT_ENV, *bsfile = NULL;
-  int nbrokers = 3, partitions = 8, c, rc = 1;
+  size_t ntopics, ntenants;
+} topics_t;
+
+static int opt_topic(const mp_opt_t *o, const char *arg, char *err,
+                     size_t n) {
+  topics_t *t = o->value;
+  if (t->ntopics == MAX_TOPICS) {
+    snprintf(err, n, "too many topics (at most %d)", MAX_TOPICS);
+    return -1;
+  }
+  char *name = t->names[t->ntopics];
+  snprintf(name, sizeof t->names[0], "%s", arg);
+  char *colon = strchr(name, ':');
+  uint64_t p = 0;
+  if (colon) {
+    *colon = '\0';
+    if (mp__cli_count(colon + 1, 1000, &p) || !p) {
+      snprintf(err, n, "--topic NAME:P wants P in 1..1000 (got '%s')", arg);
+      return -1;
+    }
+  }
+  t->topics[t->ntopics].partitions = (int)p;
+  t->topics[t->ntopics].name = name;
+  t->ntopics++;
+  return 0;
+}
+
+static int opt_tenant(const mp_opt_t *o, const char *arg, char *err,
+                      size_t n) {
+  topics_t *t = o->value;
+  if (!mp_tenant_valid(arg)) {
+    snprintf(err, n, "--tenant wants [a-z][a-z0-9_]{0,30} (got '%s')", arg);
+    return -1;
+  }
+  if (t->ntenants < MAX_TOPICS)
+    t->tenants[t->ntenants++] = arg;
+  return 0;
+}
+
+static const char broker_description[] =
+    "Run the embedded Kafka-protocol broker (librdkafka's mock cluster) on\n"
+    "loopback until SIGINT or SIGTERM. The first line on stdout is the "
+    "bootstrap\nservers (ports are random on every start). Data is kept in "
+    "memory only, and\neach partition keeps at most 5 MiB or 100,000 message "
+    "sets: older data is\ndropped silently, so producers must bound their "
+    "backlog (marcpipe produce does).\n";
+
+int cmd_broker(int argc, char **argv) {
+  topics_t tt;
+  memset(&tt, 0, sizeof tt);
+  mp_broker_topic_t *topics = tt.topics;
+  char (*names)[256] = tt.names;
+  const char **tenants = tt.tenants;
+  mp_cli_t cl;
+  mp_cli_init(&cl, "broker");
+  const char *bsfile = NULL;
+  int64_t nodes = 3;
+  int rc = 1;
   char err[512];
   uv_loop_t loop;
   host_t h;
   memset(&h, 0, sizeof h);
-
-  optind = 0;
-  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'n':
-      if (int_opt("--brokers", optarg, 32, &nbrokers) != 0)
-        return 2;
-      break;
-    case 'p':
-      if (int_opt("--partitions", optarg, 10000, &partitions) != 0)
-        return 2;
-      break;
-    case 't': {
-      if (ntopics == MAX_TOPICS) {
-        fprintf(stderr, "marcpipe broker: too many topics\n");
-        return 2;
-      }
-      snprintf(names[ntopics], sizeof names[ntopics], "%s", optarg);
-      char *colon = strchr(names[ntopics], ':');
-      topics[ntopics].partitions = 0;
-      if (colon) {
-        *colon = '\0';
-        topics[ntopics].partitions = atoi(colon + 1);
-        if (topics[ntopics].partitions < 1) {
-          fprintf(stderr, "marcpipe broker: bad partition count in %s\n",
-                  optarg);
-          return 2;
-        }
-      }
-      topics[ntopics].name = names[ntopics];
-      ntopics++;
-      break;
-    }
-    case 'T':
-      if (!mp_tenant_valid(optarg)) {
-        fprintf(stderr,
-                "marcpipe broker: tenant %s must match [a-z][a-z0-9_]{0,30}\n",
-                optarg);
-        return 2;
-      }
-      if (ntenants < MAX_TOPICS)
-        tenants[ntenants++] = optarg;
-      break;
-    case 'e':
-      env = optarg;
-      break;
-    case 'f':
-      bsfile = optarg;
-      break;
-    case 'h':
-      usage(stdout);
-      return 0;
-    default:
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (optind < argc) {
-    fprintf(stderr, "marcpipe broker: unexpected argument %s\n", argv[optind]);
-    return 2;
-  }
+  static char tenant_help[256];
+  snprintf(tenant_help, sizeof tenant_help,
+           "create the tenant's topics: ENV.Default.T.%s\n"
+           "(--partitions) plus ENV.Default.T.%s and\n"
+           "ENV.Default.T.%s (1 partition each); repeatable;\n"
+           "default tenant %s when no --topic is given",
+           MP_EVENT_RECORD, MP_EVENT_JOB_COMPLETED, MP_EVENT_ERROR,
+           MP_DEFAULT_TENANT);
+  mp_opt_t opts[] = {
+      MP_OPT_GROUP("options:"),
+      MP_OPT_COUNT(0, "nodes", &nodes, 1, 32, "N",
+                   "brokers in the cluster (default 3)"),
+      {.kind = MP_OPT_KIND_COUNT, .long_name = "brokers", .argh = "N",
+       .value = &nodes, .min = 1, .max = 32,
+       .deprecated = "use --nodes N (-b/--brokers is the bootstrap list of "
+                     "every other command)"},
+      MP_CLI_PARTITIONS(&cl),
+      MP_OPT_FN(0, "topic", "NAME[:P]", opt_topic, &tt,
+                "create topic NAME (P partitions); repeatable"),
+      MP_OPT_FN(0, "tenant", "T", opt_tenant, &tt, tenant_help),
+      MP_CLI_ENV(&cl),
+      MP_OPT_STRING(0, "bootstrap-file", &bsfile, "F",
+                    "also write the bootstrap servers to F (atomically)"),
+      MP_OPT_HELP(),
+      MP_OPT_TEXT(""),
+      MP_OPT_TEXT(MP_BROKER_CONTROL_HELP),
+      MP_OPT_END()};
+  mp_opt_find(opts, "partitions")->help =
+      "partitions of each created topic (default 8)";
+  const mp_opt_usage_t u = {"marcpipe broker [options]", broker_description,
+                            NULL};
+  int prc = mp_cli_parse(&cl, opts, &u, argc, argv);
+  if (prc >= 0)
+    return prc;
+  if (cl.nargs)
+    return mp__cli_bad_usage("broker", "unexpected argument '%s'", cl.args[0]);
+  int nbrokers = (int)nodes;
+  int partitions = cl.partitions != MP_CLI_UNSET ? (int)cl.partitions : 8;
+  const char *env = cl.env;
+  size_t ntopics = tt.ntopics, ntenants = tt.ntenants;
   if (ntenants == 0 && ntopics == 0)
     tenants[ntenants++] = MP_DEFAULT_TENANT;
   static const char *const events[] = {MP_EVENT_RECORD,
@@ -268,11 +253,11 @@ int cmd_broker(int argc, char **argv) {
       ntopics++;
     }
 
-  mp_broker_opts_t opts = {.nbrokers = nbrokers,
+  mp_broker_opts_t bo = {.nbrokers = nbrokers,
                            .partitions = partitions,
                            .topics = topics,
                            .ntopics = ntopics};
-  if (mp_broker_start(&opts, &h.broker, err, sizeof err) != 0) {
+  if (mp_broker_start(&bo, &h.broker, err, sizeof err) != 0) {
     fprintf(stderr, "marcpipe broker: %s\n", err);
     return 1;
   }

@@ -10,11 +10,11 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 grep -q 'err API COUNT CODE' <<<"$("$MARCPIPE" broker --help)" || fail "--help lacks the control commands"
-rc=0; "$MARCPIPE" broker --brokers 0 </dev/null 2>/dev/null || rc=$?
+rc=0; "$MARCPIPE" broker --nodes 0 </dev/null 2>/dev/null || rc=$?
 [ "$rc" -eq 2 ] || fail "--brokers 0: exit $rc, expected 2"
 
 mkfifo "$T/ctl"
-"$MARCPIPE" broker --brokers 3 --partitions 4 --tenant abc --topic extra:2 \
+"$MARCPIPE" broker --nodes 3 --partitions 4 --tenant abc --topic extra:2 \
   --bootstrap-file "$T/bs" <"$T/ctl" >"$T/out" 2>"$T/err" &
 BPID=$!
 exec 3>"$T/ctl"

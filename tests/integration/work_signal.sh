@@ -17,7 +17,7 @@ trap cleanup EXIT
 fail() { echo "work_signal: $*" >&2; exit 1; }
 
 mkfifo "$W/ctl"
-"$MARCPIPE" broker --brokers 1 --partitions 3 --tenant "$T" \
+"$MARCPIPE" broker --nodes 1 --partitions 3 --tenant "$T" \
   --bootstrap-file "$W/bs" <"$W/ctl" >/dev/null 2>"$W/broker.err" &
 BPID=$!
 exec 3>"$W/ctl"

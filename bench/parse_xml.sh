@@ -12,7 +12,7 @@ source "$(dirname "$0")/common.sh"
 big=$here/data/uva_x50.xml
 if [ ! -s "$big" ]; then
   for _ in $(seq 50); do cat "$src"; done |
-    "$build/marcpipe" dump --to marcxml -o "$big.tmp" -
+    "$build/marcpipe" dump --to marcxml --output "$big.tmp" -
   mv "$big.tmp" "$big"
 fi
 cat "$big" > /dev/null # warm the page cache

@@ -184,7 +184,7 @@ int mp_cli_check_input(const mp_cli_t *c, const char *path) {
     return 0;
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    fprintf(stderr, "marcpipe %s: %s: cannot read: %s\n", c->cmd, path,
+    fprintf(stderr, "marcpipe %s: %s: %s\n", c->cmd, path,
             mp_strerror(-errno));
     return 1;
   }

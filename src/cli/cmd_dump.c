@@ -1,13 +1,14 @@
 /* cmd_dump.c: `marcpipe dump`: read MARC files (ISO 2709, MARCXML,
  * MARC-in-JSON), check them and convert them, like yaz-marcdump.
  *
- * Records go to stdout (or -o FILE) in the chosen format; every warning
+ * Records go to stdout (or --output FILE) in the chosen format; every warning
  * and error goes to stderr as "FILE: record N at byte OFF[, field TAG]:
  * error: msg". A bad record never stops the file (only input that cannot
  * be framed does); with --count only per-file totals are printed.
  * Exit status: 0 all records good, 1 a record was rejected or a file could
  * not be read or the output not written, 2 usage. Single-threaded.
  */
+#include "cli/cli_groups.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 
@@ -15,10 +16,10 @@
 #include "marcpipe/marc.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define FLUSH_AT (256u * 1024u)
 
@@ -28,38 +29,18 @@ typedef struct dump_s {
   mp_marc_reader_opts_t opts;
   out_fmt_t to;
   bool count;
+  bool no_output;      /* -n: check only */
+  bool positions;      /* -p: "<!-- Record N offset O (0xO) -->" */
+  bool summary;        /* -r: counts on stderr */
+  int64_t first, limit; /* -O, -L: records to write (-1: all) */
+  uint64_t seen;       /* good records read so far, over all files */
+  uint64_t written;
   const char *outpath;
   FILE *out;
   mp_buf_t buf;
   bool failed; /* exit 1 */
+  mp_cli_t cli;
 } dump_t;
-
-static void usage(FILE *f) {
-  fprintf(f,
-          "usage: marcpipe dump [options] FILE...\n\n"
-          "Read MARC records (ISO 2709, MARCXML or MARC-in-JSON; '-' is stdin),\n"
-          "report every problem on stderr with file, record number and byte\n"
-          "offset, and write the records in another format. Bad records are\n"
-          "reported and skipped; the rest of the file is still read.\n\n"
-          "options:\n"
-          "  --from FMT       input format: iso2709, marcxml, json (default: detect)\n"
-          "  --to FMT         output: text (default), iso2709, marcxml, json\n"
-          "                   (json: one record per line)\n"
-          "  --count          print only \"FILE: N records, E rejected, W warnings\"\n"
-          "                   (E also counts the point where a file could not\n"
-          "                   be read any further, e.g. malformed XML)\n"
-          "  --strict         reject records that would otherwise be repaired\n"
-          "  --charset NAME   the input's character set when leader/09 is wrong\n"
-          "                   (e.g. cp1251, MARC-8); records are output as UTF-8\n"
-          "  --keep-charset   no conversion to UTF-8\n"
-          "  --max-errors N   stop a file after N rejected records (0 = no cap)\n"
-          "  -o FILE          write records to FILE instead of stdout\n"
-          "  -h, --help       this help\n\n"
-          "A record longer than 99,999 bytes cannot be written as ISO 2709: it\n"
-          "is reported as an error; write it with --to json or --to marcxml.\n\n"
-          "exit status: 0 every record good, 1 a record was rejected or a file\n"
-          "could not be read, 2 usage error\n");
-}
 
 static int parse_to(const char *s, out_fmt_t *to) {
   static const struct {
@@ -75,53 +56,145 @@ static int parse_to(const char *s, out_fmt_t *to) {
   return MP_EUSAGE;
 }
 
-/* 0 to go on, 1 after --help, 2 on a usage error. */
-static int parse_args(dump_t *d, int argc, char **argv) {
-  enum { O_FROM = 256, O_TO, O_COUNT, O_STRICT, O_CHARSET, O_KEEP, O_MAXERR };
-  static const struct option longs[] = {
-      {"from", required_argument, NULL, O_FROM},
-      {"to", required_argument, NULL, O_TO},
-      {"count", no_argument, NULL, O_COUNT},
-      {"strict", no_argument, NULL, O_STRICT},
-      {"charset", required_argument, NULL, O_CHARSET},
-      {"keep-charset", no_argument, NULL, O_KEEP},
-      {"max-errors", required_argument, NULL, O_MAXERR},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
-  int c, fmt;
-  char *end;
-  optind = 1;
-  opterr = 0; /* refused options are reported by mp__cli_bad_option */
-  while ((c = getopt_long(argc, argv, ":ho:", longs, NULL)) != -1) {
-    switch (c) {
-    case 'h': usage(stdout); return 1;
-    case 'o': d->outpath = optarg; break;
-    case O_FROM:
-      if ((fmt = mp_marc_format_parse(optarg)) < 0)
-        return mp__cli_bad_usage("dump", "unknown input format '%s'", optarg);
-      d->opts.format = (mp_marc_format_t)fmt;
-      break;
-    case O_TO:
-      if (parse_to(optarg, &d->to))
-        return mp__cli_bad_usage("dump", "unknown output format '%s'", optarg);
-      break;
-    case O_COUNT: d->count = true; break;
-    case O_STRICT: d->opts.strict = true; break;
-    case O_CHARSET: d->opts.charset = optarg; break;
-    case O_KEEP: d->opts.keep_charset = true; break;
-    case O_MAXERR:
-      errno = 0;
-      unsigned long n = strtoul(optarg, &end, 10);
-      if (errno || *end || !*optarg || optarg[0] == '-' || n > UINT32_MAX)
-        return mp__cli_bad_usage("dump", "--max-errors needs a count, not '%s'", optarg);
-      d->opts.max_errors = (uint32_t)n;
-      break;
-    default: return mp__cli_bad_option("dump", c, argv);
-    }
+static int opt_to(const mp_opt_t *o, const char *arg, char *err, size_t n) {
+  dump_t *d = o->value;
+  if (!strcmp(arg, "line")) /* yaz-marcdump's name of the text form */
+    arg = "text";
+  if (!parse_to(arg, &d->to))
+    return 0;
+  if (o->short_name == 'o')
+    snprintf(err, n,
+             "-o wants an output format as in yaz-marcdump (marc, marcxml, "
+             "json, line; got '%s'); write to a file with --output FILE",
+             arg);
+  else
+    snprintf(err, n, "unknown output format '%s'", arg);
+  return -1;
+}
+
+static int opt_in(const mp_opt_t *o, const char *arg, char *err, size_t n) {
+  dump_t *d = o->value;
+  mp_opt_t from = {.value = &d->cli};
+  if (!mp__cli_opt_from(&from, arg, err, n)) {
+    d->opts.format = d->cli.format;
+    return 0;
   }
-  if (optind >= argc)
+  snprintf(err, n, "-i wants an input format: marc (iso2709), marcxml or "
+                   "json (got '%s')", arg);
+  return -1;
+}
+
+static int opt_to_charset(const mp_opt_t *o, const char *arg, char *err,
+                          size_t n) {
+  (void)o;
+  if (!strcasecmp(arg, "utf-8") || !strcasecmp(arg, "utf8"))
+    return 0;
+  snprintf(err, n, "-t %s: records are written as UTF-8 only (use "
+                   "yaz-marcdump to convert to another character set)", arg);
+  return -1;
+}
+
+static int opt_refused(const mp_opt_t *o, const char *arg, char *err,
+                       size_t n) {
+  (void)arg;
+  snprintf(err, n, "-%c is a yaz-marcdump option that marcpipe dump does not "
+                   "have: %s", o->short_name, o->help);
+  return -1;
+}
+
+static const char dump_description[] =
+    "Read MARC records (ISO 2709, MARCXML or MARC-in-JSON; '-' is stdin),\n"
+    "report every problem on stderr with file, record number and byte\n"
+    "offset, and write the records in another format. Bad records are\n"
+    "reported and skipped; the rest of the file is still read. The short\n"
+    "options mean what they mean to yaz-marcdump; its options that marcpipe\n"
+    "dump does not have are refused with a hint, never read as something\n"
+    "else.\n";
+
+static const char dump_footer[] =
+    "A record longer than 99,999 bytes cannot be written as ISO 2709: it\n"
+    "is reported as an error; write it with --to json or --to marcxml.\n\n"
+    "exit status: 0 every record good, 1 a record was rejected or a file\n"
+    "could not be read, 2 usage error\n";
+
+/* -1 to go on, 0 after --help, 2 on a usage error. */
+static int parse_args(dump_t *d, int argc, char **argv) {
+  int64_t maxerr = MP_CLI_UNSET;
+  bool strict = false, keep = false;
+  d->first = d->limit = MP_CLI_UNSET;
+  mp_cli_init(&d->cli, "dump");
+  mp_cli_t *c = &d->cli;
+  mp_opt_t opts[] = {
+      MP_OPT_GROUP("Input:"),
+      MP_CLI_INPUT(c),
+      MP_OPT_FN('i', NULL, "FMT", opt_in, d,
+                "input format as in yaz-marcdump: marc, marcxml or\n"
+                "json (the same as --from)"),
+      MP_OPT_STRING('f', NULL, &c->charset, "CHARSET",
+                    "the input's character set (the same as --charset)"),
+      MP_OPT_FLAG(0, "strict", &strict,
+                  "reject records that would otherwise be repaired"),
+      MP_OPT_FLAG(0, "keep-charset", &keep, "no conversion to UTF-8"),
+      MP_OPT_COUNT(0, "max-errors", &maxerr, 0, UINT32_MAX, "N",
+                   "stop a file after N rejected records (0 = no cap)"),
+      MP_OPT_GROUP("Output:"),
+      MP_OPT_FN(0, "to", "FMT", opt_to, d,
+                "output: text (default), iso2709, marcxml, json\n"
+                "(json: one record per line)"),
+      MP_OPT_FN('o', NULL, "FMT", opt_to, d,
+                "output format as in yaz-marcdump: marc, marcxml,\n"
+                "json or line (the same as --to)"),
+      MP_OPT_STRING(0, "output", &d->outpath, "FILE",
+                    "write records to FILE instead of stdout"),
+      MP_OPT_FN('t', NULL, "CHARSET", opt_to_charset, d,
+                "output character set: utf-8 only"),
+      MP_OPT_FLAG(0, "count", &d->count,
+                  "print only \"FILE: N records, E rejected, W warnings\"\n"
+                  "(E also counts the point where a file could not\n"
+                  "be read any further, e.g. malformed XML)"),
+      MP_OPT_FLAG('n', NULL, &d->no_output,
+                  "no record output: check only (diagnostics on stderr)"),
+      MP_OPT_FLAG('p', NULL, &d->positions,
+                  "before each record, its number and byte offset:\n"
+                  "<!-- Record N offset O (0xO) -->"),
+      MP_OPT_FLAG('r', NULL, &d->summary,
+                  "a summary per file on stderr (records read, rejected,\n"
+                  "warnings)"),
+      MP_OPT_COUNT('O', NULL, &d->first, 0, INT64_MAX, "OFFSET",
+                   "write records from this one on (0 = the first; counts\n"
+                   "good records over all files)"),
+      MP_OPT_COUNT('L', NULL, &d->limit, 0, INT64_MAX, "LIMIT",
+                   "write at most LIMIT records, then stop reading"),
+      MP_OPT_HELP(),
+      MP_OPT_GROUP("yaz-marcdump options refused (with this hint):"),
+      MP_OPT_FN('l', NULL, NULL, opt_refused, d,
+                "leader changes: edit the records with a MARC editor"),
+      MP_OPT_FN('s', NULL, NULL, opt_refused, d,
+                "split output: use gen or split the file"),
+      MP_OPT_FN('C', NULL, NULL, opt_refused, d,
+                "chunk size of -s: splitting is not supported"),
+      MP_OPT_FN('c', NULL, NULL, opt_refused, d,
+                "CCL output: not supported"),
+      MP_OPT_FN('v', NULL, NULL, opt_refused, d,
+                "verbose: every problem is always reported"),
+      MP_OPT_FN('V', NULL, NULL, opt_refused, d,
+                "version: use marcpipe --version"),
+      MP_OPT_END()};
+  const mp_opt_usage_t u = {"marcpipe dump [options] FILE...",
+                            dump_description, dump_footer};
+  int rc = mp_cli_parse(c, opts, &u, argc, argv);
+  if (rc >= 0)
+    return rc;
+  if (c->format)
+    d->opts.format = c->format;
+  d->opts.charset = c->charset;
+  d->opts.strict = strict;
+  d->opts.keep_charset = keep;
+  if (maxerr != MP_CLI_UNSET)
+    d->opts.max_errors = (uint32_t)maxerr;
+  if (c->nargs == 0)
     return mp__cli_bad_usage("dump", "%s", "no input file");
-  return 0;
+  return -1;
 }
 
 static int flush(dump_t *d, bool force) {
@@ -179,8 +252,16 @@ static void write_failed(const char *file, const mp_record_t *rec, int rc) {
   fprintf(stderr, "%s\n", line);
 }
 
+static bool limit_reached(const dump_t *d) {
+  return d->limit >= 0 && d->written >= (uint64_t)d->limit;
+}
+
 static void dump_file(dump_t *d, const char *path) {
   int err = 0;
+  if (mp_cli_check_input(&d->cli, path)) {
+    d->failed = true;
+    return;
+  }
   mp_marc_reader_t *rd = mp_marc_reader_open(path, &d->opts, &err);
   if (!rd) {
     fprintf(stderr, "marcpipe dump: %s: %s\n", path, mp_strerror(err));
@@ -203,6 +284,21 @@ static void dump_file(dump_t *d, const char *path) {
     }
     if (d->count)
       continue;
+    if (limit_reached(d))
+      break;
+    if (d->positions) { /* every record read, as yaz-marcdump -p */
+      mp_buf_printf(&d->buf, "<!-- Record %llu offset %llu (0x%llx) -->\n",
+                    (unsigned long long)rec->recno,
+                    (unsigned long long)rec->offset,
+                    (unsigned long long)rec->offset);
+      if (flush(d, false))
+        break;
+    }
+    if (d->no_output)
+      continue;
+    if (d->first >= 0 && d->seen++ < (uint64_t)d->first)
+      continue;
+    d->written++;
     if ((rc = write_record(d, rec))) {
       write_failed(path, rec, rc);
       unwritten++;
@@ -213,21 +309,22 @@ static void dump_file(dump_t *d, const char *path) {
   }
   mp_marc_reader_stats_t st;
   mp_marc_reader_stats(rd, &st);
-  if (d->count)
-    printf("%s: %llu records, %llu rejected, %llu warnings\n", path,
-           (unsigned long long)st.records, (unsigned long long)rejected,
-           (unsigned long long)st.warnings);
+  if (d->count || d->summary)
+    fprintf(d->count ? stdout : stderr,
+            "%s: %llu records, %llu rejected, %llu warnings\n", path,
+            (unsigned long long)st.records, (unsigned long long)rejected,
+            (unsigned long long)st.warnings);
   else if (unwritten)
     fprintf(stderr, "marcpipe dump: %s: %llu records not written\n", path,
             (unsigned long long)unwritten);
-  else if (!st.records && !rejected) /* say so rather than print nothing */
+  else if (!st.records && !rejected && !d->summary) /* not silent */
     fprintf(stderr, "marcpipe dump: %s: no records\n", path);
   mp_marc_reader_close(rd);
 }
 
 static int open_output(dump_t *d) {
   d->out = stdout;
-  if (!d->outpath || d->count)
+  if (!d->outpath || d->count || d->no_output)
     return 0;
   d->out = fopen(d->outpath, "wb");
   if (!d->out) {
@@ -240,16 +337,18 @@ static int open_output(dump_t *d) {
 int cmd_dump(int argc, char **argv) {
   dump_t d = {0};
   int rc = parse_args(&d, argc, argv);
-  if (rc)
-    return rc == 1 ? 0 : rc;
+  if (rc >= 0) {
+    mp_cli_release(&d.cli);
+    return rc;
+  }
   if (open_output(&d))
     return 1;
   mp_buf_init(&d.buf);
-  bool xml = d.to == OUT_XML && !d.count;
+  bool xml = d.to == OUT_XML && !d.count && !d.no_output;
   if (xml && mp_marc_write_marcxml_begin(&d.buf))
     d.failed = true;
-  for (int i = optind; i < argc; i++)
-    dump_file(&d, argv[i]);
+  for (int i = 0; i < d.cli.nargs && !limit_reached(&d); i++)
+    dump_file(&d, d.cli.args[i]);
   if (xml && mp_marc_write_marcxml_end(&d.buf))
     d.failed = true;
   flush(&d, true);
@@ -260,5 +359,6 @@ int cmd_dump(int argc, char **argv) {
     d.failed = true;
   }
   mp_buf_release(&d.buf);
+  mp_cli_release(&d.cli);
   return d.failed ? 1 : 0;
 }

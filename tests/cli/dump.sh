@@ -68,7 +68,7 @@ grep -q "$T/no-such-file.mrc: " "$T/err" || fail "unreadable file not named: $(c
 grep -q "pymarc--one.json: 1 records" "$T/out" || fail "files after an unreadable one not read"
 
 # MARCXML output is read back by yaz-marcdump and by marcpipe
-expect_rc 0 "$M" dump --to marcxml -o "$T/t.xml" "$D/json/traject--test_data.utf8.json"
+expect_rc 0 "$M" dump --to marcxml --output "$T/t.xml" "$D/json/traject--test_data.utf8.json"
 if command -v yaz-marcdump >/dev/null; then
   n=$(yaz-marcdump -i marcxml -n -r "$T/t.xml" 2>&1 | sed -n 's/^records read: //p')
   [ "$n" = 30 ] || fail "yaz-marcdump read '$n' records from --to marcxml output, want 30"
@@ -79,11 +79,11 @@ expect_rc 0 "$M" dump --count "$T/t.xml"
 grep -q ": 30 records, 0 rejected, 0 warnings" "$T/out" || fail "re-read xml: $(cat "$T/out")"
 
 # JSON output: one line per record, and the same records as from MARCXML
-expect_rc 0 "$M" dump --to json -o "$T/a.json" "$D/marcxml/traject--test_data.utf8.marc.xml"
+expect_rc 0 "$M" dump --to json --output "$T/a.json" "$D/marcxml/traject--test_data.utf8.marc.xml"
 [ "$(wc -l <"$T/a.json")" -eq 30 ] || fail "json output is not 30 lines"
-expect_rc 0 "$M" dump --to json -o "$T/b.json" "$D/json/traject--test_data.utf8.json"
+expect_rc 0 "$M" dump --to json --output "$T/b.json" "$D/json/traject--test_data.utf8.json"
 cmp -s "$T/a.json" "$T/b.json" || fail "traject xml and json differ after conversion"
-expect_rc 0 "$M" dump --to json -o "$T/c.json" "$D/marcxml/pymarc--batch.xml" "$D/json/pymarc--batch.json"
+expect_rc 0 "$M" dump --to json --output "$T/c.json" "$D/marcxml/pymarc--batch.xml" "$D/json/pymarc--batch.json"
 [ "$(sed -n 1p "$T/c.json")" = "$(sed -n 3p "$T/c.json")" ] || fail "pymarc batch xml/json differ"
 
 # stdin, format detected
@@ -92,11 +92,11 @@ grep -qxF -- "-: 2 records, 0 rejected, 0 warnings" "$T/out" || fail "stdin: $(c
 
 # ISO 2709 output: round trip, and a record too large for ISO 2709
 iso="$D/iso2709/traject--test_data.utf8.mrc"
-expect_rc 0 "$M" dump --to iso2709 -o "$T/t.mrc" "$D/json/traject--test_data.utf8.json"
+expect_rc 0 "$M" dump --to iso2709 --output "$T/t.mrc" "$D/json/traject--test_data.utf8.json"
 cmp -s "$T/t.mrc" "$iso" || fail "json -> iso2709 differs from $iso"
 big=$(head -c 120000 /dev/zero | tr '\0' 'x')
 printf '{"leader":"00000nam a2200000 a 4500","fields":[{"001":"small"}]}\n{"leader":"00000nam a2200000 a 4500","fields":[{"001":"big"},{"500":{"ind1":" ","ind2":" ","subfields":[{"a":"%s"}]}}]}\n' "$big" >"$T/big.json"
-expect_rc 1 "$M" dump --to iso2709 -o "$T/big.mrc" "$T/big.json"
+expect_rc 1 "$M" dump --to iso2709 --output "$T/big.mrc" "$T/big.json"
 grep -Eq "big.json: record 2 at byte 65: error: record too large for iso 2709 .*--to json" "$T/err" ||
   fail "too-big message: $(cat "$T/err")"
 [ "$(head -c 5 "$T/big.mrc")" -gt 0 ] 2>/dev/null || fail "the small record was not written"

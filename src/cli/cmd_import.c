@@ -133,6 +133,24 @@ static const char import_footer[] =
 
 /* ---- progress polling (thread pool) ---- */
 
+static json_t *worker_stats(const mp_import_worker_t *w);
+
+/* What a job that has committed nothing yet waits for: the workers' last
+ * counters line says whether they got their partitions (a rebalance). */
+static const char *phase_of(const import_t *im, const job_run_t *j) {
+  if (j->sum.processed > 0)
+    return NULL;
+  if (!im->workers_started)
+    return "starting workers";
+  bool joined = false;
+  for (int i = 0; i < im->workers.n && !joined; i++) {
+    json_t *st = worker_stats(&im->workers.w[i]);
+    joined = st && json_integer_value(json_object_get(st, "rebalances")) > 0;
+    json_decref(st);
+  }
+  return joined ? "waiting for first batch" : "joining group";
+}
+
 static void poll_work(uv_work_t *w) {
   import_t *im = w->data;
   char err[512];
@@ -177,7 +195,8 @@ static void poll_done(uv_work_t *w, int status) {
                           .total = j->sum.total,
                           .processed = j->sum.processed,
                           .errors = j->sum.errors,
-                          .status = j->sum.status};
+                          .status = j->sum.status,
+                          .phase = phase_of(im, j)};
   mp_progress_update(&im->progress, &v);
   if (status_final(j->sum.status) && !j->final) {
     j->final = true;
@@ -293,6 +312,8 @@ static char **worker_argv(import_t *im, char *self) {
   argv[n++] = "-G";
   argv[n++] = im->group;
   argv[n++] = "--stats-json";
+  argv[n++] = "--status-ms"; /* a counters line a second: the phase */
+  argv[n++] = "1000";
   if (o->verbose)
     argv[n++] = "-v";
   /* pull: unless given, each worker's window is its share of the job's

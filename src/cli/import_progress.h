@@ -1,23 +1,38 @@
 /* import_progress.h: progress display of `marcpipe import`.
  *
- * On a terminal: one line redrawn in place (bar, done/total, records/s,
- * errors). Otherwise: a plain line every `every_s` seconds, so logs of
- * long jobs show progress without control characters. stderr only.
+ * On a terminal: one line redrawn in place, never longer than the terminal
+ * is wide (TIOCGWINSZ, else $COLUMNS, else 80; the bar shrinks, then goes,
+ * then the line is cut), so it never wraps: elapsed time, done/total, the
+ * current rate (records per second over the last RATE_WINDOW_S seconds, not
+ * the average since the start), the ETA once the total is known, errors,
+ * and while nothing is committed yet a phase word saying what the job waits
+ * for ("joining group", "waiting for first batch"). Otherwise (a log file,
+ * a pipe): the same facts as a plain line once a minute (every_s), so logs
+ * of long jobs show progress without control characters or noise. stderr
+ * only; pure formatting, the caller decides when to update.
  */
 #ifndef MP_CLI_IMPORT_PROGRESS_H
 #define MP_CLI_IMPORT_PROGRESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#define MP_PROGRESS_SAMPLES 64 /* ring of (time, processed) samples */
+#define MP_PROGRESS_RATE_WINDOW_S 10.0
 
 typedef struct mp_progress_s {
   FILE *out;
   bool tty;
   bool quiet;
-  double every_s;      /* plain mode: seconds between lines */
+  int columns;         /* 0: ask the terminal on every update */
+  double every_s;      /* plain mode: seconds between lines (60) */
   double last_print;   /* time of the last plain line */
   bool drawn;          /* tty: a line is on screen */
+  double t[MP_PROGRESS_SAMPLES];
+  int64_t done[MP_PROGRESS_SAMPLES];
+  int nsamples, head;  /* ring: head is the next slot */
 } mp_progress_t;
 
 typedef struct mp_progress_view_s {
@@ -27,11 +42,18 @@ typedef struct mp_progress_view_s {
   int64_t processed;   /* records accounted for by workers/producer */
   int64_t errors;
   const char *status;  /* job status */
+  const char *phase;   /* what the job waits for, or NULL */
 } mp_progress_view_t;
 
 void mp_progress_init(mp_progress_t *p, FILE *out, bool quiet);
 void mp_progress_update(mp_progress_t *p, const mp_progress_view_t *v);
 /* Finish the tty line (newline) before other output. */
 void mp_progress_end(mp_progress_t *p);
+
+/* The line for width `cols` into buf (no "\r", no newline): what update
+ * draws on a terminal. Also records the sample for the rate. Returns the
+ * line's length, at most cols - 1. */
+size_t mp_progress_format(mp_progress_t *p, const mp_progress_view_t *v,
+                          int cols, char *buf, size_t n);
 
 #endif

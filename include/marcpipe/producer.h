@@ -93,6 +93,14 @@ int mp_producer_marc_input_open(const char *path,
                                 mp_producer_input_t *in, char *errbuf,
                                 size_t errlen);
 
+/* Call fn with every warning the reader raises (a record read only after
+ * a repair), in input order, from inside in->next, on the loop thread.
+ * d is valid during the call. in must come from
+ * mp_producer_marc_input_open. */
+typedef void (*mp_producer_warning_fn)(void *data, const mp_marc_diag_t *d);
+void mp_producer_marc_input_on_warning(mp_producer_input_t *in,
+                                       mp_producer_warning_fn fn, void *data);
+
 /* ---- job operations (the database side; run on the thread pool) ---- */
 
 /* A rejected input record waiting to be journaled. */

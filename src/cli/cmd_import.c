@@ -23,6 +23,7 @@
 #include "marcpipe/buf.h"
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
+#include "marcpipe/job_warnings.h"
 #include "marcpipe/kafka.h"
 #include "marcpipe/pg.h"
 #include "marcpipe/pgmanaged.h"
@@ -74,6 +75,7 @@ typedef struct job_run_s {
   bool final;
   double lag[MAX_LAG][2];
   int nlag;
+  mp_job_warnings_t warn; /* what the reader repaired */
 } job_run_t;
 
 typedef struct import_s {
@@ -218,6 +220,10 @@ static void tick_cb(uv_timer_t *t) {
 }
 
 /* ---- producer callbacks (loop thread) ---- */
+
+static void on_warning(void *data, const mp_marc_diag_t *d) {
+  mp_job_warnings_add(&((job_run_t *)data)->warn, d);
+}
 
 static void on_producer_done(void *data, int rc, const char *reason) {
   import_t *im = data;
@@ -417,6 +423,8 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
     in.close(in.ctx);
     return rc;
   }
+  mp_job_warnings_init(&j->warn, im->ctl, j->id);
+  mp_producer_marc_input_on_warning(&in, on_warning, j);
   if (!o->quiet)
     fprintf(stderr, "import: job %lld: %s\n", (long long)j->id, j->file);
   if (!im->workers_started) {
@@ -467,6 +475,8 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
   mp_progress_end(&im->progress);
   mp_producer_destroy(im->prod);
   im->prod = NULL;
+  if (mp_job_warnings_flush(&j->warn))
+    fprintf(stderr, "import: %s\n", j->warn.err);
   /* the final counters, read after the flip */
   mp_job_get(im->ctl, j->id, &j->sum, err, sizeof err);
   if (j->sum.total == 0)
@@ -493,6 +503,29 @@ static double rate_of(const job_run_t *j) {
   return el > 0 ? (double)j->sum.processed / el : 0;
 }
 
+/* The reader's warnings by kind, most frequent first. */
+static void print_warnings(const job_run_t *j) {
+  const mp_job_warnings_t *w = &j->warn;
+  if (!w->total)
+    return;
+  size_t idx[MP_JOB_WARNINGS_KINDS];
+  for (size_t i = 0; i < w->nkinds; i++)
+    idx[i] = i;
+  for (size_t i = 1; i < w->nkinds; i++) /* insertion sort: few kinds */
+    for (size_t k = i; k > 0 && w->kinds[idx[k]].count >
+                                    w->kinds[idx[k - 1]].count; k--) {
+      size_t t = idx[k];
+      idx[k] = idx[k - 1];
+      idx[k - 1] = t;
+    }
+  printf("  reader warnings %llu (records repaired while read):",
+         (unsigned long long)w->total);
+  for (size_t i = 0; i < w->nkinds; i++)
+    printf("%s %s %llu", i ? "," : "", mp_err_name(w->kinds[idx[i]].code),
+           (unsigned long long)w->kinds[idx[i]].count);
+  printf("\n  see: table job_warnings, job_id %lld\n", (long long)j->id);
+}
+
 static void print_text(const job_run_t *j) {
   printf("job %lld %s: %s\n", (long long)j->id, j->sum.status, j->file);
   printf("  records %lld  created %lld  updated %lld  duplicates %lld  "
@@ -501,6 +534,7 @@ static void print_text(const job_run_t *j) {
          (long long)j->sum.created, (long long)j->sum.updated,
          (long long)j->sum.duplicates, (long long)j->sum.skipped,
          (long long)j->sum.errors);
+  print_warnings(j);
   printf("  elapsed %.2f s  %.1f records/s\n", j->last_commit, rate_of(j));
   if (j->sum.failure_reason[0])
     printf("  failure: %s\n", j->sum.failure_reason);
@@ -526,6 +560,13 @@ static void print_json(import_t *im, const job_run_t *j) {
   json_object_set_new(o, "duplicates", json_integer(j->sum.duplicates));
   json_object_set_new(o, "skipped", json_integer(j->sum.skipped));
   json_object_set_new(o, "errors", json_integer(j->sum.errors));
+  json_t *wk = json_object();
+  for (size_t i = 0; i < j->warn.nkinds; i++)
+    json_object_set_new(wk, mp_err_name(j->warn.kinds[i].code),
+                        json_integer((json_int_t)j->warn.kinds[i].count));
+  json_object_set_new(o, "reader_warnings",
+                      json_integer((json_int_t)j->warn.total));
+  json_object_set_new(o, "reader_warnings_by_kind", wk);
   json_object_set_new(o, "elapsed_s", json_real(j->last_commit));
   json_object_set_new(o, "records_per_s", json_real(rate_of(j)));
   json_t *p = json_object();

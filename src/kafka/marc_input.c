@@ -8,6 +8,8 @@
  * positioned diagnostic and raw bytes. When the stream cannot go on
  * (malformed XML, ...) the error is one last REJECTED item; an I/O error or
  * the reader's error cap is returned instead and fails the run.
+ * The reader's warnings (repairs) of each record go to an optional callback
+ * (mp_producer_marc_input_on_warning), before the record's item.
  * Item pointers stay valid until the next call (they point into this
  * input's buffers). Loop thread (blocking file reads in chunks).
  */
@@ -25,7 +27,20 @@ typedef struct marc_input_s {
   mp_match_keys_t keys;
   char reason[512];
   bool ended;
+  mp_producer_warning_fn on_warning; /* may be NULL */
+  void *warning_data;
 } marc_input_t;
+
+/* Hand the warnings of the record just read to the caller, if it asked. */
+static void report_warnings(marc_input_t *m) {
+  if (!m->on_warning)
+    return;
+  size_t n = 0;
+  const mp_marc_diag_t *d = mp_marc_reader_diags(m->r, &n);
+  for (size_t i = 0; i < n; i++)
+    if (d[i].severity == MP_SEV_WARNING)
+      m->on_warning(m->warning_data, &d[i]);
+}
 
 static void describe(marc_input_t *m, int rc) {
   size_t n = 0;
@@ -55,6 +70,7 @@ static int marc_next(void *ctx, mp_producer_item_t *it) {
   if (m->ended)
     return MP_EOF_;
   int rc = mp_marc_reader_next(m->r, &rec);
+  report_warnings(m); /* also the end of input's (junk after the last) */
   if (rc == MP_EOF_)
     return MP_EOF_;
   if (rc != 0) {
@@ -99,6 +115,14 @@ static int marc_next(void *ctx, mp_producer_item_t *it) {
   it->value = m->value.data;
   it->value_len = m->value.len;
   return 0;
+}
+
+void mp_producer_marc_input_on_warning(mp_producer_input_t *in,
+                                       mp_producer_warning_fn fn,
+                                       void *data) {
+  marc_input_t *m = in->ctx;
+  m->on_warning = fn;
+  m->warning_data = data;
 }
 
 static uint64_t marc_bytes(void *ctx) {

@@ -31,6 +31,7 @@
 #include "marcpipe/profile.h"
 #include "marcpipe/worker.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <signal.h>
@@ -38,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -391,6 +393,38 @@ static int worker_env(import_t *im) {
     rc = UV_ENOMEM;
   mp_buf_release(&b);
   return rc;
+}
+
+/* Run the workers' command line once with --check-options, before any job
+ * exists: what `marcpipe work` would refuse (a managed Kafka property,
+ * rules that do not load, ...) is a usage error of this import, not a job
+ * that fails. 0 ok, 2 refused (the worker said why on stderr), 1 could not
+ * run. */
+static int check_workers(import_t *im, char *self) {
+  snprintf(im->group, sizeof im->group, "%s",
+           im->o->group ? im->o->group : MP_WORKER_DEFAULT_GROUP);
+  if (worker_env(im))
+    return 1;
+  char **argv = worker_argv(im, self);
+  int n = 0;
+  while (argv[n])
+    n++;
+  argv[n] = "--check-options";
+  argv[n + 1] = NULL;
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execv(self, argv);
+    _exit(127);
+  }
+  argv[n] = NULL;
+  int st = 0;
+  while (pid > 0 && waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR)
+      return 1;
+  if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st) == 127)
+    return 1;
+  return WEXITSTATUS(st) == 0 ? 0 : WEXITSTATUS(st) == 2 ? 2 : 1;
 }
 
 /* ---- one job ---- */
@@ -782,6 +816,12 @@ int cmd_import(int argc, char **argv) {
     fprintf(stderr, "import: embedded broker: %s\n", err);
     goto out;
   }
+  if ((rc = check_workers(&im, self))) {
+    if (rc == 1)
+      fprintf(stderr, "import: cannot run %s work --check-options\n", self);
+    goto out;
+  }
+  rc = 1;
   uv_timer_init(im.loop, &im.tick);
   im.tick.data = &im;
   uv_signal_init(im.loop, &im.sigint);

@@ -142,7 +142,7 @@ int cmd_work(int argc, char **argv) {
   uv_loop_t *loop = NULL;
   int64_t low = MP_CLI_UNSET, batch_ms = MP_CLI_UNSET, idle = MP_CLI_UNSET;
   int64_t max_records = MP_CLI_UNSET, status_ms = MP_CLI_UNSET;
-  bool verbose = false;
+  bool verbose = false, check = false;
 
   mp_worker_config_defaults(&cfg);
   mp_cli_init(&c, "work");
@@ -188,6 +188,11 @@ int cmd_work(int argc, char **argv) {
                    "also print a JSON counters line to stdout every MS"),
       MP_OPT_FLAG('v', "verbose", &verbose,
                   "log assignments, pauses and resumes"),
+      MP_OPT_FLAG(0, "check-options", &check,
+                  "check the options, the Kafka properties and the\n"
+                  "rules, then exit (0 ok, 2 usage) without joining\n"
+                  "the group or touching the database (import does\n"
+                  "this before a job exists)"),
       MP_OPT_HELP(),
       MP_OPT_END()};
   mp_opt_find(opts, "property")->help =
@@ -311,6 +316,10 @@ int cmd_work(int argc, char **argv) {
   if (e) {
     fprintf(stderr, "marcpipe work: %s\n", err);
     rc = e == MP_EUSAGE || e == MP_ECONFIG ? 2 : 1;
+    goto out;
+  }
+  if (check) {
+    rc = 0;
     goto out;
   }
   /* after every usage check: read by the sinks when the worker starts */

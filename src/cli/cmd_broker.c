@@ -194,9 +194,10 @@ int cmd_broker(int argc, char **argv) {
   memset(&h, 0, sizeof h);
   static char tenant_help[256];
   snprintf(tenant_help, sizeof tenant_help,
-           "create the tenant's topics: ENV.Default.T.%s\n"
-           "(--partitions) plus ENV.Default.T.%s and\n"
-           "ENV.Default.T.%s (1 partition each); repeatable;\n"
+           "create the tenant's topics (repeatable):\n"
+           "ENV.Default.T.%s\n"
+           "(--partitions), ENV.Default.T.%s and\n"
+           "ENV.Default.T.%s (1 partition each);\n"
            "default tenant %s when no --topic is given",
            MP_EVENT_RECORD, MP_EVENT_JOB_COMPLETED, MP_EVENT_ERROR,
            MP_DEFAULT_TENANT);

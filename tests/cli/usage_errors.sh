@@ -105,5 +105,12 @@ expect 2 "marcpipe broker: --brokers is deprecated: use --nodes N (-b/--brokers 
 grep -q -- "--nodes N" <("$M" broker --help) || fail "broker --help lacks --nodes"
 grep -q -- "--brokers" <("$M" broker --help) && fail "broker --help still shows --brokers"
 
+# every generated --help fits 80 columns
+for cmd in import produce work broker db status jobs errors dump; do
+  "$M" "$cmd" --help >"$T/h" || fail "$cmd --help: exit $?"
+  awk -v c="$cmd" 'length > 80 { print c " --help line " NR ": " length " columns"; bad = 1 } END { exit bad }' "$T/h" ||
+    fail "$cmd --help wider than 80 columns"
+done
+
 if [ "$fails" -ne 0 ]; then echo "usage_errors: $fails failure(s)"; exit 1; fi
 echo "usage_errors: ok"

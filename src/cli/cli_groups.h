@@ -24,6 +24,7 @@
  *                      (the producer's credit; 0 = off, in every command)
  *   MP_CLI_INPUT(c)    --from FMT, --charset NAME
  *   MP_CLI_MATCH(c)    --match, --on-match, --on-no-match, --profile
+ *   MP_CLI_MAPPING(c)  --rules FILE, --refdata FILE
  *
  * Counts and sizes not given stay -1 (MP_CLI_UNSET): the command applies
  * its default. mp_cli_parse() parses and then checks what one value
@@ -66,6 +67,8 @@ typedef struct mp_cli_s {
   const char *from;
   mp_marc_format_t format; /* from --from, MP_FMT_AUTO when not given */
   const char *charset;
+  /* mapping */
+  const char *rules, *refdata;
   /* matching profile */
   mp_profile_builder_t profile;
   /* operands, after mp_cli_parse: argv[1 .. 1 + nargs) */
@@ -200,6 +203,13 @@ int mp__cli_opt_match(const mp_opt_t *o, const char *arg, char *err, size_t n);
   MP_OPT_STRING(0, "charset", &(c)->charset, "NAME",                           \
                 "the input's character set when leader/09 is wrong\n"         \
                 "(e.g. cp1251); default: by leader/09")
+
+#define MP_CLI_MAPPING(c)                                                      \
+  MP_OPT_STRING(0, "rules", &(c)->rules, "FILE",                               \
+                "mapping rules (default: schemas/mapping/marc-bib.json)"),     \
+  MP_OPT_STRING(0, "refdata", &(c)->refdata, "FILE",                           \
+                "reference data (default:\n"                                   \
+                "schemas/mapping/reference-data.json)")
 
 #define MP_CLI_MATCH(c)                                                        \
   MP_OPT_FN(0, "match", "KEY", mp__cli_opt_match, (c),                         \

@@ -257,7 +257,7 @@ static int gen_file(const bench_t *b, const char *count, const char *path) {
   argv[k++] = "-o";
   argv[k++] = (char *)path;
   for (int f = 0; f < b->o->nfrom; f++) {
-    argv[k++] = "--from";
+    argv[k++] = "--source";
     argv[k++] = (char *)b->o->from[f];
   }
   argv[k] = NULL;

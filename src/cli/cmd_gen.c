@@ -6,13 +6,14 @@
  * again when generation fails. Progress goes to stderr when it is a
  * terminal and the run is long (100,000 records or more). Single thread.
  */
+#include "cli/cli_groups.h"
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "marcpipe/error.h"
 #include "marcpipe/gen.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@
 
 static void usage(FILE *out) {
   fprintf(out,
-"usage: marcpipe gen --records N [--from FILE]... [--format FMT] [--seed S]\n"
+"usage: marcpipe gen --records N [--source FILE]... [--format FMT] [--seed S]\n"
 "                    [--id-prefix P] [--first-id K] [--org CODE]\n"
 "                    [--pool-max M] [-q] -o OUT\n"
 "\n"
@@ -51,13 +52,15 @@ static void usage(FILE *out) {
 "\n"
 "Sources: only bibliographic records (leader/06 a,c,d,e,f,g,i,j,k,m,o,p,r,t)\n"
 "are used; MARC-8 is converted to UTF-8; records that could exceed 99,999\n"
-"bytes in ISO 2709 are skipped. Without --from the bundled sample is used:\n"
+"bytes in ISO 2709 are skipped. Without --source the bundled sample is used:\n"
 "$" MP_GEN_SAMPLE_ENV " (a file or a directory of MARC files) when set, else\n"
 "the tests/fixtures/gen-sample directory next to the schemas directory.\n"
 "\n"
 "options:\n"
 "  -n, --records N     number of records to write (required; 0 = none)\n"
-"      --from FILE     source MARC file or directory (any format; repeatable)\n"
+"      --source FILE   source MARC file or directory (any format; repeatable;\n"
+"                      the old spelling --from FILE still works, with a note:\n"
+"                      --from is the input format in every other command)\n"
 "  -f, --format FMT    iso2709 (default), marcxml (one collection) or json\n"
 "                      (MARC-in-JSON, one record per line)\n"
 "  -s, --seed S        PRNG seed (default 1)\n"
@@ -71,25 +74,6 @@ static void usage(FILE *out) {
 "\n"
 "exit status: 0 ok, 1 failure (unreadable source, no usable source record,\n"
 "write error), 2 usage\n");
-}
-
-static int bad_usage(const char *fmt, const char *arg) {
-  fprintf(stderr, "marcpipe gen: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\n'marcpipe gen --help' explains the options\n");
-  return 2;
-}
-
-static bool parse_u64(const char *s, uint64_t *v) {
-  if (!*s || *s == '-' || *s == '+')
-    return false;
-  char *end;
-  errno = 0;
-  unsigned long long x = strtoull(s, &end, 10);
-  if (errno || *end)
-    return false;
-  *v = x;
-  return true;
 }
 
 static void show_progress(uint64_t done, uint64_t total, void *arg) {
@@ -106,92 +90,100 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+typedef struct sources_s {
+  const char *v[MAX_FROM];
+  int n;
+} sources_t;
+
+static int opt_source(const mp_opt_t *o, const char *arg, char *err,
+                      size_t n) {
+  sources_t *s = o->value;
+  if (s->n == MAX_FROM) {
+    snprintf(err, n, "more than %d --source options", MAX_FROM);
+    return -1;
+  }
+  s->v[s->n++] = arg;
+  return 0;
+}
+
+static int opt_format(const mp_opt_t *o, const char *arg, char *err,
+                      size_t n) {
+  int f = mp_marc_format_parse(arg);
+  if (f != MP_FMT_ISO2709 && f != MP_FMT_MARCXML && f != MP_FMT_JSON) {
+    snprintf(err, n, "unknown --format '%s' (iso2709, marcxml or json)", arg);
+    return -1;
+  }
+  *(mp_marc_format_t *)o->value = (mp_marc_format_t)f;
+  return 0;
+}
+
+static int opt_text(const mp_opt_t *o, const char *arg, char *err, size_t n) {
+  size_t max = o->long_name[0] == 'o' ? 16 : 32; /* --org, --id-prefix */
+  if (strlen(arg) > max) {
+    snprintf(err, n, "--%s '%s' is longer than %zu bytes", o->long_name, arg,
+             max);
+    return -1;
+  }
+  *(const char **)o->value = arg;
+  return 0;
+}
+
 int cmd_gen(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"records", required_argument, NULL, 'n'},
-      {"from", required_argument, NULL, 'F'},
-      {"format", required_argument, NULL, 'f'},
-      {"seed", required_argument, NULL, 's'},
-      {"id-prefix", required_argument, NULL, 'P'},
-      {"first-id", required_argument, NULL, 'K'},
-      {"org", required_argument, NULL, 'O'},
-      {"pool-max", required_argument, NULL, 'M'},
-      {"output", required_argument, NULL, 'o'},
-      {"quiet", no_argument, NULL, 'q'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
   mp_gen_opts_t opts;
   mp_gen_opts_default(&opts);
-  const char *from[MAX_FROM];
-  int nfrom = 0;
+  sources_t src = {.n = 0};
+  const char **from = src.v;
   const char *out_path = NULL;
-  uint64_t n = 0, pool_max = 0;
-  bool have_n = false, quiet = false;
+  int64_t records = MP_CLI_UNSET, seed = MP_CLI_UNSET, first = MP_CLI_UNSET;
+  int64_t pool_arg = MP_CLI_UNSET;
+  bool quiet = false;
   mp_marc_format_t fmt = MP_FMT_ISO2709;
-
-  optind = 1;
-  int c;
-  while ((c = getopt_long(argc, argv, "n:f:s:o:qh", longopts, NULL)) != -1) {
-    switch (c) {
-    case 'n':
-      if (!parse_u64(optarg, &n))
-        return bad_usage("--records wants a count, not '%s'", optarg);
-      have_n = true;
-      break;
-    case 'F':
-      if (nfrom == MAX_FROM)
-        return bad_usage("more than %s --from options", "64");
-      from[nfrom++] = optarg;
-      break;
-    case 'f': {
-      int f = mp_marc_format_parse(optarg);
-      if (f != MP_FMT_ISO2709 && f != MP_FMT_MARCXML && f != MP_FMT_JSON)
-        return bad_usage("unknown --format '%s' (iso2709, marcxml or json)",
-                         optarg);
-      fmt = (mp_marc_format_t)f;
-      break;
-    }
-    case 's':
-      if (!parse_u64(optarg, &opts.seed))
-        return bad_usage("--seed wants a number, not '%s'", optarg);
-      break;
-    case 'P':
-      if (strlen(optarg) > 32)
-        return bad_usage("--id-prefix '%s' is longer than 32 bytes", optarg);
-      opts.id_prefix = optarg;
-      break;
-    case 'K':
-      if (!parse_u64(optarg, &opts.first_id))
-        return bad_usage("--first-id wants a number, not '%s'", optarg);
-      break;
-    case 'O':
-      if (strlen(optarg) > 16)
-        return bad_usage("--org '%s' is longer than 16 bytes", optarg);
-      opts.org_code = optarg;
-      break;
-    case 'M':
-      if (!parse_u64(optarg, &pool_max) || pool_max == 0)
-        return bad_usage("--pool-max wants a positive count, not '%s'", optarg);
-      break;
-    case 'o':
-      out_path = optarg;
-      break;
-    case 'q':
-      quiet = true;
-      break;
-    case 'h':
+  mp_cli_t cl;
+  mp_cli_init(&cl, "gen");
+  mp_opt_t table[] = {
+      MP_OPT_COUNT('n', "records", &records, 0, INT64_MAX, "N",
+                   "number of records to write (required; 0 = none)"),
+      MP_OPT_FN(0, "source", "FILE", opt_source, &src,
+                "source MARC file or directory (any format; repeatable)"),
+      {.kind = MP_OPT_KIND_FN, .long_name = "from", .argh = "FILE",
+       .fn = opt_source, .value = &src,
+       .deprecated = "use --source FILE (--from is the input format in every "
+                     "other command)"},
+      MP_OPT_FN('f', "format", "FMT", opt_format, &fmt, "output format"),
+      MP_OPT_COUNT('s', "seed", &seed, 0, INT64_MAX, "S", "PRNG seed"),
+      MP_OPT_FN(0, "id-prefix", "P", opt_text, &opts.id_prefix, "001 prefix"),
+      MP_OPT_COUNT(0, "first-id", &first, 0, INT64_MAX, "K",
+                   "running number of the first record"),
+      MP_OPT_FN(0, "org", "CODE", opt_text, &opts.org_code, "003 value"),
+      MP_OPT_COUNT(0, "pool-max", &pool_arg, 1, INT64_MAX, "M",
+                   "most source records kept"),
+      MP_OPT_STRING('o', "output", &out_path, "OUT", "output file"),
+      MP_OPT_FLAG('q', "quiet", &quiet, "no summary on stderr"),
+      MP_OPT_HELP(),
+      MP_OPT_END()};
+  /* the help keeps its own layout (a table of what each field becomes) */
+  int nargs = 0;
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
       usage(stdout);
       return 0;
-    default:
-      return bad_usage("%s", "invalid option");
     }
-  }
-  if (optind < argc)
-    return bad_usage("unexpected argument '%s'", argv[optind]);
-  if (!have_n)
-    return bad_usage("%s", "missing --records N");
+  int prc = mp_opt_parse("gen", table, NULL, argc, argv, &nargs);
+  if (prc >= 0)
+    return prc;
+  int nfrom = src.n;
+  uint64_t n = records >= 0 ? (uint64_t)records : 0;
+  uint64_t pool_max = pool_arg >= 0 ? (uint64_t)pool_arg : 0;
+  if (seed >= 0)
+    opts.seed = (uint64_t)seed;
+  if (first >= 0)
+    opts.first_id = (uint64_t)first;
+  if (nargs > 0)
+    return mp__cli_bad_usage("gen", "unexpected argument '%s'", argv[1]);
+  if (records < 0)
+    return mp__cli_bad_usage("gen", "%s", "missing --records N");
   if (!out_path)
-    return bad_usage("%s", "missing -o OUT (use -o - for stdout)");
+    return mp__cli_bad_usage("gen", "%s", "missing -o OUT (use -o - for stdout)");
 
   int ret = 1, fd = -1;
   bool created = false;

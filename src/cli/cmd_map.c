@@ -10,6 +10,7 @@
  * reader or could not be mapped, or a file could not be read, 2 usage.
  * Single-threaded.
  */
+#include "cli/cli_groups.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 
@@ -18,14 +19,13 @@
 #include "marcpipe/marc.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct map_s {
   mp_marc_reader_opts_t opts;
-  const char *rules, *refdata;
+  mp_cli_t cli; /* the shared input and mapping options */
   bool quiet;
   mp_mapping_t *m;
   bool failed;
@@ -35,63 +35,47 @@ typedef struct counts_s {
   uint64_t records, mapped, skipped, failed;
 } counts_t;
 
-static void usage(FILE *f) {
-  fprintf(f,
-          "usage: marcpipe map [options] FILE...\n\n"
-          "Map MARC bibliographic records (ISO 2709, MARCXML or MARC-in-JSON;\n"
-          "'-' is stdin) to Instance JSON by the mapping rules, and write one\n"
-          "Instance per line on stdout. The rules format and the Instance shape\n"
-          "are described in schemas/mapping/README.md.\n\n"
-          "options:\n"
-          "  --rules FILE      mapping rules (default: schemas/mapping/marc-bib.json)\n"
-          "  --reference FILE  reference data (default: schemas/mapping/reference-data.json)\n"
-          "  --from FMT        input format: iso2709, marcxml, json (default: detect)\n"
-          "  --charset NAME    the input's character set when leader/09 is wrong\n"
-          "                    (e.g. cp1251); records are mapped as UTF-8\n"
-          "  -q, --quiet       no per-file summary line\n"
-          "  -h, --help        this help\n\n"
-          "stderr gets one line per problem, \"FILE: record N at byte OFF: error:\n"
-          "reason\" (unreadable record, no title, ...); records that are not\n"
-          "bibliographic (leader/06 not in acdefgijkmoprt: authority, holdings)\n"
-          "are skipped with a warning. Each file ends with \"FILE: N records, M\n"
-          "mapped, S skipped (not bibliographic), F failed\".\n"
-          "The schemas directory defaults to $MARCPIPE_SCHEMAS, else the one\n"
-          "this build was configured with.\n\n"
-          "exit status: 0 every bibliographic record mapped, 1 a record could not\n"
-          "be read or mapped or a file could not be opened, 2 usage error\n");
-}
+static const char map_description[] =
+    "Map MARC bibliographic records (ISO 2709, MARCXML or MARC-in-JSON;\n"
+    "'-' is stdin) to Instance JSON by the mapping rules, and write one\n"
+    "Instance per line on stdout. The rules format and the Instance shape\n"
+    "are described in schemas/mapping/README.md.\n";
 
-/* 0 to go on, 1 after --help, 2 on a usage error. */
+static const char map_footer[] =
+    "stderr gets one line per problem, \"FILE: record N at byte OFF: error:\n"
+    "reason\" (unreadable record, no title, ...); records that are not\n"
+    "bibliographic (leader/06 not in acdefgijkmoprt: authority, holdings)\n"
+    "are skipped with a warning. Each file ends with \"FILE: N records, M\n"
+    "mapped, S skipped (not bibliographic), F failed\".\n"
+    "The schemas directory defaults to $MARCPIPE_SCHEMAS, else the one\n"
+    "this build was configured with.\n\n"
+    "exit status: 0 every bibliographic record mapped, 1 a record could not\n"
+    "be read or mapped or a file could not be opened, 2 usage error\n";
+
+/* -1 to go on, 0 after --help, 2 on a usage error. */
 static int parse_args(map_t *p, int argc, char **argv) {
-  enum { O_RULES = 256, O_REF, O_FROM, O_CHARSET };
-  static const struct option longs[] = {
-      {"rules", required_argument, NULL, O_RULES},
-      {"reference", required_argument, NULL, O_REF},
-      {"from", required_argument, NULL, O_FROM},
-      {"charset", required_argument, NULL, O_CHARSET},
-      {"quiet", no_argument, NULL, 'q'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
-  int c, fmt;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "hq", longs, NULL)) != -1) {
-    switch (c) {
-    case 'h': usage(stdout); return 1;
-    case 'q': p->quiet = true; break;
-    case O_RULES: p->rules = optarg; break;
-    case O_REF: p->refdata = optarg; break;
-    case O_FROM:
-      if ((fmt = mp_marc_format_parse(optarg)) < 0)
-        return mp__cli_bad_usage("map", "unknown input format '%s'", optarg);
-      p->opts.format = (mp_marc_format_t)fmt;
-      break;
-    case O_CHARSET: p->opts.charset = optarg; break;
-    default: fprintf(stderr, "(see marcpipe map --help)\n"); return 2;
-    }
-  }
-  if (optind >= argc)
+  mp_cli_t *c = &p->cli;
+  mp_cli_init(c, "map");
+  mp_opt_t opts[] = {
+      MP_OPT_GROUP("options:"),
+      MP_CLI_MAPPING(c),
+      {.kind = MP_OPT_KIND_STRING, .long_name = "reference", .argh = "FILE",
+       .value = &c->refdata,
+       .deprecated = "use --refdata FILE (as in marcpipe work)"},
+      MP_CLI_INPUT(c),
+      MP_OPT_FLAG('q', "quiet", &p->quiet, "no per-file summary line"),
+      MP_OPT_HELP(),
+      MP_OPT_END()};
+  const mp_opt_usage_t u = {"marcpipe map [options] FILE...", map_description,
+                            map_footer};
+  int rc = mp_cli_parse(c, opts, &u, argc, argv);
+  if (rc >= 0)
+    return rc;
+  p->opts.format = c->format;
+  p->opts.charset = c->charset;
+  if (c->nargs == 0)
     return mp__cli_bad_usage("map", "%s", "no input file");
-  return 0;
+  return -1;
 }
 
 static void map_one(map_t *p, const char *name, const mp_record_t *rec,
@@ -121,6 +105,10 @@ static void map_one(map_t *p, const char *name, const mp_record_t *rec,
 static void map_file(map_t *p, const char *path) {
   int err = 0;
   counts_t n = {0};
+  if (mp_cli_check_input(&p->cli, path)) {
+    p->failed = true;
+    return;
+  }
   mp_marc_reader_t *rd = mp_marc_reader_open(path, &p->opts, &err);
   if (!rd) {
     fprintf(stderr, "marcpipe map: %s: %s\n", path, mp_strerror(err));
@@ -157,16 +145,16 @@ int cmd_map(int argc, char **argv) {
   map_t p;
   memset(&p, 0, sizeof p);
   int rc = parse_args(&p, argc, argv);
-  if (rc)
-    return rc == 1 ? 0 : rc;
+  if (rc >= 0)
+    return rc;
   char err[512];
-  p.m = mp_mapping_load(p.rules, p.refdata, err, sizeof err);
+  p.m = mp_mapping_load(p.cli.rules, p.cli.refdata, err, sizeof err);
   if (!p.m) {
     fprintf(stderr, "marcpipe map: %s\n", err);
     return 1;
   }
-  for (int i = optind; i < argc; i++)
-    map_file(&p, argv[i]);
+  for (int i = 0; i < p.cli.nargs; i++)
+    map_file(&p, p.cli.args[i]);
   mp_mapping_free(p.m);
   if (fflush(stdout) != 0) {
     fprintf(stderr, "marcpipe map: stdout: %s\n", strerror(errno));

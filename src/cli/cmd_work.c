@@ -134,7 +134,6 @@ int cmd_work(int argc, char **argv) {
   mp_worker_config_t cfg;
   mp_sink_config_t sink = {.conninfo = ""};
   mp_cli_t c;
-  const char *rules = NULL, *refdata = NULL;
   char topic[256], dlq[256], err[512], threads[16], conninfo[1024];
   int rc = 2;
   run_t r = {.status = 0};
@@ -159,10 +158,7 @@ int cmd_work(int argc, char **argv) {
       MP_CLI_TENANT(&c),
       MP_OPT_GROUP("PostgreSQL:"),
       MP_CLI_DB(&c),
-      MP_OPT_STRING(0, "rules", &rules, "FILE",
-                    "mapping rules (default: schemas/mapping/marc-bib.json)"),
-      MP_OPT_STRING(0, "refdata", &refdata, "FILE",
-                    "reference data (default: schemas/mapping/...)"),
+      MP_CLI_MAPPING(&c),
       MP_OPT_GROUP("Window and batches:"),
       MP_CLI_WINDOW(&c),
       MP_OPT_COUNT(0, "low-water", &low, 0, 99, "PCT",
@@ -301,7 +297,7 @@ int cmd_work(int argc, char **argv) {
     setenv("UV_THREADPOOL_SIZE", threads, 0);
 
   rc = 1;
-  mapping = mp_mapping_load(rules, refdata, err, sizeof err);
+  mapping = mp_mapping_load(c.rules, c.refdata, err, sizeof err);
   if (!mapping) {
     fprintf(stderr, "marcpipe work: %s\n", err);
     goto out;

@@ -72,17 +72,17 @@ readback "$T/z.xml" 0
 
 # options: prefix, first id, org code, explicit and MARC-8 sources
 "$MARCPIPE" gen -q -n 10 --id-prefix bench- --first-id 500 --org XX-Test \
-  --from "$MP_TEST_DATA/iso2709/solrmarc--uva_001_2000.mrc" -o "$T/o.mrc"
+  --source "$MP_TEST_DATA/iso2709/solrmarc--uva_001_2000.mrc" -o "$T/o.mrc"
 grep -a -q 'bench-000000509' "$T/o.mrc" || fail "--first-id/--id-prefix"
 ! grep -a -q 'bench-000000510' "$T/o.mrc" || fail "one record too many"
 grep -a -q 'XX-Test' "$T/o.mrc" || fail "--org"
 # summary names the source count: 2000 UVA records, all bibliographic
-"$MARCPIPE" gen -n 10 --from "$MP_TEST_DATA/iso2709/solrmarc--uva_001_2000.mrc" \
+"$MARCPIPE" gen -n 10 --source "$MP_TEST_DATA/iso2709/solrmarc--uva_001_2000.mrc" \
   -o "$T/o.mrc" 2>"$T/err"
 grep -q 'from 2000 sources' "$T/err" || fail "summary: $(cat "$T/err")"
 # MARCXML and MARC-in-JSON sources (the same 30 traject records in each)
-"$MARCPIPE" gen -n 10 --from "$MP_TEST_DATA/marcxml/traject--test_data.utf8.marc.xml" \
-  --from "$MP_TEST_DATA/json/traject--test_data.utf8.json" -o "$T/o.mrc" 2>"$T/err"
+"$MARCPIPE" gen -n 10 --source "$MP_TEST_DATA/marcxml/traject--test_data.utf8.marc.xml" \
+  --source "$MP_TEST_DATA/json/traject--test_data.utf8.json" -o "$T/o.mrc" 2>"$T/err"
 grep -q 'from 60 sources' "$T/err" || fail "xml/json sources: $(cat "$T/err")"
 [ "$(nrec "$T/o.mrc")" -eq 10 ] || fail "xml/json sources: count"
 # MP_GEN_SAMPLE overrides the bundled sample (yaz collection: 19 records)
@@ -107,10 +107,10 @@ expect 2 "unexpected argument" -n 1 -o "$T/x.mrc" extra
 expect 2 "longer than 16" -n 1 --org 01234567890123456 -o "$T/x.mrc"
 [ ! -e "$T/x.mrc" ] || fail "usage error created the output"
 # failures: exit 1 naming the file; the output is not created
-expect 1 "cannot read $T/missing.mrc" -n 10 --from "$T/missing.mrc" -o "$T/x.mrc"
-[ ! -e "$T/x.mrc" ] || fail "unreadable --from created the output"
+expect 1 "cannot read $T/missing.mrc" -n 10 --source "$T/missing.mrc" -o "$T/x.mrc"
+[ ! -e "$T/x.mrc" ] || fail "unreadable --source created the output"
 expect 1 'no usable bibliographic record' -n 10 \
-  --from "$MP_TEST_DATA/iso2709/mrrctestbed--authority-sample.mrc" -o "$T/x.mrc"
+  --source "$MP_TEST_DATA/iso2709/mrrctestbed--authority-sample.mrc" -o "$T/x.mrc"
 expect 1 "cannot create $T/nodir/x.mrc" -n 10 -o "$T/nodir/x.mrc"
 if [ -w /dev/full ]; then
   expect 1 'writing /dev/full' -n 5000 -o /dev/full

@@ -105,6 +105,19 @@ expect 2 "marcpipe broker: --brokers is deprecated: use --nodes N (-b/--brokers 
 grep -q -- "--nodes N" <("$M" broker --help) || fail "broker --help lacks --nodes"
 grep -q -- "--brokers" <("$M" broker --help) && fail "broker --help still shows --brokers"
 
+# gen's source files are --source (--from is an input format elsewhere);
+# the old spelling still works, with a note
+"$M" gen -n 2 --from "$F" -o "$T/g.mrc" 2>"$T/err" || fail "gen --from: exit $?"
+grep -qx "marcpipe gen: --from is deprecated: use --source FILE (--from is the input format in every other command)" "$T/err" ||
+  fail "gen --from note: $(cat "$T/err")"
+"$M" gen -q -n 2 --source "$F" -o "$T/g2.mrc" || fail "gen --source"
+cmp -s "$T/g.mrc" "$T/g2.mrc" || fail "gen --from and --source differ"
+"$M" dump --count "$T/g2.mrc" | grep -q ": 2 records, 0 rejected" || fail "gen --source output"
+expect 2 "marcpipe map: --from wants iso2709, marcxml or json (got 'nope')" map --from nope "$F"
+"$M" map -q --reference "$(cd "$(dirname "$0")/../.." && pwd)/schemas/mapping/reference-data.json" "$F" >/dev/null 2>"$T/err" ||
+  fail "map --reference: $(cat "$T/err")"
+grep -q "^marcpipe map: --reference is deprecated: use --refdata FILE" "$T/err" || fail "map --reference note"
+
 # every generated --help fits 80 columns
 for cmd in import produce work broker db status jobs errors dump; do
   "$M" "$cmd" --help >"$T/h" || fail "$cmd --help: exit $?"

@@ -12,6 +12,7 @@
  * thread: children run one at a time.
  */
 #include "cli/cli_util.h"
+#include "cli/opt.h"
 #include "cli/commands.h"
 #include "marcpipe/bench.h"
 #include "marcpipe/error.h"
@@ -19,7 +20,6 @@
 #include "marcpipe/pgmanaged.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <limits.h>
@@ -44,7 +44,7 @@ static void usage(FILE *out) {
 "                      [--window-bytes N,...] [--batch N,...] [--sinks N,...]\n"
 "                      [--sink-latency-ms N,...] [--max-backlog N,...]\n"
 "                      [--mode pull|push,...]\n"
-"                      [--repeat R] [-o|--out DIR] [--from FILE]...\n"
+"                      [--repeat R] [-o|--out DIR] [--source FILE]...\n"
 "                      [-b BROKERS] [--db CONNINFO] [--state-dir DIR]\n"
 "                      [--timeout S] [--no-copy] [--keep-tenants]\n"
 "                      [--keep-inputs]\n"
@@ -55,7 +55,7 @@ static void usage(FILE *out) {
 "times as `marcpipe import --json` in a child process, one at a time,\n"
 "repeats interleaved. An axis not given is left to import's default.\n"
 "The input for each record count is generated once with `marcpipe gen`\n"
-"(seed 1; --from names its source records, default the bundled sample).\n"
+"(seed 1; --source names its source records, default the bundled sample).\n"
 "Each run imports into a fresh tenant (bench_<time>_<n>), dropped after\n"
 "the run unless --keep-tenants; the database is the same for every run\n"
 "(--db, else the PG* environment, else the managed local PostgreSQL,\n"
@@ -96,7 +96,8 @@ static void usage(FILE *out) {
 "      --mode M,...         pull (bounded window) or push (unbounded)\n"
 "      --repeat R           runs per configuration (default 3)\n"
 "  -o, --out DIR            output directory (created; default bench-out)\n"
-"      --from FILE          source MARC file or directory for gen\n"
+"      --source FILE        source MARC file or directory for gen (--from\n"
+"                           FILE still works, with a note)\n"
 "  -b, --brokers B          external Kafka brokers (default: embedded)\n"
 "      --db CONNINFO        PostgreSQL connection string\n"
 "      --state-dir DIR      managed PostgreSQL state directory\n"
@@ -129,22 +130,30 @@ typedef struct bench_opts_s {
   bool no_copy, keep_tenants, keep_inputs, quiet;
 } bench_opts_t;
 
-/* Split a comma list in place into the axis's values, checking each. */
-static int set_axis(bench_opts_t *o, int axis, char *list) {
+/* Split a comma list in place into the axis's values, checking each.
+ * 0, or -1 with the reason in err. */
+static int set_axis(bench_opts_t *o, int axis, char *list, char *err,
+                    size_t n) {
   o->axes.n[axis] = 0;
   for (char *save = NULL, *v = strtok_r(list, ",", &save); v;
        v = strtok_r(NULL, ",", &save)) {
-    if (mp_bench_axis_check(axis, v))
-      return bad_usage(axis == MP_BENCH_MODE
-                           ? "--mode wants pull or push, not '%s'"
-                           : "a count is expected, not '%s'",
-                       v);
-    if (o->axes.n[axis] == MAX_VALUES)
-      return bad_usage("more than %s values in one list", "32");
+    if (mp_bench_axis_check(axis, v)) {
+      snprintf(err, n,
+               axis == MP_BENCH_MODE ? "--mode wants pull or push, not '%s'"
+                                     : "a count is expected, not '%s'",
+               v);
+      return -1;
+    }
+    if (o->axes.n[axis] == MAX_VALUES) {
+      snprintf(err, n, "more than %d values in one list", MAX_VALUES);
+      return -1;
+    }
     o->vals[axis][o->axes.n[axis]++] = v;
   }
-  if (!o->axes.n[axis])
-    return bad_usage("empty list for --%s", mp_bench_axis_name(axis));
+  if (!o->axes.n[axis]) {
+    snprintf(err, n, "empty list for --%s", mp_bench_axis_name(axis));
+    return -1;
+  }
   return 0;
 }
 
@@ -558,92 +567,97 @@ static int write_results(const bench_t *b, const mp_bench_t *res) {
 
 /* ---- the command ---- */
 
+typedef struct axis_ctx_s {
+  bench_opts_t *o;
+  int axis;
+} axis_ctx_t;
+
+static int opt_axis(const mp_opt_t *opt, const char *arg, char *err,
+                    size_t n) {
+  const axis_ctx_t *a = opt->value;
+  return set_axis(a->o, a->axis, (char *)arg, err, n); /* split in place */
+}
+
+static int opt_source(const mp_opt_t *opt, const char *arg, char *err,
+                      size_t n) {
+  bench_opts_t *o = opt->value;
+  if (o->nfrom == MAX_FROM) {
+    snprintf(err, n, "more than %d --source options", MAX_FROM);
+    return -1;
+  }
+  o->from[o->nfrom++] = arg;
+  return 0;
+}
+
+static int opt_timeout(const mp_opt_t *opt, const char *arg, char *err,
+                       size_t n) {
+  char *end;
+  double v = strtod(arg, &end);
+  if (*end || !*arg || !(v >= 0)) {
+    snprintf(err, n, "--timeout wants seconds, not '%s'", arg);
+    return -1;
+  }
+  *(double *)opt->value = v;
+  return 0;
+}
+
+/* -1 after --help, 0 to go on, 2 on a usage error. The option table is
+ * the shared layer's (opt.h); the help text keeps its own layout. */
 static int parse_args(int argc, char **argv, bench_opts_t *o) {
-  static const struct option longopts[] = {
-      {"records", required_argument, NULL, 'n'},
-      {"workers", required_argument, NULL, 'w'},
-      {"partitions", required_argument, NULL, 'P'},
-      {"window", required_argument, NULL, 'W'},
-      {"window-bytes", required_argument, NULL, 'B'},
-      {"batch", required_argument, NULL, 'T'},
-      {"sinks", required_argument, NULL, 'N'},
-      {"sink-latency-ms", required_argument, NULL, 'L'},
-      {"max-backlog", required_argument, NULL, 'G'},
-      {"mode", required_argument, NULL, 'M'},
-      {"repeat", required_argument, NULL, 'r'},
-      {"out", required_argument, NULL, 'o'},
-      {"from", required_argument, NULL, 'F'},
-      {"brokers", required_argument, NULL, 'b'},
-      {"db", required_argument, NULL, 'D'},
-      {"state-dir", required_argument, NULL, 'S'},
-      {"timeout", required_argument, NULL, 't'},
-      {"no-copy", no_argument, NULL, 'C'},
-      {"keep-tenants", no_argument, NULL, 'K'},
-      {"keep-inputs", no_argument, NULL, 'I'},
-      {"marcpipe", required_argument, NULL, 'X'},
-      {"copy-bench", required_argument, NULL, 'Y'},
-      {"quiet", no_argument, NULL, 'q'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
-  static const struct {
-    int opt, axis;
-  } axis_opts[] = {{'n', MP_BENCH_RECORDS},   {'w', MP_BENCH_WORKERS},
-                   {'P', MP_BENCH_PARTITIONS}, {'W', MP_BENCH_WINDOW},
-                   {'B', MP_BENCH_WINDOW_BYTES}, {'T', MP_BENCH_BATCH},
-                   {'N', MP_BENCH_SINKS},
-                   {'L', MP_BENCH_SINK_LATENCY}, {'G', MP_BENCH_MAX_BACKLOG},
-                   {'M', MP_BENCH_MODE}};
   static char default_records[] = "10000", default_workers[] = "1,2";
-  set_axis(o, MP_BENCH_RECORDS, default_records);
-  set_axis(o, MP_BENCH_WORKERS, default_workers);
+  char err[16];
+  set_axis(o, MP_BENCH_RECORDS, default_records, err, sizeof err);
+  set_axis(o, MP_BENCH_WORKERS, default_workers, err, sizeof err);
   o->repeat = 3;
   o->out_dir = "bench-out";
-  optind = 1;
-  int c;
-  while ((c = getopt_long(argc, argv, "w:o:b:qh", longopts, NULL)) != -1) {
-    bool axis = false;
-    for (size_t i = 0; i < sizeof axis_opts / sizeof *axis_opts; i++)
-      if (axis_opts[i].opt == c) {
-        int r = set_axis(o, axis_opts[i].axis, optarg);
-        if (r)
-          return r;
-        axis = true;
-      }
-    if (axis)
-      continue;
-    char *end;
-    switch (c) {
-    case 'r':
-      o->repeat = strtoul(optarg, &end, 10);
-      if (*end || !*optarg || o->repeat == 0 || o->repeat > 1000)
-        return bad_usage("--repeat wants 1 to 1000, not '%s'", optarg);
-      break;
-    case 't':
-      o->timeout_s = strtod(optarg, &end);
-      if (*end || !*optarg || !(o->timeout_s >= 0))
-        return bad_usage("--timeout wants seconds, not '%s'", optarg);
-      break;
-    case 'o': o->out_dir = optarg; break;
-    case 'F':
-      if (o->nfrom == MAX_FROM)
-        return bad_usage("more than %s --from options", "64");
-      o->from[o->nfrom++] = optarg;
-      break;
-    case 'b': o->brokers = optarg; break;
-    case 'D': o->db = optarg; break;
-    case 'S': o->state_dir = optarg; break;
-    case 'C': o->no_copy = true; break;
-    case 'K': o->keep_tenants = true; break;
-    case 'I': o->keep_inputs = true; break;
-    case 'X': o->marcpipe = optarg; break;
-    case 'Y': o->copy_bench = optarg; break;
-    case 'q': o->quiet = true; break;
-    case 'h': usage(stdout); return -1;
-    default: return bad_usage("%s", "invalid option");
+  axis_ctx_t ax[MP_BENCH_AXES];
+  for (int a = 0; a < MP_BENCH_AXES; a++)
+    ax[a] = (axis_ctx_t){o, a};
+  int64_t repeat = -1;
+#define AXIS(s, l, a) MP_OPT_FN(s, l, "LIST", opt_axis, &ax[a], NULL)
+  mp_opt_t opts[] = {
+      AXIS(0, "records", MP_BENCH_RECORDS),
+      AXIS('w', "workers", MP_BENCH_WORKERS),
+      AXIS(0, "partitions", MP_BENCH_PARTITIONS),
+      AXIS(0, "window", MP_BENCH_WINDOW),
+      AXIS(0, "window-bytes", MP_BENCH_WINDOW_BYTES),
+      AXIS(0, "batch", MP_BENCH_BATCH),
+      AXIS(0, "sinks", MP_BENCH_SINKS),
+      AXIS(0, "sink-latency-ms", MP_BENCH_SINK_LATENCY),
+      AXIS(0, "max-backlog", MP_BENCH_MAX_BACKLOG),
+      AXIS(0, "mode", MP_BENCH_MODE),
+      MP_OPT_COUNT(0, "repeat", &repeat, 1, 1000, "R", NULL),
+      MP_OPT_STRING('o', "out", &o->out_dir, "DIR", NULL),
+      MP_OPT_FN(0, "source", "FILE", opt_source, o, NULL),
+      {.kind = MP_OPT_KIND_FN, .long_name = "from", .argh = "FILE",
+       .fn = opt_source, .value = o,
+       .deprecated = "use --source FILE (--from is the input format in every "
+                     "other command)"},
+      MP_OPT_STRING('b', "brokers", &o->brokers, "LIST", NULL),
+      MP_OPT_STRING(0, "db", &o->db, "CONNINFO", NULL),
+      MP_OPT_STRING(0, "state-dir", &o->state_dir, "DIR", NULL),
+      MP_OPT_FN(0, "timeout", "S", opt_timeout, &o->timeout_s, NULL),
+      MP_OPT_FLAG(0, "no-copy", &o->no_copy, NULL),
+      MP_OPT_FLAG(0, "keep-tenants", &o->keep_tenants, NULL),
+      MP_OPT_FLAG(0, "keep-inputs", &o->keep_inputs, NULL),
+      MP_OPT_STRING(0, "marcpipe", &o->marcpipe, "PATH", NULL),
+      MP_OPT_STRING(0, "copy-bench", &o->copy_bench, "PATH", NULL),
+      MP_OPT_FLAG('q', "quiet", &o->quiet, NULL),
+      MP_OPT_END()};
+#undef AXIS
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      usage(stdout);
+      return -1;
     }
-  }
-  if (optind < argc)
-    return bad_usage("unexpected argument '%s'", argv[optind]);
+  int nargs = 0;
+  int rc = mp_opt_parse("bench", opts, NULL, argc, argv, &nargs);
+  if (rc >= 0)
+    return rc;
+  if (nargs)
+    return bad_usage("unexpected argument '%s'", argv[1]);
+  if (repeat >= 0)
+    o->repeat = (size_t)repeat;
   for (int a = 0; a < MP_BENCH_AXES; a++)
     o->axes.vals[a] = o->vals[a];
   return 0;

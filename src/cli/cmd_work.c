@@ -319,7 +319,7 @@ int cmd_work(int argc, char **argv) {
     goto out;
   }
   /* after every usage check: read by the sinks when the worker starts */
-  if (mp_cli_db(&c, false, !cfg.verbose, conninfo, sizeof conninfo))
+  if (mp_cli_db(&c, false, false, conninfo, sizeof conninfo))
     goto out;
   sink.conninfo = conninfo;
   e = mp_worker_start(r.w, on_done, err, sizeof err);

@@ -37,19 +37,19 @@
  * bench_copy keeps its whole input mapped in memory. */
 #define COPY_SOURCE_MAX 20000
 
-static void usage(FILE *out) {
-  fprintf(out,
-"usage: marcpipe bench [--records N,...] [-w|--workers N,...]\n"
-"                      [--partitions N,...] [--window N,...]\n"
-"                      [--window-bytes N,...] [--batch N,...] [--sinks N,...]\n"
-"                      [--sink-latency-ms N,...] [--max-backlog N,...]\n"
-"                      [--mode pull|push,...]\n"
-"                      [--repeat R] [-o|--out DIR] [--source FILE]...\n"
-"                      [-b BROKERS] [--db CONNINFO] [--state-dir DIR]\n"
-"                      [--timeout S] [--no-copy] [--keep-tenants]\n"
-"                      [--keep-inputs]\n"
-"                      [--marcpipe PATH] [--copy-bench PATH] [-q]\n"
-"\n"
+static const char bench_synopsis[] =
+    "marcpipe bench [--records N,...] [-w|--workers N,...]\n"
+    "               [--partitions N,...] [--window N,...]\n"
+    "               [--window-bytes N,...] [--batch N,...] [--sinks N,...]\n"
+    "               [--sink-latency-ms N,...] [--max-backlog N,...]\n"
+    "               [--mode pull|push,...]\n"
+    "               [--repeat R] [-o|--out DIR] [--source FILE]...\n"
+    "               [-b BROKERS] [--db CONNINFO] [--state-dir DIR]\n"
+    "               [--timeout S] [--no-copy] [--keep-tenants]\n"
+    "               [--keep-inputs]\n"
+    "               [--marcpipe PATH] [--copy-bench PATH] [-q]";
+
+static const char bench_description[] =
 "Benchmark full imports. Every option taking a list (comma-separated)\n"
 "is an axis; each combination of the values is one configuration, run R\n"
 "times as `marcpipe import --json` in a child process, one at a time,\n"
@@ -80,40 +80,11 @@ static void usage(FILE *out) {
 "results.json (every run), *.dat and, with gnuplot, PNGs: rate-workers,\n"
 "rss-records, lag, and rate-AXIS / rss-AXIS for other varied axes;\n"
 "logs/ (each child's stderr) and, with --keep-inputs, input-N.mrc (the\n"
-"generated files, else removed at the end).\n"
-"\n"
-"options:\n"
-"      --records N,...      records per input (default 10000)\n"
-"  -w, --workers N,...      worker processes (default 1,2)\n"
-"      --partitions N,...   Kafka partitions\n"
-"      --window N,...       records a worker may hold (pull mode)\n"
-"      --window-bytes N,... bytes a worker may hold (pull mode)\n"
-"      --batch N,...        records per database transaction\n"
-"      --sinks N,...        database connections per worker\n"
-"      --sink-latency-ms N,... added latency per sink batch\n"
-"      --max-backlog N,...  records produced but not yet processed, at most\n"
-"                           (the producer's credit)\n"
-"      --mode M,...         pull (bounded window) or push (unbounded)\n"
-"      --repeat R           runs per configuration (default 3)\n"
-"  -o, --out DIR            output directory (created; default bench-out)\n"
-"      --source FILE        source MARC file or directory for gen (--from\n"
-"                           FILE still works, with a note)\n"
-"  -b, --brokers B          external Kafka brokers (default: embedded)\n"
-"      --db CONNINFO        PostgreSQL connection string\n"
-"      --state-dir DIR      managed PostgreSQL state directory\n"
-"      --timeout S          kill an import after S seconds (default none)\n"
-"      --no-copy            skip the COPY ceiling\n"
-"      --keep-tenants       keep each run's tenant schema\n"
-"      --keep-inputs        keep the generated input files\n"
-"      --marcpipe PATH      the marcpipe binary to benchmark (default: this\n"
-"                           one); runs PATH import ...\n"
-"      --copy-bench PATH    the bench_copy program\n"
-"  -q, --quiet              no progress on stderr\n"
-"  -h, --help               this help\n"
-"\n"
+"generated files, else removed at the end).\n";
+
+static const char bench_footer[] =
 "exit status: 0 every run counted, 1 a run failed or did not reconcile\n"
-"(the results are still written), 2 usage\n");
-}
+"(the results are still written), 2 usage\n";
 
 static int bad_usage(const char *fmt, const char *arg) {
   return mp__cli_bad_usage("bench", fmt, arg);
@@ -601,8 +572,8 @@ static int opt_timeout(const mp_opt_t *opt, const char *arg, char *err,
   return 0;
 }
 
-/* -1 after --help, 0 to go on, 2 on a usage error. The option table is
- * the shared layer's (opt.h); the help text keeps its own layout. */
+/* -1 after --help, 0 to go on, 2 on a usage error (opt.h: the help is
+ * generated from the table). */
 static int parse_args(int argc, char **argv, bench_opts_t *o) {
   static char default_records[] = "10000", default_workers[] = "1,2";
   char err[16];
@@ -614,46 +585,63 @@ static int parse_args(int argc, char **argv, bench_opts_t *o) {
   for (int a = 0; a < MP_BENCH_AXES; a++)
     ax[a] = (axis_ctx_t){o, a};
   int64_t repeat = -1;
-#define AXIS(s, l, a) MP_OPT_FN(s, l, "LIST", opt_axis, &ax[a], NULL)
+#define AXIS(s, l, a, h) MP_OPT_FN(s, l, "N,...", opt_axis, &ax[a], h)
   mp_opt_t opts[] = {
-      AXIS(0, "records", MP_BENCH_RECORDS),
-      AXIS('w', "workers", MP_BENCH_WORKERS),
-      AXIS(0, "partitions", MP_BENCH_PARTITIONS),
-      AXIS(0, "window", MP_BENCH_WINDOW),
-      AXIS(0, "window-bytes", MP_BENCH_WINDOW_BYTES),
-      AXIS(0, "batch", MP_BENCH_BATCH),
-      AXIS(0, "sinks", MP_BENCH_SINKS),
-      AXIS(0, "sink-latency-ms", MP_BENCH_SINK_LATENCY),
-      AXIS(0, "max-backlog", MP_BENCH_MAX_BACKLOG),
-      AXIS(0, "mode", MP_BENCH_MODE),
-      MP_OPT_COUNT(0, "repeat", &repeat, 1, 1000, "R", NULL),
-      MP_OPT_STRING('o', "out", &o->out_dir, "DIR", NULL),
-      MP_OPT_FN(0, "source", "FILE", opt_source, o, NULL),
+      MP_OPT_GROUP("options:"),
+      AXIS(0, "records", MP_BENCH_RECORDS,
+           "records per input (default 10000)"),
+      AXIS('w', "workers", MP_BENCH_WORKERS, "worker processes (default 1,2)"),
+      AXIS(0, "partitions", MP_BENCH_PARTITIONS, "Kafka partitions"),
+      AXIS(0, "window", MP_BENCH_WINDOW,
+           "records a worker may hold (pull mode)"),
+      AXIS(0, "window-bytes", MP_BENCH_WINDOW_BYTES,
+           "bytes a worker may hold (pull mode)"),
+      AXIS(0, "batch", MP_BENCH_BATCH, "records per database transaction"),
+      AXIS(0, "sinks", MP_BENCH_SINKS, "database connections per worker"),
+      AXIS(0, "sink-latency-ms", MP_BENCH_SINK_LATENCY,
+           "added latency per sink batch"),
+      AXIS(0, "max-backlog", MP_BENCH_MAX_BACKLOG,
+           "records produced but not yet processed, at most\n"
+           "(the producer's credit)"),
+      MP_OPT_FN(0, "mode", "M,...", opt_axis, &ax[MP_BENCH_MODE],
+                "pull (bounded window) or push (unbounded)"),
+      MP_OPT_COUNT(0, "repeat", &repeat, 1, 1000, "R",
+                   "runs per configuration (default 3)"),
+      MP_OPT_STRING('o', "out", &o->out_dir, "DIR",
+                    "output directory (created; default bench-out)"),
+      MP_OPT_FN(0, "source", "FILE", opt_source, o,
+                "source MARC file or directory for gen; repeatable"),
       {.kind = MP_OPT_KIND_FN, .long_name = "from", .argh = "FILE",
        .fn = opt_source, .value = o,
        .deprecated = "use --source FILE (--from is the input format in every "
                      "other command)"},
-      MP_OPT_STRING('b', "brokers", &o->brokers, "LIST", NULL),
-      MP_OPT_STRING(0, "db", &o->db, "CONNINFO", NULL),
-      MP_OPT_STRING(0, "state-dir", &o->state_dir, "DIR", NULL),
-      MP_OPT_FN(0, "timeout", "S", opt_timeout, &o->timeout_s, NULL),
-      MP_OPT_FLAG(0, "no-copy", &o->no_copy, NULL),
-      MP_OPT_FLAG(0, "keep-tenants", &o->keep_tenants, NULL),
-      MP_OPT_FLAG(0, "keep-inputs", &o->keep_inputs, NULL),
-      MP_OPT_STRING(0, "marcpipe", &o->marcpipe, "PATH", NULL),
-      MP_OPT_STRING(0, "copy-bench", &o->copy_bench, "PATH", NULL),
-      MP_OPT_FLAG('q', "quiet", &o->quiet, NULL),
+      MP_OPT_STRING('b', "brokers", &o->brokers, "LIST",
+                    "external Kafka brokers (default: embedded)"),
+      MP_OPT_STRING(0, "db", &o->db, "CONNINFO",
+                    "PostgreSQL connection string"),
+      MP_OPT_STRING(0, "state-dir", &o->state_dir, "DIR",
+                    "managed PostgreSQL state directory"),
+      MP_OPT_FN(0, "timeout", "S", opt_timeout, &o->timeout_s,
+                "kill an import after S seconds (default none)"),
+      MP_OPT_FLAG(0, "no-copy", &o->no_copy, "skip the COPY ceiling"),
+      MP_OPT_FLAG(0, "keep-tenants", &o->keep_tenants,
+                  "keep each run's tenant schema"),
+      MP_OPT_FLAG(0, "keep-inputs", &o->keep_inputs,
+                  "keep the generated input files"),
+      MP_OPT_STRING(0, "marcpipe", &o->marcpipe, "PATH",
+                    "the marcpipe binary to benchmark (default: this\n"
+                    "one); runs PATH import ..."),
+      MP_OPT_STRING(0, "copy-bench", &o->copy_bench, "PATH",
+                    "the bench_copy program"),
+      MP_OPT_FLAG('q', "quiet", &o->quiet, "no progress on stderr"),
+      MP_OPT_HELP(),
       MP_OPT_END()};
 #undef AXIS
-  for (int i = 1; i < argc; i++)
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      usage(stdout);
-      return -1;
-    }
+  const mp_opt_usage_t u = {bench_synopsis, bench_description, bench_footer};
   int nargs = 0;
-  int rc = mp_opt_parse("bench", opts, NULL, argc, argv, &nargs);
+  int rc = mp_opt_parse("bench", opts, &u, argc, argv, &nargs);
   if (rc >= 0)
-    return rc;
+    return rc == 0 ? -1 : rc;
   if (nargs)
     return bad_usage("unexpected argument '%s'", argv[1]);
   if (repeat >= 0)

@@ -24,12 +24,7 @@
 
 #define MAX_FROM 64
 
-static void usage(FILE *out) {
-  fprintf(out,
-"usage: marcpipe gen --records N [--source FILE]... [--format FMT] [--seed S]\n"
-"                    [--id-prefix P] [--first-id K] [--org CODE]\n"
-"                    [--pool-max M] [-q] -o OUT\n"
-"\n"
+static const char gen_description[] =
 "Write N realistic bibliographic MARC records made from real ones, for\n"
 "load tests and benchmarks. Each output record is a variant of a source\n"
 "record picked at random:\n"
@@ -54,27 +49,7 @@ static void usage(FILE *out) {
 "are used; MARC-8 is converted to UTF-8; records that could exceed 99,999\n"
 "bytes in ISO 2709 are skipped. Without --source the bundled sample is used:\n"
 "$" MP_GEN_SAMPLE_ENV " (a file or a directory of MARC files) when set, else\n"
-"the tests/fixtures/gen-sample directory next to the schemas directory.\n"
-"\n"
-"options:\n"
-"  -n, --records N     number of records to write (required; 0 = none)\n"
-"      --source FILE   source MARC file or directory (any format; repeatable;\n"
-"                      the old spelling --from FILE still works, with a note:\n"
-"                      --from is the input format in every other command)\n"
-"  -f, --format FMT    iso2709 (default), marcxml (one collection) or json\n"
-"                      (MARC-in-JSON, one record per line)\n"
-"  -s, --seed S        PRNG seed (default 1)\n"
-"      --id-prefix P   001 prefix, at most 32 bytes (default gen)\n"
-"      --first-id K    running number of the first record (default 1)\n"
-"      --org CODE      003 value, at most 16 bytes (default MPGEN)\n"
-"      --pool-max M    most source records kept (default 5000)\n"
-"  -o, --output OUT    output file, or - for stdout (required)\n"
-"  -q, --quiet         no summary on stderr\n"
-"  -h, --help          this help\n"
-"\n"
-"exit status: 0 ok, 1 failure (unreadable source, no usable source record,\n"
-"write error), 2 usage\n");
-}
+"the tests/fixtures/gen-sample directory next to the schemas directory.\n";
 
 static void show_progress(uint64_t done, uint64_t total, void *arg) {
   (void)arg;
@@ -141,34 +116,43 @@ int cmd_gen(int argc, char **argv) {
   mp_cli_t cl;
   mp_cli_init(&cl, "gen");
   mp_opt_t table[] = {
+      MP_OPT_GROUP("options:"),
       MP_OPT_COUNT('n', "records", &records, 0, INT64_MAX, "N",
                    "number of records to write (required; 0 = none)"),
       MP_OPT_FN(0, "source", "FILE", opt_source, &src,
-                "source MARC file or directory (any format; repeatable)"),
+                "source MARC file or directory (any format;\n"
+                "repeatable)"),
       {.kind = MP_OPT_KIND_FN, .long_name = "from", .argh = "FILE",
        .fn = opt_source, .value = &src,
        .deprecated = "use --source FILE (--from is the input format in every "
                      "other command)"},
-      MP_OPT_FN('f', "format", "FMT", opt_format, &fmt, "output format"),
-      MP_OPT_COUNT('s', "seed", &seed, 0, INT64_MAX, "S", "PRNG seed"),
-      MP_OPT_FN(0, "id-prefix", "P", opt_text, &opts.id_prefix, "001 prefix"),
+      MP_OPT_FN('f', "format", "FMT", opt_format, &fmt,
+                "iso2709 (default), marcxml (one collection) or json\n"
+                "(MARC-in-JSON, one record per line)"),
+      MP_OPT_COUNT('s', "seed", &seed, 0, INT64_MAX, "S",
+                   "PRNG seed (default 1)"),
+      MP_OPT_FN(0, "id-prefix", "P", opt_text, &opts.id_prefix,
+                "001 prefix, at most 32 bytes (default gen)"),
       MP_OPT_COUNT(0, "first-id", &first, 0, INT64_MAX, "K",
-                   "running number of the first record"),
-      MP_OPT_FN(0, "org", "CODE", opt_text, &opts.org_code, "003 value"),
+                   "running number of the first record (default 1)"),
+      MP_OPT_FN(0, "org", "CODE", opt_text, &opts.org_code,
+                "003 value, at most 16 bytes (default MPGEN)"),
       MP_OPT_COUNT(0, "pool-max", &pool_arg, 1, INT64_MAX, "M",
-                   "most source records kept"),
-      MP_OPT_STRING('o', "output", &out_path, "OUT", "output file"),
+                   "most source records kept (default 5000)"),
+      MP_OPT_STRING('o', "output", &out_path, "OUT",
+                    "output file, or - for stdout (required)"),
       MP_OPT_FLAG('q', "quiet", &quiet, "no summary on stderr"),
       MP_OPT_HELP(),
       MP_OPT_END()};
-  /* the help keeps its own layout (a table of what each field becomes) */
+  const mp_opt_usage_t u = {
+      "marcpipe gen --records N [--source FILE]... [--format FMT] [--seed S]\n"
+      "             [--id-prefix P] [--first-id K] [--org CODE]\n"
+      "             [--pool-max M] [-q] -o OUT",
+      gen_description,
+      "exit status: 0 ok, 1 failure (unreadable source, no usable source\n"
+      "record, write error), 2 usage\n"};
   int nargs = 0;
-  for (int i = 1; i < argc; i++)
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      usage(stdout);
-      return 0;
-    }
-  int prc = mp_opt_parse("gen", table, NULL, argc, argv, &nargs);
+  int prc = mp_opt_parse("gen", table, &u, argc, argv, &nargs);
   if (prc >= 0)
     return prc;
   int nfrom = src.n;

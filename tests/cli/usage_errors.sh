@@ -119,7 +119,7 @@ expect 2 "marcpipe map: --from wants iso2709, marcxml or json (got 'nope')" map 
 grep -q "^marcpipe map: --reference is deprecated: use --refdata FILE" "$T/err" || fail "map --reference note"
 
 # every generated --help fits 80 columns
-for cmd in import produce work broker db status jobs errors dump; do
+for cmd in import produce work broker db status jobs errors dump map gen bench; do
   "$M" "$cmd" --help >"$T/h" || fail "$cmd --help: exit $?"
   awk -v c="$cmd" 'length > 80 { print c " --help line " NR ": " length " columns"; bad = 1 } END { exit bad }' "$T/h" ||
     fail "$cmd --help wider than 80 columns"

@@ -4,7 +4,6 @@
 #include "cli/cli_util.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,19 +13,6 @@ int mp__cli_bad_usage(const char *cmd, const char *fmt, const char *arg) {
   fprintf(stderr, fmt, arg);
   fprintf(stderr, "\n(see marcpipe %s --help)\n", cmd);
   return 2;
-}
-
-int mp__cli_bad_option(const char *cmd, int c, char **argv) {
-  char opt[64];
-  const char *arg = argv[optind - 1];
-  if (c == '?' && optopt > 0 && optopt < 128) /* unknown short option */
-    snprintf(opt, sizeof opt, "-%c", optopt);
-  else /* the word as typed, without an attached value */
-    snprintf(opt, sizeof opt, "%.*s", (int)strcspn(arg, "="), arg);
-  return mp__cli_bad_usage(cmd,
-                           c == ':' ? "option '%s' needs a value"
-                                    : "unknown option '%s'",
-                           opt);
 }
 
 void mp__cli_print_diags(const mp_marc_reader_t *rd) {

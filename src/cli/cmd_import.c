@@ -237,6 +237,8 @@ static void on_producer_done(void *data, int rc, const char *reason) {
            reason ? reason : "");
   mp_producer_stats(im->prod, &j->pstats);
   if (rc)
+    mp_progress_end(&im->progress); /* the message on a line of its own */
+  if (rc)
     fprintf(stderr, "import: %s: producing failed: %s\n", j->file,
             reason ? reason : mp_strerror(rc));
   maybe_finish_job(im);
@@ -248,6 +250,7 @@ static void on_give_up(mp_import_workers_t *set, int index) {
   if (im->interrupted)
     return; /* the job is being stopped anyway */
   bool usage = set->w[index].exit_status == 2 && !set->w[index].term_signal;
+  mp_progress_end(&im->progress);
   if (!usage)
     fprintf(stderr, "import: worker %d keeps failing; giving up\n", index);
   if (im->job && !im->job->final)
@@ -259,7 +262,8 @@ static void on_give_up(mp_import_workers_t *set, int index) {
 
 static void on_signal(uv_signal_t *s, int signum) {
   import_t *im = s->data;
-  fprintf(stderr, "\nimport: interrupted (signal %d): stopping\n", signum);
+  mp_progress_end(&im->progress);
+  fprintf(stderr, "import: interrupted (signal %d): stopping\n", signum);
   im->interrupted = true;
   /* A terminal's Ctrl-C (or `timeout`) signals the whole process group:
    * workers that stop now were asked to, not crashed; none is restarted. */

@@ -27,6 +27,14 @@
  *   if (rc >= 0) return rc;      0 after --help, 2 on a usage error
  *   ... c.args[0 .. c.nargs) are the operands ...
  *
+ * An option of one command only is an entry of its own table (a FLAG,
+ * STRING, COUNT or SIZE writing to the command's variable, or a FN with a
+ * handler for anything else: lists, formats, repeatable values). A shared
+ * option whose default differs in one command keeps its entry and gets the
+ * command's words with mp_opt_find(opts, "name")->help = "...". An old
+ * spelling that must keep working is an entry with .deprecated set: it is
+ * hidden from --help and says what to use instead when it is used.
+ *
  * Parsing rules: long options by their full name only (no abbreviations:
  * a new option can never change what an old command line means),
  * "--name value" or "--name=value"; short options "-b value", "-bvalue",

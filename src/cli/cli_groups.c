@@ -143,6 +143,11 @@ int mp_cli_db(const mp_cli_t *c, bool start, bool quiet, char *out,
   return 0;
 }
 
+int mp_cli_job_arg(const mp_cli_t *c, int64_t *id) {
+  *id = c->nargs == 1 ? mp_job_cli_id(c->args[0]) : -1;
+  return *id < 0 ? mp__cli_bad_usage(c->cmd, "%s", "expected one job id") : 0;
+}
+
 int mp_cli_db_open(const mp_cli_t *c, bool quiet, struct pg_conn **conn) {
   char ci[1024], err[1024];
   *conn = NULL;

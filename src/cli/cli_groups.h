@@ -93,6 +93,10 @@ int mp_cli_parse(mp_cli_t *c, mp_opt_t *opts, const mp_opt_usage_t *u,
  * 0, or 1 after printing the reason ("marcpipe CMD: ..."). */
 int mp_cli_db(const mp_cli_t *c, bool start, bool quiet, char *out, size_t n);
 
+/* The one operand of a command about a job (status, errors): its id into
+ * *id. 0, or 2 after the usage error. */
+int mp_cli_job_arg(const mp_cli_t *c, int64_t *id);
+
 /* mp_cli_db() (never starting a server) and a connection to it with the
  * tenant's schema migrated (mp_job_db_open). 0, or 1 after printing the
  * reason. The caller PQfinish()es *conn. */

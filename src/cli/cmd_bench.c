@@ -549,17 +549,6 @@ static int opt_axis(const mp_opt_t *opt, const char *arg, char *err,
   return set_axis(a->o, a->axis, (char *)arg, err, n); /* split in place */
 }
 
-static int opt_source(const mp_opt_t *opt, const char *arg, char *err,
-                      size_t n) {
-  bench_opts_t *o = opt->value;
-  if (o->nfrom == MAX_FROM) {
-    snprintf(err, n, "more than %d --source options", MAX_FROM);
-    return -1;
-  }
-  o->from[o->nfrom++] = arg;
-  return 0;
-}
-
 static int opt_timeout(const mp_opt_t *opt, const char *arg, char *err,
                        size_t n) {
   char *end;
@@ -585,6 +574,7 @@ static int parse_args(int argc, char **argv, bench_opts_t *o) {
   for (int a = 0; a < MP_BENCH_AXES; a++)
     ax[a] = (axis_ctx_t){o, a};
   int64_t repeat = -1;
+  mp_opt_list_t src = {o->from, 0, MAX_FROM};
 #define AXIS(s, l, a, h) MP_OPT_FN(s, l, "N,...", opt_axis, &ax[a], h)
   mp_opt_t opts[] = {
       MP_OPT_GROUP("options:"),
@@ -609,10 +599,10 @@ static int parse_args(int argc, char **argv, bench_opts_t *o) {
                    "runs per configuration (default 3)"),
       MP_OPT_STRING('o', "out", &o->out_dir, "DIR",
                     "output directory (created; default bench-out)"),
-      MP_OPT_FN(0, "source", "FILE", opt_source, o,
+      MP_OPT_FN(0, "source", "FILE", mp_opt_append, &src,
                 "source MARC file or directory for gen; repeatable"),
       {.kind = MP_OPT_KIND_FN, .long_name = "from", .argh = "FILE",
-       .fn = opt_source, .value = o,
+       .fn = mp_opt_append, .value = &src,
        .deprecated = "use --source FILE (--from is the input format in every "
                      "other command)"},
       MP_OPT_STRING('b', "brokers", &o->brokers, "LIST",
@@ -646,6 +636,7 @@ static int parse_args(int argc, char **argv, bench_opts_t *o) {
     return bad_usage("unexpected argument '%s'", argv[1]);
   if (repeat >= 0)
     o->repeat = (size_t)repeat;
+  o->nfrom = src.n;
   for (int a = 0; a < MP_BENCH_AXES; a++)
     o->axes.vals[a] = o->vals[a];
   return 0;

@@ -86,9 +86,9 @@ int cmd_errors(int argc, char **argv) {
   int prc = mp_cli_parse(&cl, opts, &u, argc, argv);
   if (prc >= 0)
     return prc;
-  int64_t id = cl.nargs == 1 ? mp_job_cli_id(cl.args[0]) : -1;
-  if (id < 0)
-    return mp__cli_bad_usage("errors", "%s", "expected one job id");
+  int64_t id;
+  if (mp_cli_job_arg(&cl, &id))
+    return 2;
   PGconn *c = NULL;
   char err[1024] = "";
   if (mp_cli_db_open(&cl, x.json, &c)) {

@@ -65,22 +65,6 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-typedef struct sources_s {
-  const char *v[MAX_FROM];
-  int n;
-} sources_t;
-
-static int opt_source(const mp_opt_t *o, const char *arg, char *err,
-                      size_t n) {
-  sources_t *s = o->value;
-  if (s->n == MAX_FROM) {
-    snprintf(err, n, "more than %d --source options", MAX_FROM);
-    return -1;
-  }
-  s->v[s->n++] = arg;
-  return 0;
-}
-
 static int opt_format(const mp_opt_t *o, const char *arg, char *err,
                       size_t n) {
   int f = mp_marc_format_parse(arg);
@@ -106,8 +90,8 @@ static int opt_text(const mp_opt_t *o, const char *arg, char *err, size_t n) {
 int cmd_gen(int argc, char **argv) {
   mp_gen_opts_t opts;
   mp_gen_opts_default(&opts);
-  sources_t src = {.n = 0};
-  const char **from = src.v;
+  const char *from[MAX_FROM];
+  mp_opt_list_t src = {from, 0, MAX_FROM};
   const char *out_path = NULL;
   int64_t records = MP_CLI_UNSET, seed = MP_CLI_UNSET, first = MP_CLI_UNSET;
   int64_t pool_arg = MP_CLI_UNSET;
@@ -119,11 +103,11 @@ int cmd_gen(int argc, char **argv) {
       MP_OPT_GROUP("options:"),
       MP_OPT_COUNT('n', "records", &records, 0, INT64_MAX, "N",
                    "number of records to write (required; 0 = none)"),
-      MP_OPT_FN(0, "source", "FILE", opt_source, &src,
+      MP_OPT_FN(0, "source", "FILE", mp_opt_append, &src,
                 "source MARC file or directory (any format;\n"
                 "repeatable)"),
       {.kind = MP_OPT_KIND_FN, .long_name = "from", .argh = "FILE",
-       .fn = opt_source, .value = &src,
+       .fn = mp_opt_append, .value = &src,
        .deprecated = "use --source FILE (--from is the input format in every "
                      "other command)"},
       MP_OPT_FN('f', "format", "FMT", opt_format, &fmt,

@@ -32,9 +32,9 @@ int cmd_status(int argc, char **argv) {
   int prc = mp_cli_parse(&c, opts, &u, argc, argv);
   if (prc >= 0)
     return prc;
-  int64_t id = c.nargs == 1 ? mp_job_cli_id(c.args[0]) : -1;
-  if (id < 0)
-    return mp__cli_bad_usage("status", "%s", "expected one job id");
+  int64_t id;
+  if (mp_cli_job_arg(&c, &id))
+    return 2;
   PGconn *conn = NULL;
   char err[1024];
   mp_job_summary_t s;

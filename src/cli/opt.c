@@ -55,6 +55,18 @@ void mp_opt_describe_range(const mp_opt_t *o, char *buf, size_t n) {
     snprintf(buf, n, "%s wants %" PRId64 "..%" PRId64, name, o->min, o->max);
 }
 
+int mp_opt_append(const mp_opt_t *o, const char *arg, char *err, size_t n) {
+  mp_opt_list_t *l = o->value;
+  if (l->n == l->max) {
+    char name[64];
+    name_of(o, name, sizeof name);
+    snprintf(err, n, "more than %d %s options", l->max, name);
+    return -1;
+  }
+  l->v[l->n++] = arg;
+  return 0;
+}
+
 /* Store arg into o. 0, or 2 after printing the usage error. */
 static int apply(const char *cmd, const mp_opt_t *o, const char *arg) {
   char msg[512], name[64];

@@ -109,6 +109,15 @@ struct mp_opt_s {
   {.kind = MP_OPT_KIND_FN, .short_name = (s), .long_name = (l), .argh = (a),   \
    .fn = (f), .value = (ctx), .help = (h)}
 
+/* A repeatable option's values (a FN entry with mp_opt_append and a
+ * pointer to this as its value): v[0..n) in command-line order, at most
+ * max of them. */
+typedef struct mp_opt_list_s {
+  const char **v;
+  int n, max;
+} mp_opt_list_t;
+int mp_opt_append(const mp_opt_t *o, const char *arg, char *err, size_t n);
+
 /* The text around the generated option list of --help. */
 typedef struct mp_opt_usage_s {
   const char *synopsis;    /* "marcpipe dump [options] FILE..." ('\n' for more) */

@@ -1,7 +1,8 @@
 /* migrate.c: apply schemas/sql/NNN_name.sql to a tenant schema.
  *
  * Invariants: migrations run in version order, each at most once per
- * schema, all pending ones in ONE transaction that also records them in
+ * schema (a file runs when its version is not recorded, whatever higher
+ * versions are), all pending ones in ONE transaction that also records them in
  * <schema>.schema_migrations; a transaction-scoped advisory lock keyed by
  * the schema name serialises concurrent starters (the second one finds
  * nothing to do). The schema name reaches SQL only as a quoted identifier
@@ -104,14 +105,21 @@ static int read_file(const char *path, mp_buf_t *b) {
   return rc;
 }
 
-/* Highest applied version, or 0. */
-static int applied_version(PGconn *c, int *ver, char *errbuf, size_t errlen) {
-  PGresult *r = PQexec(c, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+/* Is this version recorded? Each file is looked up by its own number, not
+ * compared with the highest applied one: migrations numbered apart on
+ * separate branches (002, then 008, then 003 merged later) all run. */
+static int is_applied(PGconn *c, int version, bool *yes, char *errbuf,
+                      size_t errlen) {
+  char ver[16];
+  snprintf(ver, sizeof ver, "%d", version);
+  const char *p[1] = {ver};
+  PGresult *r = PQexecParams(c, "SELECT 1 FROM schema_migrations WHERE version = $1",
+                             1, NULL, p, NULL, NULL, 0);
   int rc = 0;
   if (PQresultStatus(r) != PGRES_TUPLES_OK)
     rc = mp_pg_fail(c, r, "reading schema_migrations", errbuf, errlen);
   else
-    *ver = atoi(PQgetvalue(r, 0, 0));
+    *yes = PQntuples(r) > 0;
   PQclear(r);
   return rc;
 }
@@ -163,11 +171,11 @@ int mp_pg_migrate(PGconn *c, const char *tenant, const char *sql_dir,
     goto out;
   if ((rc = mp_pg_exec(c, sql.data, errbuf, errlen)))
     goto out;
-  int have = 0;
-  if ((rc = applied_version(c, &have, errbuf, errlen)))
-    goto out;
   for (size_t i = 0; i < nmigs; i++) {
-    if (migs[i].version <= have)
+    bool done = false;
+    if ((rc = is_applied(c, migs[i].version, &done, errbuf, errlen)))
+      goto out;
+    if (done)
       continue;
     char path[4600];
     snprintf(path, sizeof path, "%s/%s", sql_dir, migs[i].name);

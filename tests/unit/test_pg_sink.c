@@ -125,6 +125,53 @@ static void *migrate_thread(void *p) {
   return NULL;
 }
 
+static void write_sql(const char *dir, const char *name, const char *sql) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(sql, f);
+  fclose(f);
+}
+
+/* Migrations numbered on separate branches: 001 and 008 applied, then 003
+ * arrives (merged later). 003 runs although a higher version is recorded;
+ * nothing runs twice. */
+static void test_migrations_numbered_apart_all_run(void **state) {
+  (void)state;
+  SKIP_WITHOUT_PG();
+  char tenant[40], dir[] = "/tmp/mpmigXXXXXX", err[512], sql[256];
+  pgt_tenant(tenant, sizeof tenant);
+  assert_non_null(mkdtemp(dir));
+  write_sql(dir, "001_a.sql", "CREATE TABLE a (x int);");
+  write_sql(dir, "008_c.sql", "CREATE TABLE c (x int);");
+  PGconn *c = PQconnectdb("");
+  int applied = -1;
+  assert_int_equal(mp_pg_migrate(c, tenant, dir, &applied, err, sizeof err), 0);
+  assert_int_equal(applied, 2);
+  write_sql(dir, "003_b.sql", "CREATE TABLE b (x int);");
+  assert_int_equal(mp_pg_migrate(c, tenant, dir, &applied, err, sizeof err), 0);
+  assert_int_equal(applied, 1);
+  assert_int_equal(mp_pg_migrate(c, tenant, dir, &applied, err, sizeof err), 0);
+  assert_int_equal(applied, 0);
+  snprintf(sql, sizeof sql, "SELECT string_agg(version::text, ',' ORDER BY version) "
+           "FROM %s_marcpipe.schema_migrations", tenant);
+  char *v = pgt_str(c, sql);
+  assert_string_equal(v, "1,3,8");
+  free(v);
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM %s_marcpipe.b", tenant);
+  assert_int_equal(pgt_num(c, sql), 0); /* 003's table exists */
+  snprintf(sql, sizeof sql, "DROP SCHEMA %s_marcpipe CASCADE", tenant);
+  PQclear(PQexec(c, sql));
+  PQfinish(c);
+  for (const char *n = "001_a.sql\0003_b.sql\0008_c.sql\0"; *n; n += strlen(n) + 1) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, n);
+    unlink(path);
+  }
+  rmdir(dir);
+}
+
 static void test_migrations_concurrent_starters_apply_once(void **state) {
   SKIP_WITHOUT_PG();
   char tenant[40];
@@ -615,6 +662,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_migrations_apply_twice_idempotently, setup, teardown),
       cmocka_unit_test(test_migrations_concurrent_starters_apply_once),
+      cmocka_unit_test(test_migrations_numbered_apart_all_run),
       cmocka_unit_test_setup_teardown(test_batch_writes_exact_rows_and_replay_changes_nothing,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_record_is_journaled_and_rest_committed, setup,

@@ -18,6 +18,9 @@
 #include "cli/commands.h"
 #include "cli/import_progress.h"
 #include "cli/import_workers.h"
+#include "cli/job_input.h"
+#include "marcpipe/joblog.h"
+#include "marcpipe/lease.h"
 #include "marcpipe/broker.h"
 #include "marcpipe/buf.h"
 #include "marcpipe/error.h"
@@ -58,6 +61,7 @@ typedef struct opts_s {
   bool push;
   int64_t max_backlog, max_backlog_bytes;
   bool json, quiet, verbose;
+  int64_t resume; /* --resume JOB */
   mp_profile_builder_t profile;
 } opts_t;
 
@@ -101,6 +105,9 @@ typedef struct import_s {
   mp_progress_t progress;
   job_run_t *job;
   double t0;
+  mp_lease_t *lease;       /* the producer's lease (job_input.h) */
+  mp_cancel_input_t cin;   /* the input, ending early on a cancel */
+  int (*pg_fail)(void *ctx, int64_t job, const char *reason);
 } import_t;
 
 static double now_s(void) {
@@ -204,7 +211,7 @@ static void poll_work(uv_work_t *w) {
 
 static bool status_final(const char *s) {
   return !strcmp(s, "COMPLETED") || !strcmp(s, "COMPLETED_WITH_ERRORS") ||
-         !strcmp(s, "FAILED");
+         !strcmp(s, "FAILED") || !strcmp(s, "CANCELLED");
 }
 
 static void maybe_finish_job(import_t *im) {
@@ -299,8 +306,53 @@ static void on_signal(uv_signal_t *s, int signum) {
     mp_producer_cancel(im->prod);
   else if (im->job && !im->job->final) {
     char err[512];
-    mp_job_fail(im->ctl, im->job->id, "import interrupted", err, sizeof err);
+    mp_job_interrupt(im->ctl, im->job->id, "import interrupted", err, sizeof err);
   }
+}
+
+/* The producer's ops.fail: an interrupted run ends the job CANCELLED, not
+ * FAILED, so `import --resume` can finish it (thread pool; `interrupted`
+ * was set on the loop before the producer was cancelled). */
+static int import_fail(void *ctx, int64_t job, const char *reason) {
+  import_t *im = ((mp_producer_pg_t *)ctx)->data;
+  if (!im->interrupted)
+    return im->pg_fail(ctx, job, reason);
+  mp_producer_pg_t *pg = ctx;
+  return mp_job_interrupt((PGconn *)pg->conn, job, "import interrupted",
+                          pg->errmsg, sizeof pg->errmsg);
+}
+
+/* The job of this run: a new one, or (--resume) the cancelled or stalled
+ * job made resumable, *skip = its records already journaled. */
+static int open_job(import_t *im, job_run_t *j, int64_t *skip, char *err,
+                    size_t errlen) {
+  const opts_t *o = im->o;
+  *skip = 0;
+  if (o->resume) {
+    j->id = o->resume;
+    return mp_job_resume_prepare(im->ctl, j->id, skip, err, errlen);
+  }
+  char *profile = mp_profile_to_json(&o->profile.p);
+  mp_job_spec_t spec = {.file_name = j->file,
+                        .file_format = o->from,
+                        .topic = im->topic,
+                        .profile = profile};
+  int rc = mp_job_create(im->ctl, &spec, &j->id, err, errlen);
+  free(profile);
+  if (rc == 0)
+    rc = mp_job_set_status(im->ctl, j->id, "PRODUCING", err, errlen);
+  return rc;
+}
+
+/* Take (first job) or move the producer's lease to job j. */
+static int lease_job(import_t *im, int64_t job, char *err, size_t errlen) {
+  if (im->lease) {
+    mp_lease_set_job(im->lease, job);
+    return 0;
+  }
+  mp_lease_opts_t lo = {.conninfo = im->conninfo, .tenant = im->o->tenant,
+                        .role = "producer", .job_id = job};
+  return mp_lease_start(&lo, &im->lease, err, errlen);
 }
 
 /* ---- set-up ---- */
@@ -444,24 +496,29 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
     fprintf(stderr, "import: %s\n", err);
     return rc;
   }
-  char *profile = mp_profile_to_json(&o->profile.p);
-  mp_job_spec_t spec = {.file_name = j->file,
-                        .file_format = o->from,
-                        .topic = im->topic,
-                        .profile = profile};
-  rc = mp_job_create(im->ctl, &spec, &j->id, err, sizeof err);
-  free(profile);
-  if (rc == 0)
-    rc = mp_job_set_status(im->ctl, j->id, "PRODUCING", err, sizeof err);
+  int64_t skip = 0;
+  rc = open_job(im, j, &skip, err, sizeof err);
+  if (!rc)
+    rc = lease_job(im, j->id, err, sizeof err);
   if (rc) {
-    fprintf(stderr, "import: cannot create the job: %s\n", err);
+    fprintf(stderr, "import: %s: %s\n",
+            o->resume ? "cannot resume the job" : "cannot create the job", err);
     in.close(in.ctx);
     return rc;
   }
-  if (!o->quiet)
+  mp__cancel_input_wrap(&im->cin, &in, im->lease, &in);
+  if (!o->quiet && o->resume)
+    fprintf(stderr, "import: resuming job %lld: %s after %lld records already "
+                    "journaled\n", (long long)j->id, j->file, (long long)skip);
+  else if (!o->quiet)
     fprintf(stderr, "import: job %lld: %s\n", (long long)j->id, j->file);
   if (!im->workers_started) {
-    if (!o->group && !o->brokers)
+    if (!o->group && !o->brokers && o->resume)
+      /* a fresh broker: offsets stored by the earlier run's group are
+       * those of a log that is gone */
+      snprintf(im->group, sizeof im->group, "%s.run%lld.resume%lld",
+               MP_WORKER_DEFAULT_GROUP, (long long)j->id, (long long)time(NULL));
+    else if (!o->group && !o->brokers)
       snprintf(im->group, sizeof im->group, "%s.run%lld",
                MP_WORKER_DEFAULT_GROUP, (long long)j->id);
     else
@@ -491,6 +548,7 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
                            .topic = im->topic,
                            .tenant = o->tenant,
                            .job_id = j->id,
+                           .skip = skip,
                            .max_backlog = o->max_backlog,
                            .max_backlog_bytes = o->max_backlog_bytes,
                            .ops = &im->ops,
@@ -611,6 +669,7 @@ static void all_exited(mp_import_workers_t *set) {
 /* ---- options ---- */
 
 enum {
+  O_RESUME = 300,
   O_PARTITIONS = 256, O_WINDOW, O_WINDOW_BYTES, O_BATCH, O_SINKS, O_DBCONN,
   O_LATENCY,
   O_MODE, O_BACKLOG, O_BACKLOG_BYTES, O_FROM, O_CHARSET, O_ENV, O_NS,
@@ -641,6 +700,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       {"db", required_argument, NULL, 'd'},
       {"state-dir", required_argument, NULL, O_STATE},
       {"json", no_argument, NULL, O_JSON},
+      {"resume", required_argument, NULL, O_RESUME},
       {"quiet", no_argument, NULL, 'q'},
       {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
@@ -733,6 +793,10 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     case 'd': o->db = optarg; break;
     case O_STATE: o->state_dir = optarg; break;
     case O_JSON: o->json = true; break;
+    case O_RESUME:
+      if ((o->resume = mp_job_cli_id(optarg)) < 0)
+        return mp__cli_bad_usage("import", "%s", "--resume wants a job id");
+      break;
     case 'q': o->quiet = true; break;
     case 'v': o->verbose = true; break;
     case 'h': usage(stdout); return 0;
@@ -752,8 +816,10 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     }
     }
   }
-  if (optind >= argc)
+  if (optind >= argc && !o->resume)
     return mp__cli_bad_usage("import", "%s", "no FILE given");
+  if (o->resume && argc - optind > 1)
+    return mp__cli_bad_usage("import", "%s", "--resume takes at most one FILE");
   if (!mp_tenant_valid(o->tenant))
     return mp__cli_bad_usage("import", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
   int64_t r, b; /* the backlog bounds the producer and sizes the windows */
@@ -787,6 +853,7 @@ int cmd_import(int argc, char **argv) {
   }
   int nfiles = argc - optind;
   char **files = argv + optind;
+  char *resume_file[1] = {NULL};
 
   import_t im;
   memset(&im, 0, sizeof im);
@@ -795,7 +862,7 @@ int cmd_import(int argc, char **argv) {
   mp_progress_init(&im.progress, stderr, o.quiet);
   char err[1024];
   int rc = 1;
-  job_run_t *jobs = calloc((size_t)nfiles, sizeof *jobs);
+  job_run_t *jobs = calloc((size_t)(nfiles ? nfiles : 1), sizeof *jobs);
   char self[4096];
   size_t selflen = sizeof self;
   if (!jobs || uv_exepath(self, &selflen)) {
@@ -821,7 +888,20 @@ int cmd_import(int argc, char **argv) {
   }
   im.ppg.conn = (struct pg_conn *)im.pconn;
   im.ppg.tenant = im.o->tenant;
+  im.ppg.data = &im;
   mp_producer_pg_ops(&im.ppg, &im.ops);
+  im.pg_fail = im.ops.fail;
+  im.ops.fail = import_fail;
+  if (o.resume && !nfiles) { /* the job's own file */
+    mp_job_summary_t js;
+    if (mp_job_get(im.ctl, o.resume, &js, err, sizeof err) ||
+        !(resume_file[0] = strdup(js.file_name))) {
+      fprintf(stderr, "import: %s\n", err);
+      goto out;
+    }
+    files = resume_file;
+    nfiles = 1;
+  }
   if (start_broker(&im, err, sizeof err)) {
     fprintf(stderr, "import: embedded broker: %s\n", err);
     goto out;
@@ -874,6 +954,8 @@ out:
     PQfinish(im.poll);
   if (im.pconn)
     PQfinish(im.pconn);
+  mp_lease_stop(im.lease);
+  free(resume_file[0]);
   free(jobs);
   free(envprops);
   return rc;

@@ -20,7 +20,8 @@
   "coalesce(extract(epoch FROM j.started_at), 0), "                            \
   "coalesce(extract(epoch FROM j.completed_at), 0), "                          \
   "coalesce(sum(p.skipped_matched), 0), coalesce(sum(p.skipped_no_match), 0), " \
-  "coalesce(j.profile::text, '') "                                             \
+  "coalesce(j.profile::text, ''), " MP__JOB_STALLED_SQL ", "                  \
+  "j.cancel_requested_at IS NOT NULL, j.resumes "                              \
   "FROM jobs j LEFT JOIN job_progress p ON p.job_id = j.id "
 
 static void copy_str(char *dst, size_t n, const char *src) {
@@ -45,6 +46,9 @@ static void read_summary(const PGresult *r, int row, mp_job_summary_t *s) {
   s->skipped_matched = strtoll(PQgetvalue(r, row, 17), NULL, 10);
   s->skipped_no_match = strtoll(PQgetvalue(r, row, 18), NULL, 10);
   copy_str(s->profile, sizeof s->profile, PQgetvalue(r, row, 19));
+  s->stalled = !strcmp(PQgetvalue(r, row, 20), "t");
+  s->cancel_requested = !strcmp(PQgetvalue(r, row, 21), "t");
+  s->resumes = atoi(PQgetvalue(r, row, 22));
 }
 
 int mp_job_get(PGconn *c, int64_t id, mp_job_summary_t *out, char *errbuf,

@@ -1,0 +1,158 @@
+/* cmd_log.c: `marcpipe log JOB [--outcome O] [--json] [--record N]`: the
+ * job's per-record log in sequence order: outcome, record number, match
+ * key, the Instance written and why (journal rows, joblog.h); --record N
+ * shows one record in full (its bytes as `dump` prints them, the Instance
+ * JSON, the journal row). Options parsed locally (simple loop); data on
+ * stdout, diagnostics on stderr; exit 0 ok, 1 failure, 2 usage. */
+#include "cli/cli_util.h"
+#include "cli/commands.h"
+
+#include "marcpipe/error.h"
+#include "marcpipe/job.h"
+#include "marcpipe/joblog.h"
+#include "marcpipe/kafka.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: marcpipe log JOB [--outcome O] [--json] [--db CONNINFO] [--tenant T]\n"
+          "       marcpipe log JOB --record N [--json] [--db CONNINFO] [--tenant T]\n\n"
+          "The job's log, one line per record in sequence order: record number,\n"
+          "outcome, where it came from (partition@offset, or the file byte offset\n"
+          "of a record the reader rejected), match key, the Instance created or\n"
+          "updated (id and hrid) and why: the match step and key that matched, the\n"
+          "profile rule that skipped it, or the error class and reason.\n\n"
+          "options:\n"
+          "  --outcome O     only created, updated, duplicate, skipped or error\n"
+          "  --record N      record N in full: its bytes as `marcpipe dump` prints\n"
+          "                  them, the Instance as stored, its journal row\n"
+          "  --json          one JSON object per line (with --record: one object)\n"
+          "  --db CONNINFO   PostgreSQL conninfo (default: PG* environment, else the\n"
+          "                  managed local PostgreSQL of 'marcpipe db' when running)\n"
+          "  --tenant T      tenant (default %s)\n"
+          "  -h, --help      this help\n",
+          MP_DEFAULT_TENANT);
+}
+
+typedef struct {
+  bool json;
+  int64_t last; /* seq of the last row printed: the next page's bound */
+  size_t rows;
+} list_t;
+
+static int print_row(void *ud, const mp_joblog_row_t *r) {
+  list_t *x = ud;
+  x->last = r->seq;
+  x->rows++;
+  if (x->json) {
+    json_t *o = mp_joblog_row_json(r);
+    if (!o)
+      return MP_ENOMEM;
+    json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(o);
+    return 0;
+  }
+  char why[1024], where[48], inst[128];
+  mp_joblog_why(r, why, sizeof why);
+  if (r->partition < 0)
+    snprintf(where, sizeof where, "byte %lld", (long long)r->file_offset);
+  else
+    snprintf(where, sizeof where, "p%d@%lld", r->partition, (long long)r->kafka_offset);
+  snprintf(inst, sizeof inst, "%s%s%s%s", r->instance_id[0] ? r->instance_id : "-",
+           r->hrid[0] ? " (" : "", r->hrid, r->hrid[0] ? ")" : "");
+  printf("%lld\t%s\t%s\t%s\t%s\t%s\n", (long long)r->seq, r->outcome, where,
+         r->match_key[0] ? r->match_key : "-", inst, why);
+  return 0;
+}
+
+static int show_record(PGconn *c, int64_t job, int64_t seq, bool json, char *err,
+                       size_t errlen) {
+  mp_joblog_record_t rec;
+  int rc = mp_joblog_record(c, job, seq, &rec, err, errlen);
+  if (rc)
+    return rc;
+  char *text = NULL;
+  rc = mp_joblog_record_text(&rec, &text);
+  if (!rc && json) {
+    json_t *row = json_loads(rec.row_json, 0, NULL);
+    json_t *inst = rec.instance_json ? json_loads(rec.instance_json, 0, NULL) : NULL;
+    json_t *o = json_pack("{s:I s:o s:s s:o}", "seq", (json_int_t)seq, "journal",
+                          row ? row : json_null(), "source", text, "instance",
+                          inst ? inst : json_null());
+    if (!o) {
+      rc = MP_ENOMEM;
+    } else {
+      json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+      fputc('\n', stdout);
+      json_decref(o);
+    }
+  } else if (!rc) {
+    printf("job %lld record %lld: %s\n\n", (long long)job, (long long)seq, rec.why);
+    printf("source MARC:\n%s\n", text);
+    printf("Instance:\n%s\n\n", rec.instance_json ? rec.instance_json : "(none)");
+    printf("journal row:\n%s\n", rec.row_json);
+  }
+  if (rc == MP_ENOMEM)
+    snprintf(err, errlen, "out of memory");
+  free(text);
+  mp_joblog_record_release(&rec);
+  return rc;
+}
+
+int cmd_log(int argc, char **argv) {
+  const char *jobarg = NULL, *outcome = NULL, *recarg = NULL;
+  mp_job_cli_t o = {.tenant = MP_DEFAULT_TENANT};
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      usage(stdout);
+      return 0;
+    } else if (mp_job_cli_opt(argc, argv, &i, &o)) {
+    } else if (!strcmp(argv[i], "--outcome") && i + 1 < argc) {
+      if (!(outcome = mp_joblog_outcome(argv[++i])))
+        return mp__cli_bad_usage("log", "%s",
+                                 "--outcome wants created, updated, duplicate, skipped or error");
+    } else if (!strcmp(argv[i], "--record") && i + 1 < argc) {
+      recarg = argv[++i];
+    } else if (argv[i][0] != '-' && !jobarg) {
+      jobarg = argv[i];
+    } else {
+      char msg[128];
+      snprintf(msg, sizeof msg, "unexpected argument '%s'", argv[i]);
+      return mp__cli_bad_usage("log", "%s", msg);
+    }
+  }
+  int64_t id = mp_job_cli_id(jobarg);
+  if (id < 0)
+    return mp__cli_bad_usage("log", "%s", "expected a job id");
+  int64_t seq = recarg ? mp_job_cli_id(recarg) : 0;
+  if (seq < 0)
+    return mp__cli_bad_usage("log", "%s", "--record wants a record number (1, 2, ...)");
+  if (!mp_tenant_valid(o.tenant))
+    return mp__cli_bad_usage("log", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
+  PGconn *c = NULL;
+  char err[1024] = "";
+  int rc = mp_job_db_open(o.db, o.tenant, &c, err, sizeof err);
+  if (!rc && seq)
+    rc = show_record(c, id, seq, o.json, err, sizeof err);
+  else if (!rc) { /* pages of PAGE rows: memory does not grow with the job */
+    enum { PAGE = 5000 };
+    list_t x = {.json = o.json};
+    size_t before;
+    do {
+      before = x.rows;
+      rc = mp_joblog_page(c, id, outcome, x.last, 0, PAGE, print_row, &x, err,
+                          sizeof err);
+    } while (!rc && x.rows - before == PAGE);
+  }
+  PQfinish(c);
+  if (rc) {
+    fprintf(stderr, "marcpipe log: %s\n", err[0] ? err : mp_strerror(rc));
+    return 1;
+  }
+  return 0;
+}

@@ -329,8 +329,10 @@ static int open_job(import_t *im, job_run_t *j, int64_t *skip, char *err,
   const opts_t *o = im->o;
   *skip = 0;
   if (o->resume) {
-    j->id = o->resume;
-    return mp_job_resume_prepare(im->ctl, j->id, skip, err, errlen);
+    int rc = mp_job_resume_prepare(im->ctl, o->resume, skip, err, errlen);
+    if (!rc)
+      j->id = o->resume;
+    return rc;
   }
   char *profile = mp_profile_to_json(&o->profile.p);
   mp_job_spec_t spec = {.file_name = j->file,

@@ -6,7 +6,8 @@ set -euo pipefail
 
 PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev
       librdkafka-dev libuv1-dev libpq-dev libxml2-dev libjansson-dev
-      libyaz-dev yaz libcmocka-dev postgresql kcat gnuplot-nox jq)
+      libyaz-dev yaz libcmocka-dev postgresql kcat gnuplot-nox jq
+      libmicrohttpd-dev chromium)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -28,7 +28,7 @@ static const char style[] =
     "vertical-align:top}th{background:#f4f4f4}"
     ".bar{width:180px;height:12px;background:#eee;border:1px solid #bbb;"
     "display:inline-block;vertical-align:middle}"
-    ".bar>div{height:100%;background:#3a7}"
+    ".bar>span{display:block;height:100%;background:#3a7}"
     ".st{font-weight:bold}.CANCELLED,.FAILED,.STALLED{color:#b00}"
     ".COMPLETED_WITH_ERRORS{color:#a60}"
     "pre{background:#f8f8f8;border:1px solid #ddd;padding:.6em;overflow:auto;"

@@ -59,8 +59,8 @@ static double percent(const mp_job_summary_t *s) {
 
 static int bar(mp_buf_t *b, const mp_job_summary_t *s) {
   double pct = percent(s);
-  return mp_buf_printf(b, "<span class=\"bar\" data-pct=\"%.1f\"><div style=\"width:%.1f%%\">"
-                          "</div></span>", pct, pct);
+  return mp_buf_printf(b, "<span class=\"bar\" data-pct=\"%.1f\"><span style=\"width:%.1f%%\">"
+                          "</span></span>", pct, pct);
 }
 
 static const char jobs_js[] =

@@ -20,26 +20,14 @@
 
 extern char **environ;
 
-static bool is_running(const mp_job_summary_t *s) {
-  return !s->stalled && (!strcmp(s->status, "NEW") || !strcmp(s->status, "PRODUCING") ||
-                         !strcmp(s->status, "IN_PROGRESS"));
-}
-
 static json_t *job_json(PGconn *c, const mp_job_summary_t *s) {
   json_t *o = mp_job_summary_json(s);
   if (!o)
     return NULL;
-  double rate = -1;
-  if (is_running(s))
-    rate = mp__job_rate(c, s->id);
-  else if (s->started_at > 0 && s->completed_at > s->started_at)
-    rate = (double)s->processed / (s->completed_at - s->started_at);
-  int64_t of = s->total >= 0 ? s->total : s->produced;
-  double pct = of > 0 ? 100.0 * (double)s->processed / (double)of
-                      : (!strncmp(s->status, "COMPLETED", 9) ? 100.0 : 0.0);
+  double rate = mp__job_shown_rate(c, s), pct = mp__job_percent(s);
   json_object_set_new(o, "rate", json_real(rate));
-  json_object_set_new(o, "percent", json_real(pct > 100 ? 100 : pct));
-  json_object_set_new(o, "running", json_boolean(is_running(s)));
+  json_object_set_new(o, "percent", json_real(pct));
+  json_object_set_new(o, "running", json_boolean(mp__job_running(s)));
   return o;
 }
 

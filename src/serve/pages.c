@@ -15,7 +15,7 @@
 
 #define LOG_PAGE 50
 
-static bool running(const mp_job_summary_t *s) {
+bool mp__job_running(const mp_job_summary_t *s) {
   return !s->stalled && (!strcmp(s->status, "NEW") || !strcmp(s->status, "PRODUCING") ||
                          !strcmp(s->status, "IN_PROGRESS"));
 }
@@ -40,16 +40,15 @@ double mp__job_rate(PGconn *c, int64_t job) {
   return rate;
 }
 
-/* Records/s to show: recent for a running job, the average otherwise. */
-static double shown_rate(PGconn *c, const mp_job_summary_t *s) {
-  if (running(s))
+double mp__job_shown_rate(PGconn *c, const mp_job_summary_t *s) {
+  if (mp__job_running(s))
     return mp__job_rate(c, s->id);
   double end = s->completed_at > 0 ? s->completed_at : (double)time(NULL);
   return s->started_at > 0 && end > s->started_at
              ? (double)s->processed / (end - s->started_at) : -1;
 }
 
-static double percent(const mp_job_summary_t *s) {
+double mp__job_percent(const mp_job_summary_t *s) {
   int64_t of = s->total >= 0 ? s->total : s->produced;
   if (of <= 0)
     return !strncmp(s->status, "COMPLETED", 9) ? 100.0 : 0.0;
@@ -58,7 +57,7 @@ static double percent(const mp_job_summary_t *s) {
 }
 
 static int bar(mp_buf_t *b, const mp_job_summary_t *s) {
-  double pct = percent(s);
+  double pct = mp__job_percent(s);
   return mp_buf_printf(b, "<span class=\"bar\" data-pct=\"%.1f\"><span style=\"width:%.1f%%\">"
                           "</span></span>", pct, pct);
 }
@@ -88,7 +87,7 @@ void mp__page_jobs(mp_req_t *r, mp_resp_t *p) {
                  "<th>Errors</th></tr>");
   for (size_t i = 0; i < n; i++) {
     const mp_job_summary_t *s = &v[i];
-    double rate = shown_rate(r->db, s);
+    double rate = mp__job_shown_rate(r->db, s);
     mp_buf_printf(b, "<tr id=\"job-%lld\"><td><a href=\"/jobs/%lld\">%lld</a></td><td>",
                   (long long)s->id, (long long)s->id, (long long)s->id);
     mp__html(b, s->file_name);
@@ -221,7 +220,7 @@ void mp__page_job(mp_req_t *r, int64_t job, mp_resp_t *p) {
     mp__html(b, s.failure_reason);
   }
   mp_buf_puts(b, "</p>");
-  counters(b, &s, shown_rate(r->db, &s));
+  counters(b, &s, mp__job_shown_rate(r->db, &s));
   if (r->srv->allow_control)
     mp_buf_puts(b, "<p><button id=\"cancel\" onclick=\"act('cancel')\">Cancel</button>"
                    "<button id=\"resume\" onclick=\"act('resume')\">Resume</button>"

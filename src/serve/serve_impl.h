@@ -71,5 +71,13 @@ void mp__control(mp_req_t *r, int64_t job, const char *action, mp_resp_t *p);
 
 /* Recent rate (records/s over the last samples) of a job, -1 unknown. */
 double mp__job_rate(PGconn *c, int64_t job);
+struct mp_job_summary_s;
+/* Running: NEW, PRODUCING or IN_PROGRESS and not stalled. */
+bool mp__job_running(const struct mp_job_summary_s *s);
+/* Records/s to show: recent for a running job, the average otherwise
+ * (-1 unknown). */
+double mp__job_shown_rate(PGconn *c, const struct mp_job_summary_s *s);
+/* Progress in percent: processed of total (of produced while unknown). */
+double mp__job_percent(const struct mp_job_summary_s *s);
 
 #endif

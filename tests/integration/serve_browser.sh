@@ -36,4 +36,4 @@ sv_start "$T"
 OUT=$PWD/browser-artefacts
 rm -rf "$OUT"
 URL=$URL MARCPIPE=$MARCPIPE TENANT=$T FILE1=$TMP/in1.mrc FILE1_ERRORS=2 FILE1_RECORDS=20003 FILE2=$TMP/g2.mrc \
-  OUT=$OUT node "$MP_SOURCE_DIR/tests/browser/console.mjs"
+  OUT=$OUT node "$NODE_DIR/console.mjs"

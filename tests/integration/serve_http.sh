@@ -70,5 +70,5 @@ bad = [k for k in keys if a[k] != s[k]]
 if bad or s["processed"] != 387 or a["percent"] != 100.0:
     print(f"FAIL api {bad} {a}"); sys.exit(1)
 PY
-node "$MP_SOURCE_DIR/tests/browser/metrics.mjs" "$URL" "$TMP/status.json" "$T" || fail "metrics"
+node "$NODE_DIR/metrics.mjs" "$URL" "$TMP/status.json" "$T" || fail "metrics"
 echo "serve_http: ok (escaping, 400/403/404/405/409, api = status, metrics = counters)"

@@ -3,8 +3,11 @@
 # sv_npm             npm ci of tests/browser (package.json + lock) into
 #                    $MP_BROWSER_DIR (default: ./browser-node under the
 #                    build directory ctest runs in); reused while the lock
-#                    is unchanged; sets NODE_PATH. No browser download:
-#                    playwright-core drives Debian's /usr/bin/chromium
+#                    is unchanged; the test scripts (tests/browser/*.mjs)
+#                    are copied beside node_modules (ES modules resolve
+#                    packages from their own directory); sets NODE_DIR.
+#                    No browser download: playwright-core drives Debian's
+#                    /usr/bin/chromium
 # sv_start TENANT    `marcpipe serve` on 127.0.0.1, a free port, with
 #                    --allow-control and $TOKEN; sets URL, SERVE_PID
 #                    (stopped at exit by PID)
@@ -22,7 +25,8 @@ sv_npm() {
     cp "$MP_SOURCE_DIR/tests/browser/package.json" "$MP_SOURCE_DIR/tests/browser/package-lock.json" "$dir/"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
-  export NODE_PATH=$dir/node_modules
+  cp "$MP_SOURCE_DIR"/tests/browser/*.mjs "$dir/"
+  NODE_DIR=$dir
 }
 
 sv_stop() { [ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null || true; }

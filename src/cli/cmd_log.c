@@ -149,6 +149,12 @@ int cmd_log(int argc, char **argv) {
                           sizeof err);
     } while (!rc && x.rows - before == PAGE);
   }
+  mp_job_summary_t sum; /* a job still running (or stalled) is said so */
+  if (!rc && !seq && !mp_job_get(c, id, &sum, err, sizeof err) &&
+      (sum.stalled || sum.total < 0 || sum.processed < sum.total))
+    fprintf(stderr, "marcpipe log: job %lld is %s: %lld records in the log so far%s\n",
+            (long long)id, mp_job_display_status(&sum), (long long)sum.processed,
+            sum.stalled ? " (its processes are gone: `marcpipe import --resume`)" : "");
   PQfinish(c);
   if (rc) {
     fprintf(stderr, "marcpipe log: %s\n", err[0] ? err : mp_strerror(rc));

@@ -191,7 +191,13 @@ static const char job_js[] =
     "st.className='st '+j.state;const bar=document.querySelector('.bar');"
     "bar.dataset.pct=j.percent.toFixed(1);bar.firstChild.style.width=j.percent.toFixed(1)+'%';"
     "document.getElementById('chart').src='/jobs/'+J+'/chart.svg?t='+Date.now();"
-    "if(!j.running)fin=true}).catch(()=>{})}setInterval(upd,1000);";
+    "if(!j.running){fin=true;if(document.body.dataset.running==='1')relog()}"
+    "}).catch(()=>{})}setInterval(upd,1000);"
+    /* the job ended while the page was open: its log page again, in place */
+    "function relog(){fetch(location.href).then(r=>r.text()).then(t=>{"
+    "const d=new DOMParser().parseFromString(t,'text/html');"
+    "for(const s of ['#log','.paging'])document.querySelector(s).replaceWith(d.querySelector(s));"
+    "document.body.dataset.relogged='1'})}";
 
 void mp__page_job(mp_req_t *r, int64_t job, mp_resp_t *p) {
   mp_job_summary_t s;
@@ -260,7 +266,9 @@ void mp__page_job(mp_req_t *r, int64_t job, mp_resp_t *p) {
   mp_buf_puts(b, "</p>");
   /* data attributes read by the script: the job id, and the token when
    * control actions are on (same-origin only: other sites cannot read it) */
-  mp_buf_printf(b, "<script>document.body.dataset.job='%lld';", (long long)job);
+  mp_buf_printf(b, "<script>document.body.dataset.job='%lld';"
+                   "document.body.dataset.running='%d';",
+                (long long)job, mp__job_running(&s) ? 1 : 0);
   if (r->srv->allow_control)
     mp_buf_printf(b, "document.body.dataset.token='%s';", r->srv->token);
   mp_buf_puts(b, "</script>");
@@ -322,9 +330,14 @@ void mp__page_chart(mp_req_t *r, int64_t job, mp_resp_t *p) {
   double pts[MAXPTS + 1][2];
   int np = 0;
   for (int i = step; i < n && np <= MAXPTS; i += step) {
-    double ta = strtod(PQgetvalue(q, i - step, 0), NULL);
+    /* over at least 3 s (or the samples there are): a batch commits every
+     * few hundred ms, and rates between single samples jump to 0 and back */
+    int a = i - step;
     double tb = strtod(PQgetvalue(q, i, 0), NULL);
-    double pa = strtod(PQgetvalue(q, i - step, 1), NULL);
+    while (a > 0 && tb - strtod(PQgetvalue(q, a, 0), NULL) < 3.0)
+      a--;
+    double ta = strtod(PQgetvalue(q, a, 0), NULL);
+    double pa = strtod(PQgetvalue(q, a, 1), NULL);
     double pb = strtod(PQgetvalue(q, i, 1), NULL);
     double rate = tb > ta ? (pb - pa) / (tb - ta) : 0;
     pts[np][0] = tb - t0;

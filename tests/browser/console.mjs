@@ -11,7 +11,8 @@
 //     (its <script> shown as text, never run);
 //  3. a second import (FILE2) is cancelled with the page's Cancel button
 //     and the page shows CANCELLED with exact counters (processed = total
-//     = journal rows in PostgreSQL).
+//     = journal rows in PostgreSQL); its log is re-read in place; the
+//     Resume button finishes it: COMPLETED, seqs 1..20000 once each.
 // Screenshots: OUT/*.png. Waits are bounded, never timed assertions.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
@@ -120,6 +121,19 @@ try {
         `cancelled counters: page ${processed}/${total} created ${created}, journal ${journal}, api ${api.processed}`);
   const code2 = await done2;
   check(code2 === 1, `cancelled import exit ${code2}`);
+  // the log was re-read when the job ended: its first page starts at seq 1
+  await page.waitForFunction(() => document.body.dataset.relogged === '1', null, WAIT);
+  const first = await page.$$eval('#log tr td a', (as) => as.slice(0, 3).map((a) => a.textContent));
+  check(first.join(',') === '1,2,3', `log after the cancel starts ${first}`);
+  // resume from the page: `import --resume` finishes the job as if never stopped
+  await page.click('#resume');
+  await page.waitForFunction(() => document.querySelector('#state').textContent === 'COMPLETED',
+                             null, WAIT);
+  await page.waitForFunction(() => document.querySelector('#c-processed').textContent === '20000',
+                             null, WAIT);
+  await page.screenshot({ path: join(OUT, '8-job-resumed.png'), fullPage: true });
+  const j2 = sql(`SELECT count(*), count(DISTINCT seq), min(seq), max(seq) FROM ${TENANT}_marcpipe.journal WHERE job_id = 2`);
+  check(j2 === '20000|20000|1|20000', `journal of the resumed job: ${j2}`);
   check(dialogs === 0, `${dialogs} dialogs opened`);
 } catch (e) {
   fails.push(String(e && e.stack || e));

@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import parse from 'parse-prometheus-text-format';
 
 const { URL: BASE, MARCPIPE, TENANT, FILE1, FILE2, OUT } = process.env;
 const NERR = Number(process.env.FILE1_ERRORS);
@@ -57,13 +58,40 @@ try {
     return b && Number(b.dataset.pct) > p && Number(b.dataset.pct) < 100;
   }, pct0, WAIT);
   await page.screenshot({ path: join(OUT, '1-jobs-progress.png') });
-  let up = 0;
-  for (let i = 0; i < 100 && up < 1; i++) {
-    const m = await (await fetch(BASE + '/metrics')).text();
-    up = (m.match(/^marcpipe_worker_up\{/gm) || []).length;
-    if (!up) await new Promise((r) => setTimeout(r, 200));
+  // the workers' own series while they run: up, and batch-size and
+  // transaction-latency histograms. parse-prometheus-text-format gives the
+  // families and types; it merges labelled histograms into one sample, so
+  // each worker's buckets are read from the text: cumulative, and +Inf =
+  // _count > 0
+  let fams = {}, text = '';
+  const workerHist = (name) => {
+    const out = {};
+    for (const m of text.matchAll(new RegExp(`^${name}_(bucket|count)\\{worker="([^"]+)"(?:,le="([^"]+)")?\\} (\\S+)$`, 'gm'))) {
+      const w = (out[m[2]] ??= { buckets: [], count: -1 });
+      if (m[1] === 'bucket') w.buckets.push([m[3], Number(m[4])]);
+      else w.count = Number(m[4]);
+    }
+    return Object.values(out);
+  };
+  for (let i = 0; i < 150; i++) {
+    text = await (await fetch(BASE + '/metrics')).text();
+    fams = Object.fromEntries(parse(text).map((f) => [f.name, f]));
+    if (fams.marcpipe_worker_up?.metrics.length &&
+        workerHist('marcpipe_batch_size').some((h) => h.count > 0)) break;
+    await new Promise((r) => setTimeout(r, 200));
   }
-  check(up >= 1, 'no live worker in /metrics during the import');
+  check(fams.marcpipe_worker_up?.metrics.length >= 1, 'no live worker in /metrics during the import');
+  check(fams.marcpipe_batch_size?.type === 'HISTOGRAM' &&
+        fams.marcpipe_transaction_seconds?.type === 'HISTOGRAM', 'histogram types');
+  for (const name of ['marcpipe_batch_size', 'marcpipe_transaction_seconds']) {
+    const hs = workerHist(name);
+    check(hs.some((h) => h.count > 0), `${name}: no worker with batches`);
+    for (const h of hs) {
+      const v = h.buckets.map((b) => b[1]);
+      check(v.every((x, i) => i === 0 || x >= v[i - 1]) && h.buckets.at(-1)[0] === '+Inf' &&
+            v.at(-1) === h.count, `${name}: ${JSON.stringify(h)}`);
+    }
+  }
   const code1 = await done1;
   check(code1 === 1, `first import exit ${code1} (records were rejected: want 1)`);
   await page.waitForFunction(() => document.querySelector('#job-1 .st')?.textContent ===

@@ -7,7 +7,8 @@
 # token 403, a resume of a completed job 409, a foreign Host header 400;
 # /api/jobs/ID equals `status --json`; /metrics, parsed by a Prometheus
 # text-format parser (npm parse-prometheus-text-format), carries the job's
-# exact counters. Needs PG*, MARCPIPE, MP_TEST_DATA, node/npm.
+# exact counters; a delete from the console removes the job's journal and
+# keeps its Instances. Needs PG*, MARCPIPE, MP_TEST_DATA, node/npm.
 set -euo pipefail
 . "$(dirname "$0")/lib/serve_lib.bash"
 : "${MP_TEST_DATA:?}"
@@ -71,4 +72,10 @@ if bad or s["processed"] != 387 or a["percent"] != 100.0:
     print(f"FAIL api {bad} {a}"); sys.exit(1)
 PY
 node "$NODE_DIR/metrics.mjs" "$URL" "$TMP/status.json" "$T" || fail "metrics"
+# delete from the console: journal and job gone, Instances stay
+inst=$(psql -XAtq -c "SELECT count(*) FROM ${T}_marcpipe.instances")
+expect 200 /jobs/1/delete -X POST -H "X-Marcpipe-Token: $TOKEN"
+expect 404 /api/jobs/1
+[ "$(psql -XAtq -c "SELECT count(*) FROM ${T}_marcpipe.journal")" = 0 ] || fail "journal left after delete"
+[ "$(psql -XAtq -c "SELECT count(*) FROM ${T}_marcpipe.instances")" = "$inst" ] || fail "delete touched Instances"
 echo "serve_http: ok (escaping, 400/403/404/405/409, api = status, metrics = counters)"

@@ -934,6 +934,8 @@ int cmd_import(int argc, char **argv) {
   for (int i = 0; i < nfiles; i++) {
     if (!jobs[i].id)
       continue;
+    if (im.interrupted) /* the workers drained since: their last batches count */
+      mp_job_get(im.ctl, jobs[i].id, &jobs[i].sum, err, sizeof err);
     if (o.json)
       print_json(&im, &jobs[i]);
     else

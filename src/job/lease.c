@@ -172,6 +172,10 @@ int mp_lease_start(const mp_lease_opts_t *o, mp_lease_t **out, char *errbuf,
     rc = MP_ETRANSIENT;
   if (!rc)
     rc = renew(l, errbuf, errlen);
+  if (!rc) { /* rows of processes long gone (killed, never released) */
+    PGresult *r = PQexec(l->conn, "DELETE FROM leases WHERE expires_at < now() - interval '1 day'");
+    PQclear(r);
+  }
   if (!rc && pthread_create(&l->thread, NULL, beat_thread, l)) {
     snprintf(errbuf, errlen, "lease: cannot start its thread");
     rc = MP_ENOMEM;

@@ -117,6 +117,9 @@ int mp_job_get(PGconn *c, int64_t id, mp_job_summary_t *out, char *errbuf,
 /* Newest first, at most limit (0 = all). *out is malloc'ed (free()). */
 int mp_job_list(PGconn *c, size_t limit, mp_job_summary_t **out, size_t *n,
                 char *errbuf, size_t errlen);
+/* The same, only jobs with id < before (before <= 0: all): keyset pages. */
+int mp_job_list_before(PGconn *c, int64_t before, size_t limit,
+                       mp_job_summary_t **out, size_t *n, char *errbuf, size_t errlen);
 /* Journal ERROR rows of a job in seq order (MP_ENOTFOUND if no such job). */
 int mp_job_errors(PGconn *c, int64_t id, mp_job_error_cb cb, void *ud,
                   char *errbuf, size_t errlen);

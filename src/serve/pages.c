@@ -14,6 +14,7 @@
 #include <time.h>
 
 #define LOG_PAGE 50
+#define JOB_PAGE 100
 
 bool mp__job_running(const mp_job_summary_t *s) {
   return !s->stalled && (!strcmp(s->status, "NEW") || !strcmp(s->status, "PRODUCING") ||
@@ -65,7 +66,7 @@ static int bar(mp_buf_t *b, const mp_job_summary_t *s) {
 static const char jobs_js[] =
     "function upd(){fetch('/api/jobs').then(r=>r.json()).then(js=>{"
     "for(const j of js){const row=document.getElementById('job-'+j.id);"
-    "if(!row){location.reload();return}"
+    "if(!row){if(!location.search)location.reload();continue}"
     "const bar=row.querySelector('.bar');bar.dataset.pct=j.percent.toFixed(1);"
     "bar.firstChild.style.width=j.percent.toFixed(1)+'%';"
     "const st=row.querySelector('.st');st.textContent=j.state;st.className='st '+j.state;"
@@ -78,7 +79,10 @@ void mp__page_jobs(mp_req_t *r, mp_resp_t *p) {
   mp_job_summary_t *v = NULL;
   size_t n = 0;
   char err[512];
-  if (mp_job_list(r->db, 100, &v, &n, err, sizeof err))
+  int64_t before = mp__req_int(r, "before");
+  if (before < 0)
+    return mp__resp_error(p, 400, "bad before");
+  if (mp_job_list_before(r->db, before, JOB_PAGE, &v, &n, err, sizeof err))
     return mp__resp_error(p, 500, "cannot list jobs");
   mp_buf_t *b = &p->body;
   mp__html_head(b, "Jobs");
@@ -107,6 +111,9 @@ void mp__page_jobs(mp_req_t *r, mp_resp_t *p) {
   mp_buf_puts(b, "</table>");
   if (!n)
     mp_buf_puts(b, "<p>No jobs yet: <code>marcpipe import FILE</code>.</p>");
+  if (n == JOB_PAGE) /* older jobs, a page at a time (keyset on the id) */
+    mp_buf_printf(b, "<p><a id=\"older\" href=\"/?before=%lld\">older jobs &rarr;</a></p>",
+                  (long long)v[n - 1].id);
   mp__html_foot(b, jobs_js);
   free(v);
 }

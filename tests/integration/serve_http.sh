@@ -78,4 +78,13 @@ expect 200 /jobs/1/delete -X POST -H "X-Marcpipe-Token: $TOKEN"
 expect 404 /api/jobs/1
 [ "$(psql -XAtq -c "SELECT count(*) FROM ${T}_marcpipe.journal")" = 0 ] || fail "journal left after delete"
 [ "$(psql -XAtq -c "SELECT count(*) FROM ${T}_marcpipe.instances")" = "$inst" ] || fail "delete touched Instances"
+# the job list pages by id: 120 more jobs (ids 2..121): 100 newest, then the rest
+psql -XAtq -c "INSERT INTO ${T}_marcpipe.jobs (status, file_name) SELECT 'COMPLETED', 'f' || g FROM generate_series(1, 120) g" >/dev/null
+curl -s "$URL/" >"$TMP/p1.html"
+curl -s "$URL/?before=22" >"$TMP/p2.html"
+[ "$(grep -o 'id="job-[0-9]*"' "$TMP/p1.html" | wc -l)" = 100 ] && grep -q 'id="job-121"' "$TMP/p1.html" &&
+  grep -q 'id="job-22"' "$TMP/p1.html" && grep -q 'href="/?before=22"' "$TMP/p1.html" || fail "job list page 1"
+[ "$(grep -o 'id="job-[0-9]*"' "$TMP/p2.html" | wc -l)" = 20 ] && grep -q 'id="job-2"' "$TMP/p2.html" &&
+  ! grep -q 'id="older"' "$TMP/p2.html" || fail "job list page 2"
+expect 400 "/?before=x"
 echo "serve_http: ok (escaping, 400/403/404/405/409, api = status, metrics = counters)"

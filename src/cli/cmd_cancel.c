@@ -6,6 +6,7 @@
  * the job is CANCELLED and prints its summary. */
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/job_args.h"
 
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
@@ -35,29 +36,13 @@ static void usage(FILE *out) {
 }
 
 int cmd_cancel(int argc, char **argv) {
-  const char *jobarg = NULL;
   bool wait = false;
   mp_job_cli_t o = {.tenant = MP_DEFAULT_TENANT};
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      usage(stdout);
-      return 0;
-    } else if (mp_job_cli_opt(argc, argv, &i, &o)) {
-    } else if (!strcmp(argv[i], "--wait")) {
-      wait = true;
-    } else if (argv[i][0] != '-' && !jobarg) {
-      jobarg = argv[i];
-    } else {
-      char msg[128];
-      snprintf(msg, sizeof msg, "unexpected argument '%s'", argv[i]);
-      return mp__cli_bad_usage("cancel", "%s", msg);
-    }
-  }
-  int64_t id = mp_job_cli_id(jobarg);
-  if (id < 0)
-    return mp__cli_bad_usage("cancel", "%s", "expected a job id");
-  if (!mp_tenant_valid(o.tenant))
-    return mp__cli_bad_usage("cancel", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
+  const mp_job_argopt_t opts[] = {{"--wait", NULL, &wait, NULL}};
+  int64_t id;
+  int prc = mp__job_args("cancel", argc, argv, usage, opts, 1, &o, &id);
+  if (prc >= 0)
+    return prc;
   PGconn *c = NULL;
   char err[1024] = "";
   mp_cancel_result_t res = 0;
@@ -87,9 +72,5 @@ int cmd_cancel(int argc, char **argv) {
     usleep(200 * 1000);
   }
   PQfinish(c);
-  if (rc) {
-    fprintf(stderr, "marcpipe cancel: %s\n", err[0] ? err : mp_strerror(rc));
-    return rc == MP_EUSAGE ? 1 : 1;
-  }
-  return 0;
+  return mp__job_cmd_exit("cancel", rc, err);
 }

@@ -4,6 +4,7 @@
  * terminal; with no terminal and no --yes, refuses (exit 2). */
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/job_args.h"
 
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
@@ -29,29 +30,13 @@ static void usage(FILE *out) {
 }
 
 int cmd_delete(int argc, char **argv) {
-  const char *jobarg = NULL;
   bool yes = false;
   mp_job_cli_t o = {.tenant = MP_DEFAULT_TENANT};
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      usage(stdout);
-      return 0;
-    } else if (mp_job_cli_opt(argc, argv, &i, &o)) {
-    } else if (!strcmp(argv[i], "--yes") || !strcmp(argv[i], "-y")) {
-      yes = true;
-    } else if (argv[i][0] != '-' && !jobarg) {
-      jobarg = argv[i];
-    } else {
-      char msg[128];
-      snprintf(msg, sizeof msg, "unexpected argument '%s'", argv[i]);
-      return mp__cli_bad_usage("delete", "%s", msg);
-    }
-  }
-  int64_t id = mp_job_cli_id(jobarg);
-  if (id < 0)
-    return mp__cli_bad_usage("delete", "%s", "expected a job id");
-  if (!mp_tenant_valid(o.tenant))
-    return mp__cli_bad_usage("delete", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
+  const mp_job_argopt_t opts[] = {{"--yes", "-y", &yes, NULL}};
+  int64_t id;
+  int prc = mp__job_args("delete", argc, argv, usage, opts, 1, &o, &id);
+  if (prc >= 0)
+    return prc;
   if (!yes) {
     if (!isatty(STDIN_FILENO))
       return mp__cli_bad_usage("delete", "%s", "not a terminal: confirm with --yes");
@@ -70,10 +55,8 @@ int cmd_delete(int argc, char **argv) {
   if (!rc)
     rc = mp_job_delete(c, id, &rows, err, sizeof err);
   PQfinish(c);
-  if (rc) {
-    fprintf(stderr, "marcpipe delete: %s\n", err[0] ? err : mp_strerror(rc));
-    return 1;
-  }
+  if (rc)
+    return mp__job_cmd_exit("delete", rc, err);
   printf("job %lld deleted: %lld journal rows; Instances kept\n", (long long)id,
          (long long)rows);
   return 0;

@@ -6,6 +6,7 @@
  * stdout, diagnostics on stderr; exit 0 ok, 1 failure, 2 usage. */
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/job_args.h"
 
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
@@ -105,35 +106,20 @@ static int show_record(PGconn *c, int64_t job, int64_t seq, bool json, char *err
 }
 
 int cmd_log(int argc, char **argv) {
-  const char *jobarg = NULL, *outcome = NULL, *recarg = NULL;
+  const char *oarg = NULL, *recarg = NULL, *outcome = NULL;
   mp_job_cli_t o = {.tenant = MP_DEFAULT_TENANT};
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      usage(stdout);
-      return 0;
-    } else if (mp_job_cli_opt(argc, argv, &i, &o)) {
-    } else if (!strcmp(argv[i], "--outcome") && i + 1 < argc) {
-      if (!(outcome = mp_joblog_outcome(argv[++i])))
-        return mp__cli_bad_usage("log", "%s",
-                                 "--outcome wants created, updated, duplicate, skipped or error");
-    } else if (!strcmp(argv[i], "--record") && i + 1 < argc) {
-      recarg = argv[++i];
-    } else if (argv[i][0] != '-' && !jobarg) {
-      jobarg = argv[i];
-    } else {
-      char msg[128];
-      snprintf(msg, sizeof msg, "unexpected argument '%s'", argv[i]);
-      return mp__cli_bad_usage("log", "%s", msg);
-    }
-  }
-  int64_t id = mp_job_cli_id(jobarg);
-  if (id < 0)
-    return mp__cli_bad_usage("log", "%s", "expected a job id");
+  const mp_job_argopt_t opts[] = {{"--outcome", NULL, NULL, &oarg},
+                                  {"--record", NULL, NULL, &recarg}};
+  int64_t id;
+  int prc = mp__job_args("log", argc, argv, usage, opts, 2, &o, &id);
+  if (prc >= 0)
+    return prc;
+  if (oarg && !(outcome = mp_joblog_outcome(oarg)))
+    return mp__cli_bad_usage("log", "%s",
+                             "--outcome wants created, updated, duplicate, skipped or error");
   int64_t seq = recarg ? mp_job_cli_id(recarg) : 0;
   if (seq < 0)
     return mp__cli_bad_usage("log", "%s", "--record wants a record number (1, 2, ...)");
-  if (!mp_tenant_valid(o.tenant))
-    return mp__cli_bad_usage("log", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
   PGconn *c = NULL;
   char err[1024] = "";
   int rc = mp_job_db_open(o.db, o.tenant, &c, err, sizeof err);
@@ -156,9 +142,5 @@ int cmd_log(int argc, char **argv) {
             (long long)id, mp_job_display_status(&sum), (long long)sum.processed,
             sum.stalled ? " (its processes are gone: `marcpipe import --resume`)" : "");
   PQfinish(c);
-  if (rc) {
-    fprintf(stderr, "marcpipe log: %s\n", err[0] ? err : mp_strerror(rc));
-    return 1;
-  }
-  return 0;
+  return mp__job_cmd_exit("log", rc, err);
 }

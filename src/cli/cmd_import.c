@@ -254,6 +254,16 @@ static void poll_done(uv_work_t *w, int status) {
                           .errors = j->sum.errors,
                           .status = j->sum.status};
   mp_progress_update(&im->progress, &v);
+  if (im->lease) { /* what only the producer knows, for `serve` (/metrics) */
+    char st[256];
+    snprintf(st, sizeof st,
+             "{\"job\":%lld,\"read\":%lld,\"processed\":%lld,"
+             "\"credit_in_use\":%lld,\"credit_waits\":%lld}",
+             (long long)j->id, (long long)ps.read, (long long)j->sum.processed,
+             (long long)(ps.read > j->sum.processed ? ps.read - j->sum.processed : 0),
+             (long long)ps.credit_waits);
+    mp_lease_set_stats(im->lease, st);
+  }
   if (status_final(j->sum.status) && !j->final) {
     j->final = true;
     j->last_commit = t;

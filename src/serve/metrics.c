@@ -1,6 +1,7 @@
 /* metrics.c: GET /metrics in the Prometheus text exposition format
  * (version 0.0.4). Job series come from jobs + job_progress (the newest
- * 100 jobs of the tenant); worker series from the live leases' stats
+ * 100 jobs of the tenant), the producer's credit from its lease's stats;
+ * worker series from the live leases' stats
  * (lease.h, work_metrics.h: what only the workers know). Label values are
  * escaped as the format requires (backslash, double quote, newline). */
 #include "serve_impl.h"
@@ -27,8 +28,17 @@ static void help(mp_buf_t *b, const char *name, const char *type, const char *te
   mp_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+/* Producer credit in use per job, from the producers' leases (records
+ * read but not yet processed; import publishes it): -1 when none says. */
+static int64_t producer_credit(PGresult *pl, int64_t job) {
+  for (int i = 0; pl && i < PQntuples(pl); i++)
+    if (strtoll(PQgetvalue(pl, i, 0), NULL, 10) == job)
+      return strtoll(PQgetvalue(pl, i, 1), NULL, 10);
+  return -1;
+}
+
 static void job_series(mp_buf_t *b, const char *tenant, const mp_job_summary_t *v,
-                       size_t n) {
+                       size_t n, PGresult *pl) {
   help(b, "marcpipe_job_records_total", "counter",
        "Records of a job by outcome (journal rows written).");
   for (size_t i = 0; i < n; i++) {
@@ -49,18 +59,18 @@ static void job_series(mp_buf_t *b, const char *tenant, const mp_job_summary_t *
             "Records of a job delivered to Kafka (contiguous prefix)."},
            {"marcpipe_job_total_records", "gauge", "Records of a job's input, once known."},
            {"marcpipe_producer_credit_in_use", "gauge",
-            "Records of a running job produced but not yet processed."}};
+            "Records of a running job read by its producer but not yet processed."}};
   for (int k = 0; k < 4; k++) {
     help(b, m[k].name, m[k].type, m[k].help);
     for (size_t i = 0; i < n; i++) {
       int64_t val = k == 0 ? v[i].processed : k == 1 ? v[i].produced
                   : k == 2 ? v[i].total
-                           : v[i].produced - v[i].processed;
+                           : producer_credit(pl, v[i].id);
       bool run = !strcmp(v[i].status, "PRODUCING") || !strcmp(v[i].status, "IN_PROGRESS");
-      if ((k == 2 && val < 0) || (k == 3 && (!run || v[i].stalled)))
+      if ((k == 2 || k == 3) && val < 0)
         continue;
-      if (k == 3 && val < 0)
-        val = 0;
+      if (k == 3 && (!run || v[i].stalled))
+        continue;
       mp_buf_printf(b, "%s{tenant=\"", m[k].name);
       label(b, tenant);
       mp_buf_printf(b, "\",job=\"%lld\"} %lld\n", (long long)v[i].id, (long long)val);
@@ -202,8 +212,16 @@ void mp__metrics(mp_req_t *r, mp_resp_t *p) {
     if (!w[i].st)
       w[i].st = json_object();
   }
+  PGresult *pl = PQexec(r->db, "SELECT job_id, (stats->>'credit_in_use')::bigint"
+                              " FROM leases WHERE role = 'producer' AND expires_at > now()"
+                              " AND stats ? 'credit_in_use' ORDER BY holder LIMIT 1000");
+  if (PQresultStatus(pl) != PGRES_TUPLES_OK) {
+    PQclear(pl);
+    pl = NULL;
+  }
   p->content_type = "text/plain; version=0.0.4; charset=utf-8";
-  job_series(&p->body, r->srv->tenant, v, n);
+  job_series(&p->body, r->srv->tenant, v, n, pl);
+  PQclear(pl);
   if (w)
     worker_series(&p->body, w, nw);
   for (int i = 0; w && i < nw; i++)

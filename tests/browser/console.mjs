@@ -81,6 +81,8 @@ try {
     await new Promise((r) => setTimeout(r, 200));
   }
   check(fams.marcpipe_worker_up?.metrics.length >= 1, 'no live worker in /metrics during the import');
+  const credit = fams.marcpipe_producer_credit_in_use?.metrics.find((x) => x.labels.job === '1');
+  check(credit && Number(credit.value) >= 0, `producer credit of job 1: ${JSON.stringify(credit)}`);
   check(fams.marcpipe_batch_size?.type === 'HISTOGRAM' &&
         fams.marcpipe_transaction_seconds?.type === 'HISTOGRAM', 'histogram types');
   for (const name of ['marcpipe_batch_size', 'marcpipe_transaction_seconds']) {

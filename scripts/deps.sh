@@ -6,13 +6,18 @@ set -euo pipefail
 
 PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev
       librdkafka-dev libuv1-dev libpq-dev libxml2-dev libjansson-dev
-      libyaz-dev yaz libcmocka-dev postgresql kcat gnuplot-nox jq)
+      libyaz-dev yaz libcmocka-dev postgresql kcat gnuplot-nox jq
+      libmicrohttpd-dev chromium)
 
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
     missing+=("$p")
 done
+# node and npm run the web console's browser tests (tests/browser: npm ci of
+# playwright-core, which drives the chromium above); a node already on the
+# machine (another distribution of it) is kept
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 SUDO=""

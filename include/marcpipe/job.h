@@ -7,7 +7,10 @@
  * nothing changed), MP_EPG (other database error), with errbuf set.
  *
  * Lifecycle: NEW -> PRODUCING -> IN_PROGRESS -> COMPLETED |
- * COMPLETED_WITH_ERRORS, or FAILED from any state. IN_PROGRESS is entered by
+ * COMPLETED_WITH_ERRORS, or FAILED from any state, or CANCELLED (joblog.h:
+ * a cancel request makes the producer stop reading and the completion
+ * flip end the job CANCELLED; a stalled job is cancelled at once). A
+ * CANCELLED or stalled job can be resumed (mp_job_resume_prepare). IN_PROGRESS is entered by
  * mp_job_set_total(): from then on the job completes when the processed
  * count over all its partitions (partition -1 = reader rejects) reaches
  * total. Exactly one transaction flips it (see src/job/complete.c).
@@ -47,6 +50,10 @@ typedef struct mp_job_summary_s {
   char failure_reason[512];
   /* Unix epoch seconds (fractional); 0 when not set. */
   double created_at, started_at, completed_at;
+  bool stalled;          /* running state, but its processes are gone
+                            (lease.h): shown as STALLED */
+  bool cancel_requested; /* `marcpipe cancel` asked; it ends CANCELLED */
+  int resumes;           /* times resumed (import --resume) */
 } mp_job_summary_t;
 
 /* One record the reader rejected (never sent to Kafka). */
@@ -110,6 +117,9 @@ int mp_job_get(PGconn *c, int64_t id, mp_job_summary_t *out, char *errbuf,
 /* Newest first, at most limit (0 = all). *out is malloc'ed (free()). */
 int mp_job_list(PGconn *c, size_t limit, mp_job_summary_t **out, size_t *n,
                 char *errbuf, size_t errlen);
+/* The same, only jobs with id < before (before <= 0: all): keyset pages. */
+int mp_job_list_before(PGconn *c, int64_t before, size_t limit,
+                       mp_job_summary_t **out, size_t *n, char *errbuf, size_t errlen);
 /* Journal ERROR rows of a job in seq order (MP_ENOTFOUND if no such job). */
 int mp_job_errors(PGconn *c, int64_t id, mp_job_error_cb cb, void *ud,
                   char *errbuf, size_t errlen);
@@ -135,6 +145,8 @@ int64_t mp_job_cli_id(const char *arg);
 /* Summary as a JSON object (new reference; NULL on ENOMEM). */
 struct json_t;
 struct json_t *mp_job_summary_json(const mp_job_summary_t *s);
+/* The status to show: "STALLED" when s->stalled, else s->status. */
+const char *mp_job_display_status(const mp_job_summary_t *s);
 /* Human-readable multi-line summary. */
 void mp_job_summary_print(FILE *out, const mp_job_summary_t *s);
 

@@ -152,6 +152,7 @@ typedef struct mp_producer_pg_s {
   const char *tenant; /* set: the session is set up again after a reconnect
                          (PostgreSQL restarted); NULL: search_path lost */
   char errmsg[512];
+  void *data; /* the owner's, untouched (e.g. to wrap an op) */
 } mp_producer_pg_t;
 void mp_producer_pg_ops(mp_producer_pg_t *pg, mp_producer_job_ops_t *ops);
 

@@ -112,6 +112,8 @@ typedef struct mp_worker_stats_s {
   int64_t lost_from, lost_to; /* inclusive; lost_to -1 = unknown */
   int64_t lost_job;         /* job of the first record after the gap, when
                                known (0 otherwise): the job to mark FAILED */
+  uint64_t records_held, bytes_held; /* in the window now */
+  bool paused;              /* the window is at high water now */
 } mp_worker_stats_t;
 
 typedef struct mp_worker_s mp_worker_t;
@@ -157,6 +159,11 @@ void mp_worker_stop(mp_worker_t *w);
 /* The config's user data pointer. */
 void *mp_worker_data(const mp_worker_t *w);
 void mp_worker_get_stats(const mp_worker_t *w, mp_worker_stats_t *st);
+/* Lag of each assigned partition (high watermark - position, from
+ * librdkafka's cached fetch state; never blocks): up to max entries,
+ * returns how many. Loop thread. */
+size_t mp_worker_partition_lag(const mp_worker_t *w, int32_t *partitions,
+                               int64_t *lag, size_t max);
 /* One JSON object (no newline) with every counter. */
 void mp_worker_stats_json(const mp_worker_stats_t *st, FILE *out);
 /* Free a worker that was never started or whose done_cb has run. */

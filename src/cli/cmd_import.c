@@ -19,6 +19,9 @@
 #include "cli/commands.h"
 #include "cli/import_progress.h"
 #include "cli/import_workers.h"
+#include "cli/job_input.h"
+#include "marcpipe/joblog.h"
+#include "marcpipe/lease.h"
 #include "marcpipe/broker.h"
 #include "marcpipe/buf.h"
 #include "marcpipe/error.h"
@@ -62,6 +65,7 @@ typedef struct opts_s {
   bool push;
   int64_t max_backlog, max_backlog_bytes; /* the producer's: <0 = off */
   bool json, quiet, verbose;
+  int64_t resume; /* --resume JOB */
   mp_profile_builder_t profile;
 } opts_t;
 
@@ -106,6 +110,9 @@ typedef struct import_s {
   mp_progress_t progress;
   job_run_t *job;
   double t0;
+  mp_lease_t *lease;       /* the producer's lease (job_input.h) */
+  mp_cancel_input_t cin;   /* the input, ending early on a cancel */
+  int (*pg_fail)(void *ctx, int64_t job, const char *reason);
 } import_t;
 
 static double now_s(void) {
@@ -164,7 +171,7 @@ static void poll_work(uv_work_t *w) {
 
 static bool status_final(const char *s) {
   return !strcmp(s, "COMPLETED") || !strcmp(s, "COMPLETED_WITH_ERRORS") ||
-         !strcmp(s, "FAILED");
+         !strcmp(s, "FAILED") || !strcmp(s, "CANCELLED");
 }
 
 static void maybe_finish_job(import_t *im) {
@@ -202,6 +209,16 @@ static void poll_done(uv_work_t *w, int status) {
                           .status = j->sum.status,
                           .phase = phase_of(im, j)};
   mp_progress_update(&im->progress, &v);
+  if (im->lease) { /* what only the producer knows, for `serve` (/metrics) */
+    char st[256];
+    snprintf(st, sizeof st,
+             "{\"job\":%lld,\"read\":%lld,\"processed\":%lld,"
+             "\"credit_in_use\":%lld,\"credit_waits\":%lld}",
+             (long long)j->id, (long long)ps.read, (long long)j->sum.processed,
+             (long long)(ps.read > j->sum.processed ? ps.read - j->sum.processed : 0),
+             (long long)ps.credit_waits);
+    mp_lease_set_stats(im->lease, st);
+  }
   if (status_final(j->sum.status) && !j->final) {
     j->final = true;
     j->last_commit = t;
@@ -272,8 +289,55 @@ static void on_signal(uv_signal_t *s, int signum) {
     mp_producer_cancel(im->prod);
   else if (im->job && !im->job->final) {
     char err[512];
-    mp_job_fail(im->ctl, im->job->id, "import interrupted", err, sizeof err);
+    mp_job_interrupt(im->ctl, im->job->id, "import interrupted", err, sizeof err);
   }
+}
+
+/* The producer's ops.fail: an interrupted run ends the job CANCELLED, not
+ * FAILED, so `import --resume` can finish it (thread pool; `interrupted`
+ * was set on the loop before the producer was cancelled). */
+static int import_fail(void *ctx, int64_t job, const char *reason) {
+  import_t *im = ((mp_producer_pg_t *)ctx)->data;
+  if (!im->interrupted)
+    return im->pg_fail(ctx, job, reason);
+  mp_producer_pg_t *pg = ctx;
+  return mp_job_interrupt((PGconn *)pg->conn, job, "import interrupted",
+                          pg->errmsg, sizeof pg->errmsg);
+}
+
+/* The job of this run: a new one, or (--resume) the cancelled or stalled
+ * job made resumable, *skip = its records already journaled. */
+static int open_job(import_t *im, job_run_t *j, int64_t *skip, char *err,
+                    size_t errlen) {
+  const opts_t *o = im->o;
+  *skip = 0;
+  if (o->resume) {
+    int rc = mp_job_resume_prepare(im->ctl, o->resume, skip, err, errlen);
+    if (!rc)
+      j->id = o->resume;
+    return rc;
+  }
+  char *profile = mp_profile_to_json(&o->profile.p);
+  mp_job_spec_t spec = {.file_name = j->file,
+                        .file_format = o->from,
+                        .topic = im->topic,
+                        .profile = profile};
+  int rc = mp_job_create(im->ctl, &spec, &j->id, err, errlen);
+  free(profile);
+  if (rc == 0)
+    rc = mp_job_set_status(im->ctl, j->id, "PRODUCING", err, errlen);
+  return rc;
+}
+
+/* Take (first job) or move the producer's lease to job j. */
+static int lease_job(import_t *im, int64_t job, char *err, size_t errlen) {
+  if (im->lease) {
+    mp_lease_set_job(im->lease, job);
+    return 0;
+  }
+  mp_lease_opts_t lo = {.conninfo = im->conninfo, .tenant = im->o->tenant,
+                        .role = "producer", .job_id = job};
+  return mp_lease_start(&lo, &im->lease, err, errlen);
 }
 
 /* ---- set-up ---- */
@@ -447,26 +511,31 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
     fprintf(stderr, "import: %s\n", err);
     return rc;
   }
-  char *profile = mp_profile_to_json(&o->profile.p);
-  mp_job_spec_t spec = {.file_name = j->file,
-                        .file_format = o->from,
-                        .topic = im->topic,
-                        .profile = profile};
-  rc = mp_job_create(im->ctl, &spec, &j->id, err, sizeof err);
-  free(profile);
-  if (rc == 0)
-    rc = mp_job_set_status(im->ctl, j->id, "PRODUCING", err, sizeof err);
+  int64_t skip = 0;
+  rc = open_job(im, j, &skip, err, sizeof err);
+  if (!rc)
+    rc = lease_job(im, j->id, err, sizeof err);
   if (rc) {
-    fprintf(stderr, "import: cannot create the job: %s\n", err);
+    fprintf(stderr, "import: %s: %s\n",
+            o->resume ? "cannot resume the job" : "cannot create the job", err);
     in.close(in.ctx);
     return rc;
   }
   mp_job_warnings_init(&j->warn, im->ctl, j->id);
   mp_producer_marc_input_on_warning(&in, on_warning, j);
-  if (!o->quiet)
+  mp__cancel_input_wrap(&im->cin, &in, im->lease, &in);
+  if (!o->quiet && o->resume)
+    fprintf(stderr, "import: resuming job %lld: %s after %lld records already "
+                    "journaled\n", (long long)j->id, j->file, (long long)skip);
+  else if (!o->quiet)
     fprintf(stderr, "import: job %lld: %s\n", (long long)j->id, j->file);
   if (!im->workers_started) {
-    if (!o->group && !o->brokers)
+    if (!o->group && !o->brokers && o->resume)
+      /* a fresh broker: offsets stored by the earlier run's group are
+       * those of a log that is gone */
+      snprintf(im->group, sizeof im->group, "%s.run%lld.resume%lld",
+               MP_WORKER_DEFAULT_GROUP, (long long)j->id, (long long)time(NULL));
+    else if (!o->group && !o->brokers)
       snprintf(im->group, sizeof im->group, "%s.run%lld",
                MP_WORKER_DEFAULT_GROUP, (long long)j->id);
     else
@@ -496,6 +565,7 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
                            .topic = im->topic,
                            .tenant = o->tenant,
                            .job_id = j->id,
+                           .skip = skip,
                            .max_backlog = o->max_backlog,
                            .max_backlog_bytes = o->max_backlog_bytes,
                            .ops = &im->ops,
@@ -678,6 +748,12 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       MP_CLI_TENANT(c),
       MP_OPT_GROUP("PostgreSQL:"),
       MP_CLI_DB(c),
+      MP_OPT_GROUP("Jobs:"),
+      MP_OPT_COUNT(0, "resume", &o->resume, 1, INT64_MAX, "JOB",
+                   "finish job JOB, cancelled (`marcpipe cancel`, Ctrl-C)\n"
+                   "or STALLED (its processes gone): the records already\n"
+                   "in its log are not written again, the result equals\n"
+                   "an uninterrupted run; FILE defaults to the job's own"),
       MP_OPT_GROUP("Output:"),
       MP_OPT_FLAG(0, "json", &o->json,
                   "print the summary as one JSON object (last line)"),
@@ -723,8 +799,10 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
   else if (strcmp(mode, "pull"))
     return mp__cli_bad_usage("import", "--mode wants pull or push (got '%s')",
                              mode);
-  if (c->nargs == 0)
+  if (c->nargs == 0 && !o->resume)
     return mp__cli_bad_usage("import", "%s", "no FILE given");
+  if (o->resume && c->nargs > 1)
+    return mp__cli_bad_usage("import", "%s", "--resume takes at most one FILE");
   o->workers = (int)workers;
   o->partitions = c->partitions != MP_CLI_UNSET ? (int)c->partitions : 8;
   o->brokers = c->brokers;
@@ -781,6 +859,7 @@ int cmd_import(int argc, char **argv) {
   }
   int nfiles = o.c.nargs;
   char **files = o.c.args;
+  char *resume_file[1] = {NULL};
 
   import_t im;
   memset(&im, 0, sizeof im);
@@ -789,7 +868,7 @@ int cmd_import(int argc, char **argv) {
   mp_progress_init(&im.progress, stderr, o.quiet);
   char err[1024];
   int rc = 1;
-  job_run_t *jobs = calloc((size_t)nfiles, sizeof *jobs);
+  job_run_t *jobs = calloc((size_t)(nfiles ? nfiles : 1), sizeof *jobs);
   char self[4096];
   size_t selflen = sizeof self;
   if (!jobs || uv_exepath(self, &selflen)) {
@@ -815,7 +894,20 @@ int cmd_import(int argc, char **argv) {
   }
   im.ppg.conn = (struct pg_conn *)im.pconn;
   im.ppg.tenant = im.o->tenant;
+  im.ppg.data = &im;
   mp_producer_pg_ops(&im.ppg, &im.ops);
+  im.pg_fail = im.ops.fail;
+  im.ops.fail = import_fail;
+  if (o.resume && !nfiles) { /* the job's own file */
+    mp_job_summary_t js;
+    if (mp_job_get(im.ctl, o.resume, &js, err, sizeof err) ||
+        !(resume_file[0] = strdup(js.file_name))) {
+      fprintf(stderr, "import: %s\n", err);
+      goto out;
+    }
+    files = resume_file;
+    nfiles = 1;
+  }
   if (start_broker(&im, err, sizeof err)) {
     fprintf(stderr, "import: embedded broker: %s\n", err);
     goto out;
@@ -852,6 +944,8 @@ int cmd_import(int argc, char **argv) {
   for (int i = 0; i < nfiles; i++) {
     if (!jobs[i].id)
       continue;
+    if (im.interrupted) /* the workers drained since: their last batches count */
+      mp_job_get(im.ctl, jobs[i].id, &jobs[i].sum, err, sizeof err);
     if (o.json)
       print_json(&im, &jobs[i]);
     else
@@ -874,6 +968,8 @@ out:
     PQfinish(im.poll);
   if (im.pconn)
     PQfinish(im.pconn);
+  mp_lease_stop(im.lease);
+  free(resume_file[0]);
   free(jobs);
   mp_cli_release(&o.c);
   return rc;

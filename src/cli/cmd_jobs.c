@@ -65,7 +65,7 @@ int cmd_jobs(int argc, char **argv) {
                  (long long)v[i].total);
       else
         snprintf(prog, sizeof prog, "%lld/?", (long long)v[i].processed);
-      printf("%-8lld %-22s %21s %8lld  %s\n", (long long)v[i].id, v[i].status, prog,
+      printf("%-8lld %-22s %21s %8lld  %s\n", (long long)v[i].id, mp_job_display_status(&v[i]), prog,
              (long long)v[i].errors, v[i].file_name[0] ? v[i].file_name : "-");
     }
   }

@@ -21,6 +21,7 @@
 #include "cli/cli_groups.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/job_input.h"
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
@@ -238,6 +239,8 @@ int cmd_produce(int argc, char **argv) {
   mp_producer_pg_t pg = {0};
   mp_producer_job_ops_t ops;
   mp_job_summary_t sum = {0};
+  mp_lease_t *lease = NULL;  /* liveness and cancel requests (job_input.h) */
+  mp_cancel_input_t cin;
 
   char conninfo[1024];
   if (mp_cli_db(&c, false, false, conninfo, sizeof conninfo))
@@ -276,6 +279,12 @@ int cmd_produce(int argc, char **argv) {
     fprintf(stderr, "marcpipe produce: %s\n", err);
     goto out;
   }
+  mp_lease_opts_t lo = {.conninfo = conninfo, .tenant = tenant,
+                        .role = "producer", .job_id = job};
+  if (mp_lease_start(&lo, &lease, err, sizeof err) != 0)
+    fprintf(stderr, "marcpipe produce: no lease (job liveness not "
+                    "published): %s\n", err);
+  mp__cancel_input_wrap(&cin, &in, lease, &in);
   /* The id first, so scripts can follow the job while it is produced. */
   printf("%" PRId64 "\n", job);
   fflush(stdout);
@@ -336,6 +345,7 @@ int cmd_produce(int argc, char **argv) {
   }
   mp_producer_destroy(r.p);
 out:
+  mp_lease_stop(lease);
   free(profile_json);
   if (loop_ok)
     uv_loop_close(&loop);

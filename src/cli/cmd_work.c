@@ -7,6 +7,7 @@
 #include "cli/cli_groups.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
+#include "cli/work_metrics.h"
 #include "marcpipe/alloc.h"
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
@@ -32,6 +33,7 @@ typedef struct run_s {
   int status;
   bool stats_json;
   bool quiet_stop; /* an import's worker: its SIGTERM is the normal end */
+  mp_work_metrics_t metrics; /* lease and metrics for `serve` */
 } run_t;
 
 
@@ -95,6 +97,7 @@ static void on_done(mp_worker_t *w, int status) {
     fprintf(stderr, "marcpipe work: stopped: %s\n", mp_strerror(status));
   if (status == MP_ELOST && st.lost_job > 0)
     fail_lost_job(r->sink, &st);
+  mp__work_metrics_stop(&r->metrics);
   uv_close((uv_handle_t *)&r->sigint, NULL);
   uv_close((uv_handle_t *)&r->sigterm, NULL);
 }
@@ -305,6 +308,7 @@ int cmd_work(int argc, char **argv) {
   sink.mapping = mapping;
   cfg.sink = &mp_worker_pg_sink_ops;
   cfg.sink_ctx = &sink;
+  mp__work_metrics_wrap(&r.metrics, &cfg);
   cfg.data = &r;
   r.sink = &sink;
   loop = uv_default_loop();
@@ -327,6 +331,8 @@ int cmd_work(int argc, char **argv) {
     fprintf(stderr, "marcpipe work: %s\n", err);
     goto out;
   }
+  mp__work_metrics_start(&r.metrics, loop, r.w, sink.conninfo, sink.tenant,
+                         cfg.topic, cfg.group);
   uv_signal_init(loop, &r.sigint);
   uv_signal_init(loop, &r.sigterm);
   r.sigint.data = r.sigterm.data = &r;

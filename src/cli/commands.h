@@ -18,5 +18,9 @@ int cmd_jobs(int argc, char **argv);
 int cmd_errors(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

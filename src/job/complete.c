@@ -3,7 +3,9 @@
  *
  * A job completes when total IS NOT NULL, status = IN_PROGRESS and the sum
  * of processed over its partitions reaches total; one conditional UPDATE
- * flips it, so exactly one transaction sees RETURNING id.
+ * flips it, so exactly one transaction sees RETURNING id. A job asked to
+ * cancel (its producer stopped reading and set the total to what it had
+ * produced) flips to CANCELLED instead.
  *
  * Why locks: under READ COMMITTED two transactions that each add the last
  * records of a job cannot see each other's uncommitted progress, so both
@@ -74,7 +76,8 @@ out:
 static int flip(PGconn *c, const char *arr, int64_t *flipped, size_t max,
                 int *nflipped, char *errbuf, size_t errlen) {
   static const char sql[] =
-      "UPDATE jobs j SET status = CASE WHEN p.errors > 0 "
+      "UPDATE jobs j SET status = CASE WHEN j.cancel_requested_at IS NOT NULL "
+      "THEN 'CANCELLED' WHEN p.errors > 0 "
       "THEN 'COMPLETED_WITH_ERRORS' ELSE 'COMPLETED' END, completed_at = now() "
       "FROM (SELECT i.id AS job_id, coalesce(sum(g.processed), 0) AS processed, "
       "             coalesce(sum(g.errors), 0) AS errors "

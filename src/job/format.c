@@ -40,6 +40,10 @@ int64_t mp_job_cli_id(const char *arg) {
   return (arg && *arg && !*end && id > 0) ? (int64_t)id : -1;
 }
 
+const char *mp_job_display_status(const mp_job_summary_t *s) {
+  return s->stalled ? "STALLED" : s->status;
+}
+
 static void iso_time(double t, char *buf, size_t n) {
   if (t <= 0) {
     snprintf(buf, n, "-");
@@ -72,6 +76,10 @@ json_t *mp_job_summary_json(const mp_job_summary_t *s) {
       (json_int_t)s->skipped, "errors", (json_int_t)s->errors, "elapsed_seconds", elapsed(s));
   if (!o)
     return NULL;
+  json_object_set_new(o, "state", json_string(mp_job_display_status(s)));
+  json_object_set_new(o, "stalled", json_boolean(s->stalled));
+  json_object_set_new(o, "cancel_requested", json_boolean(s->cancel_requested));
+  json_object_set_new(o, "resumes", json_integer(s->resumes));
   json_object_set_new(o, "skipped_matched", json_integer(s->skipped_matched));
   json_object_set_new(o, "skipped_no_match", json_integer(s->skipped_no_match));
   json_t *prof = s->profile[0] ? json_loads(s->profile, 0, NULL) : NULL;
@@ -89,7 +97,14 @@ void mp_job_summary_print(FILE *out, const mp_job_summary_t *s) {
   char st[32], done[32];
   iso_time(s->started_at, st, sizeof st);
   iso_time(s->completed_at, done, sizeof done);
-  fprintf(out, "job %lld: %s\n", (long long)s->id, s->status);
+  fprintf(out, "job %lld: %s", (long long)s->id, mp_job_display_status(s));
+  if (s->stalled)
+    fprintf(out, " (was %s; its processes are gone: `marcpipe import --resume %lld`"
+                 " or `marcpipe cancel %lld`)", s->status, (long long)s->id,
+            (long long)s->id);
+  else if (s->cancel_requested && strcmp(s->status, "CANCELLED"))
+    fprintf(out, " (cancel requested)");
+  fputc('\n', out);
   fprintf(out, "  file       %s%s%s%s\n", s->file_name[0] ? s->file_name : "-",
           s->file_format[0] ? " (" : "", s->file_format, s->file_format[0] ? ")" : "");
   if (s->topic[0])

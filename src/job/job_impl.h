@@ -22,6 +22,19 @@ int mp__job_query_id(PGconn *c, const char *sql, int64_t id, const char *arg,
                      bool require_row, const char *what, PGresult **res,
                      char *errbuf, size_t errlen);
 
+/* SQL: true when job row `j` is in a running state (NEW, PRODUCING,
+ * IN_PROGRESS) but the process it waits for is gone: while its total is
+ * unknown, its producer (no live producer lease of the job); once known,
+ * its workers (no live worker lease on its topic). A NEW job gets a short
+ * grace (its creator takes the lease right after creating it). Leases:
+ * lease.h, migration 004. */
+#define MP__JOB_STALLED_SQL                                                    \
+  "(j.status IN ('NEW', 'PRODUCING', 'IN_PROGRESS') "                          \
+  "AND NOT (j.status = 'NEW' AND j.created_at > now() - interval '30 s') "     \
+  "AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.expires_at > now() AND "     \
+  "((l.role = 'producer' AND l.job_id = j.id) OR (j.total IS NOT NULL AND "    \
+  "l.role = 'worker' AND l.topic = j.topic))))"
+
 /* Roll back after a failure (ignores errors) and return rc. */
 int mp__job_rollback(PGconn *c, int rc);
 

@@ -20,7 +20,8 @@
   "coalesce(extract(epoch FROM j.started_at), 0), "                            \
   "coalesce(extract(epoch FROM j.completed_at), 0), "                          \
   "coalesce(sum(p.skipped_matched), 0), coalesce(sum(p.skipped_no_match), 0), " \
-  "coalesce(j.profile::text, '') "                                             \
+  "coalesce(j.profile::text, ''), " MP__JOB_STALLED_SQL ", "                  \
+  "j.cancel_requested_at IS NOT NULL, j.resumes "                              \
   "FROM jobs j LEFT JOIN job_progress p ON p.job_id = j.id "
 
 static void copy_str(char *dst, size_t n, const char *src) {
@@ -45,6 +46,9 @@ static void read_summary(const PGresult *r, int row, mp_job_summary_t *s) {
   s->skipped_matched = strtoll(PQgetvalue(r, row, 17), NULL, 10);
   s->skipped_no_match = strtoll(PQgetvalue(r, row, 18), NULL, 10);
   copy_str(s->profile, sizeof s->profile, PQgetvalue(r, row, 19));
+  s->stalled = !strcmp(PQgetvalue(r, row, 20), "t");
+  s->cancel_requested = !strcmp(PQgetvalue(r, row, 21), "t");
+  s->resumes = atoi(PQgetvalue(r, row, 22));
 }
 
 int mp_job_get(PGconn *c, int64_t id, mp_job_summary_t *out, char *errbuf,
@@ -61,14 +65,21 @@ int mp_job_get(PGconn *c, int64_t id, mp_job_summary_t *out, char *errbuf,
 
 int mp_job_list(PGconn *c, size_t limit, mp_job_summary_t **out, size_t *n,
                 char *errbuf, size_t errlen) {
+  return mp_job_list_before(c, 0, limit, out, n, errbuf, errlen);
+}
+
+int mp_job_list_before(PGconn *c, int64_t before, size_t limit, mp_job_summary_t **out,
+                       size_t *n, char *errbuf, size_t errlen) {
   *out = NULL;
   *n = 0;
-  char lim[24];
+  char lim[24], bef[24];
   snprintf(lim, sizeof lim, "%zu", limit);
-  const char *p[1] = {limit ? lim : NULL};
+  snprintf(bef, sizeof bef, "%lld", (long long)before);
+  const char *p[2] = {limit ? lim : NULL, before > 0 ? bef : NULL};
   PGresult *r;
-  int rc = mp__job_query(c, SUMMARY_SELECT "GROUP BY j.id ORDER BY j.id DESC LIMIT $1::bigint",
-                         1, p, "listing jobs", &r, errbuf, errlen);
+  int rc = mp__job_query(c, SUMMARY_SELECT "WHERE $2::bigint IS NULL OR j.id < $2::bigint "
+                         "GROUP BY j.id ORDER BY j.id DESC LIMIT $1::bigint",
+                         2, p, "listing jobs", &r, errbuf, errlen);
   if (rc)
     return rc;
   int rows = PQntuples(r);

@@ -1203,8 +1203,31 @@ void mp_worker_get_stats(const mp_worker_t *w, mp_worker_stats_t *st) {
   st->window_records = w->win.high_records;
   st->window_bytes = w->win.high_bytes;
   st->sinks = (uint64_t)w->cfg.nsinks;
+  st->records_held = w->win.records;
+  st->bytes_held = w->win.bytes;
+  st->paused = w->win.paused;
   if (getrusage(RUSAGE_SELF, &ru) == 0)
     st->peak_rss_kb = (uint64_t)ru.ru_maxrss;
+}
+
+size_t mp_worker_partition_lag(const mp_worker_t *w, int32_t *partitions,
+                               int64_t *lag, size_t max) {
+  rd_kafka_topic_partition_list_t *a = NULL;
+  size_t n = 0;
+  if (!w->rk || rd_kafka_assignment(w->rk, &a) || !a)
+    return 0;
+  if (rd_kafka_position(w->rk, a) == RD_KAFKA_RESP_ERR_NO_ERROR)
+    for (int i = 0; i < a->cnt && n < max; i++) {
+      int64_t lo = -1, hi = -1;
+      rd_kafka_topic_partition_t *tp = &a->elems[i];
+      if (rd_kafka_get_watermark_offsets(w->rk, tp->topic, tp->partition, &lo,
+                                         &hi) || hi < 0)
+        continue;
+      partitions[n] = tp->partition;
+      lag[n++] = tp->offset >= 0 && hi > tp->offset ? hi - tp->offset : 0;
+    }
+  rd_kafka_topic_partition_list_destroy(a);
+  return n;
 }
 
 void mp_worker_stats_json(const mp_worker_stats_t *s, FILE *out) {

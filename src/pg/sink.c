@@ -49,7 +49,7 @@ static const char stage_ddl[] =
     /* the Instances each new record matches at its first step with any */
     "CREATE TEMP TABLE IF NOT EXISTS mp_match ("
     " ord int PRIMARY KEY, kind text NOT NULL, ncand int NOT NULL,"
-    " target uuid, cands text) ON COMMIT DELETE ROWS;"
+    " target uuid, cands text, mval text) ON COMMIT DELETE ROWS;"
     /* the outcome of each new record, kept apart from the wide stage rows
      * so deciding it rewrites nothing big. gk: group kind of the write,
      * 'i' update of an existing Instance, 'k' create claiming the primary
@@ -71,23 +71,23 @@ static const char apply_sql[] =
      * holding one of the record's keys of that kind; the 001 step also
      * finds the Instance claiming the record's primary key. The first
      * step with any candidate decides. */
-    "INSERT INTO mp_match (ord, kind, ncand, target, cands)"
+    "INSERT INTO mp_match (ord, kind, ncand, target, cands, mval)"
     " WITH c AS ("
-    "  SELECT s.ord, st.step, st.kind, ik.instance_id AS id"
+    "  SELECT s.ord, st.step, st.kind, ik.instance_id AS id, ik.value AS val"
     "  FROM mp_stage s"
     "  CROSS JOIN LATERAL unnest(s.mkinds) WITH ORDINALITY AS st(kind, step)"
     "  CROSS JOIN LATERAL jsonb_array_elements(s.keys) AS e"
     "  JOIN instance_keys ik ON ik.kind = st.kind AND ik.value = e->>1"
     "  WHERE s.outcome IS NULL AND e->>0 = st.kind"
     "  UNION"
-    "  SELECT s.ord, st.step, st.kind, i.id"
+    "  SELECT s.ord, st.step, st.kind, i.id, s.match_key"
     "  FROM mp_stage s"
     "  CROSS JOIN LATERAL unnest(s.mkinds) WITH ORDINALITY AS st(kind, step)"
     "  JOIN instances i ON i.match_key = s.match_key"
     "  WHERE s.outcome IS NULL AND st.kind = 'control'),"
     " f AS (SELECT ord, min(step) AS step FROM c GROUP BY ord)"
     " SELECT c.ord, min(c.kind), count(DISTINCT c.id), min(c.id::text)::uuid,"
-    "  string_agg(DISTINCT c.id::text, ', ')"
+    "  string_agg(DISTINCT c.id::text, ', '), min(c.val)"
     " FROM c JOIN f USING (ord, step) GROUP BY c.ord;"
     /* 2. outcomes of the new records (replays: already journaled, or the
      * same (job, seq) earlier in this batch, get no row). Records writing
@@ -201,13 +201,15 @@ static const char apply_sql[] =
     " ORDER BY ord ON CONFLICT (job_id, seq) DO NOTHING;"
     /* 7. journal, progress, counts */
     "WITH j AS (INSERT INTO journal (job_id, seq, partition, kafka_offset,"
-    "  outcome, instance_id, match_key, error_class, reason, raw)"
+    "  outcome, instance_id, match_key, error_class, reason, raw,"
+    "  match_kind, match_value)"
     " SELECT s.job_id, s.seq, s.partition, s.kafka_offset, o.outcome,"
     "  CASE WHEN o.outcome IN ('CREATED', 'UPDATED', 'DUPLICATE')"
     "   OR o.cls = 'matched' THEN o.iid END,"
     "  s.match_key, coalesce(o.cls, s.error_class), coalesce(o.reason, s.reason),"
-    "  CASE WHEN o.outcome = 'ERROR' THEN s.raw END"
-    " FROM mp_out o JOIN mp_stage s USING (ord) ORDER BY ord"
+    "  CASE WHEN o.outcome = 'ERROR' THEN s.raw END, m.kind, m.mval"
+    " FROM mp_out o JOIN mp_stage s USING (ord)"
+    " LEFT JOIN mp_match m USING (ord) ORDER BY ord"
     " ON CONFLICT (job_id, seq) DO NOTHING"
     " RETURNING job_id, partition, outcome, error_class),"
     " agg AS (SELECT job_id, partition, count(*) AS processed,"

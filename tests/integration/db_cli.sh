@@ -40,6 +40,10 @@ INSERT INTO journal (job_id, seq, partition, kafka_offset, outcome, error_class,
 UPDATE journal SET file_offset = 0 WHERE job_id = $id AND seq = 3;
 INSERT INTO job_progress (job_id, partition, processed, created, errors) VALUES
   ($id, -1, 1, 0, 1), ($id, 2, 5, 4, 1);
+UPDATE jobs SET topic = 't.records' WHERE id = $id;
+-- a live worker of the job's topic (lease.h): the job is running, not STALLED
+INSERT INTO leases (holder, role, topic, host, pid, expires_at)
+  VALUES ('test:1:worker', 'worker', 't.records', 'test', 1, now() + interval '1 hour');
 SQL
 
 out=$("$MARCPIPE" status "$id" --tenant "$T")
@@ -55,6 +59,15 @@ assert o["completed_at"] is None and o["elapsed_seconds"] > 0, o
 ' || fail "status --json"
 
 "$MARCPIPE" jobs --tenant "$T" | grep -Eq "^$id +IN_PROGRESS +6/10 +2  uva.mrc$" || fail "jobs line"
+# the worker gone (its lease expired): STALLED, in text and JSON
+psql -qAt -c "UPDATE ${T}_marcpipe.leases SET expires_at = now() - interval '1 second'" >/dev/null
+"$MARCPIPE" jobs --tenant "$T" | grep -Eq "^$id +STALLED +6/10 +2  uva.mrc$" || fail "stalled jobs line"
+"$MARCPIPE" status "$id" --tenant "$T" | grep -q "^job $id: STALLED (was IN_PROGRESS" || fail "stalled status"
+"$MARCPIPE" status "$id" --tenant "$T" --json | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+assert o["status"] == "IN_PROGRESS" and o["state"] == "STALLED" and o["stalled"], o
+' || fail "stalled status --json"
 [ "$("$MARCPIPE" jobs --tenant "$T" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 1 ] ||
   fail "jobs --json"
 

@@ -11,6 +11,7 @@
  * Pure function of its input: no state, callable from any thread.
  */
 #include "iso2709_impl.h"
+#include "record_impl.h"
 
 #include "marcpipe/error.h"
 
@@ -195,8 +196,8 @@ static int check_entries(const char *p, dir_t *d, const mp_iso_ctx_t *ctx,
   *sound = 0;
   for (size_t i = 0; i < d->nent; i++) {
     const char *e = p + LEADER_LEN + i * ENTRY_LEN;
-    long len = mp__iso_digits(e + 3, 4), start = mp__iso_digits(e + 7, 5);
-    if (len < 0 || start < 0) {
+    uint32_t len, start;
+    if (!mp__iso_entry(e, &len, &start)) {
       char tag[4], s[8], s2[8];
       entry_tag(e, tag);
       mp__iso_diag(ctx, MP_EDIRECTORY, MP_SEV_ERROR, (size_t)(e - p), tag,
@@ -205,7 +206,7 @@ static int check_entries(const char *p, dir_t *d, const mp_iso_ctx_t *ctx,
                    i + 1, shown(s, e + 3, 4), shown(s2, e + 7, 5));
       return MP_EDIRECTORY;
     }
-    size_t s = (size_t)start, l = (size_t)len;
+    size_t s = start, l = len;
     if (i < ENTRY_CACHE)
       d->cache[i] = (entry_t){(uint32_t)l, (uint32_t)s};
     if (l > 0 && s + l <= d->dlen && p[d->base + s + l - 1] == MP_MARC_FT)
@@ -244,10 +245,39 @@ static bool is_numeric_tag(const char tag[4]) {
   return mp__iso_digits(tag, 3) >= 0;
 }
 
+/* Bit 7 of each byte of w that equals 0x1F (exact: no false positives, so
+ * every set bit is a delimiter). */
+static inline uint64_t sd_bytes(uint64_t w) {
+  const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
+  uint64_t x = w ^ 0x1F1F1F1F1F1F1F1Full; /* delimiter bytes become 0 */
+  return ~(((x & low7) + low7) | x | low7);
+}
+
+__attribute__((noinline, cold)) static int
+no_code(size_t off, const char *tag, const mp_iso_ctx_t *ctx) {
+  return repairable(ctx, MP_EFIELD, off, tag,
+                    "subfield delimiter without a code; ignored");
+}
+
+/* The subfield opened by the delimiter at s[sd], ending at s[next] (the
+ * next delimiter or the end of the field). Inlined: once per subfield. */
+static inline __attribute__((always_inline)) int
+add_subfield(mp_record_t *rec, const char *s, size_t sd, size_t next,
+             size_t off, const char *tag, const mp_iso_ctx_t *ctx) {
+  if (__builtin_expect(sd + 1 == next, 0))
+    return no_code(off, tag, ctx);
+  return mp__record_push_subfield(rec, s[sd + 1], s + sd + 2, next - sd - 2)
+             ? 0
+             : MP_ENOMEM;
+}
+
+/* Split s[0..n) (a data field after its indicators) on 0x1F. The
+ * delimiters are found 8 bytes at a time; each one closes the subfield the
+ * previous one opened. */
 static int add_subfields(mp_record_t *rec, const char *s, size_t n,
                          size_t off, const char *tag,
                          const mp_iso_ctx_t *ctx) {
-  const char *end = s + n;
+  size_t open = 0; /* delimiter of the subfield being read */
   if (n && *s != MP_MARC_SD) {
     const char *sd = memchr(s, MP_MARC_SD, n);
     size_t lead = sd ? (size_t)(sd - s) : n;
@@ -257,35 +287,48 @@ static int add_subfields(mp_record_t *rec, const char *s, size_t n,
                         lead);
     if (rc)
       return rc;
-    if (!mp_record_add_subfield(rec, 'a', s, lead, false))
+    if (!mp__record_push_subfield(rec, 'a', s, lead))
       return MP_ENOMEM;
-    s += lead;
+    open = lead;
   }
-  while (s < end) {
-    const char *q = s + 1; /* s points at a 0x1F */
-    const char *next = memchr(q, MP_MARC_SD, (size_t)(end - q));
-    if (!next)
-      next = end;
-    if (q == next) {
-      int rc = repairable(ctx, MP_EFIELD, off, tag,
-                          "subfield delimiter without a code; ignored");
+  if (open >= n)
+    return 0;
+  size_t i = open + 1;
+  uint64_t w;
+  for (; i + 8 <= n; i += 8) {
+    memcpy(&w, s + i, 8);
+    for (uint64_t m = sd_bytes(mp__le64(w)); m; m &= m - 1) {
+      size_t sd = i + (size_t)__builtin_ctzll(m) / 8;
+      int rc = add_subfield(rec, s, open, sd, off, tag, ctx);
       if (rc)
         return rc;
-    } else if (!mp_record_add_subfield(rec, *q, q + 1,
-                                       (size_t)(next - q - 1), false)) {
-      return MP_ENOMEM;
+      open = sd;
     }
-    s = next;
   }
-  return 0;
+  for (; i < n; i++) /* the last 0..7 bytes */
+    if (s[i] == MP_MARC_SD) {
+      int rc = add_subfield(rec, s, open, i, off, tag, ctx);
+      if (rc)
+        return rc;
+      open = i;
+    }
+  return add_subfield(rec, s, open, n, off, tag, ctx);
 }
 
 static int add_field(mp_record_t *rec, const char tag[4], const char *c,
                      size_t n, size_t off, const dir_t *d,
                      const mp_iso_ctx_t *ctx) {
   if (is_control_tag(tag) ||
-      (!is_numeric_tag(tag) && !memchr(c, MP_MARC_SD, n)))
-    return mp_record_add_control(rec, tag, c, n, false) ? 0 : MP_ENOMEM;
+      (!is_numeric_tag(tag) && !memchr(c, MP_MARC_SD, n))) {
+    mp_field_t *f = mp__record_next_field(rec, tag);
+    if (!f)
+      return MP_ENOMEM;
+    f->is_control = true;
+    f->data = n ? c : "";
+    f->len = (uint32_t)n;
+    rec->nfields++;
+    return 0;
+  }
   size_t ic = (size_t)d->indc;
   if (n < ic) {
     int rc = repairable(ctx, MP_EFIELD, off, tag,
@@ -296,10 +339,12 @@ static int add_field(mp_record_t *rec, const char tag[4], const char *c,
       return rc;
     ic = n;
   }
-  mp_field_t *f = mp_record_add_datafield(rec, tag, ic > 0 ? c[0] : ' ',
-                                          ic > 1 ? c[1] : ' ');
+  mp_field_t *f = mp__record_next_field(rec, tag);
   if (!f)
     return MP_ENOMEM;
+  f->ind1 = ic > 0 ? c[0] : ' ';
+  f->ind2 = ic > 1 ? c[1] : ' ';
+  rec->nfields++;
   f->data = c + ic;
   f->len = (uint32_t)(n - ic);
   return add_subfields(rec, c + ic, n - ic, off, tag, ctx);
@@ -309,6 +354,9 @@ static int add_field(mp_record_t *rec, const char tag[4], const char *c,
 static int add_fields(const char *p, const dir_t *d, mp_record_t *rec,
                       const mp_iso_ctx_t *ctx) {
   const char *ft = p + d->base, *dend = p + d->base + d->dlen;
+  if (d->nent > UINT32_MAX - rec->nfields ||
+      mp__record_reserve_fields(rec, rec->nfields + (uint32_t)d->nent))
+    return MP_ENOMEM;
   for (size_t i = 0; i < d->nent; i++) {
     const char *e = p + LEADER_LEN + i * ENTRY_LEN;
     char tag[4];
@@ -326,8 +374,10 @@ static int add_fields(const char *p, const dir_t *d, mp_record_t *rec,
         l = d->cache[i].len;
         s = d->cache[i].start;
       } else {
-        l = (size_t)mp__iso_digits(e + 3, 4);
-        s = (size_t)mp__iso_digits(e + 7, 5);
+        uint32_t l32 = 0, s32 = 0;
+        mp__iso_entry(e, &l32, &s32);
+        l = l32;
+        s = s32;
       }
       if (s + l > d->dlen) {
         int rc = repairable(ctx, MP_EDIRECTORY, (size_t)(e - p), tag,

@@ -8,7 +8,8 @@
  * is longer than 99,999 bytes). No 0x1D before end of input: the remaining
  * bytes are rejected as truncated. No 0x1D within max_record_bytes: the
  * record is rejected and the next call skips to the next 0x1D.
- * Views in r->rec point into r->in's buffer: valid until the next call.
+ * Views in r->rec point into r->in's buffer (or its mapped window, for a
+ * regular file): valid until the next call.
  * One reader, one thread.
  */
 #include "marc/iso2709_impl.h"
@@ -166,7 +167,9 @@ static int iso_next(mp_marc_reader_t *r) {
 
 static int iso_open(mp_marc_reader_t *r) {
   r->impl = calloc(1, sizeof(iso_state_t));
-  return r->impl ? 0 : MP_ENOMEM;
+  if (!r->impl)
+    return MP_ENOMEM;
+  return mp__input_map(&r->in); /* a regular file: no copy through read(2) */
 }
 
 static void iso_close(mp_marc_reader_t *r) {

@@ -292,10 +292,11 @@ int mp__charset_normalize(mp_marc_reader_t *r, mp_record_t *rec) {
       r->format == MP_FMT_ISO2709 ? mp_marc_reader_raw(r, &raw_len) : NULL;
   /* ISO 2709 data-field views span their subfields: one check per field */
   bool spans = r->format == MP_FMT_ISO2709;
-  /* UTF-8 by leader/09 (the common case): one pass; an ESC means nothing
-   * in UTF-8, so plain_ascii's search for it is not needed */
+  /* UTF-8 by leader/09 (the common case): nothing to check when the
+   * backend saw only ASCII in the field views, else one pass; an ESC
+   * means nothing in UTF-8, so plain_ascii's search for it is not needed */
   if (raw && rec->leader[9] == 'a' && !cs->forced &&
-      iso_utf8_clean(rec, raw, raw_len))
+      (r->views_ascii || iso_utf8_clean(rec, raw, raw_len)))
     return 0;
   if (raw &&
       (rec->leader[9] == ' ' || rec->leader[9] == 'a') &&

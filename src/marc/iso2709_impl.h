@@ -16,6 +16,10 @@
 
 typedef struct mp_iso_ctx_s {
   bool strict; /* reject what lenient mode repairs */
+  bool *ascii; /* out, may be NULL: set to true when the record parsed and
+                  every byte of its field views (control field values, data
+                  fields after the indicators) is below 0x80, found while
+                  splitting them, so the charset step need not look again */
   void (*emit)(void *ud, int code, mp_severity_t sev, size_t rel_off,
                const char *tag, const char *msg);
   void *ud;

@@ -9,7 +9,8 @@
  * Mapped input (a regular file, after mp__input_map): each fill that needs
  * more than the window holds maps a new window of mp__input_map_window
  * bytes (or, for a larger request, the request, itself at most the
- * caller's limit, rounded to pages) starting at the page of `pos`, and unmaps the old one, so the resident
+ * caller's limit, or twice the previous window, whichever is larger, but
+ * not beyond the limit) starting at the page of `pos`, and unmaps the old one, so the resident
  * mapping stays one window whatever the file size. The file size is
  * looked up at each window, so a file that grows is read to its new end,
  * like read(2) would.
@@ -82,8 +83,11 @@ static void unmap(mp_input_t *in) {
 }
 
 /* Map the window that starts at the page holding stream byte base + pos
- * and holds at least `want` bytes from there (fewer at the end of file). */
-static long map_window(mp_input_t *in, size_t want) {
+ * and holds at least `want` bytes from there (fewer at the end of file).
+ * A request larger than the window (a record being framed) at least
+ * doubles the previous window, up to the caller's limit, so framing a
+ * large record maps it a logarithmic number of times. */
+static long map_window(mp_input_t *in, size_t want, size_t limit) {
   struct stat sb;
   if (fstat(in->fd, &sb) != 0)
     return -errno;
@@ -92,8 +96,13 @@ static long map_window(mp_input_t *in, size_t want) {
   size_t page = (size_t)sysconf(_SC_PAGESIZE);
   int64_t moff = at - at % (int64_t)page;
   size_t delta = (size_t)(at - moff);
-  size_t mlen = want + delta > mp__input_map_window ? want + delta
-                                                    : mp__input_map_window;
+  size_t mlen = mp__input_map_window;
+  if (want + delta > mlen) {
+    size_t twice = 2 * in->map_len, cap = limit ? limit + delta : twice;
+    mlen = want + delta;
+    if (twice > mlen)
+      mlen = twice < cap ? twice : cap > mlen ? cap : mlen;
+  }
   mlen = (mlen + page - 1) / page * page;
   unmap(in);
   in->base = start;
@@ -147,7 +156,7 @@ long mp__input_fill(mp_input_t *in, size_t want, size_t limit) {
   if (limit && want > limit)
     want = limit;
   if (in->mapped)
-    return map_window(in, want);
+    return map_window(in, want, limit);
   compact(in);
   int rc = grow(in, want, limit);
   if (rc)

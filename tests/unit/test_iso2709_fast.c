@@ -1,0 +1,524 @@
+/* test_iso2709_fast.c: the fast paths of ISO 2709 reading, each against a
+ * plain reference and on both of its branches:
+ *  - directory entries converted a word at a time (mp__iso_entry) against
+ *    mp__iso_digits, for every byte value in every position;
+ *  - subfields split by the 16-byte / 8-byte / byte delimiter scan against
+ *    a byte-by-byte split, for fields of every length up to 80 with
+ *    delimiters, empty codes, leading text and non-ASCII bytes at every
+ *    place, and the parser's "views are ASCII" answer against a scan;
+ *  - the charset step for records flagged UTF-8: untouched views when the
+ *    record is clean (ASCII, and valid multibyte), repairs as before when it
+ *    is not (invalid bytes, a non-ASCII subfield code, a directory entry
+ *    that starts inside a character);
+ *  - a regular file read through mapped windows (one page, so every record
+ *    crosses windows, and a 1 MB record larger than the window) against the
+ *    same bytes read from a pipe and from memory: same records, offsets,
+ *    raw bytes and diagnostics.
+ */
+#include "marc/iso2709_impl.h"
+#include "marc/reader_impl.h"
+#include "marcpipe/error.h"
+#include "marcpipe/marc.h"
+#include "testutil.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+/* ---- directory entries ---- */
+
+static void check_entry(const char e[12]) {
+  uint32_t len = 7, start = 7;
+  long rl = mp__iso_digits(e + 3, 4), rs = mp__iso_digits(e + 7, 5);
+  bool ok = mp__iso_entry(e, &len, &start);
+  assert_int_equal(ok, rl >= 0 && rs >= 0);
+  if (ok) {
+    assert_int_equal(len, (uint32_t)rl);
+    assert_int_equal(start, (uint32_t)rs);
+  }
+}
+
+static void test_entry_word_matches_digits(void **s) {
+  char e[13] = "245001200345";
+  check_entry(e);
+  uint32_t len, start;
+  assert_true(mp__iso_entry(e, &len, &start));
+  assert_int_equal(len, 12);
+  assert_int_equal(start, 345);
+  memcpy(e, "100999999999", 12);
+  assert_true(mp__iso_entry(e, &len, &start));
+  assert_int_equal(len, 9999);
+  assert_int_equal(start, 99999);
+  int bad = 0;
+  for (int pos = 3; pos < 12; pos++)
+    for (int b = 0; b < 256; b++) {
+      memcpy(e, "245001200345", 12);
+      e[pos] = (char)b;
+      check_entry(e);
+      bad += !mp__iso_entry(e, &len, &start);
+    }
+  assert_int_equal(bad, 9 * 246); /* every non-digit in every position */
+  srand(7);
+  for (int k = 0; k < 100000; k++) {
+    for (int i = 0; i < 12; i++)
+      e[i] = (char)(rand() % 4 ? '0' + rand() % 10 : rand() % 256);
+    check_entry(e);
+  }
+}
+
+/* ---- subfields ---- */
+
+/* A one-field record: leader, one directory entry for tag, data + 0x1E. */
+static size_t one_field(char *out, const char *tag, const char *data,
+                        size_t n) {
+  size_t base = 24 + 12 + 1, total = base + n + 1 + 1;
+  char head[80];
+  snprintf(head, sizeof head, "%05zunam a22%05zu   4500%.3s%04zu%05d", total,
+           base, tag, n + 1, 0);
+  memcpy(out, head, 36);
+  out[36] = MP_MARC_FT;
+  memcpy(out + base, data, n);
+  out[base + n] = MP_MARC_FT;
+  out[base + n + 1] = MP_MARC_RT;
+  return total;
+}
+
+typedef struct ref_sf_s {
+  char code;
+  size_t at, len; /* offset of the data in the field's view */
+} ref_sf_t;
+
+/* Byte-by-byte split of a data field view (what the parser did before);
+ * returns the count, *empty = delimiters without a code. */
+static size_t ref_split(const char *v, size_t n, ref_sf_t *out,
+                        size_t *empty) {
+  size_t k = 0, i = 0;
+  *empty = 0;
+  if (n && v[0] != MP_MARC_SD) {
+    while (i < n && v[i] != MP_MARC_SD)
+      i++;
+    out[k++] = (ref_sf_t){'a', 0, i};
+  }
+  while (i < n) { /* v[i] is a delimiter */
+    size_t j = i + 1;
+    while (j < n && v[j] != MP_MARC_SD)
+      j++;
+    if (j == i + 1)
+      (*empty)++;
+    else
+      out[k++] = (ref_sf_t){v[i + 1], i + 2, j - i - 2};
+    i = j;
+  }
+  return k;
+}
+
+typedef struct warn_count_s {
+  int warnings, errors;
+} warn_count_t;
+
+static void count_diag(void *ud, int code, mp_severity_t sev, size_t off,
+                       const char *tag, const char *msg) {
+  warn_count_t *w = ud;
+  if (sev == MP_SEV_WARNING)
+    w->warnings++;
+  else
+    w->errors++;
+}
+
+static void check_split(const char *field, size_t n) {
+  char rec_bytes[256];
+  size_t total = one_field(rec_bytes, "245", field, n);
+  mp_record_t rec;
+  mp_record_init(&rec);
+  bool ascii = false;
+  warn_count_t w = {0};
+  mp_iso_ctx_t ctx = {.emit = count_diag, .ud = &w, .ascii = &ascii};
+  int rc = mp__iso2709_parse(rec_bytes, total, &rec, &ctx);
+  ref_sf_t ref[128];
+  size_t empty, nref = n >= 2 ? ref_split(field + 2, n - 2, ref, &empty) : 0;
+  if (n < 2) { /* shorter than its indicators: repaired, no subfields */
+    assert_int_equal(rc, 0);
+    assert_int_equal(rec.nsubfields, 0);
+    mp_record_release(&rec);
+    return;
+  }
+  assert_int_equal(rc, 0);
+  assert_int_equal(rec.nfields, 1);
+  const mp_field_t *f = &rec.fields[0];
+  assert_int_equal(f->ind1, field[0]);
+  assert_int_equal(f->ind2, field[1]);
+  assert_int_equal(f->sf_count, nref);
+  bool lead = n > 2 && field[2] != MP_MARC_SD;
+  assert_int_equal(w.warnings, (int)empty + (lead ? 1 : 0));
+  const char *view = rec_bytes + 37 + 2;
+  for (size_t k = 0; k < nref; k++) {
+    const mp_subfield_t *sf = &rec.subfields[f->sf_first + k];
+    assert_int_equal(sf->code, ref[k].code);
+    assert_int_equal(sf->len, ref[k].len);
+    if (ref[k].len)
+      assert_ptr_equal(sf->data, view + ref[k].at);
+  }
+  bool high = false;
+  for (size_t i = 2; i < n; i++)
+    high |= (unsigned char)field[i] >= 0x80;
+  assert_int_equal(ascii, !high);
+  mp_record_release(&rec);
+}
+
+static void test_subfield_scan_matches_bytewise_split(void **s) {
+  char field[96];
+  int cases = 0;
+  for (size_t n = 0; n <= 80; n++) {
+    /* delimiter at every position, alone and with its neighbours */
+    for (size_t at = 2; at < n; at++)
+      for (int variant = 0; variant < 6; variant++) {
+        memset(field, 'x', n);
+        if (n > 0)
+          field[0] = '1';
+        if (n > 1)
+          field[1] = ' ';
+        if (n > 2 && variant != 1)
+          field[2] = MP_MARC_SD; /* variant 1: leading text */
+        field[at] = MP_MARC_SD;
+        if (variant == 2 && at + 1 < n)
+          field[at + 1] = MP_MARC_SD; /* empty code */
+        if (variant == 3)
+          field[n - 1] = MP_MARC_SD; /* delimiter last: empty code */
+        if (variant == 4)
+          field[at - 1 > 2 ? at - 1 : 2] = (char)0xC3; /* not ASCII */
+        if (variant == 5)
+          for (size_t i = 3; i < n; i += 3)
+            field[i] = MP_MARC_SD; /* dense */
+        check_split(field, n);
+        cases++;
+      }
+    memset(field, 'y', n); /* no delimiter at all */
+    check_split(field, n);
+    if (n > 2) {
+      field[n - 1] = (char)0x80; /* high byte in the byte-step tail */
+      check_split(field, n);
+    }
+  }
+  assert_true(cases > 10000);
+}
+
+/* ---- charset step, records flagged UTF-8 ---- */
+
+/* A record from (tag, value) pairs laid out one after another; `starts`
+ * may override directory starts (NULL = consecutive). */
+static size_t build(char *out, const char *const *tags,
+                    const char *const *vals, const size_t *starts, int nf) {
+  size_t base = 24 + 12 * (size_t)nf + 1, pos = 0;
+  char *data = out + base;
+  for (int i = 0; i < nf; i++) {
+    size_t len = strlen(vals[i]) + 1;
+    size_t st = starts ? starts[i] : pos;
+    char ent[48];
+    snprintf(ent, sizeof ent, "%.3s%04zu%05zu", tags[i], len, st);
+    memcpy(out + 24 + 12 * i, ent, 12);
+    if (!starts || starts[i] == pos) {
+      memcpy(data + pos, vals[i], len - 1);
+      data[pos + len - 1] = MP_MARC_FT;
+      pos += len;
+    }
+  }
+  out[base - 1] = MP_MARC_FT;
+  data[pos] = MP_MARC_RT;
+  size_t total = base + pos + 1;
+  char lead[25];
+  snprintf(lead, sizeof lead, "%05zunam a22%05zu   4500", total, base);
+  memcpy(out, lead, 24);
+  return total;
+}
+
+typedef struct read_one_s {
+  mp_marc_reader_t *r;
+  mp_record_t *rec;
+  const char *buf;
+  size_t ndiags;
+  const mp_marc_diag_t *diags;
+} read_one_t;
+
+static read_one_t read_one(const char *buf, size_t n) {
+  int err;
+  read_one_t o = {0};
+  o.buf = buf;
+  o.r = mp_marc_reader_open_mem("mem", buf, n, NULL, &err);
+  assert_non_null(o.r);
+  assert_int_equal(mp_marc_reader_next(o.r, &o.rec), 0);
+  o.diags = mp_marc_reader_diags(o.r, &o.ndiags);
+  return o;
+}
+
+static bool inside(const read_one_t *o, const char *p, size_t n) {
+  return p >= o->buf && p < o->buf + n;
+}
+
+static void test_utf8_records_clean_and_repaired(void **s) {
+  char buf[512];
+  /* clean, ASCII: views point into the input, no warning */
+  const char *t1[] = {"001", "245"};
+  const char *v1[] = {"abc", "10\x1F" "aTitle\x1F" "bmore"};
+  size_t n = build(buf, t1, v1, NULL, 2);
+  buf[9] = 'a';
+  read_one_t o = read_one(buf, n);
+  assert_int_equal(o.ndiags, 0);
+  assert_true(inside(&o, o.rec->fields[0].data, n));
+  assert_true(inside(&o, o.rec->subfields[0].data, n));
+  assert_memory_equal(o.rec->subfields[1].data, "more", 4);
+  mp_marc_reader_close(o.r);
+
+  /* clean, multibyte: still untouched views, no warning */
+  const char *v2[] = {"\xC3\xA9t\xC3\xA9", "10\x1F" "a\xE6\x97\xA5\xE6\x9C\xAC\x1F" "b\xF0\x9F\x98\x80"};
+  n = build(buf, t1, v2, NULL, 2);
+  buf[9] = 'a';
+  o = read_one(buf, n);
+  assert_int_equal(o.ndiags, 0);
+  assert_true(inside(&o, o.rec->fields[0].data, n));
+  assert_true(inside(&o, o.rec->subfields[0].data, n));
+  assert_int_equal(o.rec->subfields[0].len, 6);
+  mp_marc_reader_close(o.r);
+
+  /* an invalid byte: replaced, warning naming the field */
+  const char *v3[] = {"abc", "10\x1F" "aok\x1F" "bba\xFF" "d"};
+  n = build(buf, t1, v3, NULL, 2);
+  buf[9] = 'a';
+  o = read_one(buf, n);
+  assert_int_equal(o.ndiags, 1);
+  assert_string_equal(o.diags[0].tag, "245");
+  assert_string_equal(o.diags[0].msg, "invalid utf-8 replaced by U+FFFD");
+  assert_int_equal(o.rec->subfields[1].len, 6);
+  assert_memory_equal(o.rec->subfields[1].data, "ba\xEF\xBF\xBD" "d", 6);
+  assert_true(inside(&o, o.rec->subfields[0].data, n)); /* unchanged */
+  mp_marc_reader_close(o.r);
+
+  /* valid UTF-8 bytes, but a subfield code that is a lead byte: the code
+     is reported and its data (starting with a continuation byte) fixed */
+  const char *v4[] = {"abc", "10\x1F\xC3\xA9xyz"};
+  n = build(buf, t1, v4, NULL, 2);
+  buf[9] = 'a';
+  o = read_one(buf, n);
+  assert_int_equal(o.ndiags, 2);
+  assert_string_equal(o.diags[0].msg, "subfield code 0xC3 is not ascii");
+  assert_string_equal(o.diags[1].msg, "invalid utf-8 replaced by U+FFFD");
+  assert_int_equal(o.rec->subfields[0].code, (char)0xC3);
+  assert_memory_equal(o.rec->subfields[0].data, "\xEF\xBF\xBDxyz", 6);
+  mp_marc_reader_close(o.r);
+
+  /* the whole record is valid UTF-8, but field 002 starts inside the é of
+     001 (its entry points at the continuation byte) */
+  const char *t5[] = {"001", "002"};
+  const char *v5[] = {"ab\xC3\xA9", "\xA9"};
+  size_t st5[] = {0, 3};
+  n = build(buf, t5, v5, st5, 2);
+  buf[9] = 'a';
+  o = read_one(buf, n);
+  assert_int_equal(o.ndiags, 1);
+  assert_string_equal(o.diags[0].tag, "002");
+  assert_int_equal(o.rec->fields[1].len, 3);
+  assert_memory_equal(o.rec->fields[1].data, "\xEF\xBF\xBD", 3);
+  assert_true(inside(&o, o.rec->fields[0].data, n));
+  mp_marc_reader_close(o.r);
+}
+
+/* ---- mapped input against read(2) ---- */
+
+typedef struct seen_s {
+  int rc;
+  uint64_t recno, offset;
+  size_t raw_len, ndiags;
+  uint32_t raw_hash, out_hash, diag_hash;
+} seen_t;
+
+static uint32_t fnv(uint32_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ b[i]) * 16777619u;
+  return h;
+}
+
+/* Every call's outcome until EOF; *count set; *max_map the largest window
+ * seen; *mapped whether the input was mapped. Caller frees. */
+static seen_t *drain(mp_marc_reader_t *r, size_t *count, size_t *max_map,
+                     bool *mapped) {
+  size_t cap = 1024, k = 0;
+  seen_t *v = malloc(cap * sizeof *v);
+  mp_buf_t out;
+  mp_buf_init(&out);
+  *max_map = 0;
+  for (;;) {
+    mp_record_t *rec = NULL;
+    int rc = mp_marc_reader_next(r, &rec);
+    if (k == cap)
+      v = realloc(v, (cap *= 2) * sizeof *v);
+    seen_t *e = &v[k++];
+    memset(e, 0, sizeof *e);
+    e->rc = rc;
+    size_t nd, raw_len;
+    const mp_marc_diag_t *d = mp_marc_reader_diags(r, &nd);
+    e->ndiags = nd;
+    e->diag_hash = 2166136261u;
+    for (size_t i = 0; i < nd; i++) {
+      e->diag_hash = fnv(e->diag_hash, d[i].msg, strlen(d[i].msg));
+      e->diag_hash = fnv(e->diag_hash, &d[i].offset, sizeof d[i].offset);
+    }
+    if (rc == MP_EOF_)
+      break;
+    const char *raw = mp_marc_reader_raw(r, &raw_len);
+    e->raw_len = raw_len;
+    e->raw_hash = fnv(2166136261u, raw, raw_len);
+    if (rc == 0) {
+      e->recno = rec->recno;
+      e->offset = rec->offset;
+      mp_buf_clear(&out);
+      assert_int_equal(mp_marc_write_json(rec, &out), 0);
+      e->out_hash = fnv(2166136261u, out.data, out.len);
+    }
+    if (r->in.map_len > *max_map)
+      *max_map = r->in.map_len;
+    if (mp_marc_reader_fatal(r))
+      break;
+  }
+  *mapped = r->in.mapped;
+  mp_buf_release(&out);
+  *count = k;
+  return v;
+}
+
+static seen_t *read_path(const char *path, size_t *count, size_t *max_map,
+                         bool *mapped) {
+  int err;
+  mp_marc_reader_t *r = mp_marc_reader_open(path, NULL, &err);
+  assert_non_null(r);
+  assert_int_equal(mp_marc_reader_format(r), MP_FMT_ISO2709);
+  seen_t *v = drain(r, count, max_map, mapped);
+  mp_marc_reader_close(r);
+  return v;
+}
+
+/* The same bytes through a pipe (a child writes them). */
+static seen_t *read_pipe(const char *data, size_t n, size_t *count) {
+  int fds[2];
+  assert_int_equal(pipe(fds), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(fds[0]);
+    for (size_t off = 0; off < n;) {
+      ssize_t k = write(fds[1], data + off, n - off);
+      if (k <= 0)
+        _exit(1);
+      off += (size_t)k;
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  char path[64];
+  snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+  size_t max_map;
+  bool mapped;
+  seen_t *v = read_path(path, count, &max_map, &mapped);
+  assert_false(mapped);
+  assert_int_equal(max_map, 0);
+  close(fds[0]);
+  int st;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  return v;
+}
+
+static void test_mapped_file_reads_like_a_pipe(void **s) {
+  /* MARC-8 and UTF-8 records, a 1 MB record (larger than any window
+     below), junk and truncation from the malformed files */
+  static const char *files[] = {
+      "iso2709/mrrctestbed--bibliographic-sample.mrc",
+      "malformed/marc4j--bad_hathi_records.mrc",
+      "iso2709/solrmarc--specTestRecs.mrc",
+      "malformed/qacat--000-line-seperated.mrc",
+      "iso2709/stanfordsolrmarc--3195846.mrc",
+      "malformed/marc4j--008008027.mrc", /* ends with a truncated record */
+  };
+  mp_buf_t all;
+  mp_buf_init(&all);
+  for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+    size_t n;
+    char *b = tu_slurp(tu_data(files[i]), &n);
+    assert_int_equal(mp_buf_append(&all, b, n), 0);
+    free(b);
+  }
+  char path[] = "/tmp/mp_test_map_XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, all.data, all.len), (ssize_t)all.len);
+  close(fd);
+
+  size_t npipe;
+  seen_t *piped = read_pipe(all.data, all.len, &npipe);
+  /* 514 records, 1 rejected (the truncated one at the end), then EOF */
+  assert_int_equal(npipe, 516);
+  size_t good = 0;
+  for (size_t i = 0; i < npipe; i++)
+    good += piped[i].rc == 0;
+  assert_int_equal(good, 514);
+  assert_int_equal(piped[514].rc, MP_ETRUNCATED);
+  size_t saved = mp__input_map_window;
+  size_t windows[] = {4096, 65536, saved};
+  for (size_t w = 0; w < 3; w++) {
+    mp__input_map_window = windows[w];
+    size_t nmap, max_map;
+    bool mapped;
+    seen_t *m = read_path(path, &nmap, &max_map, &mapped);
+    assert_true(mapped);
+    assert_int_equal(nmap, npipe);
+    for (size_t i = 0; i < nmap; i++) {
+      assert_int_equal(m[i].rc, piped[i].rc);
+      assert_int_equal(m[i].recno, piped[i].recno);
+      assert_int_equal(m[i].offset, piped[i].offset);
+      assert_int_equal(m[i].raw_len, piped[i].raw_len);
+      assert_int_equal(m[i].raw_hash, piped[i].raw_hash);
+      assert_int_equal(m[i].out_hash, piped[i].out_hash);
+      assert_int_equal(m[i].ndiags, piped[i].ndiags);
+      assert_int_equal(m[i].diag_hash, piped[i].diag_hash);
+    }
+    /* one window at a time: the window, or (doubling) up to twice the
+       1 MB record it had to hold */
+    assert_true(max_map >= 1096887 && max_map <= 2 * (1096887 + 4096));
+    free(m);
+  }
+  mp__input_map_window = saved;
+  /* from memory too */
+  int err;
+  mp_marc_reader_t *r =
+      mp_marc_reader_open_mem(path, all.data, all.len, NULL, &err);
+  size_t nmem, max_map;
+  bool mapped;
+  seen_t *mem = drain(r, &nmem, &max_map, &mapped);
+  mp_marc_reader_close(r);
+  assert_int_equal(nmem, npipe);
+  for (size_t i = 0; i < nmem; i++) {
+    assert_int_equal(mem[i].rc, piped[i].rc);
+    assert_int_equal(mem[i].offset, piped[i].offset);
+    assert_int_equal(mem[i].out_hash, piped[i].out_hash);
+    assert_int_equal(mem[i].diag_hash, piped[i].diag_hash);
+  }
+  free(mem);
+  free(piped);
+  unlink(path);
+  mp_buf_release(&all);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_entry_word_matches_digits),
+      cmocka_unit_test(test_subfield_scan_matches_bytewise_split),
+      cmocka_unit_test(test_utf8_records_clean_and_repaired),
+      cmocka_unit_test(test_mapped_file_reads_like_a_pipe),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

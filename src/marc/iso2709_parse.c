@@ -249,6 +249,48 @@ static bool is_numeric_tag(const char tag[4]) {
   return mp__iso_digits(tag, 3) >= 0;
 }
 
+__attribute__((noinline, cold)) static int
+no_code(size_t off, const char *tag, const mp_iso_ctx_t *ctx) {
+  return repairable(ctx, MP_EFIELD, off, tag,
+                    "subfield delimiter without a code; ignored");
+}
+
+/* The subfields of the field being split are appended through locals:
+ * the record's array and counters are read once per field and written
+ * back once (stores of subfield bytes through char could otherwise alias
+ * them, and they would be reloaded for every subfield). */
+typedef struct sf_out_s {
+  mp_record_t *rec;
+  mp_subfield_t *v; /* rec->subfields */
+  uint32_t n, cap;  /* rec->nsubfields, rec->cap_subfields */
+} sf_out_t;
+
+static inline int sf_push(sf_out_t *o, char code, const char *d,
+                          size_t len) {
+  if (__builtin_expect(o->n == o->cap, 0)) {
+    o->rec->nsubfields = o->n;
+    if (mp__record_reserve_subfields(o->rec, o->n + 1))
+      return MP_ENOMEM;
+    o->v = o->rec->subfields;
+    o->cap = o->rec->cap_subfields;
+  }
+  mp_subfield_t *sf = &o->v[o->n++];
+  sf->code = code;
+  sf->data = len ? d : "";
+  sf->len = (uint32_t)len;
+  return 0;
+}
+
+/* The subfield opened by the delimiter at s[sd], ending at s[next] (the
+ * next delimiter or the end of the field). Inlined: once per subfield. */
+static inline __attribute__((always_inline)) int
+add_subfield(sf_out_t *o, const char *s, size_t sd, size_t next, size_t off,
+             const char *tag, const mp_iso_ctx_t *ctx) {
+  if (__builtin_expect(sd + 1 == next, 0))
+    return no_code(off, tag, ctx);
+  return sf_push(o, s[sd + 1], s + sd + 2, next - sd - 2);
+}
+
 /* Bit 7 of each byte of w that equals 0x1F (exact: no false positives, so
  * every set bit is a delimiter). */
 static inline uint64_t sd_bytes(uint64_t w) {
@@ -257,55 +299,38 @@ static inline uint64_t sd_bytes(uint64_t w) {
   return ~(((x & low7) + low7) | x | low7);
 }
 
-__attribute__((noinline, cold)) static int
-no_code(size_t off, const char *tag, const mp_iso_ctx_t *ctx) {
-  return repairable(ctx, MP_EFIELD, off, tag,
-                    "subfield delimiter without a code; ignored");
-}
-
-/* The subfield opened by the delimiter at s[sd], ending at s[next] (the
- * next delimiter or the end of the field). Inlined: once per subfield. */
-static inline __attribute__((always_inline)) int
-add_subfield(mp_record_t *rec, const char *s, size_t sd, size_t next,
-             size_t off, const char *tag, const mp_iso_ctx_t *ctx) {
-  if (__builtin_expect(sd + 1 == next, 0))
-    return no_code(off, tag, ctx);
-  return mp__record_push_subfield(rec, s[sd + 1], s + sd + 2, next - sd - 2)
-             ? 0
-             : MP_ENOMEM;
-}
-
-/* Split s[0..n) (a data field after its indicators) on 0x1F. The
- * delimiters are found 16 bytes at a time (SSE2, every x86-64), then 8 (a
- * word; the only wide step elsewhere), then one by one for the last bytes;
- * each one closes the subfield the previous one opened. */
+/* Split s[0..n) (a data field after its indicators, the record's last
+ * field) on 0x1F. The delimiters are found 16 bytes at a time (SSE2, every
+ * x86-64), then 8 (a word; the only wide step elsewhere), then one by one
+ * for the last bytes; each one closes the subfield the previous one
+ * opened. *high is set when a byte >= 0x80 is seen. */
 static int add_subfields(mp_record_t *rec, const char *s, size_t n,
                          size_t off, const char *tag,
                          const mp_iso_ctx_t *ctx, bool *high) {
+  sf_out_t o = {rec, rec->subfields, rec->nsubfields, rec->cap_subfields};
+  uint32_t first = o.n;
   size_t open = 0; /* delimiter of the subfield being read */
+  int rc = 0;
   if (n && *s != MP_MARC_SD) {
     const char *sd = memchr(s, MP_MARC_SD, n);
     size_t lead = sd ? (size_t)(sd - s) : n;
-    int rc = repairable(ctx, MP_EFIELD, off, tag,
-                        "no subfield delimiter after the indicators; %zu "
-                        "bytes of text kept as subfield $a",
-                        lead);
-    if (rc)
-      return rc;
-    if (!mp__record_push_subfield(rec, 'a', s, lead))
-      return MP_ENOMEM;
+    rc = repairable(ctx, MP_EFIELD, off, tag,
+                    "no subfield delimiter after the indicators; %zu "
+                    "bytes of text kept as subfield $a",
+                    lead);
+    if (rc || (rc = sf_push(&o, 'a', s, lead)))
+      goto out;
     *high |= mp_utf8_ascii_prefix(s, lead) != lead;
     open = lead;
   }
   if (open >= n)
-    return 0;
+    goto out;
 /* the delimiter at s[pos] closes the open subfield and opens the next */
 #define CLOSE_AT(pos)                                                        \
   do {                                                                       \
     size_t at_ = (pos);                                                      \
-    int rc_ = add_subfield(rec, s, open, at_, off, tag, ctx);                \
-    if (rc_)                                                                 \
-      return rc_;                                                            \
+    if ((rc = add_subfield(&o, s, open, at_, off, tag, ctx)))                \
+      goto out;                                                              \
     open = at_;                                                              \
   } while (0)
   size_t i = open + 1;
@@ -335,7 +360,11 @@ static int add_subfields(mp_record_t *rec, const char *s, size_t n,
   }
 #undef CLOSE_AT
   *high |= (any & 0x8080808080808080ull) != 0;
-  return add_subfield(rec, s, open, n, off, tag, ctx);
+  rc = add_subfield(&o, s, open, n, off, tag, ctx);
+out:
+  rec->nsubfields = o.n;
+  rec->fields[rec->nfields - 1].sf_count += o.n - first;
+  return rc;
 }
 
 static int add_field(mp_record_t *rec, const char tag[4], const char *c,

@@ -8,8 +8,7 @@
  * is longer than 99,999 bytes). No 0x1D before end of input: the remaining
  * bytes are rejected as truncated. No 0x1D within max_record_bytes: the
  * record is rejected and the next call skips to the next 0x1D.
- * Views in r->rec point into r->in's buffer (or its mapped window, for a
- * regular file): valid until the next call.
+ * Views in r->rec point into r->in's buffer: valid until the next call.
  * One reader, one thread.
  */
 #include "marc/iso2709_impl.h"
@@ -20,28 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PREFETCH_AHEAD 4096 /* about two records */
-
 typedef struct iso_state_s {
   bool skip_to_rt; /* an oversized record was rejected: discard to 0x1D */
-  uint64_t fetched; /* stream offset up to which prefetches were issued */
 } iso_state_t;
-
-/* Ask the CPU for the bytes after the record being parsed: from a mapped
- * file they come from memory, not from a freshly copied buffer, and the
- * parser's jumps (directory, then each field's terminator) would otherwise
- * wait for each cache line in turn. */
-static void prefetch_ahead(iso_state_t *st, const mp_input_t *in) {
-  uint64_t from = in->base + in->pos, to = from + PREFETCH_AHEAD;
-  if (to > in->base + in->len)
-    to = in->base + in->len;
-  if (st->fetched > from)
-    from = st->fetched;
-  for (uint64_t o = from; o < to; o += 64)
-    __builtin_prefetch(in->data + (o - in->base));
-  if (to > st->fetched)
-    st->fetched = to;
-}
 
 static bool is_junk(unsigned char c) {
   return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\0' ||
@@ -180,7 +160,6 @@ static int iso_next(mp_marc_reader_t *r) {
   const char *p = in->data + in->pos;
   mp__reader_set_raw(r, p, n);
   in->pos += n;
-  prefetch_ahead(st, in);
   mp_iso_ctx_t ctx = {.strict = r->opts.strict, .emit = emit, .ud = r,
                       .ascii = &r->views_ascii};
   return mp__iso2709_parse(p, n, &r->rec, &ctx);
@@ -188,9 +167,7 @@ static int iso_next(mp_marc_reader_t *r) {
 
 static int iso_open(mp_marc_reader_t *r) {
   r->impl = calloc(1, sizeof(iso_state_t));
-  if (!r->impl)
-    return MP_ENOMEM;
-  return mp__input_map(&r->in); /* a regular file: no copy through read(2) */
+  return r->impl ? 0 : MP_ENOMEM;
 }
 
 static void iso_close(mp_marc_reader_t *r) {

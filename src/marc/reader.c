@@ -234,9 +234,9 @@ void mp_marc_reader_close(mp_marc_reader_t *r) {
   if (r->backend && r->backend->close)
     r->backend->close(r);
   mp__charset_close(r);
-  mp__input_release(&r->in);
   if (r->in.fd > STDIN_FILENO)
     close(r->in.fd);
+  free(r->in.buf);
   free(r->diags);
   free(r->name);
   free(r->path);

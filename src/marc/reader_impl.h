@@ -39,11 +39,7 @@ extern const mp_marc_backend_t mp__marcxml_backend;
 extern const mp_marc_backend_t mp__json_backend;
 
 /* Chunked input shared by the backends: reads from fd, or a fixed memory
- * buffer. Buffer contents before `pos` may be discarded by mp__input_fill.
- * A regular file may instead be mapped a window at a time (mp__input_map):
- * `data` then points into the current window, and mp__input_fill maps the
- * next one starting at `pos`, so views into data are still only valid
- * until the next fill. */
+ * buffer. Buffer contents before `pos` may be discarded by mp__input_fill. */
 typedef struct mp_input_s {
   int fd;               /* -1 for memory input */
   const char *mem;      /* memory input (not owned) */
@@ -54,29 +50,12 @@ typedef struct mp_input_s {
   size_t pos;           /* next unread byte in data */
   uint64_t base;        /* file offset of data[0] */
   bool eof;             /* no more bytes will come from fd */
-  char *map;            /* mapped window (NULL when reading with read(2)) */
-  size_t map_len;
-  int64_t origin;       /* file offset of stream byte 0 (mapped input) */
-  bool mapped;          /* windows are mapped instead of read */
 } mp_input_t;
 
 /* Make at least `want` unread bytes available after pos (fewer at EOF),
  * compacting and growing the buffer as needed (never beyond `limit` bytes).
  * Returns the number of unread bytes available, or a negative error. */
 long mp__input_fill(mp_input_t *in, size_t want, size_t limit);
-/* From now on, read a regular file by mapping windows of the file instead
- * of copying it with read(2) (no copy: about a fifth of the CPU time of
- * reading ISO 2709 from the page cache). No-op for memory, pipes, devices,
- * or input already read to its end. Bytes not yet consumed stay available.
- * The file must not shrink while it is read (as for any mapped file, the
- * process would get SIGBUS); each window is mapped up to the size the file
- * has at that moment. 0 or a negative error. */
-int mp__input_map(mp_input_t *in);
-/* Release the buffer and the mapping. */
-void mp__input_release(mp_input_t *in);
-/* Window size of mapped input (default 1 MiB; tests make it small to
- * cross window boundaries often). A multiple of the page size. */
-extern size_t mp__input_map_window;
 
 struct mp_marc_reader_s {
   const mp_marc_backend_t *backend;

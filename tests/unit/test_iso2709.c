@@ -20,7 +20,6 @@ typedef struct counts_s {
   uint64_t records, rejected, warnings, bytes;
   size_t max_raw; /* largest framed record */
   size_t max_cap; /* largest input buffer seen */
-  size_t max_map; /* largest mapped window seen (regular files) */
 } counts_t;
 
 /* Read a whole stream, checking the per-call invariants on the way. */
@@ -36,8 +35,6 @@ static counts_t drain(mp_marc_reader_t *r) {
       c.max_raw = raw_len;
     if (r->in.cap > c.max_cap)
       c.max_cap = r->in.cap;
-    if (r->in.map_len > c.max_map)
-      c.max_map = r->in.map_len;
     if (rc != 0) { /* a rejection always says why */
       bool has_error = false;
       for (size_t i = 0; i < nd; i++)
@@ -300,22 +297,18 @@ static void test_truncated_record_is_positioned(void **s) {
 }
 
 /* Record 4 of bad_hathi_records is ~1 MB: framed by its terminator with a
- * warning, the memory that holds it (the mapped window of the file; the
- * detection buffer never grows) bounded by the record. */
+ * warning, its buffer growth bounded by the record. */
 static void test_record_over_99999_bytes(void **s) {
   counts_t c = read_file("malformed/marc4j--bad_hathi_records.mrc", NULL);
   assert_int_equal(c.records, 5);
   assert_int_equal(c.max_raw, 1096887);
-  assert_true(c.max_map >= c.max_raw && c.max_map <= 2 * 1024 * 1024);
-  assert_true(c.max_cap <= 256 * 1024);
-  /* a cap below the record size rejects it and skips to the next one; the
-     window holds at most the cap from the record's page on */
+  assert_true(c.max_cap >= c.max_raw && c.max_cap <= 2 * 1024 * 1024);
+  /* a cap below the record size rejects it and skips to the next one */
   mp_marc_reader_opts_t o = {.max_record_bytes = 500000};
   c = read_file("malformed/marc4j--bad_hathi_records.mrc", &o);
   assert_int_equal(c.records, 4);
   assert_int_equal(c.rejected, 1);
   assert_int_equal(c.bytes, 1105338);
-  assert_true(c.max_map <= 1024 * 1024);
   assert_true(c.max_cap <= 500000);
 }
 
@@ -413,11 +406,9 @@ static void test_constant_memory_on_large_input(void **s) {
   free(file);
   assert_int_equal(c.records, 40000);
   assert_int_equal(c.bytes, 20 * n);
-  /* the buffer never grew (every record fits in the first chunk) and the
-     file was read through one mapped window at a time */
+  /* the buffer never grew: every record fits in the first chunk */
   assert_true(c.max_raw < 256 * 1024);
   assert_int_equal(c.max_cap, 256 * 1024);
-  assert_int_equal(c.max_map, 1024 * 1024);
 }
 
 /* ---- writer ---- */

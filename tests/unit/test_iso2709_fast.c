@@ -9,11 +9,7 @@
  *  - the charset step for records flagged UTF-8: untouched views when the
  *    record is clean (ASCII, and valid multibyte), repairs as before when it
  *    is not (invalid bytes, a non-ASCII subfield code, a directory entry
- *    that starts inside a character);
- *  - a regular file read through mapped windows (one page, so every record
- *    crosses windows, and a 1 MB record larger than the window) against the
- *    same bytes read from a pipe and from memory: same records, offsets,
- *    raw bytes and diagnostics.
+ *    that starts inside a character).
  */
 #include "marc/iso2709_impl.h"
 #include "marc/reader_impl.h"
@@ -28,8 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 /* ---- directory entries ---- */
@@ -328,197 +322,11 @@ static void test_utf8_records_clean_and_repaired(void **s) {
   mp_marc_reader_close(o.r);
 }
 
-/* ---- mapped input against read(2) ---- */
-
-typedef struct seen_s {
-  int rc;
-  uint64_t recno, offset;
-  size_t raw_len, ndiags;
-  uint32_t raw_hash, out_hash, diag_hash;
-} seen_t;
-
-static uint32_t fnv(uint32_t h, const void *p, size_t n) {
-  const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ b[i]) * 16777619u;
-  return h;
-}
-
-/* Every call's outcome until EOF; *count set; *max_map the largest window
- * seen; *mapped whether the input was mapped. Caller frees. */
-static seen_t *drain(mp_marc_reader_t *r, size_t *count, size_t *max_map,
-                     bool *mapped) {
-  size_t cap = 1024, k = 0;
-  seen_t *v = malloc(cap * sizeof *v);
-  mp_buf_t out;
-  mp_buf_init(&out);
-  *max_map = 0;
-  for (;;) {
-    mp_record_t *rec = NULL;
-    int rc = mp_marc_reader_next(r, &rec);
-    if (k == cap)
-      v = realloc(v, (cap *= 2) * sizeof *v);
-    seen_t *e = &v[k++];
-    memset(e, 0, sizeof *e);
-    e->rc = rc;
-    size_t nd, raw_len;
-    const mp_marc_diag_t *d = mp_marc_reader_diags(r, &nd);
-    e->ndiags = nd;
-    e->diag_hash = 2166136261u;
-    for (size_t i = 0; i < nd; i++) {
-      e->diag_hash = fnv(e->diag_hash, d[i].msg, strlen(d[i].msg));
-      e->diag_hash = fnv(e->diag_hash, &d[i].offset, sizeof d[i].offset);
-    }
-    if (rc == MP_EOF_)
-      break;
-    const char *raw = mp_marc_reader_raw(r, &raw_len);
-    e->raw_len = raw_len;
-    e->raw_hash = fnv(2166136261u, raw, raw_len);
-    if (rc == 0) {
-      e->recno = rec->recno;
-      e->offset = rec->offset;
-      mp_buf_clear(&out);
-      assert_int_equal(mp_marc_write_json(rec, &out), 0);
-      e->out_hash = fnv(2166136261u, out.data, out.len);
-    }
-    if (r->in.map_len > *max_map)
-      *max_map = r->in.map_len;
-    if (mp_marc_reader_fatal(r))
-      break;
-  }
-  *mapped = r->in.mapped;
-  mp_buf_release(&out);
-  *count = k;
-  return v;
-}
-
-static seen_t *read_path(const char *path, size_t *count, size_t *max_map,
-                         bool *mapped) {
-  int err;
-  mp_marc_reader_t *r = mp_marc_reader_open(path, NULL, &err);
-  assert_non_null(r);
-  assert_int_equal(mp_marc_reader_format(r), MP_FMT_ISO2709);
-  seen_t *v = drain(r, count, max_map, mapped);
-  mp_marc_reader_close(r);
-  return v;
-}
-
-/* The same bytes through a pipe (a child writes them). */
-static seen_t *read_pipe(const char *data, size_t n, size_t *count) {
-  int fds[2];
-  assert_int_equal(pipe(fds), 0);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    close(fds[0]);
-    for (size_t off = 0; off < n;) {
-      ssize_t k = write(fds[1], data + off, n - off);
-      if (k <= 0)
-        _exit(1);
-      off += (size_t)k;
-    }
-    _exit(0);
-  }
-  close(fds[1]);
-  char path[64];
-  snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
-  size_t max_map;
-  bool mapped;
-  seen_t *v = read_path(path, count, &max_map, &mapped);
-  assert_false(mapped);
-  assert_int_equal(max_map, 0);
-  close(fds[0]);
-  int st;
-  assert_int_equal(waitpid(pid, &st, 0), pid);
-  return v;
-}
-
-static void test_mapped_file_reads_like_a_pipe(void **s) {
-  /* MARC-8 and UTF-8 records, a 1 MB record (larger than any window
-     below), junk and truncation from the malformed files */
-  static const char *files[] = {
-      "iso2709/mrrctestbed--bibliographic-sample.mrc",
-      "malformed/marc4j--bad_hathi_records.mrc",
-      "iso2709/solrmarc--specTestRecs.mrc",
-      "malformed/qacat--000-line-seperated.mrc",
-      "iso2709/stanfordsolrmarc--3195846.mrc",
-      "malformed/marc4j--008008027.mrc", /* ends with a truncated record */
-  };
-  mp_buf_t all;
-  mp_buf_init(&all);
-  for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-    size_t n;
-    char *b = tu_slurp(tu_data(files[i]), &n);
-    assert_int_equal(mp_buf_append(&all, b, n), 0);
-    free(b);
-  }
-  char path[] = "/tmp/mp_test_map_XXXXXX";
-  int fd = mkstemp(path);
-  assert_true(fd >= 0);
-  assert_int_equal(write(fd, all.data, all.len), (ssize_t)all.len);
-  close(fd);
-
-  size_t npipe;
-  seen_t *piped = read_pipe(all.data, all.len, &npipe);
-  /* 514 records, 1 rejected (the truncated one at the end), then EOF */
-  assert_int_equal(npipe, 516);
-  size_t good = 0;
-  for (size_t i = 0; i < npipe; i++)
-    good += piped[i].rc == 0;
-  assert_int_equal(good, 514);
-  assert_int_equal(piped[514].rc, MP_ETRUNCATED);
-  size_t saved = mp__input_map_window;
-  size_t windows[] = {4096, 65536, saved};
-  for (size_t w = 0; w < 3; w++) {
-    mp__input_map_window = windows[w];
-    size_t nmap, max_map;
-    bool mapped;
-    seen_t *m = read_path(path, &nmap, &max_map, &mapped);
-    assert_true(mapped);
-    assert_int_equal(nmap, npipe);
-    for (size_t i = 0; i < nmap; i++) {
-      assert_int_equal(m[i].rc, piped[i].rc);
-      assert_int_equal(m[i].recno, piped[i].recno);
-      assert_int_equal(m[i].offset, piped[i].offset);
-      assert_int_equal(m[i].raw_len, piped[i].raw_len);
-      assert_int_equal(m[i].raw_hash, piped[i].raw_hash);
-      assert_int_equal(m[i].out_hash, piped[i].out_hash);
-      assert_int_equal(m[i].ndiags, piped[i].ndiags);
-      assert_int_equal(m[i].diag_hash, piped[i].diag_hash);
-    }
-    /* one window at a time: the window, or (doubling) up to twice the
-       1 MB record it had to hold */
-    assert_true(max_map >= 1096887 && max_map <= 2 * (1096887 + 4096));
-    free(m);
-  }
-  mp__input_map_window = saved;
-  /* from memory too */
-  int err;
-  mp_marc_reader_t *r =
-      mp_marc_reader_open_mem(path, all.data, all.len, NULL, &err);
-  size_t nmem, max_map;
-  bool mapped;
-  seen_t *mem = drain(r, &nmem, &max_map, &mapped);
-  mp_marc_reader_close(r);
-  assert_int_equal(nmem, npipe);
-  for (size_t i = 0; i < nmem; i++) {
-    assert_int_equal(mem[i].rc, piped[i].rc);
-    assert_int_equal(mem[i].offset, piped[i].offset);
-    assert_int_equal(mem[i].out_hash, piped[i].out_hash);
-    assert_int_equal(mem[i].diag_hash, piped[i].diag_hash);
-  }
-  free(mem);
-  free(piped);
-  unlink(path);
-  mp_buf_release(&all);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_entry_word_matches_digits),
       cmocka_unit_test(test_subfield_scan_matches_bytewise_split),
       cmocka_unit_test(test_utf8_records_clean_and_repaired),
-      cmocka_unit_test(test_mapped_file_reads_like_a_pipe),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

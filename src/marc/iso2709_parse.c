@@ -246,7 +246,9 @@ static bool is_control_tag(const char tag[4]) {
 }
 
 static bool is_numeric_tag(const char tag[4]) {
-  return mp__iso_digits(tag, 3) >= 0;
+  unsigned a = (unsigned char)tag[0] - '0', b = (unsigned char)tag[1] - '0',
+           c = (unsigned char)tag[2] - '0';
+  return a <= 9 && b <= 9 && c <= 9; /* below '0' wraps to a large value */
 }
 
 __attribute__((noinline, cold)) static int
@@ -353,7 +355,19 @@ static int add_subfields(mp_record_t *rec, const char *s, size_t n,
     for (uint64_t m = sd_bytes(mp__le64(w)); m; m &= m - 1)
       CLOSE_AT(i + (size_t)__builtin_ctzll(m) / 8);
   }
-  for (; i < n; i++) { /* the last 0..7 bytes */
+  if (i < n && n >= 8) {
+    /* the last 1..7 bytes: the view's last word, less the bytes of it
+       already scanned (reading before s + i stays inside the view) */
+    uint64_t w;
+    memcpy(&w, s + n - 8, 8);
+    w = mp__le64(w);
+    unsigned done = (unsigned)(i - (n - 8)); /* 1..7 */
+    any |= w >> (8 * done);
+    for (uint64_t m = sd_bytes(w) & (~0ull << (8 * done)); m; m &= m - 1)
+      CLOSE_AT(n - 8 + (size_t)__builtin_ctzll(m) / 8);
+    i = n;
+  }
+  for (; i < n; i++) { /* views shorter than a word */
     any |= (unsigned char)s[i];
     if (s[i] == MP_MARC_SD)
       CLOSE_AT(i);
@@ -365,6 +379,25 @@ out:
   rec->nsubfields = o.n;
   rec->fields[rec->nfields - 1].sf_count += o.n - first;
   return rc;
+}
+
+/* A byte >= 0x80 in p[0..n) (control field values: short, so inline, a
+ * word at a time, the last word overlapping). */
+static inline bool has_high(const char *p, size_t n) {
+  uint64_t any = 0, w;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    memcpy(&w, p + i, 8);
+    any |= w;
+  }
+  if (i < n && n >= 8) {
+    memcpy(&w, p + n - 8, 8);
+    any |= w;
+  } else {
+    for (; i < n; i++)
+      any |= (unsigned char)p[i];
+  }
+  return (any & 0x8080808080808080ull) != 0;
 }
 
 static int add_field(mp_record_t *rec, const char tag[4], const char *c,
@@ -379,7 +412,7 @@ static int add_field(mp_record_t *rec, const char tag[4], const char *c,
     f->data = n ? c : "";
     f->len = (uint32_t)n;
     rec->nfields++;
-    *high |= mp_utf8_ascii_prefix(c, n) != n;
+    *high |= has_high(c, n);
     return 0;
   }
   size_t ic = (size_t)d->indc;

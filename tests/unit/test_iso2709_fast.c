@@ -6,6 +6,8 @@
  *    a byte-by-byte split, for fields of every length up to 80 with
  *    delimiters, empty codes, leading text and non-ASCII bytes at every
  *    place, and the parser's "views are ASCII" answer against a scan;
+ *  - numeric tags (data field even without 0x1F) against tags with one
+ *    byte just outside the digits;
  *  - the charset step for records flagged UTF-8: untouched views when the
  *    record is clean (ASCII, and valid multibyte), repairs as before when it
  *    is not (invalid bytes, a non-ASCII subfield code, a directory entry
@@ -203,6 +205,39 @@ static void test_subfield_scan_matches_bytewise_split(void **s) {
   assert_true(cases > 10000);
 }
 
+/* A field without 0x1F is a data field when its tag is numeric (and not
+ * 00X), a control field otherwise: every numeric tag, and tags with one
+ * byte just outside '0'..'9' (tag digits are checked byte by byte). */
+static void test_numeric_tags_decide_field_kind(void **s) {
+  char rec_bytes[128];
+  char tag[4] = "000";
+  const char *text = "  plain text";
+  for (int t = 0; t < 1000; t++) {
+    snprintf(tag, sizeof tag, "%03d", t);
+    size_t total = one_field(rec_bytes, tag, text, strlen(text));
+    mp_record_t rec;
+    mp_record_init(&rec);
+    warn_count_t w = {0};
+    mp_iso_ctx_t ctx = {.emit = count_diag, .ud = &w};
+    assert_int_equal(mp__iso2709_parse(rec_bytes, total, &rec, &ctx), 0);
+    assert_int_equal(rec.fields[0].is_control, t < 10);
+    mp_record_release(&rec);
+  }
+  static const char *odd[] = {"8A0", "A30", "83X", "8/0", "8:0", "/30",
+                              ":30", "83/", "83:", "8\x80" "0"};
+  for (size_t k = 0; k < sizeof odd / sizeof *odd; k++) {
+    size_t total = one_field(rec_bytes, odd[k], text, strlen(text));
+    mp_record_t rec;
+    mp_record_init(&rec);
+    warn_count_t w = {0};
+    mp_iso_ctx_t ctx = {.emit = count_diag, .ud = &w};
+    assert_int_equal(mp__iso2709_parse(rec_bytes, total, &rec, &ctx), 0);
+    assert_true(rec.fields[0].is_control);
+    assert_int_equal(w.warnings, 0);
+    mp_record_release(&rec);
+  }
+}
+
 /* ---- charset step, records flagged UTF-8 ---- */
 
 /* A record from (tag, value) pairs laid out one after another; `starts`
@@ -326,6 +361,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_entry_word_matches_digits),
       cmocka_unit_test(test_subfield_scan_matches_bytewise_split),
+      cmocka_unit_test(test_numeric_tags_decide_field_kind),
       cmocka_unit_test(test_utf8_records_clean_and_repaired),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -208,33 +208,37 @@ static void test_subfield_scan_matches_bytewise_split(void **s) {
 /* A field without 0x1F is a data field when its tag is numeric (and not
  * 00X), a control field otherwise: every numeric tag, and tags with one
  * byte just outside '0'..'9' (tag digits are checked byte by byte). */
-static void test_numeric_tags_decide_field_kind(void **s) {
+/* Parse a one-field record of `tag` holding text without 0x1F: whether the
+ * field came out as a control field; *warnings set. */
+static bool parsed_as_control(const char *tag, int *warnings) {
+  static const char text[] = "  plain text";
   char rec_bytes[128];
-  char tag[4] = "000";
-  const char *text = "  plain text";
+  size_t total = one_field(rec_bytes, tag, text, sizeof text - 1);
+  mp_record_t rec;
+  mp_record_init(&rec);
+  warn_count_t w = {0};
+  mp_iso_ctx_t ctx = {.emit = count_diag, .ud = &w};
+  assert_int_equal(mp__iso2709_parse(rec_bytes, total, &rec, &ctx), 0);
+  bool control = rec.fields[0].is_control;
+  mp_record_release(&rec);
+  *warnings = w.warnings;
+  return control;
+}
+
+static void test_numeric_tags_decide_field_kind(void **s) {
+  char tag[8];
+  int warnings;
   for (int t = 0; t < 1000; t++) {
     snprintf(tag, sizeof tag, "%03d", t);
-    size_t total = one_field(rec_bytes, tag, text, strlen(text));
-    mp_record_t rec;
-    mp_record_init(&rec);
-    warn_count_t w = {0};
-    mp_iso_ctx_t ctx = {.emit = count_diag, .ud = &w};
-    assert_int_equal(mp__iso2709_parse(rec_bytes, total, &rec, &ctx), 0);
-    assert_int_equal(rec.fields[0].is_control, t < 10);
-    mp_record_release(&rec);
+    /* 00X: control; else a data field whose text is kept as $a (warned) */
+    assert_int_equal(parsed_as_control(tag, &warnings), t < 10);
+    assert_int_equal(warnings, t < 10 ? 0 : 1);
   }
   static const char *odd[] = {"8A0", "A30", "83X", "8/0", "8:0", "/30",
                               ":30", "83/", "83:", "8\x80" "0"};
   for (size_t k = 0; k < sizeof odd / sizeof *odd; k++) {
-    size_t total = one_field(rec_bytes, odd[k], text, strlen(text));
-    mp_record_t rec;
-    mp_record_init(&rec);
-    warn_count_t w = {0};
-    mp_iso_ctx_t ctx = {.emit = count_diag, .ud = &w};
-    assert_int_equal(mp__iso2709_parse(rec_bytes, total, &rec, &ctx), 0);
-    assert_true(rec.fields[0].is_control);
-    assert_int_equal(w.warnings, 0);
-    mp_record_release(&rec);
+    assert_true(parsed_as_control(odd[k], &warnings));
+    assert_int_equal(warnings, 0);
   }
 }
 
@@ -286,6 +290,16 @@ static read_one_t read_one(const char *buf, size_t n) {
   return o;
 }
 
+/* build() a record flagged UTF-8 (leader/09 'a') into buf and read it;
+ * *n set to its size. */
+static read_one_t read_utf8(char *buf, size_t *n, const char *const *tags,
+                            const char *const *vals, const size_t *starts,
+                            int nf) {
+  *n = build(buf, tags, vals, starts, nf);
+  buf[9] = 'a';
+  return read_one(buf, *n);
+}
+
 static bool inside(const read_one_t *o, const char *p, size_t n) {
   return p >= o->buf && p < o->buf + n;
 }
@@ -295,9 +309,8 @@ static void test_utf8_records_clean_and_repaired(void **s) {
   /* clean, ASCII: views point into the input, no warning */
   const char *t1[] = {"001", "245"};
   const char *v1[] = {"abc", "10\x1F" "aTitle\x1F" "bmore"};
-  size_t n = build(buf, t1, v1, NULL, 2);
-  buf[9] = 'a';
-  read_one_t o = read_one(buf, n);
+  size_t n;
+  read_one_t o = read_utf8(buf, &n, t1, v1, NULL, 2);
   assert_int_equal(o.ndiags, 0);
   assert_true(inside(&o, o.rec->fields[0].data, n));
   assert_true(inside(&o, o.rec->subfields[0].data, n));
@@ -306,9 +319,7 @@ static void test_utf8_records_clean_and_repaired(void **s) {
 
   /* clean, multibyte: still untouched views, no warning */
   const char *v2[] = {"\xC3\xA9t\xC3\xA9", "10\x1F" "a\xE6\x97\xA5\xE6\x9C\xAC\x1F" "b\xF0\x9F\x98\x80"};
-  n = build(buf, t1, v2, NULL, 2);
-  buf[9] = 'a';
-  o = read_one(buf, n);
+  o = read_utf8(buf, &n, t1, v2, NULL, 2);
   assert_int_equal(o.ndiags, 0);
   assert_true(inside(&o, o.rec->fields[0].data, n));
   assert_true(inside(&o, o.rec->subfields[0].data, n));
@@ -317,9 +328,7 @@ static void test_utf8_records_clean_and_repaired(void **s) {
 
   /* an invalid byte: replaced, warning naming the field */
   const char *v3[] = {"abc", "10\x1F" "aok\x1F" "bba\xFF" "d"};
-  n = build(buf, t1, v3, NULL, 2);
-  buf[9] = 'a';
-  o = read_one(buf, n);
+  o = read_utf8(buf, &n, t1, v3, NULL, 2);
   assert_int_equal(o.ndiags, 1);
   assert_string_equal(o.diags[0].tag, "245");
   assert_string_equal(o.diags[0].msg, "invalid utf-8 replaced by U+FFFD");
@@ -331,9 +340,7 @@ static void test_utf8_records_clean_and_repaired(void **s) {
   /* valid UTF-8 bytes, but a subfield code that is a lead byte: the code
      is reported and its data (starting with a continuation byte) fixed */
   const char *v4[] = {"abc", "10\x1F\xC3\xA9xyz"};
-  n = build(buf, t1, v4, NULL, 2);
-  buf[9] = 'a';
-  o = read_one(buf, n);
+  o = read_utf8(buf, &n, t1, v4, NULL, 2);
   assert_int_equal(o.ndiags, 2);
   assert_string_equal(o.diags[0].msg, "subfield code 0xC3 is not ascii");
   assert_string_equal(o.diags[1].msg, "invalid utf-8 replaced by U+FFFD");
@@ -346,9 +353,7 @@ static void test_utf8_records_clean_and_repaired(void **s) {
   const char *t5[] = {"001", "002"};
   const char *v5[] = {"ab\xC3\xA9", "\xA9"};
   size_t st5[] = {0, 3};
-  n = build(buf, t5, v5, st5, 2);
-  buf[9] = 'a';
-  o = read_one(buf, n);
+  o = read_utf8(buf, &n, t5, v5, st5, 2);
   assert_int_equal(o.ndiags, 1);
   assert_string_equal(o.diags[0].tag, "002");
   assert_int_equal(o.rec->fields[1].len, 3);

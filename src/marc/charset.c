@@ -253,6 +253,36 @@ static cs_mode_t choose_mode(mp_marc_reader_t *r, mp_record_t *rec) {
   return AS_MARC8;
 }
 
+static bool is_continuation(char c) {
+  return ((unsigned char)c & 0xC0) == 0x80;
+}
+
+/* An ISO 2709 record that UTF-8 mode leaves as it is, checked in one pass
+ * over its raw bytes instead of one per field: the raw record is valid
+ * UTF-8, every field view starts and ends on a character boundary (the
+ * directory may point anywhere), and every subfield code is ASCII. Then
+ * each view is valid, and so is each subfield: it starts after its ASCII
+ * code (or at the start of its field's view) and ends before a 0x1F or at
+ * the end of the view. Views of ISO 2709 records point into raw. */
+static bool iso_utf8_clean(const mp_record_t *rec, const char *raw,
+                           size_t n) {
+  if (utf8_class(raw, n) < 0)
+    return false;
+  unsigned char codes = 0;
+  for (uint32_t j = 0; j < rec->nsubfields; j++)
+    codes |= (unsigned char)rec->subfields[j].code;
+  if (codes >= 0x80)
+    return false;
+  const char *end = raw + n;
+  for (uint32_t i = 0; i < rec->nfields; i++) {
+    const mp_field_t *f = &rec->fields[i];
+    if (f->len && (is_continuation(f->data[0]) ||
+                   (f->data + f->len < end && is_continuation(f->data[f->len]))))
+      return false;
+  }
+  return true;
+}
+
 int mp__charset_normalize(mp_marc_reader_t *r, mp_record_t *rec) {
   cs_t *cs = r->charset;
   if (!cs || r->opts.keep_charset)
@@ -260,6 +290,14 @@ int mp__charset_normalize(mp_marc_reader_t *r, mp_record_t *rec) {
   size_t raw_len = 0; /* asked for ISO 2709 only: MARCXML makes it lazily */
   const char *raw =
       r->format == MP_FMT_ISO2709 ? mp_marc_reader_raw(r, &raw_len) : NULL;
+  /* ISO 2709 data-field views span their subfields: one check per field */
+  bool spans = r->format == MP_FMT_ISO2709;
+  /* UTF-8 by leader/09 (the common case): nothing to check when the
+   * backend saw only ASCII in the field views, else one pass; an ESC
+   * means nothing in UTF-8, so plain_ascii's search for it is not needed */
+  if (raw && rec->leader[9] == 'a' && !cs->forced &&
+      (r->views_ascii || iso_utf8_clean(rec, raw, raw_len)))
+    return 0;
   if (raw &&
       (rec->leader[9] == ' ' || rec->leader[9] == 'a') &&
       plain_ascii(raw, raw_len)) {
@@ -275,8 +313,6 @@ int mp__charset_normalize(mp_marc_reader_t *r, mp_record_t *rec) {
   }
   static const char *what[] = {"invalid utf-8", "invalid marc-8",
                                "bytes invalid in the given charset"};
-  /* ISO 2709 data-field views span their subfields: one check per field */
-  bool spans = r->format == MP_FMT_ISO2709;
   for (uint32_t i = 0; i < rec->nfields; i++) {
     mp_field_t *f = &rec->fields[i];
     if ((spans || f->is_control) && plain_ascii(f->data, f->len))

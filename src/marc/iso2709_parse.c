@@ -11,13 +11,18 @@
  * Pure function of its input: no state, callable from any thread.
  */
 #include "iso2709_impl.h"
+#include "record_impl.h"
 
 #include "marcpipe/error.h"
+#include "marcpipe/utf8.h"
 
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define LEADER_LEN 24
 #define ENTRY_LEN 12
@@ -195,8 +200,8 @@ static int check_entries(const char *p, dir_t *d, const mp_iso_ctx_t *ctx,
   *sound = 0;
   for (size_t i = 0; i < d->nent; i++) {
     const char *e = p + LEADER_LEN + i * ENTRY_LEN;
-    long len = mp__iso_digits(e + 3, 4), start = mp__iso_digits(e + 7, 5);
-    if (len < 0 || start < 0) {
+    uint32_t len, start;
+    if (!mp__iso_entry(e, &len, &start)) {
       char tag[4], s[8], s2[8];
       entry_tag(e, tag);
       mp__iso_diag(ctx, MP_EDIRECTORY, MP_SEV_ERROR, (size_t)(e - p), tag,
@@ -205,7 +210,7 @@ static int check_entries(const char *p, dir_t *d, const mp_iso_ctx_t *ctx,
                    i + 1, shown(s, e + 3, 4), shown(s2, e + 7, 5));
       return MP_EDIRECTORY;
     }
-    size_t s = (size_t)start, l = (size_t)len;
+    size_t s = start, l = len;
     if (i < ENTRY_CACHE)
       d->cache[i] = (entry_t){(uint32_t)l, (uint32_t)s};
     if (l > 0 && s + l <= d->dlen && p[d->base + s + l - 1] == MP_MARC_FT)
@@ -241,51 +246,175 @@ static bool is_control_tag(const char tag[4]) {
 }
 
 static bool is_numeric_tag(const char tag[4]) {
-  return mp__iso_digits(tag, 3) >= 0;
+  unsigned a = (unsigned char)tag[0] - '0', b = (unsigned char)tag[1] - '0',
+           c = (unsigned char)tag[2] - '0';
+  return a <= 9 && b <= 9 && c <= 9; /* below '0' wraps to a large value */
 }
 
+__attribute__((noinline, cold)) static int
+no_code(size_t off, const char *tag, const mp_iso_ctx_t *ctx) {
+  return repairable(ctx, MP_EFIELD, off, tag,
+                    "subfield delimiter without a code; ignored");
+}
+
+/* The subfields of the field being split are appended through locals:
+ * the record's array and counters are read once per field and written
+ * back once (stores of subfield bytes through char could otherwise alias
+ * them, and they would be reloaded for every subfield). */
+typedef struct sf_out_s {
+  mp_record_t *rec;
+  mp_subfield_t *v; /* rec->subfields */
+  uint32_t n, cap;  /* rec->nsubfields, rec->cap_subfields */
+} sf_out_t;
+
+static inline int sf_push(sf_out_t *o, char code, const char *d,
+                          size_t len) {
+  if (__builtin_expect(o->n == o->cap, 0)) {
+    o->rec->nsubfields = o->n;
+    if (mp__record_reserve_subfields(o->rec, o->n + 1))
+      return MP_ENOMEM;
+    o->v = o->rec->subfields;
+    o->cap = o->rec->cap_subfields;
+  }
+  mp_subfield_t *sf = &o->v[o->n++];
+  sf->code = code;
+  sf->data = len ? d : "";
+  sf->len = (uint32_t)len;
+  return 0;
+}
+
+/* The subfield opened by the delimiter at s[sd], ending at s[next] (the
+ * next delimiter or the end of the field). Inlined: once per subfield. */
+static inline __attribute__((always_inline)) int
+add_subfield(sf_out_t *o, const char *s, size_t sd, size_t next, size_t off,
+             const char *tag, const mp_iso_ctx_t *ctx) {
+  if (__builtin_expect(sd + 1 == next, 0))
+    return no_code(off, tag, ctx);
+  return sf_push(o, s[sd + 1], s + sd + 2, next - sd - 2);
+}
+
+/* Bit 7 of each byte of w that equals 0x1F (exact: no false positives, so
+ * every set bit is a delimiter). */
+static inline uint64_t sd_bytes(uint64_t w) {
+  const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
+  uint64_t x = w ^ 0x1F1F1F1F1F1F1F1Full; /* delimiter bytes become 0 */
+  return ~(((x & low7) + low7) | x | low7);
+}
+
+/* Split s[0..n) (a data field after its indicators, the record's last
+ * field) on 0x1F. The delimiters are found 16 bytes at a time (SSE2, every
+ * x86-64), then 8 (a word; the only wide step elsewhere), then one by one
+ * for the last bytes; each one closes the subfield the previous one
+ * opened. *high is set when a byte >= 0x80 is seen. */
 static int add_subfields(mp_record_t *rec, const char *s, size_t n,
                          size_t off, const char *tag,
-                         const mp_iso_ctx_t *ctx) {
-  const char *end = s + n;
+                         const mp_iso_ctx_t *ctx, bool *high) {
+  sf_out_t o = {rec, rec->subfields, rec->nsubfields, rec->cap_subfields};
+  uint32_t first = o.n;
+  size_t open = 0; /* delimiter of the subfield being read */
+  int rc = 0;
   if (n && *s != MP_MARC_SD) {
     const char *sd = memchr(s, MP_MARC_SD, n);
     size_t lead = sd ? (size_t)(sd - s) : n;
-    int rc = repairable(ctx, MP_EFIELD, off, tag,
-                        "no subfield delimiter after the indicators; %zu "
-                        "bytes of text kept as subfield $a",
-                        lead);
-    if (rc)
-      return rc;
-    if (!mp_record_add_subfield(rec, 'a', s, lead, false))
-      return MP_ENOMEM;
-    s += lead;
+    rc = repairable(ctx, MP_EFIELD, off, tag,
+                    "no subfield delimiter after the indicators; %zu "
+                    "bytes of text kept as subfield $a",
+                    lead);
+    if (rc || (rc = sf_push(&o, 'a', s, lead)))
+      goto out;
+    *high |= mp_utf8_ascii_prefix(s, lead) != lead;
+    open = lead;
   }
-  while (s < end) {
-    const char *q = s + 1; /* s points at a 0x1F */
-    const char *next = memchr(q, MP_MARC_SD, (size_t)(end - q));
-    if (!next)
-      next = end;
-    if (q == next) {
-      int rc = repairable(ctx, MP_EFIELD, off, tag,
-                          "subfield delimiter without a code; ignored");
-      if (rc)
-        return rc;
-    } else if (!mp_record_add_subfield(rec, *q, q + 1,
-                                       (size_t)(next - q - 1), false)) {
-      return MP_ENOMEM;
-    }
-    s = next;
+  if (open >= n)
+    goto out;
+/* the delimiter at s[pos] closes the open subfield and opens the next */
+#define CLOSE_AT(pos)                                                        \
+  do {                                                                       \
+    size_t at_ = (pos);                                                      \
+    if ((rc = add_subfield(&o, s, open, at_, off, tag, ctx)))                \
+      goto out;                                                              \
+    open = at_;                                                              \
+  } while (0)
+  size_t i = open + 1;
+  uint64_t any = 0; /* OR of the bytes scanned: a high bit = not ASCII */
+#ifdef __SSE2__ /* x86-64: 16 bytes a step, then the word step below once */
+  const __m128i sdv = _mm_set1_epi8(MP_MARC_SD);
+  __m128i acc = _mm_setzero_si128();
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    acc = _mm_or_si128(acc, v);
+    for (unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sdv)); m;
+         m &= m - 1)
+      CLOSE_AT(i + (size_t)__builtin_ctz(m));
   }
-  return 0;
+  any |= _mm_movemask_epi8(acc) ? 0x80u : 0u;
+#endif
+  for (uint64_t w; i + 8 <= n; i += 8) {
+    memcpy(&w, s + i, 8);
+    any |= w;
+    for (uint64_t m = sd_bytes(mp__le64(w)); m; m &= m - 1)
+      CLOSE_AT(i + (size_t)__builtin_ctzll(m) / 8);
+  }
+  if (i < n && n >= 8) {
+    /* the last 1..7 bytes: the view's last word, less the bytes of it
+       already scanned (reading before s + i stays inside the view) */
+    uint64_t w;
+    memcpy(&w, s + n - 8, 8);
+    w = mp__le64(w);
+    unsigned done = (unsigned)(i - (n - 8)); /* 1..7 */
+    any |= w >> (8 * done);
+    for (uint64_t m = sd_bytes(w) & (~0ull << (8 * done)); m; m &= m - 1)
+      CLOSE_AT(n - 8 + (size_t)__builtin_ctzll(m) / 8);
+    i = n;
+  }
+  for (; i < n; i++) { /* views shorter than a word */
+    any |= (unsigned char)s[i];
+    if (s[i] == MP_MARC_SD)
+      CLOSE_AT(i);
+  }
+#undef CLOSE_AT
+  *high |= (any & 0x8080808080808080ull) != 0;
+  rc = add_subfield(&o, s, open, n, off, tag, ctx);
+out:
+  rec->nsubfields = o.n;
+  rec->fields[rec->nfields - 1].sf_count += o.n - first;
+  return rc;
+}
+
+/* A byte >= 0x80 in p[0..n) (control field values: short, so inline, a
+ * word at a time, the last word overlapping). */
+static inline bool has_high(const char *p, size_t n) {
+  uint64_t any = 0, w;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    memcpy(&w, p + i, 8);
+    any |= w;
+  }
+  if (i < n && n >= 8) {
+    memcpy(&w, p + n - 8, 8);
+    any |= w;
+  } else {
+    for (; i < n; i++)
+      any |= (unsigned char)p[i];
+  }
+  return (any & 0x8080808080808080ull) != 0;
 }
 
 static int add_field(mp_record_t *rec, const char tag[4], const char *c,
                      size_t n, size_t off, const dir_t *d,
-                     const mp_iso_ctx_t *ctx) {
+                     const mp_iso_ctx_t *ctx, bool *high) {
   if (is_control_tag(tag) ||
-      (!is_numeric_tag(tag) && !memchr(c, MP_MARC_SD, n)))
-    return mp_record_add_control(rec, tag, c, n, false) ? 0 : MP_ENOMEM;
+      (!is_numeric_tag(tag) && !memchr(c, MP_MARC_SD, n))) {
+    mp_field_t *f = mp__record_next_field(rec, tag);
+    if (!f)
+      return MP_ENOMEM;
+    f->is_control = true;
+    f->data = n ? c : "";
+    f->len = (uint32_t)n;
+    rec->nfields++;
+    *high |= has_high(c, n);
+    return 0;
+  }
   size_t ic = (size_t)d->indc;
   if (n < ic) {
     int rc = repairable(ctx, MP_EFIELD, off, tag,
@@ -296,19 +425,24 @@ static int add_field(mp_record_t *rec, const char tag[4], const char *c,
       return rc;
     ic = n;
   }
-  mp_field_t *f = mp_record_add_datafield(rec, tag, ic > 0 ? c[0] : ' ',
-                                          ic > 1 ? c[1] : ' ');
+  mp_field_t *f = mp__record_next_field(rec, tag);
   if (!f)
     return MP_ENOMEM;
+  f->ind1 = ic > 0 ? c[0] : ' ';
+  f->ind2 = ic > 1 ? c[1] : ' ';
+  rec->nfields++;
   f->data = c + ic;
   f->len = (uint32_t)(n - ic);
-  return add_subfields(rec, c + ic, n - ic, off, tag, ctx);
+  return add_subfields(rec, c + ic, n - ic, off, tag, ctx, high);
 }
 
 /* Fields by directory entries (or by terminators, see choose_framing). */
 static int add_fields(const char *p, const dir_t *d, mp_record_t *rec,
-                      const mp_iso_ctx_t *ctx) {
+                      const mp_iso_ctx_t *ctx, bool *high) {
   const char *ft = p + d->base, *dend = p + d->base + d->dlen;
+  if (d->nent > UINT32_MAX - rec->nfields ||
+      mp__record_reserve_fields(rec, rec->nfields + (uint32_t)d->nent))
+    return MP_ENOMEM;
   for (size_t i = 0; i < d->nent; i++) {
     const char *e = p + LEADER_LEN + i * ENTRY_LEN;
     char tag[4];
@@ -326,8 +460,10 @@ static int add_fields(const char *p, const dir_t *d, mp_record_t *rec,
         l = d->cache[i].len;
         s = d->cache[i].start;
       } else {
-        l = (size_t)mp__iso_digits(e + 3, 4);
-        s = (size_t)mp__iso_digits(e + 7, 5);
+        uint32_t l32 = 0, s32 = 0;
+        mp__iso_entry(e, &l32, &s32);
+        l = l32;
+        s = s32;
       }
       if (s + l > d->dlen) {
         int rc = repairable(ctx, MP_EDIRECTORY, (size_t)(e - p), tag,
@@ -350,7 +486,7 @@ static int add_fields(const char *p, const dir_t *d, mp_record_t *rec,
       if (rc)
         return rc;
     }
-    int rc = add_field(rec, tag, c, n, off, d, ctx);
+    int rc = add_field(rec, tag, c, n, off, d, ctx, high);
     if (rc)
       return rc;
   }
@@ -369,6 +505,7 @@ int mp__iso2709_parse(const char *p, size_t n, mp_record_t *rec,
   dir_t d;
   memset(&d, 0, offsetof(dir_t, cache));
   size_t sound;
+  bool high = false; /* a byte >= 0x80 in a field view */
   int rc = check_length(p, n, ctx);
   if (!rc)
     rc = check_layout(p, rec, &d, ctx);
@@ -379,12 +516,14 @@ int mp__iso2709_parse(const char *p, size_t n, mp_record_t *rec,
   if (!rc)
     rc = choose_framing(p, &d, sound, ctx);
   if (!rc)
-    rc = add_fields(p, &d, rec, ctx);
+    rc = add_fields(p, &d, rec, ctx, &high);
   if (!rc && rec->nfields == 0) {
     mp__iso_diag(ctx, MP_EDIRECTORY, MP_SEV_ERROR, LEADER_LEN, NULL,
                  "record has no fields");
     rc = MP_EDIRECTORY;
   }
+  if (ctx->ascii)
+    *ctx->ascii = !rc && !high;
   return rc;
 }
 

@@ -160,7 +160,8 @@ static int iso_next(mp_marc_reader_t *r) {
   const char *p = in->data + in->pos;
   mp__reader_set_raw(r, p, n);
   in->pos += n;
-  mp_iso_ctx_t ctx = {.strict = r->opts.strict, .emit = emit, .ud = r};
+  mp_iso_ctx_t ctx = {.strict = r->opts.strict, .emit = emit, .ud = r,
+                      .ascii = &r->views_ascii};
   return mp__iso2709_parse(p, n, &r->rec, &ctx);
 }
 

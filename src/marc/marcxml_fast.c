@@ -130,13 +130,24 @@ static bool is_space(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static bool name_start(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
+/* Bytes of names: 1 may start a name ([A-Za-z_]), 2 may follow
+ * ([0-9.-]), 3 is ':' (a prefix ends). Names are scanned with one lookup
+ * per byte. */
+static const unsigned char name_class[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+    ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['_'] = 1, ['0'] = 2,
+    ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2, ['6'] = 2,
+    ['7'] = 2, ['8'] = 2, ['9'] = 2, ['.'] = 2, ['-'] = 2, [':'] = 3,
+};
 
-static bool name_char(unsigned char c) {
-  return name_start(c) || (c >= '0' && c <= '9') || c == '.' || c == '-';
-}
+static bool name_start(unsigned char c) { return name_class[c] == 1; }
 
 /* ---- growable arrays ---- */
 
@@ -214,8 +225,8 @@ static size_t scan_name(const unsigned char *p, size_t n, size_t i,
     return 0;
   if (!name_start(p[i]))
     return 0;
-  for (i++; i < n && (name_char(p[i]) || p[i] == ':'); i++)
-    if (p[i] == ':') {
+  for (i++; i < n && name_class[p[i]]; i++)
+    if (name_class[p[i]] == 3) {
       if (i + 1 >= n)
         return n; /* the window ends inside the name */
       if (*colon || !name_start(p[i + 1]))
@@ -497,10 +508,14 @@ static int scan_text(const unsigned char *p, size_t n, mp_buf_t *dec,
   bool ws = true;
   *decoded = false;
   for (;;) {
-    while (i < n && !text_class[p[i]]) {
-      ws = ws && (p[i] == ' ' || p[i] == '\t');
-      i++;
+    if (ws) { /* blank so far: spaces and tabs, then is the rest plain? */
+      while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+      if (i < n && !text_class[p[i]])
+        ws = false;
     }
+    while (i < n && !text_class[p[i]])
+      i++;
     if (i >= n)
       return NEED_MORE;
     unsigned char c = p[i];

@@ -272,6 +272,7 @@ int mp_marc_reader_next(mp_marc_reader_t *r, mp_record_t **rec) {
   if (r->fatal)
     return MP_EOF_;
   mp_record_clear(&r->rec);
+  r->views_ascii = false;
   int rc = r->backend->next(r);
   if (rc == 0)
     rc = mp__charset_normalize(r, &r->rec);

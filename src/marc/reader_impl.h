@@ -77,6 +77,11 @@ struct mp_marc_reader_s {
   bool raw_lazy;                   /* backend->raw not yet called for the
                                       current record */
   bool fatal;
+  bool views_ascii;                /* set by a backend that knows the field
+                                      views of the record it returns hold
+                                      only ASCII (ISO 2709); reset before
+                                      each call. The charset step then has
+                                      nothing to check for UTF-8 */
   mp_marc_reader_stats_t stats;
   void *charset;                   /* charset.c state (yaz iconv handles) */
 };

@@ -5,8 +5,9 @@
  * first block, so a reader that reuses one record allocates nothing per
  * record in steady state. Single owner, no locking.
  */
+#include "marc/record_impl.h"
+
 #include "marcpipe/error.h"
-#include "marcpipe/marc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,15 @@ static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem) {
   return 0;
 }
 
+int mp__record_reserve_fields(mp_record_t *r, uint32_t need) {
+  return grow((void **)&r->fields, &r->cap_fields, need, sizeof *r->fields);
+}
+
+int mp__record_reserve_subfields(mp_record_t *r, uint32_t need) {
+  return grow((void **)&r->subfields, &r->cap_subfields, need,
+              sizeof *r->subfields);
+}
+
 static const char *store(mp_record_t *r, const char *data, size_t len,
                          bool copy) {
   if (!copy || len == 0)
@@ -57,23 +67,9 @@ static const char *store(mp_record_t *r, const char *data, size_t len,
   return mp_arena_dup(&r->arena, data, len);
 }
 
-static mp_field_t *new_field(mp_record_t *r, const char tag[3]) {
-  if (grow((void **)&r->fields, &r->cap_fields, r->nfields + 1,
-           sizeof *r->fields))
-    return NULL;
-  mp_field_t *f = &r->fields[r->nfields];
-  memset(f, 0, sizeof *f);
-  memcpy(f->tag, tag, 3);
-  f->tag[3] = '\0';
-  f->ind1 = f->ind2 = ' ';
-  f->sf_first = r->nsubfields;
-  f->data = "";
-  return f;
-}
-
 mp_field_t *mp_record_add_control(mp_record_t *r, const char tag[3],
                                   const char *data, size_t len, bool copy) {
-  mp_field_t *f = new_field(r, tag);
+  mp_field_t *f = mp__record_next_field(r, tag);
   if (!f)
     return NULL;
   const char *d = store(r, data, len, copy);
@@ -88,7 +84,7 @@ mp_field_t *mp_record_add_control(mp_record_t *r, const char tag[3],
 
 mp_field_t *mp_record_add_datafield(mp_record_t *r, const char tag[3],
                                     char ind1, char ind2) {
-  mp_field_t *f = new_field(r, tag);
+  mp_field_t *f = mp__record_next_field(r, tag);
   if (!f)
     return NULL;
   f->ind1 = ind1;
@@ -102,18 +98,10 @@ mp_subfield_t *mp_record_add_subfield(mp_record_t *r, char code,
                                       bool copy) {
   if (r->nfields == 0 || r->fields[r->nfields - 1].is_control)
     return NULL;
-  if (grow((void **)&r->subfields, &r->cap_subfields, r->nsubfields + 1,
-           sizeof *r->subfields))
+  if (mp__record_reserve_subfields(r, r->nsubfields + 1))
     return NULL;
   const char *d = store(r, data, len, copy);
-  if (!d)
-    return NULL;
-  mp_subfield_t *s = &r->subfields[r->nsubfields++];
-  s->code = code;
-  s->data = d;
-  s->len = (uint32_t)len;
-  r->fields[r->nfields - 1].sf_count++;
-  return s;
+  return d ? mp__record_push_subfield(r, code, d, len) : NULL;
 }
 
 int mp_record_clone(mp_record_t *dst, const mp_record_t *src) {

@@ -18,5 +18,6 @@ int cmd_jobs(int argc, char **argv);
 int cmd_errors(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_circ(int argc, char **argv);
 
 #endif

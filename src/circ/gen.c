@@ -375,8 +375,10 @@ static void write_oracle(gen_t *g, FILE *f) {
     patron_t *p = &g->p[u];
     if (!p->seen)
       continue;
-    qsort(p->loans, p->nloans, sizeof *p->loans, cmp_loan);
-    qsort(p->fees, p->nfees, sizeof *p->fees, cmp_fee);
+    if (p->nloans) /* qsort wants a non-NULL array even for 0 */
+      qsort(p->loans, p->nloans, sizeof *p->loans, cmp_loan);
+    if (p->nfees)
+      qsort(p->fees, p->nfees, sizeof *p->fees, cmp_fee);
     fprintf(f, "%s\n{\"userId\":\"u-%05" PRIu32 "\",\"patronGroup\":\"%s\","
                "\"openLoans\":[",
             first ? "" : ",", u, p->group);

@@ -42,7 +42,9 @@ static void usage(FILE *out) {
 "  -X, --property K=V      librdkafka property (repeatable)\n"
 "      --dlq-topic TOPIC   copy messages that are not valid events there\n"
 "                          (default: none; they are kept in circ_invalid)\n"
-"      --window N          events held at most (default 20000)\n"
+"      --window N          events held at most (default 20000); 0 =\n"
+"                          unbounded in events and bytes (the push-style\n"
+"                          baseline of the benchmarks)\n"
 "      --batch N           events per batch / transaction (default 1000)\n"
 "      --sinks N           batches in flight, one connection each (default 2)\n"
 "      --exit-when-idle S  exit 0 after S seconds without a message\n"
@@ -143,6 +145,8 @@ int circ_work(int argc, char **argv) {
       return 2;
     }
   }
+  if (cfg.window_records == 0)
+    cfg.window_bytes = 0; /* --window 0: fully unbounded (push-style) */
   sink.service = mp_circ_service_find(service);
   if (!sink.service) {
     fprintf(stderr, "marcpipe circ work: %s '%s' (see --help)\n",

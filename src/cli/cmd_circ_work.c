@@ -49,6 +49,7 @@ static void usage(FILE *out) {
 "      --sinks N           batches in flight, one connection each (default 2)\n"
 "      --exit-when-idle S  exit 0 after S seconds without a message\n"
 "      --stats-json        the counters as one JSON object on stdout at exit\n"
+"      --status-ms MS      also a JSON counters line on stdout every MS\n"
 "  -v, --verbose           log assignments, pauses and resumes\n"
 "  -h, --help              this help\n"
 "\n"
@@ -137,6 +138,9 @@ int circ_work(int argc, char **argv) {
     } else if (!strcmp(a, "--sinks")) {
       if (circ_count("work", a, v, 64, &x) || !x) return 2;
       cfg.nsinks = (int)x;
+    } else if (!strcmp(a, "--status-ms")) {
+      if (circ_count("work", a, v, 3600000, &x)) return 2;
+      cfg.status_ms = (unsigned)x;
     } else if (!strcmp(a, "--exit-when-idle")) {
       if (circ_count("work", a, v, 86400, &x) || !x) return 2;
       cfg.exit_when_idle_ms = (unsigned)x * 1000;

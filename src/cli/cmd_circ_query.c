@@ -61,16 +61,47 @@ static int parse(const char *cmd, int argc, char **argv, int maxpos,
   return circ_opts_finish(cmd, &q->o);
 }
 
-static PGconn *open_db(const char *cmd, const q_args_t *q) {
+/* A subcommand's work on an open connection: its exit code (0, 3), or -1
+ * with err set (printed, exit 1). */
+typedef int (*q_fn)(PGconn *c, const q_args_t *q, char *err, size_t errlen);
+
+/* A usage check beyond the positional count: NULL when fine, else what
+ * is wrong (exit 2). */
+typedef const char *(*q_check)(const q_args_t *q);
+
+/* Parse, check the positionals (want: -1 = 0..maxpos, else exactly that
+ * many) and check (may be NULL), connect, run fn, report. */
+static int run(const char *cmd, int argc, char **argv, int maxpos, int want,
+               q_check check, const char *help, q_fn fn) {
+  q_args_t q;
+  int rc = parse(cmd, argc, argv, maxpos, help, &q);
+  if (rc)
+    return rc == 1 ? 0 : rc;
+  if (want >= 0 && q.npos != want) {
+    fprintf(stderr, "marcpipe circ %s: %d argument%s expected (see --help)\n",
+            cmd, want, want == 1 ? "" : "s");
+    return 2;
+  }
+  const char *bad = check ? check(&q) : NULL;
+  if (bad) {
+    fprintf(stderr, "marcpipe circ %s: %s\n", cmd, bad);
+    return 2;
+  }
   PGconn *c = NULL;
   char err[512];
-  if (mp_pg_connect(q->o.db, q->o.tenant, &c, err, sizeof err)) {
+  if (mp_pg_connect(q.o.db, q.o.tenant, &c, err, sizeof err)) {
     fprintf(stderr, "marcpipe circ %s: %s\n", cmd, err);
     if (c)
       PQfinish(c);
-    return NULL;
+    return 1;
   }
-  return c;
+  rc = fn(c, &q, err, sizeof err);
+  PQfinish(c);
+  if (rc < 0) {
+    fprintf(stderr, "marcpipe circ %s: %s\n", cmd, err);
+    return 1;
+  }
+  return rc;
 }
 
 static const char blocks_help[] =
@@ -84,28 +115,16 @@ static const char blocks_help[] =
 "are all open loans (lost and claimed-returned ones included).\n"
 "Exit codes: 0 not blocked, 3 blocked, 1 failure (unknown patron), 2 usage.\n";
 
-int circ_blocks(int argc, char **argv) {
-  q_args_t q;
-  int rc = parse("blocks", argc, argv, 1, blocks_help, &q);
-  if (rc)
-    return rc == 1 ? 0 : rc;
-  if (q.npos != 1) {
-    fprintf(stderr, "marcpipe circ blocks: a USER is required\n");
-    return 2;
-  }
-  PGconn *c = open_db("blocks", &q);
-  if (!c)
-    return 1;
-  char err[512];
+static int do_blocks(PGconn *c, const q_args_t *q, char *err, size_t n) {
   bool blocked = false;
-  rc = mp_circ_blocks_print(c, q.pos[0], q.at, q.json, stdout, &blocked, err,
-                            sizeof err);
-  PQfinish(c);
-  if (rc) {
-    fprintf(stderr, "marcpipe circ blocks: %s\n", err);
-    return 1;
-  }
+  if (mp_circ_blocks_print(c, q->pos[0], q->at, q->json, stdout, &blocked, err,
+                           n))
+    return -1;
   return blocked ? 3 : 0;
+}
+
+int circ_blocks(int argc, char **argv) {
+  return run("blocks", argc, argv, 1, 1, NULL, blocks_help, do_blocks);
 }
 
 static const char summary_help[] =
@@ -116,29 +135,20 @@ static const char summary_help[] =
 "dueDate, recall, lost, claimedReturned), feesFines, outstandingBalance.\n"
 "The same shape as the patrons of `circ gen --oracle`.\n";
 
-int circ_summary(int argc, char **argv) {
-  q_args_t q;
-  int rc = parse("summary", argc, argv, 1, summary_help, &q);
-  if (rc)
-    return rc == 1 ? 0 : rc;
-  PGconn *c = open_db("summary", &q);
-  if (!c)
-    return 1;
-  char err[512];
-  size_t n = 0;
-  rc = mp_circ_summary_print(c, q.npos ? q.pos[0] : NULL, stdout, &n, err,
-                             sizeof err);
-  PQfinish(c);
-  if (rc) {
-    fprintf(stderr, "marcpipe circ summary: %s\n", err);
-    return 1;
-  }
-  if (q.npos && n == 0) {
-    fprintf(stderr, "marcpipe circ summary: patron '%s' is unknown\n",
-            q.pos[0]);
-    return 1;
+static int do_summary(PGconn *c, const q_args_t *q, char *err, size_t n) {
+  size_t rows = 0;
+  if (mp_circ_summary_print(c, q->npos ? q->pos[0] : NULL, stdout, &rows, err,
+                            n))
+    return -1;
+  if (q->npos && rows == 0) {
+    snprintf(err, n, "patron '%s' is unknown", q->pos[0]);
+    return -1;
   }
   return 0;
+}
+
+int circ_summary(int argc, char **argv) {
+  return run("summary", argc, argv, 1, -1, NULL, summary_help, do_summary);
 }
 
 static const char audit_help[] =
@@ -150,30 +160,20 @@ static const char audit_help[] =
 "JSON lines: the event and where it was first delivered (jobId, seq,\n"
 "partition, offset). The row count is on stderr.\n";
 
-int circ_audit(int argc, char **argv) {
-  q_args_t q;
-  int rc = parse("audit", argc, argv, 0, audit_help, &q);
-  if (rc)
-    return rc == 1 ? 0 : rc;
-  if (!q.user == !q.item) {
-    fprintf(stderr, "marcpipe circ audit: give exactly one of --user and "
-                    "--item\n");
-    return 2;
-  }
-  PGconn *c = open_db("audit", &q);
-  if (!c)
-    return 1;
-  char err[512];
-  size_t n = 0;
-  rc = mp_circ_audit_print(c, q.user, q.item, q.since, stdout, &n, err,
-                           sizeof err);
-  PQfinish(c);
-  if (rc) {
-    fprintf(stderr, "marcpipe circ audit: %s\n", err);
-    return 1;
-  }
-  fprintf(stderr, "marcpipe circ audit: %zu events\n", n);
+static int do_audit(PGconn *c, const q_args_t *q, char *err, size_t n) {
+  size_t rows = 0;
+  if (mp_circ_audit_print(c, q->user, q->item, q->since, stdout, &rows, err, n))
+    return -1;
+  fprintf(stderr, "marcpipe circ audit: %zu events\n", rows);
   return 0;
+}
+
+static const char *audit_check(const q_args_t *q) {
+  return !q->user == !q->item ? "give exactly one of --user and --item" : NULL;
+}
+
+int circ_audit(int argc, char **argv) {
+  return run("audit", argc, argv, 0, 0, audit_check, audit_help, do_audit);
 }
 
 static const char limits_help[] =
@@ -185,39 +185,33 @@ static const char limits_help[] =
 "Conditions: max-items-charged-out, max-lost-items, max-overdue-items,\n"
 "max-overdue-recalls, max-outstanding-balance, max-recall-overdue-days.\n";
 
-int circ_limits(int argc, char **argv) {
-  q_args_t q;
-  int rc = parse("limits", argc, argv, 3, limits_help, &q);
-  if (rc)
-    return rc == 1 ? 0 : rc;
-  if (q.npos != 0 && q.npos != 3) {
-    fprintf(stderr, "marcpipe circ limits: give GROUP CONDITION VALUE, or "
-                    "nothing\n");
-    return 2;
-  }
-  PGconn *c = open_db("limits", &q);
-  if (!c)
-    return 1;
-  char err[512];
-  PGresult *r = q.npos
+static int do_limits(PGconn *c, const q_args_t *q, char *err, size_t n) {
+  PGresult *r = q->npos
       ? PQexecParams(c, "INSERT INTO circ_block_limits VALUES ($1, $2,"
                         " $3::numeric) ON CONFLICT (patron_group, condition)"
                         " DO UPDATE SET limit_value = excluded.limit_value"
                         " RETURNING patron_group, condition, limit_value",
-                     3, NULL, q.pos, NULL, NULL, 0)
+                     3, NULL, q->pos, NULL, NULL, 0)
       : PQexec(c, "SELECT patron_group, condition, limit_value"
                   " FROM circ_block_limits ORDER BY 1, 2");
-  rc = 0;
+  int rc = 0;
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-    mp_pg_fail(c, r, "block limits", err, sizeof err);
-    fprintf(stderr, "marcpipe circ limits: %s\n", err);
-    rc = 1;
+    mp_pg_fail(c, r, "block limits", err, n);
+    rc = -1;
   } else {
     for (int i = 0; i < PQntuples(r); i++)
       printf("%s %s %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
              PQgetvalue(r, i, 2));
   }
   PQclear(r);
-  PQfinish(c);
   return rc;
+}
+
+static const char *limits_check(const q_args_t *q) {
+  return q->npos != 0 && q->npos != 3 ? "give GROUP CONDITION VALUE, or nothing"
+                                      : NULL;
+}
+
+int circ_limits(int argc, char **argv) {
+  return run("limits", argc, argv, 3, -1, limits_check, limits_help, do_limits);
 }

@@ -64,6 +64,22 @@ circ_wait() {
   done
 }
 
+# circ_wait_hook ID: consumer ID (started with MP_FAULT_CRASH_AFTER_PG_COMMIT)
+# must exit 137 from the hook within 60 s, after PostgreSQL committed the
+# batch and before Kafka has its offsets.
+circ_wait_hook() {
+  local id=$1 rc=0 end=$((SECONDS + 60))
+  while fl_worker_alive "$id"; do
+    [ $SECONDS -lt $end ] || fl_fail "consumer $id did not reach the fault hook"
+    sleep 0.1
+  done
+  wait "${FL_WPID[$id]}" || rc=$?
+  unset "FL_WPID[$id]"
+  [ "$rc" -eq 137 ] || fl_fail "consumer $id exited $rc, expected 137 from the hook"
+  grep -q 'MP_FAULT_CRASH_AFTER_PG_COMMIT: exiting after batch' "$FL_T/w$id.log" ||
+    fl_fail "consumer $id did not crash in the hook"
+}
+
 # circ_check [-q] EVENTS ORACLE JOB...: the verdict (see above). JOBs are
 # the runs that produced EVENTS (each must be fully processed by both
 # services).

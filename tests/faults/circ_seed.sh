@@ -29,13 +29,7 @@ circ_worker_start a audit
 # the first check-out, before Kafka has its offset
 MP_FAULT_CRASH_AFTER_PG_COMMIT=1 circ_worker_start b blocks
 J1=$(circ_produce_sync "$FL_T/first.ndjson")
-end=$((SECONDS + 60))
-while fl_worker_alive b; do
-  [ $SECONDS -lt $end ] || fl_fail "blocks consumer did not reach the fault hook"
-  sleep 0.1
-done
-rc=0; wait "${FL_WPID[b]}" || rc=$?; unset "FL_WPID[b]"
-[ "$rc" -eq 137 ] || fl_fail "blocks consumer exited $rc, expected 137 from the hook"
+circ_wait_hook b
 [ "$(fl_q "select count(*) from circ_loans where user_id = '$U'")" -eq 1 ] ||
   fl_fail "the first check-out is not in PostgreSQL after the crash"
 fl_log "blocks consumer died after committing the first check-out"

@@ -3,7 +3,8 @@
 # stream (with 3% of its events duplicated: same eventId a few lines later)
 # is produced while two consumers per service (blocks, audit) are killed
 # with kill -9 at random points and restarted, one of them once between the
-# PostgreSQL and the Kafka commits. Then: every patron's summary equals the
+# PostgreSQL and the Kafka commits, and the embedded broker answers some
+# Produce, Fetch and OffsetCommit requests with retriable errors. Then: every patron's summary equals the
 # generator's oracle, and the audit log has each event once (circ_check).
 # Then a replay from offset 0 in fresh consumer groups, and the whole file
 # produced a second time (every event a duplicate): nothing changes.
@@ -25,6 +26,11 @@ circ_worker_start a1 audit
 circ_worker_start a2 audit
 circ_produce "$FL_T/events.ndjson"
 JOB=$(fl_job_id)
+if [ -z "${MP_KAFKA_BOOTSTRAP:-}" ]; then # retriable broker errors meanwhile
+  fl_broker_cmd "err Produce 6 NOT_LEADER_FOR_PARTITION"
+  fl_broker_cmd "err Fetch 6 NOT_LEADER_FOR_PARTITION"
+  fl_broker_cmd "err OffsetCommit 4 COORDINATOR_NOT_AVAILABLE"
+fi
 circ_wait_hook b2
 fl_log "b2 died after a PostgreSQL COMMIT at $(circ_processed blocks "$JOB") processed"
 circ_worker_start b2 blocks

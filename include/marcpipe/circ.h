@@ -79,7 +79,10 @@ int mp_circ_input_open(const char *path, const char *tenant,
 
 /* Job operations of a circulation run: mp_producer_pg_ops, except that
  * processed() counts a message once every registered service has
- * committed it (the slowest service's count), plus the journaled rejects. */
+ * committed it (the slowest service's count), plus the journaled rejects,
+ * and set_total() then checks completion: the run is COMPLETED (with
+ * errors when lines were rejected) once every registered service has
+ * processed every message; the services' batches check it too. */
 void mp_circ_producer_ops(mp_producer_pg_t *pg, mp_producer_job_ops_t *ops);
 
 /* ---- consumer services (services.c, sink.c) ---- */

@@ -212,6 +212,42 @@ LANGUAGE sql AS $$
   SELECT count(*)::int FROM ins
 $$;
 
+-- Complete a circulation run once its total is known and every registered
+-- service has processed every message (rejected lines count as processed):
+-- COMPLETED, or COMPLETED_WITH_ERRORS with rejects or invalid messages.
+-- The caller holds a lock on the job row that orders it with the other
+-- checks (see circ_apply_batch). True when this call flipped it.
+CREATE FUNCTION circ_complete(p_job bigint) RETURNS boolean
+LANGUAGE sql AS $$
+  WITH svc AS (
+    SELECT coalesce(min(n), 0) AS n FROM (
+      SELECT s.service, coalesce(sum(p.processed), 0) AS n
+      FROM circ_services s
+      LEFT JOIN circ_progress p ON p.service = s.service AND p.job_id = p_job
+      GROUP BY s.service) x),
+  rej AS (SELECT coalesce(sum(processed), 0) AS n FROM job_progress
+          WHERE job_id = p_job AND partition = -1),
+  bad AS (SELECT count(*) AS n FROM circ_invalid WHERE job_id = p_job),
+  up AS (
+    UPDATE jobs j SET status = CASE WHEN rej.n + bad.n > 0
+                                    THEN 'COMPLETED_WITH_ERRORS' ELSE 'COMPLETED' END,
+                      completed_at = now()
+    FROM svc, rej, bad
+    WHERE j.id = p_job AND j.status = 'IN_PROGRESS' AND j.total IS NOT NULL
+      AND svc.n + rej.n >= j.total
+    RETURNING 1)
+  SELECT EXISTS (SELECT 1 FROM up)
+$$;
+
+-- The producer's check once it has recorded the total (the services may
+-- have finished first, when their checks saw no total).
+CREATE FUNCTION circ_complete_after_total(p_job bigint) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1 FROM jobs WHERE id = p_job FOR UPDATE;
+  RETURN circ_complete(p_job);
+END $$;
+
 -- One batch of one service (caller's transaction). msgs: every message of
 -- the batch that parsed as an event; invalid: [{"j","s","p","o","why",
 -- "raw"(hex)}] the others. Returns the events applied now and the messages
@@ -222,6 +258,8 @@ CREATE FUNCTION circ_apply_batch(p_service text, p_group text, p_topic text,
 LANGUAGE plpgsql AS $$
 DECLARE
   fresh jsonb;
+  jid bigint;
+  tot bigint;
 BEGIN
   IF to_regclass('pg_temp.circ_batch') IS NULL THEN
     CREATE TEMP TABLE circ_batch (
@@ -262,6 +300,17 @@ BEGIN
     ON CONFLICT (group_id, topic, partition) DO UPDATE
     SET next_offset = greatest(k.next_offset, excluded.next_offset),
         updated_at = now();
+  -- completion, as for MARC jobs (src/job/complete.c): while the total is
+  -- unknown a KEY SHARE lock makes the producer's total (FOR UPDATE) wait
+  -- for this batch, and its own check then sees it; once the total is
+  -- known, NO KEY UPDATE orders the services' last checks
+  FOR jid IN SELECT DISTINCT j FROM circ_batch ORDER BY 1 LOOP
+    SELECT total INTO tot FROM jobs WHERE id = jid FOR KEY SHARE;
+    IF tot IS NOT NULL THEN
+      PERFORM 1 FROM jobs WHERE id = jid FOR NO KEY UPDATE;
+      PERFORM circ_complete(jid);
+    END IF;
+  END LOOP;
 END $$;
 
 -- ---- queries ----

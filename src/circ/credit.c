@@ -3,6 +3,7 @@
  * every registered consumer service has committed it. The services'
  * progress is per (service, job, partition) in circ_progress, idempotent
  * by (job, seq); the slowest service bounds the run's backlog in Kafka.
+ * set_total() also runs the run's completion check (006_circulation.sql).
  * Thread pool, one call at a time, like every producer job operation.
  */
 #include "marcpipe/circ.h"
@@ -45,7 +46,30 @@ static int circ_processed(void *ctx, int64_t job, int64_t *processed) {
   return rc;
 }
 
+/* The total as for a MARC job, then the circulation completion check: the
+ * services may have committed every message before the total was known.
+ * The check is best effort (a later batch checks again); the total is not. */
+static int circ_total(void *ctx, int64_t job, int64_t total) {
+  mp_producer_pg_t *pg = ctx;
+  mp_producer_job_ops_t base;
+  mp_producer_pg_ops(pg, &base);
+  int rc = base.set_total(pg, job, total);
+  if (rc)
+    return rc;
+  char jobs[24];
+  snprintf(jobs, sizeof jobs, "%" PRId64, job);
+  const char *params[1] = {jobs};
+  PGresult *r = PQexecParams(pg->conn,
+                             "SELECT circ_complete_after_total($1::bigint)", 1,
+                             NULL, params, NULL, NULL, 0);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK)
+    mp_pg_fail(pg->conn, r, "completion check", pg->errmsg, sizeof pg->errmsg);
+  PQclear(r);
+  return 0;
+}
+
 void mp_circ_producer_ops(mp_producer_pg_t *pg, mp_producer_job_ops_t *ops) {
   mp_producer_pg_ops(pg, ops);
   ops->processed = circ_processed;
+  ops->set_total = circ_total;
 }

@@ -245,8 +245,10 @@ int circ_produce(int argc, char **argv) {
   if (prc == 0) {
     fprintf(stderr, "marcpipe circ produce: job %" PRId64 ": %" PRId64
                     " events read, %" PRId64 " delivered, %" PRId64
-                    " rejected to %s; total recorded\n",
-            job, st.read, st.delivered, st.rejected, o.topic);
+                    " rejected to %s; total recorded; backlog at most %"
+                    PRId64 " (credit waits %" PRId64 ")\n",
+            job, st.read, st.delivered, st.rejected, o.topic,
+            st.max_outstanding, st.credit_waits);
     rc = 0;
   } else {
     fprintf(stderr, "marcpipe circ produce: job %" PRId64 " FAILED: %s (%"

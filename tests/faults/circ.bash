@@ -34,10 +34,12 @@ circ_worker_start() {
   FL_WPID[$id]=$!
 }
 
-# circ_produce FILE: the producer in the background (job id in $FL_T/job).
+# circ_produce FILE [circ produce options...]: the producer in the
+# background (job id in $FL_T/job, log $FL_T/produce.log).
 circ_produce() {
+  local file=$1; shift
   : >"$FL_T/job"
-  "$MARCPIPE" circ produce -b "$FL_BS" --tenant "$FL_TENANT" "$1" \
+  "$MARCPIPE" circ produce -b "$FL_BS" --tenant "$FL_TENANT" "$@" "$file" \
     >"$FL_T/job" 2>>"$FL_T/produce.log" &
   FL_PPID=$!
 }
@@ -80,13 +82,22 @@ circ_wait_hook() {
     fl_fail "consumer $id did not crash in the hook"
 }
 
+# circ_job_status JOB WANT: the run's status must be WANT (the services'
+# last batch or the producer's total completed it).
+circ_job_status() {
+  local st
+  st=$(fl_q "select status from jobs where id = $1")
+  [ "$st" = "$2" ] || fl_fail "job $1 is $st, want $2"
+}
+
 # circ_check [-q] EVENTS ORACLE JOB...: the verdict (see above). JOBs are
 # the runs that produced EVENTS (each must be fully processed by both
 # services).
 circ_check() {
   local quiet=
   [ "$1" = -q ] && { quiet=-q; shift; }
-  local events=$1 oracle=$2; shift 2
+  local events=$1 oracle=$2 j; shift 2
+  for j in "$@"; do circ_job_status "$j" COMPLETED; done
   "$MARCPIPE" circ summary --tenant "$FL_TENANT" >"$FL_T/summary.ndjson" ||
     fl_fail "circ summary failed"
   fl_q "select event_id from circ_audit" >"$FL_T/audit.ids"

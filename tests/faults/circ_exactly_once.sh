@@ -24,7 +24,9 @@ circ_worker_start b1 blocks
 MP_FAULT_CRASH_AFTER_PG_COMMIT=5 circ_worker_start b2 blocks
 circ_worker_start a1 audit
 circ_worker_start a2 audit
-circ_produce "$FL_T/events.ndjson"
+# a small credit: the producer must wait for the slowest service, dead
+# consumers included
+circ_produce "$FL_T/events.ndjson" --max-backlog 1500
 JOB=$(fl_job_id)
 if [ -z "${MP_KAFKA_BOOTSTRAP:-}" ]; then # retriable broker errors meanwhile
   fl_broker_cmd "err Produce 6 NOT_LEADER_FOR_PARTITION"
@@ -48,6 +50,10 @@ for k in $(seq $KILLS); do
   circ_worker_start "$id" "$svc"
 done
 fl_produce_wait
+read -r most waits < <(sed -n 's/.*backlog at most \([0-9]*\) (credit waits \([0-9]*\)).*/\1 \2/p' "$FL_T/produce.log")
+[ -n "$most" ] && [ "$most" -le 1500 ] && [ "$waits" -gt 0 ] ||
+  fl_fail "credit: backlog at most '$most' (want <= 1500), waits '$waits' (want > 0)"
+fl_log "producer: backlog at most $most events, $waits credit waits"
 circ_wait blocks "$JOB" "$N" 180
 circ_wait audit "$JOB" "$N" 180
 fl_workers_stop

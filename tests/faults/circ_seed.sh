@@ -72,5 +72,18 @@ audit=$(fl_q "select count(*), count(distinct event_id) from circ_audit where us
 "$MARCPIPE" circ audit --user "$U" --tenant "$FL_TENANT" --since 2026-03-11 \
   >"$FL_T/audit.out" 2>"$FL_T/audit.err" || fl_fail "circ audit"
 [ "$(wc -l <"$FL_T/audit.out")" -eq 1 ] || fl_fail "audit since 03-11: $(wc -l <"$FL_T/audit.out") rows, want 1"
+for j in "$J1" "$J2" "$J3"; do circ_job_status "$j" COMPLETED; done
+# a run with a line that is not an event: journaled with its line and byte
+# offset, the run COMPLETED_WITH_ERRORS once both services have the rest
+{ echo 'not an event'
+  printf '{"eventId":"seed-other","eventType":"ITEM_CHECKED_OUT","tenant":"%s","userId":"u-other","eventTime":"2026-03-12T10:00:00Z","loanId":"l-other","itemId":"i-other","dueDate":"2026-04-12T23:59:59Z"}\n' "$FL_TENANT"
+} >"$FL_T/mixed.ndjson"
+J4=$(circ_produce_sync "$FL_T/mixed.ndjson")
+circ_wait blocks "$J4" 1
+circ_wait audit "$J4" 1
+circ_job_status "$J4" COMPLETED_WITH_ERRORS
+"$MARCPIPE" errors "$J4" --tenant "$FL_TENANT" >"$FL_T/errors.out" || fl_fail "marcpipe errors"
+grep -q "mixed.ndjson: line 1 at byte 0: not a JSON object" "$FL_T/errors.out" ||
+  fl_fail "the rejected line is not journaled: $(cat "$FL_T/errors.out")"
 fl_workers_stop
 echo "scenario $FL_NAME: patron $U blocked at the 11th check-out (limit 10), 11 open loans, 11 audit rows; consumer killed twice around the first check-out"

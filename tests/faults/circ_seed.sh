@@ -73,6 +73,19 @@ audit=$(fl_q "select count(*), count(distinct event_id) from circ_audit where us
   >"$FL_T/audit.out" 2>"$FL_T/audit.err" || fl_fail "circ audit"
 [ "$(wc -l <"$FL_T/audit.out")" -eq 1 ] || fl_fail "audit since 03-11: $(wc -l <"$FL_T/audit.out") rows, want 1"
 for j in "$J1" "$J2" "$J3"; do circ_job_status "$j" COMPLETED; done
+# the other conditions: l-seed-01 recalled to 03-25, a fine of 60.00; on
+# 04-05 loans 02..04 (due 04-02..04-04) and the recalled one are overdue
+{ printf '{"eventId":"seed-recall","eventType":"LOAN_DUE_DATE_CHANGED","tenant":"%s","userId":"%s","eventTime":"2026-03-18T10:00:00Z","loanId":"l-seed-01","dueDate":"2026-03-25T23:59:59Z","dueDateChangedByRecall":true}\n' "$FL_TENANT" "$U"
+  printf '{"eventId":"seed-fine","eventType":"FEE_FINE_BALANCE_CHANGED","tenant":"%s","userId":"%s","eventTime":"2026-03-18T10:00:00Z","feeFineId":"f-seed","balance":60.00}\n' "$FL_TENANT" "$U"
+} >"$FL_T/recall.ndjson"
+J5=$(circ_produce_sync "$FL_T/recall.ndjson")
+circ_wait blocks "$J5" 2
+rc=0; "$MARCPIPE" circ blocks "$U" --tenant "$FL_TENANT" --at 2026-04-05T12:00:00Z --json \
+  >"$FL_T/blocks.json" || rc=$?
+[ "$rc" -eq 3 ] || fl_fail "on 04-05: exit $rc, want 3"
+got=$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(" ".join("%s=%s/%s%s" % (c["condition"], c["value"], c["limit"], "!" if c["blocked"] else "") for c in s["conditions"]))' "$FL_T/blocks.json")
+want="max-items-charged-out=11/10.00! max-lost-items=0/2.00 max-overdue-items=4/5.00 max-overdue-recalls=1/1.00 max-outstanding-balance=60.00/50.00! max-recall-overdue-days=10/7.00!"
+[ "$got" = "$want" ] || fl_fail "on 04-05: $got, want $want"
 # a run with a line that is not an event: journaled with its line and byte
 # offset, the run COMPLETED_WITH_ERRORS once both services have the rest
 { echo 'not an event'

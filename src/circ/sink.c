@@ -120,13 +120,14 @@ static int stage(circ_sink_t *s, size_t index, const mp_sink_rec_t *r) {
                : MP_EFORMAT;
   if (r->content_type != MP_CT_EVENT)
     snprintf(why, sizeof why, "not a circulation event (content type)");
-  if (!rc && strcmp(ev.tenant, s->cfg->tenant)) {
-    snprintf(why, sizeof why, "tenant '%s' is not the service's '%s'",
-             ev.tenant, s->cfg->tenant);
-    rc = MP_EFORMAT;
-  }
-  if (!rc)
+  if (!rc) {
+    if (strcmp(ev.tenant, s->cfg->tenant)) {
+      snprintf(why, sizeof why, "tenant '%s' is not the service's '%s'",
+               ev.tenant, s->cfg->tenant);
+      rc = MP_EFORMAT;
+    }
     mp_circ_event_release(&ev);
+  }
   int n = snprintf(head, sizeof head,
                    "{\"j\":%" PRId64 ",\"s\":%" PRId64 ",\"p\":%" PRId32
                    ",\"o\":%" PRId64 ",",

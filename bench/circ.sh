@@ -7,6 +7,7 @@
 #
 #   bench/circ.sh [BUILD_DIR]     env: EVENTS="100000 1000000" CONSUMERS="1 2"
 #                                      PATRONS (default EVENTS/100)
+#                                      OVERLOAD_EVENTS (100000; 0 = skip)
 # Needs PostgreSQL in PG* (scripts/pgtmp.sh). Kafka: $MP_KAFKA_BOOTSTRAP, else
 # the embedded broker (topic with 4 partitions). Each configuration gets a
 # fresh tenant (schema dropped at exit). Prints one table row per run.
@@ -63,12 +64,13 @@ for n in $EVENTS; do
     for s in blocks audit; do
       for k in $(seq "$c"); do
         "$M" circ work --service $s -b "$BS" --tenant "$tenant" --stats-json \
-          "${WOPTS[@]}" --exit-when-idle 10 -v >"$T/$s.$k.json" 2>"$T/$s.$k.log" &
+          "${WOPTS[@]}" -v >"$T/$s.$k.json" 2>"$T/$s.$k.log" &
         PIDS+=($!)
       done
     done
-    # time from when every member has partitions assigned
-    while [ "$(grep -l 'marcpipe work: assigned' "$T"/blocks.*.log "$T"/audit.*.log 2>/dev/null | wc -l)" -lt $((2 * c)) ]; do
+    # time from when every member has partitions assigned (at most 60 s)
+    for i in $(seq 600); do
+      [ "$(grep -l 'marcpipe work: assigned' "$T"/blocks.*.log "$T"/audit.*.log 2>/dev/null | wc -l)" -ge $((2 * c)) ] && break
       sleep 0.1
     done
     sleep 1
@@ -79,6 +81,8 @@ for n in $EVENTS; do
       sleep 0.2
     done
     t2=$(date +%s.%N)
+    # SIGTERM: each drains, commits and prints its counters (peak RSS)
+    for p in "${PIDS[@]}"; do kill -TERM "$p"; done
     for p in "${PIDS[@]}"; do wait "$p"; done
     PIDS=()
     rb=$(rss_of "$T"/blocks.*.json); ra=$(rss_of "$T"/audit.*.json)
@@ -93,6 +97,7 @@ done
 # (unbounded window) holds what it has fetched and not applied: those are
 # the events a push bus would have lost with it. Pull holds its window.
 n=${OVERLOAD_EVENTS:-100000}
+[ "$n" -gt 0 ] || exit 0 # OVERLOAD_EVENTS=0: rates only
 "$M" circ gen --seed 6 --patrons $((n / 100)) --events "$n" --tenant bench -o "$T/ev.ndjson"
 echo
 echo "| mode | window | events | held (fetched, not applied) at the kill | peak RSS MiB before the kill | processed after the restart |"

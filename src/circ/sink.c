@@ -231,6 +231,11 @@ static int circ_load(void *sink, const char *topic, const int32_t *parts,
   int rc = 0;
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
     rc = mp_pg_fail(s->conn, r, "loading offsets", err, sizeof err);
+    if (PQstatus(s->conn) != CONNECTION_OK) { /* reconnect on the next call */
+      PQfinish(s->conn);
+      s->conn = NULL;
+      rc = MP_ETRANSIENT;
+    }
   } else {
     for (int row = 0; row < PQntuples(r); row++) {
       int32_t part = (int32_t)atoi(PQgetvalue(r, row, 0));

@@ -14,6 +14,9 @@ CIRC_TOPIC=marcpipe.Default.$FL_TENANT.CIRCULATION
 CIRC_PARTITIONS=${CIRC_PARTITIONS:-4}
 CIRC_WORKER_OPTS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=1000
                   --batch 100)
+# the consumers' and producer's PostgreSQL sessions carry this
+# application_name, so a scenario can cut exactly them (circ_pg_cut)
+CIRC_APP=flt_${FL_NAME}_$$
 
 circ_kafka_start() {
   if [ -n "${MP_KAFKA_BOOTSTRAP:-}" ]; then
@@ -28,7 +31,7 @@ circ_kafka_start() {
 # circ_worker_start ID SERVICE [circ work options...] (log $FL_T/wID.log)
 circ_worker_start() {
   local id=$1 service=$2; shift 2
-  "$MARCPIPE" circ work --service "$service" -b "$FL_BS" --tenant "$FL_TENANT" \
+  PGAPPNAME=$CIRC_APP "$MARCPIPE" circ work --service "$service" -b "$FL_BS" --tenant "$FL_TENANT" \
     -G "flt.$FL_NAME.$$.$service" "${CIRC_WORKER_OPTS[@]}" "$@" \
     >>"$FL_T/w$id.out" 2>>"$FL_T/w$id.log" &
   FL_WPID[$id]=$!
@@ -39,7 +42,7 @@ circ_worker_start() {
 circ_produce() {
   local file=$1; shift
   : >"$FL_T/job"
-  "$MARCPIPE" circ produce -b "$FL_BS" --tenant "$FL_TENANT" "$@" "$file" \
+  PGAPPNAME=$CIRC_APP "$MARCPIPE" circ produce -b "$FL_BS" --tenant "$FL_TENANT" "$@" "$file" \
     >"$FL_T/job" 2>>"$FL_T/produce.log" &
   FL_PPID=$!
 }
@@ -80,6 +83,12 @@ circ_wait_hook() {
   [ "$rc" -eq 137 ] || fl_fail "consumer $id exited $rc, expected 137 from the hook"
   grep -q 'MP_FAULT_CRASH_AFTER_PG_COMMIT: exiting after batch' "$FL_T/w$id.log" ||
     fl_fail "consumer $id did not crash in the hook"
+}
+
+# circ_pg_cut: terminate every PostgreSQL session of the scenario's
+# consumers and producer (as a server restart does to them); prints how many.
+circ_pg_cut() {
+  fl_q "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = '$CIRC_APP'"
 }
 
 # circ_job_status JOB WANT: the run's status must be WANT (the services'

@@ -3,7 +3,8 @@
 # stream (with 3% of its events duplicated: same eventId a few lines later)
 # is produced while two consumers per service (blocks, audit) are killed
 # with kill -9 at random points and restarted, one of them once between the
-# PostgreSQL and the Kafka commits, and the embedded broker answers some
+# PostgreSQL and the Kafka commits, every PostgreSQL session of the run is
+# terminated once (pg_terminate_backend), and the embedded broker answers some
 # Produce, Fetch and OffsetCommit requests with retriable errors. Then: every patron's summary equals the
 # generator's oracle, and the audit log has each event once (circ_check).
 # Then a replay from offset 0 in fresh consumer groups, and the whole file
@@ -44,12 +45,18 @@ for k in $(seq $KILLS); do
   id=${ids[RANDOM % 4]}
   svc=blocks; [ "${id:0:1}" = a ] && svc=audit
   circ_wait "$svc" "$JOB" "$at" 120
+  if [ "$k" -eq 2 ]; then # the database drops every session of the run
+    fl_log "PostgreSQL sessions cut: $(circ_pg_cut)"
+  fi
   fl_log "kill -9 $id at $(circ_processed "$svc" "$JOB") $svc processed"
   fl_worker_kill "$id"
   sleep 0.$((RANDOM % 10))
   circ_worker_start "$id" "$svc"
 done
 fl_produce_wait
+retries=$(cat "$FL_T"/w*.log | grep -c 'failed (MP_ETRANSIENT' || true)
+[ "$retries" -gt 0 ] || fl_fail "no batch was retried after the sessions were cut"
+fl_log "batches retried after the cut: $retries"
 read -r most waits < <(sed -n 's/.*backlog at most \([0-9]*\) (credit waits \([0-9]*\)).*/\1 \2/p' "$FL_T/produce.log")
 [ -n "$most" ] && [ "$most" -le 1500 ] && [ "$waits" -gt 0 ] ||
   fl_fail "credit: backlog at most '$most' (want <= 1500), waits '$waits' (want > 0)"

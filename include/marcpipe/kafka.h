@@ -54,6 +54,7 @@ bool mp_tenant_valid(const char *tenant);
 #define MP_HDR_SCHEMA "schema-version"     /* "1" */
 #define MP_CT_NAME_ISO2709 "application/marc"
 #define MP_CT_NAME_JSON "application/marc+json"
+#define MP_CT_NAME_EVENT "application/json"     /* MP_CT_EVENT */
 #define MP_SCHEMA_VERSION "1"
 
 /* ---- loop bridge ---- */

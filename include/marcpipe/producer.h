@@ -66,6 +66,8 @@ typedef struct mp_producer_item_s {
   const char *value;       /* RECORD: message value */
   size_t value_len;
   mp_content_type_t content_type;
+  const char *event_type;  /* RECORD: event-type header; NULL = MARC record
+                              (MP_EVENT_RECORD) */
   int error;               /* REJECTED: MP_E* class of the problem */
   const char *reason;      /* REJECTED: positioned message */
   const char *raw;         /* REJECTED: raw input bytes (may be NULL) */

@@ -27,6 +27,8 @@
 typedef enum {
   MP_CT_ISO2709 = 0, /* "application/marc" : UTF-8 ISO 2709 */
   MP_CT_JSON = 1,    /* "application/marc+json" : MARC-in-JSON */
+  MP_CT_EVENT = 2,   /* "application/json" : an event of another family
+                        (circulation-event-v1.md); not a MARC record */
 } mp_content_type_t;
 
 typedef struct mp_sink_rec_s {

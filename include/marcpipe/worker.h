@@ -29,8 +29,16 @@
 #include <stdio.h>
 #include <uv.h>
 
-/* How the worker reaches its sinks: mp_worker_pg_sink_ops (below) wraps
- * mp_sink_*; unit tests plug in a fake. Contracts are those of sink.h. */
+/* How the worker reaches its sinks: the handler table of a consumer
+ * family. The worker owns Kafka (window, pause/resume, batches of one
+ * partition in offset order, retries, offsets committed to Kafka only
+ * after write_batch returned 0); the table owns what a batch means and
+ * must write it, with the partitions' next offsets, in ONE transaction.
+ * Families: MARC records (mp_worker_pg_sink_ops, below, over sink.h) and
+ * circulation services (mp_circ_sink_ops, circ.h); unit tests plug in a
+ * fake. Messages reach write_batch as mp_sink_rec_t (job-id and seq
+ * headers required, content type per the message contract). Contracts
+ * are those of sink.h. */
 typedef struct mp_worker_sink_ops_s {
   /* Open sink number `index` (0..nsinks-1 on a pool thread, -1 on the loop
    * thread at start). 0 or a negative error with errbuf set. A failure of

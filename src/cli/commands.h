@@ -22,5 +22,6 @@ int cmd_log(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_circ(int argc, char **argv);
 
 #endif

@@ -28,6 +28,7 @@ static const command_t commands[] = {
     {"map", cmd_map, "map MARC records to Instance JSON by rules"},
     {"gen", cmd_gen, "generate realistic MARC test files from real records"},
     {"bench", cmd_bench, "benchmark full imports over configurations"},
+    {"circ", cmd_circ, "circulation events: produce, consumers, blocks, audit"},
 };
 
 static void usage(FILE *out) {

@@ -62,6 +62,8 @@ int mp__envelope_decode(const rd_kafka_message_t *m, mp_sink_rec_t *rec,
   v = header(h, MP_HDR_CONTENT_TYPE, &len);
   if (v && header_is(v, len, MP_CT_NAME_JSON)) {
     rec->content_type = MP_CT_JSON;
+  } else if (v && header_is(v, len, MP_CT_NAME_EVENT)) {
+    rec->content_type = MP_CT_EVENT;
   } else if (v && !header_is(v, len, MP_CT_NAME_ISO2709)) {
     snprintf(why, whylen, "unknown %s '%.*s'", MP_HDR_CONTENT_TYPE,
              (int)(len > 64 ? 64 : len), v);

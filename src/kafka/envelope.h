@@ -11,7 +11,8 @@
 
 /* 0, or MP_EFORMAT with `why` saying which header is missing or invalid
  * (job-id and seq are required positive decimals; content-type, when
- * present, must be a known one; schema-version, when present, must be 1;
+ * present, must be a known one: a MARC type, or application/json for
+ * events of another consumer family (circulation-event-v1.md); schema-version, when present, must be 1;
  * the value must not be empty). */
 int mp__envelope_decode(const rd_kafka_message_t *m, mp_sink_rec_t *rec,
                         char *why, size_t whylen);

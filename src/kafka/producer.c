@@ -242,15 +242,17 @@ static void note_rejected(mp_producer_t *p, int64_t seq,
 static int produce_one(mp_producer_t *p, int64_t seq,
                        const mp_producer_item_t *it) {
   char seqs[24];
-  const char *ct = it->content_type == MP_CT_JSON ? MP_CT_NAME_JSON
-                                                  : MP_CT_NAME_ISO2709;
+  const char *ct = it->content_type == MP_CT_JSON    ? MP_CT_NAME_JSON
+                   : it->content_type == MP_CT_EVENT ? MP_CT_NAME_EVENT
+                                                     : MP_CT_NAME_ISO2709;
   int n = snprintf(seqs, sizeof seqs, "%" PRId64, seq);
   rd_kafka_resp_err_t e = rd_kafka_producev(
       p->rk, RD_KAFKA_V_RKT(p->rkt),
       RD_KAFKA_V_KEY(it->key, it->key_len),
       RD_KAFKA_V_VALUE((void *)it->value, it->value_len),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-      RD_KAFKA_V_HEADER(MP_HDR_EVENT, MP_EVENT_RECORD, -1),
+      RD_KAFKA_V_HEADER(MP_HDR_EVENT,
+                        it->event_type ? it->event_type : MP_EVENT_RECORD, -1),
       RD_KAFKA_V_HEADER(MP_HDR_JOB, p->jobid, -1),
       RD_KAFKA_V_HEADER(MP_HDR_SEQ, seqs, n),
       RD_KAFKA_V_HEADER(MP_HDR_TENANT, p->o.tenant, -1),

@@ -235,7 +235,7 @@ static void test_numeric_tags_decide_field_kind(void **s) {
     assert_int_equal(warnings, t < 10 ? 0 : 1);
   }
   static const char *odd[] = {"8A0", "A30", "83X", "8/0", "8:0", "/30",
-                              ":30", "83/", "83:", "8\x80" "0"};
+                              ":30", "83/", "83:", "8\2000"};
   for (size_t k = 0; k < sizeof odd / sizeof *odd; k++) {
     assert_true(parsed_as_control(odd[k], &warnings));
     assert_int_equal(warnings, 0);

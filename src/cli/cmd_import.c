@@ -23,6 +23,7 @@
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
+#include "marcpipe/kafka_admin.h"
 #include "marcpipe/pg.h"
 #include "marcpipe/pgmanaged.h"
 #include "marcpipe/producer.h"
@@ -58,6 +59,10 @@ typedef struct opts_s {
   bool push;
   int64_t max_backlog, max_backlog_bytes;
   bool json, quiet, verbose;
+  /* -b: topics created when missing (kafka_admin.h); the defaults that
+   * depend on the partition count follow an existing topic's */
+  int replication_factor; /* 0 = min(3, brokers) */
+  bool partitions_given, backlog_defaulted, backlog_bytes_defaulted;
   mp_profile_builder_t profile;
 } opts_t;
 
@@ -162,8 +167,16 @@ static void usage(FILE *out) {
 "                          (e.g. cp1251); default: by leader/09\n"
 "\n"
 "Kafka:\n"
-"  -b, --brokers LIST      a real Kafka cluster (topics must exist)\n"
-"  -X, --property K=V      librdkafka property for producer and workers;\n"
+"  -b, --brokers LIST      a real Kafka cluster; missing topics are created\n"
+"                          (records, dead-letter, completion); an existing\n"
+"                          records topic is used with its own partitions.\n"
+"                          Unreachable within $MARCPIPE_KAFKA_TIMEOUT seconds\n"
+"                          (default 10): an error, no job\n"
+"      --replication-factor N  of the topics created with -b (default\n"
+"                          min(3, brokers); min.insync.replicas 2 at 3)\n"
+"  -X, --property K=V      librdkafka property; each client takes its own\n"
+"                          kind (producer-only, consumer-only) and the shared\n"
+"                          ones (security, sockets);\n"
 "                          $MARCPIPE_KAFKA_PROPS: more, one K=V a line, before\n"
 "                          the -X ones (keeps secrets out of the process list)\n"
 "  -G, --group GROUP       consumer group (default %s; with the embedded\n"
@@ -316,16 +329,53 @@ static int resolve_db(import_t *im, char *err, size_t errlen) {
   return rc;
 }
 
+/* A real cluster (-b): reach it within the Kafka timeout and create the
+ * records, dead-letter and completion topics when missing. An existing
+ * records topic is used as it is: its partition count replaces
+ * --partitions and the defaults computed from it. */
+static int ensure_topics(import_t *im, const char *dlq, const char *done,
+                         char *err, size_t errlen) {
+  opts_t *o = im->o;
+  mp_topic_spec_t t[] = {
+      {.name = im->topic, .partitions = o->partitions,
+       .replication_factor = o->replication_factor},
+      {.name = dlq, .partitions = 1, .replication_factor = o->replication_factor},
+      {.name = done, .partitions = 1, .replication_factor = o->replication_factor}};
+  mp_kafka_admin_opts_t ao = {.brokers = o->brokers, .props = o->props,
+                              .nprops = o->nprops};
+  int rc = mp_kafka_topics_ensure(&ao, t, 3, err, errlen);
+  if (rc)
+    return rc;
+  for (int i = 0; i < 3 && !o->quiet; i++)
+    if (t[i].created)
+      fprintf(stderr, "import: created topic %s (%d partitions, replication %d)\n",
+              t[i].name, t[i].partitions_found, t[i].replication_found);
+  if (t[0].partitions_found != o->partitions) {
+    if (o->partitions_given)
+      fprintf(stderr, "import: topic %s exists with %d partitions: using it as "
+                      "it is (--partitions %d ignored)\n",
+              im->topic, t[0].partitions_found, o->partitions);
+    o->partitions = t[0].partitions_found;
+    int64_t r, b;
+    mp_producer_default_backlog(o->partitions, &r, &b);
+    if (o->backlog_defaulted)
+      o->max_backlog = r;
+    if (o->backlog_bytes_defaulted)
+      o->max_backlog_bytes = b;
+  }
+  return 0;
+}
+
 static int start_broker(import_t *im, char *err, size_t errlen) {
   const opts_t *o = im->o;
-  if (o->brokers) {
-    im->brokers = o->brokers;
-    return 0;
-  }
   char dlq[256], done[256];
   mp_topic_name(dlq, sizeof dlq, o->env, o->ns, o->tenant, MP_EVENT_ERROR);
   mp_topic_name(done, sizeof done, o->env, o->ns, o->tenant,
                 MP_EVENT_JOB_COMPLETED);
+  if (o->brokers) {
+    im->brokers = o->brokers;
+    return ensure_topics(im, dlq, done, err, errlen);
+  }
   mp_broker_topic_t topics[] = {
       {im->topic, o->partitions}, {dlq, 1}, {done, 1}};
   mp_broker_opts_t bo = {.nbrokers = 3,
@@ -614,13 +664,14 @@ enum {
   O_PARTITIONS = 256, O_WINDOW, O_WINDOW_BYTES, O_BATCH, O_SINKS, O_DBCONN,
   O_LATENCY,
   O_MODE, O_BACKLOG, O_BACKLOG_BYTES, O_FROM, O_CHARSET, O_ENV, O_NS,
-  O_TENANT, O_STATE, O_JSON
+  O_TENANT, O_STATE, O_JSON, O_RF
 };
 
 static int parse_opts(int argc, char **argv, opts_t *o) {
   static const struct option lo[] = {
       {"workers", required_argument, NULL, 'w'},
       {"partitions", required_argument, NULL, O_PARTITIONS},
+      {"replication-factor", required_argument, NULL, O_RF},
       {"window", required_argument, NULL, O_WINDOW},
       {"window-bytes", required_argument, NULL, O_WINDOW_BYTES},
       {"batch", required_argument, NULL, O_BATCH},
@@ -674,6 +725,12 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       if (mp__cli_count(optarg, 1000, &v) || !v)
         return mp__cli_bad_usage("import", "%s", "--partitions wants 1..1000");
       o->partitions = (int)v;
+      o->partitions_given = true;
+      break;
+    case O_RF:
+      if (mp__cli_count(optarg, 32, &v) || !v)
+        return mp__cli_bad_usage("import", "%s", "--replication-factor wants 1..32");
+      o->replication_factor = (int)v;
       break;
     case O_DBCONN:
       if (mp__cli_count(optarg, 1000, &v) || !v)
@@ -758,6 +815,8 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     return mp__cli_bad_usage("import", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
   int64_t r, b; /* the backlog bounds the producer and sizes the windows */
   mp_producer_default_backlog(o->partitions, &r, &b);
+  o->backlog_defaulted = o->max_backlog == 0;
+  o->backlog_bytes_defaulted = o->max_backlog_bytes == 0;
   if (o->max_backlog == 0)
     o->max_backlog = r;
   if (o->max_backlog_bytes == 0)
@@ -823,7 +882,7 @@ int cmd_import(int argc, char **argv) {
   im.ppg.tenant = im.o->tenant;
   mp_producer_pg_ops(&im.ppg, &im.ops);
   if (start_broker(&im, err, sizeof err)) {
-    fprintf(stderr, "import: embedded broker: %s\n", err);
+    fprintf(stderr, "import: %s%s\n", o.brokers ? "" : "embedded broker: ", err);
     goto out;
   }
   uv_timer_init(im.loop, &im.tick);

@@ -23,6 +23,7 @@
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
+#include "marcpipe/kafka_admin.h"
 #include "marcpipe/pg.h"
 #include "marcpipe/producer.h"
 #include "marcpipe/profile.h"
@@ -61,7 +62,12 @@ static void usage(FILE *out) {
       "records are journaled as errors of the job;\na failed delivery fails "
       "the job.\n\n"
       "options:\n"
-      "  -b, --brokers LIST       Kafka bootstrap servers (required)\n"
+      "  -b, --brokers LIST       Kafka bootstrap servers (required); "
+      "unreachable within\n"
+      "                           $MARCPIPE_KAFKA_TIMEOUT seconds (default "
+      "10): an error,\n"
+      "                           no job. $MARCPIPE_KAFKA_PROPS: K=V lines "
+      "before -X\n"
       "  -X, --property N=V       librdkafka property, repeatable; applied "
       "after the\n"
       "                           defaults (enable.idempotence=true, "
@@ -80,9 +86,14 @@ static void usage(FILE *out) {
       "(default: detect)\n"
       "  --charset NAME           input character set when leader/09 lies "
       "(e.g. cp1251)\n"
-      "  --partitions N           partitions of the topic, sizes the "
-      "default backlog\n"
-      "                           (default 8)\n"
+      "  --partitions N           partitions of the topic when it is created "
+      "(default 8);\n"
+      "                           an existing topic keeps its own, and its "
+      "count sizes\n"
+      "                           the default backlog\n"
+      "  --replication-factor N   of the topic when it is created (default "
+      "min(3,\n"
+      "                           brokers); min.insync.replicas 2 at 3)\n"
       "  --max-backlog N          records produced but not yet processed by "
       "the\n"
       "                           workers before reading waits (default "
@@ -206,6 +217,7 @@ int cmd_produce(int argc, char **argv) {
       {"from", required_argument, NULL, 'f'},
       {"charset", required_argument, NULL, 'c'},
       {"partitions", required_argument, NULL, 'P'},
+      {"replication-factor", required_argument, NULL, 'R'},
       {"max-backlog", required_argument, NULL, 'm'},
       {"max-backlog-bytes", required_argument, NULL, 'B'},
       {"max-inflight", required_argument, NULL, 'i'},
@@ -219,6 +231,9 @@ int cmd_produce(int argc, char **argv) {
   const char *env = MP_DEFAULT_ENV, *topic_opt = NULL;
   int64_t partitions = 8, backlog = -2, backlog_bytes = -2, inflight = 0;
   int64_t resume = 0;
+  int64_t rf = 0; /* 0 = min(3, brokers) */
+  bool partitions_given = false;
+  char *envprops = NULL;
   mp_profile_builder_t profile;
   mp_profile_builder_init(&profile);
   mp_marc_reader_opts_t ropts = {0};
@@ -263,6 +278,15 @@ int cmd_produce(int argc, char **argv) {
     case 'c':
       ropts.charset = optarg;
       break;
+    case 'R': {
+      uint64_t v;
+      if (mp__cli_count(optarg, 32, &v) || v < 1) {
+        fprintf(stderr, "marcpipe produce: --replication-factor wants 1..32\n");
+        return 2;
+      }
+      rf = (int64_t)v;
+      break;
+    }
     case 'P':
     case 'm':
     case 'B':
@@ -276,8 +300,10 @@ int cmd_produce(int argc, char **argv) {
                 c == 'B' ? "size" : "number", optarg);
         return 2;
       }
-      if (c == 'P')
+      if (c == 'P') {
         partitions = (int64_t)v;
+        partitions_given = true;
+      }
       else if (c == 'm')
         backlog = (int64_t)v;
       else if (c == 'B')
@@ -338,14 +364,6 @@ int cmd_produce(int argc, char **argv) {
     fprintf(stderr, "marcpipe produce: invalid --env %s\n", env);
     return 2;
   }
-  int64_t drec, dbytes;
-  mp_producer_default_backlog((int)partitions, &drec, &dbytes);
-  /* -2 = not given: default; 0 = off (the producer's "<0") */
-  backlog = backlog == -2 ? drec : backlog == 0 ? -1 : backlog;
-  backlog_bytes = backlog_bytes == -2 ? dbytes
-                  : backlog_bytes == 0 ? -1
-                                       : backlog_bytes;
-
   char err[1024];
   char *profile_json = NULL;
   int rc = 1;
@@ -376,6 +394,47 @@ int cmd_produce(int argc, char **argv) {
     goto out;
   }
   in_owned = true;
+  /* $MARCPIPE_KAFKA_PROPS before -X, so that -X overrides it */
+  if (nprops < MAX_PROPS) {
+    const char *x[MAX_PROPS];
+    size_t nx = nprops, ne = 0;
+    memcpy(x, props, nx * sizeof *x);
+    if (mp__cli_env_props("produce", &envprops, props, &ne, MAX_PROPS - nx))
+      goto out;
+    for (size_t i = 0; i < nx; i++)
+      props[ne + i] = x[i];
+    nprops = ne + nx;
+  }
+  /* Reach the cluster within the Kafka timeout and create the topic when
+   * missing, before a job exists: wrong brokers leave no job behind. An
+   * existing topic is used as it is; its partitions size the backlog. */
+  {
+    mp_topic_spec_t t = {.name = topic, .partitions = (int)partitions,
+                         .replication_factor = (int)rf};
+    mp_kafka_admin_opts_t ao = {.brokers = brokers, .props = props,
+                                .nprops = nprops};
+    if (mp_kafka_topics_ensure(&ao, &t, 1, err, sizeof err)) {
+      fprintf(stderr, "marcpipe produce: %s\n", err);
+      goto out;
+    }
+    if (t.created)
+      fprintf(stderr, "marcpipe produce: created topic %s (%d partitions, "
+                      "replication %d)\n", topic, t.partitions_found,
+              t.replication_found);
+    else if (partitions_given && t.partitions_found != partitions)
+      fprintf(stderr, "marcpipe produce: topic %s exists with %d partitions: "
+                      "using it as it is (--partitions %" PRId64 " ignored)\n",
+              topic, t.partitions_found, partitions);
+    partitions = t.partitions_found;
+  }
+  int64_t drec, dbytes;
+  mp_producer_default_backlog((int)partitions, &drec, &dbytes);
+  /* -2 = not given: default; 0 = off (the producer's "<0") */
+  backlog = backlog == -2 ? drec : backlog == 0 ? -1 : backlog;
+  backlog_bytes = backlog_bytes == -2 ? dbytes
+                  : backlog_bytes == 0 ? -1
+                                       : backlog_bytes;
+
   if (!resume) {
     mp_job_spec_t spec = {.file_name = file,
                           .file_format = ropts.format ? mp_marc_format_name(
@@ -453,6 +512,7 @@ int cmd_produce(int argc, char **argv) {
   }
   mp_producer_destroy(r.p);
 out:
+  free(envprops);
   free(profile_json);
   if (loop_ok)
     uv_loop_close(&loop);

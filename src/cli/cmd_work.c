@@ -10,6 +10,7 @@
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
+#include "marcpipe/kafka_admin.h"
 #include "marcpipe/mapping.h"
 #include "marcpipe/pg.h"
 #include "marcpipe/sink.h"
@@ -391,6 +392,17 @@ int cmd_work(int argc, char **argv) {
     props[cfg.nprops++] = xprops[i];
 
   rc = 1;
+  /* wrong or unreachable brokers: one line within the Kafka timeout, not a
+   * consumer waiting forever. A worker of `import` skips it: import has
+   * probed, and a restarted worker waits out a broker outage instead. */
+  if (!(parent && *parent)) {
+    mp_kafka_admin_opts_t ao = {.brokers = cfg.brokers, .props = props,
+                                .nprops = cfg.nprops};
+    if (mp_kafka_probe(&ao, NULL, err, sizeof err)) {
+      fprintf(stderr, "marcpipe work: %s\n", err);
+      goto out;
+    }
+  }
   mapping = mp_mapping_load(rules, refdata, err, sizeof err);
   if (!mapping) {
     fprintf(stderr, "marcpipe work: %s\n", err);

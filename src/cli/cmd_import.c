@@ -106,6 +106,7 @@ typedef struct import_s {
   mp_progress_t progress;
   job_run_t *job;
   double t0;
+  bool topics_ready, kafka_failed; /* -b: ensure_topics done / failed */
 } import_t;
 
 static double now_s(void) {
@@ -171,7 +172,7 @@ static void usage(FILE *out) {
 "                          (records, dead-letter, completion); an existing\n"
 "                          records topic is used with its own partitions.\n"
 "                          Unreachable within $MARCPIPE_KAFKA_TIMEOUT seconds\n"
-"                          (default 10): an error, no job\n"
+"                          (default 10): the job FAILED with the reason\n"
 "      --replication-factor N  of the topics created with -b (default\n"
 "                          min(3, brokers); min.insync.replicas 2 at 3)\n"
 "  -X, --property K=V      librdkafka property; each client takes its own\n"
@@ -333,9 +334,12 @@ static int resolve_db(import_t *im, char *err, size_t errlen) {
  * records, dead-letter and completion topics when missing. An existing
  * records topic is used as it is: its partition count replaces
  * --partitions and the defaults computed from it. */
-static int ensure_topics(import_t *im, const char *dlq, const char *done,
-                         char *err, size_t errlen) {
+static int ensure_topics(import_t *im, char *err, size_t errlen) {
   opts_t *o = im->o;
+  char dlq[256], done[256];
+  mp_topic_name(dlq, sizeof dlq, o->env, o->ns, o->tenant, MP_EVENT_ERROR);
+  mp_topic_name(done, sizeof done, o->env, o->ns, o->tenant,
+                MP_EVENT_JOB_COMPLETED);
   mp_topic_spec_t t[] = {
       {.name = im->topic, .partitions = o->partitions,
        .replication_factor = o->replication_factor},
@@ -368,14 +372,14 @@ static int ensure_topics(import_t *im, const char *dlq, const char *done,
 
 static int start_broker(import_t *im, char *err, size_t errlen) {
   const opts_t *o = im->o;
+  if (o->brokers) {
+    im->brokers = o->brokers; /* topics: ensure_topics, once a job exists */
+    return 0;
+  }
   char dlq[256], done[256];
   mp_topic_name(dlq, sizeof dlq, o->env, o->ns, o->tenant, MP_EVENT_ERROR);
   mp_topic_name(done, sizeof done, o->env, o->ns, o->tenant,
                 MP_EVENT_JOB_COMPLETED);
-  if (o->brokers) {
-    im->brokers = o->brokers;
-    return ensure_topics(im, dlq, done, err, errlen);
-  }
   mp_broker_topic_t topics[] = {
       {im->topic, o->partitions}, {dlq, 1}, {done, 1}};
   mp_broker_opts_t bo = {.nbrokers = 3,
@@ -510,6 +514,21 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
   }
   if (!o->quiet)
     fprintf(stderr, "import: job %lld: %s\n", (long long)j->id, j->file);
+  /* -b: the cluster answers within the Kafka timeout and has the topics
+   * before any worker or producer starts; if not, the job fails with the
+   * reason and the files after it are not tried */
+  if (o->brokers && !im->topics_ready) {
+    if (ensure_topics(im, err, sizeof err)) {
+      char e2[256];
+      fprintf(stderr, "import: %s\n", err);
+      mp_job_fail(im->ctl, j->id, err, e2, sizeof e2);
+      mp_job_get(im->ctl, j->id, &j->sum, e2, sizeof e2);
+      im->kafka_failed = true;
+      in.close(in.ctx);
+      return MP_EKAFKA;
+    }
+    im->topics_ready = true;
+  }
   if (!im->workers_started) {
     if (!o->group && !o->brokers)
       snprintf(im->group, sizeof im->group, "%s.run%lld",
@@ -882,7 +901,7 @@ int cmd_import(int argc, char **argv) {
   im.ppg.tenant = im.o->tenant;
   mp_producer_pg_ops(&im.ppg, &im.ops);
   if (start_broker(&im, err, sizeof err)) {
-    fprintf(stderr, "import: %s%s\n", o.brokers ? "" : "embedded broker: ", err);
+    fprintf(stderr, "import: embedded broker: %s\n", err);
     goto out;
   }
   uv_timer_init(im.loop, &im.tick);
@@ -894,7 +913,7 @@ int cmd_import(int argc, char **argv) {
   uv_signal_start(&im.sigterm, on_signal, SIGTERM);
 
   rc = 0;
-  for (int i = 0; i < nfiles && !im.interrupted; i++) {
+  for (int i = 0; i < nfiles && !im.interrupted && !im.kafka_failed; i++) {
     jobs[i].file = files[i];
     if (run_job(&im, &jobs[i], self)) {
       rc = 1;

@@ -405,36 +405,6 @@ int cmd_produce(int argc, char **argv) {
       props[ne + i] = x[i];
     nprops = ne + nx;
   }
-  /* Reach the cluster within the Kafka timeout and create the topic when
-   * missing, before a job exists: wrong brokers leave no job behind. An
-   * existing topic is used as it is; its partitions size the backlog. */
-  {
-    mp_topic_spec_t t = {.name = topic, .partitions = (int)partitions,
-                         .replication_factor = (int)rf};
-    mp_kafka_admin_opts_t ao = {.brokers = brokers, .props = props,
-                                .nprops = nprops};
-    if (mp_kafka_topics_ensure(&ao, &t, 1, err, sizeof err)) {
-      fprintf(stderr, "marcpipe produce: %s\n", err);
-      goto out;
-    }
-    if (t.created)
-      fprintf(stderr, "marcpipe produce: created topic %s (%d partitions, "
-                      "replication %d)\n", topic, t.partitions_found,
-              t.replication_found);
-    else if (partitions_given && t.partitions_found != partitions)
-      fprintf(stderr, "marcpipe produce: topic %s exists with %d partitions: "
-                      "using it as it is (--partitions %" PRId64 " ignored)\n",
-              topic, t.partitions_found, partitions);
-    partitions = t.partitions_found;
-  }
-  int64_t drec, dbytes;
-  mp_producer_default_backlog((int)partitions, &drec, &dbytes);
-  /* -2 = not given: default; 0 = off (the producer's "<0") */
-  backlog = backlog == -2 ? drec : backlog == 0 ? -1 : backlog;
-  backlog_bytes = backlog_bytes == -2 ? dbytes
-                  : backlog_bytes == 0 ? -1
-                                       : backlog_bytes;
-
   if (!resume) {
     mp_job_spec_t spec = {.file_name = file,
                           .file_format = ropts.format ? mp_marc_format_name(
@@ -448,6 +418,54 @@ int cmd_produce(int argc, char **argv) {
       goto out;
     }
   }
+  /* Reach the cluster within the Kafka timeout and create the topics when
+   * missing; wrong brokers fail the new job with the reason (a resumed job
+   * is left as it was, to be resumed again). An existing records topic is
+   * used as it is; its partitions size the backlog. */
+  {
+    char dlq[256], done[256];
+    mp_topic_spec_t ts[3] = {{.name = topic, .partitions = (int)partitions,
+                              .replication_factor = (int)rf}};
+    size_t nt = 1;
+    /* the workers' dead-letter topic and the completion topic of the
+     * tenant (namespace Default, as `work` derives them) */
+    if (!mp_topic_name(dlq, sizeof dlq, env, MP_DEFAULT_NAMESPACE, tenant,
+                       MP_EVENT_ERROR) &&
+        !mp_topic_name(done, sizeof done, env, MP_DEFAULT_NAMESPACE, tenant,
+                       MP_EVENT_JOB_COMPLETED)) {
+      ts[nt++] = (mp_topic_spec_t){.name = dlq, .partitions = 1,
+                                   .replication_factor = (int)rf};
+      ts[nt++] = (mp_topic_spec_t){.name = done, .partitions = 1,
+                                   .replication_factor = (int)rf};
+    }
+    mp_topic_spec_t *t = &ts[0];
+    mp_kafka_admin_opts_t ao = {.brokers = brokers, .props = props,
+                                .nprops = nprops};
+    if (mp_kafka_topics_ensure(&ao, ts, nt, err, sizeof err)) {
+      char e2[256];
+      fprintf(stderr, "marcpipe produce: %s\n", err);
+      if (!resume)
+        mp_job_fail(conn, job, err, e2, sizeof e2);
+      goto out;
+    }
+    for (size_t i = 0; i < nt && !r.quiet; i++)
+      if (ts[i].created)
+        fprintf(stderr, "marcpipe produce: created topic %s (%d partitions, "
+                        "replication %d)\n", ts[i].name, ts[i].partitions_found,
+                ts[i].replication_found);
+    if (!t->created && partitions_given && t->partitions_found != partitions)
+      fprintf(stderr, "marcpipe produce: topic %s exists with %d partitions: "
+                      "using it as it is (--partitions %" PRId64 " ignored)\n",
+              topic, t->partitions_found, partitions);
+    partitions = t->partitions_found;
+  }
+  int64_t drec, dbytes;
+  mp_producer_default_backlog((int)partitions, &drec, &dbytes);
+  /* -2 = not given: default; 0 = off (the producer's "<0") */
+  backlog = backlog == -2 ? drec : backlog == 0 ? -1 : backlog;
+  backlog_bytes = backlog_bytes == -2 ? dbytes
+                  : backlog_bytes == 0 ? -1
+                                       : backlog_bytes;
   if (mp_job_set_status(conn, job, "PRODUCING", err, sizeof err) != 0) {
     fprintf(stderr, "marcpipe produce: %s\n", err);
     goto out;

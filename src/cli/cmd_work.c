@@ -398,6 +398,14 @@ int cmd_work(int argc, char **argv) {
   if (!(parent && *parent)) {
     mp_kafka_admin_opts_t ao = {.brokers = cfg.brokers, .props = props,
                                 .nprops = cfg.nprops};
+    PGconn *db = NULL; /* the database first: its error names it at once */
+    int dbrc = mp_pg_connect(sink.conninfo, sink.tenant, &db, err, sizeof err);
+    if (db)
+      PQfinish(db);
+    if (dbrc) {
+      fprintf(stderr, "marcpipe work: %s\n", err);
+      goto out;
+    }
     if (mp_kafka_probe(&ao, NULL, err, sizeof err)) {
       fprintf(stderr, "marcpipe work: %s\n", err);
       goto out;

@@ -1,7 +1,11 @@
 # lib.bash: shared helpers of the fault scenarios (tests/faults/*.sh).
 # Sourced, never run: ctest registers only the *.sh files.
 #
-# A scenario runs its own `marcpipe broker` (control FIFO on stdin), its own
+# A scenario runs against the real Apache Kafka cluster of MP_KAFKA_BOOTSTRAP
+# when it is set (scripts/test.sh starts one: scripts/kafka.sh; the records
+# topic is then created by `marcpipe produce` with the scenario's partitions),
+# otherwise, or when the scenario sets FL_EMBEDDED=1 because it needs the
+# control channel, its own `marcpipe broker` (control FIFO on stdin); its own
 # tenant (schema flt_<name>_<pid>_marcpipe, dropped at exit), worker
 # processes with short session timeouts, and the producer, against the
 # PostgreSQL of the PG* environment (scripts/pgtmp.sh). It ends with
@@ -24,6 +28,8 @@ FL_GROUP=flt.$FL_NAME.$$
 FL_BPID=
 FL_PPID=
 FL_BS=
+FL_REAL=0         # 1: the real cluster of MP_KAFKA_BOOTSTRAP
+FL_PARTITIONS=8
 declare -A FL_WPID=()
 FL_WORKER_OPTS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=1000
                 --batch 100 --batch-ms 50)
@@ -67,6 +73,13 @@ fl_q() {
 # fl_broker_start [PARTITIONS]: start `marcpipe broker` for the tenant;
 # sets FL_BS. Control commands: fl_broker_cmd.
 fl_broker_start() {
+  FL_PARTITIONS=${1:-8}
+  if [ -n "${MP_KAFKA_BOOTSTRAP:-}" ] && [ "${FL_EMBEDDED:-0}" != 1 ]; then
+    FL_REAL=1
+    FL_BS=$MP_KAFKA_BOOTSTRAP
+    fl_log "real Kafka cluster at $FL_BS, topic $FL_TOPIC ($FL_PARTITIONS partitions)"
+    return 0
+  fi
   mkfifo "$FL_T/ctl"
   "$MARCPIPE" broker --tenant "$FL_TENANT" --partitions "${1:-8}" \
     --bootstrap-file "$FL_T/bs" <"$FL_T/ctl" >"$FL_T/broker.out" 2>"$FL_T/broker.log" &
@@ -78,7 +91,10 @@ fl_broker_start() {
   FL_BS=$(cat "$FL_T/bs")
 }
 
-fl_broker_cmd() { echo "$*" >&7; }
+fl_broker_cmd() {
+  [ "$FL_REAL" = 0 ] || fl_fail "fl_broker_cmd needs the embedded broker (FL_EMBEDDED=1)"
+  echo "$*" >&7
+}
 
 # fl_worker_start ID [work options...]: a `marcpipe work` process in the
 # background (log $FL_T/wID.log); FL_WPID[ID] is its pid.
@@ -131,7 +147,9 @@ fl_workers_stop() {
 fl_produce() {
   local file=$1; shift
   : >"$FL_T/job"
-  "$MARCPIPE" produce -b "$FL_BS" --tenant "$FL_TENANT" -q "$@" "$file" \
+  local parts=()
+  [ "$FL_REAL" = 0 ] || parts=(--partitions "$FL_PARTITIONS")
+  "$MARCPIPE" produce -b "$FL_BS" --tenant "$FL_TENANT" -q "${parts[@]}" "$@" "$file" \
     >"$FL_T/job" 2>"$FL_T/produce.log" &
   FL_PPID=$!
 }

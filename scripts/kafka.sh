@@ -8,6 +8,11 @@
 #   scripts/kafka.sh kill-node I [--dir DIR] [--signal SIG]   (default KILL)
 #   scripts/kafka.sh start-node I [--dir DIR]                 (same ports, data kept)
 #   scripts/kafka.sh leader TOPIC PARTITION [--dir DIR]       (node id of the leader)
+#   scripts/kafka.sh leaders TOPIC [--dir DIR]                ("partition leader" lines)
+#   scripts/kafka.sh wait [--brokers N] [--dir DIR]           (N brokers answer metadata)
+#   scripts/kafka.sh restart [--dir DIR]                      (stop all, start again, data kept)
+#   scripts/kafka.sh delete-records TOPIC PARTITION OFFSET [--dir DIR]
+#                    (Admin API DeleteRecords: the log start moves to OFFSET)
 #
 # The broker is the Apache Kafka version pinned in scripts/kafka/pom.xml,
 # resolved from Maven Central by `mvn dependency:copy-dependencies` into
@@ -305,10 +310,45 @@ case $cmd in
   kill-node)
     i=${args[0]:?node id}; node_alive "$i" || die "node $i is not running"
     kill -"$SIGNAL" "$(node_pid "$i")"
+    # a killed node is stopped: wait/status must not wait for it
+    [ "$SIGNAL" != KILL ] && [ "$SIGNAL" != 9 ] || rm -f "$(node_dir "$i")/pid"
     ;;
   start-node)
     i=${args[0]:?node id}; [ -f "$(node_dir "$i")/server.properties" ] || die "no node $i in $DIR"
     resolve; start_node "$i"
+    ;;
+  wait)
+    [ -f "$DIR/bootstrap" ] || die "no cluster in $DIR"
+    want=$(nodes)
+    [ "$BROKERS" != 3 ] && want=$BROKERS
+    wait_up "$want" || die "fewer than $want brokers answer after ${START_TIMEOUT}s"
+    ;;
+  restart)
+    [ -f "$DIR/bootstrap" ] || die "no cluster in $DIR"
+    resolve
+    stop_all
+    for i in $(seq 1 "$(nodes)"); do start_node "$i"; done
+    wait_up "$(nodes)" || die "cluster in $DIR did not come back"
+    ;;
+  delete-records)
+    t=${args[0]:?topic} p=${args[1]:?partition} o=${args[2]:?offset}
+    resolve
+    printf '{"version":1,"partitions":[{"topic":"%s","partition":%d,"offset":%d}]}\n' \
+      "$t" "$p" "$o" >"$DIR/delete-records.json"
+    ( JAVA_EXTRA=-XX:TieredStopAtLevel=1 HEAP=-Xmx128m java_cmd "$(node_dir 1)/log4j2.properties" \
+        org.apache.kafka.tools.DeleteRecordsCommand --bootstrap-server "$(cat "$DIR/bootstrap")" \
+        --offset-json-file "$DIR/delete-records.json" ) >"$DIR/delete-records.log" 2>&1 ||
+      { cat "$DIR/delete-records.log" >&2; die "DeleteRecords failed"; }
+    grep -q "low_watermark: $o" "$DIR/delete-records.log" ||
+      { cat "$DIR/delete-records.log" >&2; die "DeleteRecords: low watermark not $o"; }
+    ;;
+  leaders)
+    t=${args[0]:?topic}
+    kcat -L -b "$(cat "$DIR/bootstrap")" -t "$t" -J -m 5 2>/dev/null | python3 -c '
+import json, sys
+for t in json.load(sys.stdin)["topics"]:
+    for p in sorted(t["partitions"], key=lambda p: p["partition"]):
+        print(p["partition"], p["leader"])'
     ;;
   leader)
     t=${args[0]:?topic} p=${args[1]:?partition}

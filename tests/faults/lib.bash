@@ -271,3 +271,27 @@ fl_slow_job() {
 fl_summary_json() { # JOB: `marcpipe status --json`
   "$MARCPIPE" status "$1" --json --tenant "$FL_TENANT"
 }
+
+# ---- the real cluster's own faults (scripts/kafka.sh) ----
+FL_KSH=${MP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/scripts/kafka.sh
+
+# fl_kafka_need: the scenario needs the real cluster and its directory
+# (MP_KAFKA_BOOTSTRAP, MP_KAFKA_DIR: scripts/test.sh); without: skip (77).
+fl_kafka_need() {
+  if [ -z "${MP_KAFKA_BOOTSTRAP:-}" ] || [ ! -f "${MP_KAFKA_DIR:-}/bootstrap" ]; then
+    echo "SKIP: scenario $FL_NAME needs the real Kafka cluster (MP_KAFKA_BOOTSTRAP, MP_KAFKA_DIR)"
+    exit 77
+  fi
+}
+
+# fl_kafka ARGS...: scripts/kafka.sh on the test cluster
+fl_kafka() { bash "$FL_KSH" "$@" --dir "$MP_KAFKA_DIR"; }
+
+# fl_kafka_heal: every node of the cluster running and answering again
+# (scenarios that stop nodes call it at exit: the cluster is shared)
+fl_kafka_heal() {
+  local i n
+  n=$(cat "$MP_KAFKA_DIR/nodes")
+  for i in $(seq 1 "$n"); do fl_kafka start-node "$i" >/dev/null 2>&1 || true; done
+  fl_kafka wait >/dev/null 2>&1 || echo "WARNING: Kafka cluster not healed" >&2
+}

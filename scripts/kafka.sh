@@ -13,6 +13,7 @@
 #   scripts/kafka.sh restart [--dir DIR]                      (stop all, start again, data kept)
 #   scripts/kafka.sh delete-records TOPIC PARTITION OFFSET [--dir DIR]
 #                    (Admin API DeleteRecords: the log start moves to OFFSET)
+#   scripts/kafka.sh delete-topic TOPIC [--dir DIR]           (Admin API DeleteTopics)
 #
 # The broker is the Apache Kafka version pinned in scripts/kafka/pom.xml,
 # resolved from Maven Central by `mvn dependency:copy-dependencies` into
@@ -341,6 +342,20 @@ case $cmd in
       { cat "$DIR/delete-records.log" >&2; die "DeleteRecords failed"; }
     grep -q "low_watermark: $o" "$DIR/delete-records.log" ||
       { cat "$DIR/delete-records.log" >&2; die "DeleteRecords: low watermark not $o"; }
+    ;;
+  delete-topic)
+    t=${args[0]:?topic}
+    resolve
+    ( JAVA_EXTRA=-XX:TieredStopAtLevel=1 HEAP=-Xmx128m java_cmd "$(node_dir 1)/log4j2.properties" \
+        org.apache.kafka.tools.TopicCommand --bootstrap-server "$(cat "$DIR/bootstrap")" \
+        --delete --topic "$t" ) >"$DIR/delete-topic.log" 2>&1 ||
+      { cat "$DIR/delete-topic.log" >&2; die "DeleteTopics failed"; }
+    # gone from the metadata of every broker before a client may re-create it
+    deadline=$(( $(date +%s) + 30 ))
+    while kcat -L -b "$(cat "$DIR/bootstrap")" -m 3 2>/dev/null | grep -qF "topic \"$t\""; do
+      [ "$(date +%s)" -lt "$deadline" ] || die "topic $t still listed 30 s after its deletion"
+      sleep 0.2
+    done
     ;;
   leaders)
     t=${args[0]:?topic}

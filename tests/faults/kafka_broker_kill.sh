@@ -12,15 +12,9 @@ fl_kafka_need
 trap 'fl_kafka_heal; fl_cleanup' EXIT
 
 N=4000
-fl_gen $N "$FL_T/in.mrc"
-fl_broker_start 8
 # slow batches (50 records, 300 ms inside each transaction): both faults
 # land while the job runs
-FL_WORKER_OPTS+=(--batch 50 --sink-latency-ms 300)
-fl_worker_start 1
-fl_worker_start 2
-fl_produce "$FL_T/in.mrc"
-JOB=$(fl_job_id)
+FL_SLOW_MS=300 fl_slow_job $N
 fl_wait_processed "$JOB" $((N * 20 / 100)) 90
 fl_kafka leaders "$FL_TOPIC" >"$FL_T/leaders" || fl_fail "no leaders for $FL_TOPIC"
 node=$(awk '$1 == 0 {print $2}' "$FL_T/leaders")

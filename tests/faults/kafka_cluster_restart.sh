@@ -11,15 +11,9 @@ fl_kafka_need
 trap 'fl_kafka_heal; fl_cleanup' EXIT
 
 N=3000
-fl_gen $N "$FL_T/in.mrc"
-fl_broker_start 8
-FL_WORKER_OPTS+=(--batch 50 --sink-latency-ms 300)
-fl_worker_start 1
-fl_worker_start 2
-# a small credit: the producer is still reading the file when the cluster
-# stops, so both sides of the pipeline wait through the outage
-fl_produce "$FL_T/in.mrc" --max-backlog 300
-JOB=$(fl_job_id)
+# slow batches, and a small credit: the producer is still reading the file
+# when the cluster stops, so both sides of the pipeline wait through it
+FL_SLOW_MS=300 fl_slow_job $N --max-backlog 300
 fl_wait_processed "$JOB" $((N * 30 / 100)) 90
 at=$(fl_processed "$JOB")
 [ "$at" -lt $N ] || fl_fail "the job ended before the fault"

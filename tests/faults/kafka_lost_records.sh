@@ -20,13 +20,8 @@ JOB=$(fl_job_id)
 fl_log "job $JOB: $N records produced, no worker yet"
 
 fl_worker_start 1 --max-records 500
-end=$((SECONDS + 60))
-while fl_worker_alive 1; do
-  [ $SECONDS -lt $end ] || fl_fail "worker 1 still running 60 s after --max-records 500"
-  sleep 0.2
-done
-rc=0; wait "${FL_WPID[1]}" || rc=$?; unset "FL_WPID[1]"
-[ "$rc" = 0 ] || fl_fail "worker 1 exited $rc"
+fl_worker_exit 1 60
+[ "$FL_RC" = 0 ] || fl_fail "worker 1 exited $FL_RC"
 read -r part next <<<"$(fl_q "select partition || ' ' || next_offset from kafka_offsets
   where topic = '$FL_TOPIC' order by next_offset desc limit 1")"
 [ -n "$part" ] && [ "$next" -gt 0 ] || fl_fail "no stored offset after 500 records"
@@ -38,13 +33,8 @@ fl_log "partition $part: stored offset $next of $end_off; DeleteRecords up to $c
 fl_kafka delete-records "$FL_TOPIC" "$part" "$cut" || fl_fail "DeleteRecords"
 
 fl_worker_start 2
-end=$((SECONDS + 60))
-while fl_worker_alive 2; do
-  [ $SECONDS -lt $end ] || fl_fail "worker 2 did not stop on the lost records in 60 s"
-  sleep 0.2
-done
-rc=0; wait "${FL_WPID[2]}" || rc=$?; unset "FL_WPID[2]"
-[ "$rc" = 1 ] || fl_fail "worker 2 exited $rc, want 1"
+fl_worker_exit 2 60
+[ "$FL_RC" = 1 ] || fl_fail "worker 2 exited $FL_RC, want 1"
 want="records lost from the log: topic $FL_TOPIC partition $part offsets $next..$((cut - 1))"
 grep -qF "$want" "$FL_T/w2.log" || fl_fail "worker 2 did not say '$want'"
 st=$(fl_q "select status from jobs where id = $JOB")

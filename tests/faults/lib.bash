@@ -107,6 +107,19 @@ fl_worker_start() {
 
 fl_worker_alive() { kill -0 "${FL_WPID[$1]}" 2>/dev/null; }
 
+# fl_worker_exit ID SECONDS: wait (bounded) until worker ID exits by
+# itself; its exit status in FL_RC.
+fl_worker_exit() {
+  local end=$((SECONDS + $2))
+  while fl_worker_alive "$1"; do
+    [ $SECONDS -lt $end ] || fl_fail "worker $1 still running after $2 s"
+    sleep 0.2
+  done
+  FL_RC=0
+  wait "${FL_WPID[$1]}" || FL_RC=$?
+  unset "FL_WPID[$1]"
+}
+
 # fl_worker_kill ID: SIGKILL, reaped.
 fl_worker_kill() {
   kill -KILL "${FL_WPID[$1]}" 2>/dev/null || true
@@ -255,13 +268,14 @@ fl_gen() {
 }
 
 # fl_slow_job N [produce options...]: N generated records, broker with 8
-# partitions, workers 1 and 2 with slow batches (50 records, 100 ms inside
-# each transaction) so faults land mid-job, producer running; sets JOB.
+# partitions, workers 1 and 2 with slow batches (50 records, FL_SLOW_MS
+# (default 100) ms inside each transaction) so faults land mid-job, producer
+# running; sets JOB.
 fl_slow_job() {
   local n=$1; shift
   fl_gen "$n" "$FL_T/in.mrc"
   fl_broker_start 8
-  FL_WORKER_OPTS+=(--batch 50 --sink-latency-ms 100)
+  FL_WORKER_OPTS+=(--batch 50 --sink-latency-ms "${FL_SLOW_MS:-100}")
   fl_worker_start 1
   fl_worker_start 2
   fl_produce "$FL_T/in.mrc" "$@"

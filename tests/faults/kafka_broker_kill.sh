@@ -23,6 +23,14 @@ at=$(fl_processed "$JOB")
 [ "$at" -lt $N ] || fl_fail "the job ended before the fault"
 fl_log "kill -9 of node $node (leader of $led of $FL_PARTITIONS partitions) at $at processed"
 fl_kafka kill-node "$node"
+# the cluster fences the dead node and partition 0 gets a new leader while
+# the job runs on
+end=$((SECONDS + 30))
+while [ "$(fl_kafka leader "$FL_TOPIC" 0)" = "$node" ]; do
+  [ $SECONDS -lt $end ] || fl_fail "partition 0 still led by the dead node $node after 30 s"
+  sleep 0.2
+done
+fl_log "partition 0 now led by node $(fl_kafka leader "$FL_TOPIC" 0) at $(fl_processed "$JOB") processed"
 fl_wait_processed "$JOB" $((N * 50 / 100)) 120
 at=$(fl_processed "$JOB")
 [ "$at" -lt $N ] || fl_fail "the job ended before the node came back"

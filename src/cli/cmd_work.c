@@ -392,9 +392,26 @@ int cmd_work(int argc, char **argv) {
     props[cfg.nprops++] = xprops[i];
 
   rc = 1;
+  mapping = mp_mapping_load(rules, refdata, err, sizeof err);
+  if (!mapping) {
+    fprintf(stderr, "marcpipe work: %s\n", err);
+    goto out;
+  }
+  sink.mapping = mapping;
+  cfg.sink = &mp_worker_pg_sink_ops;
+  cfg.sink_ctx = &sink;
+  cfg.data = &r;
+  r.sink = &sink;
+  int e;
   /* wrong or unreachable brokers: one line within the Kafka timeout, not a
    * consumer waiting forever. A worker of `import` skips it: import has
    * probed, and a restarted worker waits out a broker outage instead. */
+  e = mp_worker_check_config(&cfg, err, sizeof err);
+  if (e) { /* a usage error is said before any connection is tried */
+    fprintf(stderr, "marcpipe work: %s\n", err);
+    rc = 2;
+    goto out;
+  }
   if (!(parent && *parent)) {
     mp_kafka_admin_opts_t ao = {.brokers = cfg.brokers, .props = props,
                                 .nprops = cfg.nprops};
@@ -406,23 +423,15 @@ int cmd_work(int argc, char **argv) {
       fprintf(stderr, "marcpipe work: %s\n", err);
       goto out;
     }
-    if (mp_kafka_probe(&ao, NULL, err, sizeof err)) {
+    e = mp_kafka_probe(&ao, NULL, err, sizeof err);
+    if (e) {
       fprintf(stderr, "marcpipe work: %s\n", err);
+      rc = e == MP_ECONFIG ? 2 : 1;
       goto out;
     }
   }
-  mapping = mp_mapping_load(rules, refdata, err, sizeof err);
-  if (!mapping) {
-    fprintf(stderr, "marcpipe work: %s\n", err);
-    goto out;
-  }
-  sink.mapping = mapping;
-  cfg.sink = &mp_worker_pg_sink_ops;
-  cfg.sink_ctx = &sink;
-  cfg.data = &r;
-  r.sink = &sink;
   loop = uv_default_loop();
-  int e = mp_worker_new(loop, &cfg, &r.w, err, sizeof err);
+  e = mp_worker_new(loop, &cfg, &r.w, err, sizeof err);
   if (e) {
     fprintf(stderr, "marcpipe work: %s\n", err);
     rc = e == MP_EUSAGE || e == MP_ECONFIG ? 2 : 1;

@@ -1052,6 +1052,18 @@ static int check_config(const mp_worker_config_t *c, char *errbuf,
   return 0;
 }
 
+int mp_worker_check_config(const mp_worker_config_t *cfg, char *errbuf,
+                           size_t errlen) {
+  int rc = check_config(cfg, errbuf, errlen);
+  if (rc)
+    return rc;
+  rd_kafka_conf_t *conf = build_conf(cfg, errbuf, errlen); /* -X values */
+  if (!conf)
+    return MP_ECONFIG;
+  rd_kafka_conf_destroy(conf);
+  return 0;
+}
+
 int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
                   mp_worker_t **out, char *errbuf, size_t errlen) {
   int rc = check_config(cfg, errbuf, errlen);

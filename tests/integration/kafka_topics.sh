@@ -5,7 +5,9 @@
 #    --partitions 4 and replication min(3, brokers), the dead-letter and
 #    completion topics with 1 partition (read back from the cluster's
 #    metadata); 500 records COMPLETED; with --max-backlog 400 each of 2
-#    workers gets a window of 200 (its share: 2 of 4 partitions).
+#    workers gets a window of 200 (its share: 2 of 4 partitions);
+#    -X fetch.min.bytes (consumer) and linger.ms (producer) raise no
+#    librdkafka configuration warning.
 # 2. Again with --partitions 8: the topic keeps its 4 partitions, import
 #    says so, and the windows still follow 4 partitions (200, not 100).
 # 3. --replication-factor 9 on a cluster of 3: one line naming the topic
@@ -36,9 +38,12 @@ s = json.loads(open(sys.argv[1]).read().splitlines()[-1])
 print(s["status"], s["records"], " ".join(str(w["window_records"]) for w in s["workers"]))' "$TMP/out.json"
 }
 
-# 1. created
-it_import -w 2 --partitions 4 --max-backlog 400 --env "$E" "$TMP/g.mrc"
+# 1. created; with a consumer-only and a producer-only -X property, which
+# each client must take or leave without librdkafka's CONFWARN
+it_import -w 2 --partitions 4 --max-backlog 400 --env "$E" \
+  -X fetch.min.bytes=2048 -X linger.ms=10 "$TMP/g.mrc"
 [ "$IT_RC" = 0 ] || it_fail "import 1 exit $IT_RC"
+! grep -q CONFWARN "$TMP/err.log" || it_fail "librdkafka warned: $(grep -m1 CONFWARN "$TMP/err.log")"
 want="$E.Default.$T.DI_ERROR 1 $rf
 $E.Default.$T.DI_INCOMING_MARC_BIB_RECORD 4 $rf
 $E.Default.$T.DI_JOB_COMPLETED 1 $rf"

@@ -6,7 +6,7 @@
 # coordinator), and comes back with its data at 50 %. Every record must be
 # stored exactly once with exact counts. The cluster is shared, so ctest
 # runs this scenario alone (RUN_SERIAL).
-FL_NAME=kafka_broker_kill
+FL_NAME=kafka_node_kill # short: tenants are at most 31 characters
 source "$(dirname "$0")/lib.bash"
 fl_kafka_need
 trap 'fl_kafka_heal; fl_cleanup' EXIT

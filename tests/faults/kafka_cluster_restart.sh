@@ -5,7 +5,7 @@
 # the outage and finish the job after it: every record stored exactly once
 # with exact counts. The cluster is shared: ctest runs this alone
 # (RUN_SERIAL).
-FL_NAME=kafka_cluster_restart
+FL_NAME=kafka_restart # short: tenants are at most 31 characters
 source "$(dirname "$0")/lib.bash"
 fl_kafka_need
 trap 'fl_kafka_heal; fl_cleanup' EXIT

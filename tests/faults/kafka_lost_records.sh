@@ -6,7 +6,7 @@
 # partition it read furthest 100 records past its stored offset. The next
 # worker must stop with an error that names the topic, the partition and
 # the exact lost range, not skip them: the job never completes.
-FL_NAME=kafka_lost_records
+FL_NAME=kafka_lost # short: tenants are at most 31 characters
 source "$(dirname "$0")/lib.bash"
 fl_kafka_need
 

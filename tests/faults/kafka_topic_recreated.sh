@@ -14,7 +14,7 @@
 # (the worker stops on an out-of-range position and names it, or job 2 has
 # records missing) and exits 77 (ctest: skipped), saying so. With the fix,
 # job 2 must pass the exactly-once verdict or the scenario fails.
-FL_NAME=kafka_topic_recreated
+FL_NAME=kafka_recreated # short: tenants are at most 31 characters
 source "$(dirname "$0")/lib.bash"
 fl_kafka_need
 

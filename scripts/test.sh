@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # test.sh: run every marcpipe test on a fresh Debian 12 machine.
 # Installs what is missing, builds three trees (release, ASan+UBSan, libFuzzer),
-# starts a throwaway PostgreSQL, runs ctest in the release and sanitizer
-# trees, runs each fuzz target for a bounded time, and exits non-zero on any
-# failure. Environment: MP_FUZZ_SECONDS (default 20 per target),
-# MP_TEST_JOBS (ctest parallelism, default 2).
+# starts a throwaway PostgreSQL and a 3-node Apache Kafka cluster
+# (scripts/kafka.sh, with a SASL_PLAINTEXT listener) once for the whole run,
+# runs ctest in the release and sanitizer trees, runs each fuzz target for a
+# bounded time, stops both servers, and exits non-zero on any failure.
+# The tests find the cluster in MP_KAFKA_BOOTSTRAP, MP_KAFKA_SASL_BOOTSTRAP
+# and MP_KAFKA_DIR. Environment: MP_FUZZ_SECONDS (default 20 per target),
+# MP_TEST_JOBS (ctest parallelism, default 2), MP_TEST_KAFKA=0 (no real
+# cluster: the Kafka tests use the embedded broker or skip).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -32,7 +36,20 @@ echo "== build (libfuzzer)"
 CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMP_FUZZ=ON -DMP_SANITIZE=ON || exit 1
 
 eval "$(bash scripts/pgtmp.sh start)" || { echo "test.sh: cannot start PostgreSQL" >&2; exit 1; }
-trap 'bash scripts/pgtmp.sh stop "$MP_PGTMP"' EXIT
+KAFKA_DIR=
+stop_servers() {
+  [ -z "$KAFKA_DIR" ] || { bash scripts/kafka.sh stop --dir "$KAFKA_DIR"; rm -rf "$KAFKA_DIR"; }
+  bash scripts/pgtmp.sh stop "$MP_PGTMP"
+}
+trap stop_servers EXIT
+if [ "${MP_TEST_KAFKA:-1}" != 0 ]; then
+  echo "== kafka (3 nodes)"
+  KAFKA_DIR=$(mktemp -d -t mpkafka.XXXXXX)
+  MP_KAFKA_BOOTSTRAP=$(bash scripts/kafka.sh start --brokers 3 --sasl --dir "$KAFKA_DIR") ||
+    { echo "test.sh: cannot start the Kafka cluster" >&2; exit 1; }
+  MP_KAFKA_SASL_BOOTSTRAP=$(cat "$KAFKA_DIR/bootstrap-sasl")
+  export MP_KAFKA_BOOTSTRAP MP_KAFKA_SASL_BOOTSTRAP MP_KAFKA_DIR=$KAFKA_DIR
+fi
 
 echo "== ctest (release)"
 (cd build && ctest --output-on-failure -j "$JOBS") || fail=1

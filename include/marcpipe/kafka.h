@@ -28,6 +28,24 @@ rd_kafka_conf_t *mp_kafka_conf_new(const char *brokers,
 /* True for properties whose values must never be printed (passwords, keys). */
 bool mp_kafka_prop_is_secret(const char *name);
 
+/* Which clients a property applies to (props.c): librdkafka's own scope of
+ * NAME (or "NAME=value"); names librdkafka does not know are BOTH. */
+enum {
+  MP_KAFKA_PRODUCER = 1,
+  MP_KAFKA_CONSUMER = 2,
+  MP_KAFKA_BOTH = 3,
+  MP_KAFKA_ADMIN = 4 /* a role only: takes the shared (BOTH) properties */
+};
+int mp_kafka_prop_scope(const char *name);
+/* mp_kafka_conf_new for one kind of client (MP_KAFKA_PRODUCER,
+ * MP_KAFKA_CONSUMER or MP_KAFKA_ADMIN): properties of another kind only are
+ * left out, so one -X list serves every client without librdkafka's
+ * warnings. */
+rd_kafka_conf_t *mp_kafka_conf_new_for(int role, const char *brokers,
+                                       const char *const *props,
+                                       size_t nprops, char *errbuf,
+                                       size_t errlen);
+
 /* ---- topic names: env.namespace.tenant.EVENT (FOLIO style) ---- */
 
 #define MP_EVENT_RECORD "DI_INCOMING_MARC_BIB_RECORD"

@@ -148,6 +148,11 @@ void mp_worker_share_window(int64_t backlog_records, int64_t backlog_bytes,
  * (nsinks). A budget or worker count <= 0 gives the default. Pure. */
 int mp_worker_share_sinks(int connections, int workers);
 
+/* The checks of mp_worker_new alone (the config and the consumer's
+ * librdkafka properties), before anything connects: 0, or
+ * MP_EUSAGE/MP_ECONFIG with errbuf set. */
+int mp_worker_check_config(const mp_worker_config_t *cfg, char *errbuf,
+                           size_t errlen);
 /* Validate the config and create the consumer (not yet subscribed). The
  * config's strings must outlive the worker. 0, MP_EUSAGE/MP_ECONFIG/
  * MP_EKAFKA with errbuf set. */

@@ -29,6 +29,7 @@ void mp_cli_init(mp_cli_t *c, const char *cmd) {
   c->window = c->window_bytes = c->batch = c->sinks = MP_CLI_UNSET;
   c->sink_latency_ms = MP_CLI_UNSET;
   c->partitions = c->max_backlog = c->max_backlog_bytes = MP_CLI_UNSET;
+  c->replication_factor = MP_CLI_UNSET;
   mp_profile_builder_init(&c->profile);
   /* an unreachable database server fails in seconds, not after the TCP
    * timeout (a conninfo's own connect_timeout wins); children inherit it */

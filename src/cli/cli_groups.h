@@ -19,6 +19,7 @@
  *                      --state-dir DIR ($MARCPIPE_STATE_DIR, pgmanaged.h)
  *   MP_CLI_WINDOW(c)   --window, --window-bytes, --batch, --sinks,
  *                      --sink-latency-ms (a worker's window and batches)
+ *   MP_CLI_REPLICATION(c) --replication-factor of created topics
  *   MP_CLI_BACKLOG(c)  --partitions (MP_CLI_PARTITIONS), --max-backlog,
  *                      --max-backlog-bytes
  *                      (the producer's credit; 0 = off, in every command)
@@ -63,6 +64,7 @@ typedef struct mp_cli_s {
   int64_t window, window_bytes, batch, sinks, sink_latency_ms;
   /* the producer's backlog */
   int64_t partitions, max_backlog, max_backlog_bytes;
+  int64_t replication_factor; /* of created topics; unset: min(3, brokers) */
   /* input */
   const char *from;
   mp_marc_format_t format; /* from --from, MP_FMT_AUTO when not given */
@@ -184,8 +186,14 @@ int mp__cli_opt_match(const mp_opt_t *o, const char *arg, char *err, size_t n);
 
 #define MP_CLI_PARTITIONS(c)                                                   \
   MP_OPT_COUNT(0, "partitions", &(c)->partitions, 1, 1000, "N",                \
-               "partitions of the records topic; sizes the default\n"          \
-               "backlog (default 8)")
+               "partitions of the records topic when it is created\n"         \
+               "(default 8); an existing topic keeps its own, and\n"           \
+               "its count sizes the default backlog")
+
+#define MP_CLI_REPLICATION(c)                                                  \
+  MP_OPT_COUNT(0, "replication-factor", &(c)->replication_factor, 1, 32, "N", \
+               "replication of the topics when they are created\n"            \
+               "(default min(3, brokers); min.insync.replicas 2 at 3)")
 
 #define MP_CLI_BACKLOG(c)                                                      \
   MP_CLI_PARTITIONS(c),                                                        \

@@ -28,6 +28,7 @@
 #include "marcpipe/job.h"
 #include "marcpipe/job_warnings.h"
 #include "marcpipe/kafka.h"
+#include "marcpipe/kafka_admin.h"
 #include "marcpipe/pg.h"
 #include "marcpipe/pgmanaged.h"
 #include "marcpipe/producer.h"
@@ -66,6 +67,10 @@ typedef struct opts_s {
   int64_t max_backlog, max_backlog_bytes; /* the producer's: <0 = off */
   bool json, quiet, verbose;
   int64_t resume; /* --resume JOB */
+  /* -b: topics created when missing (kafka_admin.h); the defaults that
+   * depend on the partition count follow an existing topic's */
+  int replication_factor; /* 0 = min(3, brokers) */
+  bool partitions_given, backlog_defaulted, backlog_bytes_defaulted;
   mp_profile_builder_t profile;
 } opts_t;
 
@@ -113,6 +118,7 @@ typedef struct import_s {
   mp_lease_t *lease;       /* the producer's lease (job_input.h) */
   mp_cancel_input_t cin;   /* the input, ending early on a cancel */
   int (*pg_fail)(void *ctx, int64_t job, const char *reason);
+  bool topics_ready, kafka_failed; /* -b: ensure_topics done / failed */
 } import_t;
 
 static double now_s(void) {
@@ -348,10 +354,50 @@ static int resolve_db(import_t *im) {
                    sizeof im->conninfo);
 }
 
+/* A real cluster (-b): reach it within the Kafka timeout and create the
+ * records, dead-letter and completion topics when missing. An existing
+ * records topic is used as it is: its partition count replaces
+ * --partitions and the defaults computed from it. */
+static int ensure_topics(import_t *im, char *err, size_t errlen) {
+  opts_t *o = im->o;
+  char dlq[256], done[256];
+  mp_topic_name(dlq, sizeof dlq, o->env, o->ns, o->tenant, MP_EVENT_ERROR);
+  mp_topic_name(done, sizeof done, o->env, o->ns, o->tenant,
+                MP_EVENT_JOB_COMPLETED);
+  mp_topic_spec_t t[] = {
+      {.name = im->topic, .partitions = o->partitions,
+       .replication_factor = o->replication_factor},
+      {.name = dlq, .partitions = 1, .replication_factor = o->replication_factor},
+      {.name = done, .partitions = 1, .replication_factor = o->replication_factor}};
+  mp_kafka_admin_opts_t ao = {.brokers = o->brokers, .props = o->props,
+                              .nprops = o->nprops};
+  int rc = mp_kafka_topics_ensure(&ao, t, 3, err, errlen);
+  if (rc)
+    return rc;
+  for (int i = 0; i < 3 && !o->quiet; i++)
+    if (t[i].created)
+      fprintf(stderr, "import: created topic %s (%d partitions, replication %d)\n",
+              t[i].name, t[i].partitions_found, t[i].replication_found);
+  if (t[0].partitions_found != o->partitions) {
+    if (o->partitions_given)
+      fprintf(stderr, "import: topic %s exists with %d partitions: using it as "
+                      "it is (--partitions %d ignored)\n",
+              im->topic, t[0].partitions_found, o->partitions);
+    o->partitions = t[0].partitions_found;
+    int64_t r, b;
+    mp_producer_default_backlog(o->partitions, &r, &b);
+    if (o->backlog_defaulted)
+      o->max_backlog = r;
+    if (o->backlog_bytes_defaulted)
+      o->max_backlog_bytes = b;
+  }
+  return 0;
+}
+
 static int start_broker(import_t *im, char *err, size_t errlen) {
   const opts_t *o = im->o;
   if (o->brokers) {
-    im->brokers = o->brokers;
+    im->brokers = o->brokers; /* topics: ensure_topics, once a job exists */
     return 0;
   }
   char dlq[256], done[256];
@@ -529,6 +575,21 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
                     "journaled\n", (long long)j->id, j->file, (long long)skip);
   else if (!o->quiet)
     fprintf(stderr, "import: job %lld: %s\n", (long long)j->id, j->file);
+  /* -b: the cluster answers within the Kafka timeout and has the topics
+   * before any worker or producer starts; if not, the job fails with the
+   * reason and the files after it are not tried */
+  if (o->brokers && !im->topics_ready) {
+    if (ensure_topics(im, err, sizeof err)) {
+      char e2[256];
+      fprintf(stderr, "import: %s\n", err);
+      mp_job_fail(im->ctl, j->id, err, e2, sizeof e2);
+      mp_job_get(im->ctl, j->id, &j->sum, e2, sizeof e2);
+      im->kafka_failed = true;
+      in.close(in.ctx);
+      return MP_EKAFKA;
+    }
+    im->topics_ready = true;
+  }
   if (!im->workers_started) {
     if (!o->group && !o->brokers && o->resume)
       /* a fresh broker: offsets stored by the earlier run's group are
@@ -743,6 +804,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       MP_CLI_INPUT(c),
       MP_OPT_GROUP("Kafka:"),
       MP_CLI_KAFKA(c),
+      MP_CLI_REPLICATION(c),
       MP_CLI_GROUP_ID(c),
       MP_CLI_TOPIC(c),
       MP_CLI_TENANT(c),
@@ -763,8 +825,9 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       MP_OPT_HELP(),
       MP_OPT_END()};
   mp_opt_find(opts, "partitions")->help =
-      "partitions of the records topic (default 8; embedded\n"
-      "broker only); sizes the default backlog";
+      "partitions of the records topic (default 8; with -b\n"
+      "only when it is created: an existing topic keeps its\n"
+      "own); sizes the default backlog";
   mp_opt_find(opts, "window")->help =
       "records a worker holds at most (default: its share\n"
       "of --max-backlog, the backlog of the most\n"
@@ -778,8 +841,12 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       "connection each (default: ceil(--db-connections /\n"
       "workers), at least 1, at most 2)";
   mp_opt_find(opts, "brokers")->help =
-      "a real Kafka cluster (topics must exist; default\n"
-      "$MARCPIPE_BROKERS, else the embedded broker)";
+      "a real Kafka cluster (default $MARCPIPE_BROKERS, else\n"
+      "the embedded broker); missing topics are created\n"
+      "(records, dead-letter, completion); an existing\n"
+      "records topic is used with its own partitions.\n"
+      "Unreachable within $MARCPIPE_KAFKA_TIMEOUT seconds\n"
+      "(default 10): the job FAILED with the reason";
   mp_opt_find(opts, "group")->help =
       "consumer group (default " MP_WORKER_DEFAULT_GROUP "; with the\n"
       "embedded broker a per-run suffix is added)";
@@ -805,6 +872,10 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
     return mp__cli_bad_usage("import", "%s", "--resume takes at most one FILE");
   o->workers = (int)workers;
   o->partitions = c->partitions != MP_CLI_UNSET ? (int)c->partitions : 8;
+  o->partitions_given = c->partitions != MP_CLI_UNSET;
+  o->replication_factor = c->replication_factor == MP_CLI_UNSET
+                              ? 0
+                              : (int)c->replication_factor;
   o->brokers = c->brokers;
   o->props = c->props;
   o->nprops = c->nprops;
@@ -826,6 +897,8 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
   int64_t r, b; /* the backlog bounds the producer and sizes the windows;
                    0 = off, as in produce */
   mp_producer_default_backlog(o->partitions, &r, &b);
+  o->backlog_defaulted = c->max_backlog == MP_CLI_UNSET;
+  o->backlog_bytes_defaulted = c->max_backlog_bytes == MP_CLI_UNSET;
   o->max_backlog = c->max_backlog == MP_CLI_UNSET ? r
                    : c->max_backlog == 0          ? -1
                                                   : c->max_backlog;
@@ -927,7 +1000,7 @@ int cmd_import(int argc, char **argv) {
   uv_signal_start(&im.sigterm, on_signal, SIGTERM);
 
   rc = 0;
-  for (int i = 0; i < nfiles && !im.interrupted; i++) {
+  for (int i = 0; i < nfiles && !im.interrupted && !im.kafka_failed; i++) {
     jobs[i].file = files[i];
     if (run_job(&im, &jobs[i], self)) {
       rc = 1;

@@ -12,6 +12,7 @@
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
+#include "marcpipe/kafka_admin.h"
 #include "marcpipe/mapping.h"
 #include "marcpipe/pg.h"
 #include "marcpipe/sink.h"
@@ -311,21 +312,52 @@ int cmd_work(int argc, char **argv) {
   mp__work_metrics_wrap(&r.metrics, &cfg);
   cfg.data = &r;
   r.sink = &sink;
+  /* a usage error is said before any connection is tried */
+  int e = mp_worker_check_config(&cfg, err, sizeof err);
+  if (e) {
+    fprintf(stderr, "marcpipe work: %s\n", err);
+    rc = 2;
+    goto out;
+  }
+  if (check) { /* no client is created: nothing connects */
+    rc = 0;
+    goto out;
+  }
+  {
+    /* after every usage check: read by the sinks when the worker starts */
+    if (mp_cli_db(&c, false, false, conninfo, sizeof conninfo))
+      goto out;
+    sink.conninfo = conninfo;
+    /* wrong or unreachable brokers: one line within the Kafka timeout, not a
+     * consumer waiting forever; the database first, so its error names it at
+     * once. A worker of `import` skips it: import has probed, and a restarted
+     * worker waits out a broker outage instead. */
+    if (!(parent && *parent)) {
+      mp_kafka_admin_opts_t ao = {.brokers = cfg.brokers, .props = cfg.props,
+                                  .nprops = cfg.nprops};
+      PGconn *db = NULL;
+      int dbrc = mp_pg_connect(sink.conninfo, sink.tenant, &db, err, sizeof err);
+      if (db)
+        PQfinish(db);
+      if (dbrc) {
+        fprintf(stderr, "marcpipe work: %s\n", err);
+        goto out;
+      }
+      e = mp_kafka_probe(&ao, NULL, err, sizeof err);
+      if (e) {
+        fprintf(stderr, "marcpipe work: %s\n", err);
+        rc = e == MP_ECONFIG ? 2 : 1;
+        goto out;
+      }
+    }
+  }
   loop = uv_default_loop();
-  int e = mp_worker_new(loop, &cfg, &r.w, err, sizeof err);
+  e = mp_worker_new(loop, &cfg, &r.w, err, sizeof err);
   if (e) {
     fprintf(stderr, "marcpipe work: %s\n", err);
     rc = e == MP_EUSAGE || e == MP_ECONFIG ? 2 : 1;
     goto out;
   }
-  if (check) {
-    rc = 0;
-    goto out;
-  }
-  /* after every usage check: read by the sinks when the worker starts */
-  if (mp_cli_db(&c, false, false, conninfo, sizeof conninfo))
-    goto out;
-  sink.conninfo = conninfo;
   e = mp_worker_start(r.w, on_done, err, sizeof err);
   if (e) {
     fprintf(stderr, "marcpipe work: %s\n", err);

@@ -569,7 +569,8 @@ static rd_kafka_t *make_rk(mp_producer_t *p, char *errbuf, size_t errlen) {
   for (size_t i = 0; i < p->o.nprops; i++)
     props[nd + i] = p->o.props[i];
   rd_kafka_conf_t *conf =
-      mp_kafka_conf_new(p->o.brokers, props, nd + p->o.nprops, errbuf, errlen);
+      mp_kafka_conf_new_for(MP_KAFKA_PRODUCER, p->o.brokers, props,
+                            nd + p->o.nprops, errbuf, errlen);
   free(props);
   if (!conf)
     return NULL;

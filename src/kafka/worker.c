@@ -973,18 +973,6 @@ static bool managed(const char *prop) {
   return false;
 }
 
-/* Properties of the connection rather than of the consumer (security,
- * sockets, logging): the dead-letter producer takes these from -X. */
-static bool client_wide(const char *prop) {
-  static const char *const prefixes[] = {
-      "security.", "sasl.", "ssl.", "socket.", "broker.", "client.",
-      "metadata.", "api.version", "debug=", "log_level=", "reconnect."};
-  for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
-    if (!strncmp(prop, prefixes[i], strlen(prefixes[i])))
-      return true;
-  return false;
-}
-
 /* Worker defaults, then the user's -X properties, then the managed ones;
  * the prefetch bounds follow the window so memory is bounded by config. */
 static rd_kafka_conf_t *build_conf(const mp_worker_config_t *c, char *errbuf,
@@ -1022,7 +1010,8 @@ static rd_kafka_conf_t *build_conf(const mp_worker_config_t *c, char *errbuf,
     all[n++] = c->props[i];
   for (size_t i = 0; i < NMAN; i++)
     all[n++] = man[i];
-  rd_kafka_conf_t *conf = mp_kafka_conf_new(c->brokers, all, n, errbuf, errlen);
+  rd_kafka_conf_t *conf =
+      mp_kafka_conf_new_for(MP_KAFKA_CONSUMER, c->brokers, all, n, errbuf, errlen);
   free(all);
   return conf;
 }
@@ -1060,6 +1049,18 @@ static int check_config(const mp_worker_config_t *c, char *errbuf,
       return MP_ECONFIG;
     }
   }
+  return 0;
+}
+
+int mp_worker_check_config(const mp_worker_config_t *cfg, char *errbuf,
+                           size_t errlen) {
+  int rc = check_config(cfg, errbuf, errlen);
+  if (rc)
+    return rc;
+  rd_kafka_conf_t *conf = build_conf(cfg, errbuf, errlen); /* -X values */
+  if (!conf)
+    return MP_ECONFIG;
+  rd_kafka_conf_destroy(conf);
   return 0;
 }
 
@@ -1117,10 +1118,12 @@ int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
     if (all) {
       all[na++] = "enable.idempotence=true";
       all[na++] = "linger.ms=5";
+      /* the shared -X properties (security, sockets, client id) and the
+       * producer ones; the consumer's stay with the consumer (props.c) */
       for (size_t i = 0; i < cfg->nprops; i++)
-        if (client_wide(cfg->props[i]))
-          all[na++] = cfg->props[i];
-      conf = mp_kafka_conf_new(cfg->brokers, all, na, errbuf, errlen);
+        all[na++] = cfg->props[i];
+      conf = mp_kafka_conf_new_for(MP_KAFKA_PRODUCER, cfg->brokers, all, na,
+                                   errbuf, errlen);
       free(all);
     }
     if (!conf) {

@@ -1,7 +1,11 @@
 # lib.bash: shared helpers of the fault scenarios (tests/faults/*.sh).
 # Sourced, never run: ctest registers only the *.sh files.
 #
-# A scenario runs its own `marcpipe broker` (control FIFO on stdin), its own
+# A scenario runs against the real Apache Kafka cluster of MP_KAFKA_BOOTSTRAP
+# when it is set (scripts/test.sh starts one: scripts/kafka.sh; the records
+# topic is then created by `marcpipe produce` with the scenario's partitions),
+# otherwise, or when the scenario sets FL_EMBEDDED=1 because it needs the
+# control channel, its own `marcpipe broker` (control FIFO on stdin); its own
 # tenant (schema flt_<name>_<pid>_marcpipe, dropped at exit), worker
 # processes with short session timeouts, and the producer, against the
 # PostgreSQL of the PG* environment (scripts/pgtmp.sh). It ends with
@@ -24,6 +28,8 @@ FL_GROUP=flt.$FL_NAME.$$
 FL_BPID=
 FL_PPID=
 FL_BS=
+FL_REAL=0         # 1: the real cluster of MP_KAFKA_BOOTSTRAP
+FL_PARTITIONS=8
 declare -A FL_WPID=()
 FL_WORKER_OPTS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=1000
                 --batch 100 --batch-ms 50)
@@ -67,6 +73,13 @@ fl_q() {
 # fl_broker_start [PARTITIONS]: start `marcpipe broker` for the tenant;
 # sets FL_BS. Control commands: fl_broker_cmd.
 fl_broker_start() {
+  FL_PARTITIONS=${1:-8}
+  if [ -n "${MP_KAFKA_BOOTSTRAP:-}" ] && [ "${FL_EMBEDDED:-0}" != 1 ]; then
+    FL_REAL=1
+    FL_BS=$MP_KAFKA_BOOTSTRAP
+    fl_log "real Kafka cluster at $FL_BS, topic $FL_TOPIC ($FL_PARTITIONS partitions)"
+    return 0
+  fi
   mkfifo "$FL_T/ctl"
   "$MARCPIPE" broker --tenant "$FL_TENANT" --partitions "${1:-8}" \
     --bootstrap-file "$FL_T/bs" <"$FL_T/ctl" >"$FL_T/broker.out" 2>"$FL_T/broker.log" &
@@ -78,7 +91,10 @@ fl_broker_start() {
   FL_BS=$(cat "$FL_T/bs")
 }
 
-fl_broker_cmd() { echo "$*" >&7; }
+fl_broker_cmd() {
+  [ "$FL_REAL" = 0 ] || fl_fail "fl_broker_cmd needs the embedded broker (FL_EMBEDDED=1)"
+  echo "$*" >&7
+}
 
 # fl_worker_start ID [work options...]: a `marcpipe work` process in the
 # background (log $FL_T/wID.log); FL_WPID[ID] is its pid.
@@ -90,6 +106,19 @@ fl_worker_start() {
 }
 
 fl_worker_alive() { kill -0 "${FL_WPID[$1]}" 2>/dev/null; }
+
+# fl_worker_exit ID SECONDS: wait (bounded) until worker ID exits by
+# itself; its exit status in FL_RC.
+fl_worker_exit() {
+  local end=$((SECONDS + $2))
+  while fl_worker_alive "$1"; do
+    [ $SECONDS -lt $end ] || fl_fail "worker $1 still running after $2 s"
+    sleep 0.2
+  done
+  FL_RC=0
+  wait "${FL_WPID[$1]}" || FL_RC=$?
+  unset "FL_WPID[$1]"
+}
 
 # fl_worker_kill ID: SIGKILL, reaped.
 fl_worker_kill() {
@@ -131,7 +160,9 @@ fl_workers_stop() {
 fl_produce() {
   local file=$1; shift
   : >"$FL_T/job"
-  "$MARCPIPE" produce -b "$FL_BS" --tenant "$FL_TENANT" -q "$@" "$file" \
+  local parts=()
+  [ "$FL_REAL" = 0 ] || parts=(--partitions "$FL_PARTITIONS")
+  "$MARCPIPE" produce -b "$FL_BS" --tenant "$FL_TENANT" -q "${parts[@]}" "$@" "$file" \
     >"$FL_T/job" 2>"$FL_T/produce.log" &
   FL_PPID=$!
 }
@@ -237,13 +268,14 @@ fl_gen() {
 }
 
 # fl_slow_job N [produce options...]: N generated records, broker with 8
-# partitions, workers 1 and 2 with slow batches (50 records, 100 ms inside
-# each transaction) so faults land mid-job, producer running; sets JOB.
+# partitions, workers 1 and 2 with slow batches (50 records, FL_SLOW_MS
+# (default 100) ms inside each transaction) so faults land mid-job, producer
+# running; sets JOB.
 fl_slow_job() {
   local n=$1; shift
   fl_gen "$n" "$FL_T/in.mrc"
   fl_broker_start 8
-  FL_WORKER_OPTS+=(--batch 50 --sink-latency-ms 100)
+  FL_WORKER_OPTS+=(--batch 50 --sink-latency-ms "${FL_SLOW_MS:-100}")
   fl_worker_start 1
   fl_worker_start 2
   fl_produce "$FL_T/in.mrc" "$@"
@@ -252,4 +284,28 @@ fl_slow_job() {
 
 fl_summary_json() { # JOB: `marcpipe status --json`
   "$MARCPIPE" status "$1" --json --tenant "$FL_TENANT"
+}
+
+# ---- the real cluster's own faults (scripts/kafka.sh) ----
+FL_KSH=${MP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/scripts/kafka.sh
+
+# fl_kafka_need: the scenario needs the real cluster and its directory
+# (MP_KAFKA_BOOTSTRAP, MP_KAFKA_DIR: scripts/test.sh); without: skip (77).
+fl_kafka_need() {
+  if [ -z "${MP_KAFKA_BOOTSTRAP:-}" ] || [ ! -f "${MP_KAFKA_DIR:-}/bootstrap" ]; then
+    echo "SKIP: scenario $FL_NAME needs the real Kafka cluster (MP_KAFKA_BOOTSTRAP, MP_KAFKA_DIR)"
+    exit 77
+  fi
+}
+
+# fl_kafka ARGS...: scripts/kafka.sh on the test cluster
+fl_kafka() { bash "$FL_KSH" "$@" --dir "$MP_KAFKA_DIR"; }
+
+# fl_kafka_heal: every node of the cluster running and answering again
+# (scenarios that stop nodes call it at exit: the cluster is shared)
+fl_kafka_heal() {
+  local i n
+  n=$(cat "$MP_KAFKA_DIR/nodes")
+  for i in $(seq 1 "$n"); do fl_kafka start-node "$i" >/dev/null 2>&1 || true; done
+  fl_kafka wait >/dev/null 2>&1 || echo "WARNING: Kafka cluster not healed" >&2
 }

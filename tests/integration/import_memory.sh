@@ -12,6 +12,10 @@
 # is larger than the 4,000-record file, so it is set here with -X. Each
 # size runs
 # in its own tenant so the second import does not find the first's records.
+# Embedded broker only (IT_EMBEDDED): on the real cluster the same imports
+# measured 20,136 -> 30,096 kB (+49%), to be understood before it is bounded
+# there (bench/README.md).
+IT_EMBEDDED=1
 . "$(dirname "$0")/lib/import_lib.bash"
 if ldd "$MARCPIPE" 2>/dev/null | grep -q 'libasan'; then
   echo "import_memory: sanitizer build, RSS is not meaningful: not measured"

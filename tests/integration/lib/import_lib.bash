@@ -4,6 +4,7 @@
 # it_setup TENANT     checks the environment, makes $TMP (removed at exit),
 #                     drops the tenant's schema so every run starts empty
 # it_import ARGS...   runs `marcpipe import -q --json --tenant $T ARGS`
+#                     (on the real cluster of MP_KAFKA_BOOTSTRAP when set)
 #                     under a timeout (a stuck job fails the test instead of
 #                     hanging ctest); sets IT_RC, stdout in $TMP/out.json,
 #                     stderr in $TMP/err.log
@@ -19,13 +20,22 @@ set -euo pipefail
 it_setup() {
   T=$1
   TMP=$(mktemp -d)
-  trap 'rm -rf "$TMP"' EXIT
+  trap '[ -n "${IT_KEEP:-}" ] || rm -rf "$TMP"' EXIT
   psql -XAtq -c "DROP SCHEMA IF EXISTS ${T}_marcpipe CASCADE" >/dev/null 2>&1 || true
 }
 
+# With MP_KAFKA_BOOTSTRAP (scripts/test.sh starts a real Kafka cluster),
+# it_import runs against it, with a topic environment and a group of this
+# test process's own (tests run in parallel); IT_EMBEDDED=1 keeps a test on
+# the embedded broker (the smoke set).
+IT_KAFKA=()
+if [ -n "${MP_KAFKA_BOOTSTRAP:-}" ] && [ "${IT_EMBEDDED:-0}" != 1 ]; then
+  IT_KAFKA=(-b "$MP_KAFKA_BOOTSTRAP" --env "it$$" -G "it.$$")
+fi
+
 it_import() {
   IT_RC=0
-  timeout -k 10 "${IT_TIMEOUT:-80}" "$MARCPIPE" import -q --json --tenant "$T" "$@" \
+  timeout -k 10 "${IT_TIMEOUT:-80}" "$MARCPIPE" import -q --json --tenant "$T" "${IT_KAFKA[@]}" "$@" \
     >"$TMP/out.json" 2>"$TMP/err.log" || IT_RC=$?
   if [ "$IT_RC" -ge 124 ]; then
     it_fail "import did not finish within ${IT_TIMEOUT:-80} s (exit $IT_RC)"

@@ -1,0 +1,342 @@
+/* admin.c: reach a Kafka cluster within a bounded time; create the topics
+ * marcpipe needs with the Admin API (kafka_admin.h).
+ *
+ * Each call makes a short-lived client of its own (a producer handle, the
+ * kind librdkafka's Admin API runs on) with only the shared -X properties
+ * (props.c: security, sockets, client id), whose log lines are dropped: what
+ * went wrong is said once, by the caller, naming the bootstrap servers. Its
+ * error callback keeps librdkafka's first specific reason (connection
+ * refused, name not resolved, SASL authentication failed) for that line.
+ *
+ * Metadata is asked for all topics, never for one by name: a metadata
+ * request that names a topic lets a cluster with auto.create.topics.enable
+ * create it with the broker's defaults, which is exactly what the Admin API
+ * path exists to avoid. Blocking; any thread; nothing shared between calls.
+ */
+#include "marcpipe/kafka_admin.h"
+
+#include "marcpipe/error.h"
+#include "marcpipe/kafka.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+  char reason[200];
+  bool specific; /* reason is more than "N/N brokers are down" */
+} admin_state_t;
+
+typedef struct {
+  rd_kafka_t *rk;
+  admin_state_t st;
+  int timeout_ms;
+  const char *brokers;
+} admin_t;
+
+int mp_kafka_timeout_ms(void) {
+  const char *s = getenv(MP_KAFKA_TIMEOUT_ENV);
+  if (!s || !*s)
+    return MP_KAFKA_DEFAULT_TIMEOUT_MS;
+  char *end;
+  double v = strtod(s, &end);
+  if (*end || !(v >= 0.1 && v <= 3600))
+    return MP_KAFKA_DEFAULT_TIMEOUT_MS;
+  return (int)(v * 1000);
+}
+
+static void drop_log(const rd_kafka_t *rk, int level, const char *fac,
+                     const char *buf) {}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason,
+                     void *opaque) {
+  admin_state_t *st = opaque;
+  bool specific = err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+  if (st->specific && !specific)
+    return;
+  if (st->specific && specific)
+    return; /* the first specific reason is the cause; later ones repeat it */
+  snprintf(st->reason, sizeof st->reason, "%s", reason ? reason : "");
+  /* "... Connection refused (after 0ms in state CONNECT)": the state is
+   * librdkafka's, not the user's concern */
+  char *after = strstr(st->reason, " (after ");
+  if (after)
+    *after = '\0';
+  st->specific = specific;
+}
+
+static int admin_open(admin_t *a, const mp_kafka_admin_opts_t *o,
+                      char *errbuf, size_t errlen) {
+  memset(a, 0, sizeof *a);
+  a->brokers = o->brokers;
+  a->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : mp_kafka_timeout_ms();
+  if (!o->brokers || !*o->brokers) {
+    snprintf(errbuf, errlen, "no Kafka bootstrap servers given");
+    return MP_EUSAGE;
+  }
+  const char **all = calloc(o->nprops + 1, sizeof *all);
+  if (!all) {
+    snprintf(errbuf, errlen, "out of memory");
+    return MP_ENOMEM;
+  }
+  size_t n = 0;
+  all[n++] = "client.id=marcpipe-admin";
+  for (size_t i = 0; i < o->nprops; i++)
+    all[n++] = o->props[i];
+  rd_kafka_conf_t *conf =
+      mp_kafka_conf_new_for(MP_KAFKA_ADMIN, o->brokers, all, n, errbuf, errlen);
+  free(all);
+  if (!conf)
+    return MP_ECONFIG;
+  rd_kafka_conf_set_log_cb(conf, drop_log);
+  rd_kafka_conf_set_error_cb(conf, on_error);
+  rd_kafka_conf_set_opaque(conf, &a->st);
+  char e[256];
+  a->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
+  if (!a->rk) {
+    rd_kafka_conf_destroy(conf);
+    snprintf(errbuf, errlen, "cannot create a Kafka client: %s", e);
+    return MP_EKAFKA;
+  }
+  return 0;
+}
+
+static void admin_close(admin_t *a) {
+  if (a->rk)
+    rd_kafka_destroy(a->rk);
+  a->rk = NULL;
+}
+
+static void unreachable(admin_t *a, rd_kafka_resp_err_t err, char *errbuf,
+                        size_t errlen) {
+  rd_kafka_poll(a->rk, 0); /* serve the error callback */
+  const char *why = a->st.reason[0] ? a->st.reason : rd_kafka_err2str(err);
+  snprintf(errbuf, errlen,
+           "cannot reach Kafka at %s within %g s (%s): are the brokers "
+           "reachable?",
+           a->brokers, a->timeout_ms / 1000.0, why);
+}
+
+static int metadata(admin_t *a, int timeout_ms,
+                    const struct rd_kafka_metadata **md, char *errbuf,
+                    size_t errlen) {
+  rd_kafka_resp_err_t err = rd_kafka_metadata(a->rk, 1, NULL, md, timeout_ms);
+  if (err) {
+    *md = NULL;
+    unreachable(a, err, errbuf, errlen);
+    return MP_EKAFKA;
+  }
+  return 0;
+}
+
+int mp_kafka_probe(const mp_kafka_admin_opts_t *o, int *nbrokers,
+                   char *errbuf, size_t errlen) {
+  admin_t a;
+  int rc = admin_open(&a, o, errbuf, errlen);
+  const struct rd_kafka_metadata *md = NULL;
+  if (!rc)
+    rc = metadata(&a, a.timeout_ms, &md, errbuf, errlen);
+  if (!rc && nbrokers)
+    *nbrokers = md->broker_cnt;
+  if (md)
+    rd_kafka_metadata_destroy(md);
+  admin_close(&a);
+  return rc;
+}
+
+static const struct rd_kafka_metadata_topic *
+find_topic(const struct rd_kafka_metadata *md, const char *name) {
+  for (int i = 0; i < md->topic_cnt; i++)
+    if (!strcmp(md->topics[i].topic, name) && !md->topics[i].err)
+      return &md->topics[i];
+  return NULL;
+}
+
+/* Every partition of t has a leader: producers and consumers can use it. */
+static bool topic_ready(const struct rd_kafka_metadata_topic *t) {
+  if (!t || t->partition_cnt < 1)
+    return false;
+  for (int i = 0; i < t->partition_cnt; i++)
+    if (t->partitions[i].leader < 0)
+      return false;
+  return true;
+}
+
+static const char *hint(rd_kafka_resp_err_t err) {
+  switch (err) {
+  case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+  case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    return ": the principal lacks the CREATE right on the topic (or the "
+           "cluster); create the topic beforehand or grant it";
+  case RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR:
+    return ": lower --replication-factor";
+  default:
+    return "";
+  }
+}
+
+static int create_missing(admin_t *a, mp_topic_spec_t *topics, size_t n,
+                          int nbrokers, char *errbuf, size_t errlen) {
+  rd_kafka_NewTopic_t **nt = calloc(n, sizeof *nt);
+  rd_kafka_AdminOptions_t *ao = NULL;
+  rd_kafka_queue_t *q = NULL;
+  rd_kafka_event_t *ev = NULL;
+  size_t cnt = 0;
+  int rc = MP_EKAFKA;
+  char e[512];
+  if (!nt) {
+    snprintf(errbuf, errlen, "out of memory");
+    return MP_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!topics[i].created)
+      continue; /* marked "to create" by the caller */
+    int rf = topics[i].replication_factor > 0 ? topics[i].replication_factor
+             : nbrokers < 3                   ? nbrokers
+                                              : 3;
+    topics[i].replication_factor = rf;
+    nt[cnt] = rd_kafka_NewTopic_new(topics[i].name, topics[i].partitions, rf,
+                                    e, sizeof e);
+    if (!nt[cnt]) {
+      snprintf(errbuf, errlen, "cannot create topic %s: %s", topics[i].name, e);
+      rc = MP_ECONFIG;
+      goto out;
+    }
+    if (rf >= 3 &&
+        rd_kafka_NewTopic_set_config(nt[cnt], "min.insync.replicas", "2")) {
+      snprintf(errbuf, errlen, "cannot create topic %s: out of memory",
+               topics[i].name);
+      goto out;
+    }
+    cnt++;
+  }
+  if (!cnt) {
+    rc = 0;
+    goto out;
+  }
+  ao = rd_kafka_AdminOptions_new(a->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  q = rd_kafka_queue_new(a->rk);
+  if (!ao || !q ||
+      rd_kafka_AdminOptions_set_request_timeout(ao, a->timeout_ms, e,
+                                                sizeof e) ||
+      rd_kafka_AdminOptions_set_operation_timeout(ao, a->timeout_ms, e,
+                                                  sizeof e)) {
+    snprintf(errbuf, errlen, "cannot create topics: %s", e);
+    goto out;
+  }
+  rd_kafka_CreateTopics(a->rk, nt, cnt, ao, q);
+  ev = rd_kafka_queue_poll(q, a->timeout_ms + 2000);
+  if (!ev || rd_kafka_event_error(ev)) {
+    for (size_t i = 0; i < n; i++)
+      if (topics[i].created) { /* name the first topic asked for */
+        snprintf(errbuf, errlen, "cannot create topic %s: %s", topics[i].name,
+                 ev ? rd_kafka_event_error_string(ev) : "no answer in time");
+        break;
+      }
+    goto out;
+  }
+  size_t nres;
+  const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(
+      rd_kafka_event_CreateTopics_result(ev), &nres);
+  for (size_t i = 0; i < nres; i++) {
+    rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
+    const char *name = rd_kafka_topic_result_name(res[i]);
+    if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+      /* another client won the race: use it as it is */
+      for (size_t j = 0; j < n; j++)
+        if (!strcmp(topics[j].name, name))
+          topics[j].created = false;
+      continue;
+    }
+    if (err) {
+      const char *s = rd_kafka_topic_result_error_string(res[i]);
+      snprintf(errbuf, errlen, "cannot create topic %s: %s (%s)%s", name,
+               rd_kafka_err2name(err), s && *s ? s : rd_kafka_err2str(err),
+               hint(err));
+      goto out;
+    }
+  }
+  rc = 0;
+out:
+  for (size_t i = 0; i < cnt; i++)
+    rd_kafka_NewTopic_destroy(nt[i]);
+  free(nt);
+  if (ev)
+    rd_kafka_event_destroy(ev);
+  if (q)
+    rd_kafka_queue_destroy(q);
+  if (ao)
+    rd_kafka_AdminOptions_destroy(ao);
+  return rc;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int mp_kafka_topics_ensure(const mp_kafka_admin_opts_t *o,
+                           mp_topic_spec_t *topics, size_t n, char *errbuf,
+                           size_t errlen) {
+  admin_t a;
+  const struct rd_kafka_metadata *md = NULL;
+  int rc = admin_open(&a, o, errbuf, errlen);
+  if (!rc)
+    rc = metadata(&a, a.timeout_ms, &md, errbuf, errlen);
+  if (rc)
+    goto out;
+  bool any = false;
+  for (size_t i = 0; i < n; i++) {
+    if (topics[i].partitions < 1)
+      topics[i].partitions = 1;
+    topics[i].created = !find_topic(md, topics[i].name);
+    any |= topics[i].created;
+  }
+  if (any) {
+    rc = create_missing(&a, topics, n, md->broker_cnt, errbuf, errlen);
+    if (rc)
+      goto out;
+  }
+  /* Until every topic shows with a leader for each partition: a producer
+   * that starts earlier may be told the topic is unknown. */
+  double deadline = now_s() + a.timeout_ms / 1000.0;
+  for (;;) {
+    bool ready = true;
+    for (size_t i = 0; i < n; i++) {
+      const struct rd_kafka_metadata_topic *t = find_topic(md, topics[i].name);
+      ready &= topic_ready(t);
+      if (t) {
+        topics[i].partitions_found = t->partition_cnt;
+        topics[i].replication_found =
+            t->partition_cnt ? t->partitions[0].replica_cnt : 0;
+      }
+    }
+    if (ready)
+      break;
+    if (now_s() > deadline) {
+      for (size_t i = 0; i < n; i++)
+        if (!topic_ready(find_topic(md, topics[i].name))) {
+          snprintf(errbuf, errlen,
+                   "topic %s has no leader for every partition after %g s",
+                   topics[i].name, a.timeout_ms / 1000.0);
+          break;
+        }
+      rc = MP_EKAFKA;
+      goto out;
+    }
+    rd_kafka_metadata_destroy(md);
+    md = NULL;
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    rc = metadata(&a, a.timeout_ms, &md, errbuf, errlen);
+    if (rc)
+      goto out;
+  }
+out:
+  if (md)
+    rd_kafka_metadata_destroy(md);
+  admin_close(&a);
+  return rc;
+}

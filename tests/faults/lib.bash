@@ -80,6 +80,16 @@ fl_broker_start() {
 
 fl_broker_cmd() { echo "$*" >&7; }
 
+# fl_broker_restart [PARTITIONS]: stop the broker and start a new one (an
+# empty log under the same topic name, like a topic re-created); sets FL_BS.
+fl_broker_restart() {
+  exec 7>&-
+  kill -TERM "$FL_BPID" 2>/dev/null || true
+  wait "$FL_BPID" 2>/dev/null || true
+  rm -f "$FL_T/ctl" "$FL_T/bs"
+  fl_broker_start "$@"
+}
+
 # fl_worker_start ID [work options...]: a `marcpipe work` process in the
 # background (log $FL_T/wID.log); FL_WPID[ID] is its pid.
 fl_worker_start() {

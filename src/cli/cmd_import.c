@@ -852,6 +852,12 @@ int cmd_import(int argc, char **argv) {
   for (int i = 0; i < nfiles; i++) {
     if (!jobs[i].id)
       continue;
+    /* the summary is the database's, read once the workers have written
+     * their last batches (after an interrupt they finish the batches in
+     * flight after the job's loop ended) */
+    if (im.ctl && mp_job_get(im.ctl, jobs[i].id, &jobs[i].sum, err, sizeof err))
+      fprintf(stderr, "import: job %lld: cannot read the final counters: %s\n",
+              (long long)jobs[i].id, err);
     if (o.json)
       print_json(&im, &jobs[i]);
     else

@@ -574,7 +574,7 @@ static rd_kafka_t *make_rk(mp_producer_t *p, char *errbuf, size_t errlen) {
   rd_kafka_conf_set_opaque(conf, p);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   rd_kafka_conf_set_error_cb(conf, on_kafka_error);
-  rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  rk = mp_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!rk) {
     rd_kafka_conf_destroy(conf);
     snprintf(errbuf, errlen, "cannot create the Kafka producer: %s", err);

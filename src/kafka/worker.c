@@ -1247,7 +1247,7 @@ int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
   rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
   rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
   rd_kafka_conf_set_error_cb(conf, error_cb);
-  w->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, errlen);
+  w->rk = mp_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, errlen);
   if (!w->rk) {
     rd_kafka_conf_destroy(conf);
     rc = MP_EKAFKA;
@@ -1274,7 +1274,7 @@ int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
     }
     rd_kafka_conf_set_opaque(conf, w);
     rd_kafka_conf_set_dr_msg_cb(conf, dlq_report_cb);
-    w->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errbuf, errlen);
+    w->dlq = mp_kafka_new(RD_KAFKA_PRODUCER, conf, errbuf, errlen);
     if (!w->dlq) {
       rd_kafka_conf_destroy(conf);
       rc = MP_EKAFKA;

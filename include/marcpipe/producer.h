@@ -144,6 +144,9 @@ typedef struct mp_producer_pg_s {
   const char *tenant; /* set: the session is set up again after a reconnect
                          (PostgreSQL restarted); NULL: search_path lost */
   char errmsg[512];
+  volatile int give_up; /* set (any thread) to stop retrying the job's last
+                           word against an unreachable database: the call
+                           in progress returns within ~5 s */
 } mp_producer_pg_t;
 void mp_producer_pg_ops(mp_producer_pg_t *pg, mp_producer_job_ops_t *ops);
 

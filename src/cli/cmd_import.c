@@ -95,6 +95,8 @@ typedef struct import_s {
   uv_work_t poll_work;
   bool polling;
   int poll_rc;
+  char poll_err[512];
+  double db_down_since; /* first failed poll of a run of them; 0 = up */
   mp_job_summary_t poll_sum;
   uv_signal_t sigint, sigterm;
   bool interrupted;
@@ -197,9 +199,12 @@ static void usage(FILE *out) {
 
 static void poll_work(uv_work_t *w) {
   import_t *im = w->data;
-  char err[512];
-  im->poll_rc = mp_job_get(im->poll, im->job->id, &im->poll_sum, err,
-                           sizeof err);
+  /* a restarted server: reconnect (the job's end is seen by this poll) */
+  im->poll_rc = mp_pg_ready(im->poll, im->o->tenant, im->poll_err,
+                            sizeof im->poll_err);
+  if (!im->poll_rc)
+    im->poll_rc = mp_job_get(im->poll, im->job->id, &im->poll_sum,
+                             im->poll_err, sizeof im->poll_err);
 }
 
 static bool status_final(const char *s) {
@@ -216,12 +221,41 @@ static void maybe_finish_job(import_t *im) {
   uv_stop(im->loop);
 }
 
+/* How long the import waits for an unreachable database before it gives
+ * the job up (documented in --help and README: "database unavailable"). */
+#define DB_UNAVAILABLE_S 120.0
+
+static void db_unavailable(import_t *im) {
+  job_run_t *j = im->job;
+  double now = now_s();
+  if (im->db_down_since == 0) {
+    im->db_down_since = now;
+    return;
+  }
+  if (now - im->db_down_since < DB_UNAVAILABLE_S || j->final)
+    return;
+  fprintf(stderr, "import: job %lld: database unavailable for %.0f s (%s); "
+                  "giving up\n",
+          (long long)j->id, DB_UNAVAILABLE_S, im->poll_err);
+  snprintf(j->sum.status, sizeof j->sum.status, "FAILED");
+  snprintf(j->sum.failure_reason, sizeof j->sum.failure_reason,
+           "database unavailable: %.400s", im->poll_err);
+  j->final = true;
+  j->last_commit = now - j->start;
+  if (im->prod && !j->producer_done)
+    mp_producer_cancel(im->prod);
+  maybe_finish_job(im);
+}
+
 static void poll_done(uv_work_t *w, int status) {
   import_t *im = w->data;
   job_run_t *j = im->job;
   im->polling = false;
-  if (status || im->poll_rc)
-    return; /* transient: the next tick asks again */
+  if (status || im->poll_rc) { /* transient: the next tick asks again */
+    db_unavailable(im);
+    return;
+  }
+  im->db_down_since = 0;
   j->sum = im->poll_sum;
   double t = now_s() - j->start;
   if (j->first_commit < 0 && j->sum.processed > 0)
@@ -290,6 +324,16 @@ static void on_give_up(mp_import_workers_t *set, int index) {
 
 static void on_signal(uv_signal_t *s, int signum) {
   import_t *im = s->data;
+  if (im->interrupted && im->job && !im->job->final) {
+    /* a second signal: stop waiting for the job's final state (the
+     * database may be unreachable); the workers are still stopped */
+    fprintf(stderr, "import: signal %d again: not waiting for the job\n",
+            signum);
+    im->job->final = true;
+    im->ppg.give_up = 1; /* the producer's last word: no more retries */
+    maybe_finish_job(im);
+    return;
+  }
   fprintf(stderr, "\nimport: interrupted (signal %d): stopping\n", signum);
   im->interrupted = true;
   /* A terminal's Ctrl-C (or `timeout`) signals the whole process group:
@@ -299,7 +343,10 @@ static void on_signal(uv_signal_t *s, int signum) {
     mp_producer_cancel(im->prod);
   else if (im->job && !im->job->final) {
     char err[512];
-    mp_job_fail(im->ctl, im->job->id, "import interrupted", err, sizeof err);
+    if (mp_pg_ready(im->ctl, im->o->tenant, err, sizeof err) ||
+        mp_job_fail(im->ctl, im->job->id, "import interrupted", err,
+                    sizeof err))
+      fprintf(stderr, "import: cannot record the interruption: %s\n", err);
   }
 }
 
@@ -855,7 +902,8 @@ int cmd_import(int argc, char **argv) {
     /* the summary is the database's, read once the workers have written
      * their last batches (after an interrupt they finish the batches in
      * flight after the job's loop ended) */
-    if (im.ctl && mp_job_get(im.ctl, jobs[i].id, &jobs[i].sum, err, sizeof err))
+    if (im.ctl && (mp_pg_ready(im.ctl, o.tenant, err, sizeof err) ||
+                   mp_job_get(im.ctl, jobs[i].id, &jobs[i].sum, err, sizeof err)))
       fprintf(stderr, "import: job %lld: cannot read the final counters: %s\n",
               (long long)jobs[i].id, err);
     if (o.json)

@@ -131,6 +131,22 @@ void mp_pg_mask_conninfo(const char *ci, char *out, size_t n) {
   out[w.o] = '\0';
 }
 
+int mp_pg_ready(PGconn *c, const char *tenant, char *errbuf, size_t errlen) {
+  if (PQstatus(c) == CONNECTION_OK)
+    return 0;
+  PQreset(c);
+  if (PQstatus(c) != CONNECTION_OK) {
+    snprintf(errbuf, errlen, "reconnecting to PostgreSQL: %s",
+             PQerrorMessage(c));
+    errbuf[strcspn(errbuf, "\n")] = '\0';
+    return MP_ETRANSIENT;
+  }
+  if (!tenant)
+    return 0;
+  int rc = mp_pg_migrate(c, tenant, NULL, NULL, errbuf, errlen);
+  return rc == MP_EPG && PQstatus(c) != CONNECTION_OK ? MP_ETRANSIENT : rc;
+}
+
 int mp_pg_connect(const char *conninfo, const char *tenant, PGconn **out,
                   char *errbuf, size_t errlen) {
   *out = NULL;

@@ -107,6 +107,12 @@ int mp_job_fail(PGconn *c, int64_t id, const char *reason, char *errbuf,
 /* Summary with counters summed over partitions. */
 int mp_job_get(PGconn *c, int64_t id, mp_job_summary_t *out, char *errbuf,
                size_t errlen);
+/* The seqs of a job that have their journal row (processed: whatever the
+ * outcome), for a resume: *bits (malloc'ed, free()) has bit seq-1 set for
+ * each, *nbits = the highest such seq (0 and NULL when none), *prefix =
+ * the largest k with every seq 1..k journaled. */
+int mp_job_journaled(PGconn *c, int64_t id, uint8_t **bits, int64_t *nbits,
+                     int64_t *prefix, char *errbuf, size_t errlen);
 /* Newest first, at most limit (0 = all). *out is malloc'ed (free()). */
 int mp_job_list(PGconn *c, size_t limit, mp_job_summary_t **out, size_t *n,
                 char *errbuf, size_t errlen);

@@ -9,11 +9,12 @@
  * usage errors.
  *
  * --resume JOB continues a job whose producer died (kill -9, crash): the
- * job row gives the file, format and topic, and `produced`, the prefix of
- * seqs the dead producer recorded as delivered; those items are skipped
- * and the rest produced with the same seqs. Records delivered after the
- * last recorded prefix are sent twice; the sink is idempotent by (job,
- * seq). A job whose total is known has nothing left to produce (exit 0);
+ * job row gives the file, format and topic; the journal gives the seqs
+ * already processed (mp_job_journaled): those items are skipped and every
+ * other one is produced again with its seq, whether or not the dead run
+ * delivered it (the log holding it may be gone: `import` killed with its
+ * embedded broker). A record delivered twice is consumed twice; the sink is
+ * idempotent by (job, seq), so it is counted once. A job whose total is known has nothing left to produce (exit 0);
  * a FAILED job is refused: its failure was decided (canceled, a delivery
  * failed) and may have been acted on, so the file is imported again as a
  * new job instead.
@@ -102,12 +103,12 @@ static void usage(FILE *out) {
       "overrides\n"
       "                           the path; give --charset again); the "
       "records the\n"
-      "                           job recorded as produced are skipped, the "
-      "rest keep\n"
-      "                           their numbers. Only when no other producer "
-      "runs the\n"
-      "                           job. A job with a known total has nothing "
-      "to do\n"
+      "                           job already processed are skipped, the rest "
+      "are sent\n"
+      "                           again with their numbers. Only when no other "
+      "producer\n"
+      "                           runs the job. A job with a known total has "
+      "nothing to do\n"
       "                           (exit 0); a FAILED job is refused (exit 1)\n"
       "  -q, --quiet              no per-record rejection messages\n"
       "  -h, --help               this help\n",
@@ -358,6 +359,8 @@ int cmd_produce(int argc, char **argv) {
   mp_producer_pg_t pg = {0};
   mp_producer_job_ops_t ops;
   mp_job_summary_t sum = {0};
+  uint8_t *done_seqs = NULL; /* resume: journaled seqs (mp_job_journaled) */
+  int64_t ndone_seqs = 0, done_prefix = 0;
 
   if (mp_pg_connect(conninfo, tenant, &conn, err, sizeof err) != 0) {
     fprintf(stderr, "marcpipe produce: %s\n", err);
@@ -370,6 +373,15 @@ int cmd_produce(int argc, char **argv) {
       rc = -rr;
       goto out;
     }
+    if (mp_job_journaled(conn, job, &done_seqs, &ndone_seqs, &done_prefix,
+                         err, sizeof err) != 0) {
+      fprintf(stderr, "marcpipe produce: %s\n", err);
+      goto out;
+    }
+    fprintf(stderr, "marcpipe produce: job %" PRId64 ": records 1..%" PRId64
+                    " and others up to %" PRId64 " are processed and skipped; "
+                    "every other record is sent (again)\n",
+            job, done_prefix, ndone_seqs);
   }
   if (mp_producer_marc_input_open(file, &ropts, &in, err, sizeof err) != 0) {
     fprintf(stderr, "marcpipe produce: %s\n", err);
@@ -405,7 +417,9 @@ int cmd_produce(int argc, char **argv) {
                           .topic = topic,
                           .tenant = tenant,
                           .job_id = job,
-                          .skip = sum.produced,
+                          .skip = done_prefix,
+                          .done_seqs = done_seqs,
+                          .ndone_seqs = ndone_seqs,
                           .max_inflight = inflight,
                           .max_backlog = backlog,
                           .max_backlog_bytes = backlog_bytes,
@@ -435,7 +449,7 @@ int cmd_produce(int argc, char **argv) {
   if (r.done && r.rc == 0) {
     char skipped[64] = "";
     if (resume)
-      snprintf(skipped, sizeof skipped, " (%" PRId64 " skipped as produced)",
+      snprintf(skipped, sizeof skipped, " (%" PRId64 " skipped as processed)",
                st.skipped);
     fprintf(stderr,
             "marcpipe produce: job %" PRId64 ": %" PRId64 " records read%s, %" PRId64
@@ -454,6 +468,7 @@ int cmd_produce(int argc, char **argv) {
   mp_producer_destroy(r.p);
 out:
   free(profile_json);
+  free(done_seqs); /* after the producer: it reads them */
   if (loop_ok)
     uv_loop_close(&loop);
   if (in_owned && in.close)

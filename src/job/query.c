@@ -59,6 +59,42 @@ int mp_job_get(PGconn *c, int64_t id, mp_job_summary_t *out, char *errbuf,
   return 0;
 }
 
+int mp_job_journaled(PGconn *c, int64_t id, uint8_t **bits, int64_t *nbits,
+                     int64_t *prefix, char *errbuf, size_t errlen) {
+  *bits = NULL;
+  *nbits = *prefix = 0;
+  PGresult *r;
+  /* text mode, one row per seq: 10 M seqs are ~100 MB of result at worst,
+   * read once per resume */
+  int rc = mp__job_query_id(c, "SELECT seq FROM journal WHERE job_id = $1 "
+                               "AND seq > 0 ORDER BY seq",
+                            id, NULL, false, "reading journaled seqs", &r,
+                            errbuf, errlen);
+  if (rc)
+    return rc;
+  int rows = PQntuples(r);
+  int64_t max = rows ? strtoll(PQgetvalue(r, rows - 1, 0), NULL, 10) : 0;
+  uint8_t *b = max > 0 ? calloc((size_t)(max + 7) / 8, 1) : NULL;
+  if (max > 0 && !b) {
+    PQclear(r);
+    return MP_ENOMEM;
+  }
+  int64_t k = 0;
+  for (int i = 0; i < rows; i++) {
+    int64_t seq = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+    if (seq < 1 || seq > max)
+      continue;
+    b[(seq - 1) / 8] |= (uint8_t)(1u << ((seq - 1) % 8));
+    if (seq == k + 1)
+      k = seq;
+  }
+  PQclear(r);
+  *bits = b;
+  *nbits = max;
+  *prefix = k;
+  return 0;
+}
+
 int mp_job_list(PGconn *c, size_t limit, mp_job_summary_t **out, size_t *n,
                 char *errbuf, size_t errlen) {
   *out = NULL;

@@ -27,6 +27,7 @@
 #include "marcpipe/pgmanaged.h"
 #include "marcpipe/producer.h"
 #include "marcpipe/profile.h"
+#include "marcpipe/text.h"
 #include "marcpipe/worker.h"
 
 #include <getopt.h>
@@ -582,7 +583,9 @@ static double rate_of(const job_run_t *j) {
 }
 
 static void print_text(const job_run_t *j) {
-  printf("job %lld %s: %s\n", (long long)j->id, j->sum.status, j->file);
+  char file[3 * 4096];
+  printf("job %lld %s: %s\n", (long long)j->id, j->sum.status,
+         mp_text_shown(j->file, file, sizeof file));
   printf("  records %lld  created %lld  updated %lld  duplicates %lld  "
          "skipped %lld  errors %lld\n",
          (long long)(j->sum.total >= 0 ? j->sum.total : j->pstats.read),

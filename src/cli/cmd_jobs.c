@@ -5,6 +5,7 @@
 
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
+#include "marcpipe/text.h"
 #include "marcpipe/kafka.h"
 
 #include <jansson.h>
@@ -74,8 +75,10 @@ int cmd_jobs(int argc, char **argv) {
                  (long long)v[i].total);
       else
         snprintf(prog, sizeof prog, "%lld/?", (long long)v[i].processed);
+      char file[3 * sizeof v[i].file_name]; /* a newline must not forge a row */
+      mp_text_shown(v[i].file_name, file, sizeof file);
       printf("%-8lld %-22s %21s %8lld  %s\n", (long long)v[i].id, v[i].status, prog,
-             (long long)v[i].errors, v[i].file_name[0] ? v[i].file_name : "-");
+             (long long)v[i].errors, file[0] ? file : "-");
     }
   }
   free(v);

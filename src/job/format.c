@@ -1,6 +1,7 @@
 /* format.c: job summaries for people (text) and programs (JSON), and the
  * connection commands use. Pure formatting apart from mp_job_db_open. */
 #include "marcpipe/job.h"
+#include "marcpipe/text.h"
 
 #include "marcpipe/pg.h"
 #include "marcpipe/pgmanaged.h"
@@ -89,8 +90,11 @@ void mp_job_summary_print(FILE *out, const mp_job_summary_t *s) {
   char st[32], done[32];
   iso_time(s->started_at, st, sizeof st);
   iso_time(s->completed_at, done, sizeof done);
+  char file[3 * sizeof s->file_name], why[3 * sizeof s->failure_reason];
+  mp_text_shown(s->file_name, file, sizeof file);
+  mp_text_shown(s->failure_reason, why, sizeof why);
   fprintf(out, "job %lld: %s\n", (long long)s->id, s->status);
-  fprintf(out, "  file       %s%s%s%s\n", s->file_name[0] ? s->file_name : "-",
+  fprintf(out, "  file       %s%s%s%s\n", file[0] ? file : "-",
           s->file_format[0] ? " (" : "", s->file_format, s->file_format[0] ? ")" : "");
   if (s->topic[0])
     fprintf(out, "  topic      %s\n", s->topic);
@@ -114,5 +118,5 @@ void mp_job_summary_print(FILE *out, const mp_job_summary_t *s) {
     fprintf(out, "  elapsed %.1f s  %.0f records/s", el, (double)s->processed / el);
   fputc('\n', out);
   if (s->failure_reason[0])
-    fprintf(out, "  failure    %s\n", s->failure_reason);
+    fprintf(out, "  failure    %s\n", why);
 }

@@ -72,6 +72,7 @@ typedef struct job_run_s {
   char producer_reason[512];
   bool producer_done;
   bool final;
+  mp_job_self_matches_t self; /* records that replaced one of the same job */
   double lag[MAX_LAG][2];
   int nlag;
 } job_run_t;
@@ -595,6 +596,10 @@ static void print_text(const job_run_t *j) {
   printf("  elapsed %.2f s  %.1f records/s\n", j->last_commit, rate_of(j));
   if (j->sum.failure_reason[0])
     printf("  failure: %s\n", j->sum.failure_reason);
+  char self[400];
+  mp_job_self_matches_line(&j->self, self, sizeof self);
+  if (self[0])
+    printf("  note: %s\n", self);
   if (j->sum.errors > 0)
     printf("  see: marcpipe errors %lld\n", (long long)j->id);
 }
@@ -617,6 +622,7 @@ static void print_json(import_t *im, const job_run_t *j) {
   json_object_set_new(o, "duplicates", json_integer(j->sum.duplicates));
   json_object_set_new(o, "skipped", json_integer(j->sum.skipped));
   json_object_set_new(o, "errors", json_integer(j->sum.errors));
+  json_object_set_new(o, "matched_same_job", json_integer(j->self.records));
   json_object_set_new(o, "elapsed_s", json_real(j->last_commit));
   json_object_set_new(o, "records_per_s", json_real(rate_of(j)));
   json_t *p = json_object();
@@ -909,6 +915,8 @@ int cmd_import(int argc, char **argv) {
                    mp_job_get(im.ctl, jobs[i].id, &jobs[i].sum, err, sizeof err)))
       fprintf(stderr, "import: job %lld: cannot read the final counters: %s\n",
               (long long)jobs[i].id, err);
+    else
+      mp_job_self_matches(im.ctl, jobs[i].id, &jobs[i].self, err, sizeof err);
     if (o.json)
       print_json(&im, &jobs[i]);
     else

@@ -55,9 +55,12 @@ int cmd_status(int argc, char **argv) {
   PGconn *c = NULL;
   char err[1024];
   mp_job_summary_t s;
+  mp_job_self_matches_t self = {0};
   int rc = mp_job_db_open(o.db, o.tenant, &c, err, sizeof err);
   if (!rc)
     rc = mp_job_get(c, id, &s, err, sizeof err);
+  if (!rc && !o.json)
+    rc = mp_job_self_matches(c, id, &self, err, sizeof err);
   PQfinish(c);
   if (rc) {
     fprintf(stderr, "marcpipe status: %s\n", err);
@@ -73,6 +76,10 @@ int cmd_status(int argc, char **argv) {
     fputc('\n', stdout);
   } else {
     mp_job_summary_print(stdout, &s);
+    char line[400];
+    mp_job_self_matches_line(&self, line, sizeof line);
+    if (line[0])
+      printf("  note       %s\n", line);
   }
   return 0;
 }

@@ -190,7 +190,7 @@ int cmd_errors(int argc, char **argv) {
     if (f == FMT_XML)
       fputs("</collection>\n", x.out[f]);
     if ((x.out[f] == stdout ? fflush(stdout) : fclose(x.out[f])) && !rc) {
-      snprintf(err, sizeof err, "%s: write failed", x.name[f]);
+      snprintf(err, sizeof err, "%.1000s: write failed", x.name[f]);
       rc = MP_EIO;
     }
   }

@@ -869,13 +869,18 @@ static void on_assign(mp_worker_t *w, rd_kafka_topic_partition_list_t *parts) {
       rd_kafka_mem_free(w->rk, cid);
     }
   }
+  bool wm_ok = true; /* one unanswered query: ask no more this time */
   for (int i = 0; i < n; i++) {
     int64_t k = e ? -1 : kc->elems[i].offset;
     int64_t lo = -1, hi = -1;
-    if ((k >= 0 || db[i].next >= 0) &&
+    if (wm_ok && (k >= 0 || db[i].next >= 0) &&
         rd_kafka_query_watermark_offsets(w->rk, w->cfg.topic, ids[i], &lo,
-                                         &hi, 5000) != 0)
+                                         &hi, 3000) != 0) {
       lo = hi = -1; /* unknown: only the cluster is checked */
+      wm_ok = false;
+      wlog(w, "cannot read the log's offsets of %s: only the cluster of "
+              "the stored offsets is checked", w->cfg.topic);
+    }
     mp_ident_plan_t *pl = plan_of(w, ids[i]);
     if (!pl) {
       fail(w, MP_ENOMEM);

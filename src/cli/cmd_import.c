@@ -244,6 +244,10 @@ static void db_unavailable(import_t *im) {
            "database unavailable: %.400s", im->poll_err);
   j->final = true;
   j->last_commit = now - j->start;
+  /* the job stays as the database has it (PRODUCING or IN_PROGRESS), so
+   * `produce --resume` or workers can finish it later: the producer's
+   * last word is not retried against the unreachable database */
+  im->ppg.give_up = 1;
   if (im->prod && !j->producer_done)
     mp_producer_cancel(im->prod);
   maybe_finish_job(im);

@@ -94,13 +94,17 @@ static const char apply_sql[] =
      * the same Instance (same target, or creating the same primary key)
      * form a group applied in batch order: each is compared with its
      * predecessor (the first with the stored Instance) and only the last
-     * is written, with the group's count of changes as version step. */
+     * is written, with the group's count of changes as version step. A
+     * record whose predecessor is a record of its own job (two records of
+     * one file with one key) says so in its journal reason. */
     "INSERT INTO mp_out (ord, outcome, gk, iid, is_last, nchanges, cls, reason)"
     " SELECT ord, outcome, gk, iid,"
     "  gk IS NOT NULL AND row_number() OVER (PARTITION BY grp ORDER BY ord DESC) = 1,"
     "  count(*) FILTER (WHERE outcome IN ('CREATED', 'UPDATED')) OVER (PARTITION BY grp),"
-    "  cls, reason"
-    " FROM (SELECT y.*,"
+    "  cls, coalesce(reason, CASE WHEN outcome IN ('UPDATED', 'DUPLICATE')"
+    "   AND coalesce(pjob, ijob) = job_id THEN format('matched record %s of the"
+    " same job by match key %s', coalesce(pseq, iseq), match_key) END)"
+    " FROM (SELECT y.*, lag(job_id) OVER w AS pjob, lag(seq) OVER w AS pseq,"
     "  CASE WHEN act IS NULL THEN preset"
     "   WHEN act = 'multi' THEN 'ERROR'"
     "   WHEN act = 'skip' THEN 'SKIPPED'"
@@ -108,7 +112,8 @@ static const char apply_sql[] =
     "    CASE WHEN gk <> 'i' THEN 'CREATED'"
     "     WHEN ihash = hash THEN 'DUPLICATE' ELSE 'UPDATED' END"
     "   WHEN lag(hash) OVER w = hash THEN 'DUPLICATE' ELSE 'UPDATED' END AS outcome"
-    "  FROM (SELECT x.*, i.content_hash AS ihash,"
+    "  FROM (SELECT x.*, i.content_hash AS ihash, i.source_job AS ijob,"
+    "   i.source_seq AS iseq,"
     "   CASE WHEN act = 'update' THEN 'i'"
     "    WHEN act = 'create' AND NOT matched AND claims THEN 'k'"
     "    WHEN act = 'create' THEN 'r' END AS gk,"

@@ -6,9 +6,10 @@
 # get 001 "777" with 003 "Xy", 73-100 keep their own 001/003.
 # Before: the 62 became one Instance and 61 silent UPDATED outcomes. Now a
 # 001 without a digit is not a match key: 62 CREATED; the 10 sharing a real
-# identifier become one Instance (1 CREATED, 9 UPDATED) and the import
-# summary, its JSON and `status` say "9 records matched a record of the
-# same job (by match key Xy:777: 9)".
+# identifier become one Instance (1 CREATED, 9 UPDATED), each of the 9
+# journal rows names the record before it ("matched record 63 of the same
+# job by match key Xy:777"), and the import summary, its JSON and `status`
+# say "9 records matched a record of the same job (by match key Xy:777: 9)".
 . "$(dirname "$0")/lib/import_lib.bash"
 : "${MP_TEST_DATA:?}"
 it_setup it_selfmatch
@@ -39,6 +40,11 @@ got=$(it_sql "SELECT outcome, count(*) FROM $S.journal GROUP BY 1 ORDER BY 1" | 
 [ "$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["matched_same_job"])' "$TMP/out.json")" = 9 ] ||
   it_fail "JSON summary: $(tail -n 1 "$TMP/out.json")"
 job=$(it_sql "SELECT max(id) FROM $S.jobs")
+# the journal says it for each of the 9: the record before, and the key
+[ "$(it_sql "SELECT count(*) FROM $S.journal WHERE outcome = 'UPDATED'
+             AND reason = format('matched record %s of the same job by match key Xy:777', seq - 1)")" = 9 ] ||
+  it_fail "journal reasons: $(it_sql "SELECT seq, outcome, reason FROM $S.journal WHERE reason IS NOT NULL")"
+[ "$(it_sql "SELECT count(*) FROM $S.journal WHERE reason IS NOT NULL")" = 9 ] || it_fail "other reasons"
 "$MARCPIPE" status "$job" --tenant "$T" >"$TMP/status.txt"
 grep -qx "  note       9 records matched a record of the same job (by match key Xy:777: 9); each replaced the one before" "$TMP/status.txt" ||
   it_fail "status: $(cat "$TMP/status.txt")"

@@ -48,5 +48,6 @@ void mp__ident_refute(mp_ident_plan_t *plan, int64_t offset, int64_t job,
            plan->verify_seq);
   plan->mismatch = true;
   plan->start = lo >= 0 ? lo : -1;
+  plan->refuted_offset = offset;
   plan->verify_offset = -1;
 }

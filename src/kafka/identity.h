@@ -32,6 +32,9 @@ typedef struct mp_ident_plan_s {
   int64_t await_offset;  /* the worker's: after moving the partition to
                             the log start, the first offset it waits for
                             (-1 = none; set to -1 by mp__ident_plan) */
+  int64_t refuted_offset; /* set by mp__ident_refute: the offset whose
+                            message refuted the plan; messages fetched
+                            before the move come after it */
   bool mismatch;         /* the stored offset belongs to another log: the
                             plan starts at the log start; why says how it
                             was recognised */

@@ -702,10 +702,12 @@ static bool check_identity(mp_worker_t *w, rd_kafka_message_t *m,
     return false;
   mp_ident_plan_t *pl = &w->plans[p];
   if (pl->await_offset >= 0) { /* after the seek below */
-    if (m->offset != pl->await_offset) { /* fetched before it: not ours */
-      rd_kafka_message_destroy(m);
+    if (m->offset != pl->await_offset && m->offset > pl->refuted_offset) {
+      rd_kafka_message_destroy(m); /* fetched before the seek: not ours */
       return true;
     }
+    /* the new start, or (the log start moved meanwhile) an offset past
+     * it, which the tracker then reports as lost: never skipped here */
     pl->await_offset = -1;
     return false;
   }

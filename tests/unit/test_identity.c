@@ -63,6 +63,7 @@ static void test_identity_refuted_message_starts_at_log_start(void **s) {
   assert_true(pl.mismatch);
   assert_int_equal(pl.start, 0);
   assert_int_equal(pl.verify_offset, -1);
+  assert_int_equal(pl.refuted_offset, 374);
   assert_string_equal(pl.why, "the message at offset 374 is job 2 seq 2999, the one "
                               "read at offset 374 was job 1 seq 2998");
   mp__ident_refute(&pl, 374, 0, 0, -1);

@@ -42,15 +42,15 @@ static int sleep_write(void *s, const mp_sink_rec_t *r, size_t n,
   res->created = (uint32_t)n;
   return 0;
 }
-static int sleep_load(void *s, const char *t, const int32_t *p, int64_t *next,
-                      size_t n) {
+static int sleep_load(void *s, const char *t, const int32_t *p,
+                      mp_sink_offset_t *next, size_t n) {
   for (size_t i = 0; i < n; i++)
-    next[i] = -1;
+    next[i] = (mp_sink_offset_t){.next = -1};
   return 0;
 }
 static void sleep_close(void *s) {}
 static const mp_worker_sink_ops_t sleep_ops = {sleep_open, sleep_write,
-                                               sleep_load, sleep_close};
+                                               sleep_load, NULL, sleep_close};
 
 static double now_s(void) {
   struct timespec ts;

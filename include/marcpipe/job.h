@@ -114,6 +114,29 @@ int mp_job_fail(PGconn *c, int64_t id, const char *reason, char *errbuf,
 /* Summary with counters summed over partitions. */
 int mp_job_get(PGconn *c, int64_t id, mp_job_summary_t *out, char *errbuf,
                size_t errlen);
+/* Records of a job that matched an Instance an earlier record of the same
+ * job had created or changed, and so replaced it (several records with
+ * one 001 in a file become one Instance): said in the summaries, never
+ * silent. Counted from the journal (records per Instance beyond the
+ * first), one aggregate per call: for summaries, not progress polls. */
+typedef struct mp_job_self_matches_s {
+  int64_t records;      /* 0 = none */
+  char key[128];        /* the match key most of them share */
+  int64_t key_records;  /* how many of them share it */
+} mp_job_self_matches_t;
+int mp_job_self_matches(PGconn *c, int64_t id, mp_job_self_matches_t *out,
+                        char *errbuf, size_t errlen);
+/* "61 records matched a record of the same job (by match key
+ * FOLIOstorage: 61); each replaced the one before" into out, "" when none. */
+void mp_job_self_matches_line(const mp_job_self_matches_t *m, char *out,
+                              size_t n);
+
+/* The seqs of a job that have their journal row (processed: whatever the
+ * outcome), for a resume: *bits (malloc'ed, free()) has bit seq-1 set for
+ * each, *nbits = the highest such seq (0 and NULL when none), *prefix =
+ * the largest k with every seq 1..k journaled. */
+int mp_job_journaled(PGconn *c, int64_t id, uint8_t **bits, int64_t *nbits,
+                     int64_t *prefix, char *errbuf, size_t errlen);
 /* Newest first, at most limit (0 = all). *out is malloc'ed (free()). */
 int mp_job_list(PGconn *c, size_t limit, mp_job_summary_t **out, size_t *n,
                 char *errbuf, size_t errlen);

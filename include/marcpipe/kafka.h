@@ -12,6 +12,7 @@
 #define MARCPIPE_KAFKA_H
 
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,19 @@ rd_kafka_conf_t *mp_kafka_conf_new_for(int role, const char *brokers,
                                        const char *const *props,
                                        size_t nprops, char *errbuf,
                                        size_t errlen);
+
+/* ---- threads (src/kafka/threads.c) ---- */
+
+/* rd_kafka_new with every signal blocked while it creates its threads, so
+ * no signal handler ever runs on a librdkafka thread (an interrupted poll
+ * kills the embedded broker). Same contract as rd_kafka_new. */
+rd_kafka_t *mp_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
+                         char *errstr, size_t errlen);
+/* Block every signal in the calling thread (previous mask in *saved), for
+ * other calls that create librdkafka threads (rd_kafka_mock_cluster_new);
+ * mp_kafka_signals_restore puts the mask back. */
+void mp_kafka_signals_block(sigset_t *saved);
+void mp_kafka_signals_restore(const sigset_t *saved);
 
 /* ---- topic names: env.namespace.tenant.EVENT (FOLIO style) ---- */
 

@@ -128,6 +128,11 @@ const char *mp_marc_format_name(mp_marc_format_t f);
  * input) -> ISO 2709, whose reader then reports positioned errors. */
 mp_marc_format_t mp_marc_format_detect(const char *p, size_t n);
 
+/* Junk (NUL, whitespace, 0x1A, stray terminators) an ISO 2709 stream may
+ * hold in a row between records before it is judged not MARC (a fatal
+ * MP_EFORMAT): 64 KiB, far more than the padding real files carry. */
+#define MP_MARC_MAX_JUNK (64 * 1024)
+
 typedef struct mp_marc_reader_opts_s {
   mp_marc_format_t format;  /* MP_FMT_AUTO: detect from the first bytes */
   bool strict;              /* reject anything that lenient mode repairs in

@@ -31,6 +31,13 @@ const char *mp_pg_sql_dir(char *buf, size_t n);
 int mp_pg_connect(const char *conninfo, const char *tenant, PGconn **out,
                   char *errbuf, size_t errlen);
 
+/* Make a connection usable again after the server restarted: when it is
+ * broken, PQreset it (the PGconn stays the caller's) and, with a tenant,
+ * set its session up again (search_path via mp_pg_migrate). 0 when
+ * usable; MP_ETRANSIENT (still unreachable) or as mp_pg_migrate, with
+ * errbuf set. Blocking: call it where the connection is used. */
+int mp_pg_ready(PGconn *c, const char *tenant, char *errbuf, size_t errlen);
+
 /* Apply pending migrations of sql_dir (NULL = mp_pg_sql_dir) to the
  * tenant schema, in one transaction, and set the session's search_path.
  * Safe to call concurrently from several connections. *applied (may be

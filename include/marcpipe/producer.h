@@ -155,6 +155,9 @@ typedef struct mp_producer_pg_s {
                          (PostgreSQL restarted); NULL: search_path lost */
   char errmsg[512];
   void *data; /* the owner's, untouched (e.g. to wrap an op) */
+  volatile int give_up; /* set (any thread) to stop retrying the job's last
+                           word against an unreachable database: the call
+                           in progress returns within ~5 s */
 } mp_producer_pg_t;
 void mp_producer_pg_ops(mp_producer_pg_t *pg, mp_producer_job_ops_t *ops);
 
@@ -190,6 +193,14 @@ typedef struct mp_producer_opts_s {
    * so the rest keep their seqs (skip + 1, ...). An input with fewer items
    * fails the run (the file changed). */
   int64_t skip;
+  /* Resume: seqs already processed (journaled) anywhere after `skip`, bit
+   * seq-1 of `done_seqs` set for seq <= ndone_seqs (mp_job_journaled).
+   * They are read and dropped like skipped items; every other item is
+   * produced again, so records an earlier run delivered to a log that was
+   * lost since (the embedded broker died with its import) are not lost,
+   * and one that is consumed twice is a replay (counted once). NULL = none. */
+  const uint8_t *done_seqs;
+  int64_t ndone_seqs;
   int64_t max_inflight;          /* 0 = MP_PRODUCER_MAX_INFLIGHT */
   int64_t max_backlog;           /* 0 = default for 8 partitions; <0 = off */
   int64_t max_backlog_bytes;     /* 0 = default for 8 partitions; <0 = off */

@@ -42,7 +42,19 @@ typedef struct mp_sink_rec_s {
   const char *value;         /* the record */
   size_t value_len;
   mp_content_type_t content_type;
+  const char *cluster_id;    /* Kafka cluster it was read from, stored with
+                                the offsets; NULL or "" = unknown */
 } mp_sink_rec_t;
+
+/* Where a group stopped reading one partition, and which log that was:
+ * the identity lets a worker recognise offsets of another log (a topic
+ * re-created under the same name, the embedded broker restarted). */
+typedef struct mp_sink_offset_s {
+  int64_t next;               /* next offset to read; -1 = none stored */
+  int64_t last_job, last_seq; /* headers of the message at next - 1;
+                                 0 = unknown */
+  char cluster_id[64];        /* the cluster read from; "" = unknown */
+} mp_sink_offset_t;
 
 typedef struct mp_sink_config_s {
   const char *conninfo;      /* "" = libpq defaults / PG* environment */
@@ -112,16 +124,23 @@ void mp_sink_close(mp_sink_t *s);
  * codes: MP_ENOMEM; MP_EPG only if even the isolated ERROR row is refused.
  * recs[i].key may be empty: the match key is computed from the record.
  * The offsets stored are max(offset)+1 per (topic, partition) of the
- * batch, replays included. If the connection drops during COMMIT the batch
+ * batch, replays included, with the job/seq of that last record and its
+ * cluster_id; a stored offset never moves backwards. If the connection drops during COMMIT the batch
  * may have been committed: the retry is then a replay and changes nothing. */
 int mp_sink_write_batch(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                         mp_sink_result_t *res);
 
 /* Next offset to read per partition as stored in PostgreSQL by committed
- * batches for (group, topic); -1 where none is stored. 0, MP_ETRANSIENT
- * (reconnects on the next call) or MP_EPG. */
+ * batches for (group, topic), with the identity of the log it belongs to;
+ * next = -1 where none is stored. 0, MP_ETRANSIENT (reconnects on the next
+ * call) or MP_EPG. */
 int mp_sink_load_offsets(mp_sink_t *s, const char *topic,
-                         const int32_t *partitions, int64_t *next_offsets,
+                         const int32_t *partitions, mp_sink_offset_t *offs,
                          size_t n);
+/* Replace the stored offset of one partition (found to belong to another
+ * log) by `next`, read from cluster_id (NULL = unknown), identity of the
+ * last message unknown. 0, MP_ETRANSIENT or MP_EPG. */
+int mp_sink_reset_offset(mp_sink_t *s, const char *topic, int32_t partition,
+                         int64_t next, const char *cluster_id);
 
 #endif

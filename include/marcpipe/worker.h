@@ -14,7 +14,12 @@
  * Delivery: at least once. Offsets move to Kafka only after the sink
  * returned 0 for every earlier offset of the partition. On assignment a
  * partition starts at max(Kafka committed offset, sink's stored next
- * offset), or at the log start when neither exists. An offset that jumps
+ * offset), or at the log start when neither exists. A stored offset must
+ * belong to the log being read: one read from another cluster, past the
+ * log's end, or whose previous message does not carry the job and seq
+ * stored with it (the topic was re-created) is reported and the partition
+ * is read from its start instead (replays change nothing; nothing is
+ * skipped). An offset that jumps
  * past the expected one, or an out-of-range fetch position, stops the
  * worker with MP_ELOST naming topic, partition and the lost offsets.
  */
@@ -48,9 +53,13 @@ typedef struct mp_worker_sink_ops_s {
   /* 0 = committed; any other value = nothing committed, retry later. */
   int (*write_batch)(void *sink, const mp_sink_rec_t *recs, size_t n,
                      mp_sink_result_t *res);
-  /* As mp_sink_load_offsets (next offset per partition, -1 = none). */
+  /* As mp_sink_load_offsets (next offset per partition, -1 = none, and
+   * the identity of the log it was read from). */
   int (*load_offsets)(void *sink, const char *topic, const int32_t *parts,
-                      int64_t *next_offsets, size_t n);
+                      mp_sink_offset_t *offs, size_t n);
+  /* As mp_sink_reset_offset; NULL = nothing stored to reset. */
+  int (*reset_offset)(void *sink, const char *topic, int32_t partition,
+                      int64_t next, const char *cluster_id);
   void (*close)(void *sink);
 } mp_worker_sink_ops_t;
 
@@ -114,6 +123,9 @@ typedef struct mp_worker_stats_s {
   uint64_t kafka_commits, kafka_commit_errors;
   uint64_t rebalances;      /* assignments received */
   uint64_t created, updated, duplicates, skipped, errors, replayed;
+  uint64_t offset_resets;    /* stored offsets found to belong to another
+                               log: those partitions were read from their
+                               start (identity.h) */
   uint64_t peak_rss_kb;
   /* set when the worker stopped with MP_ELOST */
   int32_t lost_partition;   /* -1 when nothing was lost */

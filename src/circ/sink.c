@@ -215,12 +215,14 @@ static int circ_write(void *sink, const mp_sink_rec_t *recs, size_t n,
   return 0;
 }
 
+/* Offsets without the log's identity (cluster id, last job/seq unknown):
+ * the worker checks only the log's watermarks for circulation topics. */
 static int circ_load(void *sink, const char *topic, const int32_t *parts,
-                     int64_t *next, size_t n) {
+                     mp_sink_offset_t *offs, size_t n) {
   circ_sink_t *s = sink;
   char err[256];
   for (size_t i = 0; i < n; i++)
-    next[i] = -1;
+    offs[i] = (mp_sink_offset_t){.next = -1};
   if (!s->conn && connect_sink(s, err, sizeof err))
     return MP_ETRANSIENT;
   const char *p[2] = {s->cfg->group, topic};
@@ -241,12 +243,16 @@ static int circ_load(void *sink, const char *topic, const int32_t *parts,
       int32_t part = (int32_t)atoi(PQgetvalue(r, row, 0));
       for (size_t i = 0; i < n; i++)
         if (parts[i] == part)
-          next[i] = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+          offs[i].next = strtoll(PQgetvalue(r, row, 1), NULL, 10);
     }
   }
   PQclear(r);
   return rc;
 }
 
-const mp_worker_sink_ops_t mp_circ_sink_ops = {circ_open, circ_write,
-                                               circ_load, circ_close};
+const mp_worker_sink_ops_t mp_circ_sink_ops = {
+    .open = circ_open,
+    .write_batch = circ_write,
+    .load_offsets = circ_load,
+    .reset_offset = NULL, /* nothing of a log's identity is stored */
+    .close = circ_close};

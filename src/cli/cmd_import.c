@@ -33,6 +33,7 @@
 #include "marcpipe/pgmanaged.h"
 #include "marcpipe/producer.h"
 #include "marcpipe/profile.h"
+#include "marcpipe/text.h"
 #include "marcpipe/worker.h"
 
 #include <errno.h>
@@ -84,6 +85,7 @@ typedef struct job_run_s {
   char producer_reason[512];
   bool producer_done;
   bool final;
+  mp_job_self_matches_t self; /* records that replaced one of the same job */
   double lag[MAX_LAG][2];
   int nlag;
   mp_job_warnings_t warn; /* what the reader repaired */
@@ -109,6 +111,8 @@ typedef struct import_s {
   uv_work_t poll_work;
   bool polling;
   int poll_rc;
+  char poll_err[512];
+  double db_down_since; /* first failed poll of a run of them; 0 = up */
   mp_job_summary_t poll_sum;
   uv_signal_t sigint, sigterm;
   bool interrupted;
@@ -170,9 +174,12 @@ static const char *phase_of(const import_t *im, const job_run_t *j) {
 
 static void poll_work(uv_work_t *w) {
   import_t *im = w->data;
-  char err[512];
-  im->poll_rc = mp_job_get(im->poll, im->job->id, &im->poll_sum, err,
-                           sizeof err);
+  /* a restarted server: reconnect (the job's end is seen by this poll) */
+  im->poll_rc = mp_pg_ready(im->poll, im->o->tenant, im->poll_err,
+                            sizeof im->poll_err);
+  if (!im->poll_rc)
+    im->poll_rc = mp_job_get(im->poll, im->job->id, &im->poll_sum,
+                             im->poll_err, sizeof im->poll_err);
 }
 
 static bool status_final(const char *s) {
@@ -189,12 +196,52 @@ static void maybe_finish_job(import_t *im) {
   uv_stop(im->loop);
 }
 
+/* How long the import waits for an unreachable database before it gives
+ * the job up (README: "database unavailable"): 120 s, or
+ * $MARCPIPE_DB_UNAVAILABLE_S seconds (tests use a few). */
+#define DB_UNAVAILABLE_S 120.0
+static double db_unavailable_s(void) {
+  const char *v = getenv("MARCPIPE_DB_UNAVAILABLE_S");
+  double s = v && *v ? strtod(v, NULL) : 0;
+  return s > 0 ? s : DB_UNAVAILABLE_S;
+}
+
+static void db_unavailable(import_t *im) {
+  job_run_t *j = im->job;
+  double now = now_s();
+  if (im->db_down_since == 0) {
+    im->db_down_since = now;
+    return;
+  }
+  double limit = db_unavailable_s();
+  if (now - im->db_down_since < limit || j->final)
+    return;
+  fprintf(stderr, "import: job %lld: database unavailable for %.0f s (%s); "
+                  "giving up: `marcpipe produce --resume %lld` continues it\n",
+          (long long)j->id, limit, im->poll_err, (long long)j->id);
+  snprintf(j->sum.status, sizeof j->sum.status, "FAILED");
+  snprintf(j->sum.failure_reason, sizeof j->sum.failure_reason,
+           "database unavailable: %.400s", im->poll_err);
+  j->final = true;
+  j->last_commit = now - j->start;
+  /* the job stays as the database has it (PRODUCING or IN_PROGRESS), so
+   * `produce --resume` or workers can finish it later: the producer's
+   * last word is not retried against the unreachable database */
+  im->ppg.give_up = 1;
+  if (im->prod && !j->producer_done)
+    mp_producer_cancel(im->prod);
+  maybe_finish_job(im);
+}
+
 static void poll_done(uv_work_t *w, int status) {
   import_t *im = w->data;
   job_run_t *j = im->job;
   im->polling = false;
-  if (status || im->poll_rc)
-    return; /* transient: the next tick asks again */
+  if (status || im->poll_rc) { /* transient: the next tick asks again */
+    db_unavailable(im);
+    return;
+  }
+  im->db_down_since = 0;
   j->sum = im->poll_sum;
   double t = now_s() - j->start;
   if (j->first_commit < 0 && j->sum.processed > 0)
@@ -285,6 +332,16 @@ static void on_give_up(mp_import_workers_t *set, int index) {
 
 static void on_signal(uv_signal_t *s, int signum) {
   import_t *im = s->data;
+  if (im->interrupted && im->job && !im->job->final) {
+    /* a second signal: stop waiting for the job's final state (the
+     * database may be unreachable); the workers are still stopped */
+    fprintf(stderr, "import: signal %d again: not waiting for the job\n",
+            signum);
+    im->job->final = true;
+    im->ppg.give_up = 1; /* the producer's last word: no more retries */
+    maybe_finish_job(im);
+    return;
+  }
   mp_progress_end(&im->progress);
   fprintf(stderr, "import: interrupted (signal %d): stopping\n", signum);
   im->interrupted = true;
@@ -295,7 +352,10 @@ static void on_signal(uv_signal_t *s, int signum) {
     mp_producer_cancel(im->prod);
   else if (im->job && !im->job->final) {
     char err[512];
-    mp_job_interrupt(im->ctl, im->job->id, "import interrupted", err, sizeof err);
+    if (mp_pg_ready(im->ctl, im->o->tenant, err, sizeof err) ||
+        mp_job_interrupt(im->ctl, im->job->id, "import interrupted", err,
+                         sizeof err))
+      fprintf(stderr, "import: cannot record the interruption: %s\n", err);
   }
 }
 
@@ -696,7 +756,9 @@ static void print_warnings(const job_run_t *j) {
 }
 
 static void print_text(const job_run_t *j) {
-  printf("job %lld %s: %s\n", (long long)j->id, j->sum.status, j->file);
+  char file[3 * 4096];
+  printf("job %lld %s: %s\n", (long long)j->id, j->sum.status,
+         mp_text_shown(j->file, file, sizeof file));
   printf("  records %lld  created %lld  updated %lld  duplicates %lld  "
          "skipped %lld  errors %lld\n",
          (long long)(j->sum.total >= 0 ? j->sum.total : j->pstats.read),
@@ -707,6 +769,10 @@ static void print_text(const job_run_t *j) {
   printf("  elapsed %.2f s  %.1f records/s\n", j->last_commit, rate_of(j));
   if (j->sum.failure_reason[0])
     printf("  failure: %s\n", j->sum.failure_reason);
+  char self[400];
+  mp_job_self_matches_line(&j->self, self, sizeof self);
+  if (self[0])
+    printf("  note: %s\n", self);
   if (j->sum.errors > 0)
     printf("  see: marcpipe errors %lld\n", (long long)j->id);
 }
@@ -736,6 +802,7 @@ static void print_json(import_t *im, const job_run_t *j) {
   json_object_set_new(o, "reader_warnings",
                       json_integer((json_int_t)j->warn.total));
   json_object_set_new(o, "reader_warnings_by_kind", wk);
+  json_object_set_new(o, "matched_same_job", json_integer(j->self.records));
   json_object_set_new(o, "elapsed_s", json_real(j->last_commit));
   json_object_set_new(o, "records_per_s", json_real(rate_of(j)));
   json_t *p = json_object();
@@ -1017,8 +1084,15 @@ int cmd_import(int argc, char **argv) {
   for (int i = 0; i < nfiles; i++) {
     if (!jobs[i].id)
       continue;
-    if (im.interrupted) /* the workers drained since: their last batches count */
-      mp_job_get(im.ctl, jobs[i].id, &jobs[i].sum, err, sizeof err);
+    /* the summary is the database's, read once the workers have written
+     * their last batches (after an interrupt they finish the batches in
+     * flight after the job's loop ended) */
+    if (im.ctl && (mp_pg_ready(im.ctl, o.tenant, err, sizeof err) ||
+                   mp_job_get(im.ctl, jobs[i].id, &jobs[i].sum, err, sizeof err)))
+      fprintf(stderr, "import: job %lld: cannot read the final counters: %s\n",
+              (long long)jobs[i].id, err);
+    else
+      mp_job_self_matches(im.ctl, jobs[i].id, &jobs[i].self, err, sizeof err);
     if (o.json)
       print_json(&im, &jobs[i]);
     else

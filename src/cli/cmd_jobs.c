@@ -6,6 +6,7 @@
 
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
+#include "marcpipe/text.h"
 #include "marcpipe/kafka.h"
 
 #include <jansson.h>
@@ -65,8 +66,11 @@ int cmd_jobs(int argc, char **argv) {
                  (long long)v[i].total);
       else
         snprintf(prog, sizeof prog, "%lld/?", (long long)v[i].processed);
-      printf("%-8lld %-22s %21s %8lld  %s\n", (long long)v[i].id, mp_job_display_status(&v[i]), prog,
-             (long long)v[i].errors, v[i].file_name[0] ? v[i].file_name : "-");
+      char file[3 * sizeof v[i].file_name]; /* a newline must not forge a row */
+      mp_text_shown(v[i].file_name, file, sizeof file);
+      printf("%-8lld %-22s %21s %8lld  %s\n", (long long)v[i].id,
+             mp_job_display_status(&v[i]), prog, (long long)v[i].errors,
+             file[0] ? file : "-");
     }
   }
   free(v);

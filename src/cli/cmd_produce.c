@@ -9,11 +9,12 @@
  * usage errors.
  *
  * --resume JOB continues a job whose producer died (kill -9, crash): the
- * job row gives the file, format and topic, and `produced`, the prefix of
- * seqs the dead producer recorded as delivered; those items are skipped
- * and the rest produced with the same seqs. Records delivered after the
- * last recorded prefix are sent twice; the sink is idempotent by (job,
- * seq). A job whose total is known has nothing left to produce (exit 0);
+ * job row gives the file, format and topic; the journal gives the seqs
+ * already processed (mp_job_journaled): those items are skipped and every
+ * other one is produced again with its seq, whether or not the dead run
+ * delivered it (the log holding it may be gone: `import` killed with its
+ * embedded broker). A record delivered twice is consumed twice; the sink is
+ * idempotent by (job, seq), so it is counted once. A job whose total is known has nothing left to produce (exit 0);
  * a FAILED job is refused: its failure was decided (canceled, a delivery
  * failed) and may have been acted on, so the file is imported again as a
  * new job instead.
@@ -155,10 +156,10 @@ int cmd_produce(int argc, char **argv) {
                     "continue job JOB after its producer died: file,\n"
                     "format and topic come from the job (FILE overrides\n"
                     "the path; give --charset again); the records the\n"
-                    "job recorded as produced are skipped, the rest keep\n"
-                    "their numbers. Only when no other producer runs the\n"
-                    "job. A job with a known total has nothing to do\n"
-                    "(exit 0); a FAILED job is refused (exit 1)"),
+                    "job already processed are skipped, the rest are sent\n"
+                    "again with their numbers. Only when no other producer\n"
+                    "runs the job. A job with a known total has nothing to\n"
+                    "do (exit 0); a FAILED job is refused (exit 1)"),
       MP_OPT_GROUP("Matching (what happens to a record that matches an "
                    "existing Instance):"),
       MP_CLI_MATCH(&c),
@@ -237,6 +238,8 @@ int cmd_produce(int argc, char **argv) {
   mp_job_summary_t sum = {0};
   mp_lease_t *lease = NULL;  /* liveness and cancel requests (job_input.h) */
   mp_cancel_input_t cin;
+  uint8_t *done_seqs = NULL; /* resume: journaled seqs (mp_job_journaled) */
+  int64_t ndone_seqs = 0, done_prefix = 0;
 
   char conninfo[1024];
   if (mp_cli_db(&c, false, false, conninfo, sizeof conninfo))
@@ -252,6 +255,15 @@ int cmd_produce(int argc, char **argv) {
       rc = -rr;
       goto out;
     }
+    if (mp_job_journaled(conn, job, &done_seqs, &ndone_seqs, &done_prefix,
+                         err, sizeof err) != 0) {
+      fprintf(stderr, "marcpipe produce: %s\n", err);
+      goto out;
+    }
+    fprintf(stderr, "marcpipe produce: job %" PRId64 ": records 1..%" PRId64
+                    " and others up to %" PRId64 " are processed and skipped; "
+                    "every other record is sent (again)\n",
+            job, done_prefix, ndone_seqs);
   }
   if (mp_producer_marc_input_open(file, &ropts, &in, err, sizeof err) != 0) {
     fprintf(stderr, "marcpipe produce: %s\n", err);
@@ -347,7 +359,9 @@ int cmd_produce(int argc, char **argv) {
                           .topic = topic,
                           .tenant = tenant,
                           .job_id = job,
-                          .skip = sum.produced,
+                          .skip = done_prefix,
+                          .done_seqs = done_seqs,
+                          .ndone_seqs = ndone_seqs,
                           .max_inflight = inflight,
                           .max_backlog = backlog,
                           .max_backlog_bytes = backlog_bytes,
@@ -377,7 +391,7 @@ int cmd_produce(int argc, char **argv) {
   if (r.done && r.rc == 0) {
     char skipped[64] = "";
     if (resume)
-      snprintf(skipped, sizeof skipped, " (%" PRId64 " skipped as produced)",
+      snprintf(skipped, sizeof skipped, " (%" PRId64 " skipped as processed)",
                st.skipped);
     fprintf(stderr,
             "marcpipe produce: job %" PRId64 ": %" PRId64 " records read%s, %" PRId64
@@ -397,6 +411,7 @@ int cmd_produce(int argc, char **argv) {
 out:
   mp_lease_stop(lease);
   free(profile_json);
+  free(done_seqs); /* after the producer: it reads them */
   if (loop_ok)
     uv_loop_close(&loop);
   if (in_owned && in.close)

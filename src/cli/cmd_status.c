@@ -38,12 +38,15 @@ int cmd_status(int argc, char **argv) {
   PGconn *conn = NULL;
   char err[1024];
   mp_job_summary_t s;
+  mp_job_self_matches_t self = {0};
   int rc = mp_cli_db_open(&c, json, &conn) ? MP_EIO : 0;
   if (rc) {
     PQfinish(conn);
     return 1;
   }
   rc = mp_job_get(conn, id, &s, err, sizeof err);
+  if (!rc && !json)
+    rc = mp_job_self_matches(conn, id, &self, err, sizeof err);
   PQfinish(conn);
   if (rc) {
     fprintf(stderr, "marcpipe status: %s\n", err);
@@ -59,6 +62,10 @@ int cmd_status(int argc, char **argv) {
     fputc('\n', stdout);
   } else {
     mp_job_summary_print(stdout, &s);
+    char line[400];
+    mp_job_self_matches_line(&self, line, sizeof line);
+    if (line[0])
+      printf("  note       %s\n", line);
   }
   return 0;
 }

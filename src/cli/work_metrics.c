@@ -81,10 +81,17 @@ static int w_write(void *sink, const mp_sink_rec_t *recs, size_t n,
   return rc;
 }
 
-static int w_load(void *sink, const char *topic, const int32_t *parts, int64_t *next,
-                  size_t n) {
+static int w_load(void *sink, const char *topic, const int32_t *parts,
+                  mp_sink_offset_t *offs, size_t n) {
   wsink_t *s = sink;
-  return s->m->inner->load_offsets(s->inner, topic, parts, next, n);
+  return s->m->inner->load_offsets(s->inner, topic, parts, offs, n);
+}
+
+static int w_reset(void *sink, const char *topic, int32_t partition,
+                   int64_t next, const char *cluster_id) {
+  wsink_t *s = sink;
+  return s->m->inner->reset_offset(s->inner, topic, partition, next,
+                                   cluster_id);
 }
 
 static void w_close(void *sink) {
@@ -102,6 +109,9 @@ void mp__work_metrics_wrap(mp_work_metrics_t *m, mp_worker_config_t *cfg) {
   m->ops = (mp_worker_sink_ops_t){.open = w_open,
                                   .write_batch = w_write,
                                   .load_offsets = w_load,
+                                  .reset_offset = m->inner->reset_offset
+                                                      ? w_reset
+                                                      : NULL,
                                   .close = w_close};
   cfg->sink = &m->ops;
   cfg->sink_ctx = m;

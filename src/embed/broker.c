@@ -9,6 +9,7 @@
  */
 #include "marcpipe/broker.h"
 #include "marcpipe/error.h"
+#include "marcpipe/kafka.h"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -61,14 +62,17 @@ int mp_broker_start(const mp_broker_opts_t *opts, mp_broker_t **out,
    * (no bootstrap servers) but keep errors. */
   rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
   rd_kafka_conf_set(conf, "client.id", "marcpipe-broker", err, sizeof err);
-  b->host = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  b->host = mp_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!b->host) {
     rd_kafka_conf_destroy(conf);
     snprintf(errbuf, errlen, "cannot start the broker host: %s", err);
     rc = MP_EKAFKA;
     goto out;
   }
+  sigset_t saved; /* its thread must never take a signal (threads.c) */
+  mp_kafka_signals_block(&saved);
   b->mc = rd_kafka_mock_cluster_new(b->host, o.nbrokers);
+  mp_kafka_signals_restore(&saved);
   if (!b->mc) {
     snprintf(errbuf, errlen, "cannot start a mock cluster of %d brokers",
              o.nbrokers);

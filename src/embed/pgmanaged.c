@@ -1,7 +1,14 @@
 /* pgmanaged.c: the managed local PostgreSQL (see pgmanaged.h).
  * Runs initdb and pg_ctl as child processes (fork + execv, waitpid); as
  * root through `runuser -u postgres --`, after handing the state directory
- * to that user. Main thread only; blocking. */
+ * to that user. Main thread only; blocking.
+ * Security: the state directory holds the server's unix socket, which
+ * trusts every local connection as the superuser, so only the service user
+ * (postgres as root, else the caller) may enter it: a directory of another
+ * owner, or a symbolic link, is refused; a wider mode is narrowed to 0700
+ * (secure_dir). Files written in it are opened with O_NOFOLLOW, so a link
+ * planted there is never followed (as root, initdb.log is opened before
+ * runuser drops to postgres). */
 #include "marcpipe/pgmanaged.h"
 
 #include "marcpipe/error.h"
@@ -93,7 +100,10 @@ static int run(char *const argv[], const char *logpath) {
   if (pid < 0)
     return -1;
   if (pid == 0) {
-    int fd = open(logpath ? logpath : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int fd = logpath ? open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600)
+                     : open("/dev/null", O_WRONLY);
+    if (fd < 0 && logpath)
+      _exit(126); /* never write through a planted link */
     if (fd >= 0) {
       dup2(fd, 1);
       dup2(fd, 2);
@@ -169,6 +179,40 @@ static void copy_out(char *dst, size_t n, const char *src) {
     snprintf(dst, n, "%s", src);
 }
 
+/* The state directory is a real directory of the service user (uid; as
+ * root a directory of root is handed over to it) with mode 0700 (a wider
+ * one is narrowed); anything else is refused with the reason. */
+static int secure_dir(const paths_t *p, uid_t uid, gid_t gid, const char *user,
+                      char *errbuf, size_t errlen) {
+  struct stat st;
+  if (lstat(p->dir, &st)) {
+    snprintf(errbuf, errlen, "%s: %s", p->dir, strerror(errno));
+    return MP_EIO;
+  }
+  if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode)) {
+    snprintf(errbuf, errlen, "%s: the state directory is %s: refusing to use it",
+             p->dir, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory");
+    return MP_ECONFIG;
+  }
+  if (st.st_uid != uid && !(geteuid() == 0 && st.st_uid == 0)) {
+    snprintf(errbuf, errlen, "%s: the state directory belongs to uid %u, not to %s: "
+             "refusing to use it (its owner could reach the database as its superuser)",
+             p->dir, (unsigned)st.st_uid, user);
+    return MP_ECONFIG;
+  }
+  if (st.st_uid != uid && chown(p->dir, uid, gid)) {
+    snprintf(errbuf, errlen, "%s: cannot hand the state directory to %s: %s", p->dir,
+             user, strerror(errno));
+    return MP_EIO;
+  }
+  if ((st.st_mode & 07777) != 0700 && chmod(p->dir, 0700)) {
+    snprintf(errbuf, errlen, "%s: cannot make the state directory private (0700): %s",
+             p->dir, strerror(errno));
+    return MP_EIO;
+  }
+  return 0;
+}
+
 /* Make the state dir and hand it to the postgres user when root. */
 static int prepare_dir(const paths_t *p, char *errbuf, size_t errlen) {
   int rc = mkdir_p(p->dir, 0700);
@@ -176,8 +220,11 @@ static int prepare_dir(const paths_t *p, char *errbuf, size_t errlen) {
     snprintf(errbuf, errlen, "%s: cannot create: %s", p->dir, strerror(-rc));
     return MP_EIO;
   }
-  if (geteuid() != 0)
-    return 0;
+  if (geteuid() != 0) {
+    struct passwd *me = getpwuid(geteuid());
+    return secure_dir(p, geteuid(), getegid(), me ? me->pw_name : "this user",
+                      errbuf, errlen);
+  }
   struct passwd *pw = getpwnam("postgres");
   if (!pw) {
     snprintf(errbuf, errlen, "running as root, but there is no 'postgres' system user to "
@@ -185,11 +232,8 @@ static int prepare_dir(const paths_t *p, char *errbuf, size_t errlen) {
              "postgresql package or run marcpipe as an ordinary user");
     return MP_ECONFIG;
   }
-  if (chown(p->dir, pw->pw_uid, pw->pw_gid)) {
-    snprintf(errbuf, errlen, "%s: cannot hand the state directory to postgres: %s", p->dir,
-             strerror(errno));
-    return MP_EIO;
-  }
+  if ((rc = secure_dir(p, pw->pw_uid, pw->pw_gid, "postgres", errbuf, errlen)))
+    return rc;
   char *argv[] = {"/usr/bin/test", "-w", (char *)p->dir, NULL};
   if (run(argv, NULL) != 0) {
     snprintf(errbuf, errlen, "%s: the postgres user cannot reach this directory (a parent "
@@ -224,8 +268,11 @@ static int init_cluster(const paths_t *p, char *errbuf, size_t errlen) {
   }
   char conf[700];
   snprintf(conf, sizeof conf, "%s/postgresql.conf", p->data);
-  FILE *f = fopen(conf, "a");
+  int fd = open(conf, O_WRONLY | O_APPEND | O_NOFOLLOW);
+  FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
   if (!f) {
+    if (fd >= 0)
+      close(fd);
     snprintf(errbuf, errlen, "%s: cannot append server settings", conf);
     return MP_EIO;
   }
@@ -242,12 +289,12 @@ int mp_pgmanaged_start(const char *state_dir, char *conninfo, size_t n,
   int rc = resolve(state_dir, &p, errbuf, errlen);
   if (rc)
     return rc;
+  if ((rc = prepare_dir(&p, errbuf, errlen)))
+    return rc;
   if (has_cluster(&p) && is_running(&p)) {
     copy_out(conninfo, n, p.conninfo);
     return 0;
   }
-  if ((rc = prepare_dir(&p, errbuf, errlen)))
-    return rc;
   if (!has_cluster(&p) && (rc = init_cluster(&p, errbuf, errlen)))
     return rc;
   char *argv[] = {(char *)p.ctl, "start", "-D", p.data, "-l", p.log, "-w", "-t", "60", NULL};

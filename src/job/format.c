@@ -1,6 +1,7 @@
 /* format.c: job summaries for people (text) and programs (JSON), and the
  * connection commands use. Pure formatting apart from mp_job_db_open. */
 #include "marcpipe/job.h"
+#include "marcpipe/text.h"
 
 #include "marcpipe/pg.h"
 #include "marcpipe/pgmanaged.h"
@@ -97,6 +98,9 @@ void mp_job_summary_print(FILE *out, const mp_job_summary_t *s) {
   char st[32], done[32];
   iso_time(s->started_at, st, sizeof st);
   iso_time(s->completed_at, done, sizeof done);
+  char file[3 * sizeof s->file_name], why[3 * sizeof s->failure_reason];
+  mp_text_shown(s->file_name, file, sizeof file);
+  mp_text_shown(s->failure_reason, why, sizeof why);
   fprintf(out, "job %lld: %s", (long long)s->id, mp_job_display_status(s));
   if (s->stalled)
     fprintf(out, " (was %s; its processes are gone: `marcpipe import --resume %lld`"
@@ -105,7 +109,7 @@ void mp_job_summary_print(FILE *out, const mp_job_summary_t *s) {
   else if (s->cancel_requested && strcmp(s->status, "CANCELLED"))
     fprintf(out, " (cancel requested)");
   fputc('\n', out);
-  fprintf(out, "  file       %s%s%s%s\n", s->file_name[0] ? s->file_name : "-",
+  fprintf(out, "  file       %s%s%s%s\n", file[0] ? file : "-",
           s->file_format[0] ? " (" : "", s->file_format, s->file_format[0] ? ")" : "");
   if (s->topic[0])
     fprintf(out, "  topic      %s\n", s->topic);
@@ -129,5 +133,5 @@ void mp_job_summary_print(FILE *out, const mp_job_summary_t *s) {
     fprintf(out, "  elapsed %.1f s  %.0f records/s", el, (double)s->processed / el);
   fputc('\n', out);
   if (s->failure_reason[0])
-    fprintf(out, "  failure    %s\n", s->failure_reason);
+    fprintf(out, "  failure    %s\n", why);
 }

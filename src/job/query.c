@@ -1,10 +1,12 @@
 /* query.c: reading jobs back: summaries (counters summed over the
- * per-partition progress rows), lists, journal errors with raw bytes.
+ * per-partition progress rows), lists, journal errors with raw bytes, the
+ * seqs journaled (resume), the records that replaced one of the same job.
  * Read-only statements on a blocking libpq connection. */
 #include "job_impl.h"
 
 #include "marcpipe/error.h"
 #include "marcpipe/pg.h"
+#include "marcpipe/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,80 @@ int mp_job_get(PGconn *c, int64_t id, mp_job_summary_t *out, char *errbuf,
     return rc;
   read_summary(r, 0, out);
   PQclear(r);
+  return 0;
+}
+
+int mp_job_self_matches(PGconn *c, int64_t id, mp_job_self_matches_t *out,
+                        char *errbuf, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  PGresult *r;
+  int rc = mp__job_query_id(
+      c,
+      "WITH g AS (SELECT coalesce(min(match_key), '') AS k, count(*) - 1 AS m"
+      " FROM journal WHERE job_id = $1 AND instance_id IS NOT NULL"
+      " AND outcome IN ('CREATED', 'UPDATED', 'DUPLICATE')"
+      " GROUP BY instance_id HAVING count(*) > 1),"
+      " t AS (SELECT k, sum(m) AS m FROM g GROUP BY k ORDER BY 2 DESC, 1 LIMIT 1)"
+      " SELECT coalesce((SELECT sum(m) FROM g), 0),"
+      " coalesce((SELECT k FROM t), ''), coalesce((SELECT m FROM t), 0)",
+      id, NULL, false, "counting matches inside the job", &r, errbuf, errlen);
+  if (rc)
+    return rc;
+  out->records = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+  snprintf(out->key, sizeof out->key, "%s", PQgetvalue(r, 0, 1));
+  out->key_records = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+  PQclear(r);
+  return 0;
+}
+
+void mp_job_self_matches_line(const mp_job_self_matches_t *m, char *out,
+                              size_t n) {
+  if (!m->records) {
+    snprintf(out, n, "%s", "");
+    return;
+  }
+  char key[3 * sizeof m->key];
+  mp_text_shown(m->key, key, sizeof key);
+  snprintf(out, n,
+           "%lld record%s matched a record of the same job (by match key "
+           "%s: %lld); each replaced the one before",
+           (long long)m->records, m->records == 1 ? "" : "s", key,
+           (long long)m->key_records);
+}
+
+int mp_job_journaled(PGconn *c, int64_t id, uint8_t **bits, int64_t *nbits,
+                     int64_t *prefix, char *errbuf, size_t errlen) {
+  *bits = NULL;
+  *nbits = *prefix = 0;
+  PGresult *r;
+  /* text mode, one row per seq: 10 M seqs are ~100 MB of result at worst,
+   * read once per resume */
+  int rc = mp__job_query_id(c, "SELECT seq FROM journal WHERE job_id = $1 "
+                               "AND seq > 0 ORDER BY seq",
+                            id, NULL, false, "reading journaled seqs", &r,
+                            errbuf, errlen);
+  if (rc)
+    return rc;
+  int rows = PQntuples(r);
+  int64_t max = rows ? strtoll(PQgetvalue(r, rows - 1, 0), NULL, 10) : 0;
+  uint8_t *b = max > 0 ? calloc((size_t)(max + 7) / 8, 1) : NULL;
+  if (max > 0 && !b) {
+    PQclear(r);
+    return MP_ENOMEM;
+  }
+  int64_t k = 0;
+  for (int i = 0; i < rows; i++) {
+    int64_t seq = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+    if (seq < 1 || seq > max)
+      continue;
+    b[(seq - 1) / 8] |= (uint8_t)(1u << ((seq - 1) % 8));
+    if (seq == k + 1)
+      k = seq;
+  }
+  PQclear(r);
+  *bits = b;
+  *nbits = max;
+  *prefix = k;
   return 0;
 }
 

@@ -93,7 +93,7 @@ static int admin_open(admin_t *a, const mp_kafka_admin_opts_t *o,
   rd_kafka_conf_set_error_cb(conf, on_error);
   rd_kafka_conf_set_opaque(conf, &a->st);
   char e[256];
-  a->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
+  a->rk = mp_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
   if (!a->rk) {
     rd_kafka_conf_destroy(conf);
     snprintf(errbuf, errlen, "cannot create a Kafka client: %s", e);

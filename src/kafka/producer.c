@@ -288,6 +288,12 @@ static int produce_one(mp_producer_t *p, int64_t seq,
   return -1;
 }
 
+/* Resume: a seq an earlier run's records reached the journal with. */
+static bool already_processed(const mp_producer_t *p, int64_t seq) {
+  return p->o.done_seqs && seq >= 1 && seq <= p->o.ndone_seqs &&
+         (p->o.done_seqs[(seq - 1) / 8] >> ((seq - 1) % 8)) & 1;
+}
+
 /* Resume: read and drop items an earlier run already delivered. */
 static void skip_some(mp_producer_t *p) {
   for (int i = 0; i < SKIP_BURST && p->st.read < p->o.skip; i++) {
@@ -334,6 +340,11 @@ static void on_idle(uv_idle_t *h) {
         break;
       }
       seq = ++p->st.read;
+      if (already_processed(p, seq)) { /* resume: journaled by a past run */
+        p->st.skipped++;
+        mark_done(p, seq);
+        continue;
+      }
     }
     p->have_pending = false;
     if (it.kind == MP_ITEM_REJECTED) {
@@ -577,7 +588,7 @@ static rd_kafka_t *make_rk(mp_producer_t *p, char *errbuf, size_t errlen) {
   rd_kafka_conf_set_opaque(conf, p);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   rd_kafka_conf_set_error_cb(conf, on_kafka_error);
-  rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  rk = mp_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!rk) {
     rd_kafka_conf_destroy(conf);
     snprintf(errbuf, errlen, "cannot create the Kafka producer: %s", err);

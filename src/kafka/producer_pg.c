@@ -24,20 +24,8 @@
 
 /* Reconnect a broken connection; 0 when usable, else MP_ETRANSIENT. */
 static int pg_ready(mp_producer_pg_t *pg) {
-  PGconn *c = (PGconn *)pg->conn;
-  if (PQstatus(c) == CONNECTION_OK)
-    return 0;
-  PQreset(c);
-  if (PQstatus(c) != CONNECTION_OK) {
-    snprintf(pg->errmsg, sizeof pg->errmsg, "reconnecting to PostgreSQL: %s",
-             PQerrorMessage(c));
-    return MP_ETRANSIENT;
-  }
-  if (!pg->tenant)
-    return 0;
-  int rc = mp_pg_migrate(c, pg->tenant, NULL, NULL, pg->errmsg,
-                         sizeof pg->errmsg);
-  return rc == MP_EPG && PQstatus(c) != CONNECTION_OK ? MP_ETRANSIENT : rc;
+  return mp_pg_ready((PGconn *)pg->conn, pg->tenant, pg->errmsg,
+                     sizeof pg->errmsg);
 }
 
 /* The job's last word: retried while the database is unreachable. */
@@ -49,7 +37,7 @@ static int retry_final(mp_producer_pg_t *pg, int64_t job, const void *arg,
     int rc = pg_ready(pg);
     if (!rc)
       rc = fn(pg, job, arg);
-    if (rc != MP_ETRANSIENT || waited >= 120000)
+    if (rc != MP_ETRANSIENT || waited >= 120000 || pg->give_up)
       return rc;
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);

@@ -27,6 +27,7 @@
 #include "marcpipe/worker.h"
 
 #include "kafka/envelope.h"
+#include "kafka/identity.h"
 #include "kafka/offsets.h"
 #include "kafka/window.h"
 #include "marcpipe/buf.h"
@@ -92,6 +93,10 @@ struct mp_worker_s {
   mp_window_t win;
   mp_arena_pool_t data_pool; /* the batches' data blocks (see batch_t) */
   mp_offsets_t offs;
+  char cluster_id[64];  /* the consumer's Kafka cluster; "" = unknown */
+  mp_ident_plan_t *plans; /* per partition id: a stored position still to
+                             check against its log (identity.h) */
+  size_t nplans;
   batch_t **cur;     /* current batch per partition (indexed by id) */
   bool *busy;        /* partition has a batch in a slot */
   size_t nparts;     /* size of cur and busy */
@@ -631,11 +636,125 @@ static int grow_parts(mp_worker_t *w, size_t n) {
  * message can be destroyed. 0 or MP_ENOMEM. */
 static int own_record(mp_worker_t *w, batch_t *b, mp_sink_rec_t *rec) {
   rec->topic = w->cfg.topic; /* the one topic subscribed */
+  rec->cluster_id = w->cluster_id;
   if (rec->key && !(rec->key = mp_arena_dup(&b->data, rec->key, rec->key_len)))
     return MP_ENOMEM;
   if (!(rec->value = mp_arena_dup(&b->data, rec->value, rec->value_len)))
     return MP_ENOMEM;
   return 0;
+}
+
+/* ---- offsets of another log (identity.h) ---- */
+
+static mp_ident_plan_t *plan_of(mp_worker_t *w, int32_t p) {
+  if (p < 0)
+    return NULL;
+  if ((size_t)p >= w->nplans) {
+    size_t n = (size_t)p + 1;
+    mp_ident_plan_t *np = realloc(w->plans, n * sizeof *np);
+    if (!np)
+      return NULL;
+    for (size_t i = w->nplans; i < n; i++)
+      np[i] = (mp_ident_plan_t){.start = -1, .verify_offset = -1,
+                                .await_offset = -1};
+    w->plans = np;
+    w->nplans = n;
+  }
+  return &w->plans[p];
+}
+
+/* Say that partition p's stored offset belongs to another log, and store
+ * the plan's start instead (so the next assignment does not meet it). */
+static void start_over(mp_worker_t *w, int32_t p, const mp_ident_plan_t *pl) {
+  w->st.offset_resets++;
+  if (pl->start >= 0)
+    wlog(w, "topic %s partition %" PRId32 ": the stored offset does not "
+            "belong to this log (%s); reading the partition from offset %"
+            PRId64 " (records already stored are replays: nothing changes "
+            "twice, nothing is skipped)",
+         w->cfg.topic, p, pl->why, pl->start);
+  else
+    wlog(w, "topic %s partition %" PRId32 ": the stored offset does not "
+            "belong to this log (%s); reading the partition from its start "
+            "(records already stored are replays: nothing changes twice, "
+            "nothing is skipped)",
+         w->cfg.topic, p, pl->why);
+  if (!w->cfg.sink->reset_offset)
+    return;
+  int rc = w->cfg.sink->reset_offset(w->control, w->cfg.topic, p,
+                                     pl->start < 0 ? 0 : pl->start,
+                                     w->cluster_id);
+  if (rc)
+    wlog(w, "cannot reset the stored offset of partition %" PRId32 ": %s "
+            "(it is checked again on the next assignment)",
+         p, mp_strerror(rc));
+}
+
+/* The first message of a partition whose stored position is being checked:
+ * the message before that position, carrying the stored job and seq, is
+ * already processed (taken as done); anything else means the stored
+ * offset belongs to another log: read the partition from its start.
+ * True when m was consumed here. */
+static bool check_identity(mp_worker_t *w, rd_kafka_message_t *m,
+                           uint64_t ep) {
+  int32_t p = m->partition;
+  if (p < 0 || (size_t)p >= w->nplans)
+    return false;
+  mp_ident_plan_t *pl = &w->plans[p];
+  if (pl->await_offset >= 0) { /* after the seek below */
+    if (m->offset != pl->await_offset && m->offset > pl->refuted_offset) {
+      rd_kafka_message_destroy(m); /* fetched before the seek: not ours */
+      return true;
+    }
+    /* the new start, or (the log start moved meanwhile) an offset past
+     * it, which the tracker then reports as lost: never skipped here */
+    pl->await_offset = -1;
+    return false;
+  }
+  if (pl->verify_offset < 0)
+    return false;
+  mp_sink_rec_t rec;
+  char why[160];
+  int64_t job = 0, seq = 0;
+  if (mp__envelope_decode(m, &rec, why, sizeof why) == 0) {
+    job = rec.job_id;
+    seq = rec.seq;
+  }
+  if (m->offset == pl->verify_offset && job == pl->verify_job &&
+      seq == pl->verify_seq) {
+    pl->verify_offset = -1;
+    if (mp_offsets_polled(&w->offs, p, m->offset, NULL, NULL) == 0)
+      mp_offsets_done(&w->offs, p, ep, m->offset, m->offset);
+    rd_kafka_message_destroy(m);
+    return true;
+  }
+  int64_t lo = -1, hi = -1;
+  rd_kafka_query_watermark_offsets(w->rk, w->cfg.topic, p, &lo, &hi, 5000);
+  mp__ident_refute(pl, m->offset, job, seq, lo);
+  rd_kafka_message_destroy(m);
+  start_over(w, p, pl);
+  /* Asynchronous seek (a blocking one waits on librdkafka's threads and
+   * was seen to time out): messages fetched before it may still come;
+   * they are dropped until the first one at the new start. A log start
+   * that could not be asked is taken as 0 (a log that starts later then
+   * fails loudly as out of range). */
+  int64_t start = pl->start >= 0 ? pl->start : 0;
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, w->cfg.topic, p)->offset = start;
+  rd_kafka_error_t *e = rd_kafka_seek_partitions(w->rk, l, 0);
+  rd_kafka_topic_partition_list_destroy(l);
+  if (e) {
+    wlog(w, "cannot move partition %" PRId32 " to its log start: %s; stopping",
+         p, rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    mp_offsets_revoke(&w->offs, p); /* never commit past what was not read */
+    fail(w, MP_EKAFKA);
+    return true;
+  }
+  pl->await_offset = start;
+  if (!mp_offsets_assign(&w->offs, p, start))
+    fail(w, MP_ENOMEM);
+  return true;
 }
 
 static void handle_message(mp_worker_t *w, rd_kafka_message_t *m) {
@@ -651,6 +770,8 @@ static void handle_message(mp_worker_t *w, rd_kafka_message_t *m) {
     rd_kafka_message_destroy(m);
     return;
   }
+  if (check_identity(w, m, ep))
+    return;
   int rc = mp_offsets_polled(&w->offs, m->partition, m->offset, &lf, &lt);
   if (rc == MP_ELOST) {
     mp_sink_rec_t rec;
@@ -720,7 +841,7 @@ static void on_assign(mp_worker_t *w, rd_kafka_topic_partition_list_t *parts) {
   int n = parts->cnt;
   rd_kafka_topic_partition_list_t *kc = rd_kafka_topic_partition_list_copy(parts);
   int32_t *ids = calloc((size_t)n + 1, sizeof *ids);
-  int64_t *db = calloc((size_t)n + 1, sizeof *db);
+  mp_sink_offset_t *db = calloc((size_t)n + 1, sizeof *db);
   w->st.rebalances++;
   if (!ids || !db) {
     free(ids);
@@ -736,17 +857,43 @@ static void on_assign(mp_worker_t *w, rd_kafka_topic_partition_list_t *parts) {
          rd_kafka_err2str(e));
   for (int i = 0; i < n; i++) {
     ids[i] = parts->elems[i].partition;
-    db[i] = -1;
+    db[i].next = -1;
   }
   int rc = w->cfg.sink->load_offsets(w->control, w->cfg.topic, ids, db,
                                      (size_t)n);
   if (rc)
     wlog(w, "cannot load offsets from the database: %s (using Kafka's)",
          mp_strerror(rc));
+  if (!w->cluster_id[0]) { /* the identity of the log, with the topic */
+    char *cid = rd_kafka_clusterid(w->rk, 5000);
+    if (cid) {
+      snprintf(w->cluster_id, sizeof w->cluster_id, "%s", cid);
+      rd_kafka_mem_free(w->rk, cid);
+    }
+  }
+  bool wm_ok = true; /* one unanswered query: ask no more this time */
   for (int i = 0; i < n; i++) {
     int64_t k = e ? -1 : kc->elems[i].offset;
-    int64_t start = k > db[i] ? k : db[i];
-    if (start < 0) /* neither knows it: the partition's log start */
+    int64_t lo = -1, hi = -1;
+    if (wm_ok && (k >= 0 || db[i].next >= 0) &&
+        rd_kafka_query_watermark_offsets(w->rk, w->cfg.topic, ids[i], &lo,
+                                         &hi, 3000) != 0) {
+      lo = hi = -1; /* unknown: only the cluster is checked */
+      wm_ok = false;
+      wlog(w, "cannot read the log's offsets of %s: only the cluster of "
+              "the stored offsets is checked", w->cfg.topic);
+    }
+    mp_ident_plan_t *pl = plan_of(w, ids[i]);
+    if (!pl) {
+      fail(w, MP_ENOMEM);
+      break;
+    }
+    mp__ident_plan(k, &db[i], w->cluster_id, lo, hi, pl);
+    if (pl->mismatch)
+      start_over(w, ids[i], pl);
+    /* with a position to check, reading starts at the message before it */
+    int64_t start = pl->verify_offset >= 0 ? pl->verify_offset : pl->start;
+    if (start < 0) /* nothing known: the partition's log start */
       parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
     else
       parts->elems[i].offset = start;
@@ -756,9 +903,10 @@ static void on_assign(mp_worker_t *w, rd_kafka_topic_partition_list_t *parts) {
     }
     if (w->cfg.verbose)
       wlog(w, "assigned %s [%" PRId32 "] at %s%" PRId64 " (kafka %" PRId64
-              ", database %" PRId64 ")",
+              ", database %" PRId64 "%s)",
            parts->elems[i].topic, ids[i], start < 0 ? "log start " : "",
-           start < 0 ? 0 : start, k, db[i]);
+           start < 0 ? 0 : start, k, db[i].next,
+           pl->verify_offset >= 0 ? ", checking the message before it" : "");
   }
   free(ids);
   free(db);
@@ -781,8 +929,12 @@ static void on_revoke(mp_worker_t *w, rd_kafka_topic_partition_list_t *parts) {
   if (w->kpaused) /* leave no partition paused behind us */
     set_paused(w, false);
   w->kpaused = false;
-  for (int i = 0; i < parts->cnt; i++)
-    mp_offsets_revoke(&w->offs, parts->elems[i].partition);
+  for (int i = 0; i < parts->cnt; i++) {
+    int32_t p = parts->elems[i].partition;
+    mp_offsets_revoke(&w->offs, p);
+    if (p >= 0 && (size_t)p < w->nplans)
+      w->plans[p].verify_offset = w->plans[p].await_offset = -1;
+  }
   if (w->cfg.verbose)
     wlog(w, "revoked %d partitions", parts->cnt);
   w->in_group = false; /* idle time counts only while assigned */
@@ -1103,7 +1255,7 @@ int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
   rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
   rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
   rd_kafka_conf_set_error_cb(conf, error_cb);
-  w->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, errlen);
+  w->rk = mp_kafka_new(RD_KAFKA_CONSUMER, conf, errbuf, errlen);
   if (!w->rk) {
     rd_kafka_conf_destroy(conf);
     rc = MP_EKAFKA;
@@ -1132,7 +1284,7 @@ int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
     }
     rd_kafka_conf_set_opaque(conf, w);
     rd_kafka_conf_set_dr_msg_cb(conf, dlq_report_cb);
-    w->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errbuf, errlen);
+    w->dlq = mp_kafka_new(RD_KAFKA_PRODUCER, conf, errbuf, errlen);
     if (!w->dlq) {
       rd_kafka_conf_destroy(conf);
       rc = MP_EKAFKA;
@@ -1247,7 +1399,8 @@ void mp_worker_stats_json(const mp_worker_stats_t *s, FILE *out) {
           ",\"rebalances\":%" PRIu64 ",\"created\":%" PRIu64
           ",\"updated\":%" PRIu64 ",\"duplicates\":%" PRIu64
           ",\"skipped\":%" PRIu64 ",\"errors\":%" PRIu64
-          ",\"replayed\":%" PRIu64 ",\"peak_rss_kb\":%" PRIu64,
+          ",\"replayed\":%" PRIu64 ",\"offset_resets\":%" PRIu64
+          ",\"peak_rss_kb\":%" PRIu64,
           s->consumed, s->committed, s->invalid, s->dlq_sent, s->dlq_failed,
           s->batches, s->abandoned,
           s->pauses, s->resumes, s->max_records_held, s->max_bytes_held,
@@ -1255,7 +1408,7 @@ void mp_worker_stats_json(const mp_worker_stats_t *s, FILE *out) {
           s->kafka_commits,
           s->kafka_commit_errors, s->rebalances,
           s->created, s->updated, s->duplicates, s->skipped, s->errors,
-          s->replayed, s->peak_rss_kb);
+          s->replayed, s->offset_resets, s->peak_rss_kb);
   if (s->lost_partition >= 0)
     fprintf(out,
             ",\"lost\":{\"partition\":%" PRId32 ",\"from\":%" PRId64
@@ -1277,6 +1430,7 @@ void mp_worker_destroy(mp_worker_t *w) {
   mp_arena_pool_release(&w->data_pool);
   free(w->cur);
   free(w->busy);
+  free(w->plans);
   free(w->slots);
   free(w);
 }

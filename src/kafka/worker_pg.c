@@ -15,11 +15,16 @@ static int pg_write(void *sink, const mp_sink_rec_t *recs, size_t n,
 }
 
 static int pg_load(void *sink, const char *topic, const int32_t *parts,
-                   int64_t *next, size_t n) {
-  return mp_sink_load_offsets(sink, topic, parts, next, n);
+                   mp_sink_offset_t *offs, size_t n) {
+  return mp_sink_load_offsets(sink, topic, parts, offs, n);
+}
+
+static int pg_reset(void *sink, const char *topic, int32_t partition,
+                    int64_t next, const char *cluster_id) {
+  return mp_sink_reset_offset(sink, topic, partition, next, cluster_id);
 }
 
 static void pg_close(void *sink) { mp_sink_close(sink); }
 
 const mp_worker_sink_ops_t mp_worker_pg_sink_ops = {pg_open, pg_write, pg_load,
-                                                    pg_close};
+                                                    pg_reset, pg_close};

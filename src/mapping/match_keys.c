@@ -21,6 +21,15 @@ static void trimmed(const char *p, size_t n, const char **s, size_t *len) {
   *len = n;
 }
 
+/* An identifier in 001 has a digit; a word without one (a system's name
+ * written where the number should be) identifies nothing. */
+static bool memchr_digit(const char *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i] >= '0' && p[i] <= '9')
+      return true;
+  return false;
+}
+
 static void control_key(const mp_record_t *r, char *out, size_t outlen) {
   const mp_field_t *f001 = mp_record_field(r, "001");
   const mp_field_t *f003 = mp_record_field(r, "003");
@@ -30,8 +39,9 @@ static void control_key(const mp_record_t *r, char *out, size_t outlen) {
   const char *id, *org = "";
   size_t idn, orgn = 0;
   trimmed(f001->data, f001->len, &id, &idn);
-  if (!idn)
-    return;
+  if (!idn || !memchr_digit(id, idn))
+    return; /* not an identifier (e.g. "FOLIOstorage"): matching by it
+               would merge unrelated records; the record keeps its hash */
   if (f003 && f003->is_control)
     trimmed(f003->data, f003->len, &org, &orgn);
   if (orgn)

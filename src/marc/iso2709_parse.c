@@ -8,6 +8,13 @@
  * can be repaired without guessing data; strict mode turns each such repair
  * into an error. Problems that leave nothing sound to read (non-numeric
  * directory entries, no fields) are errors in both modes.
+ * Amplification bound: directory entries may point at the same bytes, and
+ * each field read is a copy further on (UTF-8 conversion, JSON, the
+ * journal), so a 99,917-byte record whose 7,490 entries all point at one
+ * 9,999-byte field would become 75 MB. The fields' lengths together may
+ * not exceed the record's data area (what non-overlapping fields can
+ * fill): beyond it the record is rejected (MP_EDIRECTORY) in both modes,
+ * so memory per record stays bounded by its byte length.
  * Pure function of its input: no state, callable from any thread.
  */
 #include "iso2709_impl.h"
@@ -443,6 +450,7 @@ static int add_fields(const char *p, const dir_t *d, mp_record_t *rec,
   if (d->nent > UINT32_MAX - rec->nfields ||
       mp__record_reserve_fields(rec, rec->nfields + (uint32_t)d->nent))
     return MP_ENOMEM;
+  size_t total = 0; /* bytes of the fields read so far (amplification) */
   for (size_t i = 0; i < d->nent; i++) {
     const char *e = p + LEADER_LEN + i * ENTRY_LEN;
     char tag[4];
@@ -476,6 +484,15 @@ static int add_fields(const char *p, const dir_t *d, mp_record_t *rec,
       }
       c = p + d->base + s;
       n = l;
+      total += l;
+      if (total > d->dlen) {
+        mp__iso_diag(ctx, MP_EDIRECTORY, MP_SEV_ERROR, (size_t)(e - p), tag,
+                     "directory entries overlap: fields 1..%zu total %zu "
+                     "bytes, more than the %zu-byte data area; record "
+                     "rejected (its fields would be read many times over)",
+                     i + 1, total, d->dlen);
+        return MP_EDIRECTORY;
+      }
     }
     size_t off = (size_t)(c - p);
     if (n > 0 && c[n - 1] == MP_MARC_FT) {

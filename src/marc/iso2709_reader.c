@@ -8,6 +8,10 @@
  * is longer than 99,999 bytes). No 0x1D before end of input: the remaining
  * bytes are rejected as truncated. No 0x1D within max_record_bytes: the
  * record is rejected and the next call skips to the next 0x1D.
+ * Both skips are bounded, so input that is not MARC ends the stream (a
+ * fatal MP_EFORMAT) within a bounded amount of it, whatever its length
+ * (/dev/zero included): more than MP_MARC_MAX_JUNK bytes of junk in a row,
+ * or no 0x1D within max_record_bytes after an oversized record.
  * Views in r->rec point into r->in's buffer: valid until the next call.
  * One reader, one thread.
  */
@@ -28,9 +32,12 @@ static bool is_junk(unsigned char c) {
          c == 0x1A || c == MP_MARC_RT || c == MP_MARC_FT;
 }
 
-/* Discard up to and including the next 0x1D (after an oversized record). */
+/* Discard up to and including the next 0x1D (after an oversized record).
+ * 0, an I/O error, or MP_EFORMAT when none comes within limit bytes. */
 static long skip_to_rt(mp_input_t *in, size_t limit) {
-  for (;;) {
+  for (size_t gone = 0;; ) {
+    if (gone > limit)
+      return MP_EFORMAT;
     long avail = mp__input_fill(in, 1, limit);
     if (avail <= 0)
       return avail;
@@ -41,10 +48,12 @@ static long skip_to_rt(mp_input_t *in, size_t limit) {
       return 0;
     }
     in->pos += (size_t)avail;
+    gone += (size_t)avail;
   }
 }
 
-/* Skip junk before a record; returns bytes available after it (0 = EOF). */
+/* Skip junk before a record; returns bytes available after it (0 = EOF),
+ * an I/O error, or MP_EFORMAT after more than MP_MARC_MAX_JUNK bytes. */
 static long skip_junk(mp_input_t *in, size_t limit, size_t *skipped) {
   *skipped = 0;
   for (;;) {
@@ -57,6 +66,8 @@ static long skip_junk(mp_input_t *in, size_t limit, size_t *skipped) {
       i++;
     in->pos += i;
     *skipped += i;
+    if (*skipped > MP_MARC_MAX_JUNK)
+      return MP_EFORMAT;
     if (i < (size_t)avail)
       return mp__input_fill(in, 1, limit);
   }
@@ -135,9 +146,27 @@ static int iso_next(mp_marc_reader_t *r) {
   mp_input_t *in = &r->in;
   size_t limit = r->opts.max_record_bytes, skipped, n = 0;
   long avail = st->skip_to_rt ? skip_to_rt(in, limit) : 0;
+  bool resync = st->skip_to_rt;
   st->skip_to_rt = false;
+  skipped = 0;
   if (avail >= 0)
     avail = skip_junk(in, limit, &skipped);
+  if (avail == MP_EFORMAT) { /* not MARC: give up within a bound */
+    r->fatal = true;
+    r->rec.recno = ++r->recno;
+    if (resync && !skipped)
+      mp__reader_diag(r, MP_EFORMAT, MP_SEV_FATAL, in->base + in->pos, NULL,
+                      "not MARC: no record terminator within %zu bytes after "
+                      "a record without one; giving up",
+                      limit);
+    else
+      mp__reader_diag(r, MP_EFORMAT, MP_SEV_FATAL, in->base + in->pos - skipped,
+                      NULL,
+                      "not MARC: more than %d bytes of NUL, whitespace or "
+                      "control bytes without a record; giving up",
+                      MP_MARC_MAX_JUNK);
+    return MP_EFORMAT;
+  }
   if (avail < 0) { /* the record that could not be read is rejected */
     r->fatal = true;
     r->rec.recno = ++r->recno;

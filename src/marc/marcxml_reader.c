@@ -187,6 +187,8 @@ static bool named(xmlNodePtr n, const char *name) {
 
 /* ---- conversion of one <record> subtree ---- */
 
+static void unresolved_entities(xml_state_t *st, xmlNodePtr n);
+
 static int convert_leader(xml_state_t *st, xmlNodePtr n) {
   xmlChar *tmp = NULL;
   size_t len;
@@ -201,6 +203,8 @@ static int convert_control(xml_state_t *st, xmlNodePtr n) {
   size_t tlen = 0, len;
   const char *tag = attr_text(n, "tag", &tlen, &t1);
   const char *v = elem_text(n, &len, &t2);
+  if (t2)
+    unresolved_entities(st, n);
   int rc = mp__build_control(&st->build, tag, tlen, v, len);
   xmlFree(t1);
   xmlFree(t2);
@@ -217,12 +221,35 @@ static void ignored(xml_state_t *st, xmlNodePtr c) {
                   xmlGetLineNo(c));
 }
 
+/* External entities are never loaded (no XML_PARSE_NOENT/DTDLOAD: no file
+ * or network access from data), so a reference to one reads as nothing:
+ * said with a warning instead of vanishing silently. */
+static void unresolved_entities(xml_state_t *st, xmlNodePtr n) {
+  for (xmlNodePtr c = n->children; c; c = c->next) {
+    if (c->type != XML_ENTITY_REF_NODE)
+      continue;
+    xmlEntityPtr e = xmlGetDocEntity(n->doc, c->name);
+    if (e && e->etype == XML_INTERNAL_GENERAL_ENTITY)
+      continue;
+    mp_marc_reader_t *r = st->r;
+    const mp_record_t *rec = &r->rec;
+    mp__reader_diag(r, MP_EFIELD, MP_SEV_WARNING, rec->offset,
+                    rec->nfields ? rec->fields[rec->nfields - 1].tag : "",
+                    "%s entity &%.40s; not resolved (line %ld): its text is "
+                    "left out",
+                    e ? "external" : "undefined", (const char *)c->name,
+                    xmlGetLineNo(c));
+  }
+}
+
 static int convert_subfield(xml_state_t *st, xmlNodePtr n) {
   xmlChar *t1 = NULL, *t2 = NULL;
   size_t clen = 0, len;
   st->line = xmlGetLineNo(n);
   const char *code = attr_text(n, "code", &clen, &t1);
   const char *v = elem_text(n, &len, &t2);
+  if (t2)
+    unresolved_entities(st, n);
   int rc = mp__build_subfield(&st->build, code, clen, v, len);
   xmlFree(t1);
   xmlFree(t2);

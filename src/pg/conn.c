@@ -90,8 +90,29 @@ static const char *value_end(const char *p, bool uri) {
   return *p ? p + 1 : p;
 }
 
-/* Mask the value of every password=... (keyword form, or a URI query
- * parameter) and the password of a URI's user:password@ part. */
+/* libpq connection keywords whose values are secrets (libpq's "Connection
+ * Parameter Key Words": password, and sslpassword for an encrypted client
+ * key). A keyword is matched whole, so "passfile" (a path) stays. */
+static const char *const secret_keys[] = {"password", "sslpassword"};
+
+/* Length of the secret keyword at p (followed by '=' after optional blanks
+ * in the keyword form), else 0. */
+static size_t secret_key_at(const char *p, bool uri) {
+  for (size_t i = 0; i < sizeof secret_keys / sizeof *secret_keys; i++) {
+    size_t k = strlen(secret_keys[i]);
+    if (strncmp(p, secret_keys[i], k))
+      continue;
+    const char *q = p + k;
+    while (!uri && *q == ' ')
+      q++;
+    if (*q == '=')
+      return k;
+  }
+  return 0;
+}
+
+/* Mask the value of every secret keyword (secret_keys: keyword form, or a
+ * URI query parameter) and the password of a URI's user:password@ part. */
 void mp_pg_mask_conninfo(const char *ci, char *out, size_t n) {
   if (!n)
     return;
@@ -113,22 +134,37 @@ void mp_pg_mask_conninfo(const char *ci, char *out, size_t n) {
   }
   while (*p) {
     bool word = p == ci || strchr(uri ? "?&" : " \t", p[-1]);
-    const char *q = p + 8;
-    if (word && !strncmp(p, "password", 8)) {
+    size_t k = word ? secret_key_at(p, uri) : 0;
+    if (k) {
+      const char *q = p + k;
       while (!uri && *q == ' ')
         q++;
-      if (*q == '=') {
-        for (q++; !uri && *q == ' '; q++)
-          ;
-        put(&w, p, (size_t)(q - p));
-        put(&w, "***", 3);
-        p = value_end(q, uri);
-        continue;
-      }
+      for (q++; !uri && *q == ' '; q++)
+        ;
+      put(&w, p, (size_t)(q - p));
+      put(&w, "***", 3);
+      p = value_end(q, uri);
+      continue;
     }
     put(&w, p++, 1);
   }
   out[w.o] = '\0';
+}
+
+int mp_pg_ready(PGconn *c, const char *tenant, char *errbuf, size_t errlen) {
+  if (PQstatus(c) == CONNECTION_OK)
+    return 0;
+  PQreset(c);
+  if (PQstatus(c) != CONNECTION_OK) {
+    snprintf(errbuf, errlen, "reconnecting to PostgreSQL: %s",
+             PQerrorMessage(c));
+    errbuf[strcspn(errbuf, "\n")] = '\0';
+    return MP_ETRANSIENT;
+  }
+  if (!tenant)
+    return 0;
+  int rc = mp_pg_migrate(c, tenant, NULL, NULL, errbuf, errlen);
+  return rc == MP_EPG && PQstatus(c) != CONNECTION_OK ? MP_ETRANSIENT : rc;
 }
 
 int mp_pg_connect(const char *conninfo, const char *tenant, PGconn **out,

@@ -94,13 +94,17 @@ static const char apply_sql[] =
      * the same Instance (same target, or creating the same primary key)
      * form a group applied in batch order: each is compared with its
      * predecessor (the first with the stored Instance) and only the last
-     * is written, with the group's count of changes as version step. */
+     * is written, with the group's count of changes as version step. A
+     * record whose predecessor is a record of its own job (two records of
+     * one file with one key) says so in its journal reason. */
     "INSERT INTO mp_out (ord, outcome, gk, iid, is_last, nchanges, cls, reason)"
     " SELECT ord, outcome, gk, iid,"
     "  gk IS NOT NULL AND row_number() OVER (PARTITION BY grp ORDER BY ord DESC) = 1,"
     "  count(*) FILTER (WHERE outcome IN ('CREATED', 'UPDATED')) OVER (PARTITION BY grp),"
-    "  cls, reason"
-    " FROM (SELECT y.*,"
+    "  cls, coalesce(reason, CASE WHEN outcome IN ('UPDATED', 'DUPLICATE')"
+    "   AND coalesce(pjob, ijob) = job_id THEN format('matched record %s of the"
+    " same job by match key %s', coalesce(pseq, iseq), match_key) END)"
+    " FROM (SELECT y.*, lag(job_id) OVER w AS pjob, lag(seq) OVER w AS pseq,"
     "  CASE WHEN act IS NULL THEN preset"
     "   WHEN act = 'multi' THEN 'ERROR'"
     "   WHEN act = 'skip' THEN 'SKIPPED'"
@@ -108,7 +112,8 @@ static const char apply_sql[] =
     "    CASE WHEN gk <> 'i' THEN 'CREATED'"
     "     WHEN ihash = hash THEN 'DUPLICATE' ELSE 'UPDATED' END"
     "   WHEN lag(hash) OVER w = hash THEN 'DUPLICATE' ELSE 'UPDATED' END AS outcome"
-    "  FROM (SELECT x.*, i.content_hash AS ihash,"
+    "  FROM (SELECT x.*, i.content_hash AS ihash, i.source_job AS ijob,"
+    "   i.source_seq AS iseq,"
     "   CASE WHEN act = 'update' THEN 'i'"
     "    WHEN act = 'create' AND NOT matched AND claims THEN 'k'"
     "    WHEN act = 'create' THEN 'r' END AS gk,"
@@ -242,14 +247,21 @@ static const char apply_sql[] =
     " coalesce(sum(errors), 0),"
     " coalesce(string_agg(DISTINCT job_id::text, ','), '') FROM agg";
 
+/* The last record per (topic, partition) gives the next offset and the
+ * identity stored with it (003_offset_identity.sql); an older batch (of a
+ * lost assignment) never moves a stored offset back. */
 static const char offsets_sql[] =
-    "INSERT INTO kafka_offsets AS k (group_id, topic, partition, next_offset)"
-    " SELECT $1, t, p, max(o) + 1"
-    "  FROM unnest($2::text[], $3::int[], $4::bigint[]) AS u(t, p, o)"
-    "  GROUP BY t, p ORDER BY t, p"
+    "INSERT INTO kafka_offsets AS k (group_id, topic, partition, next_offset,"
+    " cluster_id, last_job, last_seq)"
+    " SELECT DISTINCT ON (t, p) $1, t, p, o + 1, nullif($5, ''), j, s"
+    "  FROM unnest($2::text[], $3::int[], $4::bigint[], $6::bigint[],"
+    "   $7::bigint[]) AS u(t, p, o, j, s)"
+    "  ORDER BY t, p, o DESC"
     " ON CONFLICT (group_id, topic, partition) DO UPDATE SET"
-    " next_offset = greatest(k.next_offset, EXCLUDED.next_offset),"
-    " updated_at = now()";
+    " next_offset = EXCLUDED.next_offset, cluster_id = EXCLUDED.cluster_id,"
+    " last_job = EXCLUDED.last_job, last_seq = EXCLUDED.last_seq,"
+    " updated_at = now()"
+    " WHERE k.next_offset <= EXCLUDED.next_offset";
 
 static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
 
@@ -323,13 +335,16 @@ static int array_text(mp_buf_t *b, const char *v) {
 }
 
 /* Store max(offset)+1 per (topic, partition) of the batch (replays
- * included: they are consumed too); the grouping happens in SQL. */
+ * included: they are consumed too) with the job/seq of that record and the
+ * cluster read from; the grouping happens in SQL. */
 static int store_offsets(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                          char *errbuf, size_t errlen) {
-  mp_buf_t t, p, o;
+  mp_buf_t t, p, o, j, q;
   mp_buf_init(&t);
   mp_buf_init(&p);
   mp_buf_init(&o);
+  mp_buf_init(&j);
+  mp_buf_init(&q);
   int rc = 0;
   for (size_t i = 0; i < n && !rc; i++) {
     const char *sep = i ? "," : "{";
@@ -337,15 +352,20 @@ static int store_offsets(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
     rc = rc ? rc : array_text(&t, recs[i].topic ? recs[i].topic : "");
     rc = rc ? rc : mp_buf_printf(&p, "%s%d", sep, (int)recs[i].partition);
     rc = rc ? rc : mp_buf_printf(&o, "%s%lld", sep, (long long)recs[i].offset);
+    rc = rc ? rc : mp_buf_printf(&j, "%s%lld", sep, (long long)recs[i].job_id);
+    rc = rc ? rc : mp_buf_printf(&q, "%s%lld", sep, (long long)recs[i].seq);
   }
   if (!rc && n) {
     rc = mp_buf_putc(&t, '}');
     rc = rc ? rc : mp_buf_putc(&p, '}');
     rc = rc ? rc : mp_buf_putc(&o, '}');
+    rc = rc ? rc : mp_buf_putc(&j, '}');
+    rc = rc ? rc : mp_buf_putc(&q, '}');
   }
   if (!rc && n) {
-    const char *prm[4] = {s->group, t.data, p.data, o.data};
-    PGresult *r = PQexecParams(s->conn, offsets_sql, 4, NULL, prm, NULL, NULL, 0);
+    const char *cl = recs[n - 1].cluster_id ? recs[n - 1].cluster_id : "";
+    const char *prm[7] = {s->group, t.data, p.data, o.data, cl, j.data, q.data};
+    PGresult *r = PQexecParams(s->conn, offsets_sql, 7, NULL, prm, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
       rc = mp_pg_fail(s->conn, r, "storing offsets", errbuf, errlen);
     PQclear(r);
@@ -353,6 +373,8 @@ static int store_offsets(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   mp_buf_release(&t);
   mp_buf_release(&p);
   mp_buf_release(&o);
+  mp_buf_release(&j);
+  mp_buf_release(&q);
   return rc;
 }
 
@@ -576,16 +598,18 @@ int mp_sink_write_batch(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
 }
 
 int mp_sink_load_offsets(mp_sink_t *s, const char *topic,
-                         const int32_t *partitions, int64_t *next_offsets,
+                         const int32_t *partitions, mp_sink_offset_t *offs,
                          size_t n) {
   for (size_t i = 0; i < n; i++)
-    next_offsets[i] = -1;
+    offs[i] = (mp_sink_offset_t){.next = -1};
   char err[256];
   if (!s->conn && connect_sink(s, err, sizeof err))
     return MP_ETRANSIENT;
   const char *p[2] = {s->group, topic};
   PGresult *r = PQexecParams(s->conn,
-                             "SELECT partition, next_offset FROM kafka_offsets "
+                             "SELECT partition, next_offset,"
+                             " coalesce(last_job, 0), coalesce(last_seq, 0),"
+                             " coalesce(cluster_id, '') FROM kafka_offsets "
                              "WHERE group_id = $1 AND topic = $2",
                              2, NULL, p, NULL, NULL, 0);
   int rc = 0;
@@ -596,10 +620,40 @@ int mp_sink_load_offsets(mp_sink_t *s, const char *topic,
   } else {
     for (int row = 0; row < PQntuples(r); row++) {
       int32_t part = (int32_t)atoi(PQgetvalue(r, row, 0));
-      for (size_t i = 0; i < n; i++)
-        if (partitions[i] == part)
-          next_offsets[i] = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+      for (size_t i = 0; i < n; i++) {
+        if (partitions[i] != part)
+          continue;
+        offs[i].next = strtoll(PQgetvalue(r, row, 1), NULL, 10);
+        offs[i].last_job = strtoll(PQgetvalue(r, row, 2), NULL, 10);
+        offs[i].last_seq = strtoll(PQgetvalue(r, row, 3), NULL, 10);
+        snprintf(offs[i].cluster_id, sizeof offs[i].cluster_id, "%s",
+                 PQgetvalue(r, row, 4));
+      }
     }
+  }
+  PQclear(r);
+  return rc;
+}
+
+int mp_sink_reset_offset(mp_sink_t *s, const char *topic, int32_t partition,
+                         int64_t next, const char *cluster_id) {
+  char err[256], ps[16], ns[24];
+  if (!s->conn && connect_sink(s, err, sizeof err))
+    return MP_ETRANSIENT;
+  snprintf(ps, sizeof ps, "%d", (int)partition);
+  snprintf(ns, sizeof ns, "%lld", (long long)next);
+  const char *p[5] = {s->group, topic, ps, ns, cluster_id ? cluster_id : ""};
+  PGresult *r = PQexecParams(
+      s->conn,
+      "UPDATE kafka_offsets SET next_offset = $4, cluster_id = nullif($5, ''),"
+      " last_job = NULL, last_seq = NULL, updated_at = now()"
+      " WHERE group_id = $1 AND topic = $2 AND partition = $3",
+      5, NULL, p, NULL, NULL, 0);
+  int rc = 0;
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    rc = mp_pg_fail(s->conn, r, "resetting an offset", err, sizeof err);
+    if (rc == MP_ETRANSIENT)
+      drop_conn(s);
   }
   PQclear(r);
   return rc;

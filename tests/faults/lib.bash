@@ -96,6 +96,16 @@ fl_broker_cmd() {
   echo "$*" >&7
 }
 
+# fl_broker_restart [PARTITIONS]: stop the broker and start a new one (an
+# empty log under the same topic name, like a topic re-created); sets FL_BS.
+fl_broker_restart() {
+  exec 7>&-
+  kill -TERM "$FL_BPID" 2>/dev/null || true
+  wait "$FL_BPID" 2>/dev/null || true
+  rm -f "$FL_T/ctl" "$FL_T/bs"
+  fl_broker_start "$@"
+}
+
 # fl_worker_start ID [work options...]: a `marcpipe work` process in the
 # background (log $FL_T/wID.log); FL_WPID[ID] is its pid.
 fl_worker_start() {
@@ -260,6 +270,22 @@ fl_check() {
   created=$(fl_q "select count(*) from journal where outcome = 'CREATED'")
   [ "$inst" -eq "$created" ] || { ok=0; why+=" instances=$inst/created=$created"; }
   [ $ok -eq 1 ] || fl_fail "job $job:$why"
+}
+
+# fl_pg_setup: for scenarios that stop or restart the PostgreSQL of
+# scripts/pgtmp.sh (MP_PGTMP: data in $MP_PGTMP/data); sets PGTMP, BIN and
+# PGOPTS (the options pgtmp.sh started it with) and defines as_pg (as the
+# postgres user when root) and pg_up (start it again).
+fl_pg_setup() {
+  PGTMP=${MP_PGTMP:?MP_PGTMP not set: this scenario restarts the cluster of scripts/pgtmp.sh}
+  [ -d "$PGTMP/data" ] || fl_fail "no cluster at $PGTMP/data"
+  BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+  PGOPTS="-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGTMP -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+}
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_up() {
+  as_pg "$BIN/pg_ctl" -D "$PGTMP/data" -l "$PGTMP/server.log" -w -t 60 -o "$PGOPTS" start >/dev/null ||
+    fl_fail "PostgreSQL did not start again"
 }
 
 # fl_gen N OUT: N generated records (fixed seed) in ISO 2709.

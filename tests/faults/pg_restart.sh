@@ -7,16 +7,7 @@
 # $MP_PGTMP/data, socket dir = PGHOST, port = PGPORT).
 FL_NAME=pg_restart
 source "$(dirname "$0")/lib.bash"
-PGTMP=${MP_PGTMP:?MP_PGTMP not set: this scenario restarts the cluster of scripts/pgtmp.sh}
-[ -d "$PGTMP/data" ] || fl_fail "no cluster at $PGTMP/data"
-BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-# the options pgtmp.sh started the server with
-PGOPTS="-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGTMP -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-pg_up() {
-  as_pg "$BIN/pg_ctl" -D "$PGTMP/data" -l "$PGTMP/server.log" -w -t 60 -o "$PGOPTS" start >/dev/null ||
-    fl_fail "PostgreSQL did not start again"
-}
+fl_pg_setup
 # whatever happens, leave the cluster running for the other tests
 trap 'as_pg "$BIN/pg_ctl" -D "$PGTMP/data" status >/dev/null 2>&1 || pg_up; fl_cleanup' EXIT
 

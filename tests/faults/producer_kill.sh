@@ -40,7 +40,9 @@ P1=$(job_field "$JOB" produced)
   >"$T/job2" 2>"$T/p2.err" || fail "produce --resume exit $?"
 [ "$(cat "$T/job2")" = "$JOB" ] || fail "resume printed '$(cat "$T/job2")'"
 grep -q "after $P1 records already produced" "$T/p2.err" || fail "resume did not start at $P1"
-grep -q "$N records read ($P1 skipped as produced)" "$T/p2.err" || fail "resume summary"
+# the records already processed are skipped, the others sent again
+K=$(sed -n "s/.*: $N records read (\([0-9]*\) skipped as processed).*/\1/p" "$T/p2.err")
+[ -n "$K" ] && [ "$K" -gt 0 ] && [ "$K" -lt "$N" ] || fail "resume summary: $(tail -n 2 "$T/p2.err")"
 completed() { [ "$(job_field "$JOB" status)" = COMPLETED ]; }
 wait_until 90 completed || fail "job not COMPLETED: $(job_field "$JOB" status), processed $(job_field "$JOB" processed)"
 stop_workers

@@ -78,21 +78,25 @@ wait "$PP" || { cat "$T/p4.err"; fail "produce with a broker down"; }
 grep -q '2000 records read, 2000 delivered, 0 rejected' "$T/p4.err" || { cat "$T/p4.err"; fail "summary 4"; }
 [ "$(q "select total from jobs where id=$(cat "$T/j4")")" = 2000 ] || fail "job 4 total"
 
-# 5. --resume: a job whose producer died after recording 4 of the 8 records
-#    of the bad-records file as produced: the resumed run skips them (the
-#    rejected ones included), keeps the seqs, journals only the later
-#    rejects and records the total. The job row has no file name: FILE is
-#    required and given.
+# 5. --resume: a job whose producer died after 4 of the 8 records of the
+#    bad-records file were processed (journaled: the rejected ones as their
+#    errors, the others as created): the resumed run skips them, keeps the
+#    seqs, journals only the later rejects and records the total. The job
+#    row has no file name: FILE is required and given.
 TOPIC=marcpipe.Default.$TENANT.DI_INCOMING_MARC_BIB_RECORD
 J5=$(q "insert into jobs (status, topic, produced) values ('PRODUCING', '$TOPIC', 4) returning id")
+q "insert into journal (job_id, seq, partition, outcome)
+   select $J5, s, coalesce((select partition from journal where job_id = $JOB2 and seq = s), 0),
+          coalesce((select outcome from journal where job_id = $JOB2 and seq = s), 'CREATED')
+   from generate_series(1, 4) s" >/dev/null
 rc=0; "$MARCPIPE" produce -b "$BS" --tenant "$TENANT" --resume "$J5" 2>"$T/p5.err" || rc=$?
 [ "$rc" -eq 1 ] && grep -q 'has no file name' "$T/p5.err" || fail "resume without a file name: exit $rc"
 "$MARCPIPE" produce -b "$BS" --tenant "$TENANT" --resume "$J5" \
   "$DATA/malformed/pymarc--bad_records.mrc" >"$T/j5" 2>"$T/p5.err" || { cat "$T/p5.err"; fail "resume"; }
 [ "$(cat "$T/j5")" = "$J5" ] || fail "resume printed $(cat "$T/j5")"
 REJ_LATE=$(q "select count(*) from journal where job_id=$JOB2 and seq > 4")
-grep -q "8 records read (4 skipped as produced), $((4 - REJ_LATE)) delivered, $REJ_LATE rejected" "$T/p5.err" || { cat "$T/p5.err"; fail "resume summary"; }
-[ "$(q "select string_agg(seq::text, ',' order by seq) from journal where job_id=$J5")" = \
+grep -q "8 records read (4 skipped as processed), $((4 - REJ_LATE)) delivered, $REJ_LATE rejected" "$T/p5.err" || { cat "$T/p5.err"; fail "resume summary"; }
+[ "$(q "select string_agg(seq::text, ',' order by seq) from journal where job_id=$J5 and seq > 4")" = \
   "$(q "select string_agg(seq::text, ',' order by seq) from journal where job_id=$JOB2 and seq > 4")" ] || fail "resumed rejects"
 [ "$(q "select total || ' ' || produced || ' ' || status from jobs where id=$J5")" = "8 8 IN_PROGRESS" ] || fail "resumed job row"
 # nothing left: exit 0, same id; a FAILED job is refused

@@ -108,10 +108,11 @@ static void test_circ_sink_applies_keeps_invalid_and_ignores_replays(void **stat
   assert_int_equal(pgt_num(f->c, "SELECT count(*) FROM circ_applied WHERE service = 'blocks'"), 2);
 
   int32_t parts[2] = {2, 3};
-  int64_t next[2];
+  mp_sink_offset_t next[2];
   assert_int_equal(mp_circ_sink_ops.load_offsets(f->sink, "circ.topic", parts, next, 2), 0);
-  assert_int_equal(next[0], 16);
-  assert_int_equal(next[1], -1);
+  assert_int_equal(next[0].next, 16);
+  assert_int_equal(next[1].next, -1);
+  assert_string_equal(next[0].cluster_id, ""); /* identity not kept */
 }
 
 static void test_circ_audit_is_append_only(void **state) {

@@ -184,6 +184,11 @@ static void test_conninfo_masking(void **state) {
   assert_string_equal(out, "postgresql://bob:***@h:5/db?password=***&sslmode=require");
   mp_pg_mask_conninfo("host=/tmp/x", out, sizeof out);
   assert_string_equal(out, "host=/tmp/x");
+  /* every secret keyword, not only password; passfile is a path */
+  mp_pg_mask_conninfo("host=h sslpassword=S3cret sslkey=/k passfile=/p", out, sizeof out);
+  assert_string_equal(out, "host=h sslpassword=*** sslkey=/k passfile=/p");
+  mp_pg_mask_conninfo("postgresql://h/db?sslpassword=S3cret&password=x", out, sizeof out);
+  assert_string_equal(out, "postgresql://h/db?sslpassword=***&password=***");
 }
 
 int main(void) {

@@ -58,7 +58,8 @@ static void add(fx_t *f, int32_t part, int64_t off, int64_t seq, const char *id,
   f->recs[i] = (mp_sink_rec_t){.topic = "tp", .partition = part, .offset = off,
                                .job_id = f->job, .seq = seq, .key = id,
                                .key_len = strlen(id), .value = f->bufs[i],
-                               .value_len = len, .content_type = MP_CT_ISO2709};
+                               .value_len = len, .content_type = MP_CT_ISO2709,
+                               .cluster_id = "cl-1"};
 }
 
 /* Make record i undecodable: its directory entry's length and start are
@@ -219,11 +220,17 @@ static void test_batch_writes_exact_rows_and_replay_changes_nothing(void **state
   assert_string_equal(title, "Two");
   free(title);
   int32_t parts[3] = {0, 1, 2};
-  int64_t next[3];
+  mp_sink_offset_t next[3];
   assert_int_equal(mp_sink_load_offsets(f->x.sink, "tp", parts, next, 3), 0);
-  assert_int_equal(next[0], 12);
-  assert_int_equal(next[1], 22);
-  assert_int_equal(next[2], -1);
+  assert_int_equal(next[0].next, 12);
+  assert_int_equal(next[1].next, 22);
+  assert_int_equal(next[2].next, -1);
+  /* the identity of the log: job/seq of the message before next, cluster */
+  assert_int_equal(next[0].last_job, f->job);
+  assert_int_equal(next[0].last_seq, 3);
+  assert_int_equal(next[1].last_seq, 4);
+  assert_string_equal(next[0].cluster_id, "cl-1");
+  assert_string_equal(next[2].cluster_id, "");
 
   /* replay: nothing changes, no counter moves */
   write_ok(f, &res);
@@ -233,6 +240,38 @@ static void test_batch_writes_exact_rows_and_replay_changes_nothing(void **state
   assert_int_equal(q(f, "SELECT sum(processed) FROM job_progress WHERE job_id = %lld"), 4);
   assert_int_equal(q(f, "SELECT max(version) FROM instances WHERE source_job = %lld"), 1);
   assert_int_equal(q(f, "SELECT count(*) FROM source_records WHERE job_id = %lld"), 4);
+}
+
+/* A stored offset found to belong to another log is replaced, and a later
+ * batch of the new log (lower offsets) moves it forward again; an older
+ * batch never moves an offset back. */
+static void test_offset_reset_then_new_log_moves_it(void **state) {
+  SKIP_WITHOUT_PG();
+  fx_t *f = *state;
+  add(f, 0, 500, 1, "n1", "One");
+  mp_sink_result_t res;
+  write_ok(f, &res);
+  assert_int_equal(q(f, "SELECT next_offset FROM kafka_offsets WHERE %lld > 0 AND partition = 0"), 501);
+  /* a batch of lower offsets (a lost assignment's) does not move it back */
+  f->n = 0;
+  add(f, 0, 7, 2, "n2", "Two");
+  write_ok(f, &res);
+  assert_int_equal(q(f, "SELECT next_offset FROM kafka_offsets WHERE %lld > 0 AND partition = 0"), 501);
+  assert_int_equal(q(f, "SELECT last_seq FROM kafka_offsets WHERE %lld > 0 AND partition = 0"), 1);
+  assert_int_equal(mp_sink_reset_offset(f->x.sink, "tp", 0, 0, "cl-2"), 0);
+  int32_t parts[1] = {0};
+  mp_sink_offset_t o[1];
+  assert_int_equal(mp_sink_load_offsets(f->x.sink, "tp", parts, o, 1), 0);
+  assert_int_equal(o[0].next, 0);
+  assert_int_equal(o[0].last_job, 0);
+  assert_string_equal(o[0].cluster_id, "cl-2");
+  f->n = 0;
+  add(f, 0, 3, 3, "n3", "Three");
+  write_ok(f, &res);
+  assert_int_equal(mp_sink_load_offsets(f->x.sink, "tp", parts, o, 1), 0);
+  assert_int_equal(o[0].next, 4);
+  assert_int_equal(o[0].last_seq, 3);
+  assert_string_equal(o[0].cluster_id, "cl-1");
 }
 
 static void test_bad_record_is_journaled_and_rest_committed(void **state) {
@@ -667,6 +706,7 @@ int main(void) {
       cmocka_unit_test(test_migrations_numbered_apart_all_run),
       cmocka_unit_test_setup_teardown(test_batch_writes_exact_rows_and_replay_changes_nothing,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_offset_reset_then_new_log_moves_it, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_record_is_journaled_and_rest_committed, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_same_key_in_one_batch_last_wins, setup, teardown),

@@ -2,6 +2,7 @@
 #include "marcpipe/buf.h"
 #include "marcpipe/error.h"
 #include "marcpipe/marc.h"
+#include "marcpipe/text.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -113,9 +114,20 @@ static void test_diag_format_names_file_record_offset(void **s) {
                            "field runs past the record end");
 }
 
+static void test_text_shown_escapes_control_characters(void **state) {
+  char out[64];
+  assert_string_equal(mp_text_shown("a.mrc\n7  COMPLETED\t\x01\x7f\\z", out, sizeof out),
+                      "a.mrc\\n7  COMPLETED\\t\\x01\\x7F\\\\z");
+  assert_string_equal(mp_text_shown("caf\xc3\xa9", out, sizeof out), "caf\xc3\xa9");
+  /* truncated on an escape boundary, always terminated */
+  assert_string_equal(mp_text_shown("ab\ncd", out, 4), "ab");
+  assert_string_equal(mp_text_shown(NULL, out, sizeof out), "");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_buf_grows_and_formats),
+      cmocka_unit_test(test_text_shown_escapes_control_characters),
       cmocka_unit_test(test_arena_memory_never_moves),
       cmocka_unit_test(test_arena_pool_reuses_blocks_up_to_its_bound),
       cmocka_unit_test(test_error_names_and_messages),

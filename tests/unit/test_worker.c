@@ -107,13 +107,14 @@ static int fake_write(void *sink, const mp_sink_rec_t *recs, size_t n,
 }
 
 static int fake_load(void *sink, const char *topic, const int32_t *parts,
-                     int64_t *next, size_t n) {
+                     mp_sink_offset_t *next, size_t n) {
   fake_t *f = sink;
   pthread_mutex_lock(&f->mu);
   for (size_t i = 0; i < n; i++)
-    next[i] = parts[i] < NPART && f->next[parts[i]] >= 0
-                  ? f->next[parts[i]] + f->bump[parts[i]]
-                  : -1;
+    next[i] = (mp_sink_offset_t){
+        .next = parts[i] < NPART && f->next[parts[i]] >= 0
+                    ? f->next[parts[i]] + f->bump[parts[i]]
+                    : -1};
   pthread_mutex_unlock(&f->mu);
   return 0;
 }
@@ -126,7 +127,7 @@ static void fake_close(void *sink) {
 }
 
 static const mp_worker_sink_ops_t fake_ops = {fake_open, fake_write, fake_load,
-                                              fake_close};
+                                              NULL, fake_close};
 
 /* ---- producer and queries ---- */
 

@@ -131,15 +131,6 @@ static int set_buf(mp_buf_t *b, const char *s, size_t n) {
   return b->data ? 0 : mp_buf_reserve(b, 1);
 }
 
-static int fail_fn(ev_t *e, const mp__fncall_t *call) {
-  (void)call;
-  snprintf(e->err, e->errlen,
-           "tag %s rule %zu: a function failed on this field's data "
-           "(FOLIO's mapper makes no record then)",
-           e->tag, e->map_index + 1);
-  return MP_EMAPPING;
-}
-
 /* One condition on e->cur (orig: the value before the rules); *met is the
  * running "all conditions hold". */
 static int condition(ev_t *e, const mp__cond_t *c, const char *const_val,
@@ -149,8 +140,10 @@ static int condition(ev_t *e, const mp__cond_t *c, const char *const_val,
     return rc;
   for (size_t i = 0; i < c->ncalls; i++) {
     rc = mp__fn_run(&e->fc, &c->calls[i], e->cur.data, e->cur.len, &e->tmp);
+    if (rc == MP_EMAPPING) /* FOLIO: a failing function returns the value */
+      rc = set_buf(&e->tmp, e->cur.data, e->cur.len);
     if (rc)
-      return rc == MP_EMAPPING ? fail_fn(e, &c->calls[i]) : rc;
+      return rc;
     if (c->value && !(e->tmp.len == strlen(c->value) &&
                       memcmp(e->tmp.data, c->value, e->tmp.len) == 0)) {
       *met = false;
@@ -357,6 +350,8 @@ static int split_subfields(ev_t *e, int every) {
   for (size_t i = 0; i < n; i++) {
     const char *d = in[i].data;
     size_t len = in[i].len, at = 0;
+    if (len == 0 && e->nsf < MAX_SF) /* an empty subfield stays one piece */
+      e->sf[e->nsf++] = in[i];
     while (at < len) {
       size_t end = at, k = 0;
       while (end < len && k < (size_t)every) {

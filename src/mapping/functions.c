@@ -145,8 +145,9 @@ static int remove_all(const char *s, size_t n, const char *pat, size_t pn,
 
 /* ---- text functions ---- */
 
-/* char_select {from, to}: characters [from, to) of the value; FOLIO's
- * substring fails the record when the value is shorter than `to`. */
+/* char_select {from, to}: characters [from, to) of the value. A value
+ * shorter than `to` is an error, and FOLIO's runner then keeps the value
+ * unchanged (as for every function that fails). */
 static int f_char_select(const mp__fnctx_t *c, const mp__fncall_t *call,
                          const char *v, size_t n, mp_buf_t *out) {
   (void)c;

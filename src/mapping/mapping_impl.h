@@ -119,8 +119,10 @@ typedef struct mp__fncall_s {
   regex_t *re;     /* set_identifier_type_id_by_value: oclc_regex */
 } mp__fncall_t;
 
-/* Run one function: out = f(value). Returns 0 or MP_ENOMEM. out is
- * distinct from value. */
+/* Run one function: out = f(value). Returns 0, MP_ENOMEM, or MP_EMAPPING
+ * when the function fails on this value (FOLIO's runner then keeps the
+ * value unchanged; the evaluator does the same). out is distinct from
+ * value. */
 int mp__fn_run(const mp__fnctx_t *c, const mp__fncall_t *call,
                const char *value, size_t len, mp_buf_t *out);
 /* Resolve `name` (trimmed) with its parameter into call; 0 or MP_ERULES

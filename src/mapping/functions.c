@@ -904,11 +904,28 @@ int mp__fn_compile(const char *name, size_t len, json_t *param,
   call->param = json_incref(param);
   if (d->type)
     call->table = mp__refdata_get(rd, d->type);
+  /* a result that depends on the parameter and reference data alone is
+   * computed once, here */
+  if (d->fn == f_named_stub || d->fn == f_named_empty ||
+      d->fn == f_ident_by_name || d->fn == f_note_type ||
+      d->fn == f_holdings_note_type || d->fn == f_auth_ident_by_code ||
+      d->fn == f_heading_type) {
+    mp_buf_t b;
+    mp_buf_init(&b);
+    mp__fnctx_t none = {0};
+    int rc = d->fn(&none, call, "", 0, &b);
+    call->konst = rc ? NULL : strndup(b.data ? b.data : "", b.len);
+    call->konst_len = b.len;
+    mp_buf_release(&b);
+    if (!call->konst)
+      return MP_ENOMEM;
+  }
   return 0;
 }
 
 void mp__fn_release(mp__fncall_t *call) {
   json_decref(call->param);
+  free(call->konst);
   if (call->re) {
     regfree(call->re);
     free(call->re);
@@ -919,6 +936,8 @@ void mp__fn_release(mp__fncall_t *call) {
 int mp__fn_run(const mp__fnctx_t *c, const mp__fncall_t *call,
                const char *value, size_t len, mp_buf_t *out) {
   mp_buf_clear(out);
+  if (call->konst)
+    return put(out, call->konst, call->konst_len) ? MP_ENOMEM : 0;
   if (call->def->fn == f_char_select && call->to < 0)
     return put(out, value, len);
   int rc = call->def->fn(c, call, value, len, out);

@@ -117,6 +117,9 @@ typedef struct mp__fncall_s {
   int from, to;    /* char_select */
   const mp__reftable_t *table; /* lookups: resolved at load, NULL = none */
   regex_t *re;     /* set_identifier_type_id_by_value: oclc_regex */
+  char *konst;     /* the result when it depends on nothing but the
+                      parameter and reference data (folded at load) */
+  size_t konst_len;
 } mp__fncall_t;
 
 /* Run one function: out = f(value). Returns 0, MP_ENOMEM, or MP_EMAPPING

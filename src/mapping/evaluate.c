@@ -55,7 +55,7 @@ typedef struct ev_s {
   mp_buf_t groups[MAX_GROUPS];
   const char *group_delim[MAX_GROUPS];
   size_t ngroups;
-  mp_buf_t cur, orig, tmp, esc, data, fix;
+  mp_buf_t ab[2], tmp, esc, data, fix;
   char tag[4];
   size_t map_index;
   int member_index;
@@ -79,8 +79,8 @@ static void ev_free(void *p) {
     return;
   for (size_t g = 0; g < MAX_GROUPS; g++)
     mp_buf_release(&e->groups[g]);
-  mp_buf_release(&e->cur);
-  mp_buf_release(&e->orig);
+  mp_buf_release(&e->ab[0]);
+  mp_buf_release(&e->ab[1]);
   mp_buf_release(&e->tmp);
   mp_buf_release(&e->esc);
   mp_buf_release(&e->data);
@@ -187,53 +187,76 @@ static int set_buf(mp_buf_t *b, const char *s, size_t n) {
   return b->data ? 0 : mp_buf_reserve(b, 1);
 }
 
-/* One condition on e->cur (orig: the value before the rules); *met is the
- * running "all conditions hold". */
-static int condition(ev_t *e, const mp__cond_t *c, const char *const_val,
-                     bool *met) {
-  int rc;
-  if (c->ldr && (rc = set_buf(&e->cur, e->r->leader, 24)))
+/* The value being worked on: a view of the input, the leader, a rule's
+ * constant, or one of two buffers that results alternate between. */
+typedef struct val_s {
+  const char *p;
+  size_t n;
+  int buf; /* 0/1: e->ab[buf] holds it; -1: a view */
+} val_t;
+
+/* Run call on *v, the result becoming *v. */
+static int call_fn(ev_t *e, const mp__fncall_t *call, val_t *v) {
+  int dst = v->buf == 0 ? 1 : 0;
+  mp_buf_t *out = &e->ab[dst];
+  int rc = mp__fn_run(&e->fc, call, v->p, v->n, out);
+  if (rc == MP_EMAPPING) /* FOLIO: a failing function returns the value */
+    return 0;
+  if (rc)
     return rc;
-  for (size_t i = 0; i < c->ncalls; i++) {
-    rc = mp__fn_run(&e->fc, &c->calls[i], e->cur.data, e->cur.len, &e->tmp);
-    if (rc == MP_EMAPPING) /* FOLIO: a failing function returns the value */
-      rc = set_buf(&e->tmp, e->cur.data, e->cur.len);
-    if (rc)
+  *v = (val_t){out->data, out->len, dst};
+  return 0;
+}
+
+/* One condition: *met is the running "all conditions hold"; orig is the
+ * value before the rules. With a rule constant, function results are not
+ * kept (FOLIO's processFunction), only compared. */
+static int condition(ev_t *e, const mp__cond_t *c, const char *const_val,
+                     val_t orig, val_t *cur, bool *met) {
+  int rc;
+  if (c->ldr)
+    *cur = (val_t){e->r->leader, 24, -1};
+  if (const_val && cur->buf >= 0) { /* results alternate in e->ab: keep it */
+    if ((rc = set_buf(&e->tmp, cur->p, cur->n)))
       return rc;
-    if (c->value && !(e->tmp.len == strlen(c->value) &&
-                      memcmp(e->tmp.data, c->value, e->tmp.len) == 0)) {
+    *cur = (val_t){e->tmp.data, e->tmp.len, -1};
+  }
+  for (size_t i = 0; i < c->ncalls; i++) {
+    val_t res = *cur;
+    if ((rc = call_fn(e, &c->calls[i], &res)))
+      return rc;
+    if (c->value && !(res.n == strlen(c->value) &&
+                      memcmp(res.p, c->value, res.n) == 0)) {
       *met = false;
       break;
     }
-    if (!const_val && (rc = set_buf(&e->cur, e->tmp.data, e->tmp.len)))
-      return rc;
+    if (!const_val)
+      *cur = res;
   }
   if (!*met)
-    return set_buf(&e->cur, e->orig.data, e->orig.len);
+    *cur = orig;
   return 0;
 }
 
 /* FOLIO's processRules: the value (v, n) through f's rules, escaped, into
- * e->esc. */
+ * e->esc. v must not point into e->ab or e->esc. */
 static int run_rules(ev_t *e, const mp__frule_t *f, const char *v, size_t n) {
   int rc;
   if (!f->has_rules)
     return escape(e, v, n, &e->esc);
-  if ((rc = set_buf(&e->orig, v, n)) || (rc = set_buf(&e->cur, v, n)))
-    return rc;
+  val_t orig = {v, n, -1}, cur = orig;
   for (size_t i = 0; i < f->nrules; i++) {
     const mp__rule_t *r = &f->rules[i];
     bool met = true;
     for (size_t k = 0; k < r->nconds; k++)
-      if ((rc = condition(e, &r->conds[k], r->value, &met)))
+      if ((rc = condition(e, &r->conds[k], r->value, orig, &cur, &met)))
         return rc;
     if (met && r->value) {
-      if ((rc = set_buf(&e->cur, r->value, strlen(r->value))))
-        return rc;
+      cur = (val_t){r->value, strlen(r->value), -1};
       break;
     }
   }
-  return escape(e, e->cur.data, e->cur.len, &e->esc);
+  return escape(e, cur.p ? cur.p : "", cur.n, &e->esc);
 }
 
 /* ---- storing (FOLIO's buildObject) ---- */

@@ -232,6 +232,11 @@ typedef struct mp__ruleset_s {
 int mp__rules_load(const char *path, mp_family_t family,
                    const mp__refdata_t *rd, mp__ruleset_t *rs, char *err,
                    size_t errlen);
+/* The same from a parsed rules document (root is only read; path names it
+ * in messages). */
+int mp__rules_compile(json_t *root, const char *path, mp_family_t family,
+                      const mp__refdata_t *rd, mp__ruleset_t *rs, char *err,
+                      size_t errlen);
 void mp__rules_release(mp__ruleset_t *rs);
 /* 0-999 for a numeric tag, MP__TAG_LDR for "LDR", -1 else. */
 int mp__tag_index(const char *tag);

@@ -500,16 +500,25 @@ int mp__rules_load(const char *path, mp_family_t family,
                    const mp__refdata_t *rd, mp__ruleset_t *rs, char *err,
                    size_t errlen) {
   memset(rs, 0, sizeof *rs);
-  rs->family = family;
-  rs->shape = mp__shape(family);
   json_error_t je;
   json_t *root = json_load_file(path, 0, &je);
-  int rc = 0;
   if (!root) {
     snprintf(err, errlen, "%s: not JSON: line %d column %d: %s", path, je.line,
              je.column, je.text);
     return MP_ERULES;
   }
+  int rc = mp__rules_compile(root, path, family, rd, rs, err, errlen);
+  json_decref(root);
+  return rc;
+}
+
+int mp__rules_compile(json_t *root, const char *path, mp_family_t family,
+                      const mp__refdata_t *rd, mp__ruleset_t *rs, char *err,
+                      size_t errlen) {
+  memset(rs, 0, sizeof *rs);
+  rs->family = family;
+  rs->shape = mp__shape(family);
+  int rc = 0;
   ctx_t c = {path, "", 0, rd, rs->shape, err, errlen};
   if (!json_is_object(root)) {
     snprintf(err, errlen, "%s: rules must be a JSON object keyed by tag", path);
@@ -557,7 +566,6 @@ int mp__rules_load(const char *path, mp_family_t family,
     }
   }
 out:
-  json_decref(root);
   if (rc == MP_ENOMEM)
     snprintf(err, errlen, "%s: out of memory", path);
   if (rc)

@@ -21,6 +21,7 @@
 #include "marcpipe/broker.h"
 #include "marcpipe/buf.h"
 #include "marcpipe/error.h"
+#include "marcpipe/mapping.h"
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
 #include "marcpipe/pg.h"
@@ -54,6 +55,7 @@ typedef struct opts_s {
   const char *state_dir;
   const char *tenant, *env, *ns, *group;
   const char *from, *charset;
+  const char *rules, *reference; /* FOLIO rules / reference data */
   const char *window, *window_bytes, *batch, *sinks, *latency;
   bool push;
   int64_t max_backlog, max_backlog_bytes;
@@ -160,6 +162,14 @@ static void usage(FILE *out) {
 "      --from FMT          iso2709, marcxml or json (default: detected)\n"
 "      --charset NAME      the input's character set when leader/09 is wrong\n"
 "                          (e.g. cp1251); default: by leader/09\n"
+"\n"
+"Mapping (FOLIO's rule format, schemas/mapping/README.md):\n"
+"      --rules SPEC        FOLIO rules file for bib records, or a comma list of\n"
+"                          bib=FILE,holdings=FILE,authority=FILE (default:\n"
+"                          FOLIO's rules in schemas/mapping/)\n"
+"      --reference PATH    reference data: a directory of FOLIO reference\n"
+"                          records or a file keyed by type (default:\n"
+"                          schemas/mapping/reference-data/)\n"
 "\n"
 "Kafka:\n"
 "  -b, --brokers LIST      a real Kafka cluster (topics must exist)\n"
@@ -383,7 +393,9 @@ static char **worker_argv(import_t *im, char *self) {
   const char *pairs[][2] = {{"--window-bytes", wbytes},
                             {"--batch", o->batch},
                             {"--sinks", o->sinks ? o->sinks : share_sinks},
-                            {"--sink-latency-ms", o->latency}};
+                            {"--sink-latency-ms", o->latency},
+                            {"--rules", o->rules},
+                            {"--refdata", o->reference}};
   for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++)
     if (pairs[i][1]) {
       argv[n++] = (char *)pairs[i][0];
@@ -614,7 +626,7 @@ enum {
   O_PARTITIONS = 256, O_WINDOW, O_WINDOW_BYTES, O_BATCH, O_SINKS, O_DBCONN,
   O_LATENCY,
   O_MODE, O_BACKLOG, O_BACKLOG_BYTES, O_FROM, O_CHARSET, O_ENV, O_NS,
-  O_TENANT, O_STATE, O_JSON
+  O_TENANT, O_STATE, O_JSON, O_RULES, O_REFERENCE
 };
 
 static int parse_opts(int argc, char **argv, opts_t *o) {
@@ -632,6 +644,8 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       {"max-backlog-bytes", required_argument, NULL, O_BACKLOG_BYTES},
       {"from", required_argument, NULL, O_FROM},
       {"charset", required_argument, NULL, O_CHARSET},
+      {"rules", required_argument, NULL, O_RULES},
+      {"reference", required_argument, NULL, O_REFERENCE},
       {"brokers", required_argument, NULL, 'b'},
       {"property", required_argument, NULL, 'X'},
       {"group", required_argument, NULL, 'G'},
@@ -720,6 +734,8 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       o->from = optarg;
       break;
     case O_CHARSET: o->charset = optarg; break;
+    case O_RULES: o->rules = optarg; break;
+    case O_REFERENCE: o->reference = optarg; break;
     case 'b': o->brokers = optarg; break;
     case 'X':
       if (o->nprops == MAX_PROPS || !strchr(optarg, '='))
@@ -787,6 +803,16 @@ int cmd_import(int argc, char **argv) {
   }
   int nfiles = argc - optind;
   char **files = argv + optind;
+  if (o.rules || o.reference) { /* a bad rules file fails before any job */
+    char merr[512];
+    mp_mapping_t *mm = mp_mapping_load(o.rules, o.reference, merr, sizeof merr);
+    if (!mm) {
+      fprintf(stderr, "marcpipe import: %s\n", merr);
+      free(envprops);
+      return 1;
+    }
+    mp_mapping_free(mm);
+  }
 
   import_t im;
   memset(&im, 0, sizeof im);

@@ -1,9 +1,13 @@
-/* mapping.h: MARC bibliographic record -> Instance JSON, by a rules file.
+/* mapping.h: MARC record -> inventory record JSON, by FOLIO's mapping rules.
  *
- * Rules (schemas/mapping/marc-bib.json) and reference data
- * (schemas/mapping/reference-data.json) are loaded once into an immutable
- * mp_mapping_t; mapping is then a pure function of (rules, record) and is
- * safe to call from several threads at once with the same mp_mapping_t.
+ * Three record families, chosen by leader/06: bibliographic -> Instance
+ * (FOLIO's marc_bib_rules.json), holdings (u v x y) -> Holdings
+ * (marc_holdings_rules.json), authority (z) -> Authority
+ * (marc_authority_rules.json). Rule files are read in FOLIO's own format
+ * with FOLIO's semantics; reference data are FOLIO-shaped records with
+ * their ids (schemas/mapping/README.md). Everything is loaded once into an
+ * immutable mp_mapping_t; mapping is then a pure function of (mapping,
+ * record) and safe to call from several threads with the same mapping.
  */
 #ifndef MARCPIPE_MAPPING_H
 #define MARCPIPE_MAPPING_H
@@ -15,12 +19,39 @@
 
 typedef struct mp_mapping_s mp_mapping_t;
 
-/* Load rules and reference data. rules_path/refdata_path NULL = the
- * defaults mapping/marc-bib.json and mapping/reference-data.json under the
- * schemas directory: $MARCPIPE_SCHEMAS when set, else MP_SCHEMAS_DIR.
- * On failure returns NULL and writes a message naming the file, the rule's
- * tag and what is wrong into errbuf. */
-mp_mapping_t *mp_mapping_load(const char *rules_path, const char *refdata_path,
+typedef enum {
+  MP_FAMILY_BIB = 0,   /* -> Instance */
+  MP_FAMILY_HOLDINGS,  /* -> Holdings */
+  MP_FAMILY_AUTHORITY, /* -> Authority */
+  MP_FAMILIES,
+  MP_FAMILY_NONE = -1 /* leader/06 of no family */
+} mp_family_t;
+
+/* Family of a leader/06 byte (a c d e f g i j k m o p r t: bib; u v x y:
+ * holdings; z: authority), MP_FAMILY_NONE else. */
+mp_family_t mp_mapping_family_of(char leader6);
+/* "bib", "holdings", "authority" / "Instance", "Holdings", "Authority";
+ * parse returns the family or MP_FAMILY_NONE. */
+const char *mp_family_name(mp_family_t f);
+const char *mp_family_target(mp_family_t f);
+mp_family_t mp_family_parse(const char *s);
+
+/* Load rules and reference data.
+ * rules: NULL = FOLIO's three default rule files under the schemas
+ *   directory (mapping/marc_bib_rules.json, marc_holdings_rules.json,
+ *   marc_authority_rules.json); else "FILE" (the bib rules; the other
+ *   families keep their defaults) or a comma-separated list of
+ *   "bib=FILE", "holdings=FILE", "authority=FILE".
+ * refdata: NULL = the seeded reference data, mapping/reference-data/ under
+ *   the schemas directory; else a directory of FOLIO reference records
+ *   (one sub-directory per type, e.g. identifier-types/, each file one
+ *   record or an array) or a FILE holding one JSON object keyed by type
+ *   ("identifierTypes": [...], as FOLIO's mapping parameters). A type that
+ *   is absent is "no reference data" for FOLIO's functions.
+ * The schemas directory is $MARCPIPE_SCHEMAS when set, else MP_SCHEMAS_DIR.
+ * On failure returns NULL and writes a message naming the file, the tag, the
+ * rule and what is wrong (an unknown key or function names it) into errbuf. */
+mp_mapping_t *mp_mapping_load(const char *rules, const char *refdata,
                               char *errbuf, size_t errlen);
 void mp_mapping_free(mp_mapping_t *m);
 
@@ -48,13 +79,27 @@ typedef struct mp_match_keys_s {
 void mp_match_keys(const mp_record_t *r, const char *raw, size_t raw_len,
                    mp_match_keys_t *keys);
 
-/* Map one record. Returns 0 and a new JSON object in *instance (caller
- * decrefs), MP_ENOTBIB for authority/holdings records (leader/06 not one of
- * a c d e f g i j k m o p r t: "not a bibliographic record (leader/06 'z')"),
- * MP_EMAPPING when no Instance can be made ("no title: ..."), or MP_ENOMEM;
- * errbuf says why. The Instance always has "source":"MARC", "title" and
- * "instanceTypeId"; its shape is documented in schemas/mapping/README.md.
- * Thread-safe: m is only read. */
+/* One step of a mapping, for --explain: rule `index` (0-based) of `tag`
+ * (for a 880, the tag it stands for), entity member `member` (-1 none),
+ * wrote `value` to `target`. Called synchronously during the map call. */
+typedef void (*mp_mapping_trace_fn)(void *ud, const char *tag, int index,
+                                    int member, const char *target,
+                                    const char *value);
+
+/* Map one record of family `family` (MP_FAMILY_NONE: by leader/06).
+ * Returns 0 and a new JSON object in *out (caller decrefs) and the family
+ * in *family_out (may be NULL); MP_ENOTBIB when leader/06 names no family
+ * ("no record family for leader/06 'q'"); MP_EMAPPING when FOLIO's mapper
+ * makes no record ("880 field without $6", "no title: ..."), or MP_ENOMEM;
+ * errbuf says why. trace may be NULL. Thread-safe: m is only read. */
+int mp_mapping_map_record(const mp_mapping_t *m, const mp_record_t *r,
+                          mp_family_t family, json_t **out,
+                          mp_family_t *family_out, mp_mapping_trace_fn trace,
+                          void *trace_ud, char *errbuf, size_t errlen);
+
+/* Bibliographic only: as mp_mapping_map_record, but MP_ENOTBIB for any
+ * record that is not bibliographic ("not a bibliographic record
+ * (leader/06 'z')"). */
 int mp_mapping_map(const mp_mapping_t *m, const mp_record_t *r,
                    json_t **instance, char *errbuf, size_t errlen);
 

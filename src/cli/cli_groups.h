@@ -25,7 +25,7 @@
  *                      (the producer's credit; 0 = off, in every command)
  *   MP_CLI_INPUT(c)    --from FMT, --charset NAME
  *   MP_CLI_MATCH(c)    --match, --on-match, --on-no-match, --profile
- *   MP_CLI_MAPPING(c)  --rules FILE, --refdata FILE
+ *   MP_CLI_MAPPING(c)  --rules SPEC, --refdata PATH (FOLIO's rules, reference data)
  *
  * Counts and sizes not given stay -1 (MP_CLI_UNSET): the command applies
  * its default. mp_cli_parse() parses and then checks what one value
@@ -217,11 +217,14 @@ int mp__cli_opt_match(const mp_opt_t *o, const char *arg, char *err, size_t n);
                 "(e.g. cp1251); default: by leader/09")
 
 #define MP_CLI_MAPPING(c)                                                      \
-  MP_OPT_STRING(0, "rules", &(c)->rules, "FILE",                               \
-                "mapping rules (default: schemas/mapping/marc-bib.json)"),     \
-  MP_OPT_STRING(0, "refdata", &(c)->refdata, "FILE",                           \
-                "reference data (default:\n"                                   \
-                "schemas/mapping/reference-data.json)")
+  MP_OPT_STRING(0, "rules", &(c)->rules, "SPEC",                               \
+                "FOLIO rules file for bib records, or a comma list\n"          \
+                "of bib=FILE,holdings=FILE,authority=FILE (default:\n"         \
+                "FOLIO's rules in schemas/mapping/)"),                         \
+  MP_OPT_STRING(0, "refdata", &(c)->refdata, "PATH",                           \
+                "reference data: a directory of FOLIO reference\n"            \
+                "records or a file keyed by type (default:\n"                 \
+                "schemas/mapping/reference-data/)")
 
 #define MP_CLI_MATCH(c)                                                        \
   MP_OPT_FN(0, "match", "KEY", mp__cli_opt_match, (c),                         \

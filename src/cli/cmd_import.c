@@ -25,6 +25,7 @@
 #include "marcpipe/broker.h"
 #include "marcpipe/buf.h"
 #include "marcpipe/error.h"
+#include "marcpipe/mapping.h"
 #include "marcpipe/job.h"
 #include "marcpipe/job_warnings.h"
 #include "marcpipe/kafka.h"
@@ -64,6 +65,7 @@ typedef struct opts_s {
   const char *tenant, *env, *ns, *group, *topic;
   const char *from, *charset;
   int64_t window, window_bytes, batch, sinks, latency; /* -1: not given */
+  const char *rules, *refdata; /* FOLIO rules / reference data */
   bool push;
   int64_t max_backlog, max_backlog_bytes; /* the producer's: <0 = off */
   bool json, quiet, verbose;
@@ -530,6 +532,15 @@ static char **worker_argv(import_t *im, char *self) {
       argv[n++] = (char *)pairs[i].name;
       argv[n++] = nums[i];
     }
+  /* the mapping: loaded by each worker (and by --check-options first) */
+  if (o->rules) {
+    argv[n++] = "--rules";
+    argv[n++] = (char *)o->rules;
+  }
+  if (o->refdata) {
+    argv[n++] = "--refdata";
+    argv[n++] = (char *)o->refdata;
+  }
   char dlq[256];
   static char dlqbuf[256];
   mp_topic_name(dlq, sizeof dlq, o->env, o->ns, o->tenant, MP_EVENT_ERROR);
@@ -869,6 +880,8 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       MP_CLI_MATCH(c),
       MP_OPT_GROUP("Input:"),
       MP_CLI_INPUT(c),
+      MP_OPT_GROUP("Mapping (FOLIO's rule format, schemas/mapping/README.md):"),
+      MP_CLI_MAPPING(c),
       MP_OPT_GROUP("Kafka:"),
       MP_CLI_KAFKA(c),
       MP_CLI_REPLICATION(c),
@@ -961,6 +974,8 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
   o->sinks = c->sinks;
   o->latency = c->sink_latency_ms;
   o->profile = c->profile;
+  o->rules = c->rules;
+  o->refdata = c->refdata;
   int64_t r, b; /* the backlog bounds the producer and sizes the windows;
                    0 = off, as in produce */
   mp_producer_default_backlog(o->partitions, &r, &b);

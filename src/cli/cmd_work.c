@@ -302,8 +302,9 @@ int cmd_work(int argc, char **argv) {
 
   rc = 1;
   mapping = mp_mapping_load(c.rules, c.refdata, err, sizeof err);
-  if (!mapping) {
+  if (!mapping) { /* a configuration error: restarting cannot mend it */
     fprintf(stderr, "marcpipe work: %s\n", err);
+    rc = 2;
     goto out;
   }
   sink.mapping = mapping;

@@ -1,14 +1,19 @@
-/* mapping_impl.h: internal model of compiled mapping rules.
+/* mapping_impl.h: internal model of FOLIO mapping rules, compiled.
  *
- * The rules file (schemas/mapping/marc-bib.json, format in
- * schemas/mapping/README.md) is compiled once into flat arrays: every rule
- * knows its target (resolved against the Instance target table), its
- * indicator filters as bitmaps, its subfield sets as bitmaps and its
- * function chain as resolved function pointers with parsed parameters.
- * Rules are grouped by tag index (000-999 numeric tags, MP__TAG_LDR for the
- * leader), so the evaluator finds a field's rules with one array access.
- * Everything here is immutable after mp_mapping_load(): any number of
- * threads may evaluate with the same mp_mapping_t.
+ * A FOLIO rules file (marc_bib_rules.json, marc_holdings_rules.json,
+ * marc_authority_rules.json) is a JSON object keyed by tag; each value is an
+ * array of "field mappings". A field mapping either is one "field rule"
+ * (target, subfield, rules, subFieldDelimiter, ...) or holds an "entity"
+ * array of field rules that fill ONE object together. Each field rule has
+ * "rules" (tried in order; the first whose conditions hold and that has a
+ * constant "value" ends the list), each with "conditions" whose "type" is a
+ * comma-separated chain of normalisation functions.
+ *
+ * Everything is compiled once (rules.c): targets resolved against the
+ * family's record shape (targets.c), functions resolved to table entries
+ * with their parameters checked (functions.c), subfield lists turned into
+ * bitmaps. Unknown keys, functions and targets are load errors. The result
+ * is immutable: any number of threads evaluate with it (evaluate.c).
  */
 #ifndef MP_MAPPING_IMPL_H
 #define MP_MAPPING_IMPL_H
@@ -17,45 +22,59 @@
 #include "marcpipe/mapping.h"
 
 #include <jansson.h>
+#include <regex.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-/* ---- Instance targets (schema.c) ---- */
+/* ---- record shapes (targets.c) ---- */
 
 typedef enum {
-  MP__T_STRING,  /* scalar string: first value wins */
-  MP__T_STRINGS, /* array of strings: values appended, duplicates dropped */
-  MP__T_OBJECTS, /* array of objects: one object per matching field */
-  MP__T_OBJECT,  /* single object (dates): members set once each */
-  MP__T_BOOL,    /* boolean: constant values only */
-} mp__tkind_t;
+  MP__K_STRING,   /* scalar string: a later value overwrites */
+  MP__K_BOOL,     /* scalar boolean: "true" (any case) is true */
+  MP__K_STRINGS,  /* list of strings: values appended */
+  MP__K_STRSET,   /* set of strings (uniqueItems): duplicates dropped */
+  MP__K_OBJECTS,  /* list of objects: members filled by rules */
+  MP__K_OBJECT,   /* one nested object (dates) */
+} mp__kind_t;
 
-typedef struct mp__target_s {
+typedef struct mp__member_s {
   const char *name;
-  mp__tkind_t kind;
-  const char *required[3]; /* members an object must have to be kept */
-} mp__target_t;
+  bool boolean; /* else string */
+} mp__member_t;
 
-/* The Instance property called name[0..len), or NULL. */
-const mp__target_t *mp__target_find(const char *name, size_t len);
-/* Dense index of a property (0 .. MP__NTARGETS-1), for per-call caches. */
-#define MP__NTARGETS 32
-size_t mp__target_id(const mp__target_t *t);
+typedef struct mp__prop_s {
+  const char *name;
+  mp__kind_t kind;
+  const mp__member_t *members; /* OBJECTS / OBJECT; NULL-name terminated */
+} mp__prop_t;
+
+typedef struct mp__shape_s {
+  const char *name; /* "Instance" */
+  const mp__prop_t *props;
+  size_t nprops;
+} mp__shape_t;
+
+#define MP__MAX_PROPS 72
+const mp__shape_t *mp__shape(mp_family_t f);
+/* Index of the property called name[0..len) in s, or -1. */
+int mp__shape_prop(const mp__shape_t *s, const char *name, size_t len);
+/* Index of member name in prop p, or -1. */
+int mp__prop_member(const mp__prop_t *p, const char *name);
 
 /* ---- reference data (refdata.c) ---- */
 
 typedef struct mp__refrow_s {
   char *id;
-  char *name;
-  char *code; /* may be NULL */
-  char *key;  /* indicator value or tag this row answers for; may be NULL */
+  char *name;  /* may be NULL */
+  char *code;  /* may be NULL */
+  char **codes; /* authority source files: prefixes; may be NULL */
+  size_t ncodes;
 } mp__refrow_t;
 
 typedef struct mp__reftable_s {
-  char *name;
+  char *type; /* FOLIO's mapping-parameter name: "identifierTypes" */
   mp__refrow_t *rows;
   size_t nrows;
-  int fallback; /* row index used for unknown keys, -1 = leave unset */
 } mp__reftable_t;
 
 typedef struct mp__refdata_s {
@@ -63,71 +82,65 @@ typedef struct mp__refdata_s {
   size_t ntables;
 } mp__refdata_t;
 
-typedef enum {
-  MP__BY_NAME,         /* value compared with row names */
-  MP__BY_CODE,         /* value compared with row codes */
-  MP__BY_CODE_OR_NAME, /* code first, then name */
-  MP__BY_KEY,          /* a key (indicator, tag) compared with row keys */
-} mp__refby_t;
-
 int mp__refdata_load(const char *path, mp__refdata_t *rd, char *err,
                      size_t errlen);
 void mp__refdata_release(mp__refdata_t *rd);
-/* Index of the table called name, or -1. */
-int mp__refdata_table(const mp__refdata_t *rd, const char *name);
-/* The row matching s[0..n) (case-insensitive, trailing spaces and
- * punctuation ignored), the table's fallback row, or NULL. */
-const mp__refrow_t *mp__refdata_lookup(const mp__reftable_t *t,
-                                       mp__refby_t by, const char *s,
-                                       size_t n);
+/* The table of that type, or NULL when the reference data has none (FOLIO:
+ * the mapping parameter is null). */
+const mp__reftable_t *mp__refdata_get(const mp__refdata_t *rd,
+                                      const char *type);
 
 /* ---- functions (functions.c) ---- */
 
+typedef struct mp__sf_s {
+  char code;
+  const char *data;
+  size_t len;
+} mp__sf_t;
+
+/* What a function may look at besides the value. */
 typedef struct mp__fnctx_s {
   const mp__refdata_t *rd;
-  const mp_record_t *r; /* NULL when folding a constant at load */
-  const mp_field_t *f;  /* NULL when folding a constant at load */
+  const char *leader;  /* 24 bytes */
+  bool data_field;     /* false for control fields and LDR */
+  char ind1, ind2;
+  const mp__sf_t *sf;  /* the field's current subfields */
+  size_t nsf;
 } mp__fnctx_t;
-
-typedef struct mp__fncall_s mp__fncall_t;
-
-/* A function transforms the value in v in place. Returns 0, MP__FN_OMIT
- * when the value must be dropped (e.g. unknown code without fallback), or
- * MP_ENOMEM. Functions are pure: they read only ctx and call. */
-#define MP__FN_OMIT 1
-typedef int (*mp__fn_t)(const mp__fnctx_t *ctx, const mp__fncall_t *call,
-                        mp_buf_t *v);
 
 typedef struct mp__fndef_s mp__fndef_t;
 
-struct mp__fncall_s {
+/* A compiled call: the function and its "parameter" object, checked. */
+typedef struct mp__fncall_s {
   const mp__fndef_t *def;
+  json_t *param;   /* owned reference, may be NULL */
   int from, to;    /* char_select */
-  int indicator;   /* 1 or 2: remove_prefix_by_indicator, lookups by ind */
-  int table;       /* reference table index for set_* functions */
-};
+  const mp__reftable_t *table; /* lookups: resolved at load, NULL = none */
+  regex_t *re;     /* set_identifier_type_id_by_value: oclc_regex */
+  char *konst;     /* the result when it depends on nothing but the
+                      parameter and reference data (folded at load) */
+  size_t konst_len;
+} mp__fncall_t;
 
-/* Resolve function `name` with its parameters (object or NULL) into call.
- * 0, or MP_ERULES with a message in err. */
-int mp__fn_compile(const char *name, json_t *params, const mp__refdata_t *rd,
-                   mp__fncall_t *call, char *err, size_t errlen);
-int mp__fn_apply(const mp__fnctx_t *ctx, const mp__fncall_t *call,
-                 mp_buf_t *v);
-/* True when the call's result depends on the value alone (not on the
- * field's indicators, tag or other subfields): a constant value followed
- * by such calls is computed once at load. */
-bool mp__fn_value_only(const mp__fncall_t *call);
+/* Run one function: out = f(value). Returns 0, MP_ENOMEM, or MP_EMAPPING
+ * when the function fails on this value (FOLIO's runner then keeps the
+ * value unchanged; the evaluator does the same). out is distinct from
+ * value. */
+int mp__fn_run(const mp__fnctx_t *c, const mp__fncall_t *call,
+               const char *value, size_t len, mp_buf_t *out);
+/* Resolve `name` (trimmed) with its parameter into call; 0 or MP_ERULES
+ * with a message. */
+int mp__fn_compile(const char *name, size_t len, json_t *param,
+                   const mp__refdata_t *rd, mp__fncall_t *call, char *err,
+                   size_t errlen);
+void mp__fn_release(mp__fncall_t *call);
+/* Names of all functions (NULL-terminated), for tests and docs. */
+extern const char *const mp__fn_names[];
 
 /* ---- compiled rules (rules.c) ---- */
 
-#define MP__TAG_LDR 1000
-#define MP__NTAGS 1001
-#define MP__MAX_RULES 4096
-#define MP__MAX_LINKED 16
-#define MP__MAX_MEMBERS 64
-
 typedef struct mp__codeset_s {
-  uint64_t bits[2]; /* subfield codes 0-127 */
+  uint64_t bits[2];
 } mp__codeset_t;
 
 static inline bool mp__codeset_has(const mp__codeset_t *s, char c) {
@@ -135,66 +148,107 @@ static inline bool mp__codeset_has(const mp__codeset_t *s, char c) {
   return u < 128 && (s->bits[u >> 6] >> (u & 63)) & 1;
 }
 
-typedef struct mp__member_s {
-  char *member;            /* object member, NULL for a whole property */
-  size_t member_len;
-  uint64_t same_before;    /* entity: earlier members with the same target */
-  mp__codeset_t sf;        /* subfields taken, in field order */
-  bool has_sf;
-  char *delim;             /* between concatenated subfields (" ") */
-  uint8_t delim_of[128];   /* code -> index+1 into delims, 0 = delim */
-  char **delims;
-  size_t ndelims;
-  mp__fncall_t *fns;
-  size_t nfns;
-  char *value;             /* constant string, or NULL; when no functions
-                              remain it is the final value (folded) */
-  bool never;              /* the constant's functions drop it: no value */
-  int bool_value;          /* -1 none, else 0/1 */
-  bool each_subfield;      /* functions run on each subfield, not the join */
-  bool first_only;         /* only the first matching subfield */
-  int split_every;         /* 0 = no split */
-} mp__member_t;
+typedef struct mp__cond_s {
+  mp__fncall_t *calls;
+  size_t ncalls;
+  char *value;   /* condition "value": the function result must equal it */
+  bool ldr;      /* "LDR": functions see the leader */
+} mp__cond_t;
 
-typedef struct mp__rule_s {
-  char tag[4];
-  size_t index;                 /* position in the tag's array (messages) */
-  const mp__target_t *target;
-  bool entity;                  /* object built from several members */
-  mp__member_t *members;
-  size_t nmembers;
-  uint64_t required[3];         /* per required property member: the rule's
-                                   members that give it (0 = unused) */
-  uint64_t ind_ok[2][4];        /* allowed indicator bytes */
-  mp__codeset_t required_sf;    /* field must have one of these */
-  bool has_required;
-  mp__codeset_t repeat;         /* one value/object per occurrence */
-  bool has_repeat;
-  bool ignore_subsequent;       /* only the first matching field */
-  char linked[MP__MAX_LINKED][4]; /* 880: tags named by $6 */
-  size_t nlinked;
+typedef struct mp__rule_s { /* one element of "rules" */
+  mp__cond_t *conds;
+  size_t nconds;
+  char *value;   /* constant "value" used when the conditions hold */
 } mp__rule_t;
 
-typedef struct mp__ruleset_s {
-  mp__rule_t *rules;            /* grouped by tag index */
+typedef struct mp__delim_s {
+  char *value;
+  mp__codeset_t codes;
+  bool empty;    /* "subfields": [] : the separator between groups */
+} mp__delim_t;
+
+typedef struct mp__frule_s mp__frule_t;
+struct mp__frule_s { /* a field rule: one target */
+  char *target;       /* as written, for messages and --explain */
+  int prop;           /* property index in the shape, -1: target "" */
+  int member;         /* member index, -1 for a whole property */
+  mp__codeset_t sf;   /* "subfield" codes */
+  bool sf_all;        /* "subfield": [] : every subfield */
+  bool has_rules;     /* "rules" present (even empty) */
+  mp__rule_t *rules;
   size_t nrules;
-  uint32_t first[MP__NTAGS];
-  uint32_t count[MP__NTAGS];
+  mp__delim_t *delims;
+  size_t ndelims;
+  bool has_delims;
+  bool apply_post;           /* applyRulesOnConcatenatedData */
+  bool ignore_subsequent_sf; /* ignoreSubsequentSubfields */
+  int split_every;           /* subFieldSplit split_every N, 0 none */
+  mp__codeset_t required;    /* requiredSubfield: all must be present */
+  bool has_required;
+  mp__codeset_t exclusive;   /* exclusiveSubfield: none may be present */
+  bool has_exclusive;
+  bool create_single;        /* createSingleObject */
+  mp__frule_t *alt;          /* alternativeMapping */
+};
+
+typedef struct mp__repl_s {
+  char source[4], target[4];
+} mp__repl_t;
+
+typedef struct mp__fmap_s { /* one element of a tag's array */
+  mp__frule_t *items; /* entity members, or the mapping itself */
+  size_t nitems;
+  bool entity;               /* "entity" present */
+  bool per_repeated;         /* entityPerRepeatedSubfield */
+  bool keep_backslash;       /* keepTrailingBackslash */
+  bool ignore_subsequent_fields;
+  bool has_ind;
+  char *ind1, *ind2;         /* indicator filters as written */
+  bool repl3;                /* fieldReplacementBy3Digits */
+  mp__codeset_t repl_sf;     /* the subfield holding the 3 digits */
+  mp__repl_t *repl;
+  size_t nrepl;
+} mp__fmap_t;
+
+#define MP__NTAGS 1001 /* 000-999, LDR */
+#define MP__TAG_LDR 1000
+
+typedef struct mp__tagrules_s {
+  mp__fmap_t *maps;
+  size_t nmaps;
+  bool any_ind;       /* some map has "indicators" */
+  bool any_repl;      /* some map has fieldReplacementBy3Digits */
+} mp__tagrules_t;
+
+typedef struct mp__ruleset_s {
+  mp_family_t family;
+  const mp__shape_t *shape;
+  char *path;
+  mp__tagrules_t *tags;   /* MP__NTAGS entries; other tags have no rules */
+  json_t *extra;          /* rules keyed by non-numeric tags: kept, never
+                             matched (FOLIO keys by exact tag) */
 } mp__ruleset_t;
 
-/* Compile the rules file at path against rd. 0 or MP_ERULES/MP_ENOMEM,
- * with "FILE: tag T rule N: what" in err. */
-int mp__rules_load(const char *path, const mp__refdata_t *rd,
-                   mp__ruleset_t *rs, char *err, size_t errlen);
+int mp__rules_load(const char *path, mp_family_t family,
+                   const mp__refdata_t *rd, mp__ruleset_t *rs, char *err,
+                   size_t errlen);
+/* The same from a parsed rules document (root is only read; path names it
+ * in messages). */
+int mp__rules_compile(json_t *root, const char *path, mp_family_t family,
+                      const mp__refdata_t *rd, mp__ruleset_t *rs, char *err,
+                      size_t errlen);
 void mp__rules_release(mp__ruleset_t *rs);
-/* Tag index of a 3-byte tag: 0-999, MP__TAG_LDR for "LDR", -1 else. */
+/* 0-999 for a numeric tag, MP__TAG_LDR for "LDR", -1 else. */
 int mp__tag_index(const char *tag);
 
 struct mp_mapping_s {
-  mp__ruleset_t rules;
   mp__refdata_t refdata;
-  int instance_types; /* table index of instanceTypes, -1 if absent */
+  mp__ruleset_t rules[MP_FAMILIES];
 };
+
+/* FOLIO's placeholder id, returned by several lookups when there is no
+ * reference data of their type or no match. */
+#define MP__STUB_ID "fe19bae4-da28-472b-be90-d442e2428ead"
 
 /* ---- SHA-1 (sha1.c) ---- */
 typedef struct mp__sha1_s {

@@ -1,11 +1,13 @@
-/* rules.c: load and compile the mapping rules file.
+/* rules.c: load and compile a FOLIO mapping-rules file.
  *
- * Input: a JSON object keyed by tag ("001", "245", "LDR"), each an array of
- * rules (format: schemas/mapping/README.md). Output: an mp__ruleset_t whose
- * rules are grouped by tag index with all names resolved (targets,
- * functions, reference tables) and all filters turned into bitmaps. Every
- * problem is reported at load with the file, the tag, the rule's position
- * and what is wrong; nothing is checked again at run time.
+ * Input: FOLIO's rule format as FOLIO writes it (marc_bib_rules.json and
+ * friends, format in schemas/mapping/README.md). Output: an mp__ruleset_t
+ * with every field mapping compiled (targets resolved against the family's
+ * record shape, functions resolved with their parameters, subfield lists as
+ * bitmaps). Every key FOLIO's mapper reads is understood; any other key is
+ * an error naming it, its tag and its rule, so a misspelt key never silently
+ * changes a mapping. "description" is accepted everywhere (FOLIO's files
+ * describe rules with it). Nothing is checked again at run time.
  */
 #include "mapping/mapping_impl.h"
 
@@ -19,16 +21,16 @@
 typedef struct ctx_s {
   const char *path;
   const char *tag;
-  size_t index; /* 1-based rule position within the tag */
+  size_t index; /* 1-based mapping position within the tag */
   const mp__refdata_t *rd;
-  bool control; /* tag is a control field (00X, LDR) */
+  const mp__shape_t *shape;
   char *err;
   size_t errlen;
 } ctx_t;
 
 __attribute__((format(printf, 2, 3))) static int fail(ctx_t *c,
                                                       const char *fmt, ...) {
-  char what[200];
+  char what[300];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
@@ -50,447 +52,523 @@ int mp__tag_index(const char *tag) {
   return v;
 }
 
-static bool key_in(const char *key, const char *const *keys) {
-  if (key[0] == '_')
-    return true; /* "_comment" */
-  for (; *keys; keys++)
-    if (strcmp(key, *keys) == 0)
-      return true;
-  return false;
-}
-
-static int check_keys(ctx_t *c, json_t *o, const char *const *keys) {
+static int check_keys(ctx_t *c, json_t *o, const char *what,
+                      const char *const *keys) {
   const char *k;
   json_t *v;
-  json_object_foreach(o, k, v) if (!key_in(k, keys)) return fail(
-      c, "unknown key \"%s\"", k);
+  json_object_foreach(o, k, v) {
+    bool ok = strcmp(k, "description") == 0;
+    for (const char *const *p = keys; *p && !ok; p++)
+      ok = strcmp(k, *p) == 0;
+    if (!ok)
+      return fail(c, "unknown key \"%s\" in %s", k, what);
+  }
   return 0;
 }
 
-static int codeset(ctx_t *c, json_t *v, const char *what, mp__codeset_t *s) {
+static int flag(ctx_t *c, json_t *o, const char *key, bool *out) {
+  json_t *v = json_object_get(o, key);
+  if (!v)
+    return 0;
+  if (!json_is_boolean(v))
+    return fail(c, "\"%s\" must be true or false", key);
+  *out = json_is_true(v);
+  return 0;
+}
+
+static char *dupstr(const char *s) { return strdup(s ? s : ""); }
+
+/* A list of one-character subfield codes. FOLIO skips entries that are not
+ * strings; a longer string names no subfield. */
+static int codes(ctx_t *c, json_t *v, const char *key, mp__codeset_t *s,
+                 size_t *count) {
   memset(s, 0, sizeof *s);
-  const char *codes = json_string_value(v);
-  if (!codes || !codes[0])
-    return fail(c, "\"%s\" must be a non-empty string of subfield codes",
-                what);
-  for (const char *p = codes; *p; p++) {
-    unsigned u = (unsigned char)*p;
-    if (u >= 128 || u <= ' ')
-      return fail(c, "\"%s\": bad subfield code", what);
-    s->bits[u >> 6] |= 1ull << (u & 63);
+  if (count)
+    *count = 0;
+  if (!json_is_array(v))
+    return fail(c, "\"%s\" must be an array of subfield codes", key);
+  size_t i;
+  json_t *x;
+  json_array_foreach(v, i, x) {
+    const char *code = json_string_value(x);
+    if (!code)
+      continue;
+    unsigned u = (unsigned char)code[0];
+    if (strlen(code) == 1 && u < 128)
+      s->bits[u >> 6] |= 1ull << (u & 63);
+    if (count)
+      (*count)++;
   }
   return 0;
 }
 
-static int indicator_filter(ctx_t *c, json_t *v, int which, uint64_t ok[4]) {
-  memset(ok, 0, 4 * sizeof ok[0]);
-  const char *f = json_string_value(v);
-  if (!v || (f && strcmp(f, "*") == 0)) {
-    memset(ok, 0xff, 4 * sizeof ok[0]);
-    return 0;
-  }
-  if (!f || !f[0] || strchr(f, '*'))
-    return fail(c,
-                "bad indicator filter for ind%d: want \"*\" or the allowed "
-                "indicator characters",
-                which);
-  for (const char *p = f; *p; p++) {
-    unsigned u = (unsigned char)*p;
-    ok[u >> 6] |= 1ull << (u & 63);
+static const char *const cond_keys[] = {"type", "parameter", "value", "LDR",
+                                        NULL};
+
+static int compile_cond(ctx_t *c, json_t *j, mp__cond_t *out) {
+  if (!json_is_object(j))
+    return fail(c, "a condition must be an object");
+  int rc = check_keys(c, j, "a condition", cond_keys);
+  if (rc)
+    return rc;
+  json_t *val = json_object_get(j, "value");
+  if (val && !json_is_string(val))
+    return fail(c, "condition \"value\" must be a string");
+  if (val && !(out->value = dupstr(json_string_value(val))))
+    return MP_ENOMEM;
+  json_t *ldr = json_object_get(j, "LDR");
+  if (ldr && !json_is_boolean(ldr))
+    return fail(c, "condition \"LDR\" must be true or false");
+  out->ldr = ldr != NULL; /* FOLIO: present at all */
+  const char *type = json_string_value(json_object_get(j, "type"));
+  if (!type)
+    return fail(c, "a condition needs a \"type\" (its functions)");
+  json_t *param = json_object_get(j, "parameter");
+  size_t n = 1;
+  for (const char *p = type; *p; p++)
+    n += *p == ',';
+  out->calls = calloc(n, sizeof *out->calls);
+  if (!out->calls)
+    return MP_ENOMEM;
+  for (const char *p = type;;) {
+    const char *e = strchr(p, ',');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    char why[300];
+    rc = mp__fn_compile(p, len, param, c->rd, &out->calls[out->ncalls], why,
+                        sizeof why);
+    if (rc)
+      return fail(c, "%s", why);
+    out->ncalls++;
+    if (!e)
+      break;
+    p = e + 1;
   }
   return 0;
 }
 
-static int functions(ctx_t *c, json_t *list, mp__member_t *m) {
-  if (!list)
+static const char *const rule_keys[] = {"conditions", "value", NULL};
+
+static int compile_rules(ctx_t *c, json_t *arr, mp__frule_t *f) {
+  f->has_rules = arr != NULL && !json_is_null(arr);
+  if (!f->has_rules)
     return 0;
-  if (!json_is_array(list))
-    return fail(c, "\"functions\" must be an array");
-  m->fns = calloc(json_array_size(list) + 1, sizeof *m->fns);
-  if (!m->fns)
+  if (!json_is_array(arr))
+    return fail(c, "\"rules\" must be an array");
+  f->rules = calloc(json_array_size(arr) + 1, sizeof *f->rules);
+  if (!f->rules)
     return MP_ENOMEM;
   size_t i;
-  json_t *f;
-  json_array_foreach(list, i, f) {
-    const char *name = json_string_value(f);
-    json_t *params = NULL;
-    if (json_is_object(f)) {
-      static const char *const keys[] = {"name", "params", NULL};
-      int rc = check_keys(c, f, keys);
-      if (rc)
+  json_t *r;
+  json_array_foreach(arr, i, r) {
+    mp__rule_t *o = &f->rules[f->nrules++];
+    if (!json_is_object(r))
+      return fail(c, "each of \"rules\" must be an object");
+    int rc = check_keys(c, r, "a rule", rule_keys);
+    if (rc)
+      return rc;
+    json_t *val = json_object_get(r, "value");
+    if (val && !json_is_string(val))
+      return fail(c, "rule \"value\" must be a string");
+    if (val && !(o->value = dupstr(json_string_value(val))))
+      return MP_ENOMEM;
+    json_t *conds = json_object_get(r, "conditions");
+    if (!json_is_array(conds))
+      return fail(c, "a rule needs \"conditions\" (an array, may be empty)");
+    o->conds = calloc(json_array_size(conds) + 1, sizeof *o->conds);
+    if (!o->conds)
+      return MP_ENOMEM;
+    size_t k;
+    json_t *cj;
+    json_array_foreach(conds, k, cj) {
+      if ((rc = compile_cond(c, cj, &o->conds[o->nconds++])))
         return rc;
-      name = json_string_value(json_object_get(f, "name"));
-      params = json_object_get(f, "params");
     }
-    if (!name)
-      return fail(c, "function %zu has no name", i + 1);
-    char why[160];
-    if (mp__fn_compile(name, params, c->rd, &m->fns[m->nfns], why,
-                       sizeof why))
-      return fail(c, "%s", why);
-    m->nfns++;
   }
   return 0;
 }
 
-static int delimiters(ctx_t *c, json_t *list, mp__member_t *m) {
-  if (!list)
+static int compile_target(ctx_t *c, const char *t, mp__frule_t *f) {
+  f->prop = -1;
+  f->member = -1;
+  if (!(f->target = dupstr(t)))
+    return MP_ENOMEM;
+  if (!t[0])
+    return 0; /* FOLIO: no such field, the rule does nothing (880) */
+  const char *dot = strchr(t, '.');
+  size_t len = dot ? (size_t)(dot - t) : strlen(t);
+  f->prop = mp__shape_prop(c->shape, t, len);
+  if (f->prop < 0)
+    return fail(c, "target \"%s\": %s has no property \"%.*s\"", t,
+                c->shape->name, (int)len, t);
+  const mp__prop_t *p = &c->shape->props[f->prop];
+  bool composite = p->kind == MP__K_OBJECTS || p->kind == MP__K_OBJECT;
+  if (!dot) {
+    if (composite)
+      return fail(c, "target \"%s\" is an object: name a member (\"%s.x\")",
+                  t, t);
     return 0;
-  if (!json_is_array(list) || json_array_size(list) > 32)
-    return fail(c, "\"delimiters\" must be an array of {value, subfields}");
-  m->delims = calloc(json_array_size(list) + 1, sizeof *m->delims);
-  if (!m->delims)
+  }
+  if (!composite || strchr(dot + 1, '.'))
+    return fail(c, "target \"%s\": \"%s\" has no member \"%s\"", t, p->name,
+                dot + 1);
+  f->member = mp__prop_member(p, dot + 1);
+  if (f->member < 0)
+    return fail(c, "target \"%s\": \"%s\" has no member \"%s\"", t, p->name,
+                dot + 1);
+  return 0;
+}
+
+static const char *const delim_keys[] = {"value", "subfields", NULL};
+static const char *const split_keys[] = {"type", "value", NULL};
+
+static int compile_delims(ctx_t *c, json_t *arr, mp__frule_t *f) {
+  if (!arr)
+    return 0;
+  if (!json_is_array(arr))
+    return fail(c, "\"subFieldDelimiter\" must be an array");
+  f->has_delims = true;
+  f->delims = calloc(json_array_size(arr) + 1, sizeof *f->delims);
+  if (!f->delims)
     return MP_ENOMEM;
   size_t i;
   json_t *d;
-  json_array_foreach(list, i, d) {
-    const char *val = json_string_value(json_object_get(d, "value"));
-    mp__codeset_t set;
-    if (!val)
-      return fail(c, "delimiter %zu has no string \"value\"", i + 1);
-    int rc = codeset(c, json_object_get(d, "subfields"), "delimiters", &set);
+  json_array_foreach(arr, i, d) {
+    mp__delim_t *o = &f->delims[f->ndelims++];
+    if (!json_is_object(d))
+      return fail(c, "each \"subFieldDelimiter\" must be an object");
+    int rc = check_keys(c, d, "subFieldDelimiter", delim_keys);
     if (rc)
       return rc;
-    if (!(m->delims[m->ndelims] = strdup(val)))
+    const char *v = json_string_value(json_object_get(d, "value"));
+    if (!v)
+      return fail(c, "subFieldDelimiter needs a string \"value\"");
+    if (!(o->value = dupstr(v)))
       return MP_ENOMEM;
-    m->ndelims++;
-    for (int code = 0; code < 128; code++)
-      if (mp__codeset_has(&set, (char)code))
-        m->delim_of[code] = (uint8_t)m->ndelims;
+    size_t n;
+    if ((rc = codes(c, json_object_get(d, "subfields"), "subfields",
+                    &o->codes, &n)))
+      return rc;
+    o->empty = json_array_size(json_object_get(d, "subfields")) == 0;
   }
   return 0;
 }
 
-/* Split "contributors.name" into its property and member. */
-static int resolve_target(ctx_t *c, json_t *t, const mp__target_t **top,
-                          char **member) {
-  const char *s = json_string_value(t);
-  if (!s || !s[0])
-    return fail(c, "target missing");
-  const char *dot = strchr(s, '.');
-  size_t n = dot ? (size_t)(dot - s) : strlen(s);
-  *top = mp__target_find(s, n);
-  if (!*top)
-    return fail(c, "unknown target \"%s\"", s);
-  bool objects = (*top)->kind == MP__T_OBJECTS || (*top)->kind == MP__T_OBJECT;
-  if (objects && (!dot || !dot[1]))
-    return fail(c, "target \"%s\" needs a member (\"%.*s.member\")", s,
-                (int)n, s);
-  if (!objects && dot)
-    return fail(c, "target \"%s\": \"%.*s\" has no members", s, (int)n, s);
-  if (dot && !(*member = strdup(dot + 1)))
-    return MP_ENOMEM;
-  return 0;
-}
-
-/* Which members give each member the target's objects require; an object
- * property none of whose members give a required member is an error. */
-static int required_members(ctx_t *c, mp__rule_t *r) {
-  for (int k = 0; k < 3 && r->target->required[k]; k++) {
-    for (size_t i = 0; i < r->nmembers; i++)
-      if (r->members[i].member &&
-          strcmp(r->members[i].member, r->target->required[k]) == 0)
-        r->required[k] |= 1ull << i;
-    if (!r->required[k])
-      return fail(c, "no member gives %s.%s, which every %s object needs",
-                  r->target->name, r->target->required[k], r->target->name);
-  }
-  return 0;
-}
-
-static void set_member_len(mp__rule_t *r) {
-  for (size_t i = 0; i < r->nmembers; i++) {
-    mp__member_t *m = &r->members[i];
-    if (!m->member)
-      continue;
-    m->member_len = strlen(m->member);
-    for (size_t k = 0; k < i; k++)
-      if (strcmp(r->members[k].member, m->member) == 0)
-        m->same_before |= 1ull << k;
-  }
-}
-
-/* A constant followed only by value-only functions (lookups by name, text
- * clean-up) always gives the same result: compute it now, so the evaluator
- * does no lookup per record. */
-static int fold_constant(ctx_t *c, mp__member_t *m) {
-  if (!m->value || m->nfns == 0)
+static int compile_split(ctx_t *c, json_t *s, mp__frule_t *f) {
+  if (!s)
     return 0;
-  for (size_t i = 0; i < m->nfns; i++)
-    if (!mp__fn_value_only(&m->fns[i]))
-      return 0;
-  mp_buf_t v;
-  mp__fnctx_t fc = {c->rd, NULL, NULL};
-  int rc = 0;
-  mp_buf_init(&v);
-  if (mp_buf_puts(&v, m->value))
-    rc = MP_ENOMEM;
-  for (size_t i = 0; rc == 0 && i < m->nfns; i++)
-    rc = mp__fn_apply(&fc, &m->fns[i], &v);
-  if (rc == 0 && v.len == 0)
-    rc = MP__FN_OMIT;
-  if (rc == 0 || rc == MP__FN_OMIT) {
-    m->never = rc == MP__FN_OMIT;
-    free(m->value);
-    m->value = strdup(v.data ? v.data : "");
-    m->nfns = 0;
-    rc = m->value ? 0 : MP_ENOMEM;
+  if (!json_is_object(s))
+    return fail(c, "\"subFieldSplit\" must be an object");
+  int rc = check_keys(c, s, "subFieldSplit", split_keys);
+  if (rc)
+    return rc;
+  const char *type = json_string_value(json_object_get(s, "type"));
+  const char *val = json_string_value(json_object_get(s, "value"));
+  if (type && strcmp(type, "custom") == 0)
+    return fail(c, "subFieldSplit: JavaScript (\"custom\") splitting is not "
+                   "supported");
+  if (!type || strcmp(type, "split_every") != 0)
+    return fail(c, "subFieldSplit: unknown type \"%s\" (split_every is "
+                   "supported)",
+                type ? type : "");
+  long n = val ? strtol(val, NULL, 10) : 0;
+  if (n <= 0 || n > 10000)
+    return fail(c, "subFieldSplit: \"value\" must be a positive number");
+  f->split_every = (int)n;
+  return 0;
+}
+
+/* Keys of a field rule (an entity member or a mapping without entity). */
+static const char *const frule_keys[] = {
+    "target", "subfield", "rules", "applyRulesOnConcatenatedData",
+    "subFieldDelimiter", "subFieldSplit", "ignoreSubsequentSubfields",
+    "alternativeMapping", "requiredSubfield", "exclusiveSubfield",
+    "createSingleObject", NULL};
+/* Keys only a mapping (an element of the tag's array) has. */
+static const char *const fmap_keys[] = {
+    "target", "subfield", "rules", "applyRulesOnConcatenatedData",
+    "subFieldDelimiter", "subFieldSplit", "ignoreSubsequentSubfields",
+    "alternativeMapping", "requiredSubfield", "exclusiveSubfield",
+    "createSingleObject", "entity", "entityPerRepeatedSubfield", "indicators",
+    "ignoreSubsequentFields", "keepTrailingBackslash",
+    "fieldReplacementBy3Digits", "fieldReplacementRule", NULL};
+
+static int compile_frule(ctx_t *c, json_t *j, mp__frule_t *f, bool control) {
+  int rc;
+  const char *t = json_string_value(json_object_get(j, "target"));
+  if (!t)
+    return fail(c, "a rule needs a string \"target\"");
+  if ((rc = compile_target(c, t, f)))
+    return rc;
+  if ((rc = compile_rules(c, json_object_get(j, "rules"), f)))
+    return rc;
+  if ((rc = flag(c, j, "createSingleObject", &f->create_single)))
+    return rc;
+  if (f->create_single && f->prop >= 0 &&
+      c->shape->props[f->prop].kind != MP__K_OBJECT)
+    return fail(c, "createSingleObject needs a single-object target, not "
+                   "\"%s\"",
+                t);
+  json_t *sf = json_object_get(j, "subfield");
+  if (!sf && !control)
+    return fail(c, "a rule needs \"subfield\" (an array, may be empty)");
+  size_t n = 0;
+  if (sf && (rc = codes(c, sf, "subfield", &f->sf, &n)))
+    return rc;
+  f->sf_all = n == 0;
+  if ((rc = flag(c, j, "applyRulesOnConcatenatedData", &f->apply_post)) ||
+      (rc = flag(c, j, "ignoreSubsequentSubfields",
+                 &f->ignore_subsequent_sf)) ||
+      (rc = compile_delims(c, json_object_get(j, "subFieldDelimiter"), f)) ||
+      (rc = compile_split(c, json_object_get(j, "subFieldSplit"), f)))
+    return rc;
+  json_t *req = json_object_get(j, "requiredSubfield");
+  if (req && (rc = codes(c, req, "requiredSubfield", &f->required, NULL)))
+    return rc;
+  f->has_required = req != NULL;
+  json_t *ex = json_object_get(j, "exclusiveSubfield");
+  if (ex && (rc = codes(c, ex, "exclusiveSubfield", &f->exclusive, NULL)))
+    return rc;
+  f->has_exclusive = ex != NULL;
+  json_t *alt = json_object_get(j, "alternativeMapping");
+  if (alt) {
+    if (!json_is_object(alt))
+      return fail(c, "\"alternativeMapping\" must be an object");
+    if ((rc = check_keys(c, alt, "alternativeMapping", frule_keys)))
+      return rc;
+    if (!(f->alt = calloc(1, sizeof *f->alt)))
+      return MP_ENOMEM;
+    if ((rc = compile_frule(c, alt, f->alt, control)))
+      return rc;
   }
-  mp_buf_release(&v);
+  return 0;
+}
+
+static const char *const ind_keys[] = {"ind1", "ind2", NULL};
+static const char *const repl_keys[] = {"sourceDigits", "targetField", NULL};
+
+static int compile_repl(ctx_t *c, json_t *j, mp__fmap_t *m) {
+  int rc = flag(c, j, "fieldReplacementBy3Digits", &m->repl3);
+  if (rc)
+    return rc;
+  json_t *rules = json_object_get(j, "fieldReplacementRule");
+  if (rules) {
+    if (!json_is_array(rules))
+      return fail(c, "\"fieldReplacementRule\" must be an array");
+    m->repl = calloc(json_array_size(rules) + 1, sizeof *m->repl);
+    if (!m->repl)
+      return MP_ENOMEM;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rules, i, r) {
+      if (!json_is_object(r))
+        return fail(c, "each \"fieldReplacementRule\" must be an object");
+      if ((rc = check_keys(c, r, "fieldReplacementRule", repl_keys)))
+        return rc;
+      const char *s = json_string_value(json_object_get(r, "sourceDigits"));
+      const char *t = json_string_value(json_object_get(r, "targetField"));
+      if (!s || !t || strlen(s) != 3 || strlen(t) != 3)
+        return fail(c, "fieldReplacementRule needs 3-character "
+                       "\"sourceDigits\" and \"targetField\"");
+      memcpy(m->repl[m->nrepl].source, s, 4);
+      memcpy(m->repl[m->nrepl].target, t, 4);
+      m->nrepl++;
+    }
+  }
+  if (m->repl3) {
+    size_t n;
+    if ((rc = codes(c, json_object_get(j, "subfield"), "subfield",
+                    &m->repl_sf, &n)))
+      return rc;
+    if (n == 0)
+      return fail(c, "fieldReplacementBy3Digits needs the \"subfield\" that "
+                     "holds the tag");
+  }
+  return 0;
+}
+
+static int compile_fmap(ctx_t *c, json_t *j, mp__fmap_t *m, bool control) {
+  if (!json_is_object(j))
+    return fail(c, "a rule must be an object");
+  int rc = check_keys(c, j, "a rule", fmap_keys);
+  if (rc)
+    return rc;
+  json_t *ent = json_object_get(j, "entity");
+  if ((rc = flag(c, j, "entityPerRepeatedSubfield", &m->per_repeated)) ||
+      (rc = flag(c, j, "keepTrailingBackslash", &m->keep_backslash)) ||
+      (rc = flag(c, j, "ignoreSubsequentFields",
+                 &m->ignore_subsequent_fields)) ||
+      (rc = compile_repl(c, j, m)))
+    return rc;
+  json_t *ind = json_object_get(j, "indicators");
+  if (ind) {
+    if (!json_is_object(ind))
+      return fail(c, "\"indicators\" must be an object");
+    if ((rc = check_keys(c, ind, "indicators", ind_keys)))
+      return rc;
+    const char *i1 = json_string_value(json_object_get(ind, "ind1"));
+    const char *i2 = json_string_value(json_object_get(ind, "ind2"));
+    m->has_ind = true;
+    if ((i1 && !(m->ind1 = strdup(i1))) || (i2 && !(m->ind2 = strdup(i2))))
+      return MP_ENOMEM;
+  }
+  if (m->repl3 && !ent) {
+    /* the replacement itself; its target (FOLIO: "") maps nothing */
+    const char *t = json_string_value(json_object_get(j, "target"));
+    m->items = calloc(1, sizeof *m->items);
+    if (!m->items)
+      return MP_ENOMEM;
+    m->nitems = 1;
+    rc = compile_target(c, t ? t : "", &m->items[0]);
+    m->items[0].sf_all = true;
+    return rc;
+  }
+  if (ent) {
+    if (!json_is_array(ent))
+      return fail(c, "\"entity\" must be an array of rules");
+    if (json_object_get(j, "target"))
+      return fail(c, "\"target\" beside \"entity\" is never used: put it in "
+                     "an entity member");
+    m->entity = true;
+    m->items = calloc(json_array_size(ent) + 1, sizeof *m->items);
+    if (!m->items)
+      return MP_ENOMEM;
+    size_t i;
+    json_t *e;
+    json_array_foreach(ent, i, e) {
+      if (!json_is_object(e))
+        return fail(c, "each entity member must be an object");
+      if ((rc = check_keys(c, e, "an entity member", frule_keys)))
+        return rc;
+      if ((rc = compile_frule(c, e, &m->items[m->nitems++], control)))
+        return rc;
+    }
+    return 0;
+  }
+  m->items = calloc(1, sizeof *m->items);
+  if (!m->items)
+    return MP_ENOMEM;
+  m->nitems = 1;
+  return compile_frule(c, j, &m->items[0], control);
+}
+
+static void free_frule(mp__frule_t *f) {
+  free(f->target);
+  for (size_t i = 0; i < f->nrules; i++) {
+    mp__rule_t *r = &f->rules[i];
+    for (size_t k = 0; k < r->nconds; k++) {
+      for (size_t x = 0; x < r->conds[k].ncalls; x++)
+        mp__fn_release(&r->conds[k].calls[x]);
+      free(r->conds[k].calls);
+      free(r->conds[k].value);
+    }
+    free(r->conds);
+    free(r->value);
+  }
+  free(f->rules);
+  for (size_t i = 0; i < f->ndelims; i++)
+    free(f->delims[i].value);
+  free(f->delims);
+  if (f->alt) {
+    free_frule(f->alt);
+    free(f->alt);
+  }
+}
+
+void mp__rules_release(mp__ruleset_t *rs) {
+  if (rs->tags) {
+    for (int t = 0; t < MP__NTAGS; t++) {
+      mp__tagrules_t *tr = &rs->tags[t];
+      for (size_t i = 0; i < tr->nmaps; i++) {
+        mp__fmap_t *m = &tr->maps[i];
+        for (size_t k = 0; k < m->nitems; k++)
+          free_frule(&m->items[k]);
+        free(m->items);
+        free(m->ind1);
+        free(m->ind2);
+        free(m->repl);
+      }
+      free(tr->maps);
+    }
+  }
+  free(rs->tags);
+  free(rs->path);
+  json_decref(rs->extra);
+  memset(rs, 0, sizeof *rs);
+}
+
+int mp__rules_load(const char *path, mp_family_t family,
+                   const mp__refdata_t *rd, mp__ruleset_t *rs, char *err,
+                   size_t errlen) {
+  memset(rs, 0, sizeof *rs);
+  json_error_t je;
+  json_t *root = json_load_file(path, 0, &je);
+  if (!root) {
+    snprintf(err, errlen, "%s: not JSON: line %d column %d: %s", path, je.line,
+             je.column, je.text);
+    return MP_ERULES;
+  }
+  int rc = mp__rules_compile(root, path, family, rd, rs, err, errlen);
+  json_decref(root);
   return rc;
 }
 
-static const char *const member_keys[] = {
-    "target",    "subfields",  "value",        "functions", "delimiter",
-    "delimiters", "each_subfield", "split_every", "first_only", NULL};
-
-static int compile_member(ctx_t *c, json_t *o, const mp__target_t *top,
-                          mp__member_t *m) {
-  m->bool_value = -1;
-  json_t *v = json_object_get(o, "value");
-  json_t *sf = json_object_get(o, "subfields");
-  int rc;
-  if (json_is_boolean(v)) {
-    m->bool_value = json_is_true(v);
-    if (json_object_get(o, "functions"))
-      return fail(c, "a boolean value takes no functions");
-  } else if (v) {
-    if (!json_is_string(v))
-      return fail(c, "\"value\" must be a string or a boolean");
-    if (!(m->value = strdup(json_string_value(v))))
-      return MP_ENOMEM;
-  }
-  if (top->kind == MP__T_BOOL && m->bool_value < 0)
-    return fail(c, "target \"%s\" takes a boolean \"value\"", top->name);
-  if (sf) {
-    if ((rc = codeset(c, sf, "subfields", &m->sf)))
-      return rc;
-    m->has_sf = true;
-  }
-  if (!v && !sf && !c->control)
-    return fail(c, "data field rule needs \"subfields\" or \"value\"");
-  json_t *d = json_object_get(o, "delimiter");
-  if (d && !json_is_string(d))
-    return fail(c, "\"delimiter\" must be a string");
-  if (!(m->delim = strdup(d ? json_string_value(d) : " ")))
-    return MP_ENOMEM;
-  if ((rc = delimiters(c, json_object_get(o, "delimiters"), m)))
-    return rc;
-  m->each_subfield = json_is_true(json_object_get(o, "each_subfield"));
-  m->first_only = json_is_true(json_object_get(o, "first_only"));
-  json_t *split = json_object_get(o, "split_every");
-  if (split) {
-    if (!json_is_integer(split) || json_integer_value(split) < 1 ||
-        json_integer_value(split) > 1000)
-      return fail(c, "\"split_every\" must be a positive integer");
-    m->split_every = (int)json_integer_value(split);
-  }
-  if ((rc = functions(c, json_object_get(o, "functions"), m)))
-    return rc;
-  return fold_constant(c, m);
-}
-
-static int compile_rule(ctx_t *c, json_t *o, mp__rule_t *r) {
-  static const char *const rule_keys[] = {
-      "target",       "subfields",   "value",
-      "functions",    "delimiter",   "delimiters",
-      "each_subfield", "split_every", "first_only", "entity",
-      "indicators",   "required_subfield", "repeat_subfields",
-      "ignore_subsequent_fields", "linked", NULL};
-  int rc;
-  if (!json_is_object(o))
-    return fail(c, "a rule must be an object");
-  if ((rc = check_keys(c, o, rule_keys)))
-    return rc;
-  memcpy(r->tag, c->tag, 4);
-  r->index = c->index;
-  json_t *ind = json_object_get(o, "indicators");
-  if (ind && !json_is_object(ind))
-    return fail(c, "\"indicators\" must be an object {ind1, ind2}");
-  if ((rc = indicator_filter(c, json_object_get(ind, "ind1"), 1, r->ind_ok[0])) ||
-      (rc = indicator_filter(c, json_object_get(ind, "ind2"), 2, r->ind_ok[1])))
-    return rc;
-  json_t *req = json_object_get(o, "required_subfield");
-  if (req) {
-    if ((rc = codeset(c, req, "required_subfield", &r->required_sf)))
-      return rc;
-    r->has_required = true;
-  }
-  json_t *rep = json_object_get(o, "repeat_subfields");
-  if (rep) {
-    if ((rc = codeset(c, rep, "repeat_subfields", &r->repeat)))
-      return rc;
-    r->has_repeat = true;
-  }
-  r->ignore_subsequent = json_is_true(json_object_get(o, "ignore_subsequent_fields"));
-  json_t *linked = json_object_get(o, "linked");
-  if (linked) {
-    if (strcmp(c->tag, "880") != 0)
-      return fail(c, "\"linked\" applies to 880 rules only");
-    if (!json_is_array(linked) || json_array_size(linked) == 0 ||
-        json_array_size(linked) > MP__MAX_LINKED)
-      return fail(c, "\"linked\" must be a non-empty array of tags");
-    size_t i;
-    json_t *t;
-    json_array_foreach(linked, i, t) {
-      const char *s = json_string_value(t);
-      if (!s || strlen(s) != 3 || mp__tag_index(s) < 0)
-        return fail(c, "\"linked\": bad tag");
-      memcpy(r->linked[r->nlinked++], s, 4);
-    }
-  }
-
-  json_t *entity = json_object_get(o, "entity");
-  if (entity) {
-    if (!json_is_array(entity) || json_array_size(entity) == 0 ||
-        json_array_size(entity) > MP__MAX_MEMBERS)
-      return fail(c, "\"entity\" must be an array of 1 to %d members",
-                  MP__MAX_MEMBERS);
-    for (const char *const *k = member_keys; *k; k++)
-      if (json_object_get(o, *k))
-        return fail(c, "\"%s\" belongs in the entity's members", *k);
-    r->entity = true;
-    r->members = calloc(json_array_size(entity), sizeof *r->members);
-    if (!r->members)
-      return MP_ENOMEM;
-    size_t i;
-    json_t *mo;
-    json_array_foreach(entity, i, mo) {
-      const mp__target_t *top = NULL;
-      mp__member_t *m = &r->members[r->nmembers++];
-      if (!json_is_object(mo))
-        return fail(c, "entity member %zu must be an object", i + 1);
-      if ((rc = check_keys(c, mo, member_keys)) ||
-          (rc = resolve_target(c, json_object_get(mo, "target"), &top,
-                               &m->member)))
-        return rc;
-      if (!m->member)
-        return fail(c, "entity member targets must be object members");
-      if (r->target && r->target != top)
-        return fail(c, "entity members target both \"%s\" and \"%s\"",
-                    r->target->name, top->name);
-      r->target = top;
-      if ((rc = compile_member(c, mo, top, m)))
-        return rc;
-      if (m->split_every)
-        return fail(c, "\"split_every\" is for simple rules only");
-    }
-    set_member_len(r);
-    return required_members(c, r);
-  }
-  r->members = calloc(1, sizeof *r->members);
-  if (!r->members)
-    return MP_ENOMEM;
-  r->nmembers = 1;
-  if ((rc = resolve_target(c, json_object_get(o, "target"), &r->target,
-                           &r->members[0].member)))
-    return rc;
-  set_member_len(r);
-  if (r->members[0].member && (rc = required_members(c, r)))
-    return rc;
-  return compile_member(c, o, r->target, &r->members[0]);
-}
-
-static void release_rule(mp__rule_t *r) {
-  for (size_t i = 0; i < r->nmembers; i++) {
-    mp__member_t *m = &r->members[i];
-    free(m->member);
-    free(m->delim);
-    for (size_t k = 0; k < m->ndelims; k++)
-      free(m->delims[k]);
-    free(m->delims);
-    free(m->fns);
-    free(m->value);
-  }
-  free(r->members);
-}
-
-static int by_tag(const void *a, const void *b) {
-  const mp__rule_t *x = a, *y = b;
-  int tx = mp__tag_index(x->tag), ty = mp__tag_index(y->tag);
-  if (tx != ty)
-    return tx < ty ? -1 : 1;
-  return x->index < y->index ? -1 : x->index > y->index;
-}
-
-int mp__rules_load(const char *path, const mp__refdata_t *rd,
-                   mp__ruleset_t *rs, char *err, size_t errlen) {
+int mp__rules_compile(json_t *root, const char *path, mp_family_t family,
+                      const mp__refdata_t *rd, mp__ruleset_t *rs, char *err,
+                      size_t errlen) {
   memset(rs, 0, sizeof *rs);
-  ctx_t c = {.path = path, .tag = "-", .rd = rd, .err = err, .errlen = errlen};
-  json_error_t je;
+  rs->family = family;
+  rs->shape = mp__shape(family);
   int rc = 0;
-  json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-  if (!root) {
-    snprintf(err, errlen, "%s: not JSON: line %d column %d: %s", path,
-             je.line, je.column, je.text);
-    return MP_ERULES;
-  }
+  ctx_t c = {path, "", 0, rd, rs->shape, err, errlen};
   if (!json_is_object(root)) {
-    snprintf(err, errlen, "%s: top level must be an object keyed by tag",
-             path);
+    snprintf(err, errlen, "%s: rules must be a JSON object keyed by tag", path);
     rc = MP_ERULES;
     goto out;
   }
-  size_t total = 0;
-  const char *tag;
-  json_t *list;
-  json_object_foreach(root, tag, list) total += json_array_size(list);
-  if (total > MP__MAX_RULES) {
-    snprintf(err, errlen, "%s: more than %d rules", path, MP__MAX_RULES);
-    rc = MP_ERULES;
-    goto out;
-  }
-  rs->rules = calloc(total + 1, sizeof *rs->rules);
-  if (!rs->rules) {
+  rs->tags = calloc(MP__NTAGS, sizeof *rs->tags);
+  rs->path = strdup(path);
+  if (!rs->tags || !rs->path) {
     rc = MP_ENOMEM;
     goto out;
   }
-  json_object_foreach(root, tag, list) {
-    if (tag[0] == '_')
-      continue;
+  const char *tag;
+  json_t *arr;
+  json_object_foreach(root, tag, arr) {
     c.tag = tag;
     c.index = 0;
     int ti = strlen(tag) == 3 ? mp__tag_index(tag) : -1;
     if (ti < 0) {
-      snprintf(err, errlen, "%s: tag %s: not a tag (want 3 digits or LDR)",
-               path, tag);
-      rc = MP_ERULES;
-      goto out;
-    }
-    c.control = ti < 10 || ti == MP__TAG_LDR;
-    if (!json_is_array(list)) {
-      snprintf(err, errlen, "%s: tag %s: must be an array of rules", path,
+      snprintf(err, errlen, "%s: \"%s\" is not a tag (000-999 or LDR)", path,
                tag);
       rc = MP_ERULES;
       goto out;
     }
+    if (!json_is_array(arr)) {
+      rc = fail(&c, "the rules of a tag must be an array");
+      goto out;
+    }
+    bool control = ti == MP__TAG_LDR || ti < 10;
+    mp__tagrules_t *tr = &rs->tags[ti];
+    tr->maps = calloc(json_array_size(arr) + 1, sizeof *tr->maps);
+    if (!tr->maps) {
+      rc = MP_ENOMEM;
+      goto out;
+    }
     size_t i;
-    json_t *o;
-    json_array_foreach(list, i, o) {
+    json_t *j;
+    json_array_foreach(arr, i, j) {
       c.index = i + 1;
-      rc = compile_rule(&c, o, &rs->rules[rs->nrules++]);
-      if (rc)
+      mp__fmap_t *m = &tr->maps[tr->nmaps++];
+      if ((rc = compile_fmap(&c, j, m, control)))
         goto out;
+      tr->any_ind |= m->has_ind;
+      tr->any_repl |= m->repl3;
     }
   }
-  qsort(rs->rules, rs->nrules, sizeof *rs->rules, by_tag);
-  for (size_t i = 0; i < rs->nrules; i++) {
-    int ti = mp__tag_index(rs->rules[i].tag);
-    if (rs->count[ti]++ == 0)
-      rs->first[ti] = (uint32_t)i;
-  }
 out:
-  json_decref(root);
   if (rc == MP_ENOMEM)
     snprintf(err, errlen, "%s: out of memory", path);
   if (rc)
     mp__rules_release(rs);
   return rc;
-}
-
-void mp__rules_release(mp__ruleset_t *rs) {
-  for (size_t i = 0; i < rs->nrules; i++)
-    release_rule(&rs->rules[i]);
-  free(rs->rules);
-  memset(rs, 0, sizeof *rs);
 }

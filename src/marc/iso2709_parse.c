@@ -12,9 +12,10 @@
  * each field read is a copy further on (UTF-8 conversion, JSON, the
  * journal), so a 99,917-byte record whose 7,490 entries all point at one
  * 9,999-byte field would become 75 MB. The fields' lengths together may
- * not exceed the record's data area (what non-overlapping fields can
- * fill): beyond it the record is rejected (MP_EDIRECTORY) in both modes,
- * so memory per record stays bounded by its byte length.
+ * not exceed twice the record's data area (non-overlapping fields fill it
+ * once; an entry pointing into another field, as repaired records have,
+ * reads some bytes twice): beyond it the record is rejected (MP_EDIRECTORY)
+ * in both modes, so memory per record stays bounded by its byte length.
  * Pure function of its input: no state, callable from any thread.
  */
 #include "iso2709_impl.h"
@@ -485,10 +486,10 @@ static int add_fields(const char *p, const dir_t *d, mp_record_t *rec,
       c = p + d->base + s;
       n = l;
       total += l;
-      if (total > d->dlen) {
+      if (total > 2 * d->dlen) {
         mp__iso_diag(ctx, MP_EDIRECTORY, MP_SEV_ERROR, (size_t)(e - p), tag,
                      "directory entries overlap: fields 1..%zu total %zu "
-                     "bytes, more than the %zu-byte data area; record "
+                     "bytes, more than twice the %zu-byte data area; record "
                      "rejected (its fields would be read many times over)",
                      i + 1, total, d->dlen);
         return MP_EDIRECTORY;

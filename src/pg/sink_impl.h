@@ -38,12 +38,12 @@ struct mp_sink_s {
 #define MP_STAGE_COLUMNS                                                       \
   "ord, job_id, seq, partition, kafka_offset, outcome, match_key, "            \
   "content_type, raw, parsed, instance, keys, error_class, reason, "          \
-  "mkinds, on_match, on_no_match"
+  "mkinds, on_match, on_no_match, family, lccn, link_key, link"
 
 /* Decode and map recs[i] and append its COPY row (ord = i) to s->copy.
  * A record that cannot be decoded or mapped becomes an ERROR row (forced
- * != NULL forces that, with this reason); authority/holdings records are
- * SKIPPED. Only MP_ENOMEM is returned as an error. */
+ * != NULL forces that, with this reason); records of no family (leader/06)
+ * are SKIPPED. Only MP_ENOMEM is returned as an error. */
 int mp__sink_stage(mp_sink_t *s, size_t ord, const mp_sink_rec_t *rec,
                    const char *forced);
 

@@ -1,6 +1,9 @@
 /* sink_stage.c: turn one Kafka message into one COPY row of the sink's
  * staging table: decode (ISO 2709 or MARC-in-JSON), compute match keys,
- * map to an Instance, serialise the record as MARC-in-JSON. All CPU work
+ * map by the record's family (leader/06: Instance, Holdings or Authority),
+ * with the family's own keys (a holdings record's link to its Instance:
+ * 004, alone and after its 003; an authority's LCCN: 010 $a without
+ * spaces), serialise the record as MARC-in-JSON. All CPU work
  * of a batch happens here, called by the COPY loop of sink.c one record at
  * a time. A record that fails is data: an ERROR row carrying the reason
  * and its raw bytes.
@@ -74,10 +77,83 @@ static int error_row(mp_buf_t *b, size_t ord, const mp_sink_rec_t *r,
   rc = rc ? rc : mp__copy_str(b, cls);
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : mp__copy_str(b, reason);
-  for (int i = 0; i < 3 && !rc; i++) /* mkinds, on_match, on_no_match */
+  /* mkinds, on_match, on_no_match, family, lccn, link_key, link */
+  for (int i = 0; i < 7 && !rc; i++)
     if (!(rc = mp__copy_sep(b)))
       rc = mp__copy_null(b);
   return rc ? rc : mp__copy_end_row(b);
+}
+
+/* The first subfield `code` of the first `tag` field (or the control
+ * field's data) with whitespace at both ends removed, into out; "" if none. */
+static void field_text(const mp_record_t *r, const char *tag, char code,
+                       bool all_space, char *out, size_t cap) {
+  out[0] = '\0';
+  const mp_field_t *f = mp_record_field(r, tag);
+  if (!f)
+    return;
+  const char *d = f->data;
+  size_t n = f->len;
+  if (!f->is_control) {
+    const mp_subfield_t *sf = mp_field_subfield(r, f, code);
+    if (!sf)
+      return;
+    d = sf->data;
+    n = sf->len;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < n && k + 1 < cap; i++) {
+    bool sp = (unsigned char)d[i] <= ' ';
+    if (sp && (all_space || k == 0))
+      continue;
+    out[k++] = d[i];
+  }
+  while (k && (unsigned char)out[k - 1] <= ' ')
+    k--;
+  out[k] = '\0';
+}
+
+/* Family columns: family, lccn, link_key, link (text[] literal). */
+static int family_cols(mp_buf_t *b, const mp_record_t *r, mp_family_t fam) {
+  char lccn[64], key[128], org[64];
+  int rc = mp__copy_sep(b);
+  rc = rc ? rc : mp__copy_str(b, fam == MP_FAMILY_NONE ? NULL : mp_family_name(fam));
+  field_text(r, "010", 'a', true, lccn, sizeof lccn);
+  rc = rc ? rc : mp__copy_sep(b);
+  rc = rc ? rc : mp__copy_str(b, fam == MP_FAMILY_AUTHORITY && lccn[0] ? lccn : NULL);
+  field_text(r, "004", 0, false, key, sizeof key);
+  bool link = fam == MP_FAMILY_HOLDINGS && key[0];
+  rc = rc ? rc : mp__copy_sep(b);
+  rc = rc ? rc : mp__copy_str(b, link ? key : NULL);
+  rc = rc ? rc : mp__copy_sep(b);
+  if (!link)
+    return rc ? rc : mp__copy_null(b);
+  field_text(r, "003", 0, false, org, sizeof org);
+  mp_buf_t lit; /* the text[] literal {"003:004","004"}, quoted */
+  mp_buf_init(&lit);
+  rc = rc ? rc : mp_buf_putc(&lit, '{');
+  const char *cands[2] = {NULL, key};
+  char both[200];
+  if (org[0]) {
+    snprintf(both, sizeof both, "%s:%s", org, key);
+    cands[0] = both;
+  }
+  bool first = true;
+  for (int i = 0; i < 2 && !rc; i++) {
+    if (!cands[i])
+      continue;
+    rc = first ? 0 : mp_buf_putc(&lit, ',');
+    first = false;
+    rc = rc ? rc : mp_buf_putc(&lit, '"');
+    for (const char *p = cands[i]; *p && !rc; p++)
+      rc = (*p == '"' || *p == '\\') ? mp_buf_printf(&lit, "\\%c", *p)
+                                     : mp_buf_putc(&lit, *p);
+    rc = rc ? rc : mp_buf_putc(&lit, '"');
+  }
+  rc = rc ? rc : mp_buf_putc(&lit, '}');
+  rc = rc ? rc : mp__copy_text(b, lit.data, lit.len);
+  mp_buf_release(&lit);
+  return rc;
 }
 
 /* Trailing profile columns: match steps as a text[] literal, actions. */
@@ -123,7 +199,9 @@ int mp__sink_stage(mp_sink_t *s, size_t ord, const mp_sink_rec_t *r,
   mp_match_keys(&s->rec, r->value, r->value_len, &keys);
   json_t *inst = NULL;
   char merr[400] = "";
-  int mrc = mp_mapping_map(s->mapping, &s->rec, &inst, merr, sizeof merr);
+  mp_family_t fam = MP_FAMILY_NONE;
+  int mrc = mp_mapping_map_record(s->mapping, &s->rec, MP_FAMILY_NONE, &inst,
+                                  &fam, NULL, NULL, merr, sizeof merr);
   const char *outcome = NULL, *cls = NULL;
   char *inst_s = NULL, *keys_s = NULL;
   int rc = 0;
@@ -144,14 +222,16 @@ int mp__sink_stage(mp_sink_t *s, size_t ord, const mp_sink_rec_t *r,
     }
     if (!jsonb_safe(inst_s, strlen(inst_s))) {
       snprintf(reason, sizeof reason,
-               "job %lld record %lld (partition %d offset %lld): mapped Instance "
+               "job %lld record %lld (partition %d offset %lld): mapped %s "
                "contains a NUL character or invalid UTF-8",
                (long long)r->job_id, (long long)r->seq, (int)r->partition,
-               (long long)r->offset);
+               (long long)r->offset, mp_family_target(fam));
       rc = error_row(b, ord, r, "MP_EMAPPING", reason);
       goto out;
     }
   }
+  if (fam != MP_FAMILY_BIB) /* secondary keys are the Instances' */
+    keys.control[0] = '\0', keys.noclc = keys.nisbn = keys.nissn = 0;
   if (!(keys_s = keys_json(&keys))) {
     rc = MP_ENOMEM;
     goto out;
@@ -180,6 +260,7 @@ int mp__sink_stage(mp_sink_t *s, size_t ord, const mp_sink_rec_t *r,
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : (outcome ? mp__copy_str(b, merr) : mp__copy_null(b));
   rc = rc ? rc : profile_cols(b, &prof->p);
+  rc = rc ? rc : family_cols(b, &s->rec, mrc == 0 ? fam : MP_FAMILY_NONE);
   rc = rc ? rc : mp__copy_end_row(b);
 out:
   if (rc) {

@@ -115,9 +115,9 @@ grep -qx "marcpipe gen: --from is deprecated: use --source FILE (--from is the i
 cmp -s "$T/g.mrc" "$T/g2.mrc" || fail "gen --from and --source differ"
 "$M" dump --count "$T/g2.mrc" | grep -q ": 2 records, 0 rejected" || fail "gen --source output"
 expect 2 "marcpipe map: --from wants iso2709, marcxml or json (got 'nope')" map --from nope "$F"
-"$M" map -q --reference "$(cd "$(dirname "$0")/../.." && pwd)/schemas/mapping/reference-data.json" "$F" >/dev/null 2>"$T/err" ||
+"$M" map -q --reference "$(cd "$(dirname "$0")/../.." && pwd)/schemas/mapping/reference-data" "$F" >/dev/null 2>"$T/err" ||
   fail "map --reference: $(cat "$T/err")"
-grep -q "^marcpipe map: --reference is deprecated: use --refdata FILE" "$T/err" || fail "map --reference note"
+grep -q "^marcpipe map: --reference is deprecated: use --refdata PATH" "$T/err" || fail "map --reference note"
 
 # every generated --help fits 80 columns
 for cmd in import produce work broker db status jobs errors dump map gen bench; do

@@ -40,13 +40,11 @@ static inline void fx_data(mp_record_t *r, const char *tag, char i1,
   va_end(ap);
 }
 
-/* The default rules and reference data from the source tree. */
+/* The default rules (FOLIO's three files) and the seeded reference data
+ * from the source tree. */
 static inline mp_mapping_t *fx_default_mapping(void) {
   char err[512];
-  char rules[1024], ref[1024];
-  strcpy(rules, tu_schema("mapping/marc-bib.json"));
-  strcpy(ref, tu_schema("mapping/reference-data.json"));
-  mp_mapping_t *m = mp_mapping_load(rules, ref, err, sizeof err);
+  mp_mapping_t *m = mp_mapping_load(NULL, NULL, err, sizeof err);
   if (!m)
     fprintf(stderr, "load: %s\n", err);
   return m;
@@ -54,49 +52,30 @@ static inline mp_mapping_t *fx_default_mapping(void) {
 
 /* The default mapping shared by a test group (fx_setup/fx_teardown). */
 __attribute__((unused)) static mp_mapping_t *M;
-/* reference-data.json as JSON, for checking ids by row name. */
-__attribute__((unused)) static json_t *fx_ref;
 
 static inline int fx_setup(void **s) {
   (void)s;
   M = fx_default_mapping();
-  fx_ref = json_load_file(tu_schema("mapping/reference-data.json"), 0, NULL);
-  return M && fx_ref ? 0 : -1;
+  return M ? 0 : -1;
 }
 
 static inline int fx_teardown(void **s) {
   (void)s;
   mp_mapping_free(M);
-  json_decref(fx_ref);
   return 0;
 }
 
-/* Row of table whose `field` equals value, or NULL. */
-static inline json_t *fx_ref_row(const char *table, const char *field,
-                                 const char *value) {
-  json_t *rows = json_object_get(json_object_get(fx_ref, table), "rows");
-  size_t i;
-  json_t *row;
-  json_array_foreach(rows, i, row) {
-    const char *v = json_string_value(json_object_get(row, field));
-    if (v && value && strcmp(v, value) == 0)
-      return row;
-  }
-  return NULL;
+/* The name of the seeded row of `type` (FOLIO's mapping-parameter name,
+ * "identifierTypes") with this id, "(none)" if there is none. Needs
+ * mapping/mapping_impl.h. */
+#ifdef MP_MAPPING_IMPL_H
+static inline const char *fx_ref_name(const char *type, const char *id) {
+  const mp__reftable_t *t = mp__refdata_get(&M->refdata, type);
+  for (size_t i = 0; t && id && i < t->nrows; i++)
+    if (strcmp(t->rows[i].id, id) == 0)
+      return t->rows[i].name ? t->rows[i].name : "(no name)";
+  return "(none)";
 }
-
-/* The seeded id of a row by name ("(no such row)" if absent, which no
- * mapped id can equal). */
-static inline const char *fx_ref_id(const char *table, const char *name) {
-  const char *id = json_string_value(
-      json_object_get(fx_ref_row(table, "name", name), "id"));
-  return id ? id : "(no such row)";
-}
-
-/* The name of the row with this id, "(none)" if there is none. */
-static inline const char *fx_ref_name(const char *table, const char *id) {
-  json_t *row = fx_ref_row(table, "id", id);
-  return row ? json_string_value(json_object_get(row, "name")) : "(none)";
-}
+#endif
 
 #endif

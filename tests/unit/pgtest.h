@@ -75,8 +75,13 @@ static inline size_t pgt_marc(char *out, size_t cap, int type, ...) {
   va_list ap;
   va_start(ap, type);
   const char *tag;
-  while ((tag = va_arg(ap, const char *))) {
-    const char *data = va_arg(ap, const char *);
+  /* a bibliographic record gets an 008 first: without 008 or 336 FOLIO's
+   * rules give no instance type, and such an Instance is refused */
+  bool bib = strchr("acdefgijkmoprt", type) != NULL;
+  while ((tag = bib ? "008" : va_arg(ap, const char *))) {
+    const char *data = bib ? "000107s2000    nyu           000 0 eng d"
+                           : va_arg(ap, const char *);
+    bib = false;
     size_t len = strlen(data) + 1;
     nd += (size_t)snprintf(dir + nd, sizeof dir - nd, "%.3s%04zu%05zu", tag, len, nb);
     memcpy(body + nb, data, len - 1);

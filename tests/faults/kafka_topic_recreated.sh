@@ -7,13 +7,11 @@
 # at 0 again, below the stored ones. Every record of job 2 must be imported,
 # exactly once.
 #
-# Part 2 depends on the worker telling a topic from an earlier topic of the
-# same name (the offset-identity fix of issue 16). Until that fix is in,
-# the workers start the new topic at the old topic's stored offsets and job
-# 2 cannot complete; the scenario then checks that this is the failure seen
-# (the worker stops on an out-of-range position and names it, or job 2 has
-# records missing) and exits 77 (ctest: skipped), saying so. With the fix,
-# job 2 must pass the exactly-once verdict or the scenario fails.
+# The workers tell the new topic from the old one by the log identity stored
+# with each offset (migration 003: cluster id, job/seq of the message before
+# it, checked against the log's watermarks): the new topic's offsets are
+# below the stored ones, so they read it from its start; job 2 must pass the
+# exactly-once verdict.
 FL_NAME=kafka_recreated # short: tenants are at most 31 characters
 source "$(dirname "$0")/lib.bash"
 fl_kafka_need
@@ -51,19 +49,11 @@ while :; do
   [ $SECONDS -lt $end ] || break
   sleep 0.2
 done
-if [ "$st" = COMPLETED ]; then
-  fl_workers_stop
-  # two jobs in the tenant: the verdict on job 2, then on both
-  fl_check 1 $N2 "$JOB2"
-  exit 0
-fi
-# ---- without the offset-identity fix (issue 16) ----
-got=$(fl_q "select count(distinct seq) from journal where job_id = $JOB2")
-if grep -qh "records lost from the log: topic $FL_TOPIC" "$FL_T"/w3.log "$FL_T"/w4.log 2>/dev/null ||
-   [ "$got" -lt $N2 ]; then
-  echo "SKIP (needs the offset-identity fix of issue 16): job 2 is $st with $got of $N2 records;" \
-       "the workers resumed the re-created topic at the old topic's offsets ($stored)"
-  grep -h "records lost" "$FL_T"/w3.log "$FL_T"/w4.log 2>/dev/null | head -n 2
-  exit 77
-fi
-fl_fail "job 2 $st with $got of $N2 records, and not the known failure"
+[ "$st" = COMPLETED ] || {
+  got=$(fl_q "select count(distinct seq) from journal where job_id = $JOB2")
+  grep -h "records lost\|log start\|out of range" "$FL_T"/w3.log "$FL_T"/w4.log 2>/dev/null | head -n 3
+  fl_fail "job 2 $st with $got of $N2 records after the topic was re-created (stored offsets: $stored)"
+}
+fl_workers_stop
+# two jobs in the tenant: the verdict on job 2, then on both
+fl_check 1 $N2 "$JOB2"

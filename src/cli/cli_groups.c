@@ -161,6 +161,14 @@ int mp_cli_job_arg(const mp_cli_t *c, int64_t *id) {
   return *id < 0 ? mp__cli_bad_usage(c->cmd, "%s", "expected one job id") : 0;
 }
 
+int mp_cli_parse_job(mp_cli_t *c, mp_opt_t *opts, const mp_opt_usage_t *u,
+                     int argc, char **argv, int64_t *id) {
+  int rc = mp_cli_parse(c, opts, u, argc, argv);
+  if (rc >= 0)
+    return rc;
+  return mp_cli_job_arg(c, id) ? 2 : -1;
+}
+
 int mp_cli_db_open(const mp_cli_t *c, bool quiet, struct pg_conn **conn) {
   char ci[1024], err[1024];
   *conn = NULL;

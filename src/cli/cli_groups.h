@@ -100,6 +100,12 @@ int mp_cli_db(const mp_cli_t *c, bool start, bool quiet, char *out, size_t n);
  * *id. 0, or 2 after the usage error. */
 int mp_cli_job_arg(const mp_cli_t *c, int64_t *id);
 
+/* mp_cli_parse() of a command about one job (log, cancel, delete), then
+ * its one operand, the job id, into *id. -1 to go on, else the exit code
+ * (0 after --help, 2 after a usage error). */
+int mp_cli_parse_job(mp_cli_t *c, mp_opt_t *opts, const mp_opt_usage_t *u,
+                     int argc, char **argv, int64_t *id);
+
 /* mp_cli_db() (never starting a server) and a connection to it with the
  * tenant's schema migrated (mp_job_db_open). 0, or 1 after printing the
  * reason. The caller PQfinish()es *conn. */

@@ -41,12 +41,10 @@ int cmd_cancel(int argc, char **argv) {
       "`marcpipe import --resume JOB`.\n",
       "exit status: 0 ok, 1 failure (job not found or finished, database\n"
       "error), 2 usage\n"};
-  int prc = mp_cli_parse(&cl, opts, &u, argc, argv);
+  int64_t id;
+  int prc = mp_cli_parse_job(&cl, opts, &u, argc, argv, &id);
   if (prc >= 0)
     return prc;
-  int64_t id;
-  if (mp_cli_job_arg(&cl, &id))
-    return 2;
   PGconn *c = NULL;
   char err[1024] = "";
   mp_cancel_result_t res = 0;

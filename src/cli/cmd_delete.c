@@ -33,12 +33,10 @@ int cmd_delete(int argc, char **argv) {
       "Without --yes, asks on the terminal; with no terminal, refuses (exit 2).\n",
       "exit status: 0 deleted, 1 failure (job not found or running, not\n"
       "confirmed, database error), 2 usage\n"};
-  int prc = mp_cli_parse(&cl, opts, &u, argc, argv);
+  int64_t id;
+  int prc = mp_cli_parse_job(&cl, opts, &u, argc, argv, &id);
   if (prc >= 0)
     return prc;
-  int64_t id;
-  if (mp_cli_job_arg(&cl, &id))
-    return 2;
   if (!yes) {
     if (!isatty(STDIN_FILENO))
       return mp__cli_bad_usage("delete", "%s", "not a terminal: confirm with --yes");

@@ -125,12 +125,10 @@ int cmd_log(int argc, char **argv) {
       "updated (id and hrid) and why: the match step and key that matched, the\n"
       "profile rule that skipped it, or the error class and reason.\n",
       "exit status: 0 ok, 1 failure (job not found, database error), 2 usage\n"};
-  int prc = mp_cli_parse(&cl, opts, &u, argc, argv);
+  int64_t id;
+  int prc = mp_cli_parse_job(&cl, opts, &u, argc, argv, &id);
   if (prc >= 0)
     return prc;
-  int64_t id;
-  if (mp_cli_job_arg(&cl, &id))
-    return 2;
   PGconn *c = NULL;
   char err[1024] = "";
   if (mp_cli_db_open(&cl, json, &c)) {

@@ -108,7 +108,7 @@ for mode in pull push; do
   schemas+=("${tenant}_marcpipe")
   sed "s/\"tenant\":\"bench\"/\"tenant\":\"$tenant\"/" "$T/ev.ndjson" >"$T/run.ndjson"
   [ -n "$BPID" ] && echo "topic marcpipe.Default.$tenant.CIRCULATION 4" >&7
-  "$M" circ produce -b "$BS" --tenant "$tenant" --max-backlog 0 "$T/run.ndjson" >/dev/null 2>"$T/produce.log"
+  "$M" circ produce -b "$BS" --tenant "$tenant" --max-backlog 0 --max-backlog-bytes 0 "$T/run.ndjson" >/dev/null 2>"$T/produce.log"
   win=20000; [ $mode = push ] && win=0
   "$M" circ work --service blocks -b "$BS" --tenant "$tenant" --window $win \
     "${WOPTS[@]}" --status-ms 200 >"$T/status.ndjson" 2>"$T/w.log" &

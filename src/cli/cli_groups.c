@@ -144,9 +144,30 @@ int mp_cli_db(const mp_cli_t *c, bool start, bool quiet, char *out,
   return 0;
 }
 
+void mp_cli_backlog(const mp_cli_t *c, int *partitions, int64_t *records,
+                    int64_t *bytes) {
+  int64_t r, b;
+  *partitions = c->partitions != MP_CLI_UNSET ? (int)c->partitions : 8;
+  mp_producer_default_backlog(*partitions, &r, &b);
+  *records = c->max_backlog == MP_CLI_UNSET ? r
+             : c->max_backlog == 0          ? -1
+                                            : c->max_backlog;
+  *bytes = c->max_backlog_bytes == MP_CLI_UNSET ? b
+           : c->max_backlog_bytes == 0          ? -1
+                                                : c->max_backlog_bytes;
+}
+
 int mp_cli_job_arg(const mp_cli_t *c, int64_t *id) {
   *id = c->nargs == 1 ? mp_job_cli_id(c->args[0]) : -1;
   return *id < 0 ? mp__cli_bad_usage(c->cmd, "%s", "expected one job id") : 0;
+}
+
+int mp_cli_parse_job(mp_cli_t *c, mp_opt_t *opts, const mp_opt_usage_t *u,
+                     int argc, char **argv, int64_t *id) {
+  int rc = mp_cli_parse(c, opts, u, argc, argv);
+  if (rc >= 0)
+    return rc;
+  return mp_cli_job_arg(c, id) ? 2 : -1;
 }
 
 int mp_cli_db_open(const mp_cli_t *c, bool quiet, struct pg_conn **conn) {

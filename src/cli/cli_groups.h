@@ -18,7 +18,9 @@
  *                      managed PostgreSQL), and MP_CLI_STATE_DIR(c):
  *                      --state-dir DIR ($MARCPIPE_STATE_DIR, pgmanaged.h)
  *   MP_CLI_WINDOW(c)   --window, --window-bytes, --batch, --sinks,
- *                      --sink-latency-ms (a worker's window and batches)
+ *                      --sink-latency-ms (a worker's window and batches;
+ *                      MP_CLI_WINDOW_BATCH(c) is the same without
+ *                      --sink-latency-ms, for a sink that has no delay)
  *   MP_CLI_REPLICATION(c) --replication-factor of created topics
  *   MP_CLI_BACKLOG(c)  --partitions (MP_CLI_PARTITIONS), --max-backlog,
  *                      --max-backlog-bytes
@@ -32,7 +34,8 @@
  * cannot (tenant, topic parts, properties); mp_cli_db() resolves the
  * database and says which one is used when it is not the obvious one;
  * mp_cli_check_input() refuses an input file that cannot be read, or that
- * is not what --from says, before any job exists.
+ * is not what --from says, before any job exists; mp_cli_backlog() turns
+ * the backlog group into the producer's credit.
  */
 #ifndef MP_CLI_GROUPS_H
 #define MP_CLI_GROUPS_H
@@ -99,6 +102,12 @@ int mp_cli_db(const mp_cli_t *c, bool start, bool quiet, char *out, size_t n);
  * *id. 0, or 2 after the usage error. */
 int mp_cli_job_arg(const mp_cli_t *c, int64_t *id);
 
+/* mp_cli_parse() of a command about one job (log, cancel, delete), then
+ * its one operand, the job id, into *id. -1 to go on, else the exit code
+ * (0 after --help, 2 after a usage error). */
+int mp_cli_parse_job(mp_cli_t *c, mp_opt_t *opts, const mp_opt_usage_t *u,
+                     int argc, char **argv, int64_t *id);
+
 /* mp_cli_db() (never starting a server) and a connection to it with the
  * tenant's schema migrated (mp_job_db_open). 0, or 1 after printing the
  * reason. The caller PQfinish()es *conn. */
@@ -110,6 +119,12 @@ int mp_cli_db_open(const mp_cli_t *c, bool quiet, struct pg_conn **conn);
  * format than --from ("this looks like ISO 2709"). "-" (stdin) passes.
  * 0, or 1 after printing one line naming the file. */
 int mp_cli_check_input(const mp_cli_t *c, const char *path);
+
+/* The producer's credit from MP_CLI_BACKLOG: *partitions (default 8),
+ * *records and *bytes (default: mp_producer_default_backlog of the
+ * partitions; a bound given as 0 is off, -1). */
+void mp_cli_backlog(const mp_cli_t *c, int *partitions, int64_t *records,
+                    int64_t *bytes);
 
 /* Option handlers shared by the groups (also usable alone). */
 int mp__cli_opt_prop(const mp_opt_t *o, const char *arg, char *err, size_t n);
@@ -166,7 +181,10 @@ int mp__cli_opt_match(const mp_opt_t *o, const char *arg, char *err, size_t n);
                 "else ~/.local/state/marcpipe/pg; root without\n"              \
                 "either: /var/lib/marcpipe/pg)")
 
-#define MP_CLI_WINDOW(c)                                                       \
+#define MP_CLI_WINDOW(c) MP_CLI_WINDOW_BATCH(c), MP_CLI_SINK_LATENCY(c)
+
+/* The window and batch options alone (a sink without --sink-latency-ms). */
+#define MP_CLI_WINDOW_BATCH(c)                                                 \
   MP_OPT_COUNT(0, "window", &(c)->window, 0, UINT32_MAX, "N",                  \
                "records a worker holds at most; 0 = unbounded (and\n"          \
                "no byte bound unless --window-bytes is given)"),               \
@@ -179,7 +197,9 @@ int mp__cli_opt_match(const mp_opt_t *o, const char *arg, char *err, size_t n);
                "(default 1000; at most half of --window)"),                    \
   MP_OPT_COUNT(0, "sinks", &(c)->sinks, 1, 64, "N",                            \
                "batches in flight per worker, one database\n"                  \
-               "connection each (default 2)"),                                 \
+               "connection each (default 2)")
+
+#define MP_CLI_SINK_LATENCY(c)                                                 \
   MP_OPT_COUNT(0, "sink-latency-ms", &(c)->sink_latency_ms, 0, 600000, "MS",   \
                "extra delay inside each batch transaction, for\n"              \
                "benchmarks (default 0)")

@@ -1,7 +1,10 @@
 /* cli_util.c: usage errors, option values (counts and sizes), reader
- * diagnostics and Kafka properties from the environment, handled the same
- * way by every command (see cli_util.h). Single-threaded, stderr only. */
+ * diagnostics, Kafka properties from the environment and the failure line,
+ * handled the same way by every command (see cli_util.h).
+ * Single-threaded, stderr only. */
 #include "cli/cli_util.h"
+
+#include "marcpipe/error.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +16,14 @@ int mp__cli_bad_usage(const char *cmd, const char *fmt, const char *arg) {
   fprintf(stderr, fmt, arg);
   fprintf(stderr, "\n(see marcpipe %s --help)\n", cmd);
   return 2;
+}
+
+int mp__cli_fail(const char *cmd, int rc, const char *err) {
+  if (!rc)
+    return 0;
+  fprintf(stderr, "marcpipe %s: %s\n", cmd,
+          err && err[0] ? err : mp_strerror(rc));
+  return 1;
 }
 
 void mp__cli_print_diags(const mp_marc_reader_t *rd) {

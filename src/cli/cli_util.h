@@ -10,6 +10,10 @@
 /* Print "marcpipe CMD: <fmt with arg>" and a pointer to --help on stderr;
  * returns 2 (the usage exit status). */
 int mp__cli_bad_usage(const char *cmd, const char *fmt, const char *arg);
+/* A command's end after an operation that returned rc with err: 0 when
+ * rc is 0; else "marcpipe CMD: err" (mp_strerror(rc) when err is empty)
+ * on stderr, and 1. */
+int mp__cli_fail(const char *cmd, int rc, const char *err);
 /* Print the diagnostics of the reader's last record on stderr, one
  * "FILE: record N at byte OFF[, field TAG]: LEVEL: msg" line each. */
 void mp__cli_print_diags(const mp_marc_reader_t *rd);

@@ -1,13 +1,16 @@
 /* cmd_circ.c: `marcpipe circ <subcommand>`: circulation events through the
- * pull pipeline (include/marcpipe/circ.h): the dispatch table, the options
- * the subcommands share, and `circ produce`. */
+ * pull pipeline (include/marcpipe/circ.h): the dispatch table, what the
+ * Kafka subcommands share after parsing (circ_kafka_args), and `circ
+ * produce`. Options: the shared option layer (cli_groups.h). */
 #include "cli/cmd_circ.h"
+#include "cli/cli_util.h"
 #include "cli/commands.h"
 
 #include "marcpipe/circ.h"
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
+#include "marcpipe/kafka_admin.h"
 #include "marcpipe/pg.h"
 
 #include <inttypes.h>
@@ -35,7 +38,7 @@ static void usage(FILE *out) {
   fprintf(out, "usage: marcpipe circ <subcommand> [options]\n\n"
                "Circulation events (schemas/events/circulation-event-v1.md) "
                "through the same\npull pipeline as MARC imports: one topic "
-               "ENV.Default.TENANT.%s keyed by\npatron, one consumer group "
+               "ENV.NS.TENANT.%s keyed by\npatron, one consumer group "
                "per service, state in the tenant's schema.\n\nsubcommands:\n",
           MP_EVENT_CIRCULATION);
   for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
@@ -44,10 +47,8 @@ static void usage(FILE *out) {
 }
 
 int cmd_circ(int argc, char **argv) {
-  if (argc < 2) {
-    usage(stderr);
-    return 2;
-  }
+  if (argc < 2)
+    return mp__cli_bad_usage("circ", "%s", "a subcommand is required");
   if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     usage(stdout);
     return 0;
@@ -55,172 +56,88 @@ int cmd_circ(int argc, char **argv) {
   for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
     if (!strcmp(argv[1], subs[i].name))
       return subs[i].fn(argc - 1, argv + 1);
-  fprintf(stderr, "marcpipe circ: unknown subcommand '%s'\n", argv[1]);
-  usage(stderr);
-  return 2;
+  return mp__cli_bad_usage("circ", "unknown subcommand '%s'", argv[1]);
 }
 
-/* ---- shared options ---- */
+/* ---- what produce and work share ---- */
 
-void circ_opts_init(circ_opts_t *o) {
-  memset(o, 0, sizeof *o);
-  o->brokers = getenv("MARCPIPE_BROKERS");
-  o->db = getenv("MARCPIPE_DB") ? getenv("MARCPIPE_DB") : "";
-  o->tenant = MP_DEFAULT_TENANT;
-  o->env = MP_DEFAULT_ENV;
-}
-
-const char *circ_value(const char *cmd, int argc, char **argv, int *i) {
-  if (*i + 1 >= argc) {
-    fprintf(stderr, "marcpipe circ %s: option '%s' needs a value\n", cmd,
-            argv[*i]);
-    return NULL;
-  }
-  return argv[++*i];
-}
-
-int circ_count(const char *cmd, const char *opt, const char *v, uint64_t max,
-               uint64_t *out) {
-  char *end;
-  unsigned long long x = strtoull(v, &end, 10);
-  if (!*v || *end || *v == '-' || x > max) {
-    fprintf(stderr, "marcpipe circ %s: %s wants a count 0..%" PRIu64
-                    " (got '%s')\n", cmd, opt, max, v);
-    return -1;
-  }
-  *out = x;
-  return 0;
-}
-
-int circ_opts_take(const char *cmd, int argc, char **argv, int *i,
-                   circ_opts_t *o) {
-  const char *a = argv[*i], *v;
-  const char **slot = !strcmp(a, "-b") || !strcmp(a, "--brokers") ? &o->brokers
-                      : !strcmp(a, "-d") || !strcmp(a, "--db")     ? &o->db
-                      : !strcmp(a, "--tenant")                     ? &o->tenant
-                      : !strcmp(a, "--env")                        ? &o->env
-                      : !strcmp(a, "-t") || !strcmp(a, "--topic")  ? &o->topic
-                                                                   : NULL;
-  bool prop = !strcmp(a, "-X") || !strcmp(a, "--property");
-  if (!slot && !prop)
+int circ_kafka_args(mp_cli_t *c, char *buf, size_t n) {
+  if (!c->brokers || !*c->brokers)
+    return mp__cli_bad_usage(c->cmd, "%s",
+                             "no brokers: give -b or set MARCPIPE_BROKERS");
+  if (c->topic)
     return 0;
-  if (!(v = circ_value(cmd, argc, argv, i)))
-    return -1;
-  if (slot) {
-    *slot = v;
-    return 1;
-  }
-  if (!strchr(v, '=') || o->nprops == sizeof o->props / sizeof *o->props) {
-    fprintf(stderr, "marcpipe circ %s: -X wants name=value (at most 64)\n",
-            cmd);
-    return -1;
-  }
-  o->props[o->nprops++] = v;
-  return 1;
-}
-
-int circ_opts_finish(const char *cmd, circ_opts_t *o) {
-  if (!mp_tenant_valid(o->tenant)) {
-    fprintf(stderr, "marcpipe circ %s: invalid tenant '%s' (want "
-                    "[a-z][a-z0-9_]{0,30})\n", cmd, o->tenant);
-    return 2;
-  }
-  if (!o->topic) {
-    if (mp_topic_name(o->topic_buf, sizeof o->topic_buf, o->env,
-                      MP_DEFAULT_NAMESPACE, o->tenant, MP_EVENT_CIRCULATION)) {
-      fprintf(stderr, "marcpipe circ %s: invalid --env '%s'\n", cmd, o->env);
-      return 2;
-    }
-    o->topic = o->topic_buf;
-  }
+  if (mp_topic_name(buf, n, c->env, c->ns, c->tenant, MP_EVENT_CIRCULATION))
+    return mp__cli_bad_usage(c->cmd, "invalid topic parts '%s' (see --env "
+                                     "and --namespace)", c->env);
+  c->topic = buf;
   return 0;
 }
 
 /* ---- circ produce ---- */
 
-static void produce_usage(FILE *out) {
-  fprintf(out,
-"usage: marcpipe circ produce -b BROKERS [options] FILE\n"
-"\n"
+static const char produce_description[] =
 "Stream circulation events from FILE (NDJSON, one event a line; - = stdin)\n"
 "into the circulation topic with the import's producer: idempotent, acks=all,\n"
 "key = userId, and credit-bounded: at most --max-backlog events of the run\n"
 "are in Kafka but not yet committed by every registered consumer service.\n"
-"The run is a job (jobs row, format %s): its id is printed on stdout\n"
-"first. A line that is not a valid event is not sent: it is journaled as an\n"
-"error of the job with its line and byte offset (`marcpipe errors JOB`).\n"
-"\n"
-"  -b, --brokers LIST      bootstrap servers (default $MARCPIPE_BROKERS)\n"
-"  -d, --db CONNINFO       PostgreSQL (default $MARCPIPE_DB, else PG*)\n"
-"      --tenant TENANT     tenant (default %s); events of another are rejected\n"
-"      --env ENV           topic environment (default %s)\n"
-"  -t, --topic TOPIC       topic (default ENV.Default.TENANT.%s)\n"
-"  -X, --property K=V      librdkafka property (repeatable)\n"
-"      --max-backlog N     credit in events (default 2500 per partition of 8;\n"
-"                          0 = no credit)\n"
-"  -h, --help              this help\n"
-"\n"
-"Exit codes: 0 every event delivered or journaled, 1 failure, 2 usage.\n",
-          MP_CIRC_FILE_FORMAT, MP_DEFAULT_TENANT, MP_DEFAULT_ENV,
-          MP_EVENT_CIRCULATION);
-}
+"The run is a job (jobs row, format " MP_CIRC_FILE_FORMAT "): its id is printed on\n"
+"stdout first. A line that is not a valid event is not sent: it is journaled\n"
+"as an error of the job with its line and byte offset (`marcpipe errors JOB`).\n"
+"Events of another tenant than --tenant are rejected.\n";
 
 int circ_produce(int argc, char **argv) {
-  circ_opts_t o;
-  const char *file = NULL, *v;
-  uint64_t backlog = UINT64_MAX;
-  circ_opts_init(&o);
-  for (int i = 1; i < argc; i++) {
-    int t = circ_opts_take("produce", argc, argv, &i, &o);
-    if (t < 0)
-      return 2;
-    if (t)
-      continue;
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      produce_usage(stdout);
-      return 0;
-    } else if (!strcmp(argv[i], "--max-backlog")) {
-      if (!(v = circ_value("produce", argc, argv, &i)) ||
-          circ_count("produce", "--max-backlog", v, INT64_MAX, &backlog))
-        return 2;
-    } else if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(stderr, "marcpipe circ produce: unknown option '%s'\n", argv[i]);
-      return 2;
-    } else if (file) {
-      fprintf(stderr, "marcpipe circ produce: exactly one FILE expected\n");
-      return 2;
-    } else {
-      file = argv[i];
-    }
+  mp_cli_t c;
+  char topic[256];
+  mp_cli_init(&c, "circ produce");
+  mp_opt_t opts[] = {
+      MP_OPT_GROUP("Kafka:"), MP_CLI_KAFKA(&c), MP_CLI_TOPIC(&c),
+      MP_CLI_TENANT(&c),
+      MP_CLI_REPLICATION(&c),
+      MP_OPT_GROUP("Backlog:"), MP_CLI_BACKLOG(&c),
+      MP_OPT_GROUP("PostgreSQL:"), MP_CLI_DB(&c),
+      MP_OPT_HELP(), MP_OPT_END()};
+  mp_opt_find(opts, "topic")->help = CIRC_TOPIC_HELP;
+  mp_opt_find(opts, "partitions")->help =
+      "partitions of the events topic when it is created\n"
+      "(default 8); an existing topic keeps its own, and\n"
+      "its count sizes the default backlog";
+  const mp_opt_usage_t u = {
+      "marcpipe circ produce -b BROKERS [options] FILE", produce_description,
+      "exit status: 0 every event delivered or journaled, 1 failure, 2 usage\n"};
+  int rc = mp_cli_parse(&c, opts, &u, argc, argv);
+  if (rc >= 0)
+    goto done;
+  rc = 2;
+  if (c.nargs != 1) {
+    mp__cli_bad_usage(c.cmd, "%s", c.nargs ? "exactly one FILE expected"
+                                           : "a FILE is required");
+    goto done;
   }
-  if (!file || !o.brokers || !*o.brokers) {
-    fprintf(stderr, "marcpipe circ produce: %s\n",
-            !file ? "a FILE is required" : "no brokers: give -b or set "
-                                           "MARCPIPE_BROKERS");
-    return 2;
-  }
-  if (circ_opts_finish("produce", &o))
-    return 2;
+  if (circ_kafka_args(&c, topic, sizeof topic))
+    goto done;
+  const char *file = c.args[0];
+  int partitions;
+  int64_t backlog, backlog_bytes;
+  mp_cli_backlog(&c, &partitions, &backlog, &backlog_bytes);
 
   char err[1024];
-  int rc = 1;
+  rc = 1;
   int64_t job = 0;
   PGconn *conn = NULL;
   mp_producer_input_t in = {0};
   mp_producer_pg_t pg = {0};
   mp_producer_job_ops_t ops;
   mp_producer_stats_t st = {0};
-  if (mp_pg_connect(o.db, o.tenant, &conn, err, sizeof err)) {
-    fprintf(stderr, "marcpipe circ produce: %s\n", err);
+  if (mp_cli_db_open(&c, false, &conn))
     goto out;
-  }
-  if (mp_circ_input_open(file, o.tenant, &in, err, sizeof err)) {
+  if (mp_circ_input_open(file, c.tenant, &in, err, sizeof err)) {
     fprintf(stderr, "marcpipe circ produce: %s\n", err);
     goto out;
   }
   mp_job_spec_t spec = {.file_name = file,
                         .file_format = MP_CIRC_FILE_FORMAT,
-                        .topic = o.topic};
+                        .topic = c.topic};
   if (mp_job_create(conn, &spec, &job, err, sizeof err) ||
       mp_job_set_status(conn, job, "PRODUCING", err, sizeof err)) {
     fprintf(stderr, "marcpipe circ produce: %s\n", err);
@@ -229,25 +146,46 @@ int circ_produce(int argc, char **argv) {
   }
   printf("%" PRId64 "\n", job);
   fflush(stdout);
+  { /* the events topic, created when missing (a real cluster creates
+     * none by itself); an existing one sizes the default backlog */
+    mp_topic_spec_t ts = {
+        .name = c.topic, .partitions = partitions,
+        .replication_factor = c.replication_factor == MP_CLI_UNSET
+                                  ? 0
+                                  : (int)c.replication_factor};
+    mp_kafka_admin_opts_t ao = {.brokers = c.brokers, .props = c.props,
+                                .nprops = c.nprops};
+    if (mp_kafka_topics_ensure(&ao, &ts, 1, err, sizeof err)) {
+      char e2[256];
+      fprintf(stderr, "marcpipe circ produce: %s\n", err);
+      mp_job_fail(conn, job, err, e2, sizeof e2);
+      in.close(in.ctx);
+      goto out;
+    }
+    if (ts.created)
+      fprintf(stderr, "marcpipe circ produce: created topic %s (%d "
+                      "partitions, replication %d)\n", ts.name,
+              ts.partitions_found, ts.replication_found);
+    if (c.partitions == MP_CLI_UNSET && ts.partitions_found != partitions) {
+      c.partitions = ts.partitions_found;
+      mp_cli_backlog(&c, &partitions, &backlog, &backlog_bytes);
+    }
+  }
   pg.conn = conn;
-  pg.tenant = o.tenant;
+  pg.tenant = c.tenant;
   mp_circ_producer_ops(&pg, &ops);
-  int64_t drec, dbytes;
-  mp_producer_default_backlog(8, &drec, &dbytes);
   mp_producer_opts_t po = {
-      .brokers = o.brokers, .props = o.props, .nprops = o.nprops,
-      .topic = o.topic, .tenant = o.tenant, .job_id = job,
-      .max_backlog = backlog == UINT64_MAX ? drec
-                     : backlog == 0        ? -1
-                                           : (int64_t)backlog,
-      .max_backlog_bytes = backlog == 0 ? -1 : dbytes, .ops = &ops};
+      .brokers = c.brokers, .props = c.props, .nprops = c.nprops,
+      .topic = c.topic, .tenant = c.tenant, .job_id = job,
+      .max_backlog = backlog, .max_backlog_bytes = backlog_bytes,
+      .ops = &ops};
   int prc = mp_producer_run(&po, &in, &st, err, sizeof err);
   if (prc == 0) {
     fprintf(stderr, "marcpipe circ produce: job %" PRId64 ": %" PRId64
                     " events read, %" PRId64 " delivered, %" PRId64
                     " rejected to %s; total recorded; backlog at most %"
                     PRId64 " (credit waits %" PRId64 ")\n",
-            job, st.read, st.delivered, st.rejected, o.topic,
+            job, st.read, st.delivered, st.rejected, c.topic,
             st.max_outstanding, st.credit_waits);
     rc = 0;
   } else {
@@ -258,5 +196,7 @@ int circ_produce(int argc, char **argv) {
 out:
   if (conn)
     PQfinish(conn);
+done:
+  mp_cli_release(&c);
   return rc;
 }

@@ -1,7 +1,9 @@
 /* cmd_circ_gen.c: `marcpipe circ gen`: a realistic circulation event
  * stream (NDJSON) and, beside it, the summary every patron must have once
- * every event is applied (mp_circ_gen, circ.h). */
+ * every event is applied (mp_circ_gen, circ.h). Options: the shared
+ * option layer (cli_groups.h: --tenant). */
 #include "cli/cmd_circ.h"
+#include "cli/cli_util.h"
 
 #include "marcpipe/circ.h"
 #include "marcpipe/kafka.h"
@@ -9,12 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *out) {
-  fprintf(out,
-"usage: marcpipe circ gen --events M [--patrons N] [--seed S]\n"
-"                         [--duplicates PCT] [--tenant T] -o EVENTS\n"
-"                         [--oracle STATE]\n"
-"\n"
+static const char description[] =
 "Write M circulation events (NDJSON) of N patrons over about six months:\n"
 "check-outs of free items (three-week loans), renewals and recalls\n"
 "(due-date changes), returns (late ones fined), items declared lost or aged\n"
@@ -23,62 +20,56 @@ static void usage(FILE *out) {
 "a second time a few lines later (same eventId: consumers must apply it once).\n"
 "STATE is the oracle: {\"events\", \"unique_events\", \"as_of\", \"patrons\": [the\n"
 "summary of each patron, as `marcpipe circ summary` prints it]}.\n"
-"The same options give the same bytes.\n"
-"\n"
-"  --events M        events to write, duplicates included (required)\n"
-"  --patrons N       patrons (default 100)\n"
-"  --seed S          random seed (default 1)\n"
-"  --duplicates PCT  0..50 (default 0)\n"
-"  --tenant T        the events' tenant (default %s)\n"
-"  -o FILE           events file (- = stdout)\n"
-"  --oracle FILE     the final state every patron must have\n",
-          MP_DEFAULT_TENANT);
+"The same options give the same bytes.\n";
+
+/* --seed: any unsigned 64-bit number (wider than a COUNT entry) */
+static int opt_seed(const mp_opt_t *o, const char *arg, char *err, size_t n) {
+  if (mp__cli_count(arg, UINT64_MAX, o->value)) {
+    snprintf(err, n, "--seed wants a count (got '%s')", arg);
+    return -1;
+  }
+  return 0;
 }
 
 int circ_gen(int argc, char **argv) {
-  mp_circ_gen_opts_t o = {.seed = 1, .patrons = 100,
-                          .tenant = MP_DEFAULT_TENANT};
-  const char *out = NULL, *oracle = NULL, *v;
-  uint64_t x;
-  bool have_events = false;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      usage(stdout);
-      return 0;
-    }
-    if (!(v = circ_value("gen", argc, argv, &i)))
-      return 2;
-    if (!strcmp(a, "--events")) {
-      if (circ_count("gen", a, v, UINT64_C(1) << 40, &o.events)) return 2;
-      have_events = true;
-    } else if (!strcmp(a, "--patrons")) {
-      if (circ_count("gen", a, v, 10000000, &x) || !x) return 2;
-      o.patrons = (unsigned)x;
-    } else if (!strcmp(a, "--seed")) {
-      if (circ_count("gen", a, v, UINT64_MAX, &o.seed)) return 2;
-    } else if (!strcmp(a, "--duplicates")) {
-      if (circ_count("gen", a, v, 50, &x)) return 2;
-      o.duplicate_pct = (unsigned)x;
-    } else if (!strcmp(a, "--tenant")) {
-      o.tenant = v;
-    } else if (!strcmp(a, "-o")) {
-      out = v;
-    } else if (!strcmp(a, "--oracle")) {
-      oracle = v;
-    } else {
-      fprintf(stderr, "marcpipe circ gen: unknown option '%s'\n", a);
-      return 2;
-    }
-  }
-  if (!have_events || !out) {
-    fprintf(stderr, "marcpipe circ gen: --events and -o are required\n");
-    return 2;
-  }
-  if (!mp_tenant_valid(o.tenant)) {
-    fprintf(stderr, "marcpipe circ gen: invalid tenant '%s'\n", o.tenant);
-    return 2;
-  }
+  mp_circ_gen_opts_t o = {.seed = 1};
+  mp_cli_t c;
+  const char *out = NULL, *oracle = NULL;
+  int64_t events = MP_CLI_UNSET, patrons = 100, dup = 0;
+  mp_cli_init(&c, "circ gen");
+  mp_opt_t opts[] = {
+      MP_OPT_GROUP("Events:"),
+      MP_OPT_COUNT(0, "events", &events, 0, INT64_C(1) << 40, "M",
+                   "events to write, duplicates included (required)"),
+      MP_OPT_COUNT(0, "patrons", &patrons, 1, 10000000, "N",
+                   "patrons (default 100)"),
+      MP_OPT_FN(0, "seed", "S", opt_seed, &o.seed,
+                "random seed (default 1)"),
+      MP_OPT_COUNT(0, "duplicates", &dup, 0, 50, "PCT",
+                   "share of events written twice (default 0)"),
+      MP_CLI_TENANT(&c),
+      MP_OPT_GROUP("Output:"),
+      MP_OPT_STRING('o', NULL, &out, "FILE", "events file (- = stdout; required)"),
+      MP_OPT_STRING(0, "oracle", &oracle, "STATE",
+                    "the final state every patron must have"),
+      MP_OPT_HELP(), MP_OPT_END()};
+  mp_opt_find(opts, "tenant")->help =
+      "the events' tenant, [a-z][a-z0-9_]{0,30} (default\n"
+      MP_DEFAULT_TENANT ")";
+  const mp_opt_usage_t u = {
+      "marcpipe circ gen --events M -o EVENTS [--oracle STATE] [options]",
+      description, "exit status: 0 written, 1 failure (a file), 2 usage\n"};
+  int rc = mp_cli_parse(&c, opts, &u, argc, argv);
+  if (rc >= 0)
+    return rc;
+  if (c.nargs)
+    return mp__cli_bad_usage(c.cmd, "unexpected argument '%s'", c.args[0]);
+  if (events == MP_CLI_UNSET || !out)
+    return mp__cli_bad_usage(c.cmd, "%s", "--events and -o are required");
+  o.events = (uint64_t)events;
+  o.patrons = (unsigned)patrons;
+  o.duplicate_pct = (unsigned)dup;
+  o.tenant = c.tenant;
   FILE *ef = strcmp(out, "-") ? fopen(out, "wb") : stdout;
   FILE *of = oracle ? fopen(oracle, "wb") : NULL;
   if (!ef || (oracle && !of)) {
@@ -89,7 +80,7 @@ int circ_gen(int argc, char **argv) {
     return 1;
   }
   char err[256];
-  int rc = mp_circ_gen(&o, ef, of, err, sizeof err);
+  rc = mp_circ_gen(&o, ef, of, err, sizeof err);
   if (ef != stdout && fclose(ef) && !rc)
     snprintf(err, sizeof err, "%s: write failed", out), rc = -1;
   if (of && fclose(of) && !rc)

@@ -1,9 +1,12 @@
 /* cmd_circ_query.c: what the circulation services hold: `circ blocks`,
  * `circ summary`, `circ audit` and `circ limits` (the block limits per
  * patron group). Each opens one connection on the tenant (migrating it)
- * and prints; data on stdout, diagnostics on stderr.
+ * and prints; data on stdout, diagnostics on stderr. Options: the shared
+ * option layer (cli_groups.h: database, state dir, tenant) and, per
+ * subcommand, a few of its own from one table.
  */
 #include "cli/cmd_circ.h"
+#include "cli/cli_util.h"
 
 #include "marcpipe/circ.h"
 #include "marcpipe/error.h"
@@ -13,100 +16,92 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The options of a query beside the database group: a subcommand has the
+ * ones its mask names (Q_*). */
+enum { Q_AT = 1, Q_JSON = 2, Q_USER = 4, Q_ITEM = 8, Q_SINCE = 16 };
+
 typedef struct q_args_s {
-  circ_opts_t o;
+  mp_cli_t c;
   bool json;
   const char *at, *user, *item, *since;
-  const char *pos[3];
+  char **pos; /* the operands */
   int npos;
 } q_args_t;
-
-/* Parse argv: the common options (the database ones are used), --json,
- * --at/--user/--item/--since, and at most maxpos positionals. 0, 1 = help
- * printed, 2 = usage error (printed). */
-static int parse(const char *cmd, int argc, char **argv, int maxpos,
-                 const char *help, q_args_t *q) {
-  memset(q, 0, sizeof *q);
-  circ_opts_init(&q->o);
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    int t = circ_opts_take(cmd, argc, argv, &i, &q->o);
-    if (t < 0)
-      return 2;
-    if (t)
-      continue;
-    const char **slot = !strcmp(a, "--at")      ? &q->at
-                        : !strcmp(a, "--user")  ? &q->user
-                        : !strcmp(a, "--item")  ? &q->item
-                        : !strcmp(a, "--since") ? &q->since
-                                                : NULL;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      fputs(help, stdout);
-      return 1;
-    } else if (!strcmp(a, "--json")) {
-      q->json = true;
-    } else if (slot) {
-      if (!(*slot = circ_value(cmd, argc, argv, &i)))
-        return 2;
-    } else if (a[0] == '-' && a[1]) {
-      fprintf(stderr, "marcpipe circ %s: unknown option '%s'\n", cmd, a);
-      return 2;
-    } else if (q->npos == maxpos) {
-      fprintf(stderr, "marcpipe circ %s: unexpected argument '%s'\n", cmd, a);
-      return 2;
-    } else {
-      q->pos[q->npos++] = a;
-    }
-  }
-  return circ_opts_finish(cmd, &q->o);
-}
 
 /* A subcommand's work on an open connection: its exit code (0, 3), or -1
  * with err set (printed, exit 1). */
 typedef int (*q_fn)(PGconn *c, const q_args_t *q, char *err, size_t errlen);
 
-/* A usage check beyond the positional count: NULL when fine, else what
- * is wrong (exit 2). */
+/* A usage check beyond the operand count: NULL when fine, else what is
+ * wrong (exit 2). */
 typedef const char *(*q_check)(const q_args_t *q);
 
-/* Parse, check the positionals (want: -1 = 0..maxpos, else exactly that
- * many) and check (may be NULL), connect, run fn, report. */
-static int run(const char *cmd, int argc, char **argv, int maxpos, int want,
-               q_check check, const char *help, q_fn fn) {
+typedef struct q_cmd_s {
+  const char *cmd;                /* "circ blocks" */
+  unsigned opts;                  /* Q_* */
+  int maxpos;                     /* operands at most */
+  const char *missing;            /* the usage error without an operand
+                                     when one is required, else NULL */
+  const char *synopsis, *description;
+  q_check check;                  /* may be NULL */
+  q_fn fn;
+} q_cmd_t;
+
+/* Parse (the table: the mask's options, then the database group), check
+ * the operands (at most maxpos; one when missing is set), connect (naming a managed database), run fn, report. */
+static int run(const q_cmd_t *qc, int argc, char **argv) {
   q_args_t q;
-  int rc = parse(cmd, argc, argv, maxpos, help, &q);
-  if (rc)
-    return rc == 1 ? 0 : rc;
-  if (want >= 0 && q.npos != want) {
-    fprintf(stderr, "marcpipe circ %s: %d argument%s expected (see --help)\n",
-            cmd, want, want == 1 ? "" : "s");
-    return 2;
-  }
-  const char *bad = check ? check(&q) : NULL;
-  if (bad) {
-    fprintf(stderr, "marcpipe circ %s: %s\n", cmd, bad);
-    return 2;
-  }
+  memset(&q, 0, sizeof q);
+  mp_cli_init(&q.c, qc->cmd);
+  const mp_opt_t own[] = {
+      MP_OPT_STRING(0, "at", &q.at, "TIME",
+                    "judge overdue at TIME (a PostgreSQL timestamp;\n"
+                    "default now)"),
+      MP_OPT_FLAG(0, "json", &q.json, "one JSON object on stdout"),
+      MP_OPT_STRING(0, "user", &q.user, "U", "the rows of patron U"),
+      MP_OPT_STRING(0, "item", &q.item, "I", "the rows of item I"),
+      MP_OPT_STRING(0, "since", &q.since, "TIME",
+                    "from event time TIME on (a PostgreSQL timestamp)")};
+  const mp_opt_t shared[] = {MP_OPT_HELP(), MP_OPT_GROUP("PostgreSQL:"),
+                             MP_CLI_DB(&q.c), MP_CLI_TENANT(&q.c),
+                             MP_OPT_END()};
+  mp_opt_t opts[sizeof own / sizeof *own + sizeof shared / sizeof *shared + 1];
+  size_t n = 0;
+  opts[n++] = (mp_opt_t)MP_OPT_GROUP("Options:");
+  for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+    if (qc->opts & (1u << i))
+      opts[n++] = own[i];
+  memcpy(opts + n, shared, sizeof shared);
+  const mp_opt_usage_t u = {qc->synopsis, qc->description, NULL};
+  int rc = mp_cli_parse(&q.c, opts, &u, argc, argv);
+  if (rc >= 0)
+    return rc;
+  q.pos = q.c.args;
+  q.npos = q.c.nargs;
+  if (q.npos > qc->maxpos)
+    return mp__cli_bad_usage(qc->cmd, "unexpected argument '%s'",
+                             q.pos[qc->maxpos]);
+  if (qc->missing && q.npos == 0)
+    return mp__cli_bad_usage(qc->cmd, "%s", qc->missing);
+  const char *bad = qc->check ? qc->check(&q) : NULL;
+  if (bad)
+    return mp__cli_bad_usage(qc->cmd, "%s", bad);
   PGconn *c = NULL;
   char err[512];
-  if (mp_pg_connect(q.o.db, q.o.tenant, &c, err, sizeof err)) {
-    fprintf(stderr, "marcpipe circ %s: %s\n", cmd, err);
-    if (c)
-      PQfinish(c);
+  if (mp_cli_db_open(&q.c, false, &c)) {
+    PQfinish(c);
     return 1;
   }
-  rc = fn(c, &q, err, sizeof err);
+  rc = qc->fn(c, &q, err, sizeof err);
   PQfinish(c);
   if (rc < 0) {
-    fprintf(stderr, "marcpipe circ %s: %s\n", cmd, err);
+    fprintf(stderr, "marcpipe %s: %s\n", qc->cmd, err);
     return 1;
   }
   return rc;
 }
 
 static const char blocks_help[] =
-"usage: marcpipe circ blocks USER [--at TIME] [--json] [--db C] [--tenant T]\n"
-"\n"
 "Whether patron USER is blocked, and why: for each condition of the patron\n"
 "group's limits (max-items-charged-out, max-lost-items, max-overdue-items,\n"
 "max-overdue-recalls, max-outstanding-balance, max-recall-overdue-days) the\n"
@@ -123,13 +118,14 @@ static int do_blocks(PGconn *c, const q_args_t *q, char *err, size_t n) {
   return blocked ? 3 : 0;
 }
 
-int circ_blocks(int argc, char **argv) {
-  return run("blocks", argc, argv, 1, 1, NULL, blocks_help, do_blocks);
-}
+static const q_cmd_t blocks_cmd = {
+    "circ blocks", Q_AT | Q_JSON, 1, "USER is required",
+    "marcpipe circ blocks USER [--at TIME] [--json] [options]", blocks_help,
+    NULL, do_blocks};
+
+int circ_blocks(int argc, char **argv) { return run(&blocks_cmd, argc, argv); }
 
 static const char summary_help[] =
-"usage: marcpipe circ summary [USER] [--db C] [--tenant T]\n"
-"\n"
 "The blocks service's summary of USER (every patron, by userId, without\n"
 "one) as JSON lines: userId, patronGroup, openLoans (loanId, itemId,\n"
 "dueDate, recall, lost, claimedReturned), feesFines, outstandingBalance.\n"
@@ -147,14 +143,15 @@ static int do_summary(PGconn *c, const q_args_t *q, char *err, size_t n) {
   return 0;
 }
 
+static const q_cmd_t summary_cmd = {
+    "circ summary", 0, 1, NULL, "marcpipe circ summary [USER] [options]",
+    summary_help, NULL, do_summary};
+
 int circ_summary(int argc, char **argv) {
-  return run("summary", argc, argv, 1, -1, NULL, summary_help, do_summary);
+  return run(&summary_cmd, argc, argv);
 }
 
 static const char audit_help[] =
-"usage: marcpipe circ audit --user U | --item I [--since TIME] [--db C]\n"
-"                           [--tenant T]\n"
-"\n"
 "The audit log's rows (one per event, append-only) of patron U or item I,\n"
 "from event time TIME on (a PostgreSQL timestamp), in event time order, as\n"
 "JSON lines: the event and where it was first delivered (jobId, seq,\n"
@@ -172,13 +169,14 @@ static const char *audit_check(const q_args_t *q) {
   return !q->user == !q->item ? "give exactly one of --user and --item" : NULL;
 }
 
-int circ_audit(int argc, char **argv) {
-  return run("audit", argc, argv, 0, 0, audit_check, audit_help, do_audit);
-}
+static const q_cmd_t audit_cmd = {
+    "circ audit", Q_USER | Q_ITEM | Q_SINCE, 0, NULL,
+    "marcpipe circ audit --user U | --item I [--since TIME] [options]",
+    audit_help, audit_check, do_audit};
+
+int circ_audit(int argc, char **argv) { return run(&audit_cmd, argc, argv); }
 
 static const char limits_help[] =
-"usage: marcpipe circ limits [GROUP CONDITION VALUE] [--db C] [--tenant T]\n"
-"\n"
 "Without arguments: the block limits, one 'GROUP CONDITION VALUE' a line.\n"
 "With them: set the limit of CONDITION for patron group GROUP (a patron\n"
 "whose group has no limit for a condition gets group 'default''s).\n"
@@ -191,7 +189,7 @@ static int do_limits(PGconn *c, const q_args_t *q, char *err, size_t n) {
                         " $3::numeric) ON CONFLICT (patron_group, condition)"
                         " DO UPDATE SET limit_value = excluded.limit_value"
                         " RETURNING patron_group, condition, limit_value",
-                     3, NULL, q->pos, NULL, NULL, 0)
+                     3, NULL, (const char *const *)q->pos, NULL, NULL, 0)
       : PQexec(c, "SELECT patron_group, condition, limit_value"
                   " FROM circ_block_limits ORDER BY 1, 2");
   int rc = 0;
@@ -212,6 +210,9 @@ static const char *limits_check(const q_args_t *q) {
                                       : NULL;
 }
 
-int circ_limits(int argc, char **argv) {
-  return run("limits", argc, argv, 3, -1, limits_check, limits_help, do_limits);
-}
+static const q_cmd_t limits_cmd = {
+    "circ limits", 0, 3, NULL,
+    "marcpipe circ limits [GROUP CONDITION VALUE] [options]", limits_help,
+    limits_check, do_limits};
+
+int circ_limits(int argc, char **argv) { return run(&limits_cmd, argc, argv); }

@@ -3,8 +3,13 @@
  * (worker.h: window, pause/resume, batches on the thread pool, offsets to
  * Kafka only after PostgreSQL) with the circulation sink (circ.h) in place
  * of the MARC one; SIGINT/SIGTERM drain, commit and leave (exit 0).
+ * Options: the shared option layer (cli_groups.h: Kafka, consumer group,
+ * database, state dir, window and batches); the database is resolved (and
+ * named when it is the managed one) before the Kafka consumer is made.
  */
 #include "cli/cmd_circ.h"
+#include "cli/cli_util.h"
+#include "cli/worker_report.h"
 
 #include "marcpipe/alloc.h"
 #include "marcpipe/circ.h"
@@ -16,46 +21,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out) {
-  size_t n;
-  const mp_circ_service_t *sv = mp_circ_services(&n);
-  fprintf(out,
-"usage: marcpipe circ work --service NAME -b BROKERS [options]\n"
-"\n"
-"Consume circulation events for one service as a member of its consumer group\n"
-"(default %sNAME), with the worker's bounded window and one PostgreSQL\n"
-"transaction per batch: the service's effects, its progress and the offsets.\n"
-"Offsets reach Kafka only after that transaction. Each event is applied once\n"
-"per service, by eventId: redeliveries, replays and duplicated events change\n"
-"nothing. Services:\n", MP_CIRC_GROUP_PREFIX);
-  for (size_t i = 0; i < n; i++)
-    fprintf(out, "  %-8s %s\n", sv[i].name, sv[i].summary);
-  fprintf(out,
-"\n"
-"      --service NAME      the service (required)\n"
-"  -b, --brokers LIST      bootstrap servers (default $MARCPIPE_BROKERS)\n"
-"  -d, --db CONNINFO       PostgreSQL (default $MARCPIPE_DB, else PG*)\n"
-"      --tenant TENANT     tenant, also the database schema (default diku)\n"
-"      --env ENV           topic environment (default marcpipe)\n"
-"  -t, --topic TOPIC       topic (default ENV.Default.TENANT.%s)\n"
-"  -G, --group GROUP       consumer group and key of the stored offsets\n"
-"  -X, --property K=V      librdkafka property (repeatable)\n"
-"      --dlq-topic TOPIC   copy messages that are not valid events there\n"
-"                          (default: none; they are kept in circ_invalid)\n"
-"      --window N          events held at most (default 20000); 0 =\n"
-"                          unbounded in events and bytes (the push-style\n"
-"                          baseline of the benchmarks)\n"
-"      --batch N           events per batch / transaction (default 1000)\n"
-"      --sinks N           batches in flight, one connection each (default 2)\n"
-"      --exit-when-idle S  exit 0 after S seconds without a message\n"
-"      --stats-json        the counters as one JSON object on stdout at exit\n"
-"      --status-ms MS      also a JSON counters line on stdout every MS\n"
-"  -v, --verbose           log assignments, pauses and resumes\n"
-"  -h, --help              this help\n"
-"\n"
+static const char footer[] =
 "Counters: created = events applied, duplicates = events applied before,\n"
 "replayed = redelivered messages, errors = messages that are not events.\n"
-"Exit codes: 0 ok, 1 failure, 2 usage.\n", MP_EVENT_CIRCULATION);
+"exit status: 0 ok, 1 failure, 2 usage\n";
+
+/* The description names the services, from their table (circ.h). */
+static void describe(char *buf, size_t n) {
+  size_t k, l = 0;
+  const mp_circ_service_t *sv = mp_circ_services(&k);
+  l += (size_t)snprintf(buf, n,
+"Consume circulation events for one service as a member of its consumer group\n"
+"(default " MP_CIRC_GROUP_PREFIX "SERVICE), with the worker's bounded window and\n"
+"one PostgreSQL transaction per batch: the service's effects, its progress\n"
+"and the offsets. Offsets reach Kafka only after that transaction. Each event\n"
+"is applied once per service, by eventId: redeliveries, replays and\n"
+"duplicated events change nothing. Services:\n");
+  for (size_t i = 0; i < k && l < n; i++)
+    l += (size_t)snprintf(buf + l, n - l, "  %-8s %s\n", sv[i].name,
+                          sv[i].summary);
 }
 
 typedef struct run_s {
@@ -72,111 +56,124 @@ static void on_signal(uv_signal_t *h, int signum) {
   mp_worker_stop(r->w);
 }
 
+static void print_summary(const mp_worker_stats_t *st) {
+  fprintf(stderr, "marcpipe circ work: consumed %" PRIu64 ", applied %"
+                  PRIu64 ", duplicates %" PRIu64 ", replayed %" PRIu64
+                  ", invalid events %" PRIu64 ", batches %" PRIu64
+                  ", peak rss %" PRIu64 " KiB\n",
+          st->consumed, st->created, st->duplicates, st->replayed, st->errors,
+          st->batches, st->peak_rss_kb);
+}
+
 static void on_done(mp_worker_t *w, int status) {
   run_t *r = mp_worker_data(w);
   mp_worker_stats_t st;
   r->status = status;
-  mp_worker_get_stats(w, &st);
-  if (r->stats_json) {
-    mp_worker_stats_json(&st, stdout);
-    fputc('\n', stdout);
-    fflush(stdout);
-  } else {
-    fprintf(stderr, "marcpipe circ work: consumed %" PRIu64 ", applied %"
-                    PRIu64 ", duplicates %" PRIu64 ", replayed %" PRIu64
-                    ", invalid events %" PRIu64 ", batches %" PRIu64
-                    ", peak rss %" PRIu64 " KiB\n",
-            st.consumed, st.created, st.duplicates, st.replayed, st.errors,
-            st.batches, st.peak_rss_kb);
-  }
-  if (status)
-    fprintf(stderr, "marcpipe circ work: stopped: %s\n", mp_strerror(status));
+  mp__cli_worker_report("circ work", w, status, r->stats_json, print_summary,
+                        &st);
   uv_close((uv_handle_t *)&r->sigint, NULL);
   uv_close((uv_handle_t *)&r->sigterm, NULL);
 }
 
 int circ_work(int argc, char **argv) {
   mp_alloc_bound_retention(); /* memory bounded by the window (alloc.h) */
-  circ_opts_t o;
+  mp_cli_t c;
   mp_worker_config_t cfg;
   mp_circ_sink_config_t sink = {0};
   run_t r = {0};
-  const char *v, *service = NULL;
-  char group[128], err[512];
-  uint64_t x;
-  circ_opts_init(&o);
+  const char *service = NULL;
+  char group[128], topic[256], conninfo[1024], err[512], desc[2048];
+  int64_t idle = MP_CLI_UNSET, status_ms = MP_CLI_UNSET;
+  bool verbose = false;
   mp_worker_config_defaults(&cfg);
-  cfg.group = NULL;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    int t = circ_opts_take("work", argc, argv, &i, &o);
-    if (t < 0)
-      return 2;
-    if (t)
-      continue;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      usage(stdout);
-      return 0;
-    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-      cfg.verbose = 1;
-    } else if (!strcmp(a, "--stats-json")) {
-      r.stats_json = true;
-    } else if (!(v = circ_value("work", argc, argv, &i))) {
-      return 2;
-    } else if (!strcmp(a, "--service")) {
-      service = v;
-    } else if (!strcmp(a, "-G") || !strcmp(a, "--group")) {
-      cfg.group = v;
-    } else if (!strcmp(a, "--dlq-topic")) {
-      cfg.dlq_topic = v;
-    } else if (!strcmp(a, "--window")) {
-      if (circ_count("work", a, v, UINT32_MAX, &x)) return 2;
-      cfg.window_records = x;
-    } else if (!strcmp(a, "--batch")) {
-      if (circ_count("work", a, v, 1000000, &x) || !x) return 2;
-      cfg.batch_records = x;
-    } else if (!strcmp(a, "--sinks")) {
-      if (circ_count("work", a, v, 64, &x) || !x) return 2;
-      cfg.nsinks = (int)x;
-    } else if (!strcmp(a, "--status-ms")) {
-      if (circ_count("work", a, v, 3600000, &x)) return 2;
-      cfg.status_ms = (unsigned)x;
-    } else if (!strcmp(a, "--exit-when-idle")) {
-      if (circ_count("work", a, v, 86400, &x) || !x) return 2;
-      cfg.exit_when_idle_ms = (unsigned)x * 1000;
-    } else {
-      fprintf(stderr, "marcpipe circ work: unknown option '%s'\n", a);
-      return 2;
-    }
+  mp_cli_init(&c, "circ work");
+  mp_opt_t opts[] = {
+      MP_OPT_GROUP("Service:"),
+      MP_OPT_STRING(0, "service", &service, "NAME", "the service (required)"),
+      MP_OPT_GROUP("Kafka:"), MP_CLI_KAFKA(&c), MP_CLI_TOPIC(&c),
+      MP_CLI_GROUP_ID(&c),
+      MP_OPT_STRING(0, "dlq-topic", &cfg.dlq_topic, "TOPIC",
+                    "copy messages that are not valid events there\n"
+                    "(default: none; they are kept in circ_invalid)"),
+      MP_CLI_TENANT(&c),
+      MP_OPT_GROUP("PostgreSQL:"), MP_CLI_DB(&c),
+      MP_OPT_GROUP("Window and batches:"), MP_CLI_WINDOW_BATCH(&c),
+      MP_OPT_GROUP("Running:"),
+      MP_OPT_COUNT(0, "exit-when-idle", &idle, 1, 86400, "S",
+                   "exit 0 after S seconds without a message"),
+      MP_OPT_FLAG(0, "stats-json", &r.stats_json,
+                  "the counters as one JSON object on stdout at exit"),
+      MP_OPT_COUNT(0, "status-ms", &status_ms, 0, 3600000, "MS",
+                   "also a JSON counters line on stdout every MS"),
+      MP_OPT_FLAG('v', "verbose", &verbose,
+                  "log assignments, pauses and resumes"),
+      MP_OPT_HELP(), MP_OPT_END()};
+  mp_opt_find(opts, "topic")->help = CIRC_TOPIC_HELP;
+  mp_opt_find(opts, "group")->help =
+      "consumer group, also the key of the offsets stored\n"
+      "in PostgreSQL (default " MP_CIRC_GROUP_PREFIX "SERVICE)";
+  mp_opt_find(opts, "window")->help =
+      "events held at most (default 20000); 0 = unbounded\n"
+      "in events and bytes unless --window-bytes is given\n"
+      "(the push-style baseline of the benchmarks)";
+  mp_opt_find(opts, "window-bytes")->help =
+      "message bytes held at most (K/M/G suffixes; 0 =\n"
+      "unbounded; default 64M)";
+  describe(desc, sizeof desc);
+  const mp_opt_usage_t u = {
+      "marcpipe circ work --service NAME -b BROKERS [options]", desc, footer};
+  int rc = mp_cli_parse(&c, opts, &u, argc, argv);
+  if (rc >= 0)
+    goto done;
+  rc = 2;
+  if (c.nargs) {
+    mp__cli_bad_usage(c.cmd, "unexpected argument '%s'", c.args[0]);
+    goto done;
   }
-  if (cfg.window_records == 0)
-    cfg.window_bytes = 0; /* --window 0: fully unbounded (push-style) */
   sink.service = mp_circ_service_find(service);
   if (!sink.service) {
-    fprintf(stderr, "marcpipe circ work: %s '%s' (see --help)\n",
-            service ? "unknown service" : "--service is required",
-            service ? service : "");
-    return 2;
+    if (service)
+      mp__cli_bad_usage(c.cmd, "unknown service '%s'", service);
+    else
+      mp__cli_bad_usage(c.cmd, "%s", "--service is required");
+    goto done;
   }
-  if (!o.brokers || !*o.brokers) {
-    fprintf(stderr, "marcpipe circ work: no brokers: give -b or set "
-                    "MARCPIPE_BROKERS\n");
-    return 2;
-  }
-  if (circ_opts_finish("work", &o))
-    return 2;
-  if (!cfg.group) {
+  if (circ_kafka_args(&c, topic, sizeof topic))
+    goto done;
+  if (c.window != MP_CLI_UNSET)
+    cfg.window_records = (uint64_t)c.window;
+  if (c.window_bytes != MP_CLI_UNSET)
+    cfg.window_bytes = (uint64_t)c.window_bytes;
+  else if (cfg.window_records == 0)
+    cfg.window_bytes = 0; /* --window 0 alone: fully unbounded (push-style) */
+  if (c.batch != MP_CLI_UNSET)
+    cfg.batch_records = (size_t)c.batch;
+  if (c.sinks != MP_CLI_UNSET)
+    cfg.nsinks = (int)c.sinks;
+  if (idle != MP_CLI_UNSET)
+    cfg.exit_when_idle_ms = (unsigned)idle * 1000;
+  if (status_ms != MP_CLI_UNSET)
+    cfg.status_ms = (unsigned)status_ms;
+  cfg.verbose = verbose;
+  if (c.group) {
+    cfg.group = c.group;
+  } else {
     snprintf(group, sizeof group, "%s%s", MP_CIRC_GROUP_PREFIX,
              sink.service->name);
     cfg.group = group;
   }
-  sink.conninfo = o.db;
-  sink.tenant = o.tenant;
+  /* the database before any Kafka client exists (a missing one is one
+   * line, without the client's connection noise) */
+  rc = 1;
+  if (mp_cli_db(&c, false, false, conninfo, sizeof conninfo))
+    goto done;
+  sink.conninfo = conninfo;
+  sink.tenant = c.tenant;
   sink.group = cfg.group;
-  cfg.brokers = o.brokers;
-  cfg.props = o.props;
-  cfg.nprops = o.nprops;
-  cfg.topic = o.topic;
+  cfg.brokers = c.brokers;
+  cfg.props = c.props;
+  cfg.nprops = c.nprops;
+  cfg.topic = c.topic;
   cfg.sink = &mp_circ_sink_ops;
   cfg.sink_ctx = &sink;
   cfg.data = &r;
@@ -186,7 +183,6 @@ int circ_work(int argc, char **argv) {
     setenv("UV_THREADPOOL_SIZE", threads, 0);
   }
   uv_loop_t *loop = uv_default_loop();
-  int rc = 1;
   int e = mp_worker_new(loop, &cfg, &r.w, err, sizeof err);
   if (e) {
     fprintf(stderr, "marcpipe circ work: %s\n", err);
@@ -207,5 +203,7 @@ int circ_work(int argc, char **argv) {
 out:
   mp_worker_destroy(r.w);
   uv_loop_close(loop);
+done:
+  mp_cli_release(&c);
   return rc;
 }

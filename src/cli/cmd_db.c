@@ -33,8 +33,8 @@ int cmd_db(int argc, char **argv) {
       MP_CLI_STR(MP_PGMANAGED_PORT) ",\nno TCP) with trust authentication, and "
       "survives between runs. As root it runs\nas the 'postgres' system user. "
       "Every command that uses the managed\ndatabase (import, jobs, status, "
-      "errors, work, produce) takes the same\n--state-dir and "
-      "$MARCPIPE_STATE_DIR.\n",
+      "errors, log, cancel, delete, work, produce,\nserve, circ) takes the "
+      "same --state-dir and $MARCPIPE_STATE_DIR.\n",
       NULL};
   int prc = mp_cli_parse(&c, opts, &u, argc, argv);
   if (prc >= 0)

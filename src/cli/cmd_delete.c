@@ -1,10 +1,11 @@
 /* cmd_delete.c: `marcpipe delete JOB [--yes]`: remove a finished (or
  * stalled) job's log, journal, source records, progress and the job row.
  * Instances stay: they belong to the inventory. Without --yes, asks on the
- * terminal; with no terminal and no --yes, refuses (exit 2). */
+ * terminal; with no terminal and no --yes, refuses (exit 2). Options: the
+ * shared option layer (cli_groups.h: database, state dir, tenant). */
+#include "cli/cli_groups.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "cli/job_args.h"
 
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
@@ -15,26 +16,25 @@
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: marcpipe delete JOB [--yes] [--db CONNINFO] [--tenant T]\n\n"
-          "Delete job JOB's log, journal and source records (Instances stay).\n"
-          "Only a job that is not running: finished, cancelled, failed or stalled.\n\n"
-          "options:\n"
-          "  -y, --yes       do not ask for confirmation\n"
-          "  --db CONNINFO   PostgreSQL conninfo (default: PG* environment, else the\n"
-          "                  managed local PostgreSQL of 'marcpipe db' when running)\n"
-          "  --tenant T      tenant (default %s)\n"
-          "  -h, --help      this help\n",
-          MP_DEFAULT_TENANT);
-}
-
 int cmd_delete(int argc, char **argv) {
   bool yes = false;
-  mp_job_cli_t o = {.tenant = MP_DEFAULT_TENANT};
-  const mp_job_argopt_t opts[] = {{"--yes", "-y", &yes, NULL}};
+  mp_cli_t cl;
+  mp_cli_init(&cl, "delete");
+  mp_opt_t opts[] = {
+      MP_OPT_GROUP("Options:"),
+      MP_OPT_FLAG('y', "yes", &yes, "do not ask for confirmation"),
+      MP_OPT_HELP(),
+      MP_OPT_GROUP("PostgreSQL:"), MP_CLI_DB(&cl), MP_CLI_TENANT(&cl),
+      MP_OPT_END()};
+  const mp_opt_usage_t u = {
+      "marcpipe delete JOB [--yes] [options]",
+      "Delete job JOB's log, journal and source records (Instances stay).\n"
+      "Only a job that is not running: finished, cancelled, failed or stalled.\n"
+      "Without --yes, asks on the terminal; with no terminal, refuses (exit 2).\n",
+      "exit status: 0 deleted, 1 failure (job not found or running, not\n"
+      "confirmed, database error), 2 usage\n"};
   int64_t id;
-  int prc = mp__job_args("delete", argc, argv, usage, opts, 1, &o, &id);
+  int prc = mp_cli_parse_job(&cl, opts, &u, argc, argv, &id);
   if (prc >= 0)
     return prc;
   if (!yes) {
@@ -51,12 +51,14 @@ int cmd_delete(int argc, char **argv) {
   PGconn *c = NULL;
   char err[1024] = "";
   int64_t rows = 0;
-  int rc = mp_job_db_open(o.db, o.tenant, &c, err, sizeof err);
-  if (!rc)
-    rc = mp_job_delete(c, id, &rows, err, sizeof err);
+  if (mp_cli_db_open(&cl, false, &c)) {
+    PQfinish(c);
+    return 1;
+  }
+  int rc = mp_job_delete(c, id, &rows, err, sizeof err);
   PQfinish(c);
   if (rc)
-    return mp__job_cmd_exit("delete", rc, err);
+    return mp__cli_fail("delete", rc, err);
   printf("job %lld deleted: %lld journal rows; Instances kept\n", (long long)id,
          (long long)rows);
   return 0;

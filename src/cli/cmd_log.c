@@ -2,11 +2,12 @@
  * job's per-record log in sequence order: outcome, record number, match
  * key, the Instance written and why (journal rows, joblog.h); --record N
  * shows one record in full (its bytes as `dump` prints them, the Instance
- * JSON, the journal row). Options parsed locally (simple loop); data on
- * stdout, diagnostics on stderr; exit 0 ok, 1 failure, 2 usage. */
+ * JSON, the journal row). Options: the shared option layer (cli_groups.h:
+ * database, state dir, tenant); data on stdout, diagnostics on stderr;
+ * exit 0 ok, 1 failure, 2 usage. */
+#include "cli/cli_groups.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
-#include "cli/job_args.h"
 
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
@@ -18,25 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: marcpipe log JOB [--outcome O] [--json] [--db CONNINFO] [--tenant T]\n"
-          "       marcpipe log JOB --record N [--json] [--db CONNINFO] [--tenant T]\n\n"
-          "The job's log, one line per record in sequence order: record number,\n"
-          "outcome, where it came from (partition@offset, or the file byte offset\n"
-          "of a record the reader rejected), match key, the Instance created or\n"
-          "updated (id and hrid) and why: the match step and key that matched, the\n"
-          "profile rule that skipped it, or the error class and reason.\n\n"
-          "options:\n"
-          "  --outcome O     only created, updated, duplicate, skipped or error\n"
-          "  --record N      record N in full: its bytes as `marcpipe dump` prints\n"
-          "                  them, the Instance as stored, its journal row\n"
-          "  --json          one JSON object per line (with --record: one object)\n"
-          "  --db CONNINFO   PostgreSQL conninfo (default: PG* environment, else the\n"
-          "                  managed local PostgreSQL of 'marcpipe db' when running)\n"
-          "  --tenant T      tenant (default %s)\n"
-          "  -h, --help      this help\n",
-          MP_DEFAULT_TENANT);
+/* --outcome: one of the journal's outcomes, stored as joblog.h spells it */
+static int opt_outcome(const mp_opt_t *o, const char *arg, char *err,
+                       size_t n) {
+  const char *v = mp_joblog_outcome(arg);
+  if (!v) {
+    snprintf(err, n, "--outcome wants created, updated, duplicate, skipped "
+                     "or error (got '%s')", arg);
+    return -1;
+  }
+  *(const char **)o->value = v;
+  return 0;
 }
 
 typedef struct {
@@ -106,28 +99,48 @@ static int show_record(PGconn *c, int64_t job, int64_t seq, bool json, char *err
 }
 
 int cmd_log(int argc, char **argv) {
-  const char *oarg = NULL, *recarg = NULL, *outcome = NULL;
-  mp_job_cli_t o = {.tenant = MP_DEFAULT_TENANT};
-  const mp_job_argopt_t opts[] = {{"--outcome", NULL, NULL, &oarg},
-                                  {"--record", NULL, NULL, &recarg}};
+  const char *outcome = NULL;
+  int64_t seq = 0;
+  bool json = false;
+  mp_cli_t cl;
+  mp_cli_init(&cl, "log");
+  mp_opt_t opts[] = {
+      MP_OPT_GROUP("Output:"),
+      MP_OPT_FN(0, "outcome", "O", opt_outcome, &outcome,
+                "only created, updated, duplicate, skipped or error"),
+      MP_OPT_COUNT(0, "record", &seq, 1, INT64_MAX, "N",
+                   "record N in full: its bytes as `marcpipe dump`\n"
+                   "prints them, the Instance as stored, its journal row"),
+      MP_OPT_FLAG(0, "json", &json,
+                  "one JSON object per line (with --record: one object)"),
+      MP_OPT_HELP(),
+      MP_OPT_GROUP("PostgreSQL:"), MP_CLI_DB(&cl), MP_CLI_TENANT(&cl),
+      MP_OPT_END()};
+  const mp_opt_usage_t u = {
+      "marcpipe log JOB [--outcome O] [--json] [options]\n"
+      "marcpipe log JOB --record N [--json] [options]",
+      "The job's log, one line per record in sequence order: record number,\n"
+      "outcome, where it came from (partition@offset, or the file byte offset\n"
+      "of a record the reader rejected), match key, the Instance created or\n"
+      "updated (id and hrid) and why: the match step and key that matched, the\n"
+      "profile rule that skipped it, or the error class and reason.\n",
+      "exit status: 0 ok, 1 failure (job not found, database error), 2 usage\n"};
   int64_t id;
-  int prc = mp__job_args("log", argc, argv, usage, opts, 2, &o, &id);
+  int prc = mp_cli_parse_job(&cl, opts, &u, argc, argv, &id);
   if (prc >= 0)
     return prc;
-  if (oarg && !(outcome = mp_joblog_outcome(oarg)))
-    return mp__cli_bad_usage("log", "%s",
-                             "--outcome wants created, updated, duplicate, skipped or error");
-  int64_t seq = recarg ? mp_job_cli_id(recarg) : 0;
-  if (seq < 0)
-    return mp__cli_bad_usage("log", "%s", "--record wants a record number (1, 2, ...)");
   PGconn *c = NULL;
   char err[1024] = "";
-  int rc = mp_job_db_open(o.db, o.tenant, &c, err, sizeof err);
-  if (!rc && seq)
-    rc = show_record(c, id, seq, o.json, err, sizeof err);
-  else if (!rc) { /* pages of PAGE rows: memory does not grow with the job */
+  if (mp_cli_db_open(&cl, json, &c)) {
+    PQfinish(c);
+    return 1;
+  }
+  int rc = 0;
+  if (seq)
+    rc = show_record(c, id, seq, json, err, sizeof err);
+  else { /* pages of PAGE rows: memory does not grow with the job */
     enum { PAGE = 5000 };
-    list_t x = {.json = o.json};
+    list_t x = {.json = json};
     size_t before;
     do {
       before = x.rows;
@@ -142,5 +155,5 @@ int cmd_log(int argc, char **argv) {
             (long long)id, mp_job_display_status(&sum), (long long)sum.processed,
             sum.stalled ? " (its processes are gone: `marcpipe import --resume`)" : "");
   PQfinish(c);
-  return mp__job_cmd_exit("log", rc, err);
+  return mp__cli_fail("log", rc, err);
 }

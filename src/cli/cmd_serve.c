@@ -2,14 +2,16 @@
  * web console and /metrics (serve.h) until SIGINT or SIGTERM. Prints the
  * URL on stdout once listening (port 0 = a free port, printed). Signals
  * are blocked before the server's threads start, so they all inherit the
- * mask and the main thread alone takes them (sigwait). */
+ * mask and the main thread alone takes them (sigwait). Options: the shared
+ * option layer (cli_groups.h: database, state dir, tenant); the database
+ * is resolved (and named when it is the managed one) before listening. */
+#include "cli/cli_groups.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
-#include "marcpipe/pgmanaged.h"
 #include "marcpipe/serve.h"
 
 #include <signal.h>
@@ -17,29 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
-
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: marcpipe serve [--listen ADDR:PORT] [--db CONNINFO] [--tenant T]\n"
-          "                      [--allow-control [--token TOKEN]] [--threads N]\n\n"
-          "The web console: jobs with live progress, each job's counters, rate chart,\n"
-          "log (outcome filter, paging), records, error export; /metrics for\n"
-          "Prometheus; /api/jobs and /api/jobs/ID as JSON.\n\n"
-          "options:\n"
-          "  --listen ADDR:PORT  IPv4 address and port (default 127.0.0.1:8080; port 0\n"
-          "                      = any free port; the URL is printed on stdout)\n"
-          "  --allow-control     enable cancel, resume and delete (POST, with the token\n"
-          "                      in the X-Marcpipe-Token header; the pages carry it)\n"
-          "  --token TOKEN       the token ([A-Za-z0-9_-], at least 16; default\n"
-          "                      $MARCPIPE_SERVE_TOKEN, else a random one, printed on\n"
-          "                      stderr)\n"
-          "  --threads N         server threads and database connections (default 4)\n"
-          "  --db CONNINFO       PostgreSQL conninfo (default: PG* environment, else the\n"
-          "                      managed local PostgreSQL of 'marcpipe db' when running)\n"
-          "  --tenant T          tenant (default %s)\n"
-          "  -h, --help          this help\n",
-          MP_DEFAULT_TENANT);
-}
 
 static bool token_chars_ok(const char *t) {
   for (; *t; t++)
@@ -65,38 +44,48 @@ static int random_token(char *out, size_t n) {
 int cmd_serve(int argc, char **argv) {
   const char *listen = "127.0.0.1:8080", *token = getenv("MARCPIPE_SERVE_TOKEN");
   bool control = false;
-  int threads = 4;
-  mp_job_cli_t o = {.tenant = MP_DEFAULT_TENANT};
-  for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      usage(stdout);
-      return 0;
-    } else if (strcmp(argv[i], "--json") && mp_job_cli_opt(argc, argv, &i, &o)) {
-    } else if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
-      listen = argv[++i];
-    } else if (!strcmp(argv[i], "--token") && i + 1 < argc) {
-      token = argv[++i];
-    } else if (!strcmp(argv[i], "--allow-control")) {
-      control = true;
-    } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-      uint64_t v;
-      if (mp__cli_count(argv[++i], 64, &v) || !v)
-        return mp__cli_bad_usage("serve", "%s", "--threads wants 1..64");
-      threads = (int)v;
-    } else {
-      char msg[128];
-      snprintf(msg, sizeof msg, "unexpected argument '%s'", argv[i]);
-      return mp__cli_bad_usage("serve", "%s", msg);
-    }
-  }
-  if (!mp_tenant_valid(o.tenant))
-    return mp__cli_bad_usage("serve", "%s", "--tenant wants [a-z][a-z0-9_]{0,30}");
+  int64_t threads = 4;
+  mp_cli_t cl;
+  mp_cli_init(&cl, "serve");
+  mp_opt_t opts[] = {
+      MP_OPT_GROUP("Server:"),
+      MP_OPT_STRING(0, "listen", &listen, "ADDR:PORT",
+                    "IPv4 address and port (default 127.0.0.1:8080;\n"
+                    "port 0 = any free port; the URL is printed on stdout)"),
+      MP_OPT_FLAG(0, "allow-control", &control,
+                  "enable cancel, resume and delete (POST, with the\n"
+                  "token in the X-Marcpipe-Token header; the pages\n"
+                  "carry it)"),
+      MP_OPT_STRING(0, "token", &token, "TOKEN",
+                    "the token ([A-Za-z0-9_-], at least 16; default\n"
+                    "$MARCPIPE_SERVE_TOKEN, else a random one, printed\n"
+                    "on stderr)"),
+      MP_OPT_COUNT(0, "threads", &threads, 1, 64, "N",
+                   "server threads and database connections (default 4)"),
+      MP_OPT_HELP(),
+      MP_OPT_GROUP("PostgreSQL:"), MP_CLI_DB(&cl), MP_CLI_TENANT(&cl),
+      MP_OPT_END()};
+  const mp_opt_usage_t u = {
+      "marcpipe serve [--listen ADDR:PORT] [--allow-control [--token TOKEN]]\n"
+      "[options]",
+      "The web console: jobs with live progress, each job's counters, rate chart,\n"
+      "log (outcome filter, paging), records, error export; /metrics for\n"
+      "Prometheus; /api/jobs and /api/jobs/ID as JSON. Runs until SIGINT or\n"
+      "SIGTERM.\n",
+      "exit status: 0 stopped by a signal, 1 failure (database, address in\n"
+      "use), 2 usage\n"};
+  int prc = mp_cli_parse(&cl, opts, &u, argc, argv);
+  if (prc >= 0)
+    return prc;
+  if (cl.nargs)
+    return mp__cli_bad_usage("serve", "unexpected argument '%s'", cl.args[0]);
   char host[64];
   const char *colon = strrchr(listen, ':');
   uint64_t port = 0;
   if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host ||
       mp__cli_count(colon + 1, 65535, &port))
-    return mp__cli_bad_usage("serve", "%s", "--listen wants ADDR:PORT, e.g. 127.0.0.1:8080");
+    return mp__cli_bad_usage("serve", "--listen wants ADDR:PORT, e.g. "
+                             "127.0.0.1:8080 (got '%s')", listen);
   snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
   char gen[40];
   if (control && !token) {
@@ -114,10 +103,8 @@ int cmd_serve(int argc, char **argv) {
                     "reach it reads the jobs\n", host);
   char ci[1024], self[4096];
   size_t selflen = sizeof self;
-  if (o.db)
-    snprintf(ci, sizeof ci, "%s", o.db);
-  else
-    mp_pgmanaged_default_conninfo(ci, sizeof ci);
+  if (mp_cli_db(&cl, false, false, ci, sizeof ci))
+    return 1;
   if (uv_exepath(self, &selflen))
     self[0] = 0;
   sigset_t set;
@@ -126,10 +113,10 @@ int cmd_serve(int argc, char **argv) {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
-  mp_serve_opts_t so = {.conninfo = ci, .tenant = o.tenant, .host = host,
+  mp_serve_opts_t so = {.conninfo = ci, .tenant = cl.tenant, .host = host,
                         .port = (int)port, .allow_control = control,
                         .token = control ? token : NULL,
-                        .self_exe = self[0] ? self : NULL, .threads = threads};
+                        .self_exe = self[0] ? self : NULL, .threads = (int)threads};
   mp_serve_t *srv = NULL;
   char err[1024];
   if (mp_serve_start(&so, &srv, err, sizeof err)) {

@@ -8,6 +8,7 @@
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "cli/work_metrics.h"
+#include "cli/worker_report.h"
 #include "marcpipe/alloc.h"
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
@@ -86,16 +87,7 @@ static void on_done(mp_worker_t *w, int status) {
   run_t *r = mp_worker_data(w);
   mp_worker_stats_t st;
   r->status = status;
-  mp_worker_get_stats(w, &st);
-  if (r->stats_json) {
-    mp_worker_stats_json(&st, stdout);
-    fputc('\n', stdout);
-    fflush(stdout);
-  } else {
-    print_summary(&st);
-  }
-  if (status)
-    fprintf(stderr, "marcpipe work: stopped: %s\n", mp_strerror(status));
+  mp__cli_worker_report("work", w, status, r->stats_json, print_summary, &st);
   if (status == MP_ELOST && st.lost_job > 0)
     fail_lost_job(r->sink, &st);
   mp__work_metrics_stop(&r->metrics);

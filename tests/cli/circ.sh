@@ -58,10 +58,10 @@ usage "unknown service 'notices'" work --service notices -b 127.0.0.1:1
 usage "service is required" work -b 127.0.0.1:1
 usage "no brokers" produce x.ndjson
 usage "a FILE is required" produce -b 127.0.0.1:1
-usage "invalid tenant 'Bad'" produce -b 127.0.0.1:1 --tenant Bad x.ndjson
-usage "1 argument expected" blocks
+usage "--tenant wants \[a-z\]\[a-z0-9_\]{0,30} (got 'Bad')" produce -b 127.0.0.1:1 --tenant Bad x.ndjson
+usage "USER is required" blocks
 usage "exactly one of --user and --item" audit --user u --item i
 usage "give GROUP CONDITION VALUE" limits staff max-lost-items
-usage "--duplicates wants a count 0..50" gen --events 1 -o - --duplicates 60
+usage "--duplicates wants 0..50 (got '60')" gen --events 1 -o - --duplicates 60
 usage "--events and -o are required" gen --seed 1
 echo "circ cli: generator deterministic (3000 events, oracle consistent), helps and usage errors"

@@ -10,6 +10,7 @@
 # Then a replay from offset 0 in fresh consumer groups, and the whole file
 # produced a second time (every event a duplicate): nothing changes.
 FL_NAME=circ_exactly_once
+FL_EMBEDDED=1 # injects broker errors (fl_broker_cmd): the embedded broker only
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/circ.bash"
 

@@ -11,10 +11,10 @@ source "$(dirname "$0")/lib.bash"
 fl_kafka_need
 trap 'fl_kafka_heal; fl_cleanup' EXIT
 
-N=4000
+N=8000 # at ~330 records/s: a failover of up to ~15 s still ends mid-job
 # slow batches (50 records, 300 ms inside each transaction): both faults
 # land while the job runs
-FL_SLOW_MS=300 fl_slow_job $N
+FL_SLOW_MS=600 fl_slow_job $N
 fl_wait_processed "$JOB" $((N * 20 / 100)) 90
 fl_kafka leaders "$FL_TOPIC" >"$FL_T/leaders" || fl_fail "no leaders for $FL_TOPIC"
 node=$(awk '$1 == 0 {print $2}' "$FL_T/leaders")

@@ -99,6 +99,7 @@ fl_broker_cmd() {
 # fl_broker_restart [PARTITIONS]: stop the broker and start a new one (an
 # empty log under the same topic name, like a topic re-created); sets FL_BS.
 fl_broker_restart() {
+  [ "$FL_REAL" = 0 ] || fl_fail "fl_broker_restart needs the embedded broker (FL_EMBEDDED=1)"
   exec 7>&-
   kill -TERM "$FL_BPID" 2>/dev/null || true
   wait "$FL_BPID" 2>/dev/null || true

@@ -18,6 +18,8 @@
 # with every seq journaled once (fl_check); the offsets stored at the end
 # must be log C's (sum = 6000, cluster id of C).
 FL_NAME=offset_identity
+FL_EMBEDDED=1 # restarts the broker (a new log under the same name); the real
+              # cluster's counterpart is kafka_topic_recreated.sh
 source "$(dirname "$0")/lib.bash"
 
 fl_gen 3000 "$FL_T/a.mrc"

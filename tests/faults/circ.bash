@@ -19,7 +19,7 @@ CIRC_WORKER_OPTS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=1000
 CIRC_APP=flt_${FL_NAME}_$$
 
 circ_kafka_start() {
-  if [ -n "${MP_KAFKA_BOOTSTRAP:-}" ]; then
+  if [ -n "${MP_KAFKA_BOOTSTRAP:-}" ] && [ "${FL_EMBEDDED:-0}" != 1 ]; then
     FL_BS=$MP_KAFKA_BOOTSTRAP
   else
     fl_broker_start "$CIRC_PARTITIONS"

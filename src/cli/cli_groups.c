@@ -157,6 +157,32 @@ void mp_cli_backlog(const mp_cli_t *c, int *partitions, int64_t *records,
                                                 : c->max_backlog_bytes;
 }
 
+int mp_cli_topics_ensure(mp_cli_t *c, mp_topic_spec_t *ts, size_t n,
+                         bool quiet, char *err, size_t errlen) {
+  for (size_t i = 0; i < n; i++)
+    ts[i].replication_factor = c->replication_factor == MP_CLI_UNSET
+                                   ? 0
+                                   : (int)c->replication_factor;
+  mp_kafka_admin_opts_t ao = {.brokers = c->brokers, .props = c->props,
+                              .nprops = c->nprops};
+  int rc = mp_kafka_topics_ensure(&ao, ts, n, err, errlen);
+  if (rc)
+    return rc;
+  for (size_t i = 0; i < n && !quiet; i++)
+    if (ts[i].created)
+      fprintf(stderr, "marcpipe %s: created topic %s (%d partitions, "
+                      "replication %d)\n", c->cmd, ts[i].name,
+              ts[i].partitions_found, ts[i].replication_found);
+  if (n && !ts[0].created && ts[0].partitions_found != ts[0].partitions) {
+    if (c->partitions != MP_CLI_UNSET)
+      fprintf(stderr, "marcpipe %s: topic %s exists with %d partitions: "
+                      "using it as it is (--partitions %d ignored)\n",
+              c->cmd, ts[0].name, ts[0].partitions_found, ts[0].partitions);
+    c->partitions = ts[0].partitions_found;
+  }
+  return 0;
+}
+
 int mp_cli_job_arg(const mp_cli_t *c, int64_t *id) {
   *id = c->nargs == 1 ? mp_job_cli_id(c->args[0]) : -1;
   return *id < 0 ? mp__cli_bad_usage(c->cmd, "%s", "expected one job id") : 0;

@@ -42,6 +42,7 @@
 
 #include "cli/opt.h"
 #include "marcpipe/kafka.h"
+#include "marcpipe/kafka_admin.h"
 #include "marcpipe/marc.h"
 #include "marcpipe/producer.h"
 #include "marcpipe/profile.h"
@@ -125,6 +126,16 @@ int mp_cli_check_input(const mp_cli_t *c, const char *path);
  * partitions; a bound given as 0 is off, -1). */
 void mp_cli_backlog(const mp_cli_t *c, int *partitions, int64_t *records,
                     int64_t *bytes);
+
+/* Create the topics ts[0..n) when missing (kafka_admin.h), each with
+ * c's --replication-factor (unset: min(3, brokers)), and say on stderr
+ * which were created unless quiet. ts[0] is the records (or events) topic:
+ * when it exists with another partition count, that count replaces
+ * c->partitions (said when --partitions was given), so mp_cli_backlog()
+ * afterwards follows the real topic. 0, or MP_EKAFKA/MP_ECONFIG with err
+ * set (unreachable cluster, topic not created). */
+int mp_cli_topics_ensure(mp_cli_t *c, mp_topic_spec_t *ts, size_t n,
+                         bool quiet, char *err, size_t errlen);
 
 /* Option handlers shared by the groups (also usable alone). */
 int mp__cli_opt_prop(const mp_opt_t *o, const char *arg, char *err, size_t n);

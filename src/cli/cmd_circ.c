@@ -10,7 +10,6 @@
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
-#include "marcpipe/kafka_admin.h"
 #include "marcpipe/pg.h"
 
 #include <inttypes.h>
@@ -148,28 +147,15 @@ int circ_produce(int argc, char **argv) {
   fflush(stdout);
   { /* the events topic, created when missing (a real cluster creates
      * none by itself); an existing one sizes the default backlog */
-    mp_topic_spec_t ts = {
-        .name = c.topic, .partitions = partitions,
-        .replication_factor = c.replication_factor == MP_CLI_UNSET
-                                  ? 0
-                                  : (int)c.replication_factor};
-    mp_kafka_admin_opts_t ao = {.brokers = c.brokers, .props = c.props,
-                                .nprops = c.nprops};
-    if (mp_kafka_topics_ensure(&ao, &ts, 1, err, sizeof err)) {
+    mp_topic_spec_t ts = {.name = c.topic, .partitions = partitions};
+    if (mp_cli_topics_ensure(&c, &ts, 1, false, err, sizeof err)) {
       char e2[256];
       fprintf(stderr, "marcpipe circ produce: %s\n", err);
       mp_job_fail(conn, job, err, e2, sizeof e2);
       in.close(in.ctx);
       goto out;
     }
-    if (ts.created)
-      fprintf(stderr, "marcpipe circ produce: created topic %s (%d "
-                      "partitions, replication %d)\n", ts.name,
-              ts.partitions_found, ts.replication_found);
-    if (c.partitions == MP_CLI_UNSET && ts.partitions_found != partitions) {
-      c.partitions = ts.partitions_found;
-      mp_cli_backlog(&c, &partitions, &backlog, &backlog_bytes);
-    }
+    mp_cli_backlog(&c, &partitions, &backlog, &backlog_bytes);
   }
   pg.conn = conn;
   pg.tenant = c.tenant;

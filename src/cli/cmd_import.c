@@ -29,7 +29,6 @@
 #include "marcpipe/job.h"
 #include "marcpipe/job_warnings.h"
 #include "marcpipe/kafka.h"
-#include "marcpipe/kafka_admin.h"
 #include "marcpipe/pg.h"
 #include "marcpipe/pgmanaged.h"
 #include "marcpipe/producer.h"
@@ -70,10 +69,6 @@ typedef struct opts_s {
   int64_t max_backlog, max_backlog_bytes; /* the producer's: <0 = off */
   bool json, quiet, verbose;
   int64_t resume; /* --resume JOB */
-  /* -b: topics created when missing (kafka_admin.h); the defaults that
-   * depend on the partition count follow an existing topic's */
-  int replication_factor; /* 0 = min(3, brokers) */
-  bool partitions_given, backlog_defaulted, backlog_bytes_defaulted;
   mp_profile_builder_t profile;
 } opts_t;
 
@@ -426,34 +421,14 @@ static int ensure_topics(import_t *im, char *err, size_t errlen) {
   mp_topic_name(dlq, sizeof dlq, o->env, o->ns, o->tenant, MP_EVENT_ERROR);
   mp_topic_name(done, sizeof done, o->env, o->ns, o->tenant,
                 MP_EVENT_JOB_COMPLETED);
-  mp_topic_spec_t t[] = {
-      {.name = im->topic, .partitions = o->partitions,
-       .replication_factor = o->replication_factor},
-      {.name = dlq, .partitions = 1, .replication_factor = o->replication_factor},
-      {.name = done, .partitions = 1, .replication_factor = o->replication_factor}};
-  mp_kafka_admin_opts_t ao = {.brokers = o->brokers, .props = o->props,
-                              .nprops = o->nprops};
-  int rc = mp_kafka_topics_ensure(&ao, t, 3, err, errlen);
-  if (rc)
-    return rc;
-  for (int i = 0; i < 3 && !o->quiet; i++)
-    if (t[i].created)
-      fprintf(stderr, "import: created topic %s (%d partitions, replication %d)\n",
-              t[i].name, t[i].partitions_found, t[i].replication_found);
-  if (t[0].partitions_found != o->partitions) {
-    if (o->partitions_given)
-      fprintf(stderr, "import: topic %s exists with %d partitions: using it as "
-                      "it is (--partitions %d ignored)\n",
-              im->topic, t[0].partitions_found, o->partitions);
-    o->partitions = t[0].partitions_found;
-    int64_t r, b;
-    mp_producer_default_backlog(o->partitions, &r, &b);
-    if (o->backlog_defaulted)
-      o->max_backlog = r;
-    if (o->backlog_bytes_defaulted)
-      o->max_backlog_bytes = b;
-  }
-  return 0;
+  mp_topic_spec_t t[] = {{.name = im->topic, .partitions = o->partitions},
+                         {.name = dlq, .partitions = 1},
+                         {.name = done, .partitions = 1}};
+  int rc = mp_cli_topics_ensure(&o->c, t, 3, o->quiet, err, errlen);
+  if (!rc) /* the topic's own partitions: the defaults follow them */
+    mp_cli_backlog(&o->c, &o->partitions, &o->max_backlog,
+                   &o->max_backlog_bytes);
+  return rc;
 }
 
 static int start_broker(import_t *im, char *err, size_t errlen) {
@@ -951,11 +926,6 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
   if (o->resume && c->nargs > 1)
     return mp__cli_bad_usage("import", "%s", "--resume takes at most one FILE");
   o->workers = (int)workers;
-  o->partitions = c->partitions != MP_CLI_UNSET ? (int)c->partitions : 8;
-  o->partitions_given = c->partitions != MP_CLI_UNSET;
-  o->replication_factor = c->replication_factor == MP_CLI_UNSET
-                              ? 0
-                              : (int)c->replication_factor;
   o->brokers = c->brokers;
   o->props = c->props;
   o->nprops = c->nprops;
@@ -976,17 +946,9 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
   o->profile = c->profile;
   o->rules = c->rules;
   o->refdata = c->refdata;
-  int64_t r, b; /* the backlog bounds the producer and sizes the windows;
-                   0 = off, as in produce */
-  mp_producer_default_backlog(o->partitions, &r, &b);
-  o->backlog_defaulted = c->max_backlog == MP_CLI_UNSET;
-  o->backlog_bytes_defaulted = c->max_backlog_bytes == MP_CLI_UNSET;
-  o->max_backlog = c->max_backlog == MP_CLI_UNSET ? r
-                   : c->max_backlog == 0          ? -1
-                                                  : c->max_backlog;
-  o->max_backlog_bytes = c->max_backlog_bytes == MP_CLI_UNSET ? b
-                         : c->max_backlog_bytes == 0          ? -1
-                                                  : c->max_backlog_bytes;
+  /* the backlog bounds the producer and sizes the windows; 0 = off, as in
+   * produce */
+  mp_cli_backlog(c, &o->partitions, &o->max_backlog, &o->max_backlog_bytes);
   if (dbconn != MP_CLI_UNSET) {
     o->db_connections = (int)dbconn;
   } else { /* the managed server's cores, at least 2 */

@@ -26,7 +26,6 @@
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
-#include "marcpipe/kafka_admin.h"
 #include "marcpipe/pg.h"
 #include "marcpipe/producer.h"
 #include "marcpipe/profile.h"
@@ -221,8 +220,9 @@ int cmd_produce(int argc, char **argv) {
     return mp__cli_bad_usage("produce", "invalid topic parts --env %s",
                              c.env);
   }
-  int64_t partitions = c.partitions != MP_CLI_UNSET ? c.partitions : 8;
-  int64_t backlog = 0, backlog_bytes = 0;
+  int partitions;
+  int64_t backlog, backlog_bytes;
+  mp_cli_backlog(&c, &partitions, &backlog, &backlog_bytes);
 
   char err[1024];
   char *profile_json = NULL;
@@ -289,11 +289,7 @@ int cmd_produce(int argc, char **argv) {
    * used as it is; its partitions size the backlog. */
   {
     char dlq[256], done[256];
-    /* unset: 0, min(3, brokers) */
-    int rf = c.replication_factor == MP_CLI_UNSET ? 0
-                                                  : (int)c.replication_factor;
-    mp_topic_spec_t ts[3] = {{.name = topic, .partitions = (int)partitions,
-                              .replication_factor = rf}};
+    mp_topic_spec_t ts[3] = {{.name = topic, .partitions = partitions}};
     size_t nt = 1;
     /* the workers' dead-letter topic and the completion topic of the
      * tenant (namespace Default, as `work` derives them) */
@@ -301,42 +297,18 @@ int cmd_produce(int argc, char **argv) {
                        MP_EVENT_ERROR) &&
         !mp_topic_name(done, sizeof done, c.env, MP_DEFAULT_NAMESPACE, tenant,
                        MP_EVENT_JOB_COMPLETED)) {
-      ts[nt++] = (mp_topic_spec_t){.name = dlq, .partitions = 1,
-                                   .replication_factor = rf};
-      ts[nt++] = (mp_topic_spec_t){.name = done, .partitions = 1,
-                                   .replication_factor = rf};
+      ts[nt++] = (mp_topic_spec_t){.name = dlq, .partitions = 1};
+      ts[nt++] = (mp_topic_spec_t){.name = done, .partitions = 1};
     }
-    mp_topic_spec_t *t = &ts[0];
-    mp_kafka_admin_opts_t ao = {.brokers = brokers, .props = c.props,
-                                .nprops = c.nprops};
-    if (mp_kafka_topics_ensure(&ao, ts, nt, err, sizeof err)) {
+    if (mp_cli_topics_ensure(&c, ts, nt, r.quiet, err, sizeof err)) {
       char e2[256];
       fprintf(stderr, "marcpipe produce: %s\n", err);
       if (!resume)
         mp_job_fail(conn, job, err, e2, sizeof e2);
       goto out;
     }
-    for (size_t i = 0; i < nt && !r.quiet; i++)
-      if (ts[i].created)
-        fprintf(stderr, "marcpipe produce: created topic %s (%d partitions, "
-                        "replication %d)\n", ts[i].name, ts[i].partitions_found,
-                ts[i].replication_found);
-    if (!t->created && c.partitions != MP_CLI_UNSET &&
-        t->partitions_found != partitions)
-      fprintf(stderr, "marcpipe produce: topic %s exists with %d partitions: "
-                      "using it as it is (--partitions %" PRId64 " ignored)\n",
-              topic, t->partitions_found, partitions);
-    partitions = t->partitions_found;
+    mp_cli_backlog(&c, &partitions, &backlog, &backlog_bytes);
   }
-  int64_t drec, dbytes;
-  mp_producer_default_backlog((int)partitions, &drec, &dbytes);
-  /* not given: default; 0 = off (the producer's "<0"), as in import */
-  backlog = c.max_backlog == MP_CLI_UNSET ? drec
-            : c.max_backlog == 0          ? -1
-                                          : c.max_backlog;
-  backlog_bytes = c.max_backlog_bytes == MP_CLI_UNSET ? dbytes
-                  : c.max_backlog_bytes == 0          ? -1
-                                                      : c.max_backlog_bytes;
   if (mp_job_set_status(conn, job, "PRODUCING", err, sizeof err) != 0) {
     fprintf(stderr, "marcpipe produce: %s\n", err);
     goto out;

@@ -15,6 +15,12 @@
 #include <stddef.h>
 
 #define MP_PG_SCHEMA_SUFFIX "_marcpipe"
+/* Seconds a session of marcpipe may sit idle inside a transaction before
+ * the server ends it (idle_in_transaction_session_timeout, set by
+ * mp_pg_connect and mp_pg_ready): a frozen worker's open batch then no
+ * longer holds the locks the others wait for; its batch is rolled back and
+ * written again, idempotently, by whoever has its partition. */
+#define MP_PG_IDLE_TX_TIMEOUT_S 10
 
 /* "<tenant>_marcpipe" into buf; MP_ECONFIG if the tenant is invalid or the
  * buffer too small. */
@@ -24,7 +30,8 @@ int mp_pg_schema_name(const char *tenant, char *buf, size_t n);
  * $MARCPIPE_SCHEMAS/sql when set, else MP_SCHEMAS_DIR/sql. Returns buf. */
 const char *mp_pg_sql_dir(char *buf, size_t n);
 
-/* Connect, migrate, set search_path. conninfo "" or NULL = libpq defaults
+/* Connect, set the session up (MP_PG_IDLE_TX_TIMEOUT_S), migrate, set
+ * search_path. conninfo "" or NULL = libpq defaults
  * (PG* environment). Returns 0; MP_ECONFIG (bad tenant); MP_ETRANSIENT
  * (server unreachable); MP_EPG (migration or other database error). The
  * message in errbuf never contains a password. */

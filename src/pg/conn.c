@@ -151,6 +151,20 @@ void mp_pg_mask_conninfo(const char *ci, char *out, size_t n) {
   out[w.o] = '\0';
 }
 
+/* Every marcpipe session: warnings only, and a transaction left idle (its
+ * client frozen by SIGSTOP, cut off, or stuck) is ended by the server after
+ * MP_PG_IDLE_TX_TIMEOUT_S, so the locks it holds (a batch's journal and
+ * progress rows) cannot stop the other workers for good. marcpipe never
+ * waits inside an open transaction: its statements follow each other. */
+static int session_setup(PGconn *c, char *errbuf, size_t errlen) {
+  char sql[160];
+  snprintf(sql, sizeof sql,
+           "SET client_min_messages = warning; "
+           "SET idle_in_transaction_session_timeout = '%ds'",
+           MP_PG_IDLE_TX_TIMEOUT_S);
+  return mp_pg_exec(c, sql, errbuf, errlen);
+}
+
 int mp_pg_ready(PGconn *c, const char *tenant, char *errbuf, size_t errlen) {
   if (PQstatus(c) == CONNECTION_OK)
     return 0;
@@ -161,9 +175,9 @@ int mp_pg_ready(PGconn *c, const char *tenant, char *errbuf, size_t errlen) {
     errbuf[strcspn(errbuf, "\n")] = '\0';
     return MP_ETRANSIENT;
   }
-  if (!tenant)
-    return 0;
-  int rc = mp_pg_migrate(c, tenant, NULL, NULL, errbuf, errlen);
+  int rc = session_setup(c, errbuf, errlen);
+  if (!rc && tenant)
+    rc = mp_pg_migrate(c, tenant, NULL, NULL, errbuf, errlen);
   return rc == MP_EPG && PQstatus(c) != CONNECTION_OK ? MP_ETRANSIENT : rc;
 }
 
@@ -187,7 +201,7 @@ int mp_pg_connect(const char *conninfo, const char *tenant, PGconn **out,
     PQfinish(c);
     return MP_ETRANSIENT;
   }
-  int rc = mp_pg_exec(c, "SET client_min_messages = warning", errbuf, errlen);
+  int rc = session_setup(c, errbuf, errlen);
   if (!rc)
     rc = mp_pg_migrate(c, tenant, NULL, NULL, errbuf, errlen);
   if (rc) {

@@ -36,8 +36,9 @@ for i, r in enumerate(recs, 1):
     f = list(fields(r))
     if i in (10, 50):   # no 245
         f = [x for x in f if x[0] != b'245']
-    elif i == 80:       # a 245 with only a statement of responsibility
-        f = [(t, b'10\x1fcnobody\x1e') if t == b'245' else (t, v) for t, v in f]
+    elif i == 80:       # a 245 with only a linkage ($6): no subfield of
+                        # FOLIO's title rule (a n p b c f g h k s)
+        f = [(t, b'10\x1f6880-01\x1e') if t == b'245' else (t, v) for t, v in f]
     out.append(build(r[:24], f))
 open(sys.argv[2], 'wb').write(b''.join(out))
 PY

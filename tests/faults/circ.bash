@@ -20,6 +20,7 @@ CIRC_APP=flt_${FL_NAME}_$$
 
 circ_kafka_start() {
   if [ -n "${MP_KAFKA_BOOTSTRAP:-}" ] && [ "${FL_EMBEDDED:-0}" != 1 ]; then
+    FL_REAL=1
     FL_BS=$MP_KAFKA_BOOTSTRAP
   else
     fl_broker_start "$CIRC_PARTITIONS"

@@ -10,6 +10,7 @@
  * only. The pipeline benchmarks report end-to-end throughput
  * as a ratio to this number. The schema (default tenant "benchcopy") is
  * emptied first. Single thread, blocking libpq. */
+#include "common.h"
 #include "pg/copy.h"
 
 #include "marcpipe/error.h"
@@ -25,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define CHUNK 1000
 #define NTABLES 4
@@ -36,12 +36,6 @@ typedef struct {
   mp_match_keys_t keys; /* the secondary keys: rows of instance_keys */
 } prep_t;
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static unsigned long long fnv(const char *p, size_t n) {
   unsigned long long h = 1469598103934665603ULL;
   for (size_t i = 0; i < n; i++)
@@ -49,60 +43,59 @@ static unsigned long long fnv(const char *p, size_t n) {
   return h;
 }
 
-/* Decode and map the whole file (records that fail are left out). */
-static int prepare(const char *path, const mp_mapping_t *map, prep_t **out, size_t *n) {
-  int err = 0;
-  mp_marc_reader_t *r = mp_marc_reader_open(path, NULL, &err);
-  if (!r) {
-    fprintf(stderr, "bench_copy: %s: %s\n", path, mp_strerror(err));
-    return 1;
-  }
-  prep_t *v = NULL;
-  size_t cnt = 0, cap = 0;
-  mp_record_t *rec;
+typedef struct prepare_s {
+  const mp_mapping_t *map;
+  prep_t *v;
+  size_t n, cap;
   mp_buf_t js;
-  mp_buf_init(&js);
-  int rc;
-  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF_) {
-    if (rc < 0) {
-      if (mp_marc_reader_fatal(r))
-        break;
-      continue;
-    }
-    json_t *inst = NULL;
-    char e[256];
-    if (mp_mapping_map(map, rec, &inst, e, sizeof e))
-      continue;
-    size_t rl;
-    const char *raw = mp_marc_reader_raw(r, &rl);
-    mp_match_keys_t k;
-    mp_match_keys(rec, raw, rl, &k);
-    mp_buf_clear(&js);
-    if (mp_marc_write_json(rec, &js) || !mp_utf8_valid(js.data, js.len)) {
-      json_decref(inst);
-      continue;
-    }
-    if (cnt == cap) {
-      cap = cap ? 2 * cap : 1024;
-      v = realloc(v, cap * sizeof *v);
-    }
-    prep_t *p = &v[cnt++];
-    p->raw = malloc(rl);
-    memcpy(p->raw, raw, rl);
-    p->raw_len = rl;
-    p->parsed = strdup(js.data);
-    p->instance = json_dumps(inst, JSON_COMPACT);
-    const char *h = json_string_value(json_object_get(inst, "hrid"));
-    p->hrid = h ? strdup(h) : NULL;
-    snprintf(p->key, sizeof p->key, "%s", k.primary);
-    p->keys = k;
+} prepare_t;
+
+/* One record of the file into the next prep_t (left out when it does not
+ * map or its JSON is not valid UTF-8). */
+static int prepare_one(mp_marc_reader_t *r, mp_record_t *rec, void *arg) {
+  prepare_t *pr = arg;
+  json_t *inst = NULL;
+  char e[256];
+  if (mp_mapping_map(pr->map, rec, &inst, e, sizeof e))
+    return 0;
+  size_t rl;
+  const char *raw = mp_marc_reader_raw(r, &rl);
+  mp_match_keys_t k;
+  mp_match_keys(rec, raw, rl, &k);
+  mp_buf_clear(&pr->js);
+  if (mp_marc_write_json(rec, &pr->js) ||
+      !mp_utf8_valid(pr->js.data, pr->js.len)) {
     json_decref(inst);
+    return 0;
   }
-  mp_buf_release(&js);
-  mp_marc_reader_close(r);
-  *out = v;
-  *n = cnt;
-  return cnt ? 0 : 1;
+  if (pr->n == pr->cap) {
+    pr->cap = pr->cap ? 2 * pr->cap : 1024;
+    pr->v = realloc(pr->v, pr->cap * sizeof *pr->v);
+  }
+  prep_t *p = &pr->v[pr->n++];
+  p->raw = malloc(rl);
+  memcpy(p->raw, raw, rl);
+  p->raw_len = rl;
+  p->parsed = strdup(pr->js.data);
+  p->instance = json_dumps(inst, JSON_COMPACT);
+  const char *h = json_string_value(json_object_get(inst, "hrid"));
+  p->hrid = h ? strdup(h) : NULL;
+  snprintf(p->key, sizeof p->key, "%s", k.primary);
+  p->keys = k;
+  json_decref(inst);
+  return 0;
+}
+
+/* Decode and map the whole file (records that fail are left out). */
+static int prepare(const char *path, const mp_mapping_t *map, prep_t **out,
+                   size_t *n) {
+  prepare_t pr = {.map = map};
+  mp_buf_init(&pr.js);
+  int rc = mp_bench_each_record("bench_copy", path, NULL, prepare_one, &pr);
+  mp_buf_release(&pr.js);
+  *out = pr.v;
+  *n = pr.n;
+  return rc || !pr.n ? 1 : 0;
 }
 
 /* instance_keys rows of one kind: n values `width` bytes apart, each once
@@ -216,11 +209,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   char err[1024];
-  mp_mapping_t *map = mp_mapping_load(NULL, NULL, err, sizeof err);
-  if (!map) {
-    fprintf(stderr, "bench_copy: %s\n", err);
+  mp_mapping_t *map = mp_bench_mapping("bench_copy");
+  if (!map)
     return 1;
-  }
   prep_t *v = NULL;
   size_t nv = 0;
   int rc = 1;
@@ -242,13 +233,13 @@ int main(int argc, char **argv) {
   for (size_t first = 0; first < rows; first += CHUNK) {
     size_t k = rows - first < CHUNK ? rows - first : CHUNK;
     build_chunk(v, nv, first, k, bufs);
-    double t0 = now();
+    double t0 = mp_bench_now();
     if (mp_pg_exec(c, "BEGIN", err, sizeof err) || send_chunk(c, bufs) ||
         mp_pg_exec(c, "COMMIT", err, sizeof err)) {
       fprintf(stderr, "bench_copy: COPY failed at row %zu: %s\n", first, PQerrorMessage(c));
       goto out;
     }
-    db_time += now() - t0;
+    db_time += mp_bench_now() - t0;
     txns++;
   }
   double dbonly = db_time;

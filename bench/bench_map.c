@@ -14,6 +14,8 @@
  * time, so other load on the machine does not count against it (cache
  * contention still does).
  */
+#include "common.h"
+
 #include "marcpipe/error.h"
 #include "marcpipe/mapping.h"
 #include "marcpipe/marc.h"
@@ -21,21 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define PASSES 5
-
-typedef struct item_s {
-  mp_record_t rec;
-  char *raw;
-  size_t raw_len;
-} item_t;
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -60,47 +49,15 @@ int main(int argc, char **argv) {
   long min_per_pass = argc > 2 ? atol(argv[2]) : 200000;
   if (min_per_pass < 1)
     min_per_pass = 1;
-  int err = 0, rc = 1;
-  item_t *items = NULL;
-  size_t n = 0, cap = 0;
-  mp_marc_reader_t *rd = mp_marc_reader_open(path, NULL, &err);
-  if (!rd) {
-    fprintf(stderr, "bench_map: %s: %s\n", path, mp_strerror(err));
+  int rc = 1;
+  mp_bench_item_t *items;
+  size_t n;
+  if (mp_bench_load("bench_map", path, &items, &n))
     return 1;
-  }
-  mp_record_t *rec;
-  int r;
-  while ((r = mp_marc_reader_next(rd, &rec)) != MP_EOF_) {
-    if (r) {
-      if (mp_marc_reader_fatal(rd))
-        break;
-      continue;
-    }
-    if (n == cap) {
-      cap = cap ? cap * 2 : 1024;
-      items = realloc(items, cap * sizeof *items);
-      if (!items)
-        return 1;
-    }
-    size_t len;
-    const char *raw = mp_marc_reader_raw(rd, &len);
-    item_t *it = &items[n++];
-    mp_record_init(&it->rec);
-    it->raw = malloc(len);
-    it->raw_len = len;
-    if (!it->raw || mp_record_clone(&it->rec, rec))
-      return 1;
-    memcpy(it->raw, raw, len);
-  }
-  mp_marc_reader_close(rd);
-  if (n == 0) {
-    fprintf(stderr, "bench_map: %s: no records\n", path);
-    return 1;
-  }
   char msg[512];
-  mp_mapping_t *m = mp_mapping_load(NULL, NULL, msg, sizeof msg);
+  mp_mapping_t *m = mp_bench_mapping("bench_map");
   if (!m) {
-    fprintf(stderr, "bench_map: %s\n", msg);
+    mp_bench_items_free(items, n);
     return 1;
   }
   size_t reps = ((size_t)min_per_pass + n - 1) / n;
@@ -109,11 +66,11 @@ int main(int argc, char **argv) {
   mp_record_t scratch;
   mp_record_init(&scratch);
   for (int p = 0; p < PASSES; p++) {
-    double t0 = now();
+    double t0 = mp_bench_thread_cpu();
     for (size_t k = 0; k < reps; k++)
       for (size_t i = 0; i < n; i++)
         mp_marc_parse_iso2709(items[i].raw, items[i].raw_len, &scratch, NULL);
-    double t1 = now();
+    double t1 = mp_bench_thread_cpu();
     mapped = 0;
     for (size_t k = 0; k < reps; k++)
       for (size_t i = 0; i < n; i++) {
@@ -123,7 +80,7 @@ int main(int argc, char **argv) {
           json_decref(inst);
         }
       }
-    double t2 = now();
+    double t2 = mp_bench_thread_cpu();
     bytes = 0;
     for (size_t k = 0; k < reps; k++)
       for (size_t i = 0; i < n; i++) {
@@ -135,7 +92,7 @@ int main(int argc, char **argv) {
           json_decref(inst);
         }
       }
-    double t3 = now();
+    double t3 = mp_bench_thread_cpu();
     double total = (double)(reps * n);
     parse[p] = total / (t1 - t0);
     map[p] = total / (t2 - t1);
@@ -154,10 +111,6 @@ int main(int argc, char **argv) {
   rc = 0;
   mp_record_release(&scratch);
   mp_mapping_free(m);
-  for (size_t i = 0; i < n; i++) {
-    mp_record_release(&items[i].rec);
-    free(items[i].raw);
-  }
-  free(items);
+  mp_bench_items_free(items, n);
   return rc;
 }

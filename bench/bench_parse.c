@@ -6,19 +6,14 @@
  * and prints one line: records, rejected, seconds, records/s, MB/s and the
  * peak RSS, so memory can be seen to stay flat whatever the file size.
  */
+#include "common.h"
+
 #include "marcpipe/error.h"
 #include "marcpipe/marc.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv) {
   if (argc < 2 || strcmp(argv[1], "--help") == 0) {
@@ -42,7 +37,7 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  double t0 = now();
+  double t0 = mp_bench_now();
   int err = 0;
   mp_marc_reader_t *r = mp_marc_reader_open(argv[1], &o, &err);
   if (!r) {
@@ -58,7 +53,7 @@ int main(int argc, char **argv) {
     else if (mp_marc_reader_fatal(r))
       break;
   }
-  double secs = now() - t0;
+  double secs = mp_bench_now() - t0;
   mp_marc_reader_stats_t s;
   mp_marc_reader_stats(r, &s);
   mp_marc_reader_close(r);

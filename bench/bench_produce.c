@@ -12,6 +12,8 @@
  * Nothing consumes: the broker's 5 MiB retention may drop old sets, which
  * does not affect what is measured here.
  */
+#include "common.h"
+
 #include "marcpipe/broker.h"
 #include "marcpipe/error.h"
 #include "marcpipe/producer.h"
@@ -25,25 +27,12 @@
 
 /* FILE concatenated copies times into a new temporary file (path). */
 static int make_input(const char *file, int copies, char *path) {
-  size_t n = 0, cap = 0, got;
-  char *data = NULL, chunk[65536];
-  FILE *in = fopen(file, "rb");
-  if (!in)
+  size_t n = 0;
+  char *data = mp_bench_slurp(file, &n);
+  if (!data)
     return -1;
-  while ((got = fread(chunk, 1, sizeof chunk, in)) > 0) {
-    if (n + got > cap) {
-      cap = (n + got) * 2;
-      char *d = realloc(data, cap);
-      if (!d)
-        break;
-      data = d;
-    }
-    memcpy(data + n, chunk, got);
-    n += got;
-  }
-  fclose(in);
   int fd = mkstemp(path);
-  if (fd < 0 || !data) {
+  if (fd < 0) {
     free(data);
     return -1;
   }

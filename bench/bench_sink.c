@@ -17,6 +17,8 @@
  * Jobs use the profile {"match":["001"]} so that the cycled copies, which
  * share 035s, stay apart. The tenant schema (default "benchsink") is
  * emptied first. Single thread. */
+#include "common.h"
+
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
 #include "marcpipe/mapping.h"
@@ -29,19 +31,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 typedef struct {
   char *value;
   size_t len;
   mp_content_type_t ct;
 } msg_t;
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Encode rec with 001 suffixed by "-cycle" (cycle > 0). */
 static int encode(const mp_record_t *rec, size_t cycle, mp_buf_t *out, msg_t *m) {
@@ -90,7 +85,7 @@ static int run_pass(PGconn *c, mp_sink_t *sink, const char *file, mp_sink_rec_t 
   for (size_t i = 0; i < n; i++)
     recs[i].job_id = job;
   memset(p, 0, sizeof *p);
-  double t0 = now();
+  double t0 = mp_bench_now();
   for (size_t i = 0; i < n; i += batch) {
     mp_sink_result_t res;
     size_t k = n - i < batch ? n - i : batch;
@@ -104,7 +99,7 @@ static int run_pass(PGconn *c, mp_sink_t *sink, const char *file, mp_sink_rec_t 
     p->errors += res.errors;
     p->other += res.skipped;
   }
-  p->secs = now() - t0;
+  p->secs = mp_bench_now() - t0;
   return 0;
 }
 
@@ -164,49 +159,25 @@ int main(int argc, char **argv) {
     return 2;
   }
   char err[1024], ci[1024];
-  int rc = 1, e = 0;
+  int rc = 1;
   msg_t *msgs = calloc(rows, sizeof *msgs);
   mp_sink_rec_t *recs = calloc(rows, sizeof *recs);
-  mp_mapping_t *map = mp_mapping_load(NULL, NULL, err, sizeof err);
+  mp_mapping_t *map = mp_bench_mapping("bench_sink");
   mp_sink_t *sink = NULL;
   PGconn *c = NULL;
   mp_buf_t out;
   mp_buf_init(&out);
-  if (!map) {
-    fprintf(stderr, "bench_sink: %s\n", err);
+  if (!map)
     goto done;
-  }
   /* load the file once, then encode N messages */
-  size_t nrec = 0;
-  mp_record_t *kept = NULL;
-  mp_marc_reader_t *rd = mp_marc_reader_open(file, NULL, &e);
-  if (!rd) {
-    fprintf(stderr, "bench_sink: %s: %s\n", file, mp_strerror(e));
+  size_t nrec;
+  mp_bench_item_t *kept;
+  if (mp_bench_load("bench_sink", file, &kept, &nrec))
     goto done;
-  }
-  mp_record_t *rec;
-  while ((e = mp_marc_reader_next(rd, &rec)) != MP_EOF_) {
-    if (e < 0) {
-      if (mp_marc_reader_fatal(rd))
-        break;
-      continue;
-    }
-    kept = realloc(kept, (nrec + 1) * sizeof *kept);
-    mp_record_init(&kept[nrec]);
-    if (!mp_record_clone(&kept[nrec], rec))
-      nrec++;
-  }
-  mp_marc_reader_close(rd);
-  for (size_t i = 0; i < rows && nrec; i++)
-    if (encode(&kept[i % nrec], i / nrec, &out, &msgs[i]))
+  for (size_t i = 0; i < rows; i++)
+    if (encode(&kept[i % nrec].rec, i / nrec, &out, &msgs[i]))
       msgs[i].value = NULL;
-  for (size_t i = 0; i < nrec; i++)
-    mp_record_release(&kept[i]);
-  free(kept);
-  if (!nrec) {
-    fprintf(stderr, "bench_sink: %s: no records\n", file);
-    goto done;
-  }
+  mp_bench_items_free(kept, nrec);
   if (o.db)
     snprintf(ci, sizeof ci, "%s", o.db);
   else

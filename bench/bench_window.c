@@ -16,6 +16,8 @@
  *
  * usage: bench_window [N [S [R]]]   (defaults 30000 1000 10000)
  */
+#include "common.h"
+
 #include "marcpipe/worker.h"
 
 #include <inttypes.h>
@@ -51,12 +53,6 @@ static int sleep_load(void *s, const char *t, const int32_t *p,
 static void sleep_close(void *s) {}
 static const mp_worker_sink_ops_t sleep_ops = {sleep_open, sleep_write,
                                                sleep_load, NULL, sleep_close};
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void produce(const char *brokers, const char *topic, int n, int size) {
   char err[256], seq[24];
@@ -156,9 +152,9 @@ int main(int argc, char **argv) {
     do {
       mp_worker_get_stats(w, &st);
       if (!t0 && st.consumed)
-        t0 = now_s();
+        t0 = mp_bench_now();
     } while (uv_run(&loop, UV_RUN_ONCE));
-    double secs = now_s() - t0;
+    double secs = mp_bench_now() - t0;
     mp_worker_get_stats(w, &st);
     mp_worker_destroy(w);
     uv_loop_close(&loop);

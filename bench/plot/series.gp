@@ -1,5 +1,5 @@
 # series.gp: one PNG of several x/y series, from a data file written by
-# `marcpipe bench` (src/bench/plot.c). Each series is a block: a first line
+# `marcpipe bench` (bench/harness/plot.c). Each series is a block: a first line
 # holding its quoted title, then "x y" lines; blocks are separated by two
 # blank lines. Variables (gnuplot -e "data='...'; out='...'; ..."):
 #   data, out        input data file, output PNG

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# bench_fake.sh: `marcpipe bench` end to end against a stand-in for
-# `marcpipe import` (--marcpipe) that prints the --json contract with
-# figures derived from its arguments, so the medians, the table, the JSON,
-# the plots, reconciliation and the exit codes are checked without Kafka
-# or PostgreSQL. The real pipeline is tests/integration/bench_tiny.sh.
+# bench_fake.sh: `marcpipe bench` (the marcpipe-bench program) end to end
+# against a stand-in for `marcpipe import` (--marcpipe) that prints the
+# --json contract with figures derived from its arguments, so the medians,
+# the table, the JSON, the plots, reconciliation and the exit codes are
+# checked without Kafka or PostgreSQL. The real pipeline is
+# tests/integration/bench_tiny.sh.
 set -euo pipefail
 : "${MARCPIPE:?}"
 T=$(mktemp -d)
@@ -48,6 +49,19 @@ export FAKE_DIR=$T
 common=(--marcpipe "$T/fake" --db "host=$T/no-server" --no-copy)
 
 grep -q -- '--sink-latency-ms' <<<"$("$MARCPIPE" bench --help)" || fail "help lacks --sink-latency-ms"
+# `marcpipe bench` runs the marcpipe-bench program built beside the binary
+# (bench/harness): the same program, so the same help; without it, one line
+# saying where it looked, exit 1
+cmp -s <("$MARCPIPE" bench --help) <("$(dirname "$MARCPIPE")/marcpipe-bench" --help) ||
+  fail "marcpipe bench --help differs from marcpipe-bench --help"
+mkdir "$T/alone" && cp "$MARCPIPE" "$T/alone/"
+set +e
+"$T/alone/marcpipe" bench --help >"$T/alone/out" 2>"$T/alone/err"; rc=$?
+set -e
+[ $rc -eq 1 ] && [ ! -s "$T/alone/out" ] || fail "bench without marcpipe-bench: exit $rc, want 1"
+[ "$(wc -l <"$T/alone/err")" -eq 1 ] &&
+  grep -q '^marcpipe bench: cannot run .*/alone/marcpipe-bench: No such file or directory' "$T/alone/err" ||
+  fail "bench without marcpipe-bench: $(cat "$T/alone/err")"
 set +e
 "$MARCPIPE" bench --workers 1,x >/dev/null 2>"$T/err"; rc=$?
 set -e

@@ -2,7 +2,7 @@
  * product, labels, value checks), reading an import's JSON line (missing
  * fields, worker folding, lag), reconciliation, medians and summaries,
  * the reports, and the child runner (stdout capture, exit codes, timeout). */
-#include "marcpipe/bench.h"
+#include "harness.h"
 #include "marcpipe/error.h"
 
 #include <math.h>

@@ -5,7 +5,7 @@
  * record count, then the runs that did not reconcile. JSON: the same plus
  * every run. Missing figures are "n/a" and null. Single thread.
  */
-#include "marcpipe/bench.h"
+#include "harness.h"
 #include "marcpipe/error.h"
 
 #include <errno.h>

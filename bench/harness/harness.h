@@ -1,4 +1,10 @@
-/* bench.h: end-to-end import benchmarks (`marcpipe bench`).
+/* harness.h: end-to-end import benchmarks, the `marcpipe-bench` program
+ * (`marcpipe bench` runs it). Its own program beside marcpipe, built from
+ * bench/harness/, not part of the product library: it drives the product
+ * through child processes (`marcpipe gen`, `marcpipe import --json`,
+ * bench_copy, gnuplot) and reads what they print; of the library it uses
+ * only buffers, error codes and the database lookup and connection (to
+ * find the managed PostgreSQL and drop each run's tenant).
  *
  * A benchmark is a set of configurations (the cartesian product of a few
  * value lists, one per axis: records, workers, partitions...), each run R
@@ -14,8 +20,8 @@
  * shows as "n/a" and is left out of medians. Single thread; everything
  * here is synchronous (the child runs while the caller waits).
  */
-#ifndef MARCPIPE_BENCH_H
-#define MARCPIPE_BENCH_H
+#ifndef MP_BENCH_HARNESS_H
+#define MP_BENCH_HARNESS_H
 
 #include "marcpipe/buf.h"
 

@@ -5,7 +5,7 @@
  * (object, key, how to fold the workers array); a field the import does
  * not report stays NAN. Pure functions over caller-owned structs.
  */
-#include "marcpipe/bench.h"
+#include "harness.h"
 #include "marcpipe/error.h"
 
 #include <jansson.h>

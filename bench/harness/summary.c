@@ -6,7 +6,7 @@
  * could not be read do not count; runs that did not reconcile still do
  * (their figures are real, the report flags them). Pure functions.
  */
-#include "marcpipe/bench.h"
+#include "harness.h"
 #include "marcpipe/error.h"
 
 #include <math.h>

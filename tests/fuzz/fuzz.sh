@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # fuzz.sh: the long fuzzing run, recorded in the "Fuzzing" section of
-# bench/README.md.
+# tests/fuzz/README.md (scripts/test.sh runs the same targets for a few
+# seconds each; this is the long run, with the fast and asan passes).
 #
-# Usage: bench/fuzz.sh [TOTAL_SECONDS]
-#        bench/fuzz.sh --table   (rewrite the section from its rows, no run)
+# Usage: tests/fuzz/fuzz.sh [TOTAL_SECONDS]
+#        tests/fuzz/fuzz.sh --table   (rewrite the section, no run)
 #
 # Every tests/fuzz/fuzz_*.c target (or those named in MP_FUZZ_TARGETS), one
 # at a time, each in two passes before the next target starts:
@@ -33,22 +34,22 @@
 # quarter of the early run time), removed at the end. A crash, leak, timeout
 # or sanitizer report fails that target: its reproducer is kept in
 # build-fuzz*/artifacts/ and the log in build-fuzz*/<target>.log.
-# Writes the table to bench/README.md (replacing only its "## Fuzzing"
+# Writes the table to tests/fuzz/README.md (replacing only its "## Fuzzing"
 # section, or appending it): the rows of the targets run now replace their
 # earlier rows, the other targets keep theirs, so targets can be run one by
-# one (MP_FUZZ_TARGETS=fuzz_json bench/fuzz.sh). Exits non-zero when any
+# one (MP_FUZZ_TARGETS=fuzz_json tests/fuzz/fuzz.sh). Exits non-zero when any
 # target failed.
 # Environment: MP_TEST_DATA (real MARC files, default tests/data/marc),
 # MP_FUZZ_RUNS, MP_FUZZ_TARGETS, MP_FUZZ_ASAN_SECONDS. Runs on the 2-core
 # machine: no parallel jobs.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ROOT=$PWD
 table_only=
 if [ "${1:-}" = --table ]; then table_only=1; shift; fi
 total=${1:-}
 if [ -n "$total" ] && ! [[ $total =~ ^[0-9]+$ ]]; then
-  echo "usage: bench/fuzz.sh [TOTAL_SECONDS] | --table" >&2
+  echo "usage: tests/fuzz/fuzz.sh [TOTAL_SECONDS] | --table" >&2
   exit 2
 fi
 DATA=${MP_TEST_DATA:-$ROOT/tests/data/marc}
@@ -77,7 +78,7 @@ if [ -n "$total" ]; then
 else
   fast_s=0 asan_s=${MP_FUZZ_ASAN_SECONDS:-120} # 0: no time bound
 fi
-inv="bench/fuzz.sh${total:+ $total}"
+inv="tests/fuzz/fuzz.sh${total:+ $total}"
 [ "$RUNS" = 10000000 ] || inv="MP_FUZZ_RUNS=$RUNS $inv"
 [ -n "$total" ] || [ -z "${MP_FUZZ_ASAN_SECONDS:-}" ] || inv="MP_FUZZ_ASAN_SECONDS=$asan_s $inv"
 [ "$MAX_LEN" = 65536 ] || inv="MP_FUZZ_MAX_LEN=$MAX_LEN $inv"
@@ -199,7 +200,7 @@ with the writers' round trip (\`fuzz_iso2709\`, \`fuzz_marcxml\`,
 strict mode (\`fuzz_iso2709_parse\`), the mapping engine on one ISO 2709
 record (\`fuzz_mapping\`), and the MARCXML fast scanner against libxml2
 alone (\`fuzz_marcxml_fast\`, differential: any difference aborts),
-started from the real files of \`shared/data/marc\` cut into small seed
+started from the real files of \`tests/data/marc\` cut into small seed
 pieces by \`tests/fuzz/seeds.sh\`. Inputs are capped at 64 KiB; the fast
 pass starts from the pieces of at most 4 KiB (libFuzzer raises its length
 limit from the largest seed towards 64 KiB as coverage stalls, and small
@@ -208,7 +209,7 @@ records up to about 1 MB, truncated to 64 KiB).
 
 Command (from the repository root; needs clang):
 
-    [MP_FUZZ_TARGETS="fuzz_a fuzz_b"] [MP_FUZZ_RUNS=N] bench/fuzz.sh [TOTAL_SECONDS]
+    [MP_FUZZ_TARGETS="fuzz_a fuzz_b"] [MP_FUZZ_RUNS=N] tests/fuzz/fuzz.sh [TOTAL_SECONDS]
 
 Each target runs a fast pass, in a fuzzer build without sanitizers
 (\`build-fuzz-fast/\`), to MP_FUZZ_RUNS executions (default 10,000,000) or
@@ -222,7 +223,8 @@ sanitizer report fails the target and keeps the reproducer in
 \`build-fuzz*/artifacts/\`.
 
 A target's rows come from the run named in its "run" column (targets may
-be run separately). The machine has 2 cores shared with other work (load
+be run separately; \`bench/fuzz.sh\` there is this script before it moved
+to \`tests/fuzz/\`). The machine has 2 cores shared with other work (load
 average at the last write: $load), so a fuzzer often gets a fraction of a
 core and executions per CPU second (user + sys of the fuzzer process) is
 the steadier speed figure. libFuzzer first replays the whole corpus (seeds,
@@ -237,7 +239,7 @@ $(printf '%s\n' "${merged[@]}")
 $([ -z "$short" ] || printf '\nFast passes short of %s executions: %s.\n' "$RUNS" "$short")
 EOF
 )
-  [ -f "$readme" ] || printf '# Benchmarks\n' >"$readme"
+  [ -f "$readme" ] || printf '# Fuzz targets\n' >"$readme"
   SECTION=$section perl -0777 -i -pe '
     my $s = $ENV{SECTION} . "\n";
     if (/^## Fuzzing\n/m) { s/^## Fuzzing\n.*?(?=^## |\z)/$s\n/ms }
@@ -245,7 +247,7 @@ EOF
   ' "$readme"
 }
 
-readme=bench/README.md
+readme=tests/fuzz/README.md
 if [ -n "$table_only" ]; then # every row is kept as it is
   targets=()
   write_readme

@@ -8,7 +8,8 @@
  * drives the tick callback. One child at a time (the signal hand-off uses
  * a static); main thread only.
  */
-#include "marcpipe/bench.h"
+#include "harness.h"
+#include "common.h"
 #include "marcpipe/error.h"
 
 #include <errno.h>
@@ -17,7 +18,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t child_pgid;
@@ -27,12 +27,6 @@ static void forward(int sig) {
   interrupted = 1;
   if (child_pgid > 0)
     kill(-(pid_t)child_pgid, sig);
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int mp_bench_spawn(char *const argv[], const char *log_path, double timeout_s,
@@ -55,7 +49,7 @@ int mp_bench_spawn(char *const argv[], const char *log_path, double timeout_s,
   interrupted = 0;
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
-  double t0 = now();
+  double t0 = mp_bench_now();
   pid_t pid = fork();
   if (pid < 0) {
     ret = -errno;
@@ -90,7 +84,7 @@ int mp_bench_spawn(char *const argv[], const char *log_path, double timeout_s,
       else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
         open_pipe = false;
     }
-    double t = now();
+    double t = mp_bench_now();
     if (!killed && timeout_s > 0 && t - t0 > timeout_s) {
       kill(-pid, SIGKILL);
       killed = true;
@@ -104,7 +98,7 @@ int mp_bench_spawn(char *const argv[], const char *log_path, double timeout_s,
   while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
     ;
   child_pgid = 0;
-  *wall_s = now() - t0;
+  *wall_s = mp_bench_now() - t0;
   *status = WIFEXITED(ws) && !killed ? WEXITSTATUS(ws) : -1;
   if (interrupted && !ret)
     ret = MP_ECANCELED;

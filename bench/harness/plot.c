@@ -10,7 +10,7 @@
  * worker RSS against every other numeric axis that varies. PNGs are drawn
  * by `gnuplot` (a child process, stderr to DIR/gnuplot.log). Single thread.
  */
-#include "marcpipe/bench.h"
+#include "harness.h"
 #include "marcpipe/error.h"
 
 #include <errno.h>

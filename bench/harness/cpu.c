@@ -8,7 +8,7 @@
  * Samples are taken before and after a run and subtracted; CPU time of
  * niced processes (nice > 0) counts as idle, see machine(). Linux only;
  * a figure that cannot be read is NAN. Main thread only. */
-#include "marcpipe/bench.h"
+#include "harness.h"
 
 #include <ctype.h>
 #include <dirent.h>

@@ -2,7 +2,7 @@
  * (cores online, memory, kernel), for the record beside the figures.
  * Pure reads of sysconf/sysinfo/uname.
  */
-#include "marcpipe/bench.h"
+#include "harness.h"
 
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>

@@ -5,7 +5,7 @@
  * value lists. Labels name only the axes that vary, so tables and plot
  * legends stay short. Pure functions.
  */
-#include "marcpipe/bench.h"
+#include "harness.h"
 #include "marcpipe/error.h"
 
 #include <stdlib.h>

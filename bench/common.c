@@ -1,0 +1,126 @@
+/* common.c: clocks, whole-file reads, the record walk and the default
+ * mapping rules, shared by the benchmark programs (common.h). */
+#include "common.h"
+
+#include "marcpipe/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static double clock_s(clockid_t id) {
+  struct timespec ts;
+  clock_gettime(id, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double mp_bench_now(void) { return clock_s(CLOCK_MONOTONIC); }
+
+double mp_bench_thread_cpu(void) { return clock_s(CLOCK_THREAD_CPUTIME_ID); }
+
+char *mp_bench_slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  struct stat st;
+  char *p = NULL;
+  if (!f)
+    return NULL;
+  if (fstat(fileno(f), &st) == 0 && (p = malloc((size_t)st.st_size + 1))) {
+    *len = fread(p, 1, (size_t)st.st_size, f);
+    p[*len] = '\0';
+    if (ferror(f)) {
+      free(p);
+      p = NULL;
+      errno = EIO;
+    }
+  }
+  fclose(f);
+  return p;
+}
+
+int mp_bench_each_record(const char *prog, const char *path,
+                         const mp_marc_reader_opts_t *opts,
+                         mp_bench_record_fn fn, void *arg) {
+  int err = 0;
+  mp_marc_reader_t *rd = mp_marc_reader_open(path, opts, &err);
+  if (!rd) {
+    fprintf(stderr, "%s: %s: %s\n", prog, path, mp_strerror(err));
+    return err ? err : MP_EIO;
+  }
+  mp_record_t *rec;
+  int rc, ret = 0;
+  while (!ret && (rc = mp_marc_reader_next(rd, &rec)) != MP_EOF_) {
+    if (rc == 0)
+      ret = fn(rd, rec, arg);
+    else if (mp_marc_reader_fatal(rd))
+      break;
+  }
+  mp_marc_reader_close(rd);
+  return ret;
+}
+
+typedef struct load_s {
+  mp_bench_item_t *v;
+  size_t n, cap;
+  int err; /* keep()'s failure, 0 when none */
+} load_t;
+
+static int keep(mp_marc_reader_t *rd, mp_record_t *rec, void *arg) {
+  load_t *l = arg;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 1024;
+    mp_bench_item_t *v = realloc(l->v, cap * sizeof *v);
+    if (!v)
+      return l->err = MP_ENOMEM;
+    l->v = v;
+    l->cap = cap;
+  }
+  size_t len;
+  const char *raw = mp_marc_reader_raw(rd, &len);
+  mp_bench_item_t *it = &l->v[l->n];
+  mp_record_init(&it->rec);
+  it->raw_len = len;
+  if (!(it->raw = malloc(len ? len : 1)) || mp_record_clone(&it->rec, rec)) {
+    free(it->raw);
+    mp_record_release(&it->rec);
+    return l->err = MP_ENOMEM;
+  }
+  memcpy(it->raw, raw, len);
+  l->n++;
+  return 0;
+}
+
+int mp_bench_load(const char *prog, const char *path, mp_bench_item_t **items,
+                  size_t *n) {
+  load_t l = {0};
+  int rc = mp_bench_each_record(prog, path, NULL, keep, &l);
+  if (l.err || (!rc && !l.n)) /* an open failure is already said */
+    fprintf(stderr, "%s: %s: %s\n", prog, path,
+            l.err ? mp_strerror(l.err) : "no records");
+  if (rc || !l.n) {
+    mp_bench_items_free(l.v, l.n);
+    l.v = NULL;
+    l.n = 0;
+  }
+  *items = l.v;
+  *n = l.n;
+  return l.n ? 0 : -1;
+}
+
+void mp_bench_items_free(mp_bench_item_t *items, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    mp_record_release(&items[i].rec);
+    free(items[i].raw);
+  }
+  free(items);
+}
+
+mp_mapping_t *mp_bench_mapping(const char *prog) {
+  char err[1024];
+  mp_mapping_t *m = mp_mapping_load(NULL, NULL, err, sizeof err);
+  if (!m)
+    fprintf(stderr, "%s: %s\n", prog, err);
+  return m;
+}

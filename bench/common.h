@@ -1,0 +1,62 @@
+/* common.h: the helpers every benchmark program under bench/ shares (the
+ * component programs bench_*.c and the marcpipe-bench harness): clocks,
+ * reading a whole file, walking or keeping the records of a MARC file,
+ * loading the default mapping rules. The C
+ * counterpart of bench/common.sh. Built into each program, not into the
+ * product library. No state; thread-safe as the calls they wrap.
+ */
+#ifndef MP_BENCH_COMMON_H
+#define MP_BENCH_COMMON_H
+
+#include "marcpipe/mapping.h"
+#include "marcpipe/marc.h"
+
+#include <stddef.h>
+
+/* Seconds on the monotonic clock (wall time between two calls). */
+double mp_bench_now(void);
+/* CPU seconds of the calling thread: other load on the machine does not
+ * count against a figure timed with it (cache contention still does). */
+double mp_bench_thread_cpu(void);
+
+/* The whole regular file at path in a malloc'ed buffer (the caller frees it), its
+ * size in *len, one NUL byte after the data. NULL with errno set when it
+ * cannot be read. */
+char *mp_bench_slurp(const char *path, size_t *len);
+
+/* Called for each record read without error; rd is the open reader (for
+ * mp_marc_reader_raw), rec is valid until fn returns. Nonzero stops the
+ * walk and is returned by mp_bench_each_record. */
+typedef int (*mp_bench_record_fn)(mp_marc_reader_t *rd, mp_record_t *rec,
+                                  void *arg);
+
+/* Read every record of path (opts as mp_marc_reader_open, NULL for the
+ * defaults) and call fn on each: rejected records are skipped, a fatal
+ * reader error ends the walk as the end of the file does. 0 after the
+ * last record; fn's nonzero value when it stopped the walk; the reader's
+ * error (< 0) when the file cannot be opened, after "PROG: PATH: reason"
+ * on stderr. */
+int mp_bench_each_record(const char *prog, const char *path,
+                         const mp_marc_reader_opts_t *opts,
+                         mp_bench_record_fn fn, void *arg);
+
+/* A record kept in memory: its clone and a copy of its raw bytes. */
+typedef struct mp_bench_item_s {
+  mp_record_t rec;
+  char *raw;
+  size_t raw_len;
+} mp_bench_item_t;
+
+/* Every record of path (default reader options: MARC-8 converted to
+ * UTF-8) kept in a malloc'ed array of *n items; release it with
+ * mp_bench_items_free. 0 with at least one record; else -1 after
+ * "PROG: PATH: reason" on stderr (and *items NULL). */
+int mp_bench_load(const char *prog, const char *path, mp_bench_item_t **items,
+                  size_t *n);
+void mp_bench_items_free(mp_bench_item_t *items, size_t n);
+
+/* The default mapping rules (mp_mapping_load(NULL, NULL, ...)); NULL after
+ * "PROG: reason" on stderr. The caller frees them with mp_mapping_free. */
+mp_mapping_t *mp_bench_mapping(const char *prog);
+
+#endif

@@ -285,7 +285,7 @@ case $cmd in
     # nowhere: the topic does not exist).
     for _ in 1 2 3; do
       echo warm-up | kcat -P -b "$(cat "$DIR/bootstrap")" -t __marcpipe_warm_up \
-        -X enable.idempotence=true -X message.timeout.ms=1500 2>&1 | grep -q GETPID || break
+        -X enable.idempotence=true -X message.timeout.ms=1500 2>&1 | grep GETPID >/dev/null || break
     done
     t1=$(date +%s.%N)
     printf 'kafka.sh: %s node(s) of Apache Kafka %s up in %.1f s, logs in %s\n' \
@@ -352,7 +352,9 @@ case $cmd in
       { cat "$DIR/delete-topic.log" >&2; die "DeleteTopics failed"; }
     # gone from the metadata of every broker before a client may re-create it
     deadline=$(( $(date +%s) + 30 ))
-    while kcat -L -b "$(cat "$DIR/bootstrap")" -m 3 2>/dev/null | grep -qF "topic \"$t\""; do
+    # (grep reads all of kcat's output: with pipefail, grep -q's early exit
+    # would fail the pipeline on kcat's SIGPIPE and end the wait too soon)
+    while kcat -L -b "$(cat "$DIR/bootstrap")" -m 3 2>/dev/null | grep -F "topic \"$t\"" >/dev/null; do
       [ "$(date +%s)" -lt "$deadline" ] || die "topic $t still listed 30 s after its deletion"
       sleep 0.2
     done

@@ -14,6 +14,9 @@
 #   scripts/kafka.sh delete-records TOPIC PARTITION OFFSET [--dir DIR]
 #                    (Admin API DeleteRecords: the log start moves to OFFSET)
 #   scripts/kafka.sh delete-topic TOPIC [--dir DIR]           (Admin API DeleteTopics)
+#   scripts/kafka.sh coordinator GROUP [--dir DIR]            ("ID STATE MEMBERS": the node
+#                    id of the group's coordinator, the group's state and member
+#                    count, from kafka-consumer-groups --describe --state)
 #
 # The broker is the Apache Kafka version pinned in scripts/kafka/pom.xml,
 # resolved from Maven Central by `mvn dependency:copy-dependencies` into
@@ -356,6 +359,21 @@ case $cmd in
       [ "$(date +%s)" -lt "$deadline" ] || die "topic $t still listed 30 s after its deletion"
       sleep 0.2
     done
+    ;;
+  coordinator)
+    g=${args[0]:?group}
+    resolve
+    # GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE #MEMBERS, where the
+    # coordinator is "127.0.0.1:PORT  (ID)"
+    ( JAVA_EXTRA=-XX:TieredStopAtLevel=1 HEAP=-Xmx128m java_cmd "$(node_dir 1)/log4j2.properties" \
+        org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+        --bootstrap-server "$(cat "$DIR/bootstrap")" --describe --group "$g" --state \
+        --timeout 10000 ) >"$DIR/coordinator.log" 2>&1 ||
+      { cat "$DIR/coordinator.log" >&2; die "describe group $g failed"; }
+    line=$(awk -v g="$g" '$1 == g && $3 ~ /^\([0-9]+\)$/ {gsub(/[()]/, "", $3); print $3, $5, $6}' \
+      "$DIR/coordinator.log")
+    [ -n "$line" ] || { cat "$DIR/coordinator.log" >&2; die "no coordinator for group $g"; }
+    echo "$line"
     ;;
   leaders)
     t=${args[0]:?topic}

@@ -535,6 +535,17 @@ static void on_consume_error(mp_worker_t *w, rd_kafka_message_t *m) {
                 "position out of range: the log start moved past it");
     return;
   }
+  /* a principal without the rights never gets them by waiting: stop */
+  if (m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
+      m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+    bool group = m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED;
+    wlog(w, "cannot consume %s '%s': not authorized (the principal needs "
+            "READ on the %s)",
+         group ? "as group" : "topic", group ? w->cfg.group : w->cfg.topic,
+         group ? "group" : "topic");
+    fail(w, MP_EKAFKA);
+    return;
+  }
   char reason[512];
   if (rd_kafka_fatal_error(w->rk, reason, sizeof reason)) {
     wlog(w, "fatal kafka error: %s", reason);

@@ -11,7 +11,9 @@
  * Metadata is asked for all topics, never for one by name: a metadata
  * request that names a topic lets a cluster with auto.create.topics.enable
  * create it with the broker's defaults, which is exactly what the Admin API
- * path exists to avoid. Blocking; any thread; nothing shared between calls.
+ * path exists to avoid. A CreateTopics denied by the cluster's authorizer
+ * (TOPIC_ or CLUSTER_AUTHORIZATION_FAILED) is one line naming the topic and
+ * the CREATE right. Blocking; any thread; nothing shared between calls.
  */
 #include "marcpipe/kafka_admin.h"
 

@@ -22,7 +22,11 @@
  * positions, which never pass a pending offset. A batch whose partitions
  * were all revoked is stale: its completion moves no offset. The consumer
  * is closed only when no batch exists, so rd_kafka_destroy never waits on
- * a message reference.
+ * a message reference. A worker fenced out of its group (frozen past its
+ * session) whose batch still commits after another took the partition
+ * counts nothing twice (journal rows are unique per job and seq) and moves
+ * no stored offset back (the sink stores offsets only forward). Denied
+ * READ on the group or topic stops the worker: waiting never grants it.
  */
 #include "marcpipe/worker.h"
 

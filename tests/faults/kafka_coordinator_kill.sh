@@ -14,6 +14,7 @@ trap 'fl_kafka_heal; fl_cleanup' EXIT
 [ "$(cat "$MP_KAFKA_DIR/nodes")" -ge 2 ] || { echo "SKIP: needs 2 or more nodes"; exit 77; }
 
 N=6000
+FL_WORKER_OPTS+=(-v) # the logs show each rebalance
 # slow batches (50 records, 600 ms inside each transaction): the job runs
 # through the coordinator's failover and the node's return
 FL_SLOW_MS=600 fl_slow_job $N
@@ -55,4 +56,6 @@ fl_produce_wait
 st=$(fl_wait_job "$JOB" 120)
 fl_log "job $JOB $st"
 t=$SECONDS; fl_workers_stop; fl_log "workers stopped in $((SECONDS - t)) s"
+fl_log "worker logs: $(cat "$FL_T"/w[12].log | grep -c 'revoked [0-9]* partitions' || true) revocations (2 at the stop), Kafka errors: $(cat "$FL_T"/w[12].log | grep -o 'kafka: [A-Za-z_]*' | sort | uniq -c |
+  awk '{printf "%s%s x%d", sep, $3, $1; sep = ", "}'), $(grep -ho 'replayed [0-9]*' "$FL_T"/w[12].log | awk '{n += $2} END {print n + 0}') records replayed"
 fl_check 1 $N "$JOB"

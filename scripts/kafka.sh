@@ -2,7 +2,7 @@
 # kafka.sh: a real Apache Kafka (KRaft) cluster on loopback for tests, fault
 # scenarios and benchmarks.
 #
-#   scripts/kafka.sh start  [--brokers N] [--dir DIR] [--sasl]
+#   scripts/kafka.sh start  [--brokers N] [--dir DIR] [--sasl [--acl]]
 #   scripts/kafka.sh stop   [--dir DIR]
 #   scripts/kafka.sh status [--dir DIR]
 #   scripts/kafka.sh kill-node I [--dir DIR] [--signal SIG]   (default KILL)
@@ -14,6 +14,12 @@
 #   scripts/kafka.sh delete-records TOPIC PARTITION OFFSET [--dir DIR]
 #                    (Admin API DeleteRecords: the log start moves to OFFSET)
 #   scripts/kafka.sh delete-topic TOPIC [--dir DIR]           (Admin API DeleteTopics)
+#   scripts/kafka.sh grant USER OPERATION topic|group NAME [--dir DIR]
+#                    (with --acl: an ACL allowing User:USER the OPERATION, e.g.
+#                    Read, on that resource, through kafka-acls)
+#   scripts/kafka.sh coordinator GROUP [--dir DIR]            ("ID STATE MEMBERS": the node
+#                    id of the group's coordinator, the group's state and member
+#                    count, from kafka-consumer-groups --describe --state)
 #
 # The broker is the Apache Kafka version pinned in scripts/kafka/pom.xml,
 # resolved from Maven Central by `mvn dependency:copy-dependencies` into
@@ -33,6 +39,13 @@
 # password lives only in DIR/sasl.password and the nodes' config files, never
 # on a command line.
 #
+# --acl (with --sasl) turns authorization on: KRaft's StandardAuthorizer, no
+# access where no ACL grants it, super users User:ANONYMOUS (the PLAINTEXT
+# listener, which the nodes use among themselves and as controllers) and
+# User:marcpipe. It adds a second SASL user, `norights`, granted nothing
+# (password in DIR/sasl-norights.password, user in DIR/sasl-norights.user):
+# a client that may not create or see topics.
+#
 # Environment: MP_KAFKA_HEAP (default -Xmx384m -Xms64m), MP_KAFKA_START_TIMEOUT
 # (seconds, default 90), MP_KAFKA_CACHE.
 set -euo pipefail
@@ -48,13 +61,14 @@ die() { echo "kafka.sh: $*" >&2; exit 1; }
 usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd=${1:-}; [ -n "$cmd" ] || usage; shift
-BROKERS=3 DIR=${TMPDIR:-/tmp}/marcpipe-kafka-$(id -u) SASL=0 SIGNAL=KILL
+BROKERS=3 DIR=${TMPDIR:-/tmp}/marcpipe-kafka-$(id -u) SASL=0 ACL=0 SIGNAL=KILL
 args=()
 while [ $# -gt 0 ]; do
   case $1 in
     --brokers) BROKERS=${2:?}; shift 2 ;;
     --dir) DIR=${2:?}; shift 2 ;;
     --sasl) SASL=1; shift ;;
+    --acl) ACL=1; shift ;;
     --signal) SIGNAL=${2:?}; shift 2 ;;
     -h|--help) usage ;;
     -*) die "unknown option $1" ;;
@@ -63,6 +77,7 @@ while [ $# -gt 0 ]; do
 done
 case $BROKERS in ''|*[!0-9]*) die "--brokers needs a number (1..9)" ;; esac
 [ "$BROKERS" -ge 1 ] && [ "$BROKERS" -le 9 ] || die "--brokers must be 1..9"
+[ "$ACL" = 0 ] || [ "$SASL" = 1 ] || die "--acl needs --sasl (the users it authorizes)"
 
 # ---- the broker's jars -------------------------------------------------------
 resolve() {
@@ -111,8 +126,8 @@ node_alive() { # i: the pid file's process runs this node's config
 }
 nodes() { cat "$DIR/nodes" 2>/dev/null || echo 0; }
 
-write_configs() { # brokers, sasl: ports from free_ports
-  local n=$1 sasl=$2 rf=$(( $1 < 3 ? $1 : 3 )) isr i voters="" ports
+write_configs() { # brokers, sasl, acl: ports from free_ports
+  local n=$1 sasl=$2 acl=$3 rf=$(( $1 < 3 ? $1 : 3 )) isr i voters="" ports
   local per=$(( sasl ? 3 : 2 ))
   read -r -a ports <<<"$(free_ports $(( n * per )))"
   for i in $(seq 1 "$n"); do
@@ -172,7 +187,15 @@ EOF
     if [ "$sasl" = 1 ]; then
       cat >>"$d/server.properties" <<EOF
 sasl.enabled.mechanisms=PLAIN
-listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$(cat "$DIR/sasl.user")="$(cat "$DIR/sasl.password")";
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$(cat "$DIR/sasl.user")="$(cat "$DIR/sasl.password")"$(
+  [ "$acl" = 0 ] || printf ' user_%s="%s"' "$(cat "$DIR/sasl-norights.user")" "$(cat "$DIR/sasl-norights.password")");
+EOF
+    fi
+    if [ "$acl" = 1 ]; then
+      cat >>"$d/server.properties" <<EOF
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:ANONYMOUS;User:$(cat "$DIR/sasl.user")
 EOF
     fi
     )
@@ -256,16 +279,20 @@ case $cmd in
     command -v kcat >/dev/null || die "kcat not found (scripts/deps.sh installs it)"
     mkdir -p "$DIR"; DIR=$(cd "$DIR" && pwd)
     for i in $(seq 1 "$(nodes)"); do node_alive "$i" && die "a cluster already runs in $DIR (stop it first)"; done
-    rm -rf "$DIR"/node* "$DIR"/bootstrap* "$DIR"/sasl.*
+    rm -rf "$DIR"/node* "$DIR"/bootstrap* "$DIR"/sasl.* "$DIR"/sasl-norights.*
     if [ "$SASL" = 1 ]; then
       ( umask 077; echo marcpipe >"$DIR/sasl.user"
         printf '%s\n' "${MP_KAFKA_SASL_PASSWORD:-$(python3 -c 'import secrets; print(secrets.token_hex(12))')}" >"$DIR/sasl.password" )
+    fi
+    if [ "$ACL" = 1 ]; then
+      ( umask 077; echo norights >"$DIR/sasl-norights.user"
+        python3 -c 'import secrets; print(secrets.token_hex(12))' >"$DIR/sasl-norights.password" )
     fi
     t0=$(date +%s.%N)
     tries=0
     while :; do
       tries=$((tries + 1))
-      write_configs "$BROKERS" "$SASL"
+      write_configs "$BROKERS" "$SASL" "$ACL"
       python3 -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))' >"$DIR/cluster.id"
       fpids=()
       for i in $(seq 1 "$BROKERS"); do format_node "$i" & fpids+=($!); done
@@ -305,6 +332,8 @@ case $cmd in
     done
     echo "bootstrap: $(cat "$DIR/bootstrap")"
     [ -f "$DIR/bootstrap-sasl" ] && echo "bootstrap (SASL_PLAINTEXT, PLAIN): $(cat "$DIR/bootstrap-sasl")"
+    grep -qs '^authorizer.class.name=' "$(node_dir 1)/server.properties" &&
+      echo "authorization: StandardAuthorizer (super users ANONYMOUS, $(cat "$DIR/sasl.user"); $(cat "$DIR/sasl-norights.user") has no rights)"
     echo "brokers answering metadata: $(brokers_up)"
     [ "$up" -eq "$(nodes)" ]
     ;;
@@ -358,6 +387,30 @@ case $cmd in
       [ "$(date +%s)" -lt "$deadline" ] || die "topic $t still listed 30 s after its deletion"
       sleep 0.2
     done
+    ;;
+  grant)
+    u=${args[0]:?user} op=${args[1]:?operation} kind=${args[2]:?topic or group} name=${args[3]:?name}
+    case $kind in topic|group) ;; *) die "grant: topic or group, not $kind" ;; esac
+    resolve
+    ( JAVA_EXTRA=-XX:TieredStopAtLevel=1 HEAP=-Xmx128m java_cmd "$(node_dir 1)/log4j2.properties" \
+        org.apache.kafka.tools.AclCommand --bootstrap-server "$(cat "$DIR/bootstrap")" \
+        --add --allow-principal "User:$u" --operation "$op" --"$kind" "$name" ) >"$DIR/grant.log" 2>&1 ||
+      { cat "$DIR/grant.log" >&2; die "grant failed"; }
+    ;;
+  coordinator)
+    g=${args[0]:?group}
+    resolve
+    # GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE #MEMBERS, where the
+    # coordinator is "127.0.0.1:PORT  (ID)"
+    ( JAVA_EXTRA=-XX:TieredStopAtLevel=1 HEAP=-Xmx128m java_cmd "$(node_dir 1)/log4j2.properties" \
+        org.apache.kafka.tools.consumer.group.ConsumerGroupCommand \
+        --bootstrap-server "$(cat "$DIR/bootstrap")" --describe --group "$g" --state \
+        --timeout 10000 ) >"$DIR/coordinator.log" 2>&1 ||
+      { cat "$DIR/coordinator.log" >&2; die "describe group $g failed"; }
+    line=$(awk -v g="$g" '$1 == g && $3 ~ /^\([0-9]+\)$/ {gsub(/[()]/, "", $3); print $3, $5, $6}' \
+      "$DIR/coordinator.log")
+    [ -n "$line" ] || { cat "$DIR/coordinator.log" >&2; die "no coordinator for group $g"; }
+    echo "$line"
     ;;
   leaders)
     t=${args[0]:?topic}

@@ -11,7 +11,9 @@
  * Metadata is asked for all topics, never for one by name: a metadata
  * request that names a topic lets a cluster with auto.create.topics.enable
  * create it with the broker's defaults, which is exactly what the Admin API
- * path exists to avoid. Blocking; any thread; nothing shared between calls.
+ * path exists to avoid. A CreateTopics denied by the cluster's authorizer
+ * (TOPIC_ or CLUSTER_AUTHORIZATION_FAILED) is one line naming the topic and
+ * the CREATE right. Blocking; any thread; nothing shared between calls.
  */
 #include "marcpipe/kafka_admin.h"
 
@@ -163,12 +165,22 @@ static bool topic_ready(const struct rd_kafka_metadata_topic *t) {
   return true;
 }
 
+static bool not_authorized(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+         err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED;
+}
+
+/* A denied CreateTopics: one line naming the topic and the right. The
+ * cluster answers the same for an existing topic the principal may not
+ * DESCRIBE (it does not tell such a principal whether the topic exists). */
+static void denied(const char *topic, char *errbuf, size_t errlen) {
+  snprintf(errbuf, errlen,
+           "cannot create topic '%s': not authorized (the principal needs "
+           "CREATE on the topic or the cluster)", topic);
+}
+
 static const char *hint(rd_kafka_resp_err_t err) {
   switch (err) {
-  case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-  case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
-    return ": the principal lacks the CREATE right on the topic (or the "
-           "cluster); create the topic beforehand or grant it";
   case RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR:
     return ": lower --replication-factor";
   default:
@@ -230,8 +242,12 @@ static int create_missing(admin_t *a, mp_topic_spec_t *topics, size_t n,
   if (!ev || rd_kafka_event_error(ev)) {
     for (size_t i = 0; i < n; i++)
       if (topics[i].created) { /* name the first topic asked for */
-        snprintf(errbuf, errlen, "cannot create topic %s: %s", topics[i].name,
-                 ev ? rd_kafka_event_error_string(ev) : "no answer in time");
+        if (ev && not_authorized(rd_kafka_event_error(ev)))
+          denied(topics[i].name, errbuf, errlen);
+        else
+          snprintf(errbuf, errlen, "cannot create topic %s: %s",
+                   topics[i].name,
+                   ev ? rd_kafka_event_error_string(ev) : "no answer in time");
         break;
       }
     goto out;
@@ -239,21 +255,27 @@ static int create_missing(admin_t *a, mp_topic_spec_t *topics, size_t n,
   size_t nres;
   const rd_kafka_topic_result_t **res = rd_kafka_CreateTopics_result_topics(
       rd_kafka_event_CreateTopics_result(ev), &nres);
-  for (size_t i = 0; i < nres; i++) {
-    rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
-    const char *name = rd_kafka_topic_result_name(res[i]);
+  /* in the order asked for: the first failure named is the records
+   * topic's when it has one */
+  for (size_t j = 0; j < n; j++) {
+    const rd_kafka_topic_result_t *r = NULL;
+    for (size_t i = 0; i < nres && topics[j].created && !r; i++)
+      if (!strcmp(rd_kafka_topic_result_name(res[i]), topics[j].name))
+        r = res[i];
+    rd_kafka_resp_err_t err = r ? rd_kafka_topic_result_error(r) : 0;
     if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-      /* another client won the race: use it as it is */
-      for (size_t j = 0; j < n; j++)
-        if (!strcmp(topics[j].name, name))
-          topics[j].created = false;
+      topics[j].created = false; /* another client won the race: use it */
       continue;
     }
+    if (not_authorized(err)) {
+      denied(topics[j].name, errbuf, errlen);
+      goto out;
+    }
     if (err) {
-      const char *s = rd_kafka_topic_result_error_string(res[i]);
-      snprintf(errbuf, errlen, "cannot create topic %s: %s (%s)%s", name,
-               rd_kafka_err2name(err), s && *s ? s : rd_kafka_err2str(err),
-               hint(err));
+      const char *s = rd_kafka_topic_result_error_string(r);
+      snprintf(errbuf, errlen, "cannot create topic %s: %s (%s)%s",
+               topics[j].name, rd_kafka_err2name(err),
+               s && *s ? s : rd_kafka_err2str(err), hint(err));
       goto out;
     }
   }

@@ -22,7 +22,11 @@
  * positions, which never pass a pending offset. A batch whose partitions
  * were all revoked is stale: its completion moves no offset. The consumer
  * is closed only when no batch exists, so rd_kafka_destroy never waits on
- * a message reference.
+ * a message reference. A worker fenced out of its group (frozen past its
+ * session) whose batch still commits after another took the partition
+ * counts nothing twice (journal rows are unique per job and seq) and moves
+ * no stored offset back (the sink stores offsets only forward). Denied
+ * READ on the group or topic stops the worker: waiting never grants it.
  */
 #include "marcpipe/worker.h"
 
@@ -533,6 +537,17 @@ static void on_consume_error(mp_worker_t *w, rd_kafka_message_t *m) {
     rd_kafka_query_watermark_offsets(w->rk, w->cfg.topic, p, &lo, &hi, 5000);
     report_lost(w, p, from, lo > from ? lo - 1 : -1,
                 "position out of range: the log start moved past it");
+    return;
+  }
+  /* a principal without the rights never gets them by waiting: stop */
+  if (m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
+      m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+    bool group = m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED;
+    wlog(w, "cannot consume %s '%s': not authorized (the principal needs "
+            "READ on the %s)",
+         group ? "as group" : "topic", group ? w->cfg.group : w->cfg.topic,
+         group ? "group" : "topic");
+    fail(w, MP_EKAFKA);
     return;
   }
   char reason[512];

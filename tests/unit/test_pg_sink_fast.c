@@ -11,6 +11,7 @@
 #include "marcpipe/mapping.h"
 #include "marcpipe/sink.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -329,11 +330,81 @@ static void test_mixed_and_conflicting_batches_are_staged(void **state) {
   assert_int_equal(num(f, FAST, "SELECT next_offset FROM kafka_offsets WHERE partition = 0"), 9);
 }
 
+typedef struct {
+  mp_sink_t *sink;
+  const mp_sink_rec_t *recs;
+  size_t n;
+  int rc;
+  mp_sink_result_t res;
+} write_arg_t;
+
+static void *write_thread(void *p) {
+  write_arg_t *a = p;
+  a->rc = mp_sink_write_batch(a->sink, a->recs, a->n, &a->res);
+  return NULL;
+}
+
+/* Another transaction creates the Instance of one record of a batch after
+ * the batch's match query and before its COPY: the COPY waits on that
+ * transaction's key, fails when it commits, and the batch is staged in a
+ * new transaction, where the record matches and updates it. */
+static void test_key_taken_during_fast_copy_is_staged_again(void **state) {
+  SKIP_WITHOUT_PG();
+  fx_t *f = *state;
+  side_t *x = &f->side[FAST];
+  PGconn *other = pgt_connect(x->tenant);
+  char err[512];
+  assert_int_equal(mp_pg_exec(other, "BEGIN; INSERT INTO instances (id, match_key,"
+                                     " instance, source_job, source_seq, content_hash)"
+                                     " VALUES (md5('race-1')::uuid, 'race-1',"
+                                     " '{\"title\": \"Other\"}', 999, 1, 'x')",
+                              err, sizeof err), 0);
+  mp_sink_rec_t recs[2] = {synth(f, f->job, 1, "race-1", "Raced"),
+                           synth(f, f->job, 2, "race-2", "Not raced")};
+  write_arg_t a = {x->sink, recs, 2, -1, {0}};
+  pthread_t th;
+  pthread_create(&th, NULL, write_thread, &a);
+  /* the sink's COPY waits on the uncommitted key (bounded: 20 s) */
+  long long waiting = 0;
+  for (int i = 0; i < 200 && !waiting; i++) {
+    usleep(100000);
+    waiting = pgt_num(x->c, "SELECT count(*) FROM pg_stat_activity WHERE"
+                            " wait_event_type = 'Lock' AND query LIKE 'COPY instances%'");
+  }
+  assert_int_equal(waiting, 1);
+  assert_int_equal(mp_pg_exec(other, "COMMIT", err, sizeof err), 0);
+  pthread_join(th, NULL);
+  if (a.rc)
+    fail_msg("write_batch: %s: %s", mp_err_name(a.rc), a.res.errmsg);
+  assert_int_equal(a.res.direct, 0);
+  assert_int_equal(a.res.created, 1);
+  assert_int_equal(a.res.updated, 1);
+  assert_int_equal(a.res.replayed, 0);
+  assert_int_equal(num(f, FAST, "SELECT count(*) FROM instances"), 2);
+  assert_int_equal(num(f, FAST, "SELECT version FROM instances WHERE match_key = 'race-1'"), 2);
+  char *t = pgt_str(x->c, "SELECT instance->>'title' FROM instances WHERE match_key = 'race-1'");
+  assert_string_equal(t, "Raced");
+  free(t);
+  t = pgt_str(x->c, "SELECT string_agg(outcome || ':' || (instance_id = md5(match_key)::uuid),"
+                    " ',' ORDER BY seq) FROM journal");
+  assert_string_equal(t, "UPDATED:true,CREATED:true");
+  free(t);
+  assert_int_equal(num(f, FAST, "SELECT processed * 100 + created * 10 + updated FROM"
+                                " job_progress WHERE partition = 1"), 101);
+  assert_int_equal(num(f, FAST, "SELECT processed * 100 + created * 10 + updated FROM"
+                                " job_progress WHERE partition = 0"), 110);
+  assert_int_equal(num(f, FAST, "SELECT count(*) FROM source_records"), 2);
+  assert_int_equal(num(f, FAST, "SELECT count(*) FROM instance_keys WHERE kind = 'control'"), 2);
+  PQfinish(other);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_real_file_same_rows_both_paths_and_replay_is_noop,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_mixed_and_conflicting_batches_are_staged, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_key_taken_during_fast_copy_is_staged_again, setup,
                                       teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -398,6 +398,43 @@ static void test_key_taken_during_fast_copy_is_staged_again(void **state) {
   PQfinish(other);
 }
 
+/* Two sinks write the same batch of new records at once (a partition
+ * handed over while its old owner still writes): both take the fast path,
+ * the second's COPY waits on the first's keys and fails when they commit,
+ * and its staged retry finds every record journaled: one creates, the
+ * other replays, counters count each record once. */
+static void test_same_batch_twice_at_once_counts_once(void **state) {
+  SKIP_WITHOUT_PG();
+  fx_t *f = *state;
+  side_t *x = &f->side[FAST];
+  mp_sink_rec_t recs[3] = {synth(f, f->job, 1, "twin-1", "One"),
+                           synth(f, f->job, 2, "twin-2", "Two"),
+                           synth(f, f->job, 3, "twin-3", "Three")};
+  mp_sink_t *s1 = pgt_open_sink(x->tenant, f->map, 300);
+  mp_sink_t *s2 = pgt_open_sink(x->tenant, f->map, 300);
+  write_arg_t a[2] = {{s1, recs, 3, -1, {0}}, {s2, recs, 3, -1, {0}}};
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++)
+    pthread_create(&th[i], NULL, write_thread, &a[i]);
+  for (int i = 0; i < 2; i++)
+    pthread_join(th[i], NULL);
+  for (int i = 0; i < 2; i++)
+    if (a[i].rc)
+      fail_msg("sink %d: %s: %s", i, mp_err_name(a[i].rc), a[i].res.errmsg);
+  assert_int_equal(a[0].res.created + a[1].res.created, 3);
+  assert_int_equal(a[0].res.replayed + a[1].res.replayed, 3);
+  assert_int_equal(a[0].res.updated + a[1].res.updated + a[0].res.duplicates +
+                       a[1].res.duplicates, 0);
+  assert_int_equal(a[0].res.direct + a[1].res.direct, 3);
+  assert_int_equal(num(f, FAST, "SELECT count(*) FROM journal"), 3);
+  assert_int_equal(num(f, FAST, "SELECT sum(processed) FROM job_progress"), 3);
+  assert_int_equal(num(f, FAST, "SELECT sum(created) FROM job_progress"), 3);
+  assert_int_equal(num(f, FAST, "SELECT count(*) FROM instances WHERE version = 1"), 3);
+  assert_int_equal(num(f, FAST, "SELECT count(*) FROM source_records"), 3);
+  mp_sink_close(s1);
+  mp_sink_close(s2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_real_file_same_rows_both_paths_and_replay_is_noop,
@@ -405,6 +442,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_mixed_and_conflicting_batches_are_staged, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_key_taken_during_fast_copy_is_staged_again, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_same_batch_twice_at_once_counts_once, setup,
                                       teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

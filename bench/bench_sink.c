@@ -1,7 +1,7 @@
 /* bench_sink.c: throughput of the PostgreSQL batch sink alone (no Kafka).
  *
- *   bench_sink FILE [--rows N] [--batch B] [--latency MS] [--db CONNINFO]
- *              [--tenant T] [--json]
+ *   bench_sink FILE [--rows N] [--batch B] [--latency MS] [--create-only]
+ *              [--db CONNINFO] [--tenant T] [--json]
  *
  * Reads a MARC file (MARC-8 converted to UTF-8, as the producer sends it),
  * re-encodes each record as the message value (ISO 2709, or MARC-in-JSON
@@ -16,7 +16,11 @@
  * DUPLICATE), each with its rows/s and its ratio to the create pass.
  * Jobs use the profile {"match":["001"]} so that the cycled copies, which
  * share 035s, stay apart. The tenant schema (default "benchsink") is
- * emptied first. Single thread. */
+ * emptied first. --create-only stops after the create pass. Each pass
+ * also prints the CPU time of the PostgreSQL server per row (when it runs
+ * on this machine: mp_bench_pg_cpu). MP_SINK_FORCE_STAGED=1 in the
+ * environment measures the staged path alone (no batch skips the staging
+ * table). Single thread. */
 #include "common.h"
 
 #include "marcpipe/error.h"
@@ -27,6 +31,7 @@
 #include "marcpipe/pgmanaged.h"
 #include "marcpipe/sink.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +75,8 @@ static int encode(const mp_record_t *rec, size_t cycle, mp_buf_t *out, msg_t *m)
 typedef struct {
   uint64_t created, updated, duplicates, errors, other;
   double secs;
+  double pg_s; /* CPU s of the PostgreSQL server (NAN: not readable) */
+  uint64_t direct; /* records of batches written without staging */
 } pass_t;
 
 /* One job over recs (job ids set here); 0 or -1 with the error printed. */
@@ -85,6 +92,7 @@ static int run_pass(PGconn *c, mp_sink_t *sink, const char *file, mp_sink_rec_t 
   for (size_t i = 0; i < n; i++)
     recs[i].job_id = job;
   memset(p, 0, sizeof *p);
+  double pg0 = mp_bench_pg_cpu(c);
   double t0 = mp_bench_now();
   for (size_t i = 0; i < n; i += batch) {
     mp_sink_result_t res;
@@ -98,8 +106,10 @@ static int run_pass(PGconn *c, mp_sink_t *sink, const char *file, mp_sink_rec_t 
     p->duplicates += res.duplicates;
     p->errors += res.errors;
     p->other += res.skipped;
+    p->direct += res.direct;
   }
   p->secs = mp_bench_now() - t0;
+  p->pg_s = mp_bench_pg_cpu(c) - pg0;
   return 0;
 }
 
@@ -117,21 +127,25 @@ static void correct(msg_t *m) {
 static void print_pass(const char *name, const char *file, size_t n, size_t batch,
                        const pass_t *p, double base, bool json) {
   double rps = (double)n / p->secs;
+  double pg_us = p->pg_s * 1e6 / (double)n; /* NAN when not readable */
   if (json)
     printf("{\"bench\":\"sink\",\"pass\":\"%s\",\"file\":\"%s\",\"rows\":%zu,"
            "\"batch\":%zu,\"created\":%llu,\"updated\":%llu,\"duplicates\":%llu,"
-           "\"errors\":%llu,\"other\":%llu,\"seconds\":%.3f,\"rows_per_s\":%.0f,"
-           "\"ratio_to_create\":%.2f}\n",
+           "\"errors\":%llu,\"other\":%llu,\"direct\":%llu,\"seconds\":%.3f,"
+           "\"rows_per_s\":%.0f,\"ratio_to_create\":%.2f,\"pg_cpu_us_per_row\":%.0f}\n",
            name, file, n, batch, (unsigned long long)p->created,
            (unsigned long long)p->updated, (unsigned long long)p->duplicates,
-           (unsigned long long)p->errors, (unsigned long long)p->other, p->secs, rps,
-           base > 0 ? rps / base : 1.0);
+           (unsigned long long)p->errors, (unsigned long long)p->other,
+           (unsigned long long)p->direct, p->secs, rps, base > 0 ? rps / base : 1.0,
+           isnan(pg_us) ? -1.0 : pg_us);
   else
     printf("bench_sink %-9s %zu rows in batches of %zu: %llu created, %llu updated, "
-           "%llu duplicates, %llu errors, %llu other; %.3f s, %.0f rows/s (x%.2f)\n",
+           "%llu duplicates, %llu errors, %llu other (%llu unstaged); %.3f s, %.0f rows/s "
+           "(x%.2f); PostgreSQL %.0f us CPU per row\n",
            name, n, batch, (unsigned long long)p->created, (unsigned long long)p->updated,
            (unsigned long long)p->duplicates, (unsigned long long)p->errors,
-           (unsigned long long)p->other, p->secs, rps, base > 0 ? rps / base : 1.0);
+           (unsigned long long)p->other, (unsigned long long)p->direct, p->secs, rps,
+           base > 0 ? rps / base : 1.0, pg_us);
 }
 
 int main(int argc, char **argv) {
@@ -139,6 +153,7 @@ int main(int argc, char **argv) {
   mp_job_cli_t o = {.tenant = "benchsink"};
   size_t rows = 20000, batch = 500;
   int latency = 0;
+  bool create_only = false;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--rows") && i + 1 < argc)
       rows = strtoul(argv[++i], NULL, 10);
@@ -146,6 +161,8 @@ int main(int argc, char **argv) {
       batch = strtoul(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--latency") && i + 1 < argc)
       latency = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--create-only"))
+      create_only = true;
     else if (mp_job_cli_opt(argc, argv, &i, &o))
       continue;
     else if (argv[i][0] != '-' && !file)
@@ -155,7 +172,7 @@ int main(int argc, char **argv) {
   }
   if (!file || !rows || !batch) {
     fprintf(stderr, "usage: bench_sink FILE [--rows N] [--batch B] [--latency MS] "
-                    "[--db CONNINFO] [--tenant T] [--json]\n");
+                    "[--create-only] [--db CONNINFO] [--tenant T] [--json]\n");
     return 2;
   }
   char err[1024], ci[1024];
@@ -209,6 +226,10 @@ int main(int argc, char **argv) {
     goto done;
   print_pass("create", file, n, batch, &create, 0, o.json);
   double base = (double)n / create.secs;
+  if (create_only) {
+    rc = 0;
+    goto done;
+  }
   for (size_t i = 0; i < rows; i++)
     if (msgs[i].value)
       correct(&msgs[i]);

@@ -4,12 +4,17 @@
 
 #include "marcpipe/error.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static double clock_s(clockid_t id) {
   struct timespec ts;
@@ -123,4 +128,58 @@ mp_mapping_t *mp_bench_mapping(const char *prog) {
   if (!m)
     fprintf(stderr, "%s: %s\n", prog, err);
   return m;
+}
+
+/* utime + stime (self) and cutime + cstime (reaped children) of pid, in
+ * seconds, and its parent; false when it cannot be read. */
+static bool proc_cpu(long pid, long *ppid, double *self, double *reaped) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return false;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *p = strrchr(buf, ')'); /* the name may hold spaces */
+  unsigned long long ut, st, cut, cst;
+  char state;
+  long skip;
+  if (!p || sscanf(p + 1, " %c %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %llu %llu %llu %llu",
+                   &state, ppid, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip,
+                   &skip, &ut, &st, &cut, &cst) != 15)
+    return false;
+  double hz = (double)sysconf(_SC_CLK_TCK);
+  *self = (double)(ut + st) / hz;
+  *reaped = (double)(cut + cst) / hz;
+  return true;
+}
+
+double mp_bench_pg_cpu(PGconn *c) {
+  PGresult *r = PQexec(c, "SELECT current_setting('data_directory')");
+  char path[4096] = "";
+  if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+    snprintf(path, sizeof path, "%s/postmaster.pid", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  FILE *f = path[0] ? fopen(path, "r") : NULL;
+  long pm = 0;
+  if (!f || fscanf(f, "%ld", &pm) != 1)
+    pm = 0;
+  if (f)
+    fclose(f);
+  long ppid;
+  double self, reaped;
+  if (pm <= 0 || !proc_cpu(pm, &ppid, &self, &reaped))
+    return NAN;
+  double sum = self + reaped;
+  DIR *d = opendir("/proc");
+  for (struct dirent *e; d && (e = readdir(d));) {
+    long pid = isdigit((unsigned char)e->d_name[0]) ? strtol(e->d_name, NULL, 10) : 0;
+    double cs, cr;
+    if (pid > 0 && pid != pm && proc_cpu(pid, &ppid, &cs, &cr) && ppid == pm)
+      sum += cs;
+  }
+  if (d)
+    closedir(d);
+  return sum;
 }

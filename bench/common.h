@@ -11,6 +11,7 @@
 #include "marcpipe/mapping.h"
 #include "marcpipe/marc.h"
 
+#include <libpq-fe.h>
 #include <stddef.h>
 
 /* Seconds on the monotonic clock (wall time between two calls). */
@@ -58,5 +59,12 @@ void mp_bench_items_free(mp_bench_item_t *items, size_t n);
 /* The default mapping rules (mp_mapping_load(NULL, NULL, ...)); NULL after
  * "PROG: reason" on stderr. The caller frees them with mp_mapping_free. */
 mp_mapping_t *mp_bench_mapping(const char *prog);
+
+/* CPU seconds used so far by the PostgreSQL server c is connected to: its
+ * postmaster with the children it reaped (exited backends) plus each live
+ * child, from /proc. Needs the server on this machine, its data directory
+ * readable and a role allowed to read data_directory (the throwaway server
+ * of scripts/pgtmp.sh qualifies); NAN otherwise. Subtract two samples. */
+double mp_bench_pg_cpu(PGconn *c);
 
 #endif

@@ -95,6 +95,8 @@ typedef struct mp_sink_error_s {
 typedef struct mp_sink_result_s {
   uint32_t created, updated, duplicates, skipped, errors;
   uint32_t replayed;          /* records already journaled: no change */
+  uint32_t direct;            /* records of batches written without staging
+                                 (only new records: src/pg/sink_fast.c) */
   int64_t completed_jobs[8];  /* jobs this batch flipped to COMPLETED* */
   int ncompleted;
   /* The ERROR outcomes committed by this call, in recs order, so the

@@ -19,6 +19,15 @@
  * validated in C) splits the batch in halves until the record causing it
  * is found and journaled as an ERROR. A connection error returns
  * MP_ETRANSIENT; the connection is dropped and the next call reconnects.
+ * Fast path: a batch of new records only (nothing matches, no key twice,
+ * nothing journaled) skips the staging table: sink_fast.c decides that
+ * with one narrow query on the match keys and COPYs the rows straight
+ * into their tables, each large value written once; the offsets, the
+ * completion check and COMMIT are the same. If the server refuses those
+ * rows (a concurrent writer took a key meanwhile), the batch is staged
+ * in a new transaction. MP_SINK_FORCE_STAGED=1 in the environment when
+ * the sink is opened stages every batch (tests compare both paths; a way
+ * back should the fast path misbehave).
  * Thread: one caller at a time (the worker's thread-pool job). */
 #include "copy.h"
 #include "sink_impl.h"
@@ -381,6 +390,8 @@ int mp_sink_open(const mp_sink_config_t *cfg, mp_sink_t **out, char *errbuf,
   s->group = dup_or_empty(cfg->group);
   s->mapping = cfg->mapping;
   s->sink_latency_ms = cfg->sink_latency_ms;
+  const char *fs = getenv("MP_SINK_FORCE_STAGED");
+  s->force_staged = fs && *fs && strcmp(fs, "0");
   mp_buf_init(&s->copy);
   mp_buf_init(&s->scratch);
   mp_record_init(&s->rec);
@@ -413,8 +424,7 @@ void mp_sink_close(mp_sink_t *s) {
   free(s);
 }
 
-/* Append "v" to a text[] literal being built. */
-static int array_text(mp_buf_t *b, const char *v) {
+int mp__sink_array_text(mp_buf_t *b, const char *v) {
   int rc = mp_buf_putc(b, '"');
   for (const char *p = v; *p && !rc; p++)
     rc = (*p == '"' || *p == '\\') ? mp_buf_printf(b, "\\%c", *p) : mp_buf_putc(b, *p);
@@ -436,7 +446,7 @@ static int store_offsets(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   for (size_t i = 0; i < n && !rc; i++) {
     const char *sep = i ? "," : "{";
     rc = mp_buf_puts(&t, sep);
-    rc = rc ? rc : array_text(&t, recs[i].topic ? recs[i].topic : "");
+    rc = rc ? rc : mp__sink_array_text(&t, recs[i].topic ? recs[i].topic : "");
     rc = rc ? rc : mp_buf_printf(&p, "%s%d", sep, (int)recs[i].partition);
     rc = rc ? rc : mp_buf_printf(&o, "%s%lld", sep, (long long)recs[i].offset);
     rc = rc ? rc : mp_buf_printf(&j, "%s%lld", sep, (long long)recs[i].job_id);
@@ -479,12 +489,9 @@ static int copy_flush(mp_sink_t *s, char *errbuf, size_t errlen) {
   return rc;
 }
 
-/* COPY recs[0..n) into mp_stage, staging (decode, map, encode) each record
- * just before it is sent: the server parses one chunk while the next is
- * mapped. A staging failure (out of memory) aborts the COPY. */
-static int copy_stage(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
-                      const char *forced, char *errbuf, size_t errlen) {
-  PGresult *r = PQexec(s->conn, "COPY mp_stage (" MP_STAGE_COLUMNS ") FROM STDIN");
+int mp__sink_copy(mp_sink_t *s, const char *sql, size_t n, mp__sink_row_fn row,
+                  void *ctx, const char *what, char *errbuf, size_t errlen) {
+  PGresult *r = PQexec(s->conn, sql);
   int rc = 0;
   if (PQresultStatus(r) != PGRES_COPY_IN) {
     rc = mp_pg_fail(s->conn, r, "starting COPY", errbuf, errlen);
@@ -494,7 +501,7 @@ static int copy_stage(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   PQclear(r);
   mp_buf_clear(&s->copy);
   for (size_t i = 0; i < n && !rc; i++) {
-    if ((rc = mp__sink_stage(s, i, &recs[i], forced)))
+    if ((rc = row(s, i, ctx)))
       snprintf(errbuf, errlen, "preparing a batch: %s", mp_strerror(rc));
     else if (s->copy.len >= COPY_FLUSH_BYTES)
       rc = copy_flush(s, errbuf, errlen);
@@ -506,10 +513,30 @@ static int copy_stage(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
     rc = mp_pg_fail(s->conn, NULL, "ending COPY", errbuf, errlen);
   while ((r = PQgetResult(s->conn))) {
     if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc)
-      rc = mp_pg_fail(s->conn, r, "COPY into the staging table", errbuf, errlen);
+      rc = mp_pg_fail(s->conn, r, what, errbuf, errlen);
     PQclear(r);
   }
   return rc;
+}
+
+typedef struct {
+  const mp_sink_rec_t *recs;
+  const char *forced;
+} stage_ctx_t;
+
+static int stage_row(mp_sink_t *s, size_t i, void *ctx) {
+  const stage_ctx_t *c = ctx;
+  return mp__sink_stage(s, i, &c->recs[i], c->forced);
+}
+
+/* COPY recs[0..n) into mp_stage, staging (decode, map, encode) each record
+ * just before it is sent: the server parses one chunk while the next is
+ * mapped. A staging failure (out of memory) aborts the COPY. */
+static int copy_stage(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
+                      const char *forced, char *errbuf, size_t errlen) {
+  stage_ctx_t c = {recs, forced};
+  return mp__sink_copy(s, "COPY mp_stage (" MP_STAGE_COLUMNS ") FROM STDIN", n,
+                       stage_row, &c, "COPY into the staging table", errbuf, errlen);
 }
 
 /* Parse "1,5,7" into a malloc'ed array (NULL when empty or ENOMEM). */
@@ -527,6 +554,23 @@ static int64_t *parse_ids(const char *s, size_t *n) {
   return ids;
 }
 
+int mp__sink_add_error(mp_sink_t *s, size_t index, const char *cls,
+                       const char *reason) {
+  if (s->nerrs == s->errcap) {
+    size_t cap = s->errcap * 2 + 16;
+    mp_sink_error_t *e = realloc(s->errs, cap * sizeof *e);
+    if (!e)
+      return MP_ENOMEM;
+    s->errs = e;
+    s->errcap = cap;
+  }
+  mp_sink_error_t *e = &s->errs[s->nerrs++];
+  e->index = index;
+  snprintf(e->error_class, sizeof e->error_class, "%s", cls);
+  snprintf(e->reason, sizeof e->reason, "%s", reason);
+  return 0;
+}
+
 /* The ERROR outcomes of the transaction in progress (new journal rows),
  * appended to s->errs with index = base + ord. */
 static int collect_errors(mp_sink_t *s, size_t base, char *errbuf,
@@ -541,32 +585,23 @@ static int collect_errors(mp_sink_t *s, size_t base, char *errbuf,
     PQclear(r);
     return rc;
   }
-  int rows = PQntuples(r);
-  if (s->nerrs + (size_t)rows > s->errcap) {
-    size_t cap = s->nerrs + (size_t)rows + 16;
-    mp_sink_error_t *e = realloc(s->errs, cap * sizeof *e);
-    if (!e) {
-      PQclear(r);
-      snprintf(errbuf, errlen, "reading the batch's errors: out of memory");
-      return MP_ENOMEM;
-    }
-    s->errs = e;
-    s->errcap = cap;
-  }
-  for (int i = 0; i < rows; i++) {
-    mp_sink_error_t *e = &s->errs[s->nerrs++];
-    e->index = base + strtoull(PQgetvalue(r, i, 0), NULL, 10);
-    snprintf(e->error_class, sizeof e->error_class, "%s", PQgetvalue(r, i, 1));
-    snprintf(e->reason, sizeof e->reason, "%s", PQgetvalue(r, i, 2));
-  }
+  for (int i = 0; i < PQntuples(r) && !rc; i++)
+    rc = mp__sink_add_error(s, base + strtoull(PQgetvalue(r, i, 0), NULL, 10),
+                            PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+  if (rc)
+    snprintf(errbuf, errlen, "reading the batch's errors: out of memory");
   PQclear(r);
-  return 0;
+  return rc;
 }
 
 /* One transaction over recs[0..n); forced = reason to journal every record
- * as an ERROR (used when isolating a record the server refused). */
+ * as an ERROR (used when isolating a record the server refused). A batch
+ * of new records only takes the fast path (sink_fast.c) unless staged is
+ * set; when the server refuses the fast path's rows (another transaction
+ * wrote one of the batch's keys meanwhile), the batch is staged again. */
 static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
-                      size_t base, const char *forced, mp_sink_result_t *res) {
+                      size_t base, const char *forced, bool staged,
+                      mp_sink_result_t *res) {
   char *errbuf = res->errmsg;
   size_t errlen = sizeof res->errmsg;
   size_t nerrs = s->nerrs; /* dropped again unless this COMMIT succeeds */
@@ -575,24 +610,32 @@ static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
     return rc;
   PGresult *r = NULL;
   int64_t *jobs = NULL;
+  bool fast = !forced && !staged && !s->force_staged;
   if ((rc = mp_pg_exec(s->conn, "BEGIN", errbuf, errlen)))
     goto out;
-  if ((rc = copy_stage(s, recs, n, forced, errbuf, errlen)))
-    goto out;
-  r = PQexec(s->conn, apply_sql);
-  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-    rc = mp_pg_fail(s->conn, r, "applying a batch", errbuf, errlen);
-    goto out;
-  }
-  uint32_t cnt[5];
-  for (int i = 0; i < 5; i++)
-    cnt[i] = (uint32_t)strtoul(PQgetvalue(r, 0, i), NULL, 10);
+  uint32_t cnt[5] = {0};
   size_t njobs = 0;
-  jobs = parse_ids(PQgetvalue(r, 0, 5), &njobs);
-  PQclear(r);
-  r = NULL;
-  if (cnt[4] && (rc = collect_errors(s, base, errbuf, errlen)))
+  if (fast && (rc = mp__sink_fast(s, recs, n, base, cnt, &jobs, &njobs, errbuf,
+                                  errlen)) == MP__SINK_STAGE)
+    fast = false, rc = 0;
+  if (rc)
     goto out;
+  if (!fast) {
+    if ((rc = copy_stage(s, recs, n, forced, errbuf, errlen)))
+      goto out;
+    r = PQexec(s->conn, apply_sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      rc = mp_pg_fail(s->conn, r, "applying a batch", errbuf, errlen);
+      goto out;
+    }
+    for (int i = 0; i < 5; i++)
+      cnt[i] = (uint32_t)strtoul(PQgetvalue(r, 0, i), NULL, 10);
+    jobs = parse_ids(PQgetvalue(r, 0, 5), &njobs);
+    PQclear(r);
+    r = NULL;
+    if (cnt[4] && (rc = collect_errors(s, base, errbuf, errlen)))
+      goto out;
+  }
   if ((rc = store_offsets(s, recs, n, errbuf, errlen)))
     goto out;
   if (s->sink_latency_ms > 0) {
@@ -621,6 +664,8 @@ static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   res->skipped += cnt[3];
   res->errors += cnt[4];
   res->replayed += (uint32_t)n - total;
+  if (fast)
+    res->direct += (uint32_t)n;
   for (int i = 0; i < nflipped && i < 8; i++)
     if (res->ncompleted < 8)
       res->completed_jobs[res->ncompleted++] = flipped[i];
@@ -634,13 +679,15 @@ out:
     PGresult *rb = PQexec(s->conn, "ROLLBACK");
     PQclear(rb);
   }
+  if (rc == MP_EPG && fast && s->conn && PQstatus(s->conn) == CONNECTION_OK)
+    return write_once(s, recs, n, base, forced, true, res);
   return rc;
 }
 
 /* Write; on a data error (MP_EPG) split to isolate the refused record. */
 static int write_split(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                        size_t base, mp_sink_result_t *res) {
-  int rc = write_once(s, recs, n, base, NULL, res);
+  int rc = write_once(s, recs, n, base, NULL, false, res);
   if (rc != MP_EPG)
     return rc;
   if (n == 1) {
@@ -649,7 +696,7 @@ static int write_split(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
              "refused by the database: %s",
              (long long)recs[0].job_id, (long long)recs[0].seq, (int)recs[0].partition,
              (long long)recs[0].offset, res->errmsg);
-    return write_once(s, recs, 1, base, reason, res);
+    return write_once(s, recs, 1, base, reason, true, res);
   }
   size_t half = n / 2;
   rc = write_split(s, recs, half, base, res);

@@ -30,6 +30,7 @@ struct mp_sink_s {
    * never changes after the job is created) */
   mp__sink_prof_t prof[MP_SINK_PROF_CACHE];
   size_t nprof;
+  bool force_staged; /* MP_SINK_FORCE_STAGED set: never the fast path */
   mp_sink_error_t *errs; /* ERROR outcomes committed by the current call */
   size_t nerrs, errcap;
 };
@@ -47,6 +48,38 @@ struct mp_sink_s {
 int mp__sink_stage(mp_sink_t *s, size_t ord, const mp_sink_rec_t *rec,
                    const char *forced);
 
+/* Decode r into s->rec and compute its match keys. 0, or the decoder's
+ * error (its class is mp_err_name(rc)) with the journal reason in reason. */
+int mp__sink_decode(mp_sink_t *s, const mp_sink_rec_t *r, mp_match_keys_t *keys,
+                    char *reason, size_t rlen);
+
+/* A record of s->rec mapped by its family: inst (with "id" when one was
+ * given) and hrid are malloc'ed, owned by the caller
+ * (mp__sink_mapped_release). */
+typedef struct mp__sink_mapped_s {
+  char *inst, *hrid; /* hrid = inst->>'hrid', NULL when absent */
+  mp_family_t fam;
+  const char *cls;   /* error class of a failed mapping, else NULL */
+} mp__sink_mapped_t;
+
+/* Map s->rec (decoded by mp__sink_decode). 0; MP_ENOTBIB (no family:
+ * skipped, the message in reason); another error with m->cls set and the
+ * journal reason in reason (the record is an ERROR); or an error with
+ * m->cls NULL (out of memory: the batch fails). */
+int mp__sink_map(mp_sink_t *s, const mp_sink_rec_t *r, const char *id,
+                 mp__sink_mapped_t *m, char *reason, size_t rlen);
+void mp__sink_mapped_release(mp__sink_mapped_t *m);
+
+/* The MARC-in-JSON of s->rec into s->scratch; false when it cannot be
+ * stored as jsonb (the source record's parsed column is then NULL). */
+bool mp__sink_parsed(mp_sink_t *s);
+
+/* The columns a staging row and a source record share, with tabs between
+ * them: match_key (primary), content_type, raw, parsed (s->scratch when
+ * parsed_ok, else NULL). */
+int mp__sink_source_cols(mp_sink_t *s, mp_buf_t *b, const mp_sink_rec_t *r,
+                         const char *primary, bool parsed_ok);
+
 /* Make sure the profiles of every job in recs are cached (one query for
  * the missing ones). A job without a row or without a profile gets the
  * default profile. 0, or as mp_pg_fail() with errbuf set. */
@@ -54,5 +87,36 @@ int mp__sink_load_profiles(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                            char *errbuf, size_t errlen);
 /* The cached profile of a job (the default when not cached). */
 const mp__sink_prof_t *mp__sink_profile(mp_sink_t *s, int64_t job);
+
+/* Append an ERROR outcome committed by the current call (index in the
+ * caller's batch). 0 or MP_ENOMEM. */
+int mp__sink_add_error(mp_sink_t *s, size_t index, const char *cls,
+                       const char *reason);
+
+/* Append "v", quoted, to a text[] literal being built. */
+int mp__sink_array_text(mp_buf_t *b, const char *v);
+
+/* Append the COPY row(s) of item i to s->copy; nonzero aborts the COPY. */
+typedef int (*mp__sink_row_fn)(mp_sink_t *s, size_t i, void *ctx);
+
+/* Run the COPY statement sql with the rows of items 0..n), sent in chunks
+ * as they are made (memory does not grow with n). what names the COPY in
+ * errors. 0, or as mp_pg_fail(). */
+int mp__sink_copy(mp_sink_t *s, const char *sql, size_t n, mp__sink_row_fn row,
+                  void *ctx, const char *what, char *errbuf, size_t errlen);
+
+/* mp__sink_fast: the batch is not for the fast path, nothing was written */
+#define MP__SINK_STAGE 1
+
+/* The fast path (sink_fast.c), inside the batch's open transaction: when
+ * no record of recs[0..n) matches a stored record or another of the batch
+ * (and none is journaled yet), COPY the rows straight into their tables
+ * and return 0 with the counts (created, updated, duplicates, skipped,
+ * errors) and the jobs of the batch (*jobs malloc'ed); ERROR outcomes are
+ * appended to s->errs with index base + i. MP__SINK_STAGE when the batch
+ * needs the staged path; else an error as mp_pg_fail(). */
+int mp__sink_fast(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n, size_t base,
+                  uint32_t cnt[5], int64_t **jobs, size_t *njobs, char *errbuf,
+                  size_t errlen);
 
 #endif

@@ -169,6 +169,100 @@ static int profile_cols(mp_buf_t *b, const mp_profile_t *p) {
   return rc ? rc : mp__copy_str(b, mp_profile_on_name(p->on_no_match));
 }
 
+int mp__sink_decode(mp_sink_t *s, const mp_sink_rec_t *r, mp_match_keys_t *keys,
+                    char *reason, size_t rlen) {
+  mp_marc_diag_t diag;
+  memset(&diag, 0, sizeof diag);
+  mp_record_clear(&s->rec);
+  int prc = r->content_type == MP_CT_JSON
+                ? mp_marc_parse_json(r->value, r->value_len, &s->rec, &diag)
+                : mp_marc_parse_iso2709(r->value, r->value_len, &s->rec, &diag);
+  if (prc < 0) {
+    snprintf(reason, rlen, "job %lld record %lld (partition %d offset %lld)%s%s: %s",
+             (long long)r->job_id, (long long)r->seq, (int)r->partition,
+             (long long)r->offset, diag.tag[0] ? ", field " : "", diag.tag,
+             diag.msg[0] ? diag.msg : mp_strerror(prc));
+    return prc;
+  }
+  mp_match_keys(&s->rec, r->value, r->value_len, keys);
+  return 0;
+}
+
+int mp__sink_map(mp_sink_t *s, const mp_sink_rec_t *r, const char *id,
+                 mp__sink_mapped_t *m, char *reason, size_t rlen) {
+  json_t *inst = NULL;
+  memset(m, 0, sizeof *m);
+  m->fam = MP_FAMILY_NONE;
+  reason[0] = '\0';
+  int mrc = mp_mapping_map_record(s->mapping, &s->rec, MP_FAMILY_NONE, &inst,
+                                  &m->fam, NULL, NULL, reason, rlen);
+  if (mrc == MP_ENOTBIB) {
+    m->cls = mp_err_name(mrc);
+    return mrc;
+  }
+  if (mrc < 0) {
+    char merr[400];
+    snprintf(merr, sizeof merr, "%s", reason[0] ? reason : mp_strerror(mrc));
+    snprintf(reason, rlen, "job %lld record %lld (partition %d offset %lld): %s",
+             (long long)r->job_id, (long long)r->seq, (int)r->partition,
+             (long long)r->offset, merr);
+    m->cls = mp_err_name(mrc);
+    return mrc;
+  }
+  int rc = 0;
+  if (id)
+    rc = json_object_set_new(inst, "id", json_string(id)) ? MP_ENOMEM : 0;
+  json_t *h = json_object_get(inst, "hrid");
+  if (!rc && h && json_is_string(h) && !(m->hrid = strdup(json_string_value(h))))
+    rc = MP_ENOMEM;
+  else if (!rc && h && !json_is_null(h) && !json_is_string(h) &&
+           !(m->hrid = json_dumps(h, JSON_COMPACT | JSON_ENCODE_ANY)))
+    rc = MP_ENOMEM;
+  m->inst = rc ? NULL : json_dumps(inst, JSON_COMPACT);
+  json_decref(inst);
+  if (!rc && !m->inst)
+    rc = MP_ENOMEM;
+  if (rc) {
+    mp__sink_mapped_release(m);
+    return rc;
+  }
+  if (!jsonb_safe(m->inst, strlen(m->inst))) {
+    snprintf(reason, rlen,
+             "job %lld record %lld (partition %d offset %lld): mapped %s "
+             "contains a NUL character or invalid UTF-8",
+             (long long)r->job_id, (long long)r->seq, (int)r->partition,
+             (long long)r->offset, mp_family_target(m->fam));
+    mp__sink_mapped_release(m);
+    m->cls = "MP_EMAPPING";
+    return MP_EMAPPING;
+  }
+  return 0;
+}
+
+void mp__sink_mapped_release(mp__sink_mapped_t *m) {
+  free(m->inst);
+  free(m->hrid);
+  m->inst = m->hrid = NULL;
+}
+
+int mp__sink_source_cols(mp_sink_t *s, mp_buf_t *b, const mp_sink_rec_t *r,
+                         const char *primary, bool parsed_ok) {
+  int rc = mp__copy_str(b, primary);
+  rc = rc ? rc : mp__copy_sep(b);
+  rc = rc ? rc : mp__copy_str(b, ct_name(r->content_type));
+  rc = rc ? rc : mp__copy_sep(b);
+  rc = rc ? rc : mp__copy_bytea(b, r->value, r->value_len);
+  rc = rc ? rc : mp__copy_sep(b);
+  return rc ? rc : parsed_ok ? mp__copy_text(b, s->scratch.data, s->scratch.len)
+                             : mp__copy_null(b);
+}
+
+bool mp__sink_parsed(mp_sink_t *s) {
+  mp_buf_clear(&s->scratch);
+  return mp_marc_write_json(&s->rec, &s->scratch) == 0 &&
+         jsonb_safe(s->scratch.data ? s->scratch.data : "", s->scratch.len);
+}
+
 int mp__sink_stage(mp_sink_t *s, size_t ord, const mp_sink_rec_t *r,
                    const char *forced) {
   mp_buf_t *b = &s->copy;
@@ -182,83 +276,42 @@ int mp__sink_stage(mp_sink_t *s, size_t ord, const mp_sink_rec_t *r,
              (long long)r->job_id, (long long)r->seq, prof->err);
     return error_row(b, ord, r, mp_err_name(prof->rc), reason);
   }
-  mp_marc_diag_t diag;
-  memset(&diag, 0, sizeof diag);
-  mp_record_clear(&s->rec);
-  int prc = r->content_type == MP_CT_JSON
-                ? mp_marc_parse_json(r->value, r->value_len, &s->rec, &diag)
-                : mp_marc_parse_iso2709(r->value, r->value_len, &s->rec, &diag);
-  if (prc < 0) {
-    snprintf(reason, sizeof reason, "job %lld record %lld (partition %d offset %lld)%s%s: %s",
-             (long long)r->job_id, (long long)r->seq, (int)r->partition,
-             (long long)r->offset, diag.tag[0] ? ", field " : "", diag.tag,
-             diag.msg[0] ? diag.msg : mp_strerror(prc));
-    return error_row(b, ord, r, mp_err_name(prc), reason);
-  }
   mp_match_keys_t keys;
-  mp_match_keys(&s->rec, r->value, r->value_len, &keys);
-  json_t *inst = NULL;
-  char merr[400] = "";
-  mp_family_t fam = MP_FAMILY_NONE;
-  int mrc = mp_mapping_map_record(s->mapping, &s->rec, MP_FAMILY_NONE, &inst,
-                                  &fam, NULL, NULL, merr, sizeof merr);
+  int prc = mp__sink_decode(s, r, &keys, reason, sizeof reason);
+  if (prc < 0)
+    return error_row(b, ord, r, mp_err_name(prc), reason);
+  mp__sink_mapped_t m;
+  int mrc = mp__sink_map(s, r, NULL, &m, reason, sizeof reason);
   const char *outcome = NULL, *cls = NULL;
-  char *inst_s = NULL, *keys_s = NULL;
+  char *keys_s = NULL;
   int rc = 0;
   if (mrc == MP_ENOTBIB) {
     outcome = "SKIPPED";
-    cls = mp_err_name(mrc);
+    cls = m.cls;
   } else if (mrc < 0) {
-    snprintf(reason, sizeof reason, "job %lld record %lld (partition %d offset %lld): %s",
-             (long long)r->job_id, (long long)r->seq, (int)r->partition,
-             (long long)r->offset, merr[0] ? merr : mp_strerror(mrc));
-    return error_row(b, ord, r, mp_err_name(mrc), reason);
-  } else {
-    inst_s = json_dumps(inst, JSON_COMPACT);
-    json_decref(inst);
-    if (!inst_s) {
-      rc = MP_ENOMEM;
-      goto out;
-    }
-    if (!jsonb_safe(inst_s, strlen(inst_s))) {
-      snprintf(reason, sizeof reason,
-               "job %lld record %lld (partition %d offset %lld): mapped %s "
-               "contains a NUL character or invalid UTF-8",
-               (long long)r->job_id, (long long)r->seq, (int)r->partition,
-               (long long)r->offset, mp_family_target(fam));
-      rc = error_row(b, ord, r, "MP_EMAPPING", reason);
-      goto out;
-    }
+    return m.cls ? error_row(b, ord, r, m.cls, reason) : mrc;
   }
+  mp_family_t fam = m.fam;
   if (fam != MP_FAMILY_BIB) /* secondary keys are the Instances' */
     keys.control[0] = '\0', keys.noclc = keys.nisbn = keys.nissn = 0;
   if (!(keys_s = keys_json(&keys))) {
     rc = MP_ENOMEM;
     goto out;
   }
-  mp_buf_clear(&s->scratch);
-  bool parsed_ok = mp_marc_write_json(&s->rec, &s->scratch) == 0 &&
-                   jsonb_safe(s->scratch.data ? s->scratch.data : "", s->scratch.len);
+  bool parsed_ok = mp__sink_parsed(s);
   rc = row_head(b, ord, r);
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : (outcome ? mp__copy_str(b, outcome) : mp__copy_null(b));
   rc = rc ? rc : mp__copy_sep(b);
-  rc = rc ? rc : mp__copy_str(b, keys.primary);
+  rc = rc ? rc : mp__sink_source_cols(s, b, r, keys.primary, parsed_ok);
   rc = rc ? rc : mp__copy_sep(b);
-  rc = rc ? rc : mp__copy_str(b, ct_name(r->content_type));
-  rc = rc ? rc : mp__copy_sep(b);
-  rc = rc ? rc : mp__copy_bytea(b, r->value, r->value_len);
-  rc = rc ? rc : mp__copy_sep(b);
-  rc = rc ? rc : (parsed_ok ? mp__copy_text(b, s->scratch.data, s->scratch.len)
-                            : mp__copy_null(b));
-  rc = rc ? rc : mp__copy_sep(b);
-  rc = rc ? rc : mp__copy_str(b, inst_s);
+  rc = rc ? rc : mp__copy_str(b, m.inst);
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : mp__copy_str(b, keys_s);
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : mp__copy_str(b, cls);
   rc = rc ? rc : mp__copy_sep(b);
-  rc = rc ? rc : (outcome ? mp__copy_str(b, merr) : mp__copy_null(b));
+  rc = rc ? rc : (outcome ? mp__copy_str(b, reason) : mp__copy_null(b));
   rc = rc ? rc : profile_cols(b, &prof->p);
   rc = rc ? rc : family_cols(b, &s->rec, mrc == 0 ? fam : MP_FAMILY_NONE);
   rc = rc ? rc : mp__copy_end_row(b);
@@ -268,7 +321,7 @@ out:
     if (b->data)
       b->data[mark] = '\0';
   }
-  free(inst_s);
+  mp__sink_mapped_release(&m);
   free(keys_s);
   return rc;
 }

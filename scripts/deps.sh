@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-dev
       librdkafka-dev libuv1-dev libpq-dev libxml2-dev libjansson-dev
       libyaz-dev yaz libcmocka-dev postgresql kcat gnuplot-nox jq
-      libmicrohttpd-dev chromium)
+      libmicrohttpd-dev libssl-dev chromium)
 # The real Kafka cluster of the tests (scripts/kafka.sh) runs on a JDK with
 # the broker resolved by Maven: install them where the commands are missing.
 command -v java >/dev/null 2>&1 || PKGS+=(default-jdk-headless)

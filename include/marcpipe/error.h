@@ -33,7 +33,8 @@
   XX(ECONFIG, "invalid configuration")                                         \
   XX(ENOTFOUND, "not found")                                                   \
   XX(ELOST, "records lost from the log")                                       \
-  XX(ECANCELED, "operation canceled")
+  XX(ECANCELED, "operation canceled")                                          \
+  XX(EBACKWARDS, "offset went backwards")
 
 enum {
   MP__ERR_BASE = -20000,

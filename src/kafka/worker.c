@@ -302,6 +302,21 @@ static void retry_cb(uv_timer_t *t) {
   run_slot(s);
 }
 
+/* The test-only crash between the sink's COMMIT and Kafka's (see
+ * worker_impl.h); compiled out without MP_TEST_HOOKS. */
+#ifdef MP_TEST_HOOKS
+static void crash_hook(mp_worker_t *w, const batch_t *b) {
+  if (w->fault_crash_after && b->nrecs &&
+      ++w->fault_batches == w->fault_crash_after) {
+    wlog(w, "MP_FAULT_CRASH_AFTER_PG_COMMIT: exiting after batch %" PRIu64
+            " (committed in PostgreSQL, not in Kafka)", w->fault_batches);
+    _exit(137);
+  }
+}
+#else
+#define crash_hook(w, b) ((void)0)
+#endif
+
 static void after_work_cb(uv_work_t *req, int status) {
   slot_t *s = req->data;
   mp_worker_t *w = s->w;
@@ -309,12 +324,7 @@ static void after_work_cb(uv_work_t *req, int status) {
   s->running = false;
   if (s->rc == 0 && status == 0) {
     s->backoff_ms = 0;
-    if (w->fault_crash_after && b->nrecs &&
-        ++w->fault_batches == w->fault_crash_after) {
-      wlog(w, "MP_FAULT_CRASH_AFTER_PG_COMMIT: exiting after batch %" PRIu64
-              " (committed in PostgreSQL, not in Kafka)", w->fault_batches);
-      _exit(137);
-    }
+    crash_hook(w, b);
     mp__worker_add_result(w, &s->res);
     mp__worker_dead_letter_errors(w, b, &s->res);
     finish_batch(w, slot_release(s), true);
@@ -497,9 +507,9 @@ static void handle_message(mp_worker_t *w, rd_kafka_message_t *m) {
     report_lost(w, m->partition, lf, lt, "fetched offset jumped past them");
     return;
   }
-  if (rc) { /* MP_ECONFIG: an old offset fetched again; MP_ENOMEM */
+  if (rc) { /* MP_EBACKWARDS: an old offset fetched again; MP_ENOMEM */
     rd_kafka_message_destroy(m);
-    if (rc != MP_ECONFIG)
+    if (rc != MP_EBACKWARDS)
       mp__worker_fail(w, rc);
     return;
   }
@@ -719,9 +729,11 @@ int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
     w->cfg.batch_records = cfg->window_records > 1 ? cfg->window_records / 2 : 1;
   w->st.lost_partition = -1;
   w->st.lost_to = -1;
+#ifdef MP_TEST_HOOKS
   const char *crash = getenv("MP_FAULT_CRASH_AFTER_PG_COMMIT");
   if (crash && *crash)
     w->fault_crash_after = strtoull(crash, NULL, 10);
+#endif
   mp_window_init(&w->win, cfg->window_records, cfg->window_bytes,
                  cfg->low_water_pct);
   mp_offsets_init(&w->offs);

@@ -100,10 +100,14 @@ struct mp_worker_s {
   uint64_t last_msg_ms, last_status_ms;
   mp_worker_done_cb done_cb;
   mp_worker_stats_t st;
-  /* TEST-ONLY fault hook (tests/faults/worker_kill.sh): with
-   * MP_FAULT_CRASH_AFTER_PG_COMMIT=N the process _exit(137)s right after
-   * the Nth batch the sink committed, before its offsets reach Kafka */
+#ifdef MP_TEST_HOOKS
+  /* Test-only fault hook, built with the CMake option MP_TEST_HOOKS
+   * (tests/faults/worker_kill.sh, circ_seed.sh, circ_exactly_once.sh):
+   * with MP_FAULT_CRASH_AFTER_PG_COMMIT=N the process _exit(137)s right
+   * after the Nth batch the sink committed, before its offsets reach
+   * Kafka. Without the option the variable is not read. */
   uint64_t fault_crash_after, fault_batches;
+#endif
 };
 
 /* Diagnostics to cfg.log (stderr when NULL), prefixed "marcpipe work: ". */

@@ -18,7 +18,7 @@ void mp__worker_add_result(mp_worker_t *w, const mp_sink_result_t *r) {
   w->st.skipped += r->skipped;
   w->st.errors += r->errors;
   w->st.replayed += r->replayed;
-  for (int i = 0; i < r->ncompleted && i < 8; i++)
+  for (int i = 0; i < r->ncompleted && i < MP_SINK_MAX_COMPLETED; i++)
     if (w->cfg.verbose)
       wlog(w, "job %" PRId64 " completed", r->completed_jobs[i]);
 }

@@ -1014,7 +1014,7 @@ int mp__xml_fast_next(mp_xml_fast_t *f) {
     if (rc != NEED_MORE)
       return rc;
     if (in->eof) /* step saw the end: a document cut short, or done */
-      return !avail && f->state == 2 ? MP_EOF_ : FB;
+      return !avail && f->state == 2 ? MP_EOF : FB;
     if (avail >= r->opts.max_record_bytes)
       return FB;
     if (want <= avail)

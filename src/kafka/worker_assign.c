@@ -18,19 +18,25 @@
  *   on_assign: rd_kafka_committed, up to 10 s; load_offsets on the
  *     control sink, a synchronous SELECT on its PostgreSQL connection
  *     (after a reconnect when that connection was dropped), bounded only
- *     by the server and the conninfo's connect_timeout; on the first
- *     assignment rd_kafka_clusterid, up to 5 s; for each partition with
- *     a stored position, a watermark query of up to 3 s (after one goes
- *     unanswered no more are asked, so at most 3 s are spent waiting);
- *     and for each stored offset found to belong to another log, the
- *     sink's reset_offset (one synchronous UPDATE, as above).
+ *     by the server and the conninfo's connect_timeout; until the
+ *     cluster id is known (normally the first assignment only)
+ *     rd_kafka_clusterid, up to 5 s; for each partition with a stored
+ *     position, a watermark query (a round trip; one that goes
+ *     unanswered for 3 s ends the queries of this assignment, so timeouts
+ *     cost 3 s at most); and for each stored offset found to belong to
+ *     another log, the sink's reset_offset (one synchronous statement on
+ *     the same connection, bounded the same way).
  *   on_revoke: a synchronous offset commit (rd_kafka_commit, bounded by
  *     librdkafka's request timeouts).
  *   check_identity, once per partition whose stored position is refuted:
  *     a watermark query of up to 5 s and the sink's reset_offset.
  * Typically each is a round trip of a few milliseconds; the bounds matter
  * when a broker or the database is down, when the worker's batches in
- * flight wait for the loop (the thread pool keeps writing them).
+ * flight wait for the loop (the thread pool keeps writing them). Doing
+ * this work on the thread pool would mean calling rd_kafka_assign after
+ * the callback returned, with revocations, stops and the close's own
+ * rebalance able to arrive meanwhile; the assignment is rare enough that
+ * it stays here, on the loop, which also owns the control sink.
  */
 #include "kafka/worker_impl.h"
 

@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
   mp_record_t *rec;
   uint64_t fields = 0;
   int rc;
-  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF_) {
+  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF) {
     if (rc == 0)
       fields += rec->nfields;
     else if (mp_marc_reader_fatal(r))
@@ -64,5 +64,5 @@ int main(int argc, char **argv) {
          (unsigned long long)s.records, (unsigned long long)s.rejected,
          (unsigned long long)fields, secs, (double)s.records / secs,
          (double)s.bytes / 1e6 / secs, ru.ru_maxrss);
-  return rc == MP_EOF_ ? 0 : 1;
+  return rc == MP_EOF ? 0 : 1;
 }

@@ -56,7 +56,7 @@ int mp_bench_each_record(const char *prog, const char *path,
   }
   mp_record_t *rec;
   int rc, ret = 0;
-  while (!ret && (rc = mp_marc_reader_next(rd, &rec)) != MP_EOF_) {
+  while (!ret && (rc = mp_marc_reader_next(rd, &rec)) != MP_EOF) {
     if (rc == 0)
       ret = fn(rd, rec, arg);
     else if (mp_marc_reader_fatal(rd))

@@ -3,13 +3,15 @@
  * Errors are negative ints. System and libuv errors pass through as UV_E*
  * (negated errno on Unix); project codes live in the X-macro list below,
  * which also generates mp_strerror() and mp_err_name(). 0 is success.
- * Project codes start at -20000 so they never collide with UV_E*.
+ * Project codes start at -20000 so they never collide with UV_E*. The
+ * list's names are only pasted (MP_##name) or quoted (#name), never
+ * expanded, so EOF, though stdio.h defines it, names MP_EOF safely.
  */
 #ifndef MARCPIPE_ERROR_H
 #define MARCPIPE_ERROR_H
 
 #define MP_ERRNO_MAP(XX)                                                       \
-  XX(EOF_, "end of input")                                                     \
+  XX(EOF, "end of input")                                                      \
   XX(EUSAGE, "invalid usage")                                                  \
   XX(ENOMEM, "out of memory")                                                  \
   XX(EIO, "input/output error")                                                \
@@ -33,7 +35,8 @@
   XX(ECONFIG, "invalid configuration")                                         \
   XX(ENOTFOUND, "not found")                                                   \
   XX(ELOST, "records lost from the log")                                       \
-  XX(ECANCELED, "operation canceled")
+  XX(ECANCELED, "operation canceled")                                          \
+  XX(EBACKWARDS, "offset went backwards")
 
 enum {
   MP__ERR_BASE = -20000,

@@ -173,13 +173,13 @@ mp_marc_reader_t *mp_marc_reader_open_mem(const char *name, const char *data,
                                           int *err);
 /* Next record.
  *   0            *rec is set; warnings (if any) are in the diagnostics
- *   MP_EOF_      end of input
+ *   MP_EOF      end of input
  *   other < 0    this record was rejected (diagnostics say why, raw bytes
  *                via mp_marc_reader_raw); call again for the next one,
  *                unless mp_marc_reader_fatal() says the stream is over */
 int mp_marc_reader_next(mp_marc_reader_t *r, mp_record_t **rec);
 /* Diagnostics raised by the last mp_marc_reader_next() call (also on
- * MP_EOF_, e.g. junk after the last record). At most 64 warnings are kept
+ * MP_EOF, e.g. junk after the last record). At most 64 warnings are kept
  * per call (all are counted in the stats); errors are always kept. */
 const mp_marc_diag_t *mp_marc_reader_diags(const mp_marc_reader_t *r,
                                            size_t *n);
@@ -187,7 +187,7 @@ const mp_marc_diag_t *mp_marc_reader_diags(const mp_marc_reader_t *r,
  * record as framed; XML/JSON: the serialised element). Valid until next. */
 const char *mp_marc_reader_raw(const mp_marc_reader_t *r, size_t *len);
 /* True once the stream cannot go on (the last error was fatal); further
- * calls to mp_marc_reader_next() return MP_EOF_. */
+ * calls to mp_marc_reader_next() return MP_EOF. */
 bool mp_marc_reader_fatal(const mp_marc_reader_t *r);
 /* Counters over the whole stream. */
 typedef struct mp_marc_reader_stats_s {

@@ -74,7 +74,7 @@ typedef struct mp_producer_item_s {
   size_t raw_len;
 } mp_producer_item_t;
 
-/* A source of items. next() returns 0 with *item set, MP_EOF_ at the end,
+/* A source of items. next() returns 0 with *item set, MP_EOF at the end,
  * or another MP_E* if the input cannot be read at all (the run fails). */
 typedef struct mp_producer_input_s {
   void *ctx;
@@ -88,7 +88,7 @@ typedef struct mp_producer_input_s {
 /* The MARC input: reads any format with the MARC reader (MARC-8 converted
  * to UTF-8), one item per record, rejected records as REJECTED items with
  * the reader's positioned diagnostic and raw bytes. A fatal reader error
- * (the stream cannot go on) becomes one last REJECTED item, then MP_EOF_.
+ * (the stream cannot go on) becomes one last REJECTED item, then MP_EOF.
  * 0 or the reader's open error (errbuf says which file and why). */
 int mp_producer_marc_input_open(const char *path,
                                 const mp_marc_reader_opts_t *ropts,

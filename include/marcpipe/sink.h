@@ -92,12 +92,17 @@ typedef struct mp_sink_error_s {
  * key). When mp_sink_write_batch() fails, all counts are 0 (a part of the
  * batch may have been committed when it was split to isolate a refused
  * record: the retry then counts that part as replayed). */
+/* Jobs one batch can report as completed (a batch finishing more is
+ * possible; the rest are not named, and their state is in PostgreSQL). */
+#define MP_SINK_MAX_COMPLETED 8
+
 typedef struct mp_sink_result_s {
   uint32_t created, updated, duplicates, skipped, errors;
   uint32_t replayed;          /* records already journaled: no change */
   uint32_t direct;            /* records of batches written without staging
                                  (only new records: src/pg/sink_fast.c) */
-  int64_t completed_jobs[8];  /* jobs this batch flipped to COMPLETED* */
+  int64_t completed_jobs[MP_SINK_MAX_COMPLETED]; /* jobs this batch flipped
+                                                   to COMPLETED* */
   int ncompleted;
   /* The ERROR outcomes committed by this call, in recs order, so the
    * caller can publish them (dead-letter topic). Owned by the sink: valid

@@ -45,7 +45,7 @@ static int circ_next(void *ctx, mp_producer_item_t *it) {
     errno = 0;
     ssize_t n = getline(&in->line, &in->cap, in->f);
     if (n < 0)
-      return ferror(in->f) ? MP_EIO : MP_EOF_;
+      return ferror(in->f) ? MP_EIO : MP_EOF;
     uint64_t at = in->offset;
     in->offset += (uint64_t)n;
     in->lineno++;

@@ -272,7 +272,7 @@ static void dump_file(dump_t *d, const char *path) {
   for (;;) {
     mp_record_t *rec = NULL;
     int rc = mp_marc_reader_next(rd, &rec);
-    if (rc == MP_EOF_)
+    if (rc == MP_EOF)
       break;
     mp__cli_print_diags(rd);
     if (rc < 0) {

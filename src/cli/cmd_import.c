@@ -213,8 +213,9 @@ static void db_unavailable(import_t *im) {
   double limit = db_unavailable_s();
   if (now - im->db_down_since < limit || j->final)
     return;
-  fprintf(stderr, "import: job %lld: database unavailable for %.0f s (%s); "
-                  "giving up: `marcpipe produce --resume %lld` continues it\n",
+  fprintf(stderr,
+          "marcpipe import: job %lld: database unavailable for %.0f s (%s); "
+          "giving up: `marcpipe produce --resume %lld` continues it\n",
           (long long)j->id, limit, im->poll_err, (long long)j->id);
   snprintf(j->sum.status, sizeof j->sum.status, "FAILED");
   snprintf(j->sum.failure_reason, sizeof j->sum.failure_reason,
@@ -306,7 +307,7 @@ static void on_producer_done(void *data, int rc, const char *reason) {
   if (rc)
     mp_progress_end(&im->progress); /* the message on a line of its own */
   if (rc)
-    fprintf(stderr, "import: %s: producing failed: %s\n", j->file,
+    fprintf(stderr, "marcpipe import: %s: producing failed: %s\n", j->file,
             reason ? reason : mp_strerror(rc));
   maybe_finish_job(im);
 }
@@ -319,7 +320,8 @@ static void on_give_up(mp_import_workers_t *set, int index) {
   bool usage = set->w[index].exit_status == 2 && !set->w[index].term_signal;
   mp_progress_end(&im->progress);
   if (!usage)
-    fprintf(stderr, "import: worker %d keeps failing; giving up\n", index);
+    fprintf(stderr, "marcpipe import: worker %d keeps failing; giving up\n",
+            index);
   if (im->job && !im->job->final)
     mp_job_fail(im->ctl, im->job->id,
                 usage ? "a worker refused its options (usage error)"
@@ -332,7 +334,8 @@ static void on_signal(uv_signal_t *s, int signum) {
   if (im->interrupted && im->job && !im->job->final) {
     /* a second signal: stop waiting for the job's final state (the
      * database may be unreachable); the workers are still stopped */
-    fprintf(stderr, "import: signal %d again: not waiting for the job\n",
+    fprintf(stderr,
+            "marcpipe import: signal %d again: not waiting for the job\n",
             signum);
     im->job->final = true;
     im->ppg.give_up = 1; /* the producer's last word: no more retries */
@@ -340,7 +343,8 @@ static void on_signal(uv_signal_t *s, int signum) {
     return;
   }
   mp_progress_end(&im->progress);
-  fprintf(stderr, "import: interrupted (signal %d): stopping\n", signum);
+  fprintf(stderr, "marcpipe import: interrupted (signal %d): stopping\n",
+          signum);
   im->interrupted = true;
   /* A terminal's Ctrl-C (or `timeout`) signals the whole process group:
    * workers that stop now were asked to, not crashed; none is restarted. */
@@ -352,7 +356,8 @@ static void on_signal(uv_signal_t *s, int signum) {
     if (mp_pg_ready(im->ctl, im->o->tenant, err, sizeof err) ||
         mp_job_interrupt(im->ctl, im->job->id, "import interrupted", err,
                          sizeof err))
-      fprintf(stderr, "import: cannot record the interruption: %s\n", err);
+      fprintf(stderr, "marcpipe import: cannot record the interruption: %s\n",
+              err);
   }
 }
 
@@ -600,7 +605,7 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
   mp_producer_input_t in;
   int rc = mp_producer_marc_input_open(j->file, &ropts, &in, err, sizeof err);
   if (rc) {
-    fprintf(stderr, "import: %s\n", err);
+    fprintf(stderr, "marcpipe import: %s\n", err);
     return rc;
   }
   int64_t skip = 0;
@@ -608,7 +613,7 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
   if (!rc)
     rc = lease_job(im, j->id, err, sizeof err);
   if (rc) {
-    fprintf(stderr, "import: %s: %s\n",
+    fprintf(stderr, "marcpipe import: %s: %s\n",
             o->resume ? "cannot resume the job" : "cannot create the job", err);
     in.close(in.ctx);
     return rc;
@@ -617,17 +622,20 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
   mp_producer_marc_input_on_warning(&in, on_warning, j);
   mp__cancel_input_wrap(&im->cin, &in, im->lease, &in);
   if (!o->quiet && o->resume)
-    fprintf(stderr, "import: resuming job %lld: %s after %lld records already "
-                    "journaled\n", (long long)j->id, j->file, (long long)skip);
+    fprintf(stderr,
+            "marcpipe import: resuming job %lld: %s after %lld records "
+            "already journaled\n",
+            (long long)j->id, j->file, (long long)skip);
   else if (!o->quiet)
-    fprintf(stderr, "import: job %lld: %s\n", (long long)j->id, j->file);
+    fprintf(stderr, "marcpipe import: job %lld: %s\n", (long long)j->id,
+            j->file);
   /* -b: the cluster answers within the Kafka timeout and has the topics
    * before any worker or producer starts; if not, the job fails with the
    * reason and the files after it are not tried */
   if (o->brokers && !im->topics_ready) {
     if (ensure_topics(im, err, sizeof err)) {
       char e2[256];
-      fprintf(stderr, "import: %s\n", err);
+      fprintf(stderr, "marcpipe import: %s\n", err);
       mp_job_fail(im->ctl, j->id, err, e2, sizeof e2);
       mp_job_get(im->ctl, j->id, &j->sum, e2, sizeof e2);
       im->kafka_failed = true;
@@ -656,7 +664,8 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
       rc = mp_import_workers_start(im->loop, &im->workers, o->workers,
                                    worker_argv(im, self));
     if (rc) {
-      fprintf(stderr, "import: cannot start workers: %s\n", uv_strerror(rc));
+      fprintf(stderr, "marcpipe import: cannot start workers: %s\n",
+              uv_strerror(rc));
       in.close(in.ctx);
       return rc;
     }
@@ -680,7 +689,7 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
                            .on_done = on_producer_done};
   rc = mp_producer_start(im->loop, &po, &in, &im->prod, err, sizeof err);
   if (rc) {
-    fprintf(stderr, "import: %s\n", err);
+    fprintf(stderr, "marcpipe import: %s\n", err);
     in.close(in.ctx);
     mp_job_fail(im->ctl, j->id, err, err, sizeof err);
     return rc;
@@ -691,11 +700,11 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
   mp_producer_destroy(im->prod);
   im->prod = NULL;
   if (mp_job_warnings_flush(&j->warn))
-    fprintf(stderr, "import: %s\n", j->warn.err);
+    fprintf(stderr, "marcpipe import: %s\n", j->warn.err);
   /* the final counters, read after the flip */
   mp_job_get(im->ctl, j->id, &j->sum, err, sizeof err);
   if (j->sum.total == 0)
-    fprintf(stderr, "import: %s: no records in the file\n", j->file);
+    fprintf(stderr, "marcpipe import: %s: no records in the file\n", j->file);
   return 0;
 }
 
@@ -989,7 +998,7 @@ int cmd_import(int argc, char **argv) {
   char self[4096];
   size_t selflen = sizeof self;
   if (!jobs || uv_exepath(self, &selflen)) {
-    fprintf(stderr, "import: out of memory\n");
+    fprintf(stderr, "marcpipe import: out of memory\n");
     free(jobs);
     mp_cli_release(&o.c);
     return 1;
@@ -998,7 +1007,8 @@ int cmd_import(int argc, char **argv) {
     snprintf(im.topic, sizeof im.topic, "%s", o.topic);
   else if (mp_topic_name(im.topic, sizeof im.topic, o.env, o.ns, o.tenant,
                          MP_EVENT_RECORD)) {
-    fprintf(stderr, "import: invalid topic parts (--env, --namespace)\n");
+    fprintf(stderr,
+            "marcpipe import: invalid topic parts (--env, --namespace)\n");
     goto out;
   }
   if (resolve_db(&im))
@@ -1006,7 +1016,7 @@ int cmd_import(int argc, char **argv) {
   if (open_conn(&im, &im.ctl, err, sizeof err) ||
       open_conn(&im, &im.poll, err, sizeof err) ||
       open_conn(&im, &im.pconn, err, sizeof err)) {
-    fprintf(stderr, "import: database: %s\n", err);
+    fprintf(stderr, "marcpipe import: database: %s\n", err);
     goto out;
   }
   im.ppg.conn = (struct pg_conn *)im.pconn;
@@ -1019,19 +1029,20 @@ int cmd_import(int argc, char **argv) {
     mp_job_summary_t js;
     if (mp_job_get(im.ctl, o.resume, &js, err, sizeof err) ||
         !(resume_file[0] = strdup(js.file_name))) {
-      fprintf(stderr, "import: %s\n", err);
+      fprintf(stderr, "marcpipe import: %s\n", err);
       goto out;
     }
     files = resume_file;
     nfiles = 1;
   }
   if (start_broker(&im, err, sizeof err)) {
-    fprintf(stderr, "import: embedded broker: %s\n", err);
+    fprintf(stderr, "marcpipe import: embedded broker: %s\n", err);
     goto out;
   }
   if ((rc = check_workers(&im, self))) {
     if (rc == 1)
-      fprintf(stderr, "import: cannot run %s work --check-options\n", self);
+      fprintf(stderr, "marcpipe import: cannot run %s work --check-options\n",
+              self);
     goto out;
   }
   rc = 1;
@@ -1066,7 +1077,8 @@ int cmd_import(int argc, char **argv) {
      * flight after the job's loop ended) */
     if (im.ctl && (mp_pg_ready(im.ctl, o.tenant, err, sizeof err) ||
                    mp_job_get(im.ctl, jobs[i].id, &jobs[i].sum, err, sizeof err)))
-      fprintf(stderr, "import: job %lld: cannot read the final counters: %s\n",
+      fprintf(stderr,
+              "marcpipe import: job %lld: cannot read the final counters: %s\n",
               (long long)jobs[i].id, err);
     else
       mp_job_self_matches(im.ctl, jobs[i].id, &jobs[i].self, err, sizeof err);

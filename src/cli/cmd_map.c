@@ -159,7 +159,7 @@ static void map_file(map_t *p, const char *path) {
   for (;;) {
     mp_record_t *rec = NULL;
     int rc = mp_marc_reader_next(rd, &rec);
-    if (rc == MP_EOF_)
+    if (rc == MP_EOF)
       break;
     mp__cli_print_diags(rd);
     n.records++;

@@ -138,7 +138,7 @@ void mp_progress_update(mp_progress_t *p, const mp_progress_view_t *v) {
     return;
   p->last_print = v->elapsed_s;
   facts(v, rate, line, sizeof line);
-  fprintf(p->out, "import: %s\n", line);
+  fprintf(p->out, "marcpipe import: %s\n", line);
   fflush(p->out);
 }
 

@@ -73,11 +73,14 @@ static void handle_closed(uv_handle_t *h) {
   /* exit 2 is a usage error: the same command line would fail again */
   bool usage = !w->term_signal && w->exit_status == 2;
   if (usage)
-    fprintf(stderr, "import: worker %d refused its options (exit 2): not "
-                    "restarted\n", w->index);
+    fprintf(stderr,
+            "marcpipe import: worker %d refused its options (exit 2): not "
+            "restarted\n",
+            w->index);
   else if (w->restarts < set->max_restarts) {
     w->restarts++;
-    fprintf(stderr, "import: restarting worker %d (restart %d of %d)\n",
+    fprintf(stderr,
+            "marcpipe import: restarting worker %d (restart %d of %d)\n",
             w->index, w->restarts, set->max_restarts);
     if (spawn(w) == 0)
       return;
@@ -96,10 +99,12 @@ static void exit_cb(uv_process_t *p, int64_t status, int sig) {
   if (!set->stopping) {
     set->crashes++;
     if (sig)
-      fprintf(stderr, "import: worker %d (pid %d) was killed by signal %d\n",
+      fprintf(stderr,
+              "marcpipe import: worker %d (pid %d) was killed by signal %d\n",
               w->index, p->pid, sig);
     else
-      fprintf(stderr, "import: worker %d (pid %d) exited with status %lld\n",
+      fprintf(stderr,
+              "marcpipe import: worker %d (pid %d) exited with status %lld\n",
               w->index, p->pid, (long long)status);
   }
   w->closing = 2;
@@ -128,7 +133,7 @@ static int spawn(mp_import_worker_t *w) {
   mp_buf_clear(&w->stdout_buf);
   int rc = uv_spawn(set->loop, &w->proc, &o);
   if (rc) {
-    fprintf(stderr, "import: cannot start worker %d: %s\n", w->index,
+    fprintf(stderr, "marcpipe import: cannot start worker %d: %s\n", w->index,
             uv_strerror(rc));
     uv_close((uv_handle_t *)&w->out, NULL);
     uv_close((uv_handle_t *)&w->proc, NULL);
@@ -172,8 +177,8 @@ static void grace_over(uv_timer_t *t) {
   for (int i = 0; i < set->n; i++)
     if (set->w[i].running) {
       fprintf(stderr,
-              "import: worker %d (pid %d) still running %d s after SIGTERM: "
-              "killing it\n",
+              "marcpipe import: worker %d (pid %d) still running %d s after "
+              "SIGTERM: killing it\n",
               i, set->w[i].proc.pid, MP_IMPORT_STOP_GRACE_MS / 1000);
       uv_process_kill(&set->w[i].proc, SIGKILL);
       set->killed++;

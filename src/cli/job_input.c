@@ -7,7 +7,7 @@ static int next(void *ctx, mp_producer_item_t *item) {
   mp_cancel_input_t *w = ctx;
   if (w->lease && mp_lease_cancel_requested(w->lease)) {
     w->stopped = true;
-    return MP_EOF_;
+    return MP_EOF;
   }
   return w->inner.next(w->inner.ctx, item);
 }

@@ -242,7 +242,7 @@ static int load_file(mp_gen_pool_t *p, const char *path, char *err,
   for (;;) {
     mp_record_t *rec;
     int r = mp_marc_reader_next(rd, &rec);
-    if (r == MP_EOF_)
+    if (r == MP_EOF)
       break;
     if (r < 0) {
       p->st.rejected++;

@@ -68,11 +68,11 @@ static int marc_next(void *ctx, mp_producer_item_t *it) {
   mp_record_t *rec = NULL;
   memset(it, 0, sizeof *it);
   if (m->ended)
-    return MP_EOF_;
+    return MP_EOF;
   int rc = mp_marc_reader_next(m->r, &rec);
   report_warnings(m); /* also the end of input's (junk after the last) */
-  if (rc == MP_EOF_)
-    return MP_EOF_;
+  if (rc == MP_EOF)
+    return MP_EOF;
   if (rc != 0) {
     bool fatal = mp_marc_reader_fatal(m->r);
     /* Infrastructure, or the user's error cap: the run fails. */

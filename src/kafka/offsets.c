@@ -95,7 +95,7 @@ int mp_offsets_polled(mp_offsets_t *t, int32_t partition, int64_t offset,
   if (!pp)
     return MP_ENOTFOUND;
   if (pp->next >= 0 && offset < pp->next)
-    return MP_ECONFIG;
+    return MP_EBACKWARDS;
   int rc = 0;
   if (pp->next >= 0 && offset > pp->next) {
     if (lost_from)

@@ -52,7 +52,7 @@ uint64_t mp_offsets_epoch(const mp_offsets_t *t, int32_t partition);
  * first of an unknown start); MP_ELOST when it jumps past the expected
  * offset: *lost_from..*lost_to (inclusive) never arrived (the offset is
  * still tracked from then on); MP_ENOTFOUND when the partition is not
- * assigned; MP_ECONFIG when the offset goes backwards (a re-fetch the
+ * assigned; MP_EBACKWARDS when the offset goes backwards (a re-fetch the
  * caller must ignore); MP_ENOMEM. */
 int mp_offsets_polled(mp_offsets_t *t, int32_t partition, int64_t offset,
                       int64_t *lost_from, int64_t *lost_to);

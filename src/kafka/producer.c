@@ -300,11 +300,11 @@ static void skip_some(mp_producer_t *p) {
     mp_producer_item_t it;
     int rc = p->in.next(p->in.ctx, &it);
     if (rc != 0) {
-      fail_run(p, rc == MP_EOF_ ? MP_EIO : rc,
+      fail_run(p, rc == MP_EOF ? MP_EIO : rc,
                "%s: cannot skip the %" PRId64
                " items already produced: %s after item %" PRId64,
                p->in.name ? p->in.name : "input", p->o.skip,
-               rc == MP_EOF_ ? "input ends" : mp_strerror(rc), p->st.read);
+               rc == MP_EOF ? "input ends" : mp_strerror(rc), p->st.read);
       return;
     }
     p->st.read++;
@@ -330,7 +330,7 @@ static void on_idle(uv_idle_t *h) {
       seq = p->pending_seq;
     } else {
       int rc = p->in.next(p->in.ctx, &it);
-      if (rc == MP_EOF_) {
+      if (rc == MP_EOF) {
         p->input_done = true;
         break;
       }

@@ -180,7 +180,7 @@ static int iso_next(mp_marc_reader_t *r) {
     mp__reader_diag(r, MP_EFORMAT, MP_SEV_WARNING, in->base + in->pos - skipped, NULL,
                     "skipped %zu bytes between records", skipped);
   if (avail == 0)
-    return MP_EOF_;
+    return MP_EOF;
   r->rec.recno = r->recno;
   r->rec.offset = in->base + in->pos;
   int rc = frame(in, limit, &n);

@@ -256,7 +256,7 @@ static int json_next(mp_marc_reader_t *r) {
   int rc = mp__json_frame_next(&st->frame, &r->in, limit_of(r), &sp, err,
                                sizeof err);
   if (rc == 0)
-    return MP_EOF_;
+    return MP_EOF;
   if (rc < 0)
     return framing_failed(r, rc, &sp, err);
   r->rec.recno = ++r->recno;

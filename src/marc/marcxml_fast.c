@@ -1,5 +1,13 @@
 /* marcxml_fast.c: the fast path of the MARCXML backend (see marcxml_fast.h).
  *
+ * Why it exists: MARCXML read through libxml2's xmlTextReader (a tree node
+ * per element, text and attribute, made and freed again) is slower than
+ * yaz-marcdump, and no reader built on it could beat yaz, which uses SAX.
+ * This scanner handles what MARCXML files contain and leaves everything
+ * else to libxml2: it reads MARCXML about 1.7x faster than `yaz-marcdump
+ * -i marcxml -n` in CPU time (bench/parse_xml.sh, figures in
+ * bench/README.md).
+ *
  * Each call scans from the input position: text, comments and processing
  * instructions between records, start and end tags of wrapper elements
  * (names kept on a stack with their namespace bindings), until a record
@@ -12,8 +20,8 @@
  * or gives up (MP__XML_FALLBACK). Views point into the input window, which
  * does not move while a record is converted; names and namespace URIs that
  * outlive a window are copied. Lines count '\n'; "\r\n" is read as '\n'
- * (dropped from text), a lone '\r' falls back (XML normalises it
- * XML normalises it).
+ * (dropped from text); a lone '\r' falls back (XML normalises it to '\n',
+ * which libxml2 then reports).
  */
 #include "marc/marcxml_fast.h"
 
@@ -241,17 +249,11 @@ static size_t scan_ref(const unsigned char *p, size_t n, char out[4],
 
 #define MORE_OR_FB(i, n) ((i) >= (n) ? NEED_MORE : FB)
 
-/* Parse the tag at p[0] == '<' (start, empty or end tag). On success
- * *used is its length, *line advanced by its newlines, attributes appended
- * to f->attrs and namespace declarations pushed at depth `depth` (popped
- * again on failure). 0, NEED_MORE or FB. */
-static int scan_tag(mp_xml_fast_t *f, const unsigned char *p, size_t n,
-                    uint32_t depth, ftag_t *t, size_t *used, long *line) {
-  size_t i = 1, colon, e;
-  long nl = 0;
-  uint32_t binds0 = f->nbinds;
-  memset(t, 0, sizeof *t);
-  t->a_first = f->nattrs;
+/* The element name after '<' (and the '/' of an end tag) from p[*ip]:
+ * t's names and end flag set, *ip past the name. 0, NEED_MORE or FB. */
+static int scan_tag_name(const unsigned char *p, size_t n, ftag_t *t,
+                         size_t *ip) {
+  size_t i = *ip, colon, e;
   if (i < n && p[i] == '/') {
     t->end = true;
     i++;
@@ -266,22 +268,189 @@ static int scan_tag(mp_xml_fast_t *f, const unsigned char *p, size_t n,
   t->llen = colon ? t->qlen - colon - 1 : t->qlen;
   t->prefix = colon ? t->qname : NULL;
   t->plen = colon;
-  i = e;
-  int rc = FB;
+  *ip = e;
+  return 0;
+}
+
+/* White space inside a tag from p[*ip], newlines added to *nl; the window
+ * must hold a byte after it. A lone '\r' falls back. 0, NEED_MORE or FB. */
+static int skip_tag_space(const unsigned char *p, size_t n, size_t *ip,
+                          long *nl) {
+  size_t i = *ip;
+  for (; i < n && is_space(p[i]); i++)
+    if (p[i] == '\n')
+      (*nl)++;
+    else if (p[i] == '\r' && (i + 1 >= n || p[i + 1] != '\n'))
+      return i + 1 >= n ? NEED_MORE : FB;
+  *ip = i;
+  return i >= n ? NEED_MORE : 0;
+}
+
+/* The quoted attribute value at p[*ip] (the quote): *val and *vlen its
+ * bytes as written, *plain false when it holds a reference or a white
+ * space character other than ' ' (XML would change it), *ip past the
+ * closing quote, newlines added to *nl. 0, NEED_MORE or FB. */
+static int scan_attr_value(const unsigned char *p, size_t n, size_t *ip,
+                           long *nl, const char **val, size_t *vlen,
+                           bool *plain) {
+  size_t i = *ip;
+  unsigned char q = p[i];
+  if (q != '"' && q != '\'')
+    return FB;
+  size_t vs = ++i;
+  *plain = true;
+  while (i < n && p[i] != q) {
+    unsigned char c = p[i];
+    if (c == '\t' || c == '\n' || c == '&' ||
+        (c == '\r' && i + 1 < n && p[i + 1] == '\n')) {
+      *plain = false;
+      *nl += c == '\n';
+      if (c == '&') { /* checked, not decoded: keep_attr decides */
+        char out[4];
+        size_t olen, k;
+        bool more;
+        if (!(k = scan_ref(p + i, n - i, out, &olen, &more)))
+          return more ? NEED_MORE : FB;
+        i += k;
+      } else
+        i++;
+      continue;
+    }
+    if (c < 0x20 || c == '<')
+      return FB;
+    if (c >= 0x80) {
+      size_t k = xml_char(p + i, n - i);
+      if (!k)
+        return n - i < 4 ? NEED_MORE : FB;
+      i += k;
+    } else
+      i++;
+  }
+  if (i >= n)
+    return NEED_MORE;
+  *val = (const char *)p + vs;
+  *vlen = i - vs;
+  *ip = i + 1;
+  return 0;
+}
+
+/* Keep one parsed attribute of tag t: a namespace declaration is pushed
+ * at `depth`, anything else appended to f->attrs (*prefixed set when its
+ * prefix is not xml: checked once the tag's declarations are known).
+ * Values XML would normalise or expand are refused where they are read.
+ * 0, FB or MP_ENOMEM. */
+static int keep_attr(mp_xml_fast_t *f, const ftag_t *t, uint32_t depth,
+                     const char *name, size_t nlen, size_t colon,
+                     const char *val, size_t vlen, bool plain,
+                     bool *prefixed) {
+  const char *local = colon ? name + colon + 1 : name;
+  size_t llen = colon ? nlen - colon - 1 : nlen;
+  if (!plain &&
+      ((llen == 3 && !memcmp(local, "tag", 3)) ||
+       (llen == 4 && (!memcmp(local, "ind1", 4) || !memcmp(local, "ind2", 4) ||
+                      !memcmp(local, "code", 4))) ||
+       (nlen >= 5 && !memcmp(name, "xmlns", 5))))
+    return FB;
+  if (nlen == 5 && memcmp(name, "xmlns", 5) == 0)
+    return push_bind(f, NULL, 0, val, vlen, depth) ? MP_ENOMEM : 0;
+  if (colon == 5 && memcmp(name, "xmlns", 5) == 0) {
+    const char *pfx = name + 6;
+    size_t plen = nlen - 6;
+    if (!vlen || (plen == 3 && memcmp(pfx, "xml", 3) == 0) ||
+        (plen == 5 && memcmp(pfx, "xmlns", 5) == 0))
+      return FB;
+    return push_bind(f, pfx, plen, val, vlen, depth) ? MP_ENOMEM : 0;
+  }
+  if (colon && !(colon == 3 && memcmp(name, "xml", 3) == 0))
+    *prefixed = true;
+  if (grow((void **)&f->attrs, &f->cap_attrs, f->nattrs + 1,
+           sizeof *f->attrs))
+    return MP_ENOMEM;
+  for (uint32_t k = t->a_first; k < f->nattrs; k++)
+    if (f->attrs[k].nlen == llen && !memcmp(f->attrs[k].name, local, llen))
+      return FB; /* same local name twice: let libxml2 judge */
+  f->attrs[f->nattrs++] = (fattr_t){name, local, llen, val, vlen};
+  return 0;
+}
+
+/* One attribute, name = "value", at p[*ip], kept by keep_attr; *ip past
+ * it, newlines added to *nl. 0, NEED_MORE, FB or MP_ENOMEM. */
+static int scan_attr(mp_xml_fast_t *f, const unsigned char *p, size_t n,
+                     uint32_t depth, const ftag_t *t, size_t *ip, long *nl,
+                     bool *prefixed) {
+  size_t i = *ip, colon, e;
+  if (!(e = scan_name(p, n, i, &colon)))
+    return MORE_OR_FB(i + 1, n);
+  const char *name = (const char *)p + i;
+  size_t nlen = e - i;
+  for (i = e; i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n'); i++)
+    *nl += p[i] == '\n';
+  if (i + 1 >= n)
+    return NEED_MORE;
+  if (p[i] != '=')
+    return FB;
+  for (i++; i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n'); i++)
+    *nl += p[i] == '\n';
+  if (i >= n)
+    return NEED_MORE;
+  const char *val;
+  size_t vlen;
+  bool plain;
+  int rc = scan_attr_value(p, n, &i, nl, &val, &vlen, &plain);
+  if (rc)
+    return rc;
+  *ip = i;
+  return keep_attr(f, t, depth, name, nlen, colon, val, vlen, plain,
+                   prefixed);
+}
+
+/* The namespace checks of a complete tag: no prefix declared twice on it
+ * (declarations from binds0 on), and every prefix of the element and (when
+ * prefixed) of its attributes declared. 0 or FB: libxml2 judges the rest. */
+static int check_tag_prefixes(const mp_xml_fast_t *f, const ftag_t *t,
+                              uint32_t binds0, bool prefixed) {
+  for (uint32_t a = binds0; a < f->nbinds; a++)
+    for (uint32_t b = a + 1; b < f->nbinds; b++) {
+      const char *x = f->binds[a].prefix, *y = f->binds[b].prefix;
+      if ((!x && !y) || (x && y && strcmp(x, y) == 0))
+        return FB;
+    }
+  if (t->prefix && (t->plen == 5 && !memcmp(t->prefix, "xmlns", 5)))
+    return FB;
+  if (t->prefix && !lookup(f, t->prefix, t->plen))
+    return FB;
+  for (uint32_t k = t->a_first; prefixed && k < f->nattrs; k++) {
+    const fattr_t *a = &f->attrs[k];
+    const char *qn = a->qname;
+    size_t plen = (size_t)(a->name - qn);
+    if (plen && !(plen == 4 && memcmp(qn, "xml", 3) == 0) &&
+        !lookup(f, qn, plen - 1))
+      return FB; /* an undeclared prefix */
+  }
+  return 0;
+}
+
+/* Parse the tag at p[0] == '<' (start, empty or end tag): its name, then
+ * attributes each after white space, up to '>' or "/>", then the namespace
+ * checks. On success *used is its length, *line advanced by its newlines,
+ * attributes appended to f->attrs and namespace declarations pushed at
+ * depth `depth`; on failure both are undone. 0, NEED_MORE, FB or
+ * MP_ENOMEM. */
+static int scan_tag(mp_xml_fast_t *f, const unsigned char *p, size_t n,
+                    uint32_t depth, ftag_t *t, size_t *used, long *line) {
+  size_t i = 1;
+  long nl = 0;
+  uint32_t binds0 = f->nbinds;
   bool prefixed = false;
+  memset(t, 0, sizeof *t);
+  t->a_first = f->nattrs;
+  int rc = scan_tag_name(p, n, t, &i);
+  if (rc)
+    return rc; /* nothing pushed yet */
   for (;;) {
     size_t ws = i;
-    for (; i < n && is_space(p[i]); i++)
-      if (p[i] == '\n')
-        nl++;
-      else if (p[i] == '\r' && (i + 1 >= n || p[i + 1] != '\n')) {
-        rc = i + 1 >= n ? NEED_MORE : FB;
-        goto fail;
-      }
-    if (i >= n) {
-      rc = NEED_MORE;
+    if ((rc = skip_tag_space(p, n, &i, &nl)))
       goto fail;
-    }
     if (p[i] == '>') {
       i++;
       break;
@@ -291,139 +460,26 @@ static int scan_tag(mp_xml_fast_t *f, const unsigned char *p, size_t n,
         rc = NEED_MORE;
         goto fail;
       }
-      if (p[i + 1] != '>')
+      if (p[i + 1] != '>') {
+        rc = FB;
         goto fail;
+      }
       t->empty = true;
       i += 2;
       break;
     }
-    if (t->end || ws == i)
-      goto fail; /* attributes need white space before them */
-    size_t s = i;
-    if (!(e = scan_name(p, n, i, &colon))) {
-      rc = MORE_OR_FB(i + 1, n);
+    if (t->end || ws == i) {
+      rc = FB; /* attributes need white space before them */
       goto fail;
     }
-    size_t nlen = e - s;
-    for (i = e; i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n'); i++)
-      nl += p[i] == '\n';
-    if (i + 1 >= n) {
-      rc = NEED_MORE;
+    if ((rc = scan_attr(f, p, n, depth, t, &i, &nl, &prefixed)))
       goto fail;
-    }
-    if (p[i] != '=')
-      goto fail;
-    for (i++; i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n'); i++)
-      nl += p[i] == '\n';
-    if (i >= n) {
-      rc = NEED_MORE;
-      goto fail;
-    }
-    unsigned char q = p[i];
-    if (q != '"' && q != '\'')
-      goto fail;
-    size_t vs = ++i;
-    bool plain = true; /* no reference or whitespace character */
-    while (i < n && p[i] != q) {
-      unsigned char c = p[i];
-      if (c == '\t' || c == '\n' || c == '&' ||
-          (c == '\r' && i + 1 < n && p[i + 1] == '\n')) {
-        plain = false;
-        nl += c == '\n';
-        if (c == '&') {
-          char out[4];
-          size_t olen;
-          bool more;
-          size_t k = scan_ref(p + i, n - i, out, &olen, &more);
-          if (!k) {
-            rc = more ? NEED_MORE : FB;
-            goto fail;
-          }
-          i += k;
-        } else
-          i++;
-        continue;
-      }
-      if (c < 0x20 || c == '<')
-        goto fail;
-      if (c >= 0x80) {
-        size_t k = xml_char(p + i, n - i);
-        if (!k) {
-          rc = n - i < 4 ? NEED_MORE : FB;
-          goto fail;
-        }
-        i += k;
-      } else
-        i++;
-    }
-    if (i >= n) {
-      rc = NEED_MORE;
-      goto fail;
-    }
-    const char *name = (const char *)p + s, *val = (const char *)p + vs;
-    size_t vlen = i - vs;
-    i++;
-    if (!plain) {
-      /* normalised or expanded by XML: fine where the value is not read */
-      const char *lp = colon ? name + colon + 1 : name;
-      size_t ll = colon ? nlen - colon - 1 : nlen;
-      if ((ll == 3 && !memcmp(lp, "tag", 3)) ||
-          (ll == 4 && (!memcmp(lp, "ind1", 4) || !memcmp(lp, "ind2", 4) ||
-                       !memcmp(lp, "code", 4))) ||
-          (nlen >= 5 && !memcmp(name, "xmlns", 5)))
-        goto fail;
-    }
-    if (nlen == 5 && memcmp(name, "xmlns", 5) == 0) {
-      if (push_bind(f, NULL, 0, val, vlen, depth))
-        goto nomem;
-      continue;
-    }
-    if (colon == 5 && memcmp(name, "xmlns", 5) == 0) {
-      const char *pfx = name + 6;
-      size_t plen = nlen - 6;
-      if (!vlen || (plen == 3 && memcmp(pfx, "xml", 3) == 0) ||
-          (plen == 5 && memcmp(pfx, "xmlns", 5) == 0))
-        goto fail;
-      if (push_bind(f, pfx, plen, val, vlen, depth))
-        goto nomem;
-      continue;
-    }
-    if (colon && !(colon == 3 && memcmp(name, "xml", 3) == 0))
-      prefixed = true; /* checked once the tag's declarations are known */
-    if (grow((void **)&f->attrs, &f->cap_attrs, f->nattrs + 1,
-             sizeof *f->attrs))
-      goto nomem;
-    const char *local = colon ? name + colon + 1 : name;
-    size_t llen = colon ? nlen - colon - 1 : nlen;
-    for (uint32_t k = t->a_first; k < f->nattrs; k++)
-      if (f->attrs[k].nlen == llen && !memcmp(f->attrs[k].name, local, llen))
-        goto fail; /* same local name twice: let libxml2 judge */
-    f->attrs[f->nattrs++] = (fattr_t){name, local, llen, val, vlen};
   }
-  /* duplicate declarations of one prefix on one element */
-  for (uint32_t a = binds0; a < f->nbinds; a++)
-    for (uint32_t b = a + 1; b < f->nbinds; b++) {
-      const char *x = f->binds[a].prefix, *y = f->binds[b].prefix;
-      if ((!x && !y) || (x && y && strcmp(x, y) == 0))
-        goto fail;
-    }
-  if (t->prefix && (t->plen == 5 && !memcmp(t->prefix, "xmlns", 5)))
+  if ((rc = check_tag_prefixes(f, t, binds0, prefixed)))
     goto fail;
-  if (t->prefix && !lookup(f, t->prefix, t->plen))
-    goto fail;
-  for (uint32_t k = t->a_first; prefixed && k < f->nattrs; k++) {
-    const fattr_t *a = &f->attrs[k];
-    const char *qn = a->qname;
-    size_t plen = (size_t)(a->name - qn);
-    if (plen && !(plen == 4 && memcmp(qn, "xml", 3) == 0) &&
-        !lookup(f, qn, plen - 1))
-      goto fail; /* an undeclared prefix: libxml2's business */
-  }
   *used = i;
   *line += nl;
   return 0;
-nomem:
-  rc = MP_ENOMEM;
 fail:
   pop_binds(f, depth); /* only this tag's bindings are that deep */
   f->nattrs = t->a_first;
@@ -1014,7 +1070,7 @@ int mp__xml_fast_next(mp_xml_fast_t *f) {
     if (rc != NEED_MORE)
       return rc;
     if (in->eof) /* step saw the end: a document cut short, or done */
-      return !avail && f->state == 2 ? MP_EOF_ : FB;
+      return !avail && f->state == 2 ? MP_EOF : FB;
     if (avail >= r->opts.max_record_bytes)
       return FB;
     if (want <= avail)

@@ -34,7 +34,7 @@ typedef struct mp_xml_fast_s mp_xml_fast_t;
 mp_xml_fast_t *mp__xml_fast_new(mp_marc_reader_t *r, mp_build_t *build,
                                 long *line);
 void mp__xml_fast_free(mp_xml_fast_t *f);
-/* 0 a record is in r->rec, MP_EOF_, MP_E* the record is rejected (the
+/* 0 a record is in r->rec, MP_EOF, MP_E* the record is rejected (the
  * builder's diagnostics say why), MP__XML_FALLBACK: nothing of the current
  * record was produced (no recno taken, no diagnostic), re-read with
  * libxml2. After a fallback the scanner must not be called again. */

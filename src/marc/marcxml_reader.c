@@ -387,7 +387,7 @@ static int xml_next(mp_marc_reader_t *r) {
        the first bytes (then a short document looked empty here). */
     long n = mp__input_fill(&r->in, 4096, XML_INPUT_CHUNK);
     if (n >= 0 && r->in.eof && only_space(r->in.data + r->in.pos, (size_t)n))
-      return MP_EOF_;
+      return MP_EOF;
     if (!st->fast && !st->xr && open_libxml(st) != 0) {
       r->fatal = true;
       r->rec.recno = ++r->recno;
@@ -415,7 +415,7 @@ static int xml_next(mp_marc_reader_t *r) {
     if (ret < 0)
       return fatal(st);
     if (ret == 0)
-      return MP_EOF_;
+      return MP_EOF;
     if (!is_record(st->xr))
       continue;
     if (!st->skip)

@@ -253,7 +253,7 @@ static int count(mp_marc_reader_t *r, int rc) {
     r->stats.records++;
     return 0;
   }
-  if (rc == MP_EOF_ || r->fatal)
+  if (rc == MP_EOF || r->fatal)
     return rc;
   r->stats.rejected++;
   if (r->opts.max_errors && r->stats.rejected >= r->opts.max_errors) {
@@ -270,7 +270,7 @@ int mp_marc_reader_next(mp_marc_reader_t *r, mp_record_t **rec) {
   r->ndiags = 0;
   mp__reader_set_raw(r, NULL, 0);
   if (r->fatal)
-    return MP_EOF_;
+    return MP_EOF;
   mp_record_clear(&r->rec);
   r->views_ascii = false;
   int rc = r->backend->next(r);

@@ -14,7 +14,7 @@
  * r->rec.recno; input consumed is r->in.base + r->in.pos, which the stats
  * report as bytes, so a backend reading through r->in advances r->in.pos)
  *   0             a record is in r->rec
- *   MP_EOF_       no more input
+ *   MP_EOF       no more input
  *   MP_E* (<0)    this record is rejected (at least one error diag added);
  *                 set r->fatal = true as well if the stream cannot go on.
  */

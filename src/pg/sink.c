@@ -650,9 +650,10 @@ static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
     PQclear(r);
     r = NULL;
   }
-  int64_t flipped[8];
+  int64_t flipped[MP_SINK_MAX_COMPLETED];
   int nflipped = 0;
-  if ((rc = mp__job_complete_locked(s->conn, jobs, njobs, flipped, 8, &nflipped,
+  if ((rc = mp__job_complete_locked(s->conn, jobs, njobs, flipped,
+                                    MP_SINK_MAX_COMPLETED, &nflipped,
                                     errbuf, errlen)))
     goto out;
   if ((rc = mp_pg_exec(s->conn, "COMMIT", errbuf, errlen)))
@@ -666,8 +667,8 @@ static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   res->replayed += (uint32_t)n - total;
   if (fast)
     res->direct += (uint32_t)n;
-  for (int i = 0; i < nflipped && i < 8; i++)
-    if (res->ncompleted < 8)
+  for (int i = 0; i < nflipped && i < MP_SINK_MAX_COMPLETED; i++)
+    if (res->ncompleted < MP_SINK_MAX_COMPLETED)
       res->completed_jobs[res->ncompleted++] = flipped[i];
 out:
   PQclear(r);

@@ -18,6 +18,7 @@ FL_NAME=circ_exactly_once
 FL_EMBEDDED=1
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/circ.bash"
+fl_hooks_need
 
 N=${CIRC_EVENTS:-12000}
 KILLS=4

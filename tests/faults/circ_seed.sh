@@ -9,6 +9,7 @@
 FL_NAME=circ_seed
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/circ.bash"
+fl_hooks_need
 
 U=u-seed
 ev() { # ev N: the N-th check-out of patron U

@@ -313,6 +313,15 @@ fl_summary_json() { # JOB: `marcpipe status --json`
   "$MARCPIPE" status "$1" --json --tenant "$FL_TENANT"
 }
 
+# fl_hooks_need: the scenario uses a test-only fault hook (MP_FAULT_*),
+# which a build with -DMP_TEST_HOOKS=OFF leaves out; there: skip (77).
+fl_hooks_need() {
+  if [ "${MP_TEST_HOOKS:-1}" = 0 ]; then
+    echo "SKIP: scenario $FL_NAME needs the test hooks (cmake -DMP_TEST_HOOKS=ON)"
+    exit 77
+  fi
+}
+
 # ---- the real cluster's own faults (scripts/kafka.sh) ----
 FL_KSH=${MP_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/scripts/kafka.sh
 

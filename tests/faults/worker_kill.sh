@@ -5,6 +5,7 @@
 # must be stored exactly once and the job must complete with exact counts.
 FL_NAME=worker_kill
 source "$(dirname "$0")/lib.bash"
+fl_hooks_need
 
 N=4000
 KILLS=4

@@ -90,7 +90,7 @@ static int fuzz_reader(const uint8_t *data, size_t size,
       abort(); /* every call must consume input or end the stream */
     mp_record_t *rec = NULL;
     int rc = mp_marc_reader_next(rd, &rec);
-    if (rc == MP_EOF_)
+    if (rc == MP_EOF)
       break;
     fuzz_touch(rd);
     size_t rawlen;

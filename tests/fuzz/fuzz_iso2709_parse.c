@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   mp_record_init(&back);
   mp_record_t *rec;
   int rc;
-  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF_)
+  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF)
     if (rc == 0)
       write_and_parse_back(rec, &out, &back);
   mp_marc_reader_close(r);

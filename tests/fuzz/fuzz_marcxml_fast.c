@@ -39,7 +39,7 @@ static uint64_t pass(const uint8_t *data, size_t size, bool fast,
     mp_record_t *rec;
     int rc = mp_marc_reader_next(rd, &rec);
     MIX(&rc, sizeof rc);
-    if (rc == MP_EOF_) {
+    if (rc == MP_EOF) {
       *fatal = false;
       break;
     }

@@ -56,7 +56,7 @@ psql -XAtq -c "DROP SCHEMA IF EXISTS ${T}_marcpipe CASCADE" >/dev/null 2>&1
 timeout -k 10 120 "$MARCPIPE" import --json --tenant "$T" "$F" >"$TMP/out.json" 2>"$TMP/err.log" ||
   it_fail "import with stderr in a file"
 grep -q $'\r\|\x1b' "$TMP/err.log" && it_fail "control characters in a log"
-lines=$(grep -cE '^import: [0-9]+:[0-9]{2} [0-9]+/[0-9]+' "$TMP/err.log")
+lines=$(grep -cE '^marcpipe import: [0-9]+:[0-9]{2} [0-9]+/[0-9]+' "$TMP/err.log")
 elapsed=$(python3 -c 'import json,sys; print(int(json.loads(open(sys.argv[1]).read().splitlines()[-1])["elapsed_s"]))' "$TMP/out.json")
 [ "$lines" -ge 1 ] && [ "$lines" -le $((1 + elapsed / 60 + 1)) ] ||
   it_fail "$lines progress lines in $elapsed s"

@@ -65,11 +65,11 @@ rows=$(it_sql "SELECT count(*) || ' ' || count(DISTINCT (job_id, seq)) FROM ${T}
 E3=kt3x$$
 it_import -w 1 --replication-factor 9 --env "$E3" "$TMP/g.mrc"
 [ "$IT_RC" = 1 ] || it_fail "import 3 exit $IT_RC, want 1"
-line="import: cannot create topic $E3.Default.$T.DI_INCOMING_MARC_BIB_RECORD: INVALID_REPLICATION_FACTOR"
+line="marcpipe import: cannot create topic $E3.Default.$T.DI_INCOMING_MARC_BIB_RECORD: INVALID_REPLICATION_FACTOR"
 grep -qF "$line" "$TMP/err.log" || it_fail "import 3 did not say '$line'"
 [ "$(grep -c '' "$TMP/err.log")" = 1 ] || it_fail "import 3: more than one line on stderr"
 st=$(it_sql "SELECT status FROM ${T}_marcpipe.jobs ORDER BY id DESC LIMIT 1")
 reason=$(it_sql "SELECT failure_reason FROM ${T}_marcpipe.jobs ORDER BY id DESC LIMIT 1")
-[ "$st" = FAILED ] && [ "import: $reason" = "$(cat "$TMP/err.log")" ] ||
+[ "$st" = FAILED ] && [ "marcpipe import: $reason" = "$(cat "$TMP/err.log")" ] ||
   it_fail "job 3: $st ($reason)"
 echo "kafka_topics: 3 topics created (4/1/1 partitions, replication $rf), kept at 4 partitions on --partitions 8, replication 9 refused naming the topic"

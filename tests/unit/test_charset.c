@@ -76,7 +76,7 @@ static void test_all_output_is_utf8(void **s) {
     mp_marc_reader_t *r = open_data(files[i], NULL);
     mp_record_t *rec;
     int rc;
-    while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF_)
+    while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF)
       if (rc == 0)
         assert_record_utf8(rec);
     mp_marc_reader_close(r);
@@ -110,7 +110,7 @@ static void test_marc8_twins_match(void **s) {
   }
   assert_int_equal(n, 8);
   assert_int_equal(non_ascii, 605); /* bytes of non-ASCII characters */
-  assert_int_equal(mp_marc_reader_next(b, &rec), MP_EOF_);
+  assert_int_equal(mp_marc_reader_next(b, &rec), MP_EOF);
   mp_record_release(&ra);
   mp_marc_reader_close(a);
   mp_marc_reader_close(b);
@@ -256,7 +256,7 @@ static void test_bad_marc8_escape_is_best_effort(void **s) {
   assert_true(a->len > 20);
   assert_memory_equal(a->data, "Bulletin de la Soci", 19);
   assert_record_utf8(rec);
-  assert_int_equal(mp_marc_reader_next(r, &rec), MP_EOF_);
+  assert_int_equal(mp_marc_reader_next(r, &rec), MP_EOF);
   mp_marc_reader_close(r);
 }
 

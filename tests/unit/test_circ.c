@@ -153,7 +153,7 @@ static void test_circ_input_sends_valid_lines_and_rejects_the_rest(void **st) {
   assert_int_equal(in.next(in.ctx, &it), 0);
   assert_int_equal(it.kind, MP_ITEM_RECORD);
   assert_string_equal(it.event_type, "ITEM_CHECKED_IN");
-  assert_int_equal(in.next(in.ctx, &it), MP_EOF_);
+  assert_int_equal(in.next(in.ctx, &it), MP_EOF);
   in.close(in.ctx);
   unlink(path);
 }

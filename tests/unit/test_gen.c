@@ -419,7 +419,7 @@ static void read_back(const char *path, mp_marc_format_t fmt, readback_t *rb) {
   for (;;) {
     mp_record_t *rec;
     int rc = mp_marc_reader_next(r, &rec);
-    if (rc == MP_EOF_)
+    if (rc == MP_EOF)
       break;
     if (rc < 0) {
       rb->rejected++;

@@ -27,7 +27,7 @@ static counts_t drain(mp_marc_reader_t *r) {
   counts_t c = {0};
   mp_record_t *rec;
   int rc;
-  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF_) {
+  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF) {
     size_t nd, raw_len;
     const mp_marc_diag_t *d = mp_marc_reader_diags(r, &nd);
     mp_marc_reader_raw(r, &raw_len);
@@ -292,7 +292,7 @@ static void test_truncated_record_is_positioned(void **s) {
   assert_int_equal(raw_len, 3034);
   assert_memory_equal(raw, "0", 1);
   assert_false(mp_marc_reader_fatal(r));
-  assert_int_equal(mp_marc_reader_next(r, &rec), MP_EOF_);
+  assert_int_equal(mp_marc_reader_next(r, &rec), MP_EOF);
   mp_marc_reader_close(r);
 }
 
@@ -324,7 +324,7 @@ static void resync_case(const char *len5, bool strict) {
   assert_non_null(r);
   mp_record_t *rec;
   int rc, ok = 0, bad = 0;
-  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF_) {
+  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF) {
     size_t nd;
     const mp_marc_diag_t *d = mp_marc_reader_diags(r, &nd);
     if (rc == 0)
@@ -424,7 +424,7 @@ static void roundtrip(const char *rel) {
   int rc;
   while ((rc = mp_marc_reader_next(r, &rec)) == 0)
     assert_int_equal(mp_marc_write_iso2709(rec, &out), 0);
-  assert_int_equal(rc, MP_EOF_);
+  assert_int_equal(rc, MP_EOF);
   if (out.len != n || memcmp(out.data, file, n) != 0)
     fail_msg("%s: written %zu bytes differ from the %zu read", rel, out.len,
              n);

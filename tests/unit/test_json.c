@@ -108,7 +108,7 @@ static void expect(const char *doc, const int *rcs, size_t n, char *msg,
     const mp_marc_diag_t *d = mp_marc_reader_diags(rd, &nd);
     if (nd)
       strcpy(msg, d[nd - 1].msg);
-    if (rcs[i] < 0 && rcs[i] != MP_EOF_)
+    if (rcs[i] < 0 && rcs[i] != MP_EOF)
       *fatal = mp_marc_reader_fatal(rd);
   }
   mp_marc_reader_close(rd);
@@ -118,14 +118,14 @@ static void test_json_bad_record_is_rejected_stream_goes_on(void **s) {
   char msg[256] = "";
   bool fatal = true;
   const char *doc = REC1 "\n{\"leader\": \"x\" \"fields\": []}\n" REC2 "\n";
-  const int rcs[] = {0, MP_EJSON, 0, MP_EOF_};
+  const int rcs[] = {0, MP_EJSON, 0, MP_EOF};
   expect(doc, rcs, 4, msg, &fatal);
   assert_false(fatal);
   /* the position jansson stopped at, counted in the whole input */
   assert_non_null(strstr(msg, "malformed json at line 2 column 23"));
 
   const char *shape = "[{\"fields\":[{\"245\":{\"subfields\":[{\"a\":1}]}}]}," REC2 "]";
-  const int rcs2[] = {MP_EFIELD, 0, MP_EOF_};
+  const int rcs2[] = {MP_EFIELD, 0, MP_EOF};
   expect(shape, rcs2, 3, msg, &fatal);
   assert_string_equal(msg, "subfield value is not a string (line 1)");
 }
@@ -133,12 +133,12 @@ static void test_json_bad_record_is_rejected_stream_goes_on(void **s) {
 static void test_json_unframable_input_ends_stream(void **s) {
   char msg[256] = "";
   bool fatal = false;
-  const int rcs[] = {0, MP_EJSON, MP_EOF_};
+  const int rcs[] = {0, MP_EJSON, MP_EOF};
   expect(REC1 "\n  xyz\n", rcs, 3, msg, &fatal);
   assert_true(fatal);
   assert_string_equal(msg, "expected a json object, found 'x' at line 2 column 3");
   fatal = false;
-  const int rcs2[] = {0, MP_ETRUNCATED, MP_EOF_};
+  const int rcs2[] = {0, MP_ETRUNCATED, MP_EOF};
   expect("[" REC1 ", {\"leader\": \"", rcs2, 3, msg, &fatal);
   assert_true(fatal);
   assert_non_null(strstr(msg, "end of input inside a json object"));
@@ -161,7 +161,7 @@ static void test_json_malformed_file_positioned_error(void **s) {
   /* the array's one object: from its '{' (byte 1) to its '}' */
   assert_int_equal(rawlen, 9410 - 4); /* "[" before, "\n]\n" after */
   assert_int_equal(d[0].offset, 1 + 3717); /* where jansson stopped */
-  assert_int_equal(mp_marc_reader_next(rd, &rec), MP_EOF_);
+  assert_int_equal(mp_marc_reader_next(rd, &rec), MP_EOF);
   mp_marc_reader_close(rd);
 }
 

@@ -32,7 +32,7 @@ static void map_file(const char *path, tally_t *t, json_t *out) {
     fail_msg("%s: %s", path, mp_strerror(err));
   mp_record_t *rec;
   int rc;
-  while ((rc = mp_marc_reader_next(rd, &rec)) != MP_EOF_) {
+  while ((rc = mp_marc_reader_next(rd, &rec)) != MP_EOF) {
     t->records++;
     if (rc) {
       t->failed++;

@@ -226,7 +226,7 @@ static void test_marcxml_missing_tag_or_code_rejects_record(void **s) {
   const char *raw = mp_marc_reader_raw(rd, &rawlen);
   assert_non_null(raw);
   assert_non_null(memmem(raw, rawlen, "<datafield ind1=\" \" ind2=\"7\">", 29));
-  assert_int_equal(mp_marc_reader_next(rd, &rec), MP_EOF_);
+  assert_int_equal(mp_marc_reader_next(rd, &rec), MP_EOF);
   mp_marc_reader_close(rd);
 
   rd = mp_marc_reader_open(
@@ -256,7 +256,7 @@ static void test_marcxml_malformed_xml_ends_stream_after_good_records(void **s) 
   assert_int_equal(d[0].recno, 2);
   assert_true(d[0].offset > 3000 && d[0].offset < 7874);
   assert_non_null(strstr(d[0].msg, "malformed xml at line 72 column "));
-  assert_int_equal(mp_marc_reader_next(rd, &rec), MP_EOF_);
+  assert_int_equal(mp_marc_reader_next(rd, &rec), MP_EOF);
   mp_marc_reader_close(rd);
 }
 

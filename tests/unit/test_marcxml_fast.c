@@ -70,7 +70,7 @@ static void run(const char *path, const char *data, size_t len, bool fast,
     for (size_t i = 0; i < nd; i++)
       logf_(o, "  #%llu %d %s: %s\n", (unsigned long long)d[i].recno,
             (int)d[i].severity, d[i].tag, d[i].msg);
-    if (rc == MP_EOF_ || (rc < 0 && mp_marc_reader_fatal(rd)))
+    if (rc == MP_EOF || (rc < 0 && mp_marc_reader_fatal(rd)))
       break;
     if (rc < 0)
       continue;

@@ -36,7 +36,7 @@ typedef struct {
 static int fake_next(void *ctx, mp_producer_item_t *it) {
   fake_in_t *f = ctx;
   if (f->i == f->n)
-    return MP_EOF_;
+    return MP_EOF;
   f->i++;
   memset(it, 0, sizeof *it);
   it->offset = (uint64_t)(f->i - 1) * 1000;
@@ -589,7 +589,7 @@ static void read_ids(const char *path, ids_t *ids) {
   mp_marc_reader_t *r = mp_marc_reader_open(path, NULL, &err);
   assert_non_null(r);
   int rc;
-  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF_) {
+  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF) {
     assert_true(ids->n < 64);
     ids->id[ids->n][0] = '\0';
     if (rc == 0) {
@@ -650,7 +650,7 @@ static void test_producer_real_file_rejects_positioned(void **s) {
   mp_marc_reader_t *r = mp_marc_reader_open(path, NULL, &err0);
   assert_non_null(r);
   int rc;
-  for (int64_t n = 1; (rc = mp_marc_reader_next(r, &rec)) != MP_EOF_; n++) {
+  for (int64_t n = 1; (rc = mp_marc_reader_next(r, &rec)) != MP_EOF; n++) {
     if (rc == 0) {
       ngood++;
       continue;

@@ -114,7 +114,7 @@ static uint64_t count_rejected(const char *rel, const mp_marc_reader_opts_t *o,
   mp_marc_reader_t *r = mp_marc_reader_open(tu_data(rel), o, &err);
   assert_non_null(r);
   mp_record_t *rec;
-  while (mp_marc_reader_next(r, &rec) != MP_EOF_)
+  while (mp_marc_reader_next(r, &rec) != MP_EOF)
     if (mp_marc_reader_fatal(r))
       break;
   mp_marc_reader_stats_t st;
@@ -166,7 +166,7 @@ static void test_max_errors_ends_stream(void **s) {
   assert_int_equal(d[1].code, MP_ETOOMANY);
   assert_int_equal(d[1].severity, MP_SEV_FATAL);
   assert_int_equal(d[1].recno, 4);
-  assert_int_equal(mp_marc_reader_next(r, &rec), MP_EOF_);
+  assert_int_equal(mp_marc_reader_next(r, &rec), MP_EOF);
   mp_marc_reader_stats_t st;
   mp_marc_reader_stats(r, &st);
   assert_int_equal(st.records, 1);
@@ -222,7 +222,7 @@ static void test_empty_and_not_marc(void **s) {
       mp_marc_reader_open(tu_data("malformed/folio-mdi--0.mrc"), NULL, &err);
   mp_record_t *rec;
   size_t nd;
-  assert_int_equal(mp_marc_reader_next(r, &rec), MP_EOF_);
+  assert_int_equal(mp_marc_reader_next(r, &rec), MP_EOF);
   mp_marc_reader_diags(r, &nd);
   assert_int_equal(nd, 0);
   mp_marc_reader_close(r);
@@ -233,7 +233,7 @@ static void test_empty_and_not_marc(void **s) {
   assert_int_equal(nd, 1);
   assert_int_equal(d[0].recno, 1);
   assert_int_equal(d[0].offset, 0);
-  assert_int_equal(mp_marc_reader_next(r, &rec), MP_EOF_);
+  assert_int_equal(mp_marc_reader_next(r, &rec), MP_EOF);
   mp_marc_reader_close(r);
 }
 
@@ -252,7 +252,7 @@ static void test_max_record_bytes(void **s) {
   assert_int_equal(mp_marc_reader_next(r, &rec), 0);
   assert_int_equal(rec->offset, 799 + 778 + 1988);
   int rc;
-  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF_)
+  while ((rc = mp_marc_reader_next(r, &rec)) != MP_EOF)
     assert_true(rc == 0 || rc == MP_ETOOBIG);
   mp_marc_reader_stats_t st;
   mp_marc_reader_stats(r, &st);

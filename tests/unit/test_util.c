@@ -74,7 +74,10 @@ static void test_error_names_and_messages(void **s) {
   assert_string_equal(mp_err_name(MP_ELEADER), "MP_ELEADER");
   assert_string_equal(mp_strerror(MP_ELEADER), "invalid leader");
   assert_string_equal(mp_err_name(UV_ENOENT), "ENOENT");
-  assert_true(MP_EOF_ < -10000 && MP_ECANCELED < 0);
+  assert_string_equal(mp_err_name(MP_EBACKWARDS), "MP_EBACKWARDS");
+  assert_string_equal(mp_strerror(MP_EBACKWARDS), "offset went backwards");
+  assert_true(MP_EBACKWARDS != MP_ECONFIG);
+  assert_true(MP_EOF < -10000 && MP_ECANCELED < 0);
 }
 
 static void test_record_clone_owns_its_bytes(void **s) {

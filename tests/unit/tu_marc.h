@@ -27,7 +27,7 @@ static inline void tu_drain(mp_marc_reader_t *rd, tu_records_t *out) {
   for (;;) {
     mp_record_t *rec;
     int rc = mp_marc_reader_next(rd, &rec);
-    if (rc == MP_EOF_)
+    if (rc == MP_EOF)
       break;
     if (rc < 0) {
       out->last = rc;

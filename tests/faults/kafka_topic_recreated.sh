@@ -35,8 +35,8 @@ fl_log "job $JOB1 $st; offsets stored for the old topic: $stored"
 fl_kafka delete-topic "$FL_TOPIC" || fl_fail "DeleteTopics"
 fl_log "topic deleted; job 2 re-creates it"
 fl_produce "$FL_T/in2.mrc"
+JOB2=$(fl_job_id)
 fl_produce_wait
-JOB2=$(fl_q "select max(id) from jobs")
 [ "$JOB2" != "$JOB1" ] || fl_fail "no second job"
 fl_worker_start 3
 fl_worker_start 4

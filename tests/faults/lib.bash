@@ -171,6 +171,8 @@ fl_workers_stop() {
 fl_produce() {
   local file=$1; shift
   : >"$FL_T/job"
+  # the newest job before this producer: fl_job_id waits for a newer one
+  FL_JOB_BEFORE=$(fl_q "select coalesce(max(id), 0) from jobs" 2>/dev/null || true)
   local parts=()
   [ "$FL_REAL" = 0 ] || parts=(--partitions "$FL_PARTITIONS")
   "$MARCPIPE" produce -b "$FL_BS" --tenant "$FL_TENANT" -q "${parts[@]}" "$@" "$file" \
@@ -179,11 +181,12 @@ fl_produce() {
 }
 
 # fl_job_id: the job id of the running producer (waits until it exists in
-# the database: the producer creates it before the first record).
+# the database: the producer creates it before the first record; a job that
+# existed before fl_produce is not it).
 fl_job_id() {
   local i j
   for i in $(seq 200); do
-    j=$(fl_q "select max(id) from jobs" 2>/dev/null || true)
+    j=$(fl_q "select max(id) from jobs where id > ${FL_JOB_BEFORE:-0}" 2>/dev/null || true)
     [ -n "$j" ] && { echo "$j"; return 0; }
     sleep 0.1
   done

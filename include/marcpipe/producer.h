@@ -33,7 +33,7 @@
 #define MARCPIPE_PRODUCER_H
 
 #include "marcpipe/marc.h"
-#include "marcpipe/sink.h"
+#include "marcpipe/record.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdbool.h>

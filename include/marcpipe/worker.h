@@ -26,7 +26,7 @@
 #ifndef MARCPIPE_WORKER_H
 #define MARCPIPE_WORKER_H
 
-#include "marcpipe/sink.h"
+#include "marcpipe/record.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -7,6 +7,7 @@
 #include "cli/cli_util.h"
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
+#include "marcpipe/pg.h"
 #include "marcpipe/pgmanaged.h"
 
 #include <errno.h>

@@ -24,7 +24,6 @@
 #include "marcpipe/mapping.h"
 #include "marcpipe/marc.h"
 #include "marcpipe/pg.h"
-#include "marcpipe/pgmanaged.h"
 #include "marcpipe/sink.h"
 
 #include <stdbool.h>
@@ -136,7 +135,7 @@ static void print_pass(const char *name, const char *file, size_t n, size_t batc
 
 int main(int argc, char **argv) {
   const char *file = NULL;
-  mp_job_cli_t o = {.tenant = "benchsink"};
+  mp_bench_db_t o = {.tenant = "benchsink"};
   size_t rows = 20000, batch = 500;
   int latency = 0;
   for (int i = 1; i < argc; i++) {
@@ -146,7 +145,7 @@ int main(int argc, char **argv) {
       batch = strtoul(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--latency") && i + 1 < argc)
       latency = atoi(argv[++i]);
-    else if (mp_job_cli_opt(argc, argv, &i, &o))
+    else if (mp_bench_db_opt(argc, argv, &i, &o))
       continue;
     else if (argv[i][0] != '-' && !file)
       file = argv[i];
@@ -178,10 +177,7 @@ int main(int argc, char **argv) {
     if (encode(&kept[i % nrec].rec, i / nrec, &out, &msgs[i]))
       msgs[i].value = NULL;
   mp_bench_items_free(kept, nrec);
-  if (o.db)
-    snprintf(ci, sizeof ci, "%s", o.db);
-  else
-    mp_pgmanaged_default_conninfo(ci, sizeof ci);
+  mp_bench_db_conninfo(&o, ci, sizeof ci);
   if (mp_pg_connect(ci, o.tenant, &c, err, sizeof err) ||
       mp_pg_exec(c, "TRUNCATE jobs, job_progress, source_records, instances, instance_keys, "
                     "journal, kafka_offsets", err, sizeof err)) {

@@ -31,6 +31,7 @@
 #include "marcpipe/kafka.h"
 #include "marcpipe/pg.h"
 #include "marcpipe/pgmanaged.h"
+#include "marcpipe/pipeline.h"
 #include "marcpipe/producer.h"
 #include "marcpipe/profile.h"
 #include "marcpipe/text.h"

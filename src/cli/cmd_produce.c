@@ -27,6 +27,7 @@
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
 #include "marcpipe/pg.h"
+#include "marcpipe/pipeline.h"
 #include "marcpipe/producer.h"
 #include "marcpipe/profile.h"
 

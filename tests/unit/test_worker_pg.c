@@ -10,6 +10,7 @@
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
 #include "marcpipe/mapping.h"
+#include "marcpipe/pipeline.h"
 #include "marcpipe/sink.h"
 #include "marcpipe/worker.h"
 

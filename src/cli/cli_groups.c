@@ -78,17 +78,19 @@ static const struct {
 int mp__cli_opt_match(const mp_opt_t *o, const char *arg, char *err,
                       size_t n) {
   mp_cli_t *c = o->value;
-  size_t k = 0;
-  while (k + 1 < sizeof profile_opts / sizeof *profile_opts &&
-         strcmp(profile_opts[k].name, o->long_name))
-    k++;
   char name[64];
   snprintf(name, sizeof name, "--%s", o->long_name);
-  if (mp_profile_builder_set(&c->profile, profile_opts[k].opt, name, arg) < 0) {
-    snprintf(err, n, "%s", c->profile.err);
-    return -1;
+  for (size_t k = 0; k < sizeof profile_opts / sizeof *profile_opts; k++) {
+    if (strcmp(profile_opts[k].name, o->long_name))
+      continue;
+    if (mp_profile_builder_set(&c->profile, profile_opts[k].opt, name, arg) < 0) {
+      snprintf(err, n, "%s", c->profile.err);
+      return -1;
+    }
+    return 0;
   }
-  return 0;
+  snprintf(err, n, "%s is not a matching option", name);
+  return -1;
 }
 
 int mp_cli_parse(mp_cli_t *c, mp_opt_t *opts, const mp_opt_usage_t *u,

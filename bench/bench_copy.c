@@ -14,11 +14,9 @@
 #include "pg/copy.h"
 
 #include "marcpipe/error.h"
-#include "marcpipe/job.h"
 #include "marcpipe/mapping.h"
 #include "marcpipe/marc.h"
 #include "marcpipe/pg.h"
-#include "marcpipe/pgmanaged.h"
 #include "marcpipe/utf8.h"
 
 #include <jansson.h>
@@ -191,12 +189,12 @@ static int send_chunk(PGconn *c, mp_buf_t bufs[NTABLES]) {
 
 int main(int argc, char **argv) {
   const char *file = NULL;
-  mp_job_cli_t o = {.tenant = "benchcopy"};
+  mp_bench_db_t o = {.tenant = "benchcopy"};
   size_t rows = 100000;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--rows") && i + 1 < argc)
       rows = strtoul(argv[++i], NULL, 10);
-    else if (mp_job_cli_opt(argc, argv, &i, &o))
+    else if (mp_bench_db_opt(argc, argv, &i, &o))
       continue;
     else if (argv[i][0] != '-' && !file)
       file = argv[i];
@@ -217,6 +215,7 @@ int main(int argc, char **argv) {
   size_t nv = 0;
   int rc = 1;
   PGconn *c = NULL;
+  char ci[1024];
   mp_buf_t bufs[NTABLES];
   for (int t = 0; t < NTABLES; t++)
     mp_buf_init(&bufs[t]);
@@ -224,7 +223,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bench_copy: %s: no mappable record\n", file);
     goto out;
   }
-  if (mp_job_db_open(o.db, o.tenant, &c, err, sizeof err) ||
+  mp_bench_db_conninfo(&o, ci, sizeof ci);
+  if (mp_pg_connect(ci, o.tenant, &c, err, sizeof err) ||
       mp_pg_exec(c, "TRUNCATE source_records, instances, instance_keys, journal", err, sizeof err)) {
     fprintf(stderr, "bench_copy: %s\n", err);
     goto out;

@@ -16,6 +16,7 @@
 
 #include "marcpipe/broker.h"
 #include "marcpipe/error.h"
+#include "marcpipe/pipeline.h"
 #include "marcpipe/producer.h"
 
 #include <inttypes.h>

@@ -28,7 +28,6 @@
 #include "marcpipe/mapping.h"
 #include "marcpipe/marc.h"
 #include "marcpipe/pg.h"
-#include "marcpipe/pgmanaged.h"
 #include "marcpipe/sink.h"
 
 #include <math.h>
@@ -150,7 +149,7 @@ static void print_pass(const char *name, const char *file, size_t n, size_t batc
 
 int main(int argc, char **argv) {
   const char *file = NULL;
-  mp_job_cli_t o = {.tenant = "benchsink"};
+  mp_bench_db_t o = {.tenant = "benchsink"};
   size_t rows = 20000, batch = 500;
   int latency = 0;
   bool create_only = false;
@@ -163,7 +162,7 @@ int main(int argc, char **argv) {
       latency = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--create-only"))
       create_only = true;
-    else if (mp_job_cli_opt(argc, argv, &i, &o))
+    else if (mp_bench_db_opt(argc, argv, &i, &o))
       continue;
     else if (argv[i][0] != '-' && !file)
       file = argv[i];
@@ -195,10 +194,7 @@ int main(int argc, char **argv) {
     if (encode(&kept[i % nrec].rec, i / nrec, &out, &msgs[i]))
       msgs[i].value = NULL;
   mp_bench_items_free(kept, nrec);
-  if (o.db)
-    snprintf(ci, sizeof ci, "%s", o.db);
-  else
-    mp_pgmanaged_default_conninfo(ci, sizeof ci);
+  mp_bench_db_conninfo(&o, ci, sizeof ci);
   if (mp_pg_connect(ci, o.tenant, &c, err, sizeof err) ||
       mp_pg_exec(c, "TRUNCATE jobs, job_progress, source_records, instances, instance_keys, "
                     "journal, kafka_offsets", err, sizeof err)) {

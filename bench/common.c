@@ -1,8 +1,10 @@
-/* common.c: clocks, whole-file reads, the record walk and the default
- * mapping rules, shared by the benchmark programs (common.h). */
+/* common.c: clocks, whole-file reads, the record walk, the default
+ * mapping rules and the database options, shared by the benchmark
+ * programs (common.h). */
 #include "common.h"
 
 #include "marcpipe/error.h"
+#include "marcpipe/pgmanaged.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -182,4 +184,24 @@ double mp_bench_pg_cpu(PGconn *c) {
   if (d)
     closedir(d);
   return sum;
+}
+
+bool mp_bench_db_opt(int argc, char **argv, int *i, mp_bench_db_t *o) {
+  const char *a = argv[*i];
+  if (!strcmp(a, "--json")) {
+    o->json = true;
+    return true;
+  }
+  const char **dst = !strcmp(a, "--db") ? &o->db : !strcmp(a, "--tenant") ? &o->tenant : NULL;
+  if (!dst || *i + 1 >= argc)
+    return false;
+  *dst = argv[++*i];
+  return true;
+}
+
+void mp_bench_db_conninfo(const mp_bench_db_t *o, char *ci, size_t n) {
+  if (o->db)
+    snprintf(ci, n, "%s", o->db);
+  else
+    mp_pgmanaged_default_conninfo(ci, n);
 }

@@ -1,7 +1,7 @@
 /* common.h: the helpers every benchmark program under bench/ shares (the
  * component programs bench_*.c and the marcpipe-bench harness): clocks,
  * reading a whole file, walking or keeping the records of a MARC file,
- * loading the default mapping rules. The C
+ * loading the default mapping rules, the database options. The C
  * counterpart of bench/common.sh. Built into each program, not into the
  * product library. No state; thread-safe as the calls they wrap.
  */
@@ -12,6 +12,7 @@
 #include "marcpipe/marc.h"
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Seconds on the monotonic clock (wall time between two calls). */
@@ -66,5 +67,18 @@ mp_mapping_t *mp_bench_mapping(const char *prog);
  * readable and a role allowed to read data_directory (the throwaway server
  * of scripts/pgtmp.sh qualifies); NAN otherwise. Subtract two samples. */
 double mp_bench_pg_cpu(PGconn *c);
+/* The database options of the programs that write to PostgreSQL
+ * (bench_sink, bench_copy): --db CONNINFO, --tenant T, --json. */
+typedef struct mp_bench_db_s {
+  const char *db;     /* NULL = mp_bench_db_conninfo's default */
+  const char *tenant; /* initialise to the program's own tenant */
+  bool json;
+} mp_bench_db_t;
+/* When argv[*i] is --db V, --tenant V or --json: store it, step *i past
+ * its value, return true. */
+bool mp_bench_db_opt(int argc, char **argv, int *i, mp_bench_db_t *o);
+/* The conninfo to use into ci: o->db, else mp_pgmanaged_default_conninfo
+ * (the PG* environment, else the managed PostgreSQL when it runs). */
+void mp_bench_db_conninfo(const mp_bench_db_t *o, char *ci, size_t n);
 
 #endif

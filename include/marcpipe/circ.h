@@ -15,6 +15,7 @@
 #ifndef MARCPIPE_CIRC_H
 #define MARCPIPE_CIRC_H
 
+#include "marcpipe/pipeline.h"
 #include "marcpipe/producer.h"
 #include "marcpipe/worker.h"
 

@@ -26,6 +26,29 @@
 
 #define MP_JOB_REJECT_PARTITION (-1)
 
+/* A job's status; the database stores the name (jobs.status, one name
+ * table in src/job/status.c). Running: NEW, PRODUCING, IN_PROGRESS;
+ * final: the COMPLETED ones, FAILED, CANCELLED. */
+typedef enum {
+  MP_JOB_NEW = 0,
+  MP_JOB_PRODUCING,
+  MP_JOB_IN_PROGRESS,
+  MP_JOB_COMPLETED,
+  MP_JOB_COMPLETED_WITH_ERRORS,
+  MP_JOB_FAILED,
+  MP_JOB_CANCELLED,
+} mp_job_status_t;
+
+/* "NEW", "PRODUCING", ... as stored; "?" for a value out of range. */
+const char *mp_job_status_name(mp_job_status_t st);
+/* The status named by name (as stored): 0, or MP_ENOTFOUND when name is
+ * none of them. */
+int mp_job_status_parse(const char *name, mp_job_status_t *out);
+/* NEW, PRODUCING or IN_PROGRESS (stalled or not). */
+bool mp_job_status_running(mp_job_status_t st);
+/* COMPLETED, COMPLETED_WITH_ERRORS, FAILED or CANCELLED. */
+bool mp_job_status_final(mp_job_status_t st);
+
 typedef struct mp_job_spec_s {
   const char *file_name;   /* may be NULL */
   const char *file_format; /* "iso2709", "marcxml", "json" or NULL */
@@ -37,7 +60,7 @@ typedef struct mp_job_spec_s {
 
 typedef struct mp_job_summary_s {
   int64_t id;
-  char status[24];
+  mp_job_status_t status;
   char file_name[256];
   char file_format[16];
   char topic[256];
@@ -84,11 +107,11 @@ typedef int (*mp_job_error_cb)(void *ud, const mp_job_error_t *e);
 /* New job, status NEW. */
 int mp_job_create(PGconn *c, const mp_job_spec_t *spec, int64_t *id,
                   char *errbuf, size_t errlen);
-/* Set the status (NEW, PRODUCING or IN_PROGRESS); PRODUCING also stamps
- * started_at. A job already completed or failed is left alone (returns 0).
- * Use mp_job_fail() for FAILED. */
-int mp_job_set_status(PGconn *c, int64_t id, const char *status, char *errbuf,
-                      size_t errlen);
+/* Set the status (NEW, PRODUCING or IN_PROGRESS; any other is MP_EUSAGE);
+ * PRODUCING also stamps started_at. A job already completed or failed is
+ * left alone (returns 0). Use mp_job_fail() for FAILED. */
+int mp_job_set_status(PGconn *c, int64_t id, mp_job_status_t status,
+                      char *errbuf, size_t errlen);
 /* Record the contiguous produced prefix (for resume); never goes down. */
 int mp_job_set_produced(PGconn *c, int64_t id, int64_t produced, char *errbuf,
                         size_t errlen);
@@ -147,39 +170,12 @@ int mp_job_list_before(PGconn *c, int64_t before, size_t limit,
 int mp_job_errors(PGconn *c, int64_t id, mp_job_error_cb cb, void *ud,
                   char *errbuf, size_t errlen);
 
-/* Connect for a command: conninfo NULL = mp_pgmanaged_default_conninfo()
- * (PG* environment, else the managed local PostgreSQL when running), then
- * mp_pg_connect() on the tenant. */
-int mp_job_db_open(const char *conninfo, const char *tenant, PGconn **out,
-                   char *errbuf, size_t errlen);
-
-/* Options shared by the status, jobs and errors commands. */
-typedef struct mp_job_cli_s {
-  const char *db;     /* NULL = default conninfo (see mp_job_db_open) */
-  const char *tenant; /* initialise to MP_DEFAULT_TENANT */
-  bool json;
-} mp_job_cli_t;
-/* When argv[*i] is --db V, --tenant V or --json: store it, step *i past
- * its value, return true. */
-bool mp_job_cli_opt(int argc, char **argv, int *i, mp_job_cli_t *o);
-/* A job id argument: > 0, or -1 when arg is not one. */
-int64_t mp_job_cli_id(const char *arg);
-
 /* Summary as a JSON object (new reference; NULL on ENOMEM). */
 struct json_t;
 struct json_t *mp_job_summary_json(const mp_job_summary_t *s);
-/* The status to show: "STALLED" when s->stalled, else s->status. */
+/* The status to show: "STALLED" when s->stalled, else s->status's name. */
 const char *mp_job_display_status(const mp_job_summary_t *s);
 /* Human-readable multi-line summary. */
 void mp_job_summary_print(FILE *out, const mp_job_summary_t *s);
-
-/* Internal, shared with the batch sink (src/pg/sink.c): inside an open
- * transaction that has already written its progress rows, lock the jobs
- * (share while total is unknown, exclusive once it is known) and flip those
- * whose total is reached. Flipped ids are written to flipped (up to max);
- * *nflipped counts all. */
-int mp__job_complete_locked(PGconn *c, const int64_t *ids, size_t n,
-                            int64_t *flipped, size_t max, int *nflipped,
-                            char *errbuf, size_t errlen);
 
 #endif

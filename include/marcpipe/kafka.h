@@ -73,8 +73,6 @@ void mp_kafka_signals_restore(const sigset_t *saved);
  * characters Kafka does not allow in topic names. */
 int mp_topic_name(char *buf, size_t n, const char *env, const char *ns,
                   const char *tenant, const char *event);
-/* Tenant names become PostgreSQL schema names: [a-z][a-z0-9_]{0,30}. */
-bool mp_tenant_valid(const char *tenant);
 
 /* ---- message headers (schema version 1) ---- */
 

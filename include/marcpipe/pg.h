@@ -22,6 +22,11 @@
  * written again, idempotently, by whoever has its partition. */
 #define MP_PG_IDLE_TX_TIMEOUT_S 10
 
+/* Tenant names become PostgreSQL schema names, "<tenant>_marcpipe":
+ * [a-z][a-z0-9_]{0,30} (unquoted identifiers, within NAMEDATALEN with the
+ * suffix). Pure; any thread. */
+bool mp_tenant_valid(const char *tenant);
+
 /* "<tenant>_marcpipe" into buf; MP_ECONFIG if the tenant is invalid or the
  * buffer too small. */
 int mp_pg_schema_name(const char *tenant, char *buf, size_t n);

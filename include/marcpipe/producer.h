@@ -25,6 +25,10 @@
  * so that a killed run can be resumed (opts.skip). Any failed delivery, or
  * a fatal producer error, fails the job (ops.fail with the reason) and the run.
  *
+ * The producer knows neither the MARC reader nor PostgreSQL: its input and
+ * its job operations are interfaces (below); the MARC input and the job
+ * operations over PostgreSQL wire them up in pipeline.h.
+ *
  * Threading: mp_producer_* calls and every callback except the ops run on
  * the loop thread. The ops run on the thread pool, one at a time, never
  * concurrently with each other (one database connection is enough).
@@ -32,8 +36,7 @@
 #ifndef MARCPIPE_PRODUCER_H
 #define MARCPIPE_PRODUCER_H
 
-#include "marcpipe/marc.h"
-#include "marcpipe/sink.h"
+#include "marcpipe/record.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdbool.h>
@@ -85,24 +88,6 @@ typedef struct mp_producer_input_s {
   uint64_t (*bytes)(void *ctx);
 } mp_producer_input_t;
 
-/* The MARC input: reads any format with the MARC reader (MARC-8 converted
- * to UTF-8), one item per record, rejected records as REJECTED items with
- * the reader's positioned diagnostic and raw bytes. A fatal reader error
- * (the stream cannot go on) becomes one last REJECTED item, then MP_EOF.
- * 0 or the reader's open error (errbuf says which file and why). */
-int mp_producer_marc_input_open(const char *path,
-                                const mp_marc_reader_opts_t *ropts,
-                                mp_producer_input_t *in, char *errbuf,
-                                size_t errlen);
-
-/* Call fn with every warning the reader raises (a record read only after
- * a repair), in input order, from inside in->next, on the loop thread.
- * d is valid during the call. in must come from
- * mp_producer_marc_input_open. */
-typedef void (*mp_producer_warning_fn)(void *data, const mp_marc_diag_t *d);
-void mp_producer_marc_input_on_warning(mp_producer_input_t *in,
-                                       mp_producer_warning_fn fn, void *data);
-
 /* ---- job operations (the database side; run on the thread pool) ---- */
 
 /* A rejected input record waiting to be journaled. */
@@ -139,27 +124,6 @@ typedef struct mp_producer_job_ops_s {
    * counts only records the workers finished. */
   bool processed_includes_rejected;
 } mp_producer_job_ops_t;
-
-/* Job operations over PostgreSQL (job.h): journal_rejected ->
- * mp_job_reject, processed -> mp_job_processed (rejects included),
- * set_total -> mp_job_set_total, fail -> mp_job_fail, set_produced ->
- * mp_job_set_produced. The connection
- * (mp_pg_connect) is used only by these ops, so only from the thread pool,
- * one call at a time; errmsg keeps the last database error. A broken
- * connection is reset in place (the PGconn stays the caller's); set_total
- * and fail retry for up to ~2 minutes while the database is unreachable. */
-struct pg_conn;
-typedef struct mp_producer_pg_s {
-  struct pg_conn *conn;
-  const char *tenant; /* set: the session is set up again after a reconnect
-                         (PostgreSQL restarted); NULL: search_path lost */
-  char errmsg[512];
-  void *data; /* the owner's, untouched (e.g. to wrap an op) */
-  volatile int give_up; /* set (any thread) to stop retrying the job's last
-                           word against an unreachable database: the call
-                           in progress returns within ~5 s */
-} mp_producer_pg_t;
-void mp_producer_pg_ops(mp_producer_pg_t *pg, mp_producer_job_ops_t *ops);
 
 /* ---- the producer ---- */
 

@@ -62,16 +62,23 @@ int mp_profile_load(const char *name, mp_profile_t *out, char *errbuf,
 typedef struct mp_profile_builder_s {
   mp_profile_t p;
   bool match_given;
-  char err[256];   /* set when mp_profile_cli_opt() returns -1 */
+  char err[256];   /* set when mp_profile_builder_set() returns -1 */
 } mp_profile_builder_t;
 
+/* The settings a builder takes (a command's --match, --on-match,
+ * --on-no-match and --profile). */
+typedef enum {
+  MP_PROFILE_OPT_MATCH,       /* a match step, or "none" */
+  MP_PROFILE_OPT_ON_MATCH,    /* update, skip or create */
+  MP_PROFILE_OPT_ON_NO_MATCH, /* create or skip */
+  MP_PROFILE_OPT_NAMED,       /* a named profile or a path (mp_profile_load):
+                                 replaces everything set before */
+} mp_profile_opt_t;
+
 void mp_profile_builder_init(mp_profile_builder_t *b);
-/* When argv[*i] is --match V, --on-match V, --on-no-match V or
- * --profile NAME (also --opt=V): apply it, step *i past its value and
- * return 1; 0 when argv[*i] is not a profile option; -1 on a bad or
- * missing value (b->err names it: exit 2). */
-int mp_profile_cli_opt(int argc, char **argv, int *i, mp_profile_builder_t *b);
-/* Help text lines for the options above (for a command's --help). */
-extern const char mp_profile_cli_help[];
+/* Apply one setting: 0, or -1 on a bad value with b->err naming it (an
+ * on-match/on-no-match message names it as `what`, e.g. "--on-match"). */
+int mp_profile_builder_set(mp_profile_builder_t *b, mp_profile_opt_t opt,
+                           const char *what, const char *value);
 
 #endif

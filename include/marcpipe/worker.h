@@ -26,7 +26,7 @@
 #ifndef MARCPIPE_WORKER_H
 #define MARCPIPE_WORKER_H
 
-#include "marcpipe/sink.h"
+#include "marcpipe/record.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,7 +39,7 @@
  * partition in offset order, retries, offsets committed to Kafka only
  * after write_batch returned 0); the table owns what a batch means and
  * must write it, with the partitions' next offsets, in ONE transaction.
- * Families: MARC records (mp_worker_pg_sink_ops, below, over sink.h) and
+ * Families: MARC records (mp_worker_pg_sink_ops, pipeline.h, over sink.h) and
  * circulation services (mp_circ_sink_ops, circ.h); unit tests plug in a
  * fake. Messages reach write_batch as mp_sink_rec_t (job-id and seq
  * headers required, content type per the message contract). Contracts
@@ -62,10 +62,6 @@ typedef struct mp_worker_sink_ops_s {
                       int64_t next, const char *cluster_id);
   void (*close)(void *sink);
 } mp_worker_sink_ops_t;
-
-/* The PostgreSQL sink (sink.h); sink_ctx = the mp_sink_config_t to open
- * every connection with (it and its mapping must outlive the worker). */
-extern const mp_worker_sink_ops_t mp_worker_pg_sink_ops;
 
 typedef struct mp_worker_config_s {
   const char *brokers;           /* bootstrap servers (required) */

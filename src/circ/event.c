@@ -9,7 +9,7 @@
 #include "marcpipe/circ.h"
 
 #include "marcpipe/error.h"
-#include "marcpipe/kafka.h"
+#include "marcpipe/pg.h"
 
 #include <jansson.h>
 #include <math.h>

@@ -7,6 +7,7 @@
 #include "cli/cli_util.h"
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
+#include "marcpipe/pg.h"
 #include "marcpipe/pgmanaged.h"
 
 #include <errno.h>
@@ -65,18 +66,31 @@ int mp__cli_opt_from(const mp_opt_t *o, const char *arg, char *err,
   return 0;
 }
 
+/* The matching group's options and the profile settings they make. */
+static const struct {
+  const char *name;
+  mp_profile_opt_t opt;
+} profile_opts[] = {{"match", MP_PROFILE_OPT_MATCH},
+                    {"on-match", MP_PROFILE_OPT_ON_MATCH},
+                    {"on-no-match", MP_PROFILE_OPT_ON_NO_MATCH},
+                    {"profile", MP_PROFILE_OPT_NAMED}};
+
 int mp__cli_opt_match(const mp_opt_t *o, const char *arg, char *err,
                       size_t n) {
   mp_cli_t *c = o->value;
   char name[64];
   snprintf(name, sizeof name, "--%s", o->long_name);
-  char *argv[] = {name, (char *)arg, NULL};
-  int i = 0;
-  if (mp_profile_cli_opt(2, argv, &i, &c->profile) < 0) {
-    snprintf(err, n, "%s", c->profile.err);
-    return -1;
+  for (size_t k = 0; k < sizeof profile_opts / sizeof *profile_opts; k++) {
+    if (strcmp(profile_opts[k].name, o->long_name))
+      continue;
+    if (mp_profile_builder_set(&c->profile, profile_opts[k].opt, name, arg) < 0) {
+      snprintf(err, n, "%s", c->profile.err);
+      return -1;
+    }
+    return 0;
   }
-  return 0;
+  snprintf(err, n, "%s is not a matching option", name);
+  return -1;
 }
 
 int mp_cli_parse(mp_cli_t *c, mp_opt_t *opts, const mp_opt_usage_t *u,
@@ -184,7 +198,7 @@ int mp_cli_topics_ensure(mp_cli_t *c, mp_topic_spec_t *ts, size_t n,
 }
 
 int mp_cli_job_arg(const mp_cli_t *c, int64_t *id) {
-  *id = c->nargs == 1 ? mp_job_cli_id(c->args[0]) : -1;
+  *id = c->nargs == 1 ? mp__cli_job_id(c->args[0]) : -1;
   return *id < 0 ? mp__cli_bad_usage(c->cmd, "%s", "expected one job id") : 0;
 }
 
@@ -201,7 +215,7 @@ int mp_cli_db_open(const mp_cli_t *c, bool quiet, struct pg_conn **conn) {
   *conn = NULL;
   if (mp_cli_db(c, false, quiet, ci, sizeof ci))
     return 1;
-  if (mp_job_db_open(ci, c->tenant, conn, err, sizeof err)) {
+  if (mp_pg_connect(ci, c->tenant, conn, err, sizeof err)) {
     fprintf(stderr, "marcpipe %s: database: %s\n", c->cmd, err);
     return 1;
   }

@@ -110,7 +110,7 @@ int mp_cli_parse_job(mp_cli_t *c, mp_opt_t *opts, const mp_opt_usage_t *u,
                      int argc, char **argv, int64_t *id);
 
 /* mp_cli_db() (never starting a server) and a connection to it with the
- * tenant's schema migrated (mp_job_db_open). 0, or 1 after printing the
+ * tenant's schema migrated (mp_pg_connect). 0, or 1 after printing the
  * reason. The caller PQfinish()es *conn. */
 struct pg_conn;
 int mp_cli_db_open(const mp_cli_t *c, bool quiet, struct pg_conn **conn);

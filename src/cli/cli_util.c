@@ -97,3 +97,9 @@ int mp__cli_size(const char *s, uint64_t *out) {
   *out = (uint64_t)v << shift;
   return 0;
 }
+
+int64_t mp__cli_job_id(const char *arg) {
+  char *end = NULL;
+  long long id = arg ? strtoll(arg, &end, 10) : 0;
+  return (arg && *arg && !*end && id > 0) ? (int64_t)id : -1;
+}

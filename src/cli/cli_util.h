@@ -24,6 +24,8 @@ void mp__cli_print_diags(const mp_marc_reader_t *rd);
  * "64K", "64M", "1G" (also "64KiB", "64MB"). */
 int mp__cli_count(const char *s, uint64_t max, uint64_t *out);
 int mp__cli_size(const char *s, uint64_t *out);
+/* A job id argument: > 0, or -1 when arg is not one. */
+int64_t mp__cli_job_id(const char *arg);
 
 /* $MARCPIPE_KAFKA_PROPS: Kafka properties kept out of the process list,
  * one K=V a line. Appends them to props[*n..max) pointing into *copy (a

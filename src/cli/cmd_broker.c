@@ -13,6 +13,7 @@
 #include "marcpipe/broker.h"
 #include "marcpipe/error.h"
 #include "marcpipe/kafka.h"
+#include "marcpipe/pg.h"
 
 #include <stdio.h>
 #include <stdlib.h>

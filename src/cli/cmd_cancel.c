@@ -61,8 +61,7 @@ int cmd_cancel(int argc, char **argv) {
   while (!rc && wait) {
     if ((rc = mp_job_get(c, id, &s, err, sizeof err)))
       break;
-    if (!strcmp(s.status, "CANCELLED") || !strncmp(s.status, "COMPLETED", 9) ||
-        !strcmp(s.status, "FAILED") || s.stalled) {
+    if (mp_job_status_final(s.status) || s.stalled) {
       if (json) {
         json_t *j = mp_job_summary_json(&s);
         json_dumpf(j, stdout, JSON_COMPACT);

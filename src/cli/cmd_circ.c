@@ -138,7 +138,7 @@ int circ_produce(int argc, char **argv) {
                         .file_format = MP_CIRC_FILE_FORMAT,
                         .topic = c.topic};
   if (mp_job_create(conn, &spec, &job, err, sizeof err) ||
-      mp_job_set_status(conn, job, "PRODUCING", err, sizeof err)) {
+      mp_job_set_status(conn, job, MP_JOB_PRODUCING, err, sizeof err)) {
     fprintf(stderr, "marcpipe circ produce: %s\n", err);
     in.close(in.ctx);
     goto out;

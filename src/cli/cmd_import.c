@@ -31,6 +31,7 @@
 #include "marcpipe/kafka.h"
 #include "marcpipe/pg.h"
 #include "marcpipe/pgmanaged.h"
+#include "marcpipe/pipeline.h"
 #include "marcpipe/producer.h"
 #include "marcpipe/profile.h"
 #include "marcpipe/text.h"
@@ -179,11 +180,6 @@ static void poll_work(uv_work_t *w) {
                              im->poll_err, sizeof im->poll_err);
 }
 
-static bool status_final(const char *s) {
-  return !strcmp(s, "COMPLETED") || !strcmp(s, "COMPLETED_WITH_ERRORS") ||
-         !strcmp(s, "FAILED") || !strcmp(s, "CANCELLED");
-}
-
 static void maybe_finish_job(import_t *im) {
   job_run_t *j = im->job;
   /* a job is over when the database says so and the producer is done */
@@ -217,7 +213,7 @@ static void db_unavailable(import_t *im) {
           "marcpipe import: job %lld: database unavailable for %.0f s (%s); "
           "giving up: `marcpipe produce --resume %lld` continues it\n",
           (long long)j->id, limit, im->poll_err, (long long)j->id);
-  snprintf(j->sum.status, sizeof j->sum.status, "FAILED");
+  j->sum.status = MP_JOB_FAILED;
   snprintf(j->sum.failure_reason, sizeof j->sum.failure_reason,
            "database unavailable: %.400s", im->poll_err);
   j->final = true;
@@ -270,10 +266,10 @@ static void poll_done(uv_work_t *w, int status) {
              (long long)ps.credit_waits);
     mp_lease_set_stats(im->lease, st);
   }
-  if (status_final(j->sum.status) && !j->final) {
+  if (mp_job_status_final(j->sum.status) && !j->final) {
     j->final = true;
     j->last_commit = t;
-    if (!strcmp(j->sum.status, "FAILED") && im->prod && !j->producer_done)
+    if (j->sum.status == MP_JOB_FAILED && im->prod && !j->producer_done)
       mp_producer_cancel(im->prod);
   }
   maybe_finish_job(im);
@@ -393,7 +389,7 @@ static int open_job(import_t *im, job_run_t *j, int64_t *skip, char *err,
   int rc = mp_job_create(im->ctl, &spec, &j->id, err, errlen);
   free(profile);
   if (rc == 0)
-    rc = mp_job_set_status(im->ctl, j->id, "PRODUCING", err, errlen);
+    rc = mp_job_set_status(im->ctl, j->id, MP_JOB_PRODUCING, err, errlen);
   return rc;
 }
 
@@ -752,7 +748,7 @@ static void print_warnings(const job_run_t *j) {
 
 static void print_text(const job_run_t *j) {
   char file[3 * 4096];
-  printf("job %lld %s: %s\n", (long long)j->id, j->sum.status,
+  printf("job %lld %s: %s\n", (long long)j->id, mp_job_status_name(j->sum.status),
          mp_text_shown(j->file, file, sizeof file));
   printf("  records %lld  created %lld  updated %lld  duplicates %lld  "
          "skipped %lld  errors %lld\n",
@@ -780,7 +776,7 @@ static void print_json(import_t *im, const job_run_t *j) {
   json_t *o = json_object();
   json_object_set_new(o, "job", json_integer(j->id));
   json_object_set_new(o, "file", json_string(j->file));
-  json_object_set_new(o, "status", json_string(j->sum.status));
+  json_object_set_new(o, "status", json_string(mp_job_status_name(j->sum.status)));
   json_object_set_new(o, "records", json_integer(j->sum.total >= 0
                                                      ? j->sum.total
                                                      : j->pstats.read));
@@ -972,7 +968,7 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
 }
 
 static int open_conn(import_t *im, PGconn **c, char *err, size_t n) {
-  return mp_job_db_open(im->conninfo, im->o->tenant, c, err, n);
+  return mp_pg_connect(im->conninfo, im->o->tenant, c, err, n);
 }
 
 int cmd_import(int argc, char **argv) {
@@ -1061,7 +1057,7 @@ int cmd_import(int argc, char **argv) {
       rc = 1;
       continue;
     }
-    if (strcmp(jobs[i].sum.status, "COMPLETED"))
+    if (jobs[i].sum.status != MP_JOB_COMPLETED)
       rc = 1;
   }
   if (im.workers_started) {

@@ -27,6 +27,7 @@
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
 #include "marcpipe/pg.h"
+#include "marcpipe/pipeline.h"
 #include "marcpipe/producer.h"
 #include "marcpipe/profile.h"
 
@@ -95,7 +96,7 @@ static int resume_job(PGconn *conn, int64_t job, mp_job_summary_t *sum,
     fprintf(stderr, "marcpipe produce: %s\n", err);
     return -1;
   }
-  if (strcmp(sum->status, "FAILED") == 0) {
+  if (sum->status == MP_JOB_FAILED) {
     fprintf(stderr,
             "marcpipe produce: job %" PRId64 " FAILED (%s): a failed job "
             "cannot be resumed; import the file again as a new job\n",
@@ -107,7 +108,7 @@ static int resume_job(PGconn *conn, int64_t job, mp_job_summary_t *sum,
     fprintf(stderr,
             "marcpipe produce: job %" PRId64 " is %s: all %" PRId64
             " records were produced; nothing to resume\n",
-            job, sum->status, sum->total);
+            job, mp_job_status_name(sum->status), sum->total);
     return 0;
   }
   if (!*file)
@@ -127,7 +128,7 @@ static int resume_job(PGconn *conn, int64_t job, mp_job_summary_t *sum,
   fprintf(stderr,
           "marcpipe produce: resuming job %" PRId64 " (%s) from %s after %" PRId64
           " records already produced\n",
-          job, sum->status, *file, sum->produced);
+          job, mp_job_status_name(sum->status), *file, sum->produced);
   return 1;
 }
 
@@ -191,7 +192,7 @@ int cmd_produce(int argc, char **argv) {
     return prc;
   }
   int64_t resume = 0;
-  if (resume_str && (resume = mp_job_cli_id(resume_str)) <= 0) {
+  if (resume_str && (resume = mp__cli_job_id(resume_str)) <= 0) {
     mp_cli_release(&c);
     return mp__cli_bad_usage("produce", "--resume wants a job id (got '%s')",
                              resume_str);
@@ -309,7 +310,7 @@ int cmd_produce(int argc, char **argv) {
     }
     mp_cli_backlog(&c, &partitions, &backlog, &backlog_bytes);
   }
-  if (mp_job_set_status(conn, job, "PRODUCING", err, sizeof err) != 0) {
+  if (mp_job_set_status(conn, job, MP_JOB_PRODUCING, err, sizeof err) != 0) {
     fprintf(stderr, "marcpipe produce: %s\n", err);
     goto out;
   }

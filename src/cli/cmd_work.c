@@ -17,6 +17,7 @@
 #include "marcpipe/mapping.h"
 #include "marcpipe/pg.h"
 #include "marcpipe/sink.h"
+#include "marcpipe/pipeline.h"
 #include "marcpipe/worker.h"
 
 #include <inttypes.h>

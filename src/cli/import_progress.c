@@ -83,9 +83,9 @@ static size_t facts(const mp_progress_view_t *v, double rate, char *buf,
   if (w > 0 && (size_t)w < n && v->errors > 0)
     w += snprintf(buf + w, n - (size_t)w, " errors %lld",
                   (long long)v->errors);
-  if (w > 0 && (size_t)w < n && v->status && strcmp(v->status, "IN_PROGRESS") &&
-      strcmp(v->status, "PRODUCING"))
-    w += snprintf(buf + w, n - (size_t)w, " %s", v->status);
+  if (w > 0 && (size_t)w < n && v->status != MP_JOB_IN_PROGRESS &&
+      v->status != MP_JOB_PRODUCING)
+    w += snprintf(buf + w, n - (size_t)w, " %s", mp_job_status_name(v->status));
   return w < 0 ? 0 : (size_t)w < n ? (size_t)w : n - 1;
 }
 

@@ -14,6 +14,8 @@
 #ifndef MP_CLI_IMPORT_PROGRESS_H
 #define MP_CLI_IMPORT_PROGRESS_H
 
+#include "marcpipe/job.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,7 +43,7 @@ typedef struct mp_progress_view_s {
   int64_t total;       /* -1 while unknown */
   int64_t processed;   /* records accounted for by workers/producer */
   int64_t errors;
-  const char *status;  /* job status */
+  mp_job_status_t status; /* job status */
   const char *phase;   /* what the job waits for, or NULL */
 } mp_progress_view_t;
 

@@ -25,6 +25,7 @@
  * Rows are locked in id order. A deadlock in some unforeseen interleaving
  * would be resolved by PostgreSQL aborting one transaction (40P01 ->
  * MP_ETRANSIENT, the batch is retried). Blocking libpq. */
+#include "job/complete.h"
 #include "marcpipe/job.h"
 
 #include "marcpipe/buf.h"

@@ -17,7 +17,7 @@
 #include <string.h>
 
 typedef struct {
-  char status[24];
+  mp_job_status_t status;
   bool running; /* running state and not stalled */
   bool stalled;
 } state_t;
@@ -38,11 +38,15 @@ static int lock_job(PGconn *c, int64_t job, const char *what, state_t *st,
                           job, NULL, true, what, &r, errbuf, errlen);
   if (rc)
     return mp__job_rollback(c, rc);
-  snprintf(st->status, sizeof st->status, "%s", PQgetvalue(r, 0, 0));
+  rc = mp_job_status_parse(PQgetvalue(r, 0, 0), &st->status);
+  if (rc) {
+    snprintf(errbuf, errlen, "%s: job %lld has an unknown status '%s'", what,
+             (long long)job, PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return mp__job_rollback(c, MP_EPG);
+  }
   st->stalled = !strcmp(PQgetvalue(r, 0, 1), "t");
-  st->running = !st->stalled && (!strcmp(st->status, "NEW") ||
-                                 !strcmp(st->status, "PRODUCING") ||
-                                 !strcmp(st->status, "IN_PROGRESS"));
+  st->running = !st->stalled && mp_job_status_running(st->status);
   PQclear(r);
   return 0;
 }
@@ -53,24 +57,19 @@ static int commit(PGconn *c, int rc, char *errbuf, size_t errlen) {
   return rc ? mp__job_rollback(c, rc) : 0;
 }
 
-static bool finished(const char *status) {
-  return !strncmp(status, "COMPLETED", 9) || !strcmp(status, "FAILED") ||
-         !strcmp(status, "CANCELLED");
-}
-
 int mp_job_cancel(PGconn *c, int64_t job, mp_cancel_result_t *res, char *errbuf,
                   size_t errlen) {
   state_t st;
   int rc = lock_job(c, job, "cancelling a job", &st, errbuf, errlen);
   if (rc)
     return rc;
-  if (finished(st.status)) {
+  if (mp_job_status_final(st.status)) {
     snprintf(errbuf, errlen, "job %lld is %s: nothing to cancel", (long long)job,
-             st.status);
+             mp_job_status_name(st.status));
     return mp__job_rollback(c, MP_EUSAGE);
   }
   /* nobody will finish it: cancelled now, with the counters it has */
-  bool now = st.stalled || !strcmp(st.status, "NEW");
+  bool now = st.stalled || st.status == MP_JOB_NEW;
   rc = mp__job_query_id(c,
                         now ? "UPDATE jobs SET status = 'CANCELLED', completed_at = now(), "
                               "cancel_requested_at = coalesce(cancel_requested_at, now()) "
@@ -95,7 +94,7 @@ int mp_job_delete(PGconn *c, int64_t job, int64_t *rows, char *errbuf,
     return rc;
   if (st.running) {
     snprintf(errbuf, errlen, "job %lld is %s: cancel it first (`marcpipe cancel %lld`)",
-             (long long)job, st.status, (long long)job);
+             (long long)job, mp_job_status_name(st.status), (long long)job);
     return mp__job_rollback(c, MP_EUSAGE);
   }
   static const char *const sql[] = {
@@ -122,12 +121,12 @@ int mp_job_resume_prepare(PGconn *c, int64_t job, int64_t *skip, char *errbuf,
   int rc = lock_job(c, job, "resuming a job", &st, errbuf, errlen);
   if (rc)
     return rc;
-  if (st.running || (strcmp(st.status, "CANCELLED") && !st.stalled)) {
+  if (st.running || (st.status != MP_JOB_CANCELLED && !st.stalled)) {
     snprintf(errbuf, errlen,
              st.running ? "job %lld is %s and its processes are alive: "
                           "only a cancelled or stalled job can be resumed"
                         : "job %lld is %s: only a cancelled or stalled job can be resumed",
-             (long long)job, st.status);
+             (long long)job, mp_job_status_name(st.status));
     return mp__job_rollback(c, MP_EUSAGE);
   }
   /* the longest journaled prefix 1..n: the first seq whose successor is

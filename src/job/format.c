@@ -1,10 +1,7 @@
-/* format.c: job summaries for people (text) and programs (JSON), and the
- * connection commands use. Pure formatting apart from mp_job_db_open. */
+/* format.c: job summaries for people (text) and programs (JSON). Pure
+ * formatting. */
 #include "marcpipe/job.h"
 #include "marcpipe/text.h"
-
-#include "marcpipe/pg.h"
-#include "marcpipe/pgmanaged.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -12,37 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-int mp_job_db_open(const char *conninfo, const char *tenant, PGconn **out,
-                   char *errbuf, size_t errlen) {
-  char ci[1024];
-  if (conninfo)
-    snprintf(ci, sizeof ci, "%s", conninfo);
-  else
-    mp_pgmanaged_default_conninfo(ci, sizeof ci);
-  return mp_pg_connect(ci, tenant, out, errbuf, errlen);
-}
-
-bool mp_job_cli_opt(int argc, char **argv, int *i, mp_job_cli_t *o) {
-  const char *a = argv[*i];
-  if (!strcmp(a, "--json")) {
-    o->json = true;
-    return true;
-  }
-  const char **dst = !strcmp(a, "--db") ? &o->db : !strcmp(a, "--tenant") ? &o->tenant : NULL;
-  if (!dst || *i + 1 >= argc)
-    return false;
-  *dst = argv[++*i];
-  return true;
-}
-
-int64_t mp_job_cli_id(const char *arg) {
-  char *end = NULL;
-  long long id = arg ? strtoll(arg, &end, 10) : 0;
-  return (arg && *arg && !*end && id > 0) ? (int64_t)id : -1;
-}
-
 const char *mp_job_display_status(const mp_job_summary_t *s) {
-  return s->stalled ? "STALLED" : s->status;
+  return s->stalled ? "STALLED" : mp_job_status_name(s->status);
 }
 
 static void iso_time(double t, char *buf, size_t n) {
@@ -70,7 +38,7 @@ json_t *mp_job_summary_json(const mp_job_summary_t *s) {
   iso_time(s->completed_at, done, sizeof done);
   json_t *o = json_pack(
       "{s:I s:s s:s s:s s:s s:I s:I s:I s:I s:I s:I s:I s:f}", "id", (json_int_t)s->id,
-      "status", s->status, "file_name", s->file_name, "file_format", s->file_format,
+      "status", mp_job_status_name(s->status), "file_name", s->file_name, "file_format", s->file_format,
       "topic", s->topic, "produced", (json_int_t)s->produced, "processed",
       (json_int_t)s->processed, "created", (json_int_t)s->created, "updated",
       (json_int_t)s->updated, "duplicates", (json_int_t)s->duplicates, "skipped",
@@ -104,9 +72,9 @@ void mp_job_summary_print(FILE *out, const mp_job_summary_t *s) {
   fprintf(out, "job %lld: %s", (long long)s->id, mp_job_display_status(s));
   if (s->stalled)
     fprintf(out, " (was %s; its processes are gone: `marcpipe import --resume %lld`"
-                 " or `marcpipe cancel %lld`)", s->status, (long long)s->id,
+                 " or `marcpipe cancel %lld`)", mp_job_status_name(s->status), (long long)s->id,
             (long long)s->id);
-  else if (s->cancel_requested && strcmp(s->status, "CANCELLED"))
+  else if (s->cancel_requested && s->status != MP_JOB_CANCELLED)
     fprintf(out, " (cancel requested)");
   fputc('\n', out);
   fprintf(out, "  file       %s%s%s%s\n", file[0] ? file : "-",

@@ -79,10 +79,10 @@ int mp_job_create(PGconn *c, const mp_job_spec_t *spec, int64_t *id,
   return 0;
 }
 
-int mp_job_set_status(PGconn *c, int64_t id, const char *status, char *errbuf,
-                      size_t errlen) {
-  if (strcmp(status, "NEW") && strcmp(status, "PRODUCING") &&
-      strcmp(status, "IN_PROGRESS")) {
+int mp_job_set_status(PGconn *c, int64_t id, mp_job_status_t st,
+                      char *errbuf, size_t errlen) {
+  const char *status = mp_job_status_name(st);
+  if (!mp_job_status_running(st)) {
     snprintf(errbuf, errlen, "job status '%s' cannot be set directly", status);
     return MP_EUSAGE;
   }

@@ -2,6 +2,7 @@
 #ifndef MP_JOB_IMPL_H
 #define MP_JOB_IMPL_H
 
+#include "job/complete.h"
 #include "marcpipe/job.h"
 
 /* Flip one job if complete, without taking locks (the caller holds the row

@@ -16,14 +16,6 @@ static const char *const kind_names[] = {"001", "035", "isbn", "issn"};
 static const char *const key_kinds[] = {"control", "oclc", "isbn", "issn"};
 static const char *const on_names[] = {"update", "skip", "create"};
 
-const char mp_profile_cli_help[] =
-    "  --match KEY          match step, repeatable, tried in order: 001 (003:001),\n"
-    "                       035 (OCLC number), isbn, issn, or none (default: 001\n"
-    "                       then 035)\n"
-    "  --on-match ACTION    update (default), skip or create\n"
-    "  --on-no-match ACTION create (default) or skip\n"
-    "  --profile NAME       named profile (schemas/profiles/NAME.json) or a path\n";
-
 void mp_profile_default(mp_profile_t *p) {
   memset(p, 0, sizeof *p);
   p->nsteps = 2;
@@ -187,38 +179,21 @@ void mp_profile_builder_init(mp_profile_builder_t *b) {
   mp_profile_default(&b->p);
 }
 
-int mp_profile_cli_opt(int argc, char **argv, int *i, mp_profile_builder_t *b) {
-  static const char *const opts[] = {"--match", "--on-match", "--on-no-match", "--profile"};
-  const char *a = argv[*i], *val = NULL;
-  int which = -1;
-  for (int k = 0; k < 4 && which < 0; k++) {
-    size_t n = strlen(opts[k]);
-    if (!strcmp(a, opts[k])) {
-      which = k;
-      if (*i + 1 >= argc) {
-        snprintf(b->err, sizeof b->err, "%s needs a value", opts[k]);
-        return -1;
-      }
-      val = argv[++*i];
-    } else if (!strncmp(a, opts[k], n) && a[n] == '=') {
-      which = k;
-      val = a + n + 1;
-    }
-  }
-  if (which < 0)
-    return 0;
+int mp_profile_builder_set(mp_profile_builder_t *b, mp_profile_opt_t opt,
+                           const char *what, const char *value) {
   int rc = 0;
-  if (which == 0) {
+  if (opt == MP_PROFILE_OPT_MATCH) {
     if (!b->match_given)
       b->p.nsteps = 0;
     b->match_given = true;
-    rc = add_step(&b->p, val, b->err, sizeof b->err);
-  } else if (which == 3) {
-    rc = mp_profile_load(val, &b->p, b->err, sizeof b->err);
+    rc = add_step(&b->p, value, b->err, sizeof b->err);
+  } else if (opt == MP_PROFILE_OPT_NAMED) {
+    rc = mp_profile_load(value, &b->p, b->err, sizeof b->err);
     b->match_given = false;
   } else {
-    rc = parse_on(opts[which], val, which == 2,
-                  which == 1 ? &b->p.on_match : &b->p.on_no_match, b->err, sizeof b->err);
+    bool no_match = opt == MP_PROFILE_OPT_ON_NO_MATCH;
+    rc = parse_on(what, value, no_match, no_match ? &b->p.on_no_match : &b->p.on_match,
+                  b->err, sizeof b->err);
   }
-  return rc ? -1 : 1;
+  return rc ? -1 : 0;
 }

@@ -33,7 +33,8 @@ static void copy_str(char *dst, size_t n, const char *src) {
 static void read_summary(const PGresult *r, int row, mp_job_summary_t *s) {
   memset(s, 0, sizeof *s);
   s->id = strtoll(PQgetvalue(r, row, 0), NULL, 10);
-  copy_str(s->status, sizeof s->status, PQgetvalue(r, row, 1));
+  /* jobs_status_check (migration 004) admits only the names of the table */
+  (void)mp_job_status_parse(PQgetvalue(r, row, 1), &s->status);
   copy_str(s->file_name, sizeof s->file_name, PQgetvalue(r, row, 2));
   copy_str(s->file_format, sizeof s->file_format, PQgetvalue(r, row, 3));
   copy_str(s->topic, sizeof s->topic, PQgetvalue(r, row, 4));

@@ -4,7 +4,7 @@
 #ifndef MP_KAFKA_ENVELOPE_H
 #define MP_KAFKA_ENVELOPE_H
 
-#include "marcpipe/sink.h"
+#include "marcpipe/record.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>

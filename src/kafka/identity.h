@@ -18,7 +18,7 @@
 #ifndef MP_KAFKA_IDENTITY_H
 #define MP_KAFKA_IDENTITY_H
 
-#include "marcpipe/sink.h"
+#include "marcpipe/record.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,10 +1,10 @@
-/* topic.c: FOLIO-style topic names "env.namespace.tenant.EVENT" and the
- * tenant name rule.
+/* topic.c: FOLIO-style topic names "env.namespace.tenant.EVENT".
  *
  * Kafka allows [A-Za-z0-9._-] in topic names, at most 249 characters. The
  * '.' separates the four parts, so a part itself may not contain one
  * (otherwise a subscription pattern could not tell env from namespace).
- * Tenants also name PostgreSQL schemas, hence the stricter tenant rule.
+ * Tenants also name PostgreSQL schemas, so commands check them against
+ * the stricter schema rule (mp_tenant_valid, pg.h) as well.
  * Pure functions; any thread.
  */
 #include "marcpipe/error.h"
@@ -41,18 +41,4 @@ int mp_topic_name(char *buf, size_t n, const char *env, const char *ns,
     return MP_ECONFIG;
   }
   return 0;
-}
-
-bool mp_tenant_valid(const char *t) {
-  if (!t || !(*t >= 'a' && *t <= 'z'))
-    return false;
-  size_t len = strlen(t);
-  if (len > 31)
-    return false;
-  for (size_t i = 1; i < len; i++) {
-    char c = t[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-      return false;
-  }
-  return true;
 }

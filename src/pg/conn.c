@@ -1,14 +1,27 @@
-/* conn.c: connecting to a tenant schema, classifying libpq errors, masking
- * secrets in conninfo strings. Blocking libpq; any thread, one connection
- * per thread at a time. */
+/* conn.c: the tenant name rule, connecting to a tenant schema, classifying
+ * libpq errors, masking secrets in conninfo strings. Blocking libpq; any
+ * thread, one connection per thread at a time. */
 #include "marcpipe/pg.h"
 
 #include "marcpipe/error.h"
-#include "marcpipe/kafka.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+bool mp_tenant_valid(const char *t) {
+  if (!t || !(*t >= 'a' && *t <= 'z'))
+    return false;
+  size_t len = strlen(t);
+  if (len > 31)
+    return false;
+  for (size_t i = 1; i < len; i++) {
+    char c = t[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
+  }
+  return true;
+}
 
 int mp_pg_schema_name(const char *tenant, char *buf, size_t n) {
   if (!mp_tenant_valid(tenant))

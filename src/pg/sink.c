@@ -33,7 +33,7 @@
 #include "sink_impl.h"
 
 #include "marcpipe/error.h"
-#include "marcpipe/job.h"
+#include "job/complete.h"
 
 #include <stdio.h>
 #include <stdlib.h>

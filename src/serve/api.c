@@ -141,9 +141,10 @@ void mp__control(mp_req_t *r, int64_t job, const char *action, mp_resp_t *p) {
   } else { /* resume: checked here, done by the import it starts */
     mp_job_summary_t js;
     if (!(rc = mp_job_get(r->db, job, &js, err, sizeof err))) {
-      if (strcmp(js.status, "CANCELLED") && !js.stalled) {
+      if (js.status != MP_JOB_CANCELLED && !js.stalled) {
         snprintf(err, sizeof err, "job %lld is %s: only a cancelled or stalled job "
-                                  "can be resumed", (long long)job, js.status);
+                                  "can be resumed", (long long)job,
+                                  mp_job_status_name(js.status));
         rc = MP_EUSAGE;
       } else if ((rc = spawn_resume(s, job))) {
         snprintf(err, sizeof err, "cannot start the import: %s", mp_strerror(rc));

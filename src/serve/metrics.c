@@ -66,7 +66,7 @@ static void job_series(mp_buf_t *b, const char *tenant, const mp_job_summary_t *
       int64_t val = k == 0 ? v[i].processed : k == 1 ? v[i].produced
                   : k == 2 ? v[i].total
                            : producer_credit(pl, v[i].id);
-      bool run = !strcmp(v[i].status, "PRODUCING") || !strcmp(v[i].status, "IN_PROGRESS");
+      bool run = v[i].status == MP_JOB_PRODUCING || v[i].status == MP_JOB_IN_PROGRESS;
       if ((k == 2 || k == 3) && val < 0)
         continue;
       if (k == 3 && (!run || v[i].stalled))

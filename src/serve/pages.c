@@ -17,8 +17,7 @@
 #define JOB_PAGE 100
 
 bool mp__job_running(const mp_job_summary_t *s) {
-  return !s->stalled && (!strcmp(s->status, "NEW") || !strcmp(s->status, "PRODUCING") ||
-                         !strcmp(s->status, "IN_PROGRESS"));
+  return !s->stalled && mp_job_status_running(s->status);
 }
 
 double mp__job_rate(PGconn *c, int64_t job) {
@@ -52,7 +51,10 @@ double mp__job_shown_rate(PGconn *c, const mp_job_summary_t *s) {
 double mp__job_percent(const mp_job_summary_t *s) {
   int64_t of = s->total >= 0 ? s->total : s->produced;
   if (of <= 0)
-    return !strncmp(s->status, "COMPLETED", 9) ? 100.0 : 0.0;
+    return s->status == MP_JOB_COMPLETED ||
+                   s->status == MP_JOB_COMPLETED_WITH_ERRORS
+               ? 100.0
+               : 0.0;
   double v = 100.0 * (double)s->processed / (double)of;
   return v > 100 ? 100 : v;
 }

@@ -48,7 +48,7 @@ static void test_job_lifecycle_and_summary(void **state) {
   int64_t id = new_job(f, "books.mrc");
   mp_job_summary_t s;
   assert_int_equal(mp_job_get(f->c, id, &s, f->err, sizeof f->err), 0);
-  assert_string_equal(s.status, "NEW");
+  assert_string_equal(mp_job_status_name(s.status), "NEW");
   assert_string_equal(s.file_name, "books.mrc");
   assert_int_equal(s.total, -1);
   assert_true(s.created_at > 0);
@@ -65,16 +65,16 @@ static void test_job_lifecycle_and_summary(void **state) {
   int64_t none = 0;
   assert_int_equal(mp_job_create(f->c, &bad, &none, f->err, sizeof f->err), MP_ECONFIG);
   assert_non_null(strstr(f->err, "'update'"));
-  assert_int_equal(mp_job_set_status(f->c, id, "PRODUCING", f->err, sizeof f->err), 0);
+  assert_int_equal(mp_job_set_status(f->c, id, MP_JOB_PRODUCING, f->err, sizeof f->err), 0);
   assert_int_equal(mp_job_set_produced(f->c, id, 40, f->err, sizeof f->err), 0);
   assert_int_equal(mp_job_set_produced(f->c, id, 30, f->err, sizeof f->err), 0);
   assert_int_equal(mp_job_get(f->c, id, &s, f->err, sizeof f->err), 0);
-  assert_string_equal(s.status, "PRODUCING");
+  assert_string_equal(mp_job_status_name(s.status), "PRODUCING");
   assert_int_equal(s.produced, 40);
   assert_true(s.started_at > 0);
-  assert_int_equal(mp_job_set_status(f->c, id, "COMPLETED", f->err, sizeof f->err), MP_EUSAGE);
+  assert_int_equal(mp_job_set_status(f->c, id, MP_JOB_COMPLETED, f->err, sizeof f->err), MP_EUSAGE);
   assert_int_equal(mp_job_get(f->c, id + 1000, &s, f->err, sizeof f->err), MP_ENOTFOUND);
-  assert_int_equal(mp_job_set_status(f->c, id + 1000, "PRODUCING", f->err, sizeof f->err),
+  assert_int_equal(mp_job_set_status(f->c, id + 1000, MP_JOB_PRODUCING, f->err, sizeof f->err),
                    MP_ENOTFOUND);
   json_t *o = NULL;
   assert_int_equal(mp_job_get(f->c, id, &s, f->err, sizeof f->err), 0);
@@ -108,7 +108,7 @@ static void test_rejects_are_idempotent_and_complete_the_job(void **state) {
   SKIP_WITHOUT_PG();
   fx_t *f = *state;
   int64_t id = new_job(f, "bad.mrc");
-  assert_int_equal(mp_job_set_status(f->c, id, "PRODUCING", f->err, sizeof f->err), 0);
+  assert_int_equal(mp_job_set_status(f->c, id, MP_JOB_PRODUCING, f->err, sizeof f->err), 0);
   static const char raw1[] = "00012xx\x1e\x00\t'\\";
   mp_job_reject_t rj[2] = {
       {.seq = 2, .file_offset = 100, .error_class = "MP_ELEADER",
@@ -139,14 +139,14 @@ static void test_rejects_are_idempotent_and_complete_the_job(void **state) {
   assert_true(done);
   mp_job_summary_t s;
   assert_int_equal(mp_job_get(f->c, id, &s, f->err, sizeof f->err), 0);
-  assert_string_equal(s.status, "COMPLETED_WITH_ERRORS");
+  assert_string_equal(mp_job_status_name(s.status), "COMPLETED_WITH_ERRORS");
   assert_int_equal(s.errors, 2);
   assert_int_equal(s.processed, 2);
   /* a completed job cannot be failed or moved back */
   assert_int_equal(mp_job_fail(f->c, id, "late", f->err, sizeof f->err), 0);
-  assert_int_equal(mp_job_set_status(f->c, id, "PRODUCING", f->err, sizeof f->err), 0);
+  assert_int_equal(mp_job_set_status(f->c, id, MP_JOB_PRODUCING, f->err, sizeof f->err), 0);
   assert_int_equal(mp_job_get(f->c, id, &s, f->err, sizeof f->err), 0);
-  assert_string_equal(s.status, "COMPLETED_WITH_ERRORS");
+  assert_string_equal(mp_job_status_name(s.status), "COMPLETED_WITH_ERRORS");
 }
 
 static void test_fail_and_list(void **state) {
@@ -162,7 +162,7 @@ static void test_fail_and_list(void **state) {
   assert_int_equal(mp_job_list(f->c, 0, &v, &n, f->err, sizeof f->err), 0);
   assert_int_equal(n, 2);
   assert_int_equal(v[0].id, b); /* newest first */
-  assert_string_equal(v[1].status, "FAILED");
+  assert_string_equal(mp_job_status_name(v[1].status), "FAILED");
   assert_string_equal(v[1].failure_reason, "partition 3: offsets 10..20 lost");
   free(v);
   assert_int_equal(mp_job_list(f->c, 1, &v, &n, f->err, sizeof f->err), 0);

@@ -101,7 +101,7 @@ static void test_pages_filter_and_resume_prefix(void **s) {
   assert_int_equal(mp_joblog_page(c, job + 1, NULL, 0, 0, 5, collect, &x, err, sizeof err),
                    MP_ENOTFOUND);
   /* a job nobody runs (no lease) is STALLED; resume skips the prefix 1..100 */
-  assert_int_equal(mp_job_set_status(c, job, "PRODUCING", err, sizeof err), 0);
+  assert_int_equal(mp_job_set_status(c, job, MP_JOB_PRODUCING, err, sizeof err), 0);
   mp_job_summary_t sum;
   assert_int_equal(mp_job_get(c, job, &sum, err, sizeof err), 0);
   assert_true(sum.stalled);
@@ -128,7 +128,7 @@ static void test_lease_keeps_alive_and_carries_cancel(void **s) {
   int64_t job;
   mp_job_spec_t spec = {.file_name = "f.mrc"};
   assert_int_equal(mp_job_create(c, &spec, &job, err, sizeof err), 0);
-  assert_int_equal(mp_job_set_status(c, job, "PRODUCING", err, sizeof err), 0);
+  assert_int_equal(mp_job_set_status(c, job, MP_JOB_PRODUCING, err, sizeof err), 0);
   mp_lease_t *l = NULL;
   mp_lease_opts_t lo = {.conninfo = "", .tenant = t, .role = "producer", .job_id = job,
                         .interval_ms = 50};
@@ -151,7 +151,7 @@ static void test_lease_keeps_alive_and_carries_cancel(void **s) {
   assert_int_equal(mp_job_set_total(c, job, 3, &done, err, sizeof err), 0);
   assert_true(done);
   assert_int_equal(mp_job_get(c, job, &sum, err, sizeof err), 0);
-  assert_string_equal(sum.status, "CANCELLED");
+  assert_string_equal(mp_job_status_name(sum.status), "CANCELLED");
   assert_int_equal(mp_job_cancel(c, job, &res, err, sizeof err), MP_EUSAGE);
   mp_lease_stop(l);
   assert_int_equal(pgt_num(c, "SELECT count(*) FROM leases"), 0);

@@ -1,4 +1,4 @@
-/* test_kafka_topic.c: topic names and tenant names. */
+/* test_kafka_topic.c: topic names. */
 #include "marcpipe/error.h"
 #include "marcpipe/kafka.h"
 
@@ -42,27 +42,11 @@ static void test_topic_name_too_long_or_small_buffer(void **s) {
                    MP_ECONFIG);
 }
 
-static void test_tenant_rule(void **s) {
-  assert_true(mp_tenant_valid("diku"));
-  assert_true(mp_tenant_valid("a"));
-  assert_true(mp_tenant_valid("fs09000000_x1"));
-  assert_true(mp_tenant_valid("abcdefghijabcdefghijabcdefghija")); /* 31 */
-  assert_false(mp_tenant_valid("abcdefghijabcdefghijabcdefghijab")); /* 32 */
-  assert_false(mp_tenant_valid(""));
-  assert_false(mp_tenant_valid(NULL));
-  assert_false(mp_tenant_valid("Diku"));
-  assert_false(mp_tenant_valid("1abc"));
-  assert_false(mp_tenant_valid("_abc"));
-  assert_false(mp_tenant_valid("di-ku"));
-  assert_false(mp_tenant_valid("di;drop"));
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_topic_name_joins_four_parts),
       cmocka_unit_test(test_topic_name_rejects_bad_parts),
       cmocka_unit_test(test_topic_name_too_long_or_small_buffer),
-      cmocka_unit_test(test_tenant_rule),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,7 +114,7 @@ static void test_progress_fits_and_rates_the_window(void **s) {
   mp_progress_init(&p, stderr, true);
   char line[512];
   mp_progress_view_t v = {.read = 100000, .total = 100000,
-                          .status = "IN_PROGRESS"};
+                          .status = MP_JOB_IN_PROGRESS};
   for (int t = 0; t <= 110; t++) { /* 100 rec/s for 100 s, then 1000 */
     v.elapsed_s = t;
     v.processed = t <= 100 ? t * 100 : 10000 + (t - 100) * 1000;

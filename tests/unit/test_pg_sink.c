@@ -3,6 +3,8 @@
 #include "pgsink.h"
 #include "testutil.h"
 
+#include "job/complete.h"
+
 #include "marcpipe/job.h"
 #include "marcpipe/mapping.h"
 #include "marcpipe/marc.h"
@@ -33,7 +35,7 @@ static int setup(void **state) {
   char err[512];
   mp_job_spec_t spec = {.file_name = "t.mrc", .file_format = "iso2709", .topic = "tp"};
   assert_int_equal(mp_job_create(f->x.c, &spec, &f->job, err, sizeof err), 0);
-  assert_int_equal(mp_job_set_status(f->x.c, f->job, "PRODUCING", err, sizeof err), 0);
+  assert_int_equal(mp_job_set_status(f->x.c, f->job, MP_JOB_PRODUCING, err, sizeof err), 0);
   *state = f;
   return 0;
 }
@@ -535,7 +537,7 @@ static void test_completion_flips_once_total_set_first(void **state) {
   assert_int_equal(res.ncompleted, 0);
   mp_job_summary_t s;
   assert_int_equal(mp_job_get(f->x.c, f->job, &s, err, sizeof err), 0);
-  assert_string_equal(s.status, "COMPLETED");
+  assert_string_equal(mp_job_status_name(s.status), "COMPLETED");
   assert_int_equal(s.processed, 3);
   assert_int_equal(s.created, 3);
   assert_true(s.completed_at > 0);
@@ -560,7 +562,7 @@ static void test_completion_flips_once_total_set_last(void **state) {
   assert_false(done);
   mp_job_summary_t s;
   assert_int_equal(mp_job_get(f->x.c, f->job, &s, err, sizeof err), 0);
-  assert_string_equal(s.status, "COMPLETED_WITH_ERRORS");
+  assert_string_equal(mp_job_status_name(s.status), "COMPLETED_WITH_ERRORS");
   assert_int_equal(s.errors, 1);
   assert_int_equal(s.total, 2);
 }
@@ -643,7 +645,7 @@ static void test_concurrent_last_batches_complete_exactly_once(void **state) {
     assert_int_equal(a[0].res.ncompleted + a[1].res.ncompleted, 1);
     mp_job_summary_t sum;
     assert_int_equal(mp_job_get(f->x.c, f->job, &sum, err, sizeof err), 0);
-    assert_string_equal(sum.status, "COMPLETED");
+    assert_string_equal(mp_job_status_name(sum.status), "COMPLETED");
     mp_sink_close(s1);
     mp_sink_close(s2);
   }
@@ -651,7 +653,7 @@ static void test_concurrent_last_batches_complete_exactly_once(void **state) {
   for (int round = 0; round < 3; round++) {
     mp_job_spec_t spec = {.file_name = "race2.mrc"};
     assert_int_equal(mp_job_create(f->x.c, &spec, &f->job, err, sizeof err), 0);
-    assert_int_equal(mp_job_set_status(f->x.c, f->job, "PRODUCING", err, sizeof err), 0);
+    assert_int_equal(mp_job_set_status(f->x.c, f->job, MP_JOB_PRODUCING, err, sizeof err), 0);
     f->n = 0;
     char id[16];
     snprintf(id, sizeof id, "s%d", round);
@@ -668,7 +670,7 @@ static void test_concurrent_last_batches_complete_exactly_once(void **state) {
     assert_int_equal(a.res.ncompleted + (done ? 1 : 0), 1);
     mp_job_summary_t sum;
     assert_int_equal(mp_job_get(f->x.c, f->job, &sum, err, sizeof err), 0);
-    assert_string_equal(sum.status, "COMPLETED");
+    assert_string_equal(mp_job_status_name(sum.status), "COMPLETED");
     mp_sink_close(s1);
   }
 }
@@ -691,7 +693,7 @@ static void test_job_row_lock_protocol(void **state) {
   r = PQexec(f->x.c, "SET lock_timeout = '300ms'");
   PQclear(r);
   assert_int_equal(mp_job_set_produced(f->x.c, f->job, 1, err, sizeof err), 0);
-  assert_int_equal(mp_job_set_status(f->x.c, f->job, "PRODUCING", err, sizeof err), 0);
+  assert_int_equal(mp_job_set_status(f->x.c, f->job, MP_JOB_PRODUCING, err, sizeof err), 0);
   bool done = false;
   assert_int_equal(mp_job_set_total(f->x.c, f->job, 1, &done, err, sizeof err), MP_EPG);
   assert_non_null(strstr(err, "lock timeout"));

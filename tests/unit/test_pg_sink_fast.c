@@ -37,7 +37,7 @@ static int64_t new_job(fx_t *f, const char *name) {
   for (int k = 0; k < 2; k++) {
     mp_job_spec_t spec = {.file_name = name, .file_format = "iso2709", .topic = "tp"};
     assert_int_equal(mp_job_create(f->side[k].c, &spec, &id[k], err, sizeof err), 0);
-    assert_int_equal(mp_job_set_status(f->side[k].c, id[k], "PRODUCING", err, sizeof err), 0);
+    assert_int_equal(mp_job_set_status(f->side[k].c, id[k], MP_JOB_PRODUCING, err, sizeof err), 0);
   }
   assert_int_equal(id[0], id[1]); /* fresh schemas number jobs alike */
   return id[0];

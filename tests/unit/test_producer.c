@@ -7,6 +7,7 @@
 #include "marcpipe/error.h"
 #include "marcpipe/kafka.h"
 #include "marcpipe/mapping.h"
+#include "marcpipe/pipeline.h"
 #include "marcpipe/producer.h"
 #include "testutil.h"
 

@@ -57,36 +57,29 @@ static void test_errors_name_the_bad_value(void **state) {
   expect_bad("{\"match\":", "profile");
 }
 
-static void test_cli_options(void **state) {
+static void test_builder_settings(void **state) {
   (void)state;
-  char *argv[] = {"import", "--match", "035", "--match=isbn", "--on-match", "skip",
-                  "file.mrc", "--on-no-match=skip", NULL};
-  int argc = 8;
   mp_profile_builder_t b;
   mp_profile_builder_init(&b);
-  int seen = 0;
-  for (int i = 1; i < argc; i++) {
-    int r = mp_profile_cli_opt(argc, argv, &i, &b);
-    assert_true(r >= 0);
-    if (r == 0)
-      assert_string_equal(argv[i], "file.mrc");
-    seen += r;
-  }
-  assert_int_equal(seen, 4);
+  assert_int_equal(mp_profile_builder_set(&b, MP_PROFILE_OPT_MATCH, "--match", "035"), 0);
+  assert_int_equal(mp_profile_builder_set(&b, MP_PROFILE_OPT_MATCH, "--match", "isbn"), 0);
+  assert_int_equal(mp_profile_builder_set(&b, MP_PROFILE_OPT_ON_MATCH, "--on-match", "skip"), 0);
+  assert_int_equal(
+      mp_profile_builder_set(&b, MP_PROFILE_OPT_ON_NO_MATCH, "--on-no-match", "skip"), 0);
   char *j = mp_profile_to_json(&b.p);
   assert_string_equal(j, "{\"match\":[\"035\",\"isbn\"],\"on_match\":\"skip\","
                          "\"on_no_match\":\"skip\"}");
   free(j);
 
-  char *bad[] = {"x", "--on-match", "merge"};
-  int i = 1;
   mp_profile_builder_init(&b);
-  assert_int_equal(mp_profile_cli_opt(3, bad, &i, &b), -1);
-  assert_non_null(strstr(b.err, "'merge'"));
-  char *missing[] = {"x", "--match"};
-  i = 1;
-  assert_int_equal(mp_profile_cli_opt(2, missing, &i, &b), -1);
-  assert_non_null(strstr(b.err, "--match needs a value"));
+  assert_int_equal(mp_profile_builder_set(&b, MP_PROFILE_OPT_ON_MATCH, "--on-match", "merge"),
+                   -1);
+  assert_string_equal(b.err, "--on-match 'merge' is not one of update, skip, create");
+  assert_int_equal(
+      mp_profile_builder_set(&b, MP_PROFILE_OPT_ON_NO_MATCH, "--on-no-match", "update"), -1);
+  assert_string_equal(b.err, "--on-no-match 'update' is not one of create, skip");
+  assert_int_equal(mp_profile_builder_set(&b, MP_PROFILE_OPT_MATCH, "--match", "lccn"), -1);
+  assert_non_null(strstr(b.err, "'lccn'"));
 }
 
 static void test_named_profiles(void **state) {
@@ -94,9 +87,10 @@ static void test_named_profiles(void **state) {
   setenv("MARCPIPE_SCHEMAS", tu_schema(""), 1);
   mp_profile_builder_t b;
   mp_profile_builder_init(&b);
-  char *argv[] = {"x", "--profile", "skip-existing", "--on-no-match", "skip"};
-  for (int i = 1; i < 5; i++)
-    assert_int_equal(mp_profile_cli_opt(5, argv, &i, &b), 1);
+  assert_int_equal(
+      mp_profile_builder_set(&b, MP_PROFILE_OPT_NAMED, "--profile", "skip-existing"), 0);
+  assert_int_equal(
+      mp_profile_builder_set(&b, MP_PROFILE_OPT_ON_NO_MATCH, "--on-no-match", "skip"), 0);
   assert_int_equal(b.p.nsteps, 2);
   assert_int_equal(b.p.on_match, MP_ON_SKIP);
   assert_int_equal(b.p.on_no_match, MP_ON_SKIP);
@@ -118,7 +112,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_default_and_round_trip),
       cmocka_unit_test(test_errors_name_the_bad_value),
-      cmocka_unit_test(test_cli_options),
+      cmocka_unit_test(test_builder_settings),
       cmocka_unit_test(test_named_profiles),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include "marcpipe/job.h"
 #include "marcpipe/kafka.h"
 #include "marcpipe/mapping.h"
+#include "marcpipe/pipeline.h"
 #include "marcpipe/sink.h"
 #include "marcpipe/worker.h"
 
@@ -118,7 +119,7 @@ static void test_worker_imports_real_file_and_replay_changes_nothing(void **s) {
   mp_job_spec_t spec = {.file_name = "sample.mrc", .file_format = "iso2709",
                         .topic = TOPIC};
   assert_int_equal(mp_job_create(c, &spec, &job, err, sizeof err), 0);
-  assert_int_equal(mp_job_set_status(c, job, "PRODUCING", err, sizeof err), 0);
+  assert_int_equal(mp_job_set_status(c, job, MP_JOB_PRODUCING, err, sizeof err), 0);
   rd_kafka_mock_topic_create(tu_mock, TOPIC, NPART, 1);
   int n = produce_file(
       tu_data("iso2709/mrrctestbed--bibliographic-sample.mrc"), job);

@@ -1,8 +1,9 @@
 /* worker_pg.c: the PostgreSQL batch sink (sink.h) behind the worker's sink
- * interface. ctx is the mp_sink_config_t every connection is opened with;
+ * interface (pipeline.h). ctx is the mp_sink_config_t every connection is opened with;
  * it (and its mapping) must outlive the worker. Thread use as in sink.h:
  * each sink is used by one thread at a time. */
-#include "marcpipe/worker.h"
+#include "marcpipe/sink.h"
+#include "marcpipe/pipeline.h"
 
 static int pg_open(void *ctx, int index, void **sink, char *err, size_t n) {
   (void)index;

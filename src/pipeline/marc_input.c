@@ -1,4 +1,5 @@
-/* marc_input.c: the producer's MARC input: reader records -> message items.
+/* marc_input.c: the producer's MARC input: reader records -> message items
+ * (pipeline.h).
  *
  * Each record the reader returns becomes one RECORD item: value = UTF-8
  * ISO 2709 (the reader converts MARC-8), or MARC-in-JSON when the record is
@@ -15,7 +16,7 @@
  */
 #include "marcpipe/error.h"
 #include "marcpipe/mapping.h"
-#include "marcpipe/producer.h"
+#include "marcpipe/pipeline.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
-/* producer_pg.c: the producer's job operations over PostgreSQL (job.h).
+/* producer_pg.c: the producer's job operations over PostgreSQL (job.h),
+ * declared in pipeline.h.
  *
  * Runs on the libuv thread pool, one call at a time (producer.h), on a
  * blocking connection owned by the caller. Each call is its own
@@ -13,7 +14,7 @@
  */
 #include "marcpipe/error.h"
 #include "marcpipe/job.h"
-#include "marcpipe/producer.h"
+#include "marcpipe/pipeline.h"
 
 #include "marcpipe/pg.h"
 

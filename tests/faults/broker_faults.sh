@@ -15,7 +15,6 @@ FL_EMBEDDED=1 # the broker's control channel
 . "$(dirname "$0")/lib.bash"
 # as before the library: default batches, counters as JSON at exit
 FL_WORKER_OPTS=(-X session.timeout.ms=6000 --stats-json)
-job_field() { tl_job_json "$@"; }
 
 # ---- scenario ----
 "$MARCPIPE" gen --records "$N" -q -o "$FL_T/in.mrc" || fl_fail "gen"
@@ -34,8 +33,8 @@ fl_broker_ctl "err InitProducerId 2 COORDINATOR_LOAD_IN_PROGRESS"
 FL_PPID=$!
 fl_wait_until 20 test -s "$FL_T/job" || fl_fail "no job id"
 JOB=$(cat "$FL_T/job")
-produced_at_least() { [ "$(job_field "$JOB" produced)" -ge "$1" ]; }
-processed_at_least() { [ "$(job_field "$JOB" processed)" -ge "$1" ]; }
+produced_at_least() { [ "$(fl_summary_json "$JOB" produced)" -ge "$1" ]; }
+processed_at_least() { [ "$(fl_summary_json "$JOB" processed)" -ge "$1" ]; }
 
 fl_wait_until 60 produced_at_least 2000 || fl_fail "job stuck before 2000 produced"
 fl_broker_ctl "err Produce 6 NOT_LEADER_FOR_PARTITION" "err Fetch 6 NOT_LEADER_FOR_PARTITION"
@@ -56,8 +55,8 @@ fl_broker_ctl "err Fetch 4 NOT_LEADER_FOR_PARTITION" "leader $TOPIC 0 1" \
 
 fl_produce_wait
 grep -q "$N records read, $N delivered, 0 rejected" "$FL_T/p1.log" || fl_fail "producer summary"
-completed() { [ "$(job_field "$JOB" status)" = COMPLETED ]; }
-fl_wait_until 90 completed || fl_fail "job not COMPLETED: $(job_field "$JOB" status), processed $(job_field "$JOB" processed)"
+completed() { [ "$(fl_summary_json "$JOB" status)" = COMPLETED ]; }
+fl_wait_until 90 completed || fl_fail "job not COMPLETED: $(fl_summary_json "$JOB" status), processed $(fl_summary_json "$JOB" processed)"
 fl_workers_stop
 CONSUMED=$(fl_worker_sum consumed)
 echo "workers consumed $CONSUMED messages for $N records; rebalances $(fl_worker_sum rebalances), kafka commit errors $(fl_worker_sum kafka_commit_errors), database retries $(fl_worker_sum retries)"

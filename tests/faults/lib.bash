@@ -69,7 +69,7 @@ as_pg() { tl_as_pg "$@"; }
 pg_up() { tl_pg_up; }
 fl_gen() { tl_gen "$@"; }
 fl_slow_job() { tl_slow_job "$@"; }
-fl_summary_json() { tl_job_json "$1"; }
+fl_summary_json() { tl_job_json "$@"; } # JOB [FIELD]
 fl_kafka_need() { tl_kafka_need; }
 fl_kafka() { tl_kafka "$@"; }
 fl_kafka_heal() { tl_kafka_heal; }

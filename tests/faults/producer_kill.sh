@@ -13,7 +13,6 @@ FL_EMBEDDED=1 # the broker's control channel
 . "$(dirname "$0")/lib.bash"
 # as before the library: default batches, counters as JSON at exit
 FL_WORKER_OPTS=(-X session.timeout.ms=6000 --stats-json)
-job_field() { tl_job_json "$@"; }
 
 # ---- scenario ----
 "$MARCPIPE" gen --records "$N" -q -o "$FL_T/in.mrc" || fl_fail "gen"
@@ -30,13 +29,13 @@ fl_worker_start 2
 FL_PPID=$!
 fl_wait_until 20 test -s "$FL_T/job" || fl_fail "no job id"
 JOB=$(cat "$FL_T/job")
-produced_between() { local p; p=$(job_field "$JOB" produced); [ "$p" -ge "$1" ] && [ "$p" -lt "$2" ]; }
+produced_between() { local p; p=$(fl_summary_json "$JOB" produced); [ "$p" -ge "$1" ] && [ "$p" -lt "$2" ]; }
 fl_wait_until 60 produced_between 4000 "$N" || fl_fail "job never reached 4000 produced records"
 kill -KILL "$FL_PPID"; wait "$FL_PPID" 2>/dev/null || true; FL_PPID=
-P1=$(job_field "$JOB" produced)
-[ "$(job_field "$JOB" total)" = null ] || fl_fail "killed producer recorded a total"
+P1=$(fl_summary_json "$JOB" produced)
+[ "$(fl_summary_json "$JOB" total)" = null ] || fl_fail "killed producer recorded a total"
 [ "$P1" -lt "$N" ] || fl_fail "kill came too late: $P1 produced"
-[ "$(job_field "$JOB" status)" = PRODUCING ] || fl_fail "status after kill: $(job_field "$JOB" status)"
+[ "$(fl_summary_json "$JOB" status)" = PRODUCING ] || fl_fail "status after kill: $(fl_summary_json "$JOB" status)"
 
 "$MARCPIPE" produce -b "$FL_BS" --tenant "$FL_TENANT" --resume "$JOB" --max-backlog 1000 -q \
   >"$FL_T/job2" 2>"$FL_T/p2.log" || fl_fail "produce --resume exit $?"
@@ -45,8 +44,8 @@ grep -q "after $P1 records already produced" "$FL_T/p2.log" || fl_fail "resume d
 # the records already processed are skipped, the others sent again
 K=$(sed -n "s/.*: $N records read (\([0-9]*\) skipped as processed).*/\1/p" "$FL_T/p2.log")
 [ -n "$K" ] && [ "$K" -gt 0 ] && [ "$K" -lt "$N" ] || fl_fail "resume summary: $(tail -n 2 "$FL_T/p2.log")"
-completed() { [ "$(job_field "$JOB" status)" = COMPLETED ]; }
-fl_wait_until 90 completed || fl_fail "job not COMPLETED: $(job_field "$JOB" status), processed $(job_field "$JOB" processed)"
+completed() { [ "$(fl_summary_json "$JOB" status)" = COMPLETED ]; }
+fl_wait_until 90 completed || fl_fail "job not COMPLETED: $(fl_summary_json "$JOB" status), processed $(fl_summary_json "$JOB" processed)"
 fl_workers_stop
 CONSUMED=$(fl_worker_sum consumed)
 fl_check -c "$N" 2 "$N" "$JOB" # every record CREATED once

@@ -23,7 +23,7 @@ tl_tenant() {
 }
 
 tl_q() {
-  PGOPTIONS="-c search_path=$TL_SCHEMA" psql -X -At -v ON_ERROR_STOP=1 -c "$1"
+  PGOPTIONS="-c search_path=$TL_SCHEMA" psql -X -q -At -v ON_ERROR_STOP=1 -c "$1"
 }
 
 tl_sql() { psql -XAtq -F $'\t' -c "$1"; }

@@ -19,7 +19,8 @@
 #   - each outcome counter of the job equals its journal rows, and
 #     created + updated + duplicates + skipped + errors = SENT
 #   - ERRORS error outcomes (and CREATED created ones with -c)
-#   - one source record per journal row that is neither ERROR nor SKIPPED
+#   - one source record per journal row but errors and profile skips
+#     (error_class matched / no-match: the sink stores no source for them)
 #   - the tenant holds one Instance per CREATED outcome, no more
 tl_verdict() {
   local quiet=0 want_created=
@@ -40,7 +41,8 @@ tl_verdict() {
       (select coalesce(sum(processed), 0) from job_progress where job_id = $job),
       (select count(*) - count(distinct seq) from source_records where job_id = $job),
       (select count(*) from source_records where job_id = $job),
-      (select count(*) from journal where job_id = $job and outcome not in ('ERROR', 'SKIPPED')),
+      (select count(*) from journal where job_id = $job and outcome <> 'ERROR'
+         and coalesce(error_class, '') not in ('matched', 'no-match')),
       (select coalesce(sum(created), 0) || ' ' || coalesce(sum(updated), 0) || ' ' ||
               coalesce(sum(duplicates), 0) || ' ' || coalesce(sum(skipped), 0) || ' ' ||
               coalesce(sum(errors), 0) from job_progress where job_id = $job),

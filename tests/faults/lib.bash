@@ -56,7 +56,7 @@ fl_worker_kill() { tl_worker_kill "$@"; }
 fl_worker_stop() { tl_workers_stop "$1"; tl_log "worker $1 stopped"; }
 fl_workers_stop() { tl_workers_stop "$@"; }
 fl_worker_sum() { tl_worker_sum "$@"; }
-fl_wait_until() { tl_wait_until "$@"; }
+fl_wait_until() { TL_POLL=0.2 tl_wait_until "$@"; }
 fl_produce() { tl_produce "$@"; }
 fl_job_id() { tl_job_id; }
 fl_produce_wait() { tl_produce_wait; }

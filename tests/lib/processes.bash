@@ -52,13 +52,13 @@ tl_stop_all() {
 }
 tl_at_exit tl_stop_all
 
-# tl_wait_until SECONDS CMD...: true once CMD is (polled every 0.1 s), false
-# after SECONDS
+# tl_wait_until SECONDS CMD...: true once CMD is (polled every TL_POLL
+# seconds, default 0.1), false after SECONDS
 tl_wait_until() {
   local end=$((SECONDS + $1)); shift
   until "$@"; do
     [ $SECONDS -lt $end ] || return 1
-    sleep 0.1
+    sleep "${TL_POLL:-0.1}"
   done
 }
 
@@ -130,7 +130,7 @@ tl_worker_alive() { kill -0 "${TL_WPID[$1]}" 2>/dev/null; }
 # itself; its exit status in TL_RC
 tl_worker_exit() {
   local id=$1
-  tl_wait_until "$2" eval '! tl_worker_alive "$id"' || fail "worker $id still running after $2 s"
+  TL_POLL=0.2 tl_wait_until "$2" eval '! tl_worker_alive "$id"' || fail "worker $id still running after $2 s"
   TL_RC=0
   wait "${TL_WPID[$id]}" || TL_RC=$?
   unset "TL_WPID[$id]"
@@ -212,7 +212,7 @@ tl_wait_processed() {
 # tl_wait_job JOB [TIMEOUT]: until the job's status is final (90 s); prints it
 tl_wait_job() {
   local job=$1 st=
-  tl_wait_until "${2:-90}" eval 'st=$(tl_q "select status from jobs where id = $job")
+  TL_POLL=0.2 tl_wait_until "${2:-90}" eval 'st=$(tl_q "select status from jobs where id = $job")
     case $st in COMPLETED|COMPLETED_WITH_ERRORS|FAILED) true ;; *) false ;; esac' ||
     fail "job $job still $st after ${2:-90} s ($(tl_processed "$job") processed, total $(tl_q "select total from jobs where id = $job"))"
   echo "$st"

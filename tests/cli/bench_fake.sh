@@ -7,9 +7,8 @@
 # tests/integration/bench_tiny.sh.
 set -euo pipefail
 : "${MARCPIPE:?}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T
 
 # The stand-in: records = the input's record terminators (processed:
 # minus $FAKE_SHORT), rate = records * workers / 2 + run number (1, 2, 3 over

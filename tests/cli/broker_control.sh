@@ -3,11 +3,10 @@
 # answers control commands on stdin, and stops cleanly on SIGTERM.
 set -euo pipefail
 MARCPIPE=${MARCPIPE:?MARCPIPE not set}
-T=$(mktemp -d)
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T
 BPID=
-cleanup() { [ -n "$BPID" ] && kill "$BPID" 2>/dev/null || true; rm -rf "$T"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+tl_at_exit '[ -n "$BPID" ] && kill "$BPID" 2>/dev/null'
 
 grep -q 'err API COUNT CODE' <<<"$("$MARCPIPE" broker --help)" || fail "--help lacks the control commands"
 rc=0; "$MARCPIPE" broker --nodes 0 </dev/null 2>/dev/null || rc=$?

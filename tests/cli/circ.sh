@@ -4,9 +4,8 @@
 # exits 0, and usage errors exit 2 with one line naming the problem.
 set -euo pipefail
 : "${MARCPIPE:?}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T
 
 "$MARCPIPE" circ gen --seed 3 --patrons 40 --events 3000 --duplicates 4 \
   -o "$T/a.ndjson" --oracle "$T/a.json"

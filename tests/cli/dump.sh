@@ -6,18 +6,9 @@
 set -u
 D=${MP_TEST_DATA:?}
 M=${MARCPIPE:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-# expect_rc WANT CMD...: run CMD (stdout to $T/out, stderr to $T/err)
-expect_rc() {
-  local want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  [ "$rc" -eq "$want" ] || fail "exit $rc, want $want: $* ($(head -c 300 "$T/err"))"
-}
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T
+tl_keep_going # fail counts; tl_finish at the end
 
 # --count lines for every MARCXML and JSON file (counts from SOURCES.md)
 while IFS='|' read -r rel want rc; do
@@ -101,5 +92,5 @@ grep -Eq "big.json: record 2 at byte 65: error: record too large for iso 2709 .*
   fail "too-big message: $(cat "$T/err")"
 [ "$(head -c 5 "$T/big.mrc")" -gt 0 ] 2>/dev/null || fail "the small record was not written"
 
-[ $fails -eq 0 ] || { echo "dump.sh: $fails failure(s)" >&2; exit 1; }
+tl_finish
 echo "dump.sh: ok"

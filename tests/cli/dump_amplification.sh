@@ -8,9 +8,8 @@
 set -euo pipefail
 M=${MARCPIPE:?}
 D=${MP_TEST_DATA:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T
 python3 - "$T/amp.mrc" <<'PY'
 import sys
 n = 7490

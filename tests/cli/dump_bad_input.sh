@@ -11,19 +11,12 @@
 set -u
 D=${MP_TEST_DATA:?}
 M=${MARCPIPE:?}
-T=$(mktemp -d)
-trap 'chmod -R u+rwx "$T"; rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T # removed at exit, unreadable files too
+tl_keep_going # fail counts; tl_finish at the end
 
-# run WANT_RC CMD...: stdout to $T/out, stderr to $T/err
-run() {
-  local want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  [ "$rc" -lt 128 ] || fail "crashed (exit $rc): $* ($(tail -n 5 "$T/err"))"
-  [ "$rc" -eq "$want" ] || fail "exit $rc, want $want: $* ($(head -c 300 "$T/err"))"
-}
+# expect_rc WANT_RC CMD... (prelude.bash): stdout to $T/out, stderr to
+# $T/err; an exit by a signal is named as a crash
 # err_is TEXT: stderr is exactly TEXT (one line per line of TEXT)
 err_is() { [ "$(cat "$T/err")" = "$1" ] || fail "stderr: '$(cat "$T/err")', want '$1'"; }
 out_is() { [ "$(cat "$T/out")" = "$1" ] || fail "stdout: '$(cat "$T/out")', want '$1'"; }
@@ -35,7 +28,7 @@ positioned() {
 }
 
 # missing file: one line, and the next file is still read
-run 1 "$M" dump --count "$T/missing.mrc" "$D/json/pymarc--one.json"
+expect_rc 1 "$M" dump --count "$T/missing.mrc" "$D/json/pymarc--one.json"
 err_is "marcpipe dump: $T/missing.mrc: no such file or directory"
 out_is "$D/json/pymarc--one.json: 1 records, 0 rejected, 0 warnings"
 
@@ -45,33 +38,33 @@ out_is "$D/json/pymarc--one.json: 1 records, 0 rejected, 0 warnings"
 # line
 if [ "$(id -u)" -ne 0 ]; then
   printf 'x' >"$T/locked.mrc" && chmod 000 "$T/locked.mrc"
-  run 1 "$M" dump "$T/locked.mrc"
+  expect_rc 1 "$M" dump "$T/locked.mrc"
   err_is "marcpipe dump: $T/locked.mrc: permission denied"
 else
   echo "dump_bad_input: running as root: chmod 000 cannot make a file unreadable, case skipped"
 fi
 if [ -r /proc/self/mem ]; then
   for f in iso2709 marcxml json; do
-    run 1 "$M" dump --count --from "$f" /proc/self/mem
+    expect_rc 1 "$M" dump --count --from "$f" /proc/self/mem
     err_is "marcpipe dump: /proc/self/mem: i/o error"
     out_is ""
   done
-  run 1 "$M" dump /proc/self/mem # auto-detection reads first
+  expect_rc 1 "$M" dump /proc/self/mem # auto-detection reads first
   err_is "marcpipe dump: /proc/self/mem: i/o error"
 fi
 
 # empty file: no records is not a failure, but it is said
 : >"$T/empty.mrc"
 for f in auto iso2709 marcxml json; do
-  run 0 "$M" dump --from "$f" "$T/empty.mrc"
+  expect_rc 0 "$M" dump --from "$f" "$T/empty.mrc"
   err_is "marcpipe dump: $T/empty.mrc: no records"
-  run 0 "$M" dump --count --from "$f" "$T/empty.mrc"
+  expect_rc 0 "$M" dump --count --from "$f" "$T/empty.mrc"
   out_is "$T/empty.mrc: 0 records, 0 rejected, 0 warnings"
 done
 
 # a directory as FILE
 mkdir "$T/dir.mrc"
-run 1 "$M" dump "$T/dir.mrc"
+expect_rc 1 "$M" dump "$T/dir.mrc"
 err_is "marcpipe dump: $T/dir.mrc: is a directory, not a MARC file"
 
 # binary garbage: 4096 bytes from a linear congruential generator (seed
@@ -80,20 +73,20 @@ perl -e 'my $x = 12345; my $s = "";
   for (1 .. 4096) { $x = ($x * 1103515245 + 12345) % 2147483648; $s .= chr(($x >> 16) & 255) }
   binmode STDOUT; print $s' >"$T/garbage.bin"
 [ "$(wc -c <"$T/garbage.bin")" -eq 4096 ] || fail "garbage generator"
-run 1 "$M" dump --count "$T/garbage.bin"
+expect_rc 1 "$M" dump --count "$T/garbage.bin"
 positioned "$T/garbage.bin"
 grep -qE "^$T/garbage.bin: 0 records, [1-9][0-9]* rejected, [0-9]+ warnings$" "$T/out" ||
   fail "garbage count: $(cat "$T/out")"
 grep -qE ": error: truncated record: [0-9]+ bytes without a record terminator at the end of input$" "$T/err" ||
   fail "garbage: no truncation error for the tail"
-run 1 "$M" dump --count - <"$T/garbage.bin" # the same from stdin
+expect_rc 1 "$M" dump --count - <"$T/garbage.bin" # the same from stdin
 positioned "-"
-run 1 "$M" dump --to marcxml --output "$T/garbage.xml" "$T/garbage.bin"
-run 0 "$M" dump --count "$T/garbage.xml" # an empty collection, well formed
+expect_rc 1 "$M" dump --to marcxml --output "$T/garbage.xml" "$T/garbage.bin"
+expect_rc 0 "$M" dump --count "$T/garbage.xml" # an empty collection, well formed
 out_is "$T/garbage.xml: 0 records, 0 rejected, 0 warnings"
-run 1 "$M" dump --count --from marcxml "$T/garbage.bin"
+expect_rc 1 "$M" dump --count --from marcxml "$T/garbage.bin"
 err_is "$T/garbage.bin: record 1 at byte 0: error: malformed xml at line 1 column 1: Document is empty"
-run 1 "$M" dump --count --from json "$T/garbage.bin"
+expect_rc 1 "$M" dump --count --from json "$T/garbage.bin"
 positioned "$T/garbage.bin"
 grep -q "error: expected a json object, found " "$T/err" || fail "garbage as json: $(cat "$T/err")"
 
@@ -102,14 +95,14 @@ grep -q "error: expected a json object, found " "$T/err" || fail "garbage as jso
 # no records and no error; they must fail like the same bytes in a file
 for bytes in '< 5' 'abc' '<a>  '; do
   printf '%s' "$bytes" >"$T/short.xml"
-  run 1 "$M" dump --count --from marcxml "$T/short.xml"
+  expect_rc 1 "$M" dump --count --from marcxml "$T/short.xml"
   want=$(sed "s|^$T/short.xml: |-: |" "$T/err")
   case $want in
     "-: record 1 at byte "[0-9]*": error: malformed xml at line 1 column "[0-9]*": "?*) ;;
     *) fail "short '$bytes' in a file: $(cat "$T/err")" ;;
   esac
   out_is "$T/short.xml: 0 records, 1 rejected, 0 warnings"
-  run 1 "$M" dump --count --from marcxml - <"$T/short.xml" # stdin
+  expect_rc 1 "$M" dump --count --from marcxml - <"$T/short.xml" # stdin
   err_is "$want"
   out_is "-: 0 records, 1 rejected, 0 warnings"
   printf '%s' "$bytes" | "$M" dump --from marcxml - >"$T/out" 2>"$T/err" # pipe
@@ -122,17 +115,17 @@ done
 # truncated files: the complete records are delivered, then one positioned
 # error for the cut one
 head -c 3000 "$D/iso2709/marc4j--brkrtest.mrc" >"$T/cut.mrc"
-run 1 "$M" dump --count "$T/cut.mrc"
+expect_rc 1 "$M" dump --count "$T/cut.mrc"
 err_is "$T/cut.mrc: record 2 at byte 1201: error: truncated record: 1799 bytes without a record terminator at the end of input"
 out_is "$T/cut.mrc: 1 records, 1 rejected, 0 warnings"
 head -c 5000 "$D/marcxml/pymarc--batch.xml" >"$T/cut.xml"
-run 1 "$M" dump --count "$T/cut.xml"
+expect_rc 1 "$M" dump --count "$T/cut.xml"
 positioned "$T/cut.xml"
 grep -qE "^$T/cut.xml: record 2 at byte [0-9]+: error: malformed xml at line 99 column [0-9]+: " "$T/err" ||
   fail "cut xml: $(cat "$T/err")"
 out_is "$T/cut.xml: 1 records, 1 rejected, 0 warnings"
 head -c 4000 "$D/json/pymarc--batch.json" >"$T/cut.json"
-run 1 "$M" dump --count "$T/cut.json"
+expect_rc 1 "$M" dump --count "$T/cut.json"
 err_is "$T/cut.json: record 2 at byte 3139: error: end of input inside a json object at line 194 column 3"
 out_is "$T/cut.json: 1 records, 1 rejected, 0 warnings"
 
@@ -144,35 +137,35 @@ for c in "iso2709 marcxml/pymarc--batch.xml MARCXML" \
          "marcxml json/pymarc--one.json MARC-in-JSON" \
          "json marcxml/pymarc--batch.xml MARCXML"; do
   read -r fmt rel looks <<<"$c"
-  run 1 "$M" dump --from "$fmt" "$D/$rel"
+  expect_rc 1 "$M" dump --from "$fmt" "$D/$rel"
   err_is "marcpipe dump: $D/$rel: --from $fmt, but this looks like $looks (leave out --from to detect the format)"
   out_is ""
 done
 # the same with yaz-marcdump's -i
-run 1 "$M" dump -i marcxml "$D/iso2709/yaz--marc1.marc"
+expect_rc 1 "$M" dump -i marcxml "$D/iso2709/yaz--marc1.marc"
 err_is "marcpipe dump: $D/iso2709/yaz--marc1.marc: --from marcxml, but this looks like ISO 2709 (leave out --from to detect the format)"
 
 # usage errors: exit 2, the offending word, a pointer to --help
 f="$D/json/pymarc--one.json"
-run 2 "$M" dump --bogus "$f"
+expect_rc 2 "$M" dump --bogus "$f"
 err_is "marcpipe dump: unknown option '--bogus'
 (see marcpipe dump --help)"
-run 2 "$M" dump --bogus=1 "$f"
+expect_rc 2 "$M" dump --bogus=1 "$f"
 err_is "marcpipe dump: unknown option '--bogus'
 (see marcpipe dump --help)"
-run 2 "$M" dump -x "$f"
+expect_rc 2 "$M" dump -x "$f"
 err_is "marcpipe dump: unknown option '-x'
 (see marcpipe dump --help)"
-run 2 "$M" dump "$f" --to
+expect_rc 2 "$M" dump "$f" --to
 err_is "marcpipe dump: option '--to' needs a value
 (see marcpipe dump --help)"
-run 2 "$M" dump --to yaml "$f"
+expect_rc 2 "$M" dump --to yaml "$f"
 err_is "marcpipe dump: unknown output format 'yaml'
 (see marcpipe dump --help)"
-run 2 "$M" dump --from yaml "$f"
+expect_rc 2 "$M" dump --from yaml "$f"
 err_is "marcpipe dump: --from wants iso2709, marcxml or json (got 'yaml')
 (see marcpipe dump --help)"
 out_is ""
 
-if [ $fails -ne 0 ]; then echo "dump_bad_input: $fails failures"; exit 1; fi
+tl_finish
 echo "dump_bad_input: all checks passed"

@@ -10,19 +10,13 @@
 set -euo pipefail
 M=${MARCPIPE:?}
 D=${MP_TEST_DATA:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T
 
-# run WANT_RC CMD...: under a 30 s timeout; stdout $T/out, stderr $T/err
-run() {
-  local want=$1 rc=0; shift
-  timeout -k 5 30 "$@" >"$T/out" 2>"$T/err" || rc=$?
-  [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || fail "still running after 30 s: $*"
-  [ "$rc" -eq "$want" ] || fail "exit $rc, want $want: $* ($(head -c 300 "$T/err"))"
-}
+# expect_rc -t 30 WANT_RC CMD... (prelude.bash): under a 30 s timeout;
+# stdout $T/out, stderr $T/err
 
-run 1 "$M" dump --count /dev/zero
+expect_rc -t 30 1 "$M" dump --count /dev/zero
 [ "$(cat "$T/out")" = "/dev/zero: 0 records, 1 rejected, 0 warnings" ] || fail "stdout: $(cat "$T/out")"
 [ "$(cat "$T/err")" = "/dev/zero: record 1 at byte 0: error: not MARC: more than 65536 bytes of NUL, whitespace or control bytes without a record; giving up" ] ||
   fail "stderr: $(cat "$T/err")"
@@ -31,19 +25,19 @@ run 1 "$M" dump --count /dev/zero
 # 100 records are read, then the stream ends at the junk
 IN=$D/iso2709/folio-mdi--100.mrc # 100 records (SOURCES.md)
 { cat "$IN"; head -c 100000 /dev/zero; cat "$IN"; } >"$T/junk.mrc"
-run 1 "$M" dump --count "$T/junk.mrc"
+expect_rc -t 30 1 "$M" dump --count "$T/junk.mrc"
 [ "$(cat "$T/out")" = "$T/junk.mrc: 100 records, 1 rejected, 0 warnings" ] || fail "stdout: $(cat "$T/out")"
 grep -q "record 101 at byte $(stat -c %s "$IN"): error: not MARC" "$T/err" || fail "stderr: $(cat "$T/err")"
 
 # padding below the bound stays a warning
 { cat "$IN"; head -c 30000 /dev/zero; cat "$IN"; } >"$T/pad.mrc"
-run 0 "$M" dump --count "$T/pad.mrc"
+expect_rc -t 30 0 "$M" dump --count "$T/pad.mrc"
 [ "$(cat "$T/out")" = "$T/pad.mrc: 200 records, 0 rejected, 1 warnings" ] || fail "stdout: $(cat "$T/out")"
 grep -q "warning: skipped 30000 bytes between records" "$T/err" || fail "stderr: $(cat "$T/err")"
 
 # 40 MB of text without a record terminator: bounded by max_record_bytes
 yes abcdefgh | head -c 40000000 >"$T/text.txt" || true
-run 1 "$M" dump --count --from iso2709 "$T/text.txt"
+expect_rc -t 30 1 "$M" dump --count --from iso2709 "$T/text.txt"
 [ "$(cat "$T/out")" = "$T/text.txt: 0 records, 2 rejected, 0 warnings" ] || fail "stdout: $(cat "$T/out")"
 grep -q "record 2 at byte [0-9]*: error: not MARC: no record terminator within 16777216 bytes" "$T/err" ||
   fail "stderr: $(cat "$T/err")"

@@ -9,8 +9,8 @@ set -u
 D=${MP_TEST_DATA:?}
 M=${MARCPIPE:?}
 command -v yaz-marcdump >/dev/null || { echo "FAIL: yaz-marcdump not installed" >&2; exit 1; }
-fails=0 files=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+tl_keep_going # fail counts; tl_finish at the end
+files=0
 
 # FILE|yaz records|marcpipe records|marcpipe rejected|why they differ
 declare -A known=()
@@ -53,5 +53,5 @@ for f in "$D"/iso2709/* "$D"/marcxml/* "$D"/json/* "$D"/malformed/*; do
   fi
 done
 [ "$files" -ge 100 ] || fail "only $files files found in $D"
-if [ $fails -ne 0 ]; then echo "dump_vs_yaz: $fails failures"; exit 1; fi
+tl_finish
 echo "dump_vs_yaz: $files files, counts agree with yaz-marcdump (${#known[@]} listed differences)"

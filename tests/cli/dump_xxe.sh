@@ -6,9 +6,8 @@
 # fix its text vanished silently). Env (from ctest): MARCPIPE.
 set -euo pipefail
 M=${MARCPIPE:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T
 echo "SECRET-CONTENT-$$" >"$T/secret.txt"
 cat >"$T/xxe.xml" <<XML
 <?xml version="1.0"?>

@@ -7,18 +7,10 @@
 set -u
 D=${MP_TEST_DATA:?}
 M=${MARCPIPE:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T
+tl_keep_going # fail counts; tl_finish at the end
 command -v yaz-marcdump >/dev/null || { echo "FAIL: yaz-marcdump not installed"; exit 1; }
-
-expect_rc() {
-  local want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  [ "$rc" -eq "$want" ] || fail "exit $rc, want $want: $* ($(head -c 300 "$T/err"))"
-}
 
 F="$D/iso2709/folio-mdi--100.mrc" # 100 records (SOURCES.md)
 cd "$T" || exit 1
@@ -87,5 +79,5 @@ done
 expect_rc 2 "$M" dump -O x "$F"
 grep -q -- "-O wants a count (got 'x')" "$T/err" || fail "-O x: $(cat "$T/err")"
 
-if [ "$fails" -ne 0 ]; then echo "dump_yaz_flags: $fails failure(s)"; exit 1; fi
+tl_finish
 echo "dump_yaz_flags: ok"

@@ -4,9 +4,8 @@
 # override, and the usage / failure exit codes with their messages.
 set -euo pipefail
 : "${MARCPIPE:?}" "${MP_TEST_DATA:?}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T
 # count of ISO 2709 record terminators
 nrec() { tr -cd '\035' <"$1" | wc -c; }
 

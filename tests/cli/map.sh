@@ -8,18 +8,9 @@
 set -u
 D=${MP_TEST_DATA:?}
 M=${MARCPIPE:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-# expect_rc WANT CMD...: run CMD (stdout to $T/out, stderr to $T/err)
-expect_rc() {
-  local want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  [ "$rc" -eq "$want" ] || fail "exit $rc, want $want: $* ($(head -c 300 "$T/err"))"
-}
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T
+tl_keep_going # fail counts; tl_finish at the end
 
 # summaries and line counts (records and types from SOURCES.md)
 while IFS='|' read -r rel lines summary; do
@@ -107,5 +98,5 @@ expect_rc 2 "$M" map
 expect_rc 2 "$M" map --from nope "$D/iso2709/pymarc--test.dat"
 expect_rc 1 "$M" map "$T/does-not-exist.mrc"
 
-[ "$fails" -eq 0 ] || { echo "map.sh: $fails failure(s)" >&2; exit 1; }
+tl_finish
 echo "map.sh: ok"

@@ -12,10 +12,10 @@
 # Env (from ctest): MARCPIPE.
 set -u
 M=${MARCPIPE:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0 nusage=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T
+tl_keep_going # fail counts; tl_finish at the end
+nusage=0
 unset MARCPIPE_DB MARCPIPE_BROKERS MARCPIPE_KAFKA_PROPS MARCPIPE_STATE_DIR
 unset PGHOST PGPORT PGDATABASE PGSERVICE XDG_STATE_HOME
 export PGCONNECT_TIMEOUT=2
@@ -224,5 +224,5 @@ for c in "log 1" "cancel 1" "circ limits"; do
   [ "$(wc -l <"$T/err")" -eq 1 ] || fail "$c --db: more than one line: $(cat "$T/err")"
 done
 
-if [ "$fails" -ne 0 ]; then echo "options_jobs_circ: $fails failure(s)"; exit 1; fi
+tl_finish
 echo "options_jobs_circ: ok ($nusage usage errors)"

@@ -8,9 +8,8 @@
 # Needs only the binary (nothing listens on port 1). Env: MARCPIPE.
 set -uo pipefail
 M=${MARCPIPE:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T
 SECRETS='S3cret|Pw1x|K4fka|K3yp|K5st'
 # run NAME CMD...: all output to $T/NAME; no secret value in it
 run() {

@@ -9,10 +9,9 @@
 set -u
 M=${MARCPIPE:?}
 D=${MP_TEST_DATA:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T
+tl_keep_going # fail counts; tl_finish at the end
 # no database or broker may be reached by accident
 export PGHOST=/nonexistent PGCONNECT_TIMEOUT=2
 unset MARCPIPE_DB MARCPIPE_BROKERS MARCPIPE_KAFKA_PROPS
@@ -126,5 +125,5 @@ for cmd in import produce work broker db status jobs errors dump map gen bench; 
     fail "$cmd --help wider than 80 columns"
 done
 
-if [ "$fails" -ne 0 ]; then echo "usage_errors: $fails failure(s)"; exit 1; fi
+tl_finish
 echo "usage_errors: ok"

@@ -5,17 +5,9 @@
 # Env (from ctest): MARCPIPE.
 set -u
 M=${MARCPIPE:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-expect_rc() {
-  local want=$1; shift
-  "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  [ "$rc" -eq "$want" ] || fail "exit $rc, want $want: $* ($(head -c 300 "$T/err"))"
-}
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir T
+tl_keep_going # fail counts; tl_finish at the end
 
 expect_rc 0 "$M" work --help
 for opt in --brokers --topic --group --property --tenant --db --window \
@@ -55,5 +47,5 @@ expect_rc 2 "$M" work -b 127.0.0.1:1 -X partition.assignment.strategy=cooperativ
 grep -q "cooperative assignors are not supported" "$T/err" ||
   fail "cooperative assignor not refused: $(cat "$T/err")"
 
-[ "$fails" -eq 0 ] && echo "work_options: ok"
-exit $((fails > 0))
+tl_finish
+echo "work_options: ok"

@@ -19,13 +19,8 @@ CIRC_WORKER_OPTS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=1000
 CIRC_APP=flt_${FL_NAME}_$$
 
 circ_kafka_start() {
-  if [ -n "${MP_KAFKA_BOOTSTRAP:-}" ] && [ "${FL_EMBEDDED:-0}" != 1 ]; then
-    FL_REAL=1
-    FL_BS=$MP_KAFKA_BOOTSTRAP
-  else
-    fl_broker_start "$CIRC_PARTITIONS"
-    fl_broker_cmd "topic $CIRC_TOPIC $CIRC_PARTITIONS"
-  fi
+  fl_broker_start "$CIRC_PARTITIONS"
+  [ "$FL_REAL" = 1 ] || fl_broker_cmd "topic $CIRC_TOPIC $CIRC_PARTITIONS"
   fl_log "kafka at $FL_BS, topic $CIRC_TOPIC"
 }
 

@@ -33,8 +33,7 @@ kill -CONT "$victim" 2>/dev/null || true
 [ "$rc" = 0 ] || it_fail "import exit $rc (124: it hung)"
 grep -q "after SIGTERM: killing it" "$TMP/err.log" ||
   it_fail "import did not say it killed the frozen worker"
-n=$(it_sql "SELECT count(*) FROM ${T}_marcpipe.instances")
-[ "$n" = "$N" ] || it_fail "$n instances, want $N"
+it_verdict "$N"
 python3 - "$TMP/out.json" "$N" <<'PY'
 import json, sys
 s = json.loads(open(sys.argv[1]).read().splitlines()[-1])

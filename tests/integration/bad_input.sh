@@ -12,22 +12,23 @@ T=it_badinput
 S=${T}_marcpipe
 F="$MP_TEST_DATA/iso2709/mrrctestbed--bibliographic-sample.mrc" # 386 records
 XML=$(ls "$MP_TEST_DATA"/marcxml/*.xml | head -n1)
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-psql -XAtq -c "DROP SCHEMA IF EXISTS $S CASCADE" 2>/dev/null || true
-fail=0
-bad() { echo "FAIL $*"; fail=1; }
+. "$(dirname "$0")/../lib/prelude.bash"
+. "$TL_LIB/db.bash"
+tl_tmpdir W
+tl_tenant "$T"
+tl_keep_going # fail counts; tl_finish at the end
 
 # run NAME WANT_RC CMD...: output in $W/NAME.out/.err, 60 s bound
 run() {
   local name=$1 want=$2; shift 2
   timeout -k 5 60 "$@" >"$W/$name.out" 2>"$W/$name.err"
   local rc=$?
-  [ $rc -eq 124 ] && bad "$name: hung (killed after 60 s)"
-  [ $rc -ge 128 ] && bad "$name: crashed (exit $rc)"
-  [ $rc -eq "$want" ] || { bad "$name: exit $rc, want $want"; sed 's/^/  /' "$W/$name.err" | head -n5; }
+  [ $rc -eq 124 ] && fail "$name: hung (killed after 60 s)"
+  [ $rc -ge 128 ] && fail "$name: crashed (exit $rc)"
+  [ $rc -eq "$want" ] || { fail "$name: exit $rc, want $want"; sed 's/^/  /' "$W/$name.err" | head -n5; }
 }
 # has NAME PATTERN: stderr of NAME mentions PATTERN (fixed string)
-has() { grep -qF -- "$2" "$W/$1.err" || { bad "$1: stderr does not mention '$2'"; sed 's/^/  /' "$W/$1.err" | head -n5; }; }
+has() { grep -qF -- "$2" "$W/$1.err" || { fail "$1: stderr does not mention '$2'"; sed 's/^/  /' "$W/$1.err" | head -n5; }; }
 jobs_json() { "$MARCPIPE" jobs --json --tenant "$T" 2>/dev/null || echo '[]'; }
 njobs() { jobs_json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 IMP=("$MARCPIPE" import -q --tenant "$T" -w 1)
@@ -40,13 +41,13 @@ run bad_tenant 2 "$MARCPIPE" import --tenant 'x; drop' "$F"; has bad_tenant "--t
 run bad_tenant_jobs 2 "$MARCPIPE" jobs --tenant 'x; drop'
 run bad_tenant_work 2 "$MARCPIPE" work -b 127.0.0.1:1 --tenant 'x; drop'
 run bad_from 2 "$MARCPIPE" import --tenant "$T" --from nonsense "$F"
-psql -XAtq -c "SELECT 1 FROM pg_namespace WHERE nspname LIKE 'x;%'" | grep -q . && bad "a schema named after a bad tenant exists"
+psql -XAtq -c "SELECT 1 FROM pg_namespace WHERE nspname LIKE 'x;%'" | grep -q . && fail "a schema named after a bad tenant exists"
 
 # --- a bad database: exit 1, one message naming it, the password masked
 CI_BAD="host=/nonexistent password=SeCrEt456"
 run bad_db 1 "$MARCPIPE" import -q --tenant "$T" --db "$CI_BAD" "$F"
 has bad_db "/nonexistent"
-[ "$(grep -c . "$W/bad_db.err")" -eq 1 ] || bad "bad_db: more than one line on stderr"
+[ "$(grep -c . "$W/bad_db.err")" -eq 1 ] || fail "bad_db: more than one line on stderr"
 run bad_db_jobs 1 "$MARCPIPE" jobs --tenant "$T" --db "$CI_BAD"; has bad_db_jobs "/nonexistent"
 run bad_db_status 1 "$MARCPIPE" status --tenant "$T" --db "$CI_BAD" 1
 run bad_db_work 1 "$MARCPIPE" work -b 127.0.0.1:1 --tenant "$T" --db "$CI_BAD" --exit-when-idle 2
@@ -55,7 +56,7 @@ has bad_db_work "/nonexistent"
 run bad_env_props 2 env MARCPIPE_KAFKA_PROPS=SeCrEt789 "$MARCPIPE" work -b 127.0.0.1:1 --tenant "$T"
 has bad_env_props "MARCPIPE_KAFKA_PROPS"
 run bad_env_props_import 2 env MARCPIPE_KAFKA_PROPS=SeCrEt789 "${IMP[@]}" "$F"
-[ "$(njobs)" -eq 0 ] || bad "jobs after the usage and database errors: $(njobs)"
+[ "$(njobs)" -eq 0 ] || fail "jobs after the usage and database errors: $(njobs)"
 
 # --- files that cannot be read: exit 1, message names the file, no job
 run missing 1 "${IMP[@]}" "$W/missing.mrc";  has missing "$W/missing.mrc"
@@ -68,7 +69,7 @@ if [ "$(id -u)" -ne 0 ]; then
 else
   echo "note: running as root, the unreadable-file case is covered by the directory case"
 fi
-[ "$(njobs)" -eq 0 ] || bad "jobs after unreadable files: $(njobs)"
+[ "$(njobs)" -eq 0 ] || fail "jobs after unreadable files: $(njobs)"
 
 # --- content problems: a final job each, nothing left IN_PROGRESS
 : >"$W/empty.mrc"
@@ -87,13 +88,13 @@ run truncated 1 "${IMP[@]}" --json "$W/truncated.mrc"
 # a --from the first bytes contradict: refused before a job exists
 run wrong_from 1 "${IMP[@]}" --json --from iso2709 "$XML"
 has wrong_from "--from iso2709, but this looks like MARCXML"
-[ "$(njobs)" -eq 3 ] || bad "jobs after a wrong --from: $(njobs), want the 3 above"
+[ "$(njobs)" -eq 3 ] || fail "jobs after a wrong --from: $(njobs), want the 3 above"
 
 # --- unreachable brokers: ends in seconds, job FAILED naming the reason
 run no_broker 1 "${IMP[@]}" -b 127.0.0.1:1 -X message.timeout.ms=3000 -X socket.timeout.ms=2000 "$F"
 
 J=$(jobs_json)
-python3 - "$J" "$W" "$F" "$XML" <<'PY' || fail=1
+python3 - "$J" "$W" "$F" "$XML" <<'PY' || fail "journal of the bad files"
 import json, sys
 jobs, w, f, xml = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 by = {j["file_name"]: j for j in jobs}
@@ -137,7 +138,7 @@ PY
 # errors of the truncated job: one line naming the byte offset, exit 0
 tj=$(jobs_json | python3 -c 'import json,sys; print([j["id"] for j in json.load(sys.stdin) if j["file_name"].endswith("truncated.mrc")][0])')
 run errors_trunc 0 "$MARCPIPE" errors --tenant "$T" "$tj"
-[ "$(grep -c . "$W/errors_trunc.out")" -ge 1 ] || bad "errors of the truncated job: nothing listed"
+[ "$(grep -c . "$W/errors_trunc.out")" -ge 1 ] || fail "errors of the truncated job: nothing listed"
 run status_none 1 "$MARCPIPE" status --tenant "$T" 999999
 run errors_none 1 "$MARCPIPE" errors --tenant "$T" 999999
 run status_bad 2 "$MARCPIPE" status --tenant "$T" not-a-number
@@ -177,23 +178,23 @@ CI_OK="host=$PGHOST port=${PGPORT:-5432} user=${PGUSER:-postgres} dbname=${PGDAT
 ipid=$!
 watch $ipid "$T" 1 >"$W/watch1"
 wait $ipid; rc=$?
-[ $rc -eq 0 ] || bad "import with secrets: exit $rc"
-grep -qx seen "$W/watch1" || bad "no worker of the import seen in /proc"
-grep leak "$W/watch1" && bad "a worker's command line holds a secret"
+[ $rc -eq 0 ] || fail "import with secrets: exit $rc"
+grep -qx seen "$W/watch1" || fail "no worker of the import seen in /proc"
+grep leak "$W/watch1" && fail "a worker's command line holds a secret"
 # the same through the environment: no command line at all holds them
 MARCPIPE_DB="$CI_OK" MARCPIPE_KAFKA_PROPS=$'sasl.password=SeCrEt123\nclient.id=bad_input' \
   "$MARCPIPE" import -q --tenant "$T" -w 1 "$F" >"$W/envsecret.out" 2>"$W/envsecret.err" &
 ipid=$!
 watch $ipid "$T" 0 >"$W/watch2"
 wait $ipid; rc=$?
-[ $rc -eq 0 ] || bad "import with secrets in the environment: exit $rc"
-grep -qx seen "$W/watch2" || bad "no worker of the second import seen in /proc"
-grep leak "$W/watch2" && bad "a command line holds a secret"
+[ $rc -eq 0 ] || fail "import with secrets in the environment: exit $rc"
+grep -qx seen "$W/watch2" || fail "no worker of the second import seen in /proc"
+grep leak "$W/watch2" && fail "a command line holds a secret"
 "$MARCPIPE" jobs --tenant "$T" >"$W/jobs.out" 2>&1
 "$MARCPIPE" jobs --json --tenant "$T" >>"$W/jobs.out" 2>&1
 "$MARCPIPE" status --tenant "$T" --json "$(jobs_json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" >>"$W/jobs.out" 2>&1
 psql -XAtq -c "SELECT * FROM $S.jobs" >>"$W/jobs.out" 2>&1
-if grep -l SeCrEt "$W"/*.out "$W"/*.err; then bad "a secret appears in the output above"; fi
+if grep -l SeCrEt "$W"/*.out "$W"/*.err; then fail "a secret appears in the output above"; fi
 
-[ $fail -eq 0 ] && echo "bad_input: ok"
-exit $fail
+tl_finish
+echo "bad_input: ok"

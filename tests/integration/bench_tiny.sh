@@ -7,9 +7,8 @@
 # of the runs are dropped afterwards.
 set -euo pipefail
 : "${MARCPIPE:?}" "${PGHOST:?}"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-fail() { echo "bench_tiny: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir W
 
 before=$(psql -qAtc "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'bench\_%'")
 start=$(date +%s)

@@ -6,9 +6,10 @@
 set -euo pipefail
 : "${MARCPIPE:?}" "${MP_TEST_DATA:?}" "${PGHOST:?}"
 T="cli$$"
-W=$(mktemp -d)
-trap 'psql -qAtc "DROP SCHEMA IF EXISTS ${T}_marcpipe CASCADE" >/dev/null 2>&1; rm -rf "$W"' EXIT
-fail() { echo "db_cli: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib/prelude.bash"
+. "$TL_LIB/db.bash"
+tl_tmpdir W
+tl_tenant "$T"
 F="$MP_TEST_DATA/iso2709/solrmarc--uva_001_2000.mrc"
 
 # the first two records of a real file, split by their leader lengths

@@ -4,12 +4,11 @@
 # started server accepts the tenant migrations over its unix socket only.
 set -euo pipefail
 : "${MARCPIPE:?}"
-D=$(mktemp -d -t mpdb.XXXXXX)
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir D
 chmod 755 "$D"
 S="$D/pg"
-cleanup() { "$MARCPIPE" db stop --state-dir "$S" >/dev/null 2>&1 || true; rm -rf "$D"; }
-trap cleanup EXIT
-fail() { echo "db_managed: $*" >&2; exit 1; }
+tl_at_exit '"$MARCPIPE" db stop --state-dir "$S" >/dev/null 2>&1'
 
 grep -q "state-dir" <<<"$("$MARCPIPE" db --help)" || fail "--help lacks --state-dir"
 if "$MARCPIPE" db status --state-dir "$S" >/dev/null 2>&1; then fail "status succeeded before start"; fi

@@ -13,14 +13,10 @@
 #   - as root, a directory owned by another user (nobody) is refused.
 set -euo pipefail
 : "${MARCPIPE:?}"
-D=$(mktemp -d -t mpsd.XXXXXX)
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir D
 chmod 755 "$D"
-cleanup() {
-  "$MARCPIPE" db stop --state-dir "$D/open" >/dev/null 2>&1 || true
-  rm -rf "$D"
-}
-trap cleanup EXIT
-fail() { echo "db_state_dir: $*" >&2; exit 1; }
+tl_at_exit '"$MARCPIPE" db stop --state-dir "$D/open" >/dev/null 2>&1'
 svc=$(id -un); [ "$(id -u)" -eq 0 ] && svc=postgres
 
 mkdir "$D/open"; chmod 777 "$D/open"

@@ -12,9 +12,10 @@
 set -euo pipefail
 : "${MARCPIPE:?}" "${MP_TEST_DATA:?}" "${PGHOST:?}"
 T="exf$$"
-W=$(mktemp -d)
-trap 'psql -qAtc "DROP SCHEMA IF EXISTS ${T}_marcpipe CASCADE" >/dev/null 2>&1; rm -rf "$W"' EXIT
-fail() { echo "errors_export_formats: $*" >&2; exit 1; }
+. "$(dirname "$0")/../lib/prelude.bash"
+. "$TL_LIB/db.bash"
+tl_tmpdir W
+tl_tenant "$T"
 F="$MP_TEST_DATA/iso2709/solrmarc--uva_001_2000.mrc"
 python3 - "$F" "$W" <<'PY'
 import sys

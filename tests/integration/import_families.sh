@@ -14,14 +14,16 @@
 set -euo pipefail
 : "${MARCPIPE:?}" "${MP_TEST_DATA:?}" "${PGHOST:?PostgreSQL required}"
 T=it_families
-out=$(mktemp); journal=$(mktemp); fams=$(mktemp); mapped=$(mktemp)
-trap 'rm -f "$out" "$journal" "$fams" "$mapped"' EXIT
+. "$(dirname "$0")/../lib/prelude.bash"
+. "$TL_LIB/db.bash"
+tl_tmpdir W
+tl_tenant "$T"
+out=$W/out journal=$W/journal fams=$W/fams mapped=$W/mapped
 
 files=()
 for d in iso2709 marcxml json; do
   for f in "$MP_TEST_DATA/$d"/*; do files+=("$f"); done
 done
-psql -XAtq -c "DROP SCHEMA IF EXISTS ${T}_marcpipe CASCADE" 2>/dev/null || true
 
 "$MARCPIPE" import -q --json --tenant "$T" "${files[@]}" >"$out" 2>/dev/null || true
 

@@ -31,7 +31,7 @@ rc=0; wait "$pid" || rc=$?
 [ "$n" -gt 1000 ] || it_fail "only $n signals sent"
 got=$(it_sql "SELECT status, total FROM $S.jobs")
 [ "$got" = $'COMPLETED\t10000' ] || it_fail "job: '$got'"
-[ "$(it_journal)" = $'10000\t10000\t10000\t1\t10000' ] || it_fail "journal: $(it_journal)"
+it_verdict 10000
 echo "import under $n SIGCHLD: job COMPLETED, 10000 records once each"
 
 # 2. SIGINT mid-job

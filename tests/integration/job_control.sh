@@ -18,11 +18,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib/import_lib.bash"
 export MARCPIPE_HEARTBEAT_MS=300
-TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
+tl_tmpdir TMP
 G=$TMP/g10k.mrc
 "$MARCPIPE" gen --records 10000 --seed 7 -q -o "$G"
 drop() { psql -XAtq -c "DROP SCHEMA IF EXISTS $1_marcpipe CASCADE" >/dev/null 2>&1 || true; }
-fail() { echo "FAIL $*"; tail -5 "$TMP"/*.err 2>/dev/null; exit 1; }
+err_tails() { tail -5 "$TMP"/*.err 2>/dev/null; }
+TL_ON_FAIL+=(err_tails)
 # wait until job 1 of tenant $1 has processed records (the run is in flight)
 wait_processing() {
   for _ in $(seq 1 300); do

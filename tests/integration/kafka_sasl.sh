@@ -18,16 +18,13 @@ S=${T}_marcpipe
 F="$MP_TEST_DATA/iso2709/mrrctestbed--bibliographic-sample.mrc" # 386 records
 PW=$(cat "$MP_KAFKA_DIR/sasl.password")
 USER_=$(cat "$MP_KAFKA_DIR/sasl.user")
-W=$(mktemp -d)
+. "$(dirname "$0")/../lib/prelude.bash"
+. "$TL_LIB/db.bash"
+tl_tmpdir W
+tl_tenant "$T"
 WATCH=
-cleanup() {
-  [ -n "$WATCH" ] && kill "$WATCH" 2>/dev/null
-  psql -XAtq -c "DROP SCHEMA IF EXISTS $S CASCADE" >/dev/null 2>&1
-  rm -rf "$W"
-}
-trap cleanup EXIT
-fail=0
-bad() { echo "FAIL $*"; fail=1; }
+tl_at_exit '[ -n "$WATCH" ] && kill "$WATCH" 2>/dev/null'
+tl_keep_going # fail counts; tl_finish at the end
 [ ${#PW} -ge 8 ] || { echo "FAIL password too short to search for"; exit 1; }
 
 props() { # PASSWORD: the client properties, one K=V a line
@@ -49,11 +46,11 @@ MARCPIPE_KAFKA_PROPS=$(props "$PW") timeout -k 5 120 "$MARCPIPE" import --json \
   >"$W/import.out" 2>"$W/import.err"
 rc=$?
 kill "$WATCH" 2>/dev/null; wait "$WATCH" 2>/dev/null; WATCH=
-[ $rc -eq 0 ] || { bad "import over SASL: exit $rc"; tail -n 5 "$W/import.err"; }
-[ -s "$W/ps.worker" ] || bad "no worker of the import seen in the process list"
-[ -s "$W/ps.leak" ] && bad "the password is in the process list: $(head -c 200 "$W/ps.leak")"
+[ $rc -eq 0 ] || { fail "import over SASL: exit $rc"; tail -n 5 "$W/import.err"; }
+[ -s "$W/ps.worker" ] || fail "no worker of the import seen in the process list"
+[ -s "$W/ps.leak" ] && fail "the password is in the process list: $(head -c 200 "$W/ps.leak")"
 
-python3 - "$W/import.out" <<'PY' || bad "import summary"
+python3 - "$W/import.out" <<'PY' || fail "import summary"
 import json, sys
 s = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")][-1]
 want = {"status": "COMPLETED", "records": 386, "processed": 386}
@@ -62,15 +59,15 @@ if got != want:
     print(f"summary {got}, want {want}"); sys.exit(1)
 PY
 n=$(psql -XAtq -c "SELECT count(DISTINCT seq) FROM $S.journal")
-[ "$n" = 386 ] || bad "journal: $n distinct records, want 386"
+[ "$n" = 386 ] || fail "journal: $n distinct records, want 386"
 
 # no output, table or broker log holds the password
-grep -lF -- "$PW" "$W/import.out" "$W/import.err" && bad "the password is in marcpipe's output"
+grep -lF -- "$PW" "$W/import.out" "$W/import.err" && fail "the password is in marcpipe's output"
 pg_dump -X -n "$S" >"$W/dump.sql" 2>/dev/null || pg_dump -n "$S" >"$W/dump.sql"
-[ -s "$W/dump.sql" ] || bad "pg_dump of $S is empty"
-grep -qF -- "$PW" "$W/dump.sql" && bad "the password is in a table of $S"
+[ -s "$W/dump.sql" ] || fail "pg_dump of $S is empty"
+grep -qF -- "$PW" "$W/dump.sql" && fail "the password is in a table of $S"
 for log in "$MP_KAFKA_DIR"/node*/server.log; do
-  grep -qF -- "$PW" "$log" && bad "the password is in $log"
+  grep -qF -- "$PW" "$log" && fail "the password is in $log"
 done
 
 # a wrong password: one line, the reason, bounded, not shown
@@ -78,12 +75,12 @@ WRONG="wrong-$PW"
 MARCPIPE_KAFKA_TIMEOUT=5 MARCPIPE_KAFKA_PROPS=$(props "$WRONG") timeout -k 5 60 "$MARCPIPE" produce -q \
   --tenant "$T" --env "sasl$$" -b "$MP_KAFKA_SASL_BOOTSTRAP" "$F" >"$W/wrong.out" 2>"$W/wrong.err"
 rc=$?
-[ $rc -eq 1 ] || bad "wrong password: exit $rc, want 1"
-[ "$(grep -c '' "$W/wrong.err")" = 1 ] || { bad "wrong password: not one line"; head -n 5 "$W/wrong.err"; }
-grep -qi "authentication" "$W/wrong.err" || bad "wrong password: no reason: $(cat "$W/wrong.err")"
-grep -qF -- "$WRONG" "$W/wrong.err" && bad "wrong password shown"
+[ $rc -eq 1 ] || fail "wrong password: exit $rc, want 1"
+[ "$(grep -c '' "$W/wrong.err")" = 1 ] || { fail "wrong password: not one line"; head -n 5 "$W/wrong.err"; }
+grep -qi "authentication" "$W/wrong.err" || fail "wrong password: no reason: $(cat "$W/wrong.err")"
+grep -qF -- "$WRONG" "$W/wrong.err" && fail "wrong password shown"
 st=$(psql -XAtq -c "SELECT status FROM $S.jobs ORDER BY id DESC LIMIT 1")
-[ "$st" = FAILED ] || bad "wrong password: job $st, want FAILED"
+[ "$st" = FAILED ] || fail "wrong password: job $st, want FAILED"
 
-[ $fail -eq 0 ] && echo "kafka_sasl: 386 records over SASL_PLAINTEXT/PLAIN; password in no ps sample, output, table or broker log; wrong password: one line"
-exit $fail
+tl_finish
+echo "kafka_sasl: 386 records over SASL_PLAINTEXT/PLAIN; password in no ps sample, output, table or broker log; wrong password: one line"

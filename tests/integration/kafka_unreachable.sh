@@ -14,17 +14,13 @@ set -uo pipefail
 T=it_kafka_unreach
 S=${T}_marcpipe
 F="$MP_TEST_DATA/iso2709/marc4j--chabon-loc.mrc" # 2 records
-W=$(mktemp -d)
+. "$(dirname "$0")/../lib/prelude.bash"
+. "$TL_LIB/db.bash"
+tl_tmpdir W
+tl_tenant "$T"
 SILENT_PID=
-cleanup() {
-  [ -n "$SILENT_PID" ] && kill "$SILENT_PID" 2>/dev/null
-  psql -XAtq -c "DROP SCHEMA IF EXISTS $S CASCADE" >/dev/null 2>&1
-  rm -rf "$W"
-}
-trap cleanup EXIT
-psql -XAtq -c "DROP SCHEMA IF EXISTS $S CASCADE" >/dev/null 2>&1 || true
-fail=0
-bad() { echo "FAIL $*"; fail=1; }
+tl_at_exit '[ -n "$SILENT_PID" ] && kill "$SILENT_PID" 2>/dev/null'
+tl_keep_going # fail counts; tl_finish at the end
 
 # a closed port: bound by the kernel, then released
 CLOSED=127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -50,17 +46,17 @@ run() {
   local name=$1 tmo=$2; shift 2
   MARCPIPE_KAFKA_TIMEOUT=$tmo timeout -k 5 60 "$@" >"$W/$name.out" 2>"$W/$name.err"
   local rc=$?
-  [ $rc -eq 124 ] && { bad "$name: hung (killed after 60 s)"; return; }
-  [ $rc -eq 1 ] || bad "$name: exit $rc, want 1"
+  [ $rc -eq 124 ] && { fail "$name: hung (killed after 60 s)"; return; }
+  [ $rc -eq 1 ] || fail "$name: exit $rc, want 1"
   local lines
   lines=$(grep -c '' "$W/$name.err")
-  [ "$lines" -eq 1 ] || { bad "$name: $lines lines on stderr, want 1"; sed 's/^/  /' "$W/$name.err" | head -n 8; }
-  grep -q '^%[0-9]|' "$W/$name.err" && bad "$name: raw librdkafka log lines"
+  [ "$lines" -eq 1 ] || { fail "$name: $lines lines on stderr, want 1"; sed 's/^/  /' "$W/$name.err" | head -n 8; }
+  grep -q '^%[0-9]|' "$W/$name.err" && fail "$name: raw librdkafka log lines"
 }
 names() { # NAME SERVERS REASON: the line names the servers and the reason
-  grep -qF "cannot reach Kafka at $2 within" "$W/$1.err" || bad "$1: does not name $2: $(cat "$W/$1.err")"
-  grep -qF "are the brokers reachable?" "$W/$1.err" || bad "$1: no hint"
-  [ -z "$3" ] || grep -qF -- "$3" "$W/$1.err" || bad "$1: reason '$3' missing: $(cat "$W/$1.err")"
+  grep -qF "cannot reach Kafka at $2 within" "$W/$1.err" || fail "$1: does not name $2: $(cat "$W/$1.err")"
+  grep -qF "are the brokers reachable?" "$W/$1.err" || fail "$1: no hint"
+  [ -z "$3" ] || grep -qF -- "$3" "$W/$1.err" || fail "$1: reason '$3' missing: $(cat "$W/$1.err")"
 }
 q() { psql -XAtq -c "$1"; }
 
@@ -75,19 +71,19 @@ names produce_two "$CLOSED,$NOHOST" ""
 # the default bound (MARCPIPE_KAFKA_TIMEOUT unset: 10 s)
 run work_closed "" env -u MARCPIPE_KAFKA_TIMEOUT "$MARCPIPE" work --tenant "$T" -b "$CLOSED"
 names work_closed "$CLOSED" "Connection refused"
-grep -qF "within 10 s" "$W/work_closed.err" || bad "work_closed: default bound not 10 s: $(cat "$W/work_closed.err")"
+grep -qF "within 10 s" "$W/work_closed.err" || fail "work_closed: default bound not 10 s: $(cat "$W/work_closed.err")"
 run work_silent 3 "$MARCPIPE" work --tenant "$T" -b "$SILENT"
 names work_silent "$SILENT" ""
 
 # every job ends FAILED with the line as its reason; work made none
 jobs=$(q "SELECT count(*) FROM $S.jobs")
-[ "$jobs" = 4 ] || bad "jobs: $jobs, want 4 (two imports, two produces)"
+[ "$jobs" = 4 ] || fail "jobs: $jobs, want 4 (two imports, two produces)"
 nf=$(q "SELECT count(*) FROM $S.jobs WHERE status = 'FAILED' AND failure_reason LIKE 'cannot reach Kafka at % are the brokers reachable?'")
-[ "$nf" = 4 ] || { bad "FAILED jobs with the reason: $nf of 4"; q "SELECT id, status, failure_reason FROM $S.jobs"; }
+[ "$nf" = 4 ] || { fail "FAILED jobs with the reason: $nf of 4"; q "SELECT id, status, failure_reason FROM $S.jobs"; }
 for n in import_closed import_silent produce_nohost produce_two; do
   line=$(sed 's/^[^:]*: //' "$W/$n.err")
   [ "$(q "SELECT count(*) FROM $S.jobs WHERE failure_reason = \$\$$line\$\$")" = 1 ] ||
-    bad "$n: no job failed with '$line'"
+    fail "$n: no job failed with '$line'"
 done
-[ $fail -eq 0 ] && echo "kafka_unreachable: 6 commands failed with one line each, 4 jobs FAILED with the reason"
-exit $fail
+tl_finish
+echo "kafka_unreachable: 6 commands failed with one line each, 4 jobs FAILED with the reason"

@@ -10,8 +10,11 @@ set -euo pipefail
 T=it_reimport
 S=${T}_marcpipe
 F="$MP_TEST_DATA/iso2709/mrrctestbed--bibliographic-sample.mrc" # 386 records
-out1=$(mktemp); out2=$(mktemp); trap 'rm -f "$out1" "$out2"' EXIT
-psql -XAtq -c "DROP SCHEMA IF EXISTS $S CASCADE" 2>/dev/null || true
+. "$(dirname "$0")/../lib/prelude.bash"
+. "$TL_LIB/db.bash"
+tl_tmpdir W
+tl_tenant "$T"
+out1=$W/out1 out2=$W/out2
 
 "$MARCPIPE" import -q --json --tenant "$T" "$F" >"$out1" 2>/dev/null
 inst1=$(psql -XAtq -c "SELECT count(*) FROM $S.instances")

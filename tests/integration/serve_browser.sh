@@ -12,8 +12,9 @@ set -euo pipefail
 : "${MP_TEST_DATA:?}"
 [ -x /usr/bin/chromium ] || { echo "FAIL /usr/bin/chromium missing (scripts/deps.sh)"; exit 1; }
 T=it_browser
-TMP=$(mktemp -d); trap 'sv_stop; rm -rf "$TMP"' EXIT
-psql -XAtq -c "DROP SCHEMA IF EXISTS ${T}_marcpipe CASCADE" >/dev/null 2>&1 || true
+tl_tmpdir TMP
+tl_tenant "$T"
+tl_at_exit sv_stop
 export MARCPIPE_HEARTBEAT_MS=500
 "$MARCPIPE" gen --records 20000 --seed 11 -q -o "$TMP/g1.mrc"
 "$MARCPIPE" gen --records 20000 --seed 12 --first-id 500000 -q -o "$TMP/g2.mrc"

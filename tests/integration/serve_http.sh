@@ -13,9 +13,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib/serve_lib.bash"
 : "${MP_TEST_DATA:?}"
 T=it_serve
-TMP=$(mktemp -d); trap 'sv_stop; rm -rf "$TMP"' EXIT
-psql -XAtq -c "DROP SCHEMA IF EXISTS ${T}_marcpipe CASCADE" >/dev/null 2>&1 || true
-fail() { echo "FAIL $*"; exit 1; }
+tl_tmpdir TMP
+tl_tenant "$T"
+tl_at_exit sv_stop
 cat >"$TMP/x.json" <<'J'
 [{"leader":"00000nam a2200000 a 4500","fields":[{"001":"xss<img src=x onerror=alert(1)>"},{"008":"200101s2020    xx            000 0 eng d"},{"245":{"ind1":"1","ind2":"0","subfields":[{"a":"<script>window.__xss=1</script>Hostile title & \"quotes\""}]}}]}]
 J

@@ -9,16 +9,15 @@
 # (as root they run as the postgres user).
 set -uo pipefail
 : "${MARCPIPE:?}" "${MP_TEST_DATA:?}"
-D=$(mktemp -d -t mpsd.XXXXXX)
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir D
 chmod 755 "$D"
 A="$D/a/marcpipe/pg" # XDG_STATE_HOME=$D/a names this one too
 B="$D/b"
-cleanup() {
+stop_dbs() {
   for s in "$A" "$B"; do env -u PGHOST "$MARCPIPE" db stop --state-dir "$s" >/dev/null 2>&1; done
-  rm -rf "$D"
 }
-trap cleanup EXIT
-fail() { echo "FAIL: state_dir: $*" >&2; exit 1; }
+tl_at_exit stop_dbs
 # no PG* variable may name a server: the managed clusters are the subject
 unset PGHOST PGPORT PGDATABASE PGSERVICE PGUSER MARCPIPE_DB MARCPIPE_STATE_DIR XDG_STATE_HOME
 M() { timeout -k 5 120 "$MARCPIPE" "$@"; }

@@ -13,19 +13,18 @@
 # user); stops them by PID or state directory at exit.
 set -uo pipefail
 : "${MARCPIPE:?}" "${MP_TEST_DATA:?}"
-D=$(mktemp -d -t mpsdj.XXXXXX)
+. "$(dirname "$0")/../lib/prelude.bash"
+tl_tmpdir D
 chmod 755 "$D"
 A="$D/a"
 B="$D/b"
 BPID="" SPID=""
-cleanup() {
+stop_all() {
   [ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
   [ -n "$BPID" ] && kill "$BPID" 2>/dev/null && wait "$BPID" 2>/dev/null
   for s in "$A" "$B"; do "$MARCPIPE" db stop --state-dir "$s" >/dev/null 2>&1; done
-  rm -rf "$D"
 }
-trap cleanup EXIT
-fail() { echo "FAIL: state_dir_jobs: $*" >&2; exit 1; }
+tl_at_exit stop_all
 unset PGHOST PGPORT PGDATABASE PGSERVICE PGUSER MARCPIPE_DB MARCPIPE_STATE_DIR \
   XDG_STATE_HOME MARCPIPE_BROKERS MARCPIPE_KAFKA_PROPS
 M() { timeout -k 5 120 "$MARCPIPE" "$@"; }

@@ -6,15 +6,12 @@
 set -euo pipefail
 : "${MARCPIPE:?}" "${PGHOST:?}"
 T="wsig$$"
-W=$(mktemp -d)
+. "$(dirname "$0")/../lib/prelude.bash"
+. "$TL_LIB/db.bash"
+tl_tmpdir W
+tl_tenant "$T"
 BPID=
-cleanup() {
-  [ -n "$BPID" ] && kill "$BPID" 2>/dev/null || true
-  psql -qAtc "DROP SCHEMA IF EXISTS ${T}_marcpipe CASCADE" >/dev/null 2>&1 || true
-  rm -rf "$W"
-}
-trap cleanup EXIT
-fail() { echo "work_signal: $*" >&2; exit 1; }
+tl_at_exit '[ -n "$BPID" ] && kill "$BPID" 2>/dev/null'
 
 mkfifo "$W/ctl"
 "$MARCPIPE" broker --nodes 1 --partitions 3 --tenant "$T" \

@@ -1,27 +1,40 @@
-# import_lib.bash: shared set-up for the `marcpipe import` integration tests
-# (sourced, not a test itself: ctest runs tests/integration/*.sh only).
+# import_lib.bash: the `marcpipe import` integration tests' names for the
+# shell test library (tests/lib: prelude, db, verdict). Sourced, not a test
+# itself: ctest runs tests/integration/*.sh only.
 #
-# it_setup TENANT     checks the environment, makes $TMP (removed at exit),
-#                     drops the tenant's schema so every run starts empty
+# it_setup TENANT     T=TENANT, a fresh $TMP (removed at exit, kept with
+#                     IT_KEEP=1), the tenant's schema dropped now (every run
+#                     starts empty) and at exit
 # it_import ARGS...   runs `marcpipe import -q --json --tenant $T ARGS`
 #                     (on the real cluster of MP_KAFKA_BOOTSTRAP when set)
 #                     under a timeout (a stuck job fails the test instead of
 #                     hanging ctest); sets IT_RC, stdout in $TMP/out.json,
 #                     stderr in $TMP/err.log
-# it_sql SQL          one psql query, unaligned, tab-separated
-# it_journal          instances, journal rows, distinct seqs, min and max seq
-#                     of tenant $T (tab-separated; checked by
-#                     lib/import_summary.py journal_once)
+# it_sql SQL          one psql query, unaligned, tab-separated (tl_sql)
+# it_verdict N [ERRORS]  the exactly-once verdict (tests/lib/verdict.bash,
+#                     the fault scenarios' fl_check) on the tenant's last
+#                     job: N records, every one CREATED but ERRORS
 # IT_LIB              this directory (for lib/import_summary.py)
-# it_fail MSG         prints MSG, the import's stderr tail, and exits 1
+# it_fail MSG         fail: prints MSG, the import's stderr tail, exits 1
 set -euo pipefail
-: "${MARCPIPE:?}" "${PGHOST:?PostgreSQL required (PG* variables)}"
+: "${MARCPIPE:?}"
+TL_KEEP=${IT_KEEP:-${TL_KEEP:-}}
+IT_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$IT_LIB/../../lib/prelude.bash"
+. "$TL_LIB/db.bash"
+. "$TL_LIB/verdict.bash"
+
+it_import_log() {
+  [ -s "${TMP:-}/err.log" ] || return 0
+  echo "--- import stderr (tail)" >&2
+  tail -n 20 "$TMP/err.log" >&2
+}
+TL_ON_FAIL+=(it_import_log)
 
 it_setup() {
   T=$1
-  TMP=$(mktemp -d)
-  trap '[ -n "${IT_KEEP:-}" ] || rm -rf "$TMP"' EXIT
-  psql -XAtq -c "DROP SCHEMA IF EXISTS ${T}_marcpipe CASCADE" >/dev/null 2>&1 || true
+  tl_tmpdir TMP
+  tl_tenant "$T"
 }
 
 # With MP_KAFKA_BOOTSTRAP (scripts/test.sh starts a real Kafka cluster),
@@ -42,22 +55,11 @@ it_import() {
   fi
 }
 
-it_sql() { psql -XAtq -F $'\t' -c "$1"; }
+it_sql() { tl_sql "$@"; }
 
-it_journal() {
-  it_sql "SELECT (SELECT count(*) FROM ${T}_marcpipe.instances),
-                 count(*), count(DISTINCT seq), min(seq), max(seq)
-          FROM ${T}_marcpipe.journal"
+it_verdict() {
+  local n=$1 errors=${2:-0}
+  tl_verdict -c $((n - errors)) 0 "$n" "$(tl_q "select max(id) from jobs")" "$errors"
 }
 
-IT_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the checkout
-
-it_fail() {
-  echo "FAIL: $*"
-  if [ -s "$TMP/err.log" ]; then
-    echo "--- import stderr (tail)"
-    tail -n 20 "$TMP/err.log"
-  fi
-  exit 1
-}
+it_fail() { fail "$@"; }

@@ -22,11 +22,3 @@ def completed_exactly(s, n, nworkers):
         bad.append(f"{len(s['workers'])} worker counter sets, want {nworkers}")
     return bad
 
-
-def journal_once(db, n):
-    """db = "instances<TAB>journal rows<TAB>distinct seqs<TAB>min<TAB>max"
-    (the it_journal query): n instances and seqs 1..n once each."""
-    inst, rows, distinct, lo, hi = map(int, db.split("\t"))
-    if (inst, rows, distinct, lo, hi) != (n, n, n, 1, n):
-        return [f"database: instances {inst}, journal {rows} rows / {distinct} seqs {lo}..{hi}"]
-    return []

@@ -1,4 +1,5 @@
-# serve_lib.bash: shared set-up for the web console tests (sourced).
+# serve_lib.bash: shared set-up for the web console tests (sourced; it
+# sources the shell test library's prelude.bash and db.bash: tests/lib).
 #
 # sv_npm             npm ci of tests/browser (package.json + lock) into
 #                    $MP_BROWSER_DIR (default: ./browser-node under the
@@ -13,7 +14,9 @@
 #                    (stopped at exit by PID)
 # sv_code PATH [curl args]  the HTTP status of GET $URL/PATH
 set -euo pipefail
-: "${MARCPIPE:?}" "${PGHOST:?PostgreSQL required (PG* variables)}" "${MP_SOURCE_DIR:?}"
+: "${MARCPIPE:?}" "${MP_SOURCE_DIR:?}"
+. "$(dirname "${BASH_SOURCE[0]}")/../../lib/prelude.bash"
+. "$TL_LIB/db.bash"
 TOKEN=test-token-0123456789abcdef
 SERVE_PID=""
 
@@ -41,7 +44,7 @@ sv_start() {
     [ -n "$URL" ] && return 0
     sleep 0.1
   done
-  echo "FAIL serve did not start: $(cat "$TMP/serve.err")"; exit 1
+  fail "serve did not start: $(cat "$TMP/serve.err")"
 }
 
 sv_code() { local p=$1; shift; curl -s -o /dev/null -w '%{http_code}' "$@" "$URL$p"; }

@@ -108,10 +108,14 @@ fl_broker_restart() {
 }
 
 # fl_worker_start ID [work options...]: a `marcpipe work` process in the
-# background (log $FL_T/wID.log); FL_WPID[ID] is its pid.
+# background (log $FL_T/wID.log); FL_WPID[ID] is its pid. FL_WRAP (an
+# array, empty by default) is put before the command, e.g. `ip netns exec
+# NS env PGHOST=ADDR` for a worker on a simulated host: it must exec the
+# command, so that the pid is the worker's.
+FL_WRAP=()
 fl_worker_start() {
   local id=$1; shift
-  "$MARCPIPE" work -b "$FL_BS" --tenant "$FL_TENANT" -G "$FL_GROUP" \
+  "${FL_WRAP[@]}" "$MARCPIPE" work -b "$FL_BS" --tenant "$FL_TENANT" -G "$FL_GROUP" \
     "${FL_WORKER_OPTS[@]}" "$@" >>"$FL_T/w$id.out" 2>>"$FL_T/w$id.log" &
   FL_WPID[$id]=$!
 }

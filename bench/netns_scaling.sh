@@ -10,11 +10,13 @@
 # Set up once: a PostgreSQL of its own (scripts/pgtmp.sh start --listen on
 # the bridge address), a 1-node Kafka cluster (scripts/kafka.sh --host on
 # that address, directory under /tmp), one host per worker, N generated
-# records (seed 1). The delay: netem of DELAY ms on both ends of each host's
-# veth pair when the kernel has netem; without it bench/delay_proxy.py
-# listens on the servers' address inside each host (that address put on the
-# host's lo) and forwards to the servers with DELAY ms each way. Either way
-# each round trip from a worker to PostgreSQL or Kafka costs 2 x DELAY; the
+# records (seed 1). Each delay D of the list: netem of D ms on both ends of
+# each host's veth pair when the kernel has netem; without it
+# bench/delay_proxy.py listens on the servers' address inside each host
+# (that address put on the host's lo) and forwards to the servers with D ms
+# each way (restarted for each D; D = 0 then goes through the proxy too, so
+# that only the delay differs). Either way each round trip from a worker to
+# PostgreSQL or Kafka costs 2 x D; the
 # producer runs in the root namespace next to the broker (no delay) and
 # reads its credit from PostgreSQL over the Unix socket.
 #
@@ -32,9 +34,9 @@
 # on the machine included.
 #
 # Environment: MARCPIPE (default build/marcpipe), MP_NETNS_RECORDS (20000),
-# MP_NETNS_WORKERS ("1 2 4 8"), MP_NETNS_DELAY_MS (2; 0: no delay, the
-# workers reach the servers over the veth pairs), MP_NETNS_REPEAT (1:
-# runs per worker count, interleaved; each row of the table is the run
+# MP_NETNS_WORKERS ("1 2 4 8"), MP_NETNS_DELAY_MS (delays in ms, "0 2"),
+# MP_NETNS_REPEAT (1: runs per delay and worker count, interleaved: run 1
+# of every configuration, then run 2 ...; each row of the table is the run
 # with the median records/s),
 # MP_NETNS_OUT (per-run lines, default /tmp/mpnetns-bench.runs).
 set -euo pipefail
@@ -43,7 +45,7 @@ root=$(cd "$here/.." && pwd)
 mp=${MARCPIPE:-$root/build/marcpipe}
 N=${MP_NETNS_RECORDS:-20000}
 WORKERS=${MP_NETNS_WORKERS:-1 2 4 8}
-DELAY=${MP_NETNS_DELAY_MS:-2}
+DELAYS=${MP_NETNS_DELAY_MS:-0 2}
 REPEAT=${MP_NETNS_REPEAT:-1}
 RUNS_OUT=${MP_NETNS_OUT:-/tmp/mpnetns-bench.runs}
 [ -x "$mp" ] || { echo "netns_scaling: no marcpipe at $mp (build first)" >&2; exit 1; }
@@ -73,25 +75,39 @@ eval "$(bash "$root/scripts/pgtmp.sh" start --listen "$NS_ADDR/24")"
 PGTMP_DIR=$MP_PGTMP
 BS=$(bash "$root/scripts/kafka.sh" start --brokers 1 --dir "$T/kafka" --host "$NS_ADDR" 2>"$T/kafka.log")
 KPORT=${BS##*:}
-if [ "$DELAY" = 0 ]; then
-  MODE="none (0 ms: the veth pairs alone)"
-elif ns_netem_available; then
-  MODE="netem ${DELAY} ms on both ends of each veth pair"
-  for i in $(seq 1 "$max"); do ns_delay "h$i" "$DELAY"; done
-else
-  MODE="bench/delay_proxy.py, ${DELAY} ms each way (this kernel has no netem)"
+MODE=netem
+ns_netem_available || MODE=proxy
+any=0
+for d in $DELAYS; do [ "$d" = 0 ] || any=1; done
+[ $any = 1 ] || MODE=none
+if [ $MODE = proxy ]; then
   nss=()
   for i in $(seq 1 "$max"); do
     ip -n "$(ns_netns "h$i")" addr add "$NS_ADDR/32" dev lo
     nss+=("$(ns_netns "h$i")")
   done
-  python3 "$here/delay_proxy.py" --delay-ms "$DELAY" --addr "$NS_ADDR" \
-    --ports "$PGPORT,$KPORT" "${nss[@]}" >"$T/proxy.out" 2>"$T/proxy.log" &
-  PROXY_PID=$!
-  for _ in $(seq 100); do grep -q ready "$T/proxy.out" && break; sleep 0.1; done
-  grep -q ready "$T/proxy.out" || { cat "$T/proxy.log" >&2; exit 1; }
 fi
-log "servers on $NS_ADDR (PostgreSQL :$PGPORT, Kafka :$KPORT); delay: $MODE"
+set_delay() { # D: the delay of every host from now on
+  case $MODE in
+    netem) for i in $(seq 1 "$max"); do ns_delay "h$i" "$1"; done ;;
+    proxy)
+      if [ -n "$PROXY_PID" ]; then
+        kill -TERM "$PROXY_PID" 2>/dev/null || true; wait "$PROXY_PID" 2>/dev/null || true
+      fi
+      : >"$T/proxy.out"
+      python3 "$here/delay_proxy.py" --delay-ms "$1" --addr "$NS_ADDR" \
+        --ports "$PGPORT,$KPORT" "${nss[@]}" >"$T/proxy.out" 2>"$T/proxy.log" &
+      PROXY_PID=$!
+      for _ in $(seq 100); do grep -q ready "$T/proxy.out" && break; sleep 0.1; done
+      grep -q ready "$T/proxy.out" || { cat "$T/proxy.log" >&2; exit 1; } ;;
+  esac
+}
+case $MODE in
+  netem) MODE_TEXT="netem on both ends of each veth pair" ;;
+  proxy) MODE_TEXT="bench/delay_proxy.py (this kernel has no netem), each way, 0 ms included" ;;
+  none) MODE_TEXT="none: the veth pairs alone" ;;
+esac
+log "servers on $NS_ADDR (PostgreSQL :$PGPORT, Kafka :$KPORT); delay: $MODE_TEXT"
 "$mp" gen --records "$N" --seed 1 -q -o "$T/in.mrc"
 
 TCK=$(getconf CLK_TCK)
@@ -118,8 +134,8 @@ busy() { # "busy total" jiffies of the whole machine
 now() { date +%s.%N; }
 secs() { awk -v t="$1" -v k="$TCK" 'BEGIN{printf "%.1f", t / k}'; }
 
-run_one() { # WORKERS REP: one line "w rate job_s first_s pg_s workers_s prodbroker_s proxy_s busy% load"
-  local w=$1 rep=$2 tenant=nsb_${1}_${2}_$$ i
+run_one() { # WORKERS REP DELAY: one line "delay w rate job_s first_s pg_s workers_s prodbroker_s proxy_s busy% load"
+  local w=$1 rep=$2 d=$3 tenant=nsb_${3}_${1}_${2}_$$ i
   local schema=${tenant}_marcpipe
   sleep 1
   local pg0 br0 px0=0 m0 t0 t1 tf="" load0
@@ -160,34 +176,37 @@ run_one() { # WORKERS REP: one line "w rate job_s first_s pg_s workers_s prodbro
   prod=$(awk -v k="$TCK" '{printf "%d", ($1 + $2) * k}' "$T/produce.time")
   psql -X -q -c "drop schema if exists $schema cascade" >/dev/null 2>&1 || true
   [ "$st" = COMPLETED ] || { log "run $w/$rep: job $st ($done_n processed)"; return 0; }
-  awk -v w="$w" -v n="$N" -v t0="$t0" -v t1="$t1" -v tf="${tf:-$t1}" -v k="$TCK" \
+  awk -v d="$d" -v w="$w" -v n="$N" -v t0="$t0" -v t1="$t1" -v tf="${tf:-$t1}" -v k="$TCK" \
       -v pg=$((pg1 - pg0)) -v wk="$wt" -v pb=$((prod + br1 - br0)) -v px=$((px1 - px0)) \
       -v b=$((m1[0] - m0[0])) -v tot=$((m1[1] - m0[1])) -v l0="$load0" -v l1="$(cut -d' ' -f1 /proc/loadavg)" \
-    'BEGIN { printf "%d %.0f %.1f %.1f %.1f %.1f %.1f %.1f %.0f %s-%s\n", w, n / (t1 - t0), t1 - t0,
+    'BEGIN { printf "%s %d %.0f %.1f %.1f %.1f %.1f %.1f %.1f %.0f %s-%s\n", d, w, n / (t1 - t0), t1 - t0,
              tf - t0, pg / k, wk / k, pb / k, px / k, 100 * b / tot, l0, l1 }'
 }
 
 : >"$RUNS_OUT"
 for rep in $(seq 1 "$REPEAT"); do
-  for w in $WORKERS; do
-    line=$(run_one "$w" "$rep")
-    [ -z "$line" ] || { echo "$line" >>"$RUNS_OUT"; log "workers $w run $rep: $line"; }
+  for d in $DELAYS; do
+    set_delay "$d"
+    for w in $WORKERS; do
+      line=$(run_one "$w" "$rep" "$d")
+      [ -z "$line" ] || { echo "$line" >>"$RUNS_OUT"; log "delay $d ms, workers $w, run $rep: $line"; }
+    done
   done
 done
 
-echo "$N records, 8 partitions, workers on their own hosts, delay: $MODE; $REPEAT run(s) per row (each row: the run with the median records/s)."
+echo "$N records, 8 partitions, workers on their own hosts, delay: $MODE_TEXT; $REPEAT run(s) per row (each row: the run with the median records/s)."
 echo
-echo "| workers | runs | records/s | job s | first commit s | PostgreSQL CPU s | workers CPU s | producer + broker CPU s | proxy CPU s | machine busy % | load average (start-end) | most CPU |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
-for w in $WORKERS; do
-  awk -v w="$w" '$1 == w' "$RUNS_OUT" | sort -k2,2n | awk '
+echo "| delay ms | workers | runs | records/s | job s | first commit s | PostgreSQL CPU s | workers CPU s | producer + broker CPU s | proxy CPU s | machine busy % | load average (start-end) | most CPU |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+for d in $DELAYS; do for w in $WORKERS; do
+  awk -v d="$d" -v w="$w" '$1 == d && $2 == w { $1 = ""; print }' "$RUNS_OUT" | sort -k2,2n | awk -v d="$d" '
     { for (i = 1; i <= 10; i++) v[NR, i] = $i; n = NR }
     END {
       if (n == 0) exit
       m = int((n + 1) / 2)   # the run with the median rate
       split("PostgreSQL workers producer+broker proxy", name, " ")
       top = 5; for (i = 6; i <= 8; i++) if (v[m, i] > v[m, top]) top = i
-      printf "| %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-        v[m, 1], n, v[m, 2], v[m, 3], v[m, 4], v[m, 5], v[m, 6], v[m, 7], v[m, 8], v[m, 9], v[m, 10], name[top - 4]
+      printf "| %s | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+        d, v[m, 1], n, v[m, 2], v[m, 3], v[m, 4], v[m, 5], v[m, 6], v[m, 7], v[m, 8], v[m, 9], v[m, 10], name[top - 4]
     }'
-done
+done; done

@@ -38,7 +38,8 @@
 # MP_NETNS_REPEAT (1: runs per delay and worker count, interleaved: run 1
 # of every configuration, then run 2 ...; each row of the table is the run
 # with the median records/s),
-# MP_NETNS_OUT (per-run lines, default /tmp/mpnetns-bench.runs).
+# MP_NETNS_OUT (per-run lines, default /tmp/mpnetns-bench.runs);
+# MP_NETNS_TABLE_ONLY=1 prints the table of MP_NETNS_OUT and runs nothing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -48,6 +49,30 @@ WORKERS=${MP_NETNS_WORKERS:-1 2 4 8}
 DELAYS=${MP_NETNS_DELAY_MS:-0 2}
 REPEAT=${MP_NETNS_REPEAT:-1}
 RUNS_OUT=${MP_NETNS_OUT:-/tmp/mpnetns-bench.runs}
+# table TEXT: the Markdown table of $RUNS_OUT ("records/s after it": the
+# records over the time from the first commit to the job's end, which
+# leaves the group join and the first batch out)
+table() {
+  echo "$N records, 8 partitions, workers on their own hosts, $1; $REPEAT run(s) per row (each row: the run with the median records/s)."
+  echo
+  echo "| delay ms | workers | runs | records/s | job s | first commit s | records/s after it | PostgreSQL CPU s | workers CPU s | producer + broker CPU s | proxy CPU s | machine busy % | load average (start-end) | most CPU |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+  for d in $DELAYS; do for w in $WORKERS; do
+    awk -v d="$d" -v w="$w" '$1 == d && $2 == w { $1 = ""; print }' "$RUNS_OUT" | sort -k2,2n | awk -v d="$d" '
+      { for (i = 1; i <= 10; i++) v[NR, i] = $i; n = NR }
+      END {
+        if (n == 0) exit
+        m = int((n + 1) / 2)   # the run with the median rate
+        split("PostgreSQL workers producer+broker proxy", name, " ")
+        top = 5; for (i = 6; i <= 8; i++) if (v[m, i] > v[m, top]) top = i
+        printf "| %s | %d | %d | %d | %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n",
+          d, v[m, 1], n, v[m, 2], v[m, 3], v[m, 4], v[m, 2] * v[m, 3] / (v[m, 3] - v[m, 4]), v[m, 5], v[m, 6], v[m, 7], v[m, 8], v[m, 9], v[m, 10], name[top - 4]
+      }'
+  done; done
+}
+if [ "${MP_NETNS_TABLE_ONLY:-0}" = 1 ]; then # the table of an earlier run
+  table "delay: see the runs"; exit 0
+fi
 [ -x "$mp" ] || { echo "netns_scaling: no marcpipe at $mp (build first)" >&2; exit 1; }
 source "$root/scripts/netns.bash"
 ns_available || { echo "netns_scaling: needs root and network namespaces (ip netns)" >&2; exit 77; }
@@ -194,19 +219,4 @@ for rep in $(seq 1 "$REPEAT"); do
   done
 done
 
-echo "$N records, 8 partitions, workers on their own hosts, delay: $MODE_TEXT; $REPEAT run(s) per row (each row: the run with the median records/s)."
-echo
-echo "| delay ms | workers | runs | records/s | job s | first commit s | PostgreSQL CPU s | workers CPU s | producer + broker CPU s | proxy CPU s | machine busy % | load average (start-end) | most CPU |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
-for d in $DELAYS; do for w in $WORKERS; do
-  awk -v d="$d" -v w="$w" '$1 == d && $2 == w { $1 = ""; print }' "$RUNS_OUT" | sort -k2,2n | awk -v d="$d" '
-    { for (i = 1; i <= 10; i++) v[NR, i] = $i; n = NR }
-    END {
-      if (n == 0) exit
-      m = int((n + 1) / 2)   # the run with the median rate
-      split("PostgreSQL workers producer+broker proxy", name, " ")
-      top = 5; for (i = 6; i <= 8; i++) if (v[m, i] > v[m, top]) top = i
-      printf "| %s | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-        d, v[m, 1], n, v[m, 2], v[m, 3], v[m, 4], v[m, 5], v[m, 6], v[m, 7], v[m, 8], v[m, 9], v[m, 10], name[top - 4]
-    }'
-done; done
+table "delay: $MODE_TEXT"

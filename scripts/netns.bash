@@ -118,10 +118,10 @@ ns_delay() { # NAME MS: netem delay on both ends (0: none)
 }
 
 ns_netem_available() { # the kernel offers netem (ns_delay works)
-  local ok=1
-  ip link add "mp${NS_ID}t" type dummy 2>/dev/null || return 1
-  tc qdisc add dev "mp${NS_ID}t" root netem delay 1ms 2>/dev/null && ok=0
-  ip link del "mp${NS_ID}t" 2>/dev/null
+  local ok=1 probe=mp${NS_ID}netem
+  ip netns add "$probe" 2>/dev/null || return 1
+  ip netns exec "$probe" tc qdisc add dev lo root netem delay 1ms 2>/dev/null && ok=0
+  ip netns del "$probe" 2>/dev/null
   return $ok
 }
 

@@ -2,7 +2,7 @@
 # kafka.sh: a real Apache Kafka (KRaft) cluster on loopback for tests, fault
 # scenarios and benchmarks.
 #
-#   scripts/kafka.sh start  [--brokers N] [--dir DIR] [--sasl [--acl]]
+#   scripts/kafka.sh start  [--brokers N] [--dir DIR] [--sasl [--acl]] [--host ADDR]
 #   scripts/kafka.sh stop   [--dir DIR]
 #   scripts/kafka.sh status [--dir DIR]
 #   scripts/kafka.sh kill-node I [--dir DIR] [--signal SIG]   (default KILL)
@@ -25,8 +25,10 @@
 # resolved from Maven Central by `mvn dependency:copy-dependencies` into
 # ~/.cache/marcpipe/kafka-VERSION (MP_KAFKA_CACHE overrides); nothing else is
 # downloaded. `start` formats KRaft storage and starts N combined
-# broker+controller nodes (node ids 1..N, a quorum of N) on 127.0.0.1 with
-# ports the kernel hands out, so several clusters can run side by side; it
+# broker+controller nodes (node ids 1..N, a quorum of N) on 127.0.0.1 (or
+# --host ADDR: every listener, advertised ones included, on that local
+# address, e.g. the bridge of scripts/netns.bash) with ports the kernel
+# hands out, so several clusters can run side by side; it
 # waits until every broker answers metadata and prints the bootstrap list on
 # stdout. DIR (default ${TMPDIR:-/tmp}/marcpipe-kafka-UID) keeps each node's
 # config, data, server.log and pid file, and the files `bootstrap` (and, with
@@ -61,7 +63,7 @@ die() { echo "kafka.sh: $*" >&2; exit 1; }
 usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd=${1:-}; [ -n "$cmd" ] || usage; shift
-BROKERS=3 DIR=${TMPDIR:-/tmp}/marcpipe-kafka-$(id -u) SASL=0 ACL=0 SIGNAL=KILL
+BROKERS=3 DIR=${TMPDIR:-/tmp}/marcpipe-kafka-$(id -u) SASL=0 ACL=0 SIGNAL=KILL HOST=127.0.0.1
 args=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -69,6 +71,7 @@ while [ $# -gt 0 ]; do
     --dir) DIR=${2:?}; shift 2 ;;
     --sasl) SASL=1; shift ;;
     --acl) ACL=1; shift ;;
+    --host) HOST=${2:?}; shift 2 ;;
     --signal) SIGNAL=${2:?}; shift 2 ;;
     -h|--help) usage ;;
     -*) die "unknown option $1" ;;
@@ -106,12 +109,12 @@ java_cmd() { # log4j config, main class, args...
 }
 
 # ---- ports --------------------------------------------------------------------
-free_ports() { # count: prints that many distinct free loopback ports
-  python3 - "$1" <<'EOF'
+free_ports() { # count: prints that many distinct free ports on HOST
+  python3 - "$1" "$HOST" <<'EOF'
 import socket, sys
 socks = []
 for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+    s = socket.socket(); s.bind((sys.argv[2], 0)); socks.append(s)
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 }
@@ -131,22 +134,22 @@ write_configs() { # brokers, sasl, acl: ports from free_ports
   local per=$(( sasl ? 3 : 2 ))
   read -r -a ports <<<"$(free_ports $(( n * per )))"
   for i in $(seq 1 "$n"); do
-    voters+="${voters:+,}$i@127.0.0.1:${ports[$(( (i - 1) * per + 1 ))]}"
+    voters+="${voters:+,}$i@$HOST:${ports[$(( (i - 1) * per + 1 ))]}"
   done
   isr=$(( rf < 2 ? 1 : 2 ))
   : >"$DIR/bootstrap.tmp"; : >"$DIR/bootstrap-sasl.tmp"
   for i in $(seq 1 "$n"); do
     local d; d=$(node_dir "$i")
     local bp=${ports[$(( (i - 1) * per ))]} cp=${ports[$(( (i - 1) * per + 1 ))]}
-    local listeners="PLAINTEXT://127.0.0.1:$bp,CONTROLLER://127.0.0.1:$cp"
-    local adv="PLAINTEXT://127.0.0.1:$bp"
+    local listeners="PLAINTEXT://$HOST:$bp,CONTROLLER://$HOST:$cp"
+    local adv="PLAINTEXT://$HOST:$bp"
     mkdir -p "$d/data"
     if [ "$sasl" = 1 ]; then
       local sp=${ports[$(( (i - 1) * per + 2 ))]}
-      listeners+=",SASL_PLAINTEXT://127.0.0.1:$sp"; adv+=",SASL_PLAINTEXT://127.0.0.1:$sp"
-      printf '%s127.0.0.1:%s' "$( [ -s "$DIR/bootstrap-sasl.tmp" ] && echo ,)" "$sp" >>"$DIR/bootstrap-sasl.tmp"
+      listeners+=",SASL_PLAINTEXT://$HOST:$sp"; adv+=",SASL_PLAINTEXT://$HOST:$sp"
+      printf '%s%s:%s' "$( [ -s "$DIR/bootstrap-sasl.tmp" ] && echo ,)" "$HOST" "$sp" >>"$DIR/bootstrap-sasl.tmp"
     fi
-    printf '%s127.0.0.1:%s' "$( [ -s "$DIR/bootstrap.tmp" ] && echo ,)" "$bp" >>"$DIR/bootstrap.tmp"
+    printf '%s%s:%s' "$( [ -s "$DIR/bootstrap.tmp" ] && echo ,)" "$HOST" "$bp" >>"$DIR/bootstrap.tmp"
     ( umask 077; cat >"$d/server.properties" <<EOF
 # node $i of $n: combined broker + controller (written by scripts/kafka.sh)
 process.roles=broker,controller

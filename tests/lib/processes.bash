@@ -116,10 +116,14 @@ tl_broker_restart() {
 }
 
 # tl_worker_start ID [work options...]: `marcpipe work` in the background
-# (stdout appended to $TL_TMP/wID.out, stderr to wID.log); TL_WPID[ID]
+# (stdout appended to $TL_TMP/wID.out, stderr to wID.log); TL_WPID[ID].
+# TL_WRAP (an array, empty by default) is put before the command, e.g.
+# `ip netns exec NS env PGHOST=ADDR` for a worker on a simulated host: it
+# must exec the command, so that the pid is the worker's.
+TL_WRAP=()
 tl_worker_start() {
   local id=$1; shift
-  "$MARCPIPE" work -b "$TL_BS" --tenant "$TL_TENANT" -G "$TL_GROUP" \
+  "${TL_WRAP[@]}" "$MARCPIPE" work -b "$TL_BS" --tenant "$TL_TENANT" -G "$TL_GROUP" \
     "${TL_WORKER_OPTS[@]}" "$@" >>"$TL_TMP/w$id.out" 2>>"$TL_TMP/w$id.log" &
   TL_WPID[$id]=$!
 }

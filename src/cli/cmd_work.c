@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <signal.h>
 #include <unistd.h>
 
 /* ---- options ---- */
@@ -47,6 +48,14 @@ static void on_signal(uv_signal_t *h, int signum) {
             signum == SIGINT ? "SIGINT" : "SIGTERM");
   mp_worker_stop(r->w);
 }
+
+/* A SIGTERM before the loop handles signals (the database and broker probes
+ * can take their whole timeouts): remembered, and the worker stops cleanly
+ * (exit 0, nothing consumed) instead of dying by the default action, which
+ * a supervisor stopping a just-restarted worker would read as a failure.
+ * SIGINT keeps its default until then: Ctrl-C ends a slow start at once. */
+static volatile sig_atomic_t early_sigterm;
+static void on_early_sigterm(int signum) { early_sigterm = signum; }
 
 static void print_summary(const mp_worker_stats_t *s) {
   fprintf(stderr,
@@ -126,6 +135,9 @@ static const char work_footer[] =
 "unreachable at start), 2 usage.\n";
 
 int cmd_work(int argc, char **argv) {
+  struct sigaction sa = {.sa_handler = on_early_sigterm};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, NULL);
   /* memory bounded by the window, not the job's length (alloc.h) */
   mp_alloc_bound_retention();
   mp_worker_config_t cfg;
@@ -345,6 +357,13 @@ int cmd_work(int argc, char **argv) {
       }
     }
   }
+  if (early_sigterm) {
+    if (!r.quiet_stop)
+      fprintf(stderr, "marcpipe work: SIGTERM before the start: nothing "
+                      "consumed\n");
+    rc = 0;
+    goto out;
+  }
   loop = uv_default_loop();
   e = mp_worker_new(loop, &cfg, &r.w, err, sizeof err);
   if (e) {
@@ -364,6 +383,8 @@ int cmd_work(int argc, char **argv) {
   r.sigint.data = r.sigterm.data = &r;
   uv_signal_start(&r.sigint, on_signal, SIGINT);
   uv_signal_start(&r.sigterm, on_signal, SIGTERM);
+  if (early_sigterm) /* came after the check above, before libuv's handler */
+    on_signal(&r.sigterm, SIGTERM);
   if (cfg.verbose)
     fprintf(stderr, "marcpipe work: group %s, topic %s, window %" PRIu64
                     " records / %" PRIu64 " bytes, batch %zu, %d sinks\n",

@@ -64,7 +64,7 @@ one_line "$TMP/p1.err" "marcpipe produce: $WANT_CREATE" "produce as norights"
 [ -z "$(topics)" ] || it_fail "topics created without the right: $(topics)"
 rc=0; as sasl-norights import -q --tenant "$T" -b "$BS" -w 1 "$TMP/g.mrc" >"$TMP/i1.out" 2>"$TMP/i1.err" || rc=$?
 [ $rc = 1 ] || it_fail "import as norights: exit $rc, want 1"
-one_line "$TMP/i1.err" "import: $WANT_CREATE" "import as norights"
+one_line "$TMP/i1.err" "marcpipe import: $WANT_CREATE" "import as norights"
 grep -qxF "  failure: $WANT_CREATE" "$TMP/i1.out" || it_fail "import summary: $(cat "$TMP/i1.out")"
 [ "$(last_job)" = "2 FAILED $WANT_CREATE" ] || it_fail "job after the import's denial: '$(last_job)'"
 

@@ -34,6 +34,50 @@ grep -q "assigned marcpipe.Default.$T.DI_INCOMING_MARC_BIB_RECORD \[2\]" "$W/err
 kill -TERM "$WPID"
 rc=0; wait "$WPID" || rc=$?
 [ "$rc" -eq 0 ] || fail "exit $rc after SIGTERM: $(cat "$W/err")"
+
+# SIGTERM while it starts (database and broker probes, before its loop
+# handles signals): a clean stop, exit 0, not death by the signal (143). The
+# database is reached through a proxy that holds the server's first answer
+# for 1.5 s, so the signal (0.5 s after the start) lands in the connect.
+python3 - "$PGPORT" "$W/proxy.port" <<'PY' &
+import socket, sys, threading, time
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(8)
+open(sys.argv[2] + ".tmp", "w").write(str(srv.getsockname()[1]))
+import os; os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+def pipe(a, b, delay):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            if delay:
+                time.sleep(delay); delay = 0
+            b.sendall(d)
+    except OSError:
+        pass
+    for s in (a, b):
+        try: s.shutdown(socket.SHUT_RDWR)
+        except OSError: pass
+while True:
+    c, _ = srv.accept()
+    u = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    threading.Thread(target=pipe, args=(c, u, 0), daemon=True).start()
+    threading.Thread(target=pipe, args=(u, c, 1.5), daemon=True).start()
+PY
+PROXY=$!
+tl_at_exit "kill $PROXY 2>/dev/null"
+for _ in $(seq 100); do [ -s "$W/proxy.port" ] && break; sleep 0.1; done
+[ -s "$W/proxy.port" ] || fail "proxy did not start"
+"$MARCPIPE" work -b "$BS" --tenant "$T" -X session.timeout.ms=6000 \
+  --db "host=127.0.0.1 port=$(cat "$W/proxy.port") user=${PGUSER:-postgres} dbname=${PGDATABASE:-postgres}" \
+  >/dev/null 2>"$W/early.err" &
+EPID=$!
+sleep 0.5
+kill -TERM "$EPID"
+rc=0; wait "$EPID" || rc=$?
+[ "$rc" -eq 0 ] || fail "SIGTERM while starting: exit $rc, want 0: $(cat "$W/early.err")"
+grep -q "SIGTERM before the start: nothing consumed" "$W/early.err" ||
+  fail "SIGTERM while starting: $(cat "$W/early.err")"
 grep -q "SIGTERM: finishing the batches in flight" "$W/err" || fail "no SIGTERM message"
 grep -q '"consumed":0,' "$W/out" || fail "stats JSON: $(cat "$W/out")"
 grep -q '"rebalances":1,' "$W/out" || fail "stats JSON: $(cat "$W/out")"

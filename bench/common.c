@@ -132,28 +132,34 @@ mp_mapping_t *mp_bench_mapping(const char *prog) {
   return m;
 }
 
-/* utime + stime (self) and cutime + cstime (reaped children) of pid, in
- * seconds, and its parent; false when it cannot be read. */
-static bool proc_cpu(long pid, long *ppid, double *self, double *reaped) {
+bool mp_bench_proc_stat(long pid, char *name, size_t n, long *ppid,
+                        double *self_s, double *reaped_s) {
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%ld/stat", pid);
   FILE *f = fopen(path, "r");
   if (!f)
     return false;
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  size_t len = fread(buf, 1, sizeof buf - 1, f);
   fclose(f);
-  buf[n] = '\0';
-  const char *p = strrchr(buf, ')'); /* the name may hold spaces */
+  buf[len] = '\0';
+  /* "pid (name) state ppid ...": the name may hold spaces and ')' */
+  const char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+  if (!open || !close || close < open)
+    return false;
+  if (name && n)
+    snprintf(name, n, "%.*s", (int)(close - open - 1), open + 1);
+  /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt
+   * majflt cmajflt utime stime cutime cstime */
   unsigned long long ut, st, cut, cst;
   char state;
   long skip;
-  if (!p || sscanf(p + 1, " %c %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %llu %llu %llu %llu",
-                   &state, ppid, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip,
-                   &skip, &ut, &st, &cut, &cst) != 15)
+  if (sscanf(close + 1, " %c %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %llu %llu %llu %llu",
+             &state, ppid, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip,
+             &skip, &ut, &st, &cut, &cst) != 15)
     return false;
   double hz = (double)sysconf(_SC_CLK_TCK);
-  *self = (double)(ut + st) / hz;
-  *reaped = (double)(cut + cst) / hz;
+  *self_s = (double)(ut + st) / hz;
+  *reaped_s = (double)(cut + cst) / hz;
   return true;
 }
 
@@ -171,14 +177,14 @@ double mp_bench_pg_cpu(PGconn *c) {
     fclose(f);
   long ppid;
   double self, reaped;
-  if (pm <= 0 || !proc_cpu(pm, &ppid, &self, &reaped))
+  if (pm <= 0 || !mp_bench_proc_stat(pm, NULL, 0, &ppid, &self, &reaped))
     return NAN;
   double sum = self + reaped;
   DIR *d = opendir("/proc");
   for (struct dirent *e; d && (e = readdir(d));) {
     long pid = isdigit((unsigned char)e->d_name[0]) ? strtol(e->d_name, NULL, 10) : 0;
     double cs, cr;
-    if (pid > 0 && pid != pm && proc_cpu(pid, &ppid, &cs, &cr) && ppid == pm)
+    if (pid > 0 && pid != pm && mp_bench_proc_stat(pid, NULL, 0, &ppid, &cs, &cr) && ppid == pm)
       sum += cs;
   }
   if (d)

@@ -61,6 +61,12 @@ void mp_bench_items_free(mp_bench_item_t *items, size_t n);
  * "PROG: reason" on stderr. The caller frees them with mp_mapping_free. */
 mp_mapping_t *mp_bench_mapping(const char *prog);
 
+/* /proc/PID/stat of a process: its name into name (n bytes, may be NULL),
+ * its parent, its own CPU (utime + stime) and that of the children it
+ * reaped (cutime + cstime), in seconds; false when it cannot be read. */
+bool mp_bench_proc_stat(long pid, char *name, size_t n, long *ppid,
+                        double *self_s, double *reaped_s);
+
 /* CPU seconds used so far by the PostgreSQL server c is connected to: its
  * postmaster with the children it reaped (exited backends) plus each live
  * child, from /proc. Needs the server on this machine, its data directory

@@ -10,6 +10,8 @@
  * a figure that cannot be read is NAN. Main thread only. */
 #include "harness.h"
 
+#include "common.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <math.h>
@@ -49,29 +51,13 @@ typedef struct {
 
 /* /proc/PID/stat of a process named "postgres" into *p; false otherwise. */
 static bool read_postgres(long pid, proc_t *p) {
-  char path[64], line[1024];
-  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return false;
-  size_t n = fread(line, 1, sizeof line - 1, f);
-  fclose(f);
-  line[n] = '\0';
-  char *open = strchr(line, '('), *close = strrchr(line, ')');
-  if (!open || !close || close - open - 1 != 8 || strncmp(open + 1, "postgres", 8))
-    return false;
-  /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt
-   * majflt cmajflt utime stime cutime cstime */
-  char state;
-  unsigned long long skip, ut, st, cut, cst;
+  char name[32];
   long ppid;
-  if (sscanf(close + 1, " %c %ld %llu %llu %llu %llu %llu %llu %llu %llu %llu"
-                        " %llu %llu %llu %llu",
-             &state, &ppid, &skip, &skip, &skip, &skip, &skip, &skip, &skip,
-             &skip, &skip, &ut, &st, &cut, &cst) != 15)
+  double self, reaped;
+  if (!mp_bench_proc_stat(pid, name, sizeof name, &ppid, &self, &reaped) ||
+      strcmp(name, "postgres"))
     return false;
-  double hz = (double)sysconf(_SC_CLK_TCK);
-  *p = (proc_t){pid, ppid, (double)(ut + st) / hz, (double)(cut + cst) / hz};
+  *p = (proc_t){pid, ppid, self, reaped};
   return true;
 }
 

@@ -43,7 +43,8 @@ int mp_pg_error_kind(PGconn *c, const PGresult *res) {
   if (!st)
     return res ? MP_EPG : MP_ETRANSIENT;
   if (!strncmp(st, "08", 2) || !strncmp(st, "53", 2) || !strncmp(st, "57", 2) ||
-      !strcmp(st, "40001") || !strcmp(st, "40P01"))
+      !strcmp(st, "40001") || !strcmp(st, "40P01") ||
+      !strcmp(st, "55P03")) /* lock_not_available: lock_timeout */
     return MP_ETRANSIENT;
   return MP_EPG;
 }

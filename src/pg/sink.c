@@ -28,6 +28,18 @@
  * in a new transaction. MP_SINK_FORCE_STAGED=1 in the environment when
  * the sink is opened stages every batch (tests compare both paths; a way
  * back should the fast path misbehave).
+ * A frozen sink (its process stopped, say a VM paused) that stopped in the
+ * middle of the fast path's COPY holds its rows' unique-index entries in
+ * a session PostgreSQL shows as 'active' (waiting for the client's next
+ * COPY data), which idle_in_transaction_session_timeout never ends, and
+ * another sink writing the same records waits on them for good. So every
+ * sink waits at most MP_SINK_LOCK_TIMEOUT_S for a lock (the batch then
+ * fails as transient and the worker retries it), and after a failed batch
+ * ends the sessions of other sinks (application_name marcpipe-sink, same
+ * database) stuck in a COPY that waits for its client since more than
+ * MP_SINK_STALLED_COPY_S: a live sink sends its rows without such pauses;
+ * a killed session's sink reconnects and retries its batch like after any
+ * connection loss.
  * Thread: one caller at a time (the worker's thread-pool job). */
 #include "copy.h"
 #include "sink_impl.h"
@@ -374,7 +386,12 @@ static int connect_sink(mp_sink_t *s, char *errbuf, size_t errlen) {
    * pglz; a server built without it keeps pglz (the error is ignored) */
   PGresult *r = PQexec(s->conn, "SET default_toast_compression = lz4");
   PQclear(r);
-  if ((rc = mp_pg_exec(s->conn, stage_ddl, errbuf, errlen)))
+  char set[128];
+  snprintf(set, sizeof set,
+           "SET application_name = 'marcpipe-sink'; SET lock_timeout = '%ds'",
+           MP_SINK_LOCK_TIMEOUT_S);
+  if ((rc = mp_pg_exec(s->conn, set, errbuf, errlen)) ||
+      (rc = mp_pg_exec(s->conn, stage_ddl, errbuf, errlen)))
     drop_conn(s);
   return rc;
 }
@@ -704,6 +721,38 @@ static int write_split(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   return rc ? rc : write_split(s, recs + half, n - half, base + half, res);
 }
 
+/* After a failed batch: end the sessions of frozen sinks (see the note at
+ * the top). Appends what it did to msg; errors are ignored (a role that
+ * may not signal the other session's leaves it to the timeouts). */
+static void end_stalled_copies(mp_sink_t *s, char *msg, size_t n) {
+  if (!s->conn || PQstatus(s->conn) != CONNECTION_OK)
+    return;
+  if (PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+    PGresult *rb = PQexec(s->conn, "ROLLBACK");
+    PQclear(rb);
+  }
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))"
+           " FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+           " AND datname = current_database()"
+           " AND application_name = 'marcpipe-sink' AND state = 'active'"
+           " AND wait_event = 'ClientRead' AND query LIKE 'COPY %%'"
+           " AND query_start < now() - interval '%d seconds'",
+           MP_SINK_STALLED_COPY_S);
+  PGresult *r = PQexec(s->conn, sql);
+  if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+    long ended = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    size_t len = strlen(msg);
+    if (ended > 0 && len < n)
+      snprintf(msg + len, n - len,
+               "; ended %ld session(s) of a sink stalled in a COPY for over "
+               "%d s",
+               ended, MP_SINK_STALLED_COPY_S);
+  }
+  PQclear(r);
+}
+
 int mp_sink_write_batch(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                         mp_sink_result_t *res) {
   memset(res, 0, sizeof *res);
@@ -716,6 +765,8 @@ int mp_sink_write_batch(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   if (!n)
     return 0;
   int rc = write_split(s, recs, n, 0, res);
+  if (rc == MP_ETRANSIENT)
+    end_stalled_copies(s, res->errmsg, sizeof res->errmsg);
   if (rc == MP_ETRANSIENT || (s->conn && PQstatus(s->conn) != CONNECTION_OK)) {
     drop_conn(s);
     rc = MP_ETRANSIENT;

@@ -17,6 +17,12 @@ typedef struct mp__sink_prof_s {
 } mp__sink_prof_t;
 
 #define MP_SINK_PROF_CACHE 64
+/* Seconds a sink statement waits for a lock before its batch fails as
+ * transient (lock_timeout; the worker retries it), and for how long a
+ * sink's COPY may wait for its client before another sink, after a failed
+ * batch, ends that session as frozen (sink.c's note). */
+#define MP_SINK_LOCK_TIMEOUT_S 10
+#define MP_SINK_STALLED_COPY_S 10
 
 struct mp_sink_s {
   char *conninfo, *tenant, *group;

@@ -435,6 +435,49 @@ static void test_same_batch_twice_at_once_counts_once(void **state) {
   mp_sink_close(s2);
 }
 
+/* A sink frozen in the middle of a COPY (its process stopped) holds the
+ * keys it wrote in a session the server shows as 'active', waiting for
+ * the client: no idle-in-transaction timeout ends it. Another sink writing
+ * the same record waits MP_SINK_LOCK_TIMEOUT_S, fails as transient, ends
+ * the frozen session (stalled in its COPY for over MP_SINK_STALLED_COPY_S)
+ * and its retry writes the record once. */
+static void test_frozen_copy_is_ended_by_the_next_sink(void **state) {
+  SKIP_WITHOUT_PG();
+  fx_t *f = *state;
+  side_t *x = &f->side[FAST];
+  PGconn *frozen = pgt_connect(x->tenant);
+  char err[512];
+  assert_int_equal(mp_pg_exec(frozen, "SET application_name = 'marcpipe-sink'; BEGIN;"
+                                      " INSERT INTO instances (id, match_key, instance,"
+                                      " source_job, source_seq, content_hash)"
+                                      " VALUES (md5('frozen-1')::uuid, 'frozen-1',"
+                                      " '{\"title\": \"Frozen\"}', 999, 1, 'x')",
+                              err, sizeof err), 0);
+  PGresult *r = PQexec(frozen, "COPY instance_keys FROM STDIN");
+  assert_int_equal(PQresultStatus(r), PGRES_COPY_IN); /* and no data sent */
+  PQclear(r);
+  mp_sink_rec_t rec = synth(f, f->job, 1, "frozen-1", "Written");
+  mp_sink_result_t res;
+  int rc = mp_sink_write_batch(x->sink, &rec, 1, &res);
+  assert_int_equal(rc, MP_ETRANSIENT);
+  if (!strstr(res.errmsg, "lock timeout") || !strstr(res.errmsg, "ended 1 session"))
+    fail_msg("first try: %s", res.errmsg);
+  assert_int_equal(res.created, 0);
+  assert_int_equal(num(f, FAST, "SELECT count(*) FROM pg_stat_activity WHERE"
+                                " application_name = 'marcpipe-sink' AND query LIKE 'COPY%'"
+                                " AND wait_event = 'ClientRead'"), 0);
+  rc = mp_sink_write_batch(x->sink, &rec, 1, &res);
+  if (rc)
+    fail_msg("retry: %s: %s", mp_err_name(rc), res.errmsg);
+  assert_int_equal(res.created, 1);
+  assert_int_equal(num(f, FAST, "SELECT count(*) FROM instances WHERE match_key = 'frozen-1'"), 1);
+  char *t = pgt_str(x->c, "SELECT instance->>'title' FROM instances WHERE match_key = 'frozen-1'");
+  assert_string_equal(t, "Written");
+  free(t);
+  assert_int_equal(num(f, FAST, "SELECT count(*) FROM journal"), 1);
+  PQfinish(frozen);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_real_file_same_rows_both_paths_and_replay_is_noop,
@@ -442,6 +485,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_mixed_and_conflicting_batches_are_staged, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_key_taken_during_fast_copy_is_staged_again, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_frozen_copy_is_ended_by_the_next_sink, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_same_batch_twice_at_once_counts_once, setup,
                                       teardown),

@@ -313,7 +313,8 @@ static inline uint64_t sd_bytes(uint64_t w) {
  * field) on 0x1F. The delimiters are found 16 bytes at a time (SSE2, every
  * x86-64), then 8 (a word; the only wide step elsewhere), then one by one
  * for the last bytes; each one closes the subfield the previous one
- * opened. *high is set when a byte >= 0x80 is seen. */
+ * opened (the SSE2 step takes up to 64 bytes into one mask, see there).
+ * *high is set when a byte >= 0x80 is seen. */
 static int add_subfields(mp_record_t *rec, const char *s, size_t n,
                          size_t off, const char *tag,
                          const mp_iso_ctx_t *ctx, bool *high) {
@@ -345,17 +346,39 @@ static int add_subfields(mp_record_t *rec, const char *s, size_t n,
   } while (0)
   size_t i = open + 1;
   uint64_t any = 0; /* OR of the bytes scanned: a high bit = not ASCII */
-#ifdef __SSE2__ /* x86-64: 16 bytes a step, then the word step below once */
-  const __m128i sdv = _mm_set1_epi8(MP_MARC_SD);
-  __m128i acc = _mm_setzero_si128();
-  for (; i + 16 <= n; i += 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-    acc = _mm_or_si128(acc, v);
-    for (unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sdv)); m;
-         m &= m - 1)
-      CLOSE_AT(i + (size_t)__builtin_ctz(m));
+#ifdef __SSE2__
+  /* x86-64, at least 16 bytes left: the delimiters of up to 64 bytes go
+   * into one mask (16 bytes a load; the last load of the view ends at its
+   * end, its bytes already scanned shifted out), then one loop over its
+   * bits. How many delimiters a block holds is unpredictable: a loop over
+   * each 16-byte block's bits mispredicts about once a block, this once a
+   * 64-byte span. Shorter views take the word steps below. */
+  if (n - i >= 16) {
+    const __m128i sdv = _mm_set1_epi8(MP_MARC_SD);
+    __m128i acc = _mm_setzero_si128();
+    while (i < n) {
+      size_t span = n - i < 64 ? n - i : 64, j = 0;
+      uint64_t mask = 0;
+      for (; j + 16 <= span; j += 16) {
+        __m128i v =
+            _mm_loadu_si128((const __m128i *)(const void *)(s + i + j));
+        acc = _mm_or_si128(acc, v);
+        mask |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sdv))
+                << j;
+      }
+      if (j < span) { /* 1..15 bytes: the view's last 16, less those done */
+        __m128i v =
+            _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
+        acc = _mm_or_si128(acc, v);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sdv));
+        mask |= (uint64_t)(m >> (16 - (span - j))) << j;
+      }
+      for (; mask; mask &= mask - 1)
+        CLOSE_AT(i + (size_t)__builtin_ctzll(mask));
+      i += span;
+    }
+    any |= _mm_movemask_epi8(acc) ? 0x80u : 0u;
   }
-  any |= _mm_movemask_epi8(acc) ? 0x80u : 0u;
 #endif
   for (uint64_t w; i + 8 <= n; i += 8) {
     memcpy(&w, s + i, 8);

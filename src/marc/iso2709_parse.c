@@ -347,35 +347,32 @@ static int add_subfields(mp_record_t *rec, const char *s, size_t n,
   size_t i = open + 1;
   uint64_t any = 0; /* OR of the bytes scanned: a high bit = not ASCII */
 #ifdef __SSE2__
-  /* x86-64, at least 16 bytes left: the delimiters of up to 64 bytes go
-   * into one mask (16 bytes a load; the last load of the view ends at its
-   * end, its bytes already scanned shifted out), then one loop over its
-   * bits. How many delimiters a block holds is unpredictable: a loop over
-   * each 16-byte block's bits mispredicts about once a block, this once a
-   * 64-byte span. Shorter views take the word steps below. */
+  /* x86-64, at least 16 bytes left: the delimiters of a span of up to 64
+   * bytes go into one mask, then one loop over its bits. A span is four
+   * 16-byte loads at q, q+16, q+32, q+48, each moved back to end at the
+   * view's end at the latest (so near the end they overlap: the same bit
+   * set twice), with q = i, or n - 16 when fewer than 16 bytes are left
+   * (bits below i dropped): no branch on how long the span is, and no
+   * loop per 16-byte block, whose count of delimiters is unpredictable.
+   * Shorter views take the word steps below. */
   if (n - i >= 16) {
     const __m128i sdv = _mm_set1_epi8(MP_MARC_SD);
     __m128i acc = _mm_setzero_si128();
+    const size_t last = n - 16; /* the last 16-byte load's start */
     while (i < n) {
-      size_t span = n - i < 64 ? n - i : 64, j = 0;
+      size_t q = i < last ? i : last;
       uint64_t mask = 0;
-      for (; j + 16 <= span; j += 16) {
-        __m128i v =
-            _mm_loadu_si128((const __m128i *)(const void *)(s + i + j));
+      for (unsigned k = 0; k < 64; k += 16) {
+        size_t at = q + k < last ? q + k : last;
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
         acc = _mm_or_si128(acc, v);
         mask |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sdv))
-                << j;
+                << (at - q);
       }
-      if (j < span) { /* 1..15 bytes: the view's last 16, less those done */
-        __m128i v =
-            _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
-        acc = _mm_or_si128(acc, v);
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sdv));
-        mask |= (uint64_t)(m >> (16 - (span - j))) << j;
-      }
+      mask &= ~0ull << (i - q); /* 0..15 bytes already scanned */
       for (; mask; mask &= mask - 1)
-        CLOSE_AT(i + (size_t)__builtin_ctzll(mask));
-      i += span;
+        CLOSE_AT(q + (size_t)__builtin_ctzll(mask));
+      i = n - q > 64 ? q + 64 : n;
     }
     any |= _mm_movemask_epi8(acc) ? 0x80u : 0u;
   }

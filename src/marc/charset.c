@@ -84,16 +84,9 @@ static bool plain_ascii(const char *p, size_t n) {
 
 /* 1: valid with multibyte sequences, 0: valid ASCII, -1: invalid. */
 static int utf8_class(const char *s, size_t n) {
-  const unsigned char *p = (const unsigned char *)s;
-  int multi = 0;
-  for (size_t i = mp_utf8_ascii_prefix(s, n); i < n;
-       i += mp_utf8_ascii_prefix(s + i, n - i)) {
-    size_t k = mp_utf8_seq(p + i, n - i); /* p[i] >= 0x80: 0 or 2..4 */
-    if (!k)
-      return -1;
-    multi = 1;
-    i += k;
-  }
+  bool multi = false;
+  if (mp_utf8_valid_prefix(s, n, &multi) != n)
+    return -1;
   return multi;
 }
 

@@ -313,7 +313,8 @@ static inline uint64_t sd_bytes(uint64_t w) {
  * field) on 0x1F. The delimiters are found 16 bytes at a time (SSE2, every
  * x86-64), then 8 (a word; the only wide step elsewhere), then one by one
  * for the last bytes; each one closes the subfield the previous one
- * opened. *high is set when a byte >= 0x80 is seen. */
+ * opened (the SSE2 step takes up to 64 bytes into one mask, see there).
+ * *high is set when a byte >= 0x80 is seen. */
 static int add_subfields(mp_record_t *rec, const char *s, size_t n,
                          size_t off, const char *tag,
                          const mp_iso_ctx_t *ctx, bool *high) {
@@ -345,17 +346,36 @@ static int add_subfields(mp_record_t *rec, const char *s, size_t n,
   } while (0)
   size_t i = open + 1;
   uint64_t any = 0; /* OR of the bytes scanned: a high bit = not ASCII */
-#ifdef __SSE2__ /* x86-64: 16 bytes a step, then the word step below once */
-  const __m128i sdv = _mm_set1_epi8(MP_MARC_SD);
-  __m128i acc = _mm_setzero_si128();
-  for (; i + 16 <= n; i += 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-    acc = _mm_or_si128(acc, v);
-    for (unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sdv)); m;
-         m &= m - 1)
-      CLOSE_AT(i + (size_t)__builtin_ctz(m));
+#ifdef __SSE2__
+  /* x86-64, at least 16 bytes left: the delimiters of a span of up to 64
+   * bytes go into one mask, then one loop over its bits. A span is four
+   * 16-byte loads at q, q+16, q+32, q+48, each moved back to end at the
+   * view's end at the latest (so near the end they overlap: the same bit
+   * set twice), with q = i, or n - 16 when fewer than 16 bytes are left
+   * (bits below i dropped): no branch on how long the span is, and no
+   * loop per 16-byte block, whose count of delimiters is unpredictable.
+   * Shorter views take the word steps below. */
+  if (n - i >= 16) {
+    const __m128i sdv = _mm_set1_epi8(MP_MARC_SD);
+    __m128i acc = _mm_setzero_si128();
+    const size_t last = n - 16; /* the last 16-byte load's start */
+    while (i < n) {
+      size_t q = i < last ? i : last;
+      uint64_t mask = 0;
+      for (unsigned k = 0; k < 64; k += 16) {
+        size_t at = q + k < last ? q + k : last;
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+        acc = _mm_or_si128(acc, v);
+        mask |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sdv))
+                << (at - q);
+      }
+      mask &= ~0ull << (i - q); /* 0..15 bytes already scanned */
+      for (; mask; mask &= mask - 1)
+        CLOSE_AT(q + (size_t)__builtin_ctzll(mask));
+      i = n - q > 64 ? q + 64 : n;
+    }
+    any |= _mm_movemask_epi8(acc) ? 0x80u : 0u;
   }
-  any |= _mm_movemask_epi8(acc) ? 0x80u : 0u;
 #endif
   for (uint64_t w; i + 8 <= n; i += 8) {
     memcpy(&w, s + i, 8);

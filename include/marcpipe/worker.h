@@ -45,10 +45,11 @@
  * headers required, content type per the message contract). Contracts
  * are those of sink.h. */
 typedef struct mp_worker_sink_ops_s {
-  /* Open sink number `index` (0..nsinks-1 on a pool thread, -1 on the loop
-   * thread at start). 0 or a negative error with errbuf set. A failure of
-   * a pool sink is retried like MP_ETRANSIENT; of the control sink, fails
-   * mp_worker_start. */
+  /* Open sink number `index` (0..nsinks-1 on the loop thread at start,
+   * and again on a pool thread when that failed; -1 = the control sink, on
+   * the loop thread at start). 0 or a negative error with errbuf set. A
+   * failure of a pool sink is retried like MP_ETRANSIENT; of the control
+   * sink, fails mp_worker_start. */
   int (*open)(void *ctx, int index, void **sink, char *errbuf, size_t errlen);
   /* 0 = committed; any other value = nothing committed, retry later. */
   int (*write_batch)(void *sink, const mp_sink_rec_t *recs, size_t n,
@@ -166,8 +167,10 @@ int mp_worker_check_config(const mp_worker_config_t *cfg, char *errbuf,
  * MP_EKAFKA with errbuf set. */
 int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
                   mp_worker_t **out, char *errbuf, size_t errlen);
-/* Open the control sink, subscribe, and start pulling. done_cb runs once,
- * on the loop, after the worker left the group and closed every handle:
+/* Open the control sink, subscribe, open the pool sinks (one that fails
+ * here is opened again by its first batch), and start pulling. done_cb
+ * runs once, on the loop, after the worker left the group and closed
+ * every handle:
  * status 0 (stopped, idle or max_records reached), MP_ELOST, MP_EKAFKA
  * (fatal client error). If start returns an error, done_cb never runs. */
 int mp_worker_start(mp_worker_t *w, mp_worker_done_cb done_cb, char *errbuf,

@@ -152,6 +152,13 @@ static const char import_footer[] =
 
 /* ---- progress polling (thread pool) ---- */
 
+/* The job's counters are read every POLL_MS, and every POLL_FIRST_MS until
+ * the first commit is seen: first_commit_s is when this side saw it, and
+ * at the usual pace the wait for the next poll alone added up to 0.25 s
+ * (a light query: a few dozen more at most). */
+#define POLL_MS 250
+#define POLL_FIRST_MS 50
+
 static json_t *worker_stats(const mp_import_worker_t *w);
 
 /* What a job that has committed nothing yet waits for: the workers' last
@@ -238,8 +245,10 @@ static void poll_done(uv_work_t *w, int status) {
   im->db_down_since = 0;
   j->sum = im->poll_sum;
   double t = now_s() - j->start;
-  if (j->first_commit < 0 && j->sum.processed > 0)
+  if (j->first_commit < 0 && j->sum.processed > 0) {
     j->first_commit = t;
+    uv_timer_set_repeat(&im->tick, POLL_MS); /* seen: the usual pace */
+  }
   mp_producer_stats_t ps = j->pstats;
   if (im->prod)
     mp_producer_stats(im->prod, &ps);
@@ -690,7 +699,7 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
     mp_job_fail(im->ctl, j->id, err, err, sizeof err);
     return rc;
   }
-  uv_timer_start(&im->tick, tick_cb, 0, 250);
+  uv_timer_start(&im->tick, tick_cb, 0, POLL_FIRST_MS);
   uv_run(im->loop, UV_RUN_DEFAULT);
   mp_progress_end(&im->progress);
   mp_producer_destroy(im->prod);

@@ -783,6 +783,10 @@ out:
   return rc;
 }
 
+/* The pool sinks are opened once subscribed, while the group join runs on
+ * librdkafka's threads, rather than by their first batch, which would
+ * otherwise wait for the connection; one that cannot open now is opened
+ * (and its failure retried and reported) by that batch as before. */
 int mp_worker_start(mp_worker_t *w, mp_worker_done_cb done_cb, char *errbuf,
                     size_t errlen) {
   int rc = w->cfg.sink->open(w->cfg.sink_ctx, -1, &w->control, errbuf, errlen);
@@ -799,6 +803,12 @@ int mp_worker_start(mp_worker_t *w, mp_worker_done_cb done_cb, char *errbuf,
              rd_kafka_err2str(e));
     rc = MP_EKAFKA;
     goto fail;
+  }
+  for (int i = 0; i < w->cfg.nsinks; i++) {
+    char ignored[256];
+    if (w->cfg.sink->open(w->cfg.sink_ctx, i, &w->slots[i].sink, ignored,
+                          sizeof ignored))
+      w->slots[i].sink = NULL;
   }
   w->bridge.data = w;
   rc = mp_kafka_bridge_start(w->loop, &w->bridge, w->queue, 100, on_ready);
@@ -826,6 +836,11 @@ int mp_worker_start(mp_worker_t *w, mp_worker_done_cb done_cb, char *errbuf,
   w->last_msg_ms = w->last_status_ms = uv_now(w->loop);
   return 0;
 fail:
+  for (int i = 0; i < w->cfg.nsinks; i++)
+    if (w->slots[i].sink) {
+      w->cfg.sink->close(w->slots[i].sink);
+      w->slots[i].sink = NULL;
+    }
   w->cfg.sink->close(w->control);
   w->control = NULL;
   return rc;

@@ -12,8 +12,17 @@ int mp__copy_sep(mp_buf_t *b) { return mp_buf_putc(b, '\t'); }
 int mp__copy_null(mp_buf_t *b) { return mp_buf_append(b, "\\N", 2); }
 int mp__copy_end_row(mp_buf_t *b) { return mp_buf_putc(b, '\n'); }
 
+/* Decimal digits written backwards from the end of a small buffer
+ * (several per row: printf's format parsing cost more than the rest). */
 int mp__copy_int(mp_buf_t *b, int64_t v) {
-  return mp_buf_printf(b, "%lld", (long long)v);
+  char t[24], *e = t + sizeof t, *p = e;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do
+    *--p = (char)('0' + u % 10);
+  while (u /= 10);
+  if (v < 0)
+    *--p = '-';
+  return mp_buf_append(b, p, (size_t)(e - p));
 }
 
 /* Bytes that COPY text format escapes; NUL is not valid text at all. */

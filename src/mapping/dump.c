@@ -26,13 +26,41 @@ static bool needs_escape(unsigned char c) {
   return c < 0x20 || c == '"' || c == '\\';
 }
 
+/* Whether w has a zero byte (exact). */
+static uint64_t has_zero(uint64_t w) {
+  return (w - 0x0101010101010101u) & ~w & 0x8080808080808080u;
+}
+
+/* Whether none of the 8 bytes of w needs a look of its own: no byte
+ * >= 0x80 (UTF-8 to check), < 0x20, '"' or '\\'. Most text is such. */
+static bool plain8(uint64_t w) {
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  uint64_t low = w - ones * 0x20; /* high bit set where a byte < 0x20 */
+  return ((w | low) & highs) == 0 && !has_zero(w ^ (ones * '"')) &&
+         !has_zero(w ^ (ones * '\\'));
+}
+
+/* mp_buf_putc with the common case (room reserved) inline. */
+static inline int put_c(mp_buf_t *b, char c) {
+  if (b->len + 1 >= b->cap)
+    return mp_buf_putc(b, c);
+  b->data[b->len++] = c;
+  b->data[b->len] = '\0';
+  return 0;
+}
+
 static int put_string(mp_buf_t *b, const char *p, size_t n) {
   static const char hex[] = "0123456789ABCDEF";
   const unsigned char *u = (const unsigned char *)p;
   int rc = mp_buf_reserve(b, n + 2);
-  rc = rc ? rc : mp_buf_putc(b, '"');
+  rc = rc ? rc : put_c(b, '"');
   size_t run = 0; /* start of the bytes not yet appended */
   for (size_t i = 0; i < n && !rc;) {
+    uint64_t w;
+    if (i + 8 <= n && (memcpy(&w, u + i, 8), plain8(w))) {
+      i += 8;
+      continue;
+    }
     if (u[i] >= 0x80) {
       size_t k = mp_utf8_seq(u + i, n - i);
       if (!k)
@@ -65,7 +93,7 @@ static int put_string(mp_buf_t *b, const char *p, size_t n) {
     run = ++i;
   }
   rc = rc ? rc : mp_buf_append(b, p + run, n - run);
-  return rc ? rc : mp_buf_putc(b, '"');
+  return rc ? rc : put_c(b, '"');
 }
 
 static int put_value(mp_buf_t *b, const json_t *v, int depth) {
@@ -73,26 +101,26 @@ static int put_value(mp_buf_t *b, const json_t *v, int depth) {
     return MP_EFORMAT;
   switch (json_typeof(v)) {
   case JSON_OBJECT: {
-    int rc = mp_buf_putc(b, '{');
+    int rc = put_c(b, '{');
     bool first = true;
     for (void *it = json_object_iter((json_t *)v); it && !rc;
          it = json_object_iter_next((json_t *)v, it)) {
-      rc = first ? 0 : mp_buf_putc(b, ',');
+      rc = first ? 0 : put_c(b, ',');
       first = false;
       rc = rc ? rc : put_string(b, json_object_iter_key(it), json_object_iter_key_len(it));
-      rc = rc ? rc : mp_buf_putc(b, ':');
+      rc = rc ? rc : put_c(b, ':');
       rc = rc ? rc : put_value(b, json_object_iter_value(it), depth + 1);
     }
-    return rc ? rc : mp_buf_putc(b, '}');
+    return rc ? rc : put_c(b, '}');
   }
   case JSON_ARRAY: {
-    int rc = mp_buf_putc(b, '[');
+    int rc = put_c(b, '[');
     size_t n = json_array_size(v);
     for (size_t i = 0; i < n && !rc; i++) {
-      rc = i ? mp_buf_putc(b, ',') : 0;
+      rc = i ? put_c(b, ',') : 0;
       rc = rc ? rc : put_value(b, json_array_get(v, i), depth + 1);
     }
-    return rc ? rc : mp_buf_putc(b, ']');
+    return rc ? rc : put_c(b, ']');
   }
   case JSON_STRING:
     return put_string(b, json_string_value(v), json_string_length(v));

@@ -153,6 +153,21 @@ static void test_dump_matches_jansson(void **s) {
   json_t *e = json_object();
   check_dump(e, &t);
   assert_int_equal(t.dumped, 2);
+  /* each byte that needs a look, at every position of an 8-byte word */
+  static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f",
+                                         "/", "\xc3\xa9", "\xe2\x82\xac", " "};
+  for (size_t sp = 0; sp < sizeof specials / sizeof *specials; sp++)
+    for (size_t pos = 0; pos < 18; pos++) {
+      char v[40];
+      memset(v, 'a', sizeof v);
+      size_t sl = strlen(specials[sp]);
+      memcpy(v + pos, specials[sp], sl);
+      json_t *a = json_pack("[s#]", v, pos + sl + pos % 5);
+      assert_non_null(a);
+      check_dump(a, &t);
+      json_decref(a);
+    }
+  assert_int_equal(t.dumped, 2 + 10 * 18);
   mp_buf_t b;
   mp_buf_init(&b);
   assert_int_equal(mp_buf_append(&b, "keep", 4), 0);

@@ -12,6 +12,7 @@
 #ifndef MARCPIPE_MAPPING_H
 #define MARCPIPE_MAPPING_H
 
+#include "marcpipe/buf.h"
 #include "marcpipe/marc.h"
 
 #include <jansson.h>
@@ -102,5 +103,12 @@ int mp_mapping_map_record(const mp_mapping_t *m, const mp_record_t *r,
  * (leader/06 'z')"). */
 int mp_mapping_map(const mp_mapping_t *m, const mp_record_t *r,
                    json_t **instance, char *errbuf, size_t errlen);
+
+/* Append the compact JSON text of v (an Instance, Holdings or Authority
+ * as mapped) to out: the same bytes as json_dumps(v, JSON_COMPACT), made
+ * without jansson's per-piece callbacks. 0; MP_EFORMAT for what it leaves
+ * to jansson (a real number, a string that is not valid UTF-8), out
+ * unchanged; MP_ENOMEM. Any thread. */
+int mp_mapping_dump(const json_t *v, mp_buf_t *out);
 
 #endif

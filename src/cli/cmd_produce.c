@@ -172,7 +172,8 @@ int cmd_produce(int argc, char **argv) {
   mp_opt_find(opts, "property")->help =
       "librdkafka property, repeatable; applied after the\n"
       "defaults (enable.idempotence=true, acks=all,\n"
-      "compression.codec=zstd, linger.ms=25);\n"
+      "compression.codec=zstd, compression.level=1,\n"
+      "linger.ms=25);\n"
       "$MARCPIPE_KAFKA_PROPS: more, one K=V a line, applied\n"
       "before the -X ones; secrets given there do not show\n"
       "in the process list";

@@ -563,9 +563,12 @@ static void on_tick(uv_timer_t *t) {
 /* ---- public ---- */
 
 static rd_kafka_t *make_rk(mp_producer_t *p, char *errbuf, size_t errlen) {
+  /* zstd level 1: zstd's default level 3 was 38% of the producer's CPU
+   * (perf); level 1 compresses MARC to 0.29 of its size instead of 0.21
+   * for a quarter less CPU per record in producer and broker */
   static const char *const defaults[] = {
       "enable.idempotence=true", "acks=all", "compression.codec=zstd",
-      "linger.ms=25",
+      "compression.level=1", "linger.ms=25",
   };
   size_t nd = sizeof defaults / sizeof *defaults;
   const char **props = calloc(nd + p->o.nprops, sizeof *props);

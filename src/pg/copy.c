@@ -12,8 +12,17 @@ int mp__copy_sep(mp_buf_t *b) { return mp_buf_putc(b, '\t'); }
 int mp__copy_null(mp_buf_t *b) { return mp_buf_append(b, "\\N", 2); }
 int mp__copy_end_row(mp_buf_t *b) { return mp_buf_putc(b, '\n'); }
 
+/* Decimal digits written backwards from the end of a small buffer
+ * (several per row: printf's format parsing cost more than the rest). */
 int mp__copy_int(mp_buf_t *b, int64_t v) {
-  return mp_buf_printf(b, "%lld", (long long)v);
+  char t[24], *e = t + sizeof t, *p = e;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do
+    *--p = (char)('0' + u % 10);
+  while (u /= 10);
+  if (v < 0)
+    *--p = '-';
+  return mp_buf_append(b, p, (size_t)(e - p));
 }
 
 /* Bytes that COPY text format escapes; NUL is not valid text at all. */
@@ -21,11 +30,27 @@ static bool special(unsigned char c) {
   return c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\0';
 }
 
+/* Whether none of the 8 bytes of w is >= 0x80, < 0x20 (tab, newline,
+ * CR, NUL and the other controls, which the byte loop then sorts out) or
+ * a backslash: such a word is appended as it is. */
+static bool plain8(uint64_t w) {
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  uint64_t bs = w ^ (ones * '\\');
+  uint64_t low = w - ones * 0x20;                /* borrows where < 0x20 */
+  uint64_t zero_bs = (bs - ones) & ~bs;           /* where == '\\' */
+  return ((w | low | zero_bs) & highs) == 0;
+}
+
 int mp__copy_text(mp_buf_t *b, const char *p, size_t n) {
   const unsigned char *u = (const unsigned char *)p;
   int rc = mp_buf_reserve(b, n + 16);
   size_t run = 0; /* start of the bytes not yet appended */
   for (size_t i = 0; i < n && !rc;) {
+    uint64_t w;
+    if (i + 8 <= n && (memcpy(&w, u + i, 8), plain8(w))) {
+      i += 8;
+      continue;
+    }
     if (u[i] >= 0x80) {
       size_t k = mp_utf8_seq(u + i, n - i);
       if (k) {

@@ -61,8 +61,12 @@ static int md5_hex(const void *p, size_t n, char out[33]) {
   unsigned int dl = 0;
   if (!EVP_Digest(p, n, d, &dl, EVP_md5(), NULL) || dl != 16)
     return MP_ENOMEM;
-  for (unsigned i = 0; i < 16; i++)
-    snprintf(out + 2 * i, 3, "%02x", d[i]);
+  static const char hex[] = "0123456789abcdef";
+  for (unsigned i = 0; i < 16; i++) {
+    out[2 * i] = hex[d[i] >> 4];
+    out[2 * i + 1] = hex[d[i] & 15];
+  }
+  out[32] = '\0';
   return 0;
 }
 

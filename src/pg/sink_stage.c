@@ -188,6 +188,17 @@ int mp__sink_decode(mp_sink_t *s, const mp_sink_rec_t *r, mp_match_keys_t *keys,
   return 0;
 }
 
+/* The mapped record's text (malloc'd): mp_mapping_dump, or jansson for
+ * what that leaves to it. NULL on ENOMEM or when jansson fails too. */
+static char *dump_compact(const json_t *v) {
+  mp_buf_t b;
+  mp_buf_init(&b);
+  if (mp_buf_reserve(&b, 4096) == 0 && mp_mapping_dump(v, &b) == 0)
+    return b.data;
+  mp_buf_release(&b);
+  return json_dumps(v, JSON_COMPACT);
+}
+
 int mp__sink_map(mp_sink_t *s, const mp_sink_rec_t *r, const char *id,
                  mp__sink_mapped_t *m, char *reason, size_t rlen) {
   json_t *inst = NULL;
@@ -218,7 +229,7 @@ int mp__sink_map(mp_sink_t *s, const mp_sink_rec_t *r, const char *id,
   else if (!rc && h && !json_is_null(h) && !json_is_string(h) &&
            !(m->hrid = json_dumps(h, JSON_COMPACT | JSON_ENCODE_ANY)))
     rc = MP_ENOMEM;
-  m->inst = rc ? NULL : json_dumps(inst, JSON_COMPACT);
+  m->inst = rc ? NULL : dump_compact(inst);
   json_decref(inst);
   if (!rc && !m->inst)
     rc = MP_ENOMEM;

@@ -21,8 +21,23 @@
 #include <cmocka.h>
 
 typedef struct tally_s {
-  int records, fam[MP_FAMILIES], none, failed;
+  int records, fam[MP_FAMILIES], none, failed, dumped;
 } tally_t;
+
+/* mp_mapping_dump writes what json_dumps(o, JSON_COMPACT) writes. */
+static void check_dump(const json_t *o, tally_t *t) {
+  char *want = json_dumps(o, JSON_COMPACT);
+  assert_non_null(want);
+  mp_buf_t b;
+  mp_buf_init(&b);
+  assert_int_equal(mp_buf_append(&b, "x", 1), 0); /* appends after it */
+  assert_int_equal(mp_mapping_dump(o, &b), 0);
+  assert_int_equal(b.len, 1 + strlen(want));
+  assert_memory_equal(b.data + 1, want, b.len - 1);
+  mp_buf_release(&b);
+  free(want);
+  t->dumped++;
+}
 
 /* Map every record of path; results appended to out (if not NULL). */
 static void map_file(const char *path, tally_t *t, json_t *out) {
@@ -56,6 +71,7 @@ static void map_file(const char *path, tally_t *t, json_t *out) {
       continue;
     }
     t->fam[fam]++;
+    check_dump(o, t);
     if (out)
       json_array_append(out, o);
     json_decref(o);
@@ -118,6 +134,54 @@ static void test_every_iso2709_record_maps_as_its_family(void **s) {
   assert_int_equal(t.fam[MP_FAMILY_BIB], 3020);
   assert_int_equal(t.none, 0);
   assert_int_equal(t.failed, 0);
+  assert_int_equal(t.dumped, 3219);
+}
+
+/* Escapes, nesting, empty containers and the scalars jansson writes; a
+ * real or invalid UTF-8 is left to jansson with the buffer unchanged. */
+static void test_dump_matches_jansson(void **s) {
+  (void)s;
+  tally_t t = {0};
+  json_t *o = json_pack(
+      "{s:s, s:s#, s:[], s:{}, s:[i, I, b, b, n], s:{s:[{s:s}]}, s:s}",
+      "esc", "q\"b\\s/t\tn\nr\rb\bf\f\x01\x1f\x7f end", "nul", "a\0b", 3,
+      "ea", "eo", "nums", 0, (json_int_t)-9007199254740993LL, 1, 0,
+      "deep", "k", "id", "\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80",
+      "k\"ey\n", "v");
+  assert_non_null(o);
+  check_dump(o, &t);
+  json_t *e = json_object();
+  check_dump(e, &t);
+  assert_int_equal(t.dumped, 2);
+  /* each byte that needs a look, at every position of an 8-byte word */
+  static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f",
+                                         "/", "\xc3\xa9", "\xe2\x82\xac", " "};
+  for (size_t sp = 0; sp < sizeof specials / sizeof *specials; sp++)
+    for (size_t pos = 0; pos < 18; pos++) {
+      char v[40];
+      memset(v, 'a', sizeof v);
+      size_t sl = strlen(specials[sp]);
+      memcpy(v + pos, specials[sp], sl);
+      json_t *a = json_pack("[s#]", v, pos + sl + pos % 5);
+      assert_non_null(a);
+      check_dump(a, &t);
+      json_decref(a);
+    }
+  assert_int_equal(t.dumped, 2 + 10 * 18);
+  mp_buf_t b;
+  mp_buf_init(&b);
+  assert_int_equal(mp_buf_append(&b, "keep", 4), 0);
+  json_object_set_new(o, "real", json_real(1.5));
+  assert_int_equal(mp_mapping_dump(o, &b), MP_EFORMAT);
+  assert_string_equal(b.data, "keep");
+  json_object_del(o, "real");
+  json_object_set_new(o, "bad", json_stringn_nocheck("\xff", 1));
+  assert_int_equal(mp_mapping_dump(o, &b), MP_EFORMAT);
+  assert_string_equal(b.data, "keep");
+  assert_null(json_dumps(o, JSON_COMPACT)); /* jansson fails on it too */
+  mp_buf_release(&b);
+  json_decref(e);
+  json_decref(o);
 }
 
 static void test_camel_book(void **s) {
@@ -289,6 +353,7 @@ static void test_marc8_maps_like_its_utf8_twin(void **s) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_iso2709_record_maps_as_its_family),
+      cmocka_unit_test(test_dump_matches_jansson),
       cmocka_unit_test(test_camel_book),
       cmocka_unit_test(test_lc_record_264_041_and_880),
       cmocka_unit_test(test_880_japanese),

@@ -50,11 +50,71 @@ static void test_invalid_utf8_is_replaced_not_passed(void **s) {
   mp_buf_release(&b);
 }
 
+/* What COPY text gets for one byte string, a byte at a time (the encoder
+ * skips 8 plain bytes at once: every position of a word is checked). */
+static void reference(mp_buf_t *b, const unsigned char *u, size_t n) {
+  for (size_t i = 0; i < n;) {
+    size_t k = u[i] >= 0x80 ? mp_utf8_seq(u + i, n - i) : 1;
+    if (u[i] >= 0x80 && k) {
+      mp_buf_append(b, u + i, k);
+      i += k;
+      continue;
+    }
+    const char *e = u[i] == '\\' ? "\\\\" : u[i] == '\n' ? "\\n"
+                  : u[i] == '\r' ? "\\r" : u[i] == '\t' ? "\\t"
+                  : (u[i] == 0 || u[i] >= 0x80) ? "\xEF\xBF\xBD" : NULL;
+    if (e)
+      mp_buf_puts(b, e);
+    else
+      mp_buf_append(b, u + i, 1);
+    i++;
+  }
+}
+
+static void test_text_every_position_of_a_word(void **s) {
+  static const char *const specials[] = {"\\", "\n", "\r", "\t", "\x01", "\x1f",
+                                         "\xc3\xa9", "\xff", "\xe2\x82", " ", "\x7f"};
+  mp_buf_t got, want;
+  mp_buf_init(&got);
+  mp_buf_init(&want);
+  int checked = 0;
+  for (size_t sp = 0; sp < sizeof specials / sizeof *specials; sp++)
+    for (size_t pos = 0; pos < 20; pos++)
+      for (size_t len = pos; len < 26; len++) {
+        unsigned char in[40];
+        memset(in, 'a', sizeof in);
+        size_t sl = strlen(specials[sp]);
+        memcpy(in + pos, specials[sp], sl);
+        mp_buf_clear(&got);
+        mp_buf_clear(&want);
+        assert_int_equal(mp__copy_text(&got, (const char *)in, len + sl), 0);
+        reference(&want, in, len + sl);
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.data, want.data, got.len);
+        checked++;
+      }
+  unsigned char nul[17] = "0123456789abcdef";
+  nul[9] = 0;
+  mp_buf_clear(&got);
+  assert_int_equal(mp__copy_text(&got, (const char *)nul, 16), 0);
+  assert_string_equal(got.data, "012345678\xEF\xBF\xBD" "abcdef");
+  assert_int_equal(checked, 11 * (20 * 26 - 190));
+  mp_buf_clear(&got);
+  const int64_t ints[] = {0, 7, -1, 1000000007, INT64_MAX, INT64_MIN};
+  for (size_t i = 0; i < 6; i++)
+    assert_int_equal(mp__copy_int(&got, ints[i]), 0);
+  assert_string_equal(got.data, "07-11000000007" "9223372036854775807"
+                                "-9223372036854775808");
+  mp_buf_release(&got);
+  mp_buf_release(&want);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_escapes_copy_specials),
       cmocka_unit_test(test_bytea_is_hex_and_keeps_every_byte),
       cmocka_unit_test(test_invalid_utf8_is_replaced_not_passed),
+      cmocka_unit_test(test_text_every_position_of_a_word),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

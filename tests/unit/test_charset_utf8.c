@@ -141,7 +141,7 @@ static void test_random_text(void **s) {
   static const char *pieces[] = {"a", "Zz ", "\xC3\xA9", "\xD0\x96",
                                  "\xE2\x82\xAC", "\xE4\xB8\xAD",
                                  "\xF0\x9F\x98\x80", "0123456789abcdefgh",
-                                 "\x1F" "a", "\xED\x9F\xBF"};
+                                 "\037a" /* a delimiter, then a */, "\xED\x9F\xBF"};
   char buf[300];
   srand(11);
   size_t bad = 0;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Length (1-4) of the valid UTF-8 sequence at p, n > 0 bytes left; 0 when
  * the bytes there are not valid UTF-8. Every byte below 0x80, NUL
@@ -30,5 +31,18 @@ size_t mp_utf8_valid_prefix(const char *p, size_t n, bool *multi);
 /* True when p[0..n) is valid UTF-8 and holds no NUL (what a PostgreSQL
  * text or jsonb value accepts). */
 bool mp_utf8_valid(const char *p, size_t n);
+
+/* Whether none of the 8 bytes of w (read from text with memcpy) needs a
+ * look of its own in a text encoder: no byte >= 0x80 (UTF-8 to check),
+ * < 0x20 (controls) or equal to a or b (the encoder's own specials; pass
+ * the same byte twice for one). Word-at-a-time: the encoders of COPY text
+ * and JSON append such words as they are. */
+static inline bool mp_text_plain8(uint64_t w, unsigned char a, unsigned char b) {
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  uint64_t xa = w ^ (ones * a), xb = w ^ (ones * b);
+  uint64_t low = w - ones * 0x20;                   /* borrows where < 0x20 */
+  uint64_t eq = ((xa - ones) & ~xa) | ((xb - ones) & ~xb); /* where == a, b */
+  return ((w | low | eq) & highs) == 0;
+}
 
 #endif

@@ -26,20 +26,6 @@ static bool needs_escape(unsigned char c) {
   return c < 0x20 || c == '"' || c == '\\';
 }
 
-/* Whether w has a zero byte (exact). */
-static uint64_t has_zero(uint64_t w) {
-  return (w - 0x0101010101010101u) & ~w & 0x8080808080808080u;
-}
-
-/* Whether none of the 8 bytes of w needs a look of its own: no byte
- * >= 0x80 (UTF-8 to check), < 0x20, '"' or '\\'. Most text is such. */
-static bool plain8(uint64_t w) {
-  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-  uint64_t low = w - ones * 0x20; /* high bit set where a byte < 0x20 */
-  return ((w | low) & highs) == 0 && !has_zero(w ^ (ones * '"')) &&
-         !has_zero(w ^ (ones * '\\'));
-}
-
 /* mp_buf_putc with the common case (room reserved) inline. */
 static inline int put_c(mp_buf_t *b, char c) {
   if (b->len + 1 >= b->cap)
@@ -57,7 +43,7 @@ static int put_string(mp_buf_t *b, const char *p, size_t n) {
   size_t run = 0; /* start of the bytes not yet appended */
   for (size_t i = 0; i < n && !rc;) {
     uint64_t w;
-    if (i + 8 <= n && (memcpy(&w, u + i, 8), plain8(w))) {
+    if (i + 8 <= n && (memcpy(&w, u + i, 8), mp_text_plain8(w, '"', '\\'))) {
       i += 8;
       continue;
     }

@@ -30,24 +30,13 @@ static bool special(unsigned char c) {
   return c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\0';
 }
 
-/* Whether none of the 8 bytes of w is >= 0x80, < 0x20 (tab, newline,
- * CR, NUL and the other controls, which the byte loop then sorts out) or
- * a backslash: such a word is appended as it is. */
-static bool plain8(uint64_t w) {
-  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-  uint64_t bs = w ^ (ones * '\\');
-  uint64_t low = w - ones * 0x20;                /* borrows where < 0x20 */
-  uint64_t zero_bs = (bs - ones) & ~bs;           /* where == '\\' */
-  return ((w | low | zero_bs) & highs) == 0;
-}
-
 int mp__copy_text(mp_buf_t *b, const char *p, size_t n) {
   const unsigned char *u = (const unsigned char *)p;
   int rc = mp_buf_reserve(b, n + 16);
   size_t run = 0; /* start of the bytes not yet appended */
   for (size_t i = 0; i < n && !rc;) {
     uint64_t w;
-    if (i + 8 <= n && (memcpy(&w, u + i, 8), plain8(w))) {
+    if (i + 8 <= n && (memcpy(&w, u + i, 8), mp_text_plain8(w, '\\', '\\'))) {
       i += 8;
       continue;
     }

@@ -67,4 +67,20 @@ static inline size_t pgt_split(const char *data, size_t len, int64_t job, int np
   return n;
 }
 
+/* One mp_sink_write_batch on a thread of its own (pthread_create with
+ * pgt_write_thread and a pgt_write_arg_t): sinks racing each other. */
+typedef struct {
+  mp_sink_t *sink;
+  const mp_sink_rec_t *recs;
+  size_t n;
+  int rc;
+  mp_sink_result_t res;
+} pgt_write_arg_t;
+
+static inline void *pgt_write_thread(void *p) {
+  pgt_write_arg_t *a = p;
+  a->rc = mp_sink_write_batch(a->sink, a->recs, a->n, &a->res);
+  return NULL;
+}
+
 #endif

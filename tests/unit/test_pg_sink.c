@@ -599,19 +599,6 @@ static void test_injection_looking_data_is_stored_verbatim(void **state) {
                    1);
 }
 
-typedef struct {
-  mp_sink_t *sink;
-  const mp_sink_rec_t *recs;
-  size_t n;
-  int rc;
-  mp_sink_result_t res;
-} write_arg_t;
-
-static void *write_thread(void *p) {
-  write_arg_t *a = p;
-  a->rc = mp_sink_write_batch(a->sink, a->recs, a->n, &a->res);
-  return NULL;
-}
 
 /* Two workers write the last records of a job at the same time (their
  * transactions overlap by the sink latency): the job must complete, and
@@ -634,10 +621,10 @@ static void test_concurrent_last_batches_complete_exactly_once(void **state) {
       add(f, i / 2, i % 2, i + 1, id[i], "Race");
     }
     mp_sink_t *s2 = open_sink(f, 300), *s1 = open_sink(f, 300);
-    write_arg_t a[2] = {{s1, f->recs, 2, -1, {0}}, {s2, f->recs + 2, 2, -1, {0}}};
+    pgt_write_arg_t a[2] = {{s1, f->recs, 2, -1, {0}}, {s2, f->recs + 2, 2, -1, {0}}};
     pthread_t th[2];
     for (int i = 0; i < 2; i++)
-      pthread_create(&th[i], NULL, write_thread, &a[i]);
+      pthread_create(&th[i], NULL, pgt_write_thread, &a[i]);
     for (int i = 0; i < 2; i++)
       pthread_join(th[i], NULL);
     assert_int_equal(a[0].rc, 0);
@@ -659,9 +646,9 @@ static void test_concurrent_last_batches_complete_exactly_once(void **state) {
     snprintf(id, sizeof id, "s%d", round);
     add(f, 0, round, 1, id, "Race two");
     mp_sink_t *s1 = open_sink(f, 300);
-    write_arg_t a = {s1, f->recs, 1, -1, {0}};
+    pgt_write_arg_t a = {s1, f->recs, 1, -1, {0}};
     pthread_t th;
-    pthread_create(&th, NULL, write_thread, &a);
+    pthread_create(&th, NULL, pgt_write_thread, &a);
     usleep(100000 * (useconds_t)round); /* before, during, after the sleep */
     bool done = false;
     assert_int_equal(mp_job_set_total(f->x.c, f->job, 1, &done, err, sizeof err), 0);
@@ -726,9 +713,9 @@ static void test_killed_connection_is_transient_and_retry_succeeds(void **state)
   mp_sink_t *slow = open_sink(f, 3000);
   add(f, 0, 0, 1, "x1", "A");
   add(f, 0, 1, 2, "x2", "B");
-  write_arg_t a = {slow, f->recs, f->n, 0, {0}};
+  pgt_write_arg_t a = {slow, f->recs, f->n, 0, {0}};
   pthread_t th;
-  pthread_create(&th, NULL, write_thread, &a);
+  pthread_create(&th, NULL, pgt_write_thread, &a);
   long long killed = 0;
   for (int i = 0; i < 500 && !killed; i++) {
     killed = pgt_num(f->x.c, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -745,7 +732,7 @@ static void test_killed_connection_is_transient_and_retry_succeeds(void **state)
   assert_int_equal(q(f, "SELECT count(*) FROM job_progress WHERE job_id = %lld"), 0);
   /* the same sink reconnects and the retried batch commits */
   memset(&a.res, 0, sizeof a.res);
-  write_thread(&a);
+  pgt_write_thread(&a);
   assert_int_equal(a.rc, 0);
   assert_int_equal(a.res.created, 2);
   assert_int_equal(q(f, "SELECT count(*) FROM journal WHERE job_id = %lld"), 2);

@@ -330,18 +330,20 @@ static void test_mixed_and_conflicting_batches_are_staged(void **state) {
   assert_int_equal(num(f, FAST, "SELECT next_offset FROM kafka_offsets WHERE partition = 0"), 9);
 }
 
-typedef struct {
-  mp_sink_t *sink;
-  const mp_sink_rec_t *recs;
-  size_t n;
-  int rc;
-  mp_sink_result_t res;
-} write_arg_t;
 
-static void *write_thread(void *p) {
-  write_arg_t *a = p;
-  a->rc = mp_sink_write_batch(a->sink, a->recs, a->n, &a->res);
-  return NULL;
+/* A connection of its own on tenant with an open transaction that has
+ * created the Instance of match key key (after the statements in pre):
+ * other sinks writing that key wait on it. */
+static PGconn *hold_key(const char *tenant, const char *key, const char *pre) {
+  PGconn *c = pgt_connect(tenant);
+  char sql[512], err[512];
+  snprintf(sql, sizeof sql,
+           "%s BEGIN; INSERT INTO instances (id, match_key, instance, source_job,"
+           " source_seq, content_hash) VALUES (md5('%s')::uuid, '%s',"
+           " '{\"title\": \"Other\"}', 999, 1, 'x')",
+           pre, key, key);
+  assert_int_equal(mp_pg_exec(c, sql, err, sizeof err), 0);
+  return c;
 }
 
 /* Another transaction creates the Instance of one record of a batch after
@@ -352,18 +354,13 @@ static void test_key_taken_during_fast_copy_is_staged_again(void **state) {
   SKIP_WITHOUT_PG();
   fx_t *f = *state;
   side_t *x = &f->side[FAST];
-  PGconn *other = pgt_connect(x->tenant);
   char err[512];
-  assert_int_equal(mp_pg_exec(other, "BEGIN; INSERT INTO instances (id, match_key,"
-                                     " instance, source_job, source_seq, content_hash)"
-                                     " VALUES (md5('race-1')::uuid, 'race-1',"
-                                     " '{\"title\": \"Other\"}', 999, 1, 'x')",
-                              err, sizeof err), 0);
+  PGconn *other = hold_key(x->tenant, "race-1", "");
   mp_sink_rec_t recs[2] = {synth(f, f->job, 1, "race-1", "Raced"),
                            synth(f, f->job, 2, "race-2", "Not raced")};
-  write_arg_t a = {x->sink, recs, 2, -1, {0}};
+  pgt_write_arg_t a = {x->sink, recs, 2, -1, {0}};
   pthread_t th;
-  pthread_create(&th, NULL, write_thread, &a);
+  pthread_create(&th, NULL, pgt_write_thread, &a);
   /* the sink's COPY waits on the uncommitted key (bounded: 20 s) */
   long long waiting = 0;
   for (int i = 0; i < 200 && !waiting; i++) {
@@ -412,10 +409,10 @@ static void test_same_batch_twice_at_once_counts_once(void **state) {
                            synth(f, f->job, 3, "twin-3", "Three")};
   mp_sink_t *s1 = pgt_open_sink(x->tenant, f->map, 300);
   mp_sink_t *s2 = pgt_open_sink(x->tenant, f->map, 300);
-  write_arg_t a[2] = {{s1, recs, 3, -1, {0}}, {s2, recs, 3, -1, {0}}};
+  pgt_write_arg_t a[2] = {{s1, recs, 3, -1, {0}}, {s2, recs, 3, -1, {0}}};
   pthread_t th[2];
   for (int i = 0; i < 2; i++)
-    pthread_create(&th[i], NULL, write_thread, &a[i]);
+    pthread_create(&th[i], NULL, pgt_write_thread, &a[i]);
   for (int i = 0; i < 2; i++)
     pthread_join(th[i], NULL);
   for (int i = 0; i < 2; i++)
@@ -445,14 +442,7 @@ static void test_frozen_copy_is_ended_by_the_next_sink(void **state) {
   SKIP_WITHOUT_PG();
   fx_t *f = *state;
   side_t *x = &f->side[FAST];
-  PGconn *frozen = pgt_connect(x->tenant);
-  char err[512];
-  assert_int_equal(mp_pg_exec(frozen, "SET application_name = 'marcpipe-sink'; BEGIN;"
-                                      " INSERT INTO instances (id, match_key, instance,"
-                                      " source_job, source_seq, content_hash)"
-                                      " VALUES (md5('frozen-1')::uuid, 'frozen-1',"
-                                      " '{\"title\": \"Frozen\"}', 999, 1, 'x')",
-                              err, sizeof err), 0);
+  PGconn *frozen = hold_key(x->tenant, "frozen-1", "SET application_name = 'marcpipe-sink';");
   PGresult *r = PQexec(frozen, "COPY instance_keys FROM STDIN");
   assert_int_equal(PQresultStatus(r), PGRES_COPY_IN); /* and no data sent */
   PQclear(r);

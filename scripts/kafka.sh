@@ -296,7 +296,12 @@ case $cmd in
     while :; do
       tries=$((tries + 1))
       write_configs "$BROKERS" "$SASL" "$ACL"
-      python3 -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))' >"$DIR/cluster.id"
+      # (never starting with '-': the format tool would read it as an option)
+      python3 -c 'import base64,uuid
+while True:
+    c = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not c.startswith("-"): break
+print(c)' >"$DIR/cluster.id"
       fpids=()
       for i in $(seq 1 "$BROKERS"); do format_node "$i" & fpids+=($!); done
       for p in "${fpids[@]}"; do wait "$p" || { cat "$DIR"/node*/format.log >&2; die "storage format failed"; }; done

@@ -32,6 +32,14 @@ int mp_buf_puts(mp_buf_t *b, const char *s);
 int mp_buf_printf(mp_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int mp_buf_vprintf(mp_buf_t *b, const char *fmt, va_list ap);
+/* Room for one more element in a growable array: when n == *cap, the
+ * array whose address is itemsp (a T **, passed as void *) is realloc'd to
+ * twice *cap elements of elem bytes (first when *cap is 0) and *cap
+ * updated. On failure (MP_ENOMEM) the array and *cap are left as they
+ * were, still owned by the caller. 0 when there is room. */
+int mp_array_room(void *itemsp, size_t n, size_t *cap, size_t elem,
+                  size_t first);
+
 static inline void mp_buf_clear(mp_buf_t *b) {
   b->len = 0;
   if (b->data)

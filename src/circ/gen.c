@@ -15,6 +15,7 @@
  */
 #include "marcpipe/circ.h"
 
+#include "marcpipe/buf.h"
 #include "marcpipe/error.h"
 
 #include <inttypes.h>
@@ -159,18 +160,9 @@ static bool emit(gen_t *g, const ev_t *e) {
   g->p[e->user].seen = true;
   write_line(g, line);
   if (g->o->duplicate_pct && below(g, 100) < g->o->duplicate_pct && budget(g)) {
-    if (g->ndups == g->capdups) {
-      size_t cap = g->capdups ? g->capdups * 2 : 64;
-      dup_t *d = realloc(g->dups, cap * sizeof *d);
-      if (!d) {
-        g->rc = MP_ENOMEM;
-        return true;
-      }
-      g->dups = d;
-      g->capdups = cap;
-    }
-    char *copy = strdup(line);
-    if (!copy) {
+    char *copy = NULL;
+    if (mp_array_room(&g->dups, g->ndups, &g->capdups, sizeof *g->dups, 64) ||
+        !(copy = strdup(line))) {
       g->rc = MP_ENOMEM;
       return true;
     }
@@ -182,26 +174,14 @@ static bool emit(gen_t *g, const ev_t *e) {
 /* ---- the model: each change is applied only if its event was written ---- */
 
 static loan_t *add_loan(patron_t *p) {
-  if (p->nloans == p->caploans) {
-    size_t cap = p->caploans ? p->caploans * 2 : 8;
-    loan_t *v = realloc(p->loans, cap * sizeof *v);
-    if (!v)
-      return NULL;
-    p->loans = v;
-    p->caploans = cap;
-  }
+  if (mp_array_room(&p->loans, p->nloans, &p->caploans, sizeof *p->loans, 8))
+    return NULL;
   return &p->loans[p->nloans++];
 }
 
 static fee_t *add_fee(patron_t *p) {
-  if (p->nfees == p->capfees) {
-    size_t cap = p->capfees ? p->capfees * 2 : 8;
-    fee_t *v = realloc(p->fees, cap * sizeof *v);
-    if (!v)
-      return NULL;
-    p->fees = v;
-    p->capfees = cap;
-  }
+  if (mp_array_room(&p->fees, p->nfees, &p->capfees, sizeof *p->fees, 8))
+    return NULL;
   return &p->fees[p->nfees++];
 }
 

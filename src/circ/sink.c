@@ -91,14 +91,8 @@ static void circ_close(void *sink) {
 }
 
 static int add_error(circ_sink_t *s, size_t index, int rc, const char *why) {
-  if (s->nerrs == s->caperrs) {
-    size_t cap = s->caperrs ? s->caperrs * 2 : 16;
-    mp_sink_error_t *v = realloc(s->errs, cap * sizeof *v);
-    if (!v)
-      return MP_ENOMEM;
-    s->errs = v;
-    s->caperrs = cap;
-  }
+  if (mp_array_room(&s->errs, s->nerrs, &s->caperrs, sizeof *s->errs, 16))
+    return MP_ENOMEM;
   mp_sink_error_t *e = &s->errs[s->nerrs++];
   e->index = index;
   snprintf(e->error_class, sizeof e->error_class, "%s", mp_err_name(rc));

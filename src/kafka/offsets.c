@@ -8,6 +8,7 @@
  */
 #include "kafka/offsets.h"
 
+#include "marcpipe/buf.h"
 #include "marcpipe/error.h"
 
 #include <stdlib.h>
@@ -43,14 +44,9 @@ static int grow_parts(mp_offsets_t *t, size_t n) {
 /* Insert a range at index i (shifting the rest right). */
 static int insert_range(mp_offsets_part_t *pp, size_t i, int64_t first,
                         int64_t last) {
-  if (pp->npending == pp->cap) {
-    size_t cap = pp->cap ? pp->cap * 2 : 8;
-    mp_offset_range_t *r = realloc(pp->pending, cap * sizeof *r);
-    if (!r)
-      return MP_ENOMEM;
-    pp->pending = r;
-    pp->cap = cap;
-  }
+  if (mp_array_room(&pp->pending, pp->npending, &pp->cap, sizeof *pp->pending,
+                    8))
+    return MP_ENOMEM;
   memmove(pp->pending + i + 1, pp->pending + i,
           (pp->npending - i) * sizeof *pp->pending);
   pp->pending[i] = (mp_offset_range_t){first, last};

@@ -24,6 +24,7 @@
  */
 #include "marcpipe/producer.h"
 #include "kafka/seqdone.h"
+#include "marcpipe/buf.h"
 #include "marcpipe/error.h"
 #include "marcpipe/kafka.h"
 
@@ -97,14 +98,8 @@ static void reject_list_free(reject_list_t *l, size_t from) {
 static int reject_list_push(reject_list_t *l, int64_t seq, uint64_t offset,
                             int error, const char *reason, const char *raw,
                             size_t raw_len) {
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 16;
-    mp_producer_reject_t *v = realloc(l->v, cap * sizeof *v);
-    if (!v)
-      return MP_ENOMEM;
-    l->v = v;
-    l->cap = cap;
-  }
+  if (mp_array_room(&l->v, l->n, &l->cap, sizeof *l->v, 16))
+    return MP_ENOMEM;
   mp_producer_reject_t *r = &l->v[l->n];
   r->seq = seq;
   r->offset = offset;

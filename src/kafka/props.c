@@ -16,6 +16,8 @@
  */
 #include "marcpipe/kafka.h"
 
+#include "marcpipe/buf.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,14 +60,8 @@ static void add_row(char *line, size_t *cap) {
   for (size_t i = 0; i < ntable; i++)
     if (!strcmp(table[i].name, name))
       return; /* global and topic tables share some names */
-  if (ntable == *cap) {
-    size_t nc = *cap ? *cap * 2 : 256;
-    prop_scope_t *t = realloc(table, nc * sizeof *t);
-    if (!t)
-      return;
-    table = t;
-    *cap = nc;
-  }
+  if (mp_array_room(&table, ntable, cap, sizeof *table, 256))
+    return;
   if ((table[ntable].name = strdup(name)))
     table[ntable++].scope = scope;
 }

@@ -11,6 +11,7 @@
  */
 #include "marc/reader_impl.h"
 
+#include "marcpipe/buf.h"
 #include "marcpipe/error.h"
 
 #include <errno.h>
@@ -98,14 +99,8 @@ static mp_marc_diag_t *diag_slot(mp_marc_reader_t *r, mp_severity_t sev) {
     if (call_warnings(r) >= MP_DIAG_KEEP)
       return NULL;
   }
-  if (r->ndiags == r->cap_diags) {
-    size_t cap = r->cap_diags ? r->cap_diags * 2 : 4;
-    mp_marc_diag_t *d = realloc(r->diags, cap * sizeof *d);
-    if (!d)
-      return NULL;
-    r->diags = d;
-    r->cap_diags = cap;
-  }
+  if (mp_array_room(&r->diags, r->ndiags, &r->cap_diags, sizeof *r->diags, 4))
+    return NULL;
   return &r->diags[r->ndiags++];
 }
 

@@ -52,14 +52,9 @@ static int list_migrations(const char *dir, mig_t **out, size_t *n,
       rc = MP_ECONFIG;
       goto out;
     }
-    if (cnt == cap) {
-      cap = cap ? cap * 2 : 8;
-      mig_t *nv = realloc(v, cap * sizeof *v);
-      if (!nv) {
-        rc = MP_ENOMEM;
-        goto out;
-      }
-      v = nv;
+    if (mp_array_room(&v, cnt, &cap, sizeof *v, 8)) {
+      rc = MP_ENOMEM;
+      goto out;
     }
     v[cnt].version = (int)ver;
     snprintf(v[cnt].name, sizeof v[cnt].name, "%s", nm);

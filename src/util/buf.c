@@ -31,6 +31,22 @@ int mp_buf_reserve(mp_buf_t *b, size_t extra) {
   return 0;
 }
 
+int mp_array_room(void *itemsp, size_t n, size_t *cap, size_t elem,
+                  size_t first) {
+  if (n < *cap)
+    return 0;
+  size_t nc = *cap ? *cap * 2 : first;
+  if (nc < *cap || nc > SIZE_MAX / elem)
+    return MP_ENOMEM;
+  void *old, *p;
+  memcpy(&old, itemsp, sizeof old); /* the caller's T *, whatever T is */
+  if (!(p = realloc(old, nc * elem)))
+    return MP_ENOMEM;
+  memcpy(itemsp, &p, sizeof p);
+  *cap = nc;
+  return 0;
+}
+
 int mp_buf_append(mp_buf_t *b, const void *p, size_t n) {
   int rc = mp_buf_reserve(b, n);
   if (rc)

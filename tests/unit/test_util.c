@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include <uv.h>
@@ -23,6 +24,29 @@ static void test_buf_grows_and_formats(void **s) {
   mp_buf_clear(&b);
   assert_int_equal(b.len, 0);
   mp_buf_release(&b);
+}
+
+/* An array grows by doubling from its first size, keeps its elements, and
+ * is left as it was when the next size cannot be represented. */
+static void test_array_room_doubles_and_keeps_elements(void **s) {
+  (void)s;
+  int *v = NULL;
+  size_t n = 0, cap = 0;
+  for (int i = 0; i < 37; i++) {
+    assert_int_equal(mp_array_room(&v, n, &cap, sizeof *v, 4), 0);
+    v[n++] = i * 3;
+  }
+  assert_int_equal(cap, 64); /* 4, 8, 16, 32, 64 */
+  for (int i = 0; i < 37; i++)
+    assert_int_equal(v[i], i * 3);
+  assert_int_equal(mp_array_room(&v, 10, &cap, sizeof *v, 4), 0); /* room */
+  assert_int_equal(cap, 64);
+  int *before = v;
+  size_t huge = SIZE_MAX / 2 + 1;
+  assert_int_equal(mp_array_room(&v, huge, &huge, sizeof *v, 4), MP_ENOMEM);
+  assert_ptr_equal(v, before);
+  assert_int_equal(huge, SIZE_MAX / 2 + 1);
+  free(v);
 }
 
 static void test_arena_memory_never_moves(void **s) {
@@ -131,6 +155,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_buf_grows_and_formats),
       cmocka_unit_test(test_text_shown_escapes_control_characters),
+      cmocka_unit_test(test_array_room_doubles_and_keeps_elements),
       cmocka_unit_test(test_arena_memory_never_moves),
       cmocka_unit_test(test_arena_pool_reuses_blocks_up_to_its_bound),
       cmocka_unit_test(test_error_names_and_messages),

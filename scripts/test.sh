@@ -54,7 +54,7 @@ fi
 echo "== ctest (release)"
 (cd build && ctest --output-on-failure -j "$JOBS") || fail=1
 echo "== ctest (asan+ubsan)"
-(cd build-asan && ctest --output-on-failure -j "$JOBS" -LE faults) || fail=1
+(cd build-asan && ctest --output-on-failure -j "$JOBS" -LE 'faults|browser') || fail=1
 
 # Seed corpora: the real files of the target's format and the malformed
 # set, cut into small pieces by tests/fuzz/seeds.sh (new inputs go to a

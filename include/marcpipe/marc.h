@@ -224,6 +224,11 @@ int mp_marc_write_marcxml(const mp_record_t *r, mp_buf_t *out);
 int mp_marc_write_marcxml_end(mp_buf_t *out);
 /* MARC-in-JSON: one object on one line (no trailing newline). */
 int mp_marc_write_json(const mp_record_t *r, mp_buf_t *out);
+/* The same text as one value of PostgreSQL's COPY text format (each
+ * backslash doubled; no other byte of it is special there). It is valid
+ * UTF-8 with no \u0000 escape (NUL and invalid bytes are written as
+ * U+FFFD), so jsonb accepts it as it is. */
+int mp_marc_write_json_copy(const mp_record_t *r, mp_buf_t *out);
 /* Human-readable line format like yaz-marcdump's. */
 int mp_marc_write_text(const mp_record_t *r, mp_buf_t *out);
 

@@ -410,7 +410,6 @@ int mp_sink_open(const mp_sink_config_t *cfg, mp_sink_t **out, char *errbuf,
   const char *fs = getenv("MP_SINK_FORCE_STAGED");
   s->force_staged = fs && *fs && strcmp(fs, "0");
   mp_buf_init(&s->copy);
-  mp_buf_init(&s->scratch);
   mp_record_init(&s->rec);
   int rc = (!s->conninfo || !s->tenant || !s->group) ? MP_ENOMEM : 0;
   if (!rc && !s->mapping) {
@@ -432,7 +431,6 @@ void mp_sink_close(mp_sink_t *s) {
     return;
   drop_conn(s);
   mp_buf_release(&s->copy);
-  mp_buf_release(&s->scratch);
   mp_record_release(&s->rec);
   free(s->errs);
   free(s->conninfo);

@@ -354,13 +354,12 @@ static int source_row(mp_sink_t *s, size_t i, void *ctx) {
   mp_match_keys_t k;
   if (mp__sink_decode(s, r, &k, reason, sizeof reason))
     return MP_EPG;
-  bool parsed_ok = mp__sink_parsed(s);
   mp_buf_t *b = &s->copy;
   int rc = mp__copy_int(b, r->job_id);
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : mp__copy_int(b, r->seq);
   rc = rc ? rc : mp__copy_sep(b);
-  rc = rc ? rc : mp__sink_source_cols(s, b, r, k.primary, parsed_ok);
+  rc = rc ? rc : mp__sink_source_cols(s, b, r, k.primary);
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : mp__copy_str(b, x->f[i].hash);
   return rc ? rc : mp__copy_end_row(b);

@@ -30,7 +30,6 @@ struct mp_sink_s {
   int sink_latency_ms;
   PGconn *conn;      /* NULL after an infrastructure error: reconnect */
   mp_buf_t copy;     /* COPY rows staged but not yet sent (< a chunk) */
-  mp_buf_t scratch;  /* MARC-in-JSON of one record */
   mp_record_t rec;   /* decoded record (views into the message value) */
   /* job profiles, loaded once per job id per sink (jobs.profile
    * never changes after the job is created) */
@@ -76,15 +75,11 @@ int mp__sink_map(mp_sink_t *s, const mp_sink_rec_t *r, const char *id,
                  mp__sink_mapped_t *m, char *reason, size_t rlen);
 void mp__sink_mapped_release(mp__sink_mapped_t *m);
 
-/* The MARC-in-JSON of s->rec into s->scratch; false when it cannot be
- * stored as jsonb (the source record's parsed column is then NULL). */
-bool mp__sink_parsed(mp_sink_t *s);
-
 /* The columns a staging row and a source record share, with tabs between
- * them: match_key (primary), content_type, raw, parsed (s->scratch when
- * parsed_ok, else NULL). */
+ * them: match_key (primary), content_type, raw, parsed (the MARC-in-JSON
+ * of s->rec, written straight into b). */
 int mp__sink_source_cols(mp_sink_t *s, mp_buf_t *b, const mp_sink_rec_t *r,
-                         const char *primary, bool parsed_ok);
+                         const char *primary);
 
 /* Make sure the profiles of every job in recs are cached (one query for
  * the missing ones). A job without a row or without a profile gets the

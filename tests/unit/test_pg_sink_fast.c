@@ -328,6 +328,27 @@ static void test_mixed_and_conflicting_batches_are_staged(void **state) {
   free(t);
   assert_int_equal(num(f, FAST, "SELECT count(*) FROM instances"), 8);
   assert_int_equal(num(f, FAST, "SELECT next_offset FROM kafka_offsets WHERE partition = 0"), 9);
+
+  /* bytes JSON and COPY both escape, in a field the mapping leaves out of
+   * the Instance (so only the source record's parsed column holds them):
+   * the literal text \u0000 is text for jsonb (the escape it looks like
+   * is not), a tab, a quote, a control character; fast, and alike */
+  mp_sink_rec_t esc[1] = {synth(f, job2, 9, "m-10", "Ten")};
+  char *b = (char *)esc[0].value;
+  esc[0].value_len = pgt_marc(b, 2048, 'a', "001", "m-10", "245", "10\x1f" "aTen",
+                              "999", "  \x1f" "ax\\u0000\ty\"\x01\\",
+                              (const char *)NULL);
+  for (int k = 0; k < 2; k++)
+    s[k] = write_all(f, k, esc, 1, 1);
+  assert_same_counts(&s[FAST], &s[STAGED]);
+  assert_int_equal(s[FAST].direct, 1);
+  assert_int_equal(s[FAST].created, 1);
+  assert_same_rows(f);
+  t = pgt_str(f->side[FAST].c, "SELECT f->'999'->'subfields'->0->>'a' FROM source_records,"
+                               " jsonb_array_elements(parsed->'fields') f"
+                               " WHERE match_key = 'm-10' AND f ? '999'");
+  assert_string_equal(t, "x\\u0000\ty\"\x01\\");
+  free(t);
 }
 
 

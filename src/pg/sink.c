@@ -411,6 +411,7 @@ int mp_sink_open(const mp_sink_config_t *cfg, mp_sink_t **out, char *errbuf,
   s->force_staged = fs && *fs && strcmp(fs, "0");
   mp_buf_init(&s->copy);
   mp_record_init(&s->rec);
+  mp_buf_init(&s->parsed);
   int rc = (!s->conninfo || !s->tenant || !s->group) ? MP_ENOMEM : 0;
   if (!rc && !s->mapping) {
     snprintf(errbuf, errlen, "sink needs a mapping");
@@ -432,6 +433,7 @@ void mp_sink_close(mp_sink_t *s) {
   drop_conn(s);
   mp_buf_release(&s->copy);
   mp_record_release(&s->rec);
+  mp_buf_release(&s->parsed);
   free(s->errs);
   free(s->conninfo);
   free(s->tenant);

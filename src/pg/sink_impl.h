@@ -17,6 +17,10 @@ typedef struct mp__sink_prof_s {
 } mp__sink_prof_t;
 
 #define MP_SINK_PROF_CACHE 64
+/* Bytes of decoded records (match keys and a snapshot of the parsed form,
+ * ~3.5 KB a typical record) the fast path keeps per sink, so a batch of
+ * 1,000 is decoded once; records past it are decoded again. */
+#define MP_SINK_PARSED_BYTES (4u << 20)
 /* Seconds a sink statement waits for a lock before its batch fails as
  * transient (lock_timeout; the worker retries it), and for how long a
  * sink's COPY may wait for its client before another sink, after a failed
@@ -31,6 +35,8 @@ struct mp_sink_s {
   PGconn *conn;      /* NULL after an infrastructure error: reconnect */
   mp_buf_t copy;     /* COPY rows staged but not yet sent (< a chunk) */
   mp_record_t rec;   /* decoded record (views into the message value) */
+  mp_buf_t parsed;   /* the fast path's kept records (sink_fast.c), at most
+                        MP_SINK_PARSED_BYTES */
   /* job profiles, loaded once per job id per sink (jobs.profile
    * never changes after the job is created) */
   mp__sink_prof_t prof[MP_SINK_PROF_CACHE];

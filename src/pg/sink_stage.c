@@ -40,9 +40,20 @@ static char *keys_json(const mp_match_keys_t *k) {
   return s;
 }
 
-/* jsonb accepts neither invalid UTF-8 nor \u0000. */
+/* jsonb accepts neither invalid UTF-8 nor the escape \u0000: a "u0000"
+ * after an odd run of backslashes (after an even one, as in the JSON of
+ * the text \u0000, it is text). */
 static bool jsonb_safe(const char *p, size_t n) {
-  return mp_utf8_valid(p, n) && !memmem(p, n, "\\u0000", 6);
+  if (!mp_utf8_valid(p, n))
+    return false;
+  for (const char *u = p, *e = p + n; (u = memmem(u, (size_t)(e - u), "\\u0000", 6)); u++) {
+    size_t bs = 1; /* the run of backslashes ending at u */
+    while (bs <= (size_t)(u - p) && u[-(ptrdiff_t)bs] == '\\')
+      bs++;
+    if (bs % 2)
+      return false;
+  }
+  return true;
 }
 
 /* Common leading columns: ord, job_id, seq, partition, kafka_offset. */

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -34,6 +35,15 @@ static void test_bytea_is_hex_and_keeps_every_byte(void **s) {
   const unsigned char in[] = {0x00, 0x1d, 0x1e, 0x1f, '\\', 0xff};
   assert_int_equal(mp__copy_bytea(&b, in, sizeof in), 0);
   assert_string_equal(b.data, "\\\\x001d1e1f5cff");
+  unsigned char all[256]; /* every byte value, against printf */
+  char want[3 + 512 + 1] = "\\\\x";
+  for (int i = 0; i < 256; i++) {
+    all[i] = (unsigned char)(255 - i);
+    snprintf(want + 3 + 2 * i, 3, "%02x", 255 - i);
+  }
+  mp_buf_clear(&b);
+  assert_int_equal(mp__copy_bytea(&b, all, 256), 0);
+  assert_string_equal(b.data, want);
   mp_buf_release(&b);
 }
 
@@ -111,6 +121,31 @@ static void test_text_every_position_of_a_word(void **s) {
   mp_buf_release(&want);
 }
 
+/* A JSON string's inside for bytes, a byte at a time (the writer skips 8
+ * plain bytes at once): '"', '\\' and controls escaped, NUL and bytes
+ * that are not UTF-8 as U+FFFD. */
+static void json_reference(mp_buf_t *b, const unsigned char *u, size_t n) {
+  for (size_t i = 0; i < n;) {
+    size_t k = u[i] >= 0x80 ? mp_utf8_seq(u + i, n - i) : 1;
+    if (u[i] >= 0x80 && k) {
+      mp_buf_append(b, u + i, k);
+      i += k;
+      continue;
+    }
+    if (u[i] == '"' || u[i] == '\\')
+      mp_buf_printf(b, "\\%c", u[i]);
+    else if (u[i] == '\n' || u[i] == '\r' || u[i] == '\t')
+      mp_buf_printf(b, "\\%c", u[i] == '\n' ? 'n' : u[i] == '\r' ? 'r' : 't');
+    else if (u[i] == 0 || u[i] >= 0x80)
+      mp_buf_puts(b, "\xEF\xBF\xBD");
+    else if (u[i] < 0x20)
+      mp_buf_printf(b, "\\u%04x", u[i]);
+    else
+      mp_buf_append(b, u + i, 1);
+    i++;
+  }
+}
+
 /* mp_marc_write_json_copy = the byte-at-a-time COPY reference applied to
  * mp_marc_write_json's text, with each special byte at every position of
  * a word in each place a record's bytes go (leader, tag, control data,
@@ -119,8 +154,8 @@ static void test_text_every_position_of_a_word(void **s) {
 static void test_json_copy_is_json_copy_escaped(void **s) {
   static const char *const specials[] = {"\\", "\"", "\n", "\r", "\t", "\x01",
                                          "\x1f", "\xc3\xa9", "\xff", "\xe2\x82",
-                                         "\\u0000", "/", "\x7f"};
-  static const size_t slen[] = {1, 1, 1, 1, 1, 1, 1, 2, 1, 2, 6, 1, 1};
+                                         "\\u0000", "/", "\x7f", ""};
+  static const size_t slen[] = {1, 1, 1, 1, 1, 1, 1, 2, 1, 2, 6, 1, 1, 1}; /* "": NUL */
   mp_buf_t json, got, want;
   mp_buf_init(&json);
   mp_buf_init(&got);
@@ -150,6 +185,11 @@ static void test_json_copy_is_json_copy_escaped(void **s) {
       assert_int_equal(got.len, want.len);
       assert_memory_equal(got.data, want.data, got.len);
       assert_true(mp_utf8_valid(json.data, json.len));
+      mp_buf_clear(&want); /* the control field, escaped a byte at a time */
+      mp_buf_puts(&want, "{\"001\":\"");
+      json_reference(&want, (const unsigned char *)data, pos + slen[sp] + 3);
+      mp_buf_puts(&want, "\"}");
+      assert_non_null(strstr(json.data, want.data));
       for (const char *u = json.data; (u = strstr(u, "u0000")); u++) {
         size_t bs = 0;
         while (u - bs > json.data && u[-1 - (ptrdiff_t)bs] == '\\')
@@ -159,7 +199,7 @@ static void test_json_copy_is_json_copy_escaped(void **s) {
       mp_record_release(&r);
       checked++;
     }
-  assert_int_equal(checked, 13 * 18);
+  assert_int_equal(checked, 14 * 18);
   mp_buf_release(&json);
   mp_buf_release(&got);
   mp_buf_release(&want);

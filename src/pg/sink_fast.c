@@ -228,9 +228,10 @@ static int check_rec(mp_sink_t *s, fast_t *x, size_t i, check_t *c) {
       !mp_utf8_valid(k.primary, strlen(k.primary)))
     return MP__SINK_STAGE;
   each_key(&k, NULL, check_utf8, c);
-  const char *sep = i ? "," : "";
-  int rc = mp_buf_printf(&c->lit[0], "%s%lld", sep, (long long)r->job_id);
-  rc = rc ? rc : mp_buf_printf(&c->lit[1], "%s%lld", sep, (long long)r->seq);
+  int rc = i ? mp_buf_putc(&c->lit[0], ',') : 0;
+  rc = rc ? rc : mp__copy_int(&c->lit[0], r->job_id);
+  rc = rc ? rc : i ? mp_buf_putc(&c->lit[1], ',') : 0;
+  rc = rc ? rc : mp__copy_int(&c->lit[1], r->seq);
   for (int st = 0; !rc && st < prof->p.nsteps; st++) {
     f->claims |= prof->p.steps[st] == MP_MATCH_CONTROL;
     rc = each_key(&k, mp_profile_key_kind(prof->p.steps[st]), check_key, c);

@@ -14,6 +14,7 @@
 #define MARCPIPE_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct mp_buf_s {
@@ -67,6 +68,8 @@ void mp_arena_init(mp_arena_t *a, size_t block_size);
 /* An arena whose blocks of the pool's size come from and return to it. */
 void mp_arena_init_pooled(mp_arena_t *a, mp_arena_pool_t *p);
 void mp_arena_release(mp_arena_t *a);
+/* True when nothing was allocated since the arena's last reset. */
+bool mp_arena_empty(const mp_arena_t *a);
 /* Free everything but the first block; all earlier pointers become invalid. */
 void mp_arena_reset(mp_arena_t *a);
 /* NULL on allocation failure. Alignment: 8 bytes. */

@@ -67,6 +67,17 @@ void mp_record_clear(mp_record_t *r);
 /* Deep copy of src into dst (dst initialised by the caller); dst owns all
  * bytes afterwards. 0 or MP_ENOMEM. */
 int mp_record_clone(mp_record_t *dst, const mp_record_t *src);
+/* A snapshot: the leader, fields and subfields of a record as flat bytes,
+ * not the data they view, so a record decoded once can be had again
+ * without decoding it (the sink keeps those of a batch). Size in bytes
+ * (a multiple of 8) of r's snapshot, or 0 when r owns bytes in its arena
+ * (a snapshot's views would dangle once r is cleared). */
+size_t mp_record_snapshot_size(const mp_record_t *r);
+/* Write r's snapshot (snapshot_size bytes, 8-aligned) to out. */
+void mp_record_snapshot(const mp_record_t *r, void *out);
+/* r (cleared first) = the snapshotted record: its views point where the
+ * original's did, and are valid while those bytes live. 0 or MP_ENOMEM. */
+int mp_record_restore(mp_record_t *r, const void *snap);
 /* Append a field. The data views are stored as given (not copied): the
  * caller guarantees they outlive the record's use, or uses copy=true to put
  * them in the record's arena. Returns the new field or NULL on ENOMEM. */
@@ -224,6 +235,11 @@ int mp_marc_write_marcxml(const mp_record_t *r, mp_buf_t *out);
 int mp_marc_write_marcxml_end(mp_buf_t *out);
 /* MARC-in-JSON: one object on one line (no trailing newline). */
 int mp_marc_write_json(const mp_record_t *r, mp_buf_t *out);
+/* The same text as one value of PostgreSQL's COPY text format (each
+ * backslash doubled; no other byte of it is special there). It is valid
+ * UTF-8 with no \u0000 escape (NUL and invalid bytes are written as
+ * U+FFFD), so jsonb accepts it as it is. */
+int mp_marc_write_json_copy(const mp_record_t *r, mp_buf_t *out);
 /* Human-readable line format like yaz-marcdump's. */
 int mp_marc_write_text(const mp_record_t *r, mp_buf_t *out);
 

@@ -18,6 +18,8 @@
 
 int mp__escape_xml(mp_buf_t *out, const char *p, size_t n, bool attr);
 int mp__escape_json(mp_buf_t *out, const char *p, size_t n);
+/* mp__escape_json's text with every backslash doubled (COPY text format). */
+int mp__escape_json_copy(mp_buf_t *out, const char *p, size_t n);
 
 /* mp_buf_append with the common case (room already reserved) inlined, so
  * short markup costs a compare and a fixed-size copy. 0 or MP_ENOMEM. */

@@ -135,6 +135,52 @@ int mp_record_clone(mp_record_t *dst, const mp_record_t *src) {
   return 0;
 }
 
+/* Snapshot layout: this header, the fields, the subfields. */
+typedef struct {
+  char leader[24];
+  uint32_t nfields, nsubfields;
+} snap_head_t;
+
+size_t mp_record_snapshot_size(const mp_record_t *r) {
+  if (!mp_arena_empty(&r->arena))
+    return 0;
+  size_t n = sizeof(snap_head_t) + (size_t)r->nfields * sizeof(mp_field_t) +
+             (size_t)r->nsubfields * sizeof(mp_subfield_t);
+  return (n + 7) & ~(size_t)7;
+}
+
+void mp_record_snapshot(const mp_record_t *r, void *out) {
+  snap_head_t h = {.nfields = r->nfields, .nsubfields = r->nsubfields};
+  memcpy(h.leader, r->leader, 24);
+  char *o = out;
+  memcpy(o, &h, sizeof h);
+  o += sizeof h;
+  if (r->nfields)
+    memcpy(o, r->fields, (size_t)r->nfields * sizeof(mp_field_t));
+  o += (size_t)r->nfields * sizeof(mp_field_t);
+  if (r->nsubfields)
+    memcpy(o, r->subfields, (size_t)r->nsubfields * sizeof(mp_subfield_t));
+}
+
+int mp_record_restore(mp_record_t *r, const void *snap) {
+  snap_head_t h;
+  memcpy(&h, snap, sizeof h);
+  mp_record_clear(r);
+  if (mp__record_reserve_fields(r, h.nfields) ||
+      mp__record_reserve_subfields(r, h.nsubfields))
+    return MP_ENOMEM;
+  memcpy(r->leader, h.leader, 24);
+  const char *p = (const char *)snap + sizeof h;
+  if (h.nfields)
+    memcpy(r->fields, p, (size_t)h.nfields * sizeof(mp_field_t));
+  p += (size_t)h.nfields * sizeof(mp_field_t);
+  if (h.nsubfields)
+    memcpy(r->subfields, p, (size_t)h.nsubfields * sizeof(mp_subfield_t));
+  r->nfields = h.nfields;
+  r->nsubfields = h.nsubfields;
+  return 0;
+}
+
 const mp_field_t *mp_record_field(const mp_record_t *r, const char *tag) {
   for (uint32_t i = 0; i < r->nfields; i++)
     if (memcmp(r->fields[i].tag, tag, 3) == 0)

@@ -410,8 +410,8 @@ int mp_sink_open(const mp_sink_config_t *cfg, mp_sink_t **out, char *errbuf,
   const char *fs = getenv("MP_SINK_FORCE_STAGED");
   s->force_staged = fs && *fs && strcmp(fs, "0");
   mp_buf_init(&s->copy);
-  mp_buf_init(&s->scratch);
   mp_record_init(&s->rec);
+  mp_buf_init(&s->parsed);
   int rc = (!s->conninfo || !s->tenant || !s->group) ? MP_ENOMEM : 0;
   if (!rc && !s->mapping) {
     snprintf(errbuf, errlen, "sink needs a mapping");
@@ -432,8 +432,8 @@ void mp_sink_close(mp_sink_t *s) {
     return;
   drop_conn(s);
   mp_buf_release(&s->copy);
-  mp_buf_release(&s->scratch);
   mp_record_release(&s->rec);
+  mp_buf_release(&s->parsed);
   free(s->errs);
   free(s->conninfo);
   free(s->tenant);
@@ -464,10 +464,13 @@ static int store_offsets(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
     const char *sep = i ? "," : "{";
     rc = mp_buf_puts(&t, sep);
     rc = rc ? rc : mp__sink_array_text(&t, recs[i].topic ? recs[i].topic : "");
-    rc = rc ? rc : mp_buf_printf(&p, "%s%d", sep, (int)recs[i].partition);
-    rc = rc ? rc : mp_buf_printf(&o, "%s%lld", sep, (long long)recs[i].offset);
-    rc = rc ? rc : mp_buf_printf(&j, "%s%lld", sep, (long long)recs[i].job_id);
-    rc = rc ? rc : mp_buf_printf(&q, "%s%lld", sep, (long long)recs[i].seq);
+    /* digits without printf: four numbers a record */
+    mp_buf_t *col[4] = {&p, &o, &j, &q};
+    const int64_t v[4] = {recs[i].partition, recs[i].offset, recs[i].job_id,
+                          recs[i].seq};
+    for (int c = 0; c < 4 && !rc; c++)
+      if (!(rc = mp_buf_puts(col[c], sep)))
+        rc = mp__copy_int(col[c], v[c]);
   }
   if (!rc && n) {
     rc = mp_buf_putc(&t, '}');

@@ -25,10 +25,15 @@
  * constraints then refuse the COPY and sink.c stages the batch again in a
  * new transaction, where ON CONFLICT decides as before.
  *
- * Memory: the large rows are made while they are sent (sink.c's chunks);
- * each record is decoded once per COPY it feeds (decoding is ~1 us, the
- * mapping runs once). Only the narrow rows (keys, journal) are held.
- * Runs on the sink's thread. */
+ * Memory: the large rows are made while they are sent (sink.c's chunks).
+ * Each record is decoded once, by the check, which keeps its match keys
+ * and a snapshot of its parsed form (fields and subfields as views into
+ * the raw bytes the batch holds anyway, ~2-3 KB a record) in s->parsed
+ * for the Instance and source-record COPYs, as long as they fit in
+ * MP_SINK_PARSED_BYTES; the records after that (a batch larger than the
+ * budget), or with bytes of their own (a record's arena), are decoded
+ * again by each COPY. Only the narrow rows (keys, journal) and those
+ * snapshots are held. Runs on the sink's thread. */
 #include "copy.h"
 #include "sink_impl.h"
 
@@ -36,6 +41,7 @@
 #include "marcpipe/utf8.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +52,7 @@ typedef struct {
   char hash[33]; /* md5(raw), hex */
   bool claims;   /* profile has the 001 step: the Instance owns the key */
   bool err;      /* the mapping refused it: an ERROR, no rows but journal */
+  size_t snap;   /* 1 + offset of its keys and snapshot in s->parsed; 0 none */
 } frec_t;
 
 typedef struct {
@@ -56,10 +63,19 @@ typedef struct {
   uint32_t created, errors;
 } fast_t;
 
+/* MD5 fetched once for the process: EVP_md5() makes each EVP_Digest look
+ * the algorithm up again (a lock and a search in OpenSSL 3, a quarter of
+ * the digest's time on ~1.5 KB records). A fetched method is immutable
+ * and may be shared by threads. */
+static EVP_MD *md5_md;
+static pthread_once_t md5_once = PTHREAD_ONCE_INIT;
+static void md5_fetch(void) { md5_md = EVP_MD_fetch(NULL, "MD5", NULL); }
+
 static int md5_hex(const void *p, size_t n, char out[33]) {
   unsigned char d[EVP_MAX_MD_SIZE];
   unsigned int dl = 0;
-  if (!EVP_Digest(p, n, d, &dl, EVP_md5(), NULL) || dl != 16)
+  pthread_once(&md5_once, md5_fetch);
+  if (!EVP_Digest(p, n, d, &dl, md5_md ? md5_md : EVP_md5(), NULL) || dl != 16)
     return MP_ENOMEM;
   static const char hex[] = "0123456789abcdef";
   for (unsigned i = 0; i < 16; i++) {
@@ -96,6 +112,38 @@ static int each_key(const mp_match_keys_t *k, const char *only, key_fn fn, void 
     if (!only || !strcmp(only, "issn"))
       rc = fn(ctx, "issn", k->issn[i]);
   return rc;
+}
+
+/* ---- the decoded records, kept (see the note at the top) ---- */
+
+/* Room for the match keys before a snapshot, keeping it 8-aligned. */
+#define KEYS_BYTES ((sizeof(mp_match_keys_t) + 7) & ~(size_t)7)
+
+/* Keep k and a snapshot of s->rec as record i's, when they fit. */
+static void keep(mp_sink_t *s, frec_t *f, const mp_match_keys_t *k) {
+  mp_buf_t *b = &s->parsed;
+  size_t sz = mp_record_snapshot_size(&s->rec);
+  if (!sz || b->len + KEYS_BYTES + sz + 1 > MP_SINK_PARSED_BYTES ||
+      mp_buf_reserve(b, KEYS_BYTES + sz))
+    return; /* decoded again when needed */
+  memcpy(b->data + b->len, k, sizeof *k);
+  mp_record_snapshot(&s->rec, b->data + b->len + KEYS_BYTES);
+  f->snap = b->len + 1;
+  b->len += KEYS_BYTES + sz;
+  b->data[b->len] = '\0';
+}
+
+/* Record i into s->rec and its keys into k: from its snapshot, or decoded
+ * again (the check decoded it without error: another outcome is a bug). */
+static int load(mp_sink_t *s, fast_t *x, size_t i, mp_match_keys_t *k) {
+  const frec_t *f = &x->f[i];
+  if (!f->snap) {
+    char reason[600];
+    return mp__sink_decode(s, &x->recs[i], k, reason, sizeof reason) ? MP_EPG : 0;
+  }
+  const char *p = s->parsed.data + f->snap - 1;
+  memcpy(k, p, sizeof *k);
+  return mp_record_restore(&s->rec, p + KEYS_BYTES);
 }
 
 /* ---- 1. the check ---- */
@@ -180,9 +228,10 @@ static int check_rec(mp_sink_t *s, fast_t *x, size_t i, check_t *c) {
       !mp_utf8_valid(k.primary, strlen(k.primary)))
     return MP__SINK_STAGE;
   each_key(&k, NULL, check_utf8, c);
-  const char *sep = i ? "," : "";
-  int rc = mp_buf_printf(&c->lit[0], "%s%lld", sep, (long long)r->job_id);
-  rc = rc ? rc : mp_buf_printf(&c->lit[1], "%s%lld", sep, (long long)r->seq);
+  int rc = i ? mp_buf_putc(&c->lit[0], ',') : 0;
+  rc = rc ? rc : mp__copy_int(&c->lit[0], r->job_id);
+  rc = rc ? rc : i ? mp_buf_putc(&c->lit[1], ',') : 0;
+  rc = rc ? rc : mp__copy_int(&c->lit[1], r->seq);
   for (int st = 0; !rc && st < prof->p.nsteps; st++) {
     f->claims |= prof->p.steps[st] == MP_MATCH_CONTROL;
     rc = each_key(&k, mp_profile_key_kind(prof->p.steps[st]), check_key, c);
@@ -194,6 +243,8 @@ static int check_rec(mp_sink_t *s, fast_t *x, size_t i, check_t *c) {
     snprintf(tmp, sizeof tmp, "new:%lld:%lld", (long long)r->job_id, (long long)r->seq);
     rc = md5_uuid(tmp, f->iid);
   }
+  if (!rc && !c->bad)
+    keep(s, f, &k);
   return rc ? rc : c->bad ? MP__SINK_STAGE : 0;
 }
 
@@ -296,9 +347,9 @@ static int instance_row(mp_sink_t *s, size_t i, void *ctx) {
   frec_t *f = &x->f[i];
   char reason[600];
   mp_match_keys_t k;
-  int rc = mp__sink_decode(s, r, &k, reason, sizeof reason);
-  if (rc) /* decoded by the check already: cannot happen */
-    return MP_EPG;
+  int rc = load(s, x, i, &k);
+  if (rc)
+    return rc;
   mp__sink_mapped_t m;
   int mrc = mp__sink_map(s, r, f->iid, &m, reason, sizeof reason);
   if (mrc < 0 && m.cls && mrc != MP_ENOTBIB) {
@@ -344,23 +395,22 @@ out:
   return rc;
 }
 
-/* Source record of record i (decoded again for its MARC-in-JSON). */
+/* Source record of record i (its MARC-in-JSON from its kept form). */
 static int source_row(mp_sink_t *s, size_t i, void *ctx) {
   fast_t *x = ctx;
   const mp_sink_rec_t *r = &x->recs[i];
   if (x->f[i].err)
     return 0;
-  char reason[600];
   mp_match_keys_t k;
-  if (mp__sink_decode(s, r, &k, reason, sizeof reason))
-    return MP_EPG;
-  bool parsed_ok = mp__sink_parsed(s);
+  int rc = load(s, x, i, &k);
+  if (rc)
+    return rc;
   mp_buf_t *b = &s->copy;
-  int rc = mp__copy_int(b, r->job_id);
+  rc = mp__copy_int(b, r->job_id);
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : mp__copy_int(b, r->seq);
   rc = rc ? rc : mp__copy_sep(b);
-  rc = rc ? rc : mp__sink_source_cols(s, b, r, k.primary, parsed_ok);
+  rc = rc ? rc : mp__sink_source_cols(s, b, r, k.primary);
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : mp__copy_str(b, x->f[i].hash);
   return rc ? rc : mp__copy_end_row(b);
@@ -476,6 +526,7 @@ int mp__sink_fast(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n, size_t base
   fast_t x = {.recs = recs, .n = n, .base = base, .f = calloc(n, sizeof(frec_t))};
   mp_buf_init(&x.keys);
   mp_buf_init(&x.journal);
+  mp_buf_clear(&s->parsed);
   int rc = x.f ? check(s, &x, errbuf, errlen) : MP_ENOMEM;
   if (!rc)
     rc = mp__sink_copy(s, "COPY instances (id, hrid, match_key, instance, source_job,"

@@ -17,6 +17,10 @@ typedef struct mp__sink_prof_s {
 } mp__sink_prof_t;
 
 #define MP_SINK_PROF_CACHE 64
+/* Bytes of decoded records (match keys and a snapshot of the parsed form,
+ * ~3.5 KB a typical record) the fast path keeps per sink, so a batch of
+ * 1,000 is decoded once; records past it are decoded again. */
+#define MP_SINK_PARSED_BYTES (4u << 20)
 /* Seconds a sink statement waits for a lock before its batch fails as
  * transient (lock_timeout; the worker retries it), and for how long a
  * sink's COPY may wait for its client before another sink, after a failed
@@ -30,8 +34,9 @@ struct mp_sink_s {
   int sink_latency_ms;
   PGconn *conn;      /* NULL after an infrastructure error: reconnect */
   mp_buf_t copy;     /* COPY rows staged but not yet sent (< a chunk) */
-  mp_buf_t scratch;  /* MARC-in-JSON of one record */
   mp_record_t rec;   /* decoded record (views into the message value) */
+  mp_buf_t parsed;   /* the fast path's kept records (sink_fast.c), at most
+                        MP_SINK_PARSED_BYTES */
   /* job profiles, loaded once per job id per sink (jobs.profile
    * never changes after the job is created) */
   mp__sink_prof_t prof[MP_SINK_PROF_CACHE];
@@ -76,15 +81,11 @@ int mp__sink_map(mp_sink_t *s, const mp_sink_rec_t *r, const char *id,
                  mp__sink_mapped_t *m, char *reason, size_t rlen);
 void mp__sink_mapped_release(mp__sink_mapped_t *m);
 
-/* The MARC-in-JSON of s->rec into s->scratch; false when it cannot be
- * stored as jsonb (the source record's parsed column is then NULL). */
-bool mp__sink_parsed(mp_sink_t *s);
-
 /* The columns a staging row and a source record share, with tabs between
- * them: match_key (primary), content_type, raw, parsed (s->scratch when
- * parsed_ok, else NULL). */
+ * them: match_key (primary), content_type, raw, parsed (the MARC-in-JSON
+ * of s->rec, written straight into b). */
 int mp__sink_source_cols(mp_sink_t *s, mp_buf_t *b, const mp_sink_rec_t *r,
-                         const char *primary, bool parsed_ok);
+                         const char *primary);
 
 /* Make sure the profiles of every job in recs are cached (one query for
  * the missing ones). A job without a row or without a profile gets the

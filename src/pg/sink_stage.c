@@ -3,7 +3,8 @@
  * map by the record's family (leader/06: Instance, Holdings or Authority),
  * with the family's own keys (a holdings record's link to its Instance:
  * 004, alone and after its 003; an authority's LCCN: 010 $a without
- * spaces), serialise the record as MARC-in-JSON. All CPU work
+ * spaces), serialise the record as MARC-in-JSON (written COPY-escaped in
+ * one pass, always jsonb-safe: see mp_marc_write_json_copy). All CPU work
  * of a batch happens here, called by the COPY loop of sink.c one record at
  * a time. A record that fails is data: an ERROR row carrying the reason
  * and its raw bytes.
@@ -39,9 +40,20 @@ static char *keys_json(const mp_match_keys_t *k) {
   return s;
 }
 
-/* jsonb accepts neither invalid UTF-8 nor \u0000. */
+/* jsonb accepts neither invalid UTF-8 nor the escape \u0000: a "u0000"
+ * after an odd run of backslashes (after an even one, as in the JSON of
+ * the text \u0000, it is text). */
 static bool jsonb_safe(const char *p, size_t n) {
-  return mp_utf8_valid(p, n) && !memmem(p, n, "\\u0000", 6);
+  if (!mp_utf8_valid(p, n))
+    return false;
+  for (const char *u = p, *e = p + n; (u = memmem(u, (size_t)(e - u), "\\u0000", 6)); u++) {
+    size_t bs = 1; /* the run of backslashes ending at u */
+    while (bs <= (size_t)(u - p) && u[-(ptrdiff_t)bs] == '\\')
+      bs++;
+    if (bs % 2)
+      return false;
+  }
+  return true;
 }
 
 /* Common leading columns: ord, job_id, seq, partition, kafka_offset. */
@@ -257,21 +269,14 @@ void mp__sink_mapped_release(mp__sink_mapped_t *m) {
 }
 
 int mp__sink_source_cols(mp_sink_t *s, mp_buf_t *b, const mp_sink_rec_t *r,
-                         const char *primary, bool parsed_ok) {
+                         const char *primary) {
   int rc = mp__copy_str(b, primary);
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : mp__copy_str(b, ct_name(r->content_type));
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : mp__copy_bytea(b, r->value, r->value_len);
   rc = rc ? rc : mp__copy_sep(b);
-  return rc ? rc : parsed_ok ? mp__copy_text(b, s->scratch.data, s->scratch.len)
-                             : mp__copy_null(b);
-}
-
-bool mp__sink_parsed(mp_sink_t *s) {
-  mp_buf_clear(&s->scratch);
-  return mp_marc_write_json(&s->rec, &s->scratch) == 0 &&
-         jsonb_safe(s->scratch.data ? s->scratch.data : "", s->scratch.len);
+  return rc ? rc : mp_marc_write_json_copy(&s->rec, b);
 }
 
 int mp__sink_stage(mp_sink_t *s, size_t ord, const mp_sink_rec_t *r,
@@ -309,12 +314,11 @@ int mp__sink_stage(mp_sink_t *s, size_t ord, const mp_sink_rec_t *r,
     rc = MP_ENOMEM;
     goto out;
   }
-  bool parsed_ok = mp__sink_parsed(s);
   rc = row_head(b, ord, r);
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : (outcome ? mp__copy_str(b, outcome) : mp__copy_null(b));
   rc = rc ? rc : mp__copy_sep(b);
-  rc = rc ? rc : mp__sink_source_cols(s, b, r, keys.primary, parsed_ok);
+  rc = rc ? rc : mp__sink_source_cols(s, b, r, keys.primary);
   rc = rc ? rc : mp__copy_sep(b);
   rc = rc ? rc : mp__copy_str(b, m.inst);
   rc = rc ? rc : mp__copy_sep(b);

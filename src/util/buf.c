@@ -147,6 +147,10 @@ void mp_arena_release(mp_arena_t *a) {
   a->head = NULL;
 }
 
+bool mp_arena_empty(const mp_arena_t *a) {
+  return !a->head || (a->head->used == 0 && !a->head->next);
+}
+
 void mp_arena_reset(mp_arena_t *a) {
   if (!a->head)
     return;

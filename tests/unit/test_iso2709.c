@@ -520,6 +520,56 @@ static void test_parse_single_record(void **s) {
   free(file);
 }
 
+/* A snapshot restores the same record (views to the same bytes) into a
+ * record that held another; a record owning bytes has no snapshot. */
+static void test_snapshot_restores_the_record(void **s) {
+  size_t n;
+  char *file = tu_slurp(tu_data("iso2709/traject--test_data.utf8.mrc"), &n);
+  mp_record_t r, q;
+  mp_record_init(&r);
+  mp_record_init(&q);
+  assert_int_equal(mp_marc_parse_iso2709(file + 799, 778, &r, NULL), 0);
+  size_t sz = mp_record_snapshot_size(&r);
+  assert_int_equal(sz % 8, 0);
+  assert_true(sz >= 32 + r.nfields * sizeof(mp_field_t) +
+                         r.nsubfields * sizeof(mp_subfield_t));
+  char *snap = malloc(sz);
+  mp_record_snapshot(&r, snap);
+  assert_int_equal(mp_marc_parse_iso2709(file, 799, &q, NULL), 0);
+  assert_int_equal(mp_record_restore(&q, snap), 0);
+  assert_memory_equal(q.leader, r.leader, 25);
+  assert_int_equal(q.nfields, r.nfields);
+  assert_int_equal(q.nsubfields, r.nsubfields);
+  for (uint32_t i = 0; i < r.nfields; i++) {
+    assert_string_equal(q.fields[i].tag, r.fields[i].tag);
+    assert_ptr_equal(q.fields[i].data, r.fields[i].data);
+    assert_int_equal(q.fields[i].len, r.fields[i].len);
+    assert_int_equal(q.fields[i].sf_count, r.fields[i].sf_count);
+  }
+  const mp_field_t *f = mp_record_field(&q, "245");
+  assert_ptr_equal(mp_field_subfield(&q, f, 'c')->data,
+                   mp_field_subfield(&r, mp_record_field(&r, "245"), 'c')->data);
+  assert_int_equal(mp_field_subfield(&q, f, 'c')->len, 41);
+  mp_buf_t a, b;
+  mp_buf_init(&a);
+  mp_buf_init(&b);
+  assert_int_equal(mp_marc_write_iso2709(&r, &a), 0);
+  assert_int_equal(mp_marc_write_iso2709(&q, &b), 0);
+  assert_int_equal(a.len, b.len);
+  assert_memory_equal(a.data, b.data, a.len);
+  assert_non_null(mp_record_add_control(&q, "005", "x", 1, true));
+  assert_int_equal(mp_record_snapshot_size(&q), 0);
+  mp_record_clear(&q);
+  assert_int_not_equal(mp_record_snapshot_size(&q), 0);
+  mp_buf_release(&a);
+  mp_buf_release(&b);
+  mp_record_release(&r);
+  mp_record_release(&q);
+  free(snap);
+  free(file);
+  (void)s;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sound_files_read_every_record),
@@ -535,6 +585,7 @@ int main(void) {
       cmocka_unit_test(test_write_too_big),
       cmocka_unit_test(test_text_writer),
       cmocka_unit_test(test_parse_single_record),
+      cmocka_unit_test(test_snapshot_restores_the_record),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,13 +1,16 @@
 /* test_pg_copy.c: COPY text-format encoding used by the sink (no database
- * needed): escapes, NULL, bytea hex, UTF-8 validation and repair. */
+ * needed): escapes, NULL, bytea hex, UTF-8 validation and repair, and the
+ * MARC-in-JSON the sink writes COPY-escaped in one pass. */
 #include "pg/copy.h"
 
+#include "marcpipe/marc.h"
 #include "marcpipe/utf8.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -32,6 +35,15 @@ static void test_bytea_is_hex_and_keeps_every_byte(void **s) {
   const unsigned char in[] = {0x00, 0x1d, 0x1e, 0x1f, '\\', 0xff};
   assert_int_equal(mp__copy_bytea(&b, in, sizeof in), 0);
   assert_string_equal(b.data, "\\\\x001d1e1f5cff");
+  unsigned char all[256]; /* every byte value, against printf */
+  char want[3 + 512 + 1] = "\\\\x";
+  for (int i = 0; i < 256; i++) {
+    all[i] = (unsigned char)(255 - i);
+    snprintf(want + 3 + 2 * i, 3, "%02x", 255 - i);
+  }
+  mp_buf_clear(&b);
+  assert_int_equal(mp__copy_bytea(&b, all, 256), 0);
+  assert_string_equal(b.data, want);
   mp_buf_release(&b);
 }
 
@@ -109,12 +121,98 @@ static void test_text_every_position_of_a_word(void **s) {
   mp_buf_release(&want);
 }
 
+/* A JSON string's inside for bytes, a byte at a time (the writer skips 8
+ * plain bytes at once): '"', '\\' and controls escaped, NUL and bytes
+ * that are not UTF-8 as U+FFFD. */
+static void json_reference(mp_buf_t *b, const unsigned char *u, size_t n) {
+  for (size_t i = 0; i < n;) {
+    size_t k = u[i] >= 0x80 ? mp_utf8_seq(u + i, n - i) : 1;
+    if (u[i] >= 0x80 && k) {
+      mp_buf_append(b, u + i, k);
+      i += k;
+      continue;
+    }
+    if (u[i] == '"' || u[i] == '\\')
+      mp_buf_printf(b, "\\%c", u[i]);
+    else if (u[i] == '\n' || u[i] == '\r' || u[i] == '\t')
+      mp_buf_printf(b, "\\%c", u[i] == '\n' ? 'n' : u[i] == '\r' ? 'r' : 't');
+    else if (u[i] == 0 || u[i] >= 0x80)
+      mp_buf_puts(b, "\xEF\xBF\xBD");
+    else if (u[i] < 0x20)
+      mp_buf_printf(b, "\\u%04x", u[i]);
+    else
+      mp_buf_append(b, u + i, 1);
+    i++;
+  }
+}
+
+/* mp_marc_write_json_copy = the byte-at-a-time COPY reference applied to
+ * mp_marc_write_json's text, with each special byte at every position of
+ * a word in each place a record's bytes go (leader, tag, control data,
+ * indicator, subfield code and data); the text is jsonb-safe: valid
+ * UTF-8, and no \u0000 escape (an odd run of backslashes before u0000). */
+static void test_json_copy_is_json_copy_escaped(void **s) {
+  static const char *const specials[] = {"\\", "\"", "\n", "\r", "\t", "\x01",
+                                         "\x1f", "\xc3\xa9", "\xff", "\xe2\x82",
+                                         "\\u0000", "/", "\x7f", ""};
+  static const size_t slen[] = {1, 1, 1, 1, 1, 1, 1, 2, 1, 2, 6, 1, 1, 1}; /* "": NUL */
+  mp_buf_t json, got, want;
+  mp_buf_init(&json);
+  mp_buf_init(&got);
+  mp_buf_init(&want);
+  int checked = 0;
+  for (size_t sp = 0; sp < sizeof specials / sizeof *specials; sp++)
+    for (size_t pos = 0; pos < 18; pos++) {
+      char data[40];
+      memset(data, 'a', sizeof data);
+      memcpy(data + pos, specials[sp], slen[sp]);
+      mp_record_t r;
+      mp_record_init(&r);
+      memcpy(r.leader, "00000nam a2200000 a 4500", 24);
+      memcpy(r.leader + pos % 20, specials[sp], slen[sp] < 4 ? slen[sp] : 4);
+      assert_non_null(mp_record_add_control(&r, "001", data, pos + slen[sp] + 3, false));
+      char tag[4] = "2x5";
+      tag[1] = specials[sp][0];
+      assert_non_null(mp_record_add_datafield(&r, tag, specials[sp][0], '0'));
+      assert_non_null(mp_record_add_subfield(&r, specials[sp][0], data, 20, false));
+      assert_non_null(mp_record_add_subfield(&r, 'b', data + 1, pos + 9, false));
+      mp_buf_clear(&json);
+      mp_buf_clear(&got);
+      mp_buf_clear(&want);
+      assert_int_equal(mp_marc_write_json(&r, &json), 0);
+      assert_int_equal(mp_marc_write_json_copy(&r, &got), 0);
+      reference(&want, (const unsigned char *)json.data, json.len);
+      assert_int_equal(got.len, want.len);
+      assert_memory_equal(got.data, want.data, got.len);
+      assert_true(mp_utf8_valid(json.data, json.len));
+      mp_buf_clear(&want); /* the control field, escaped a byte at a time */
+      mp_buf_puts(&want, "{\"001\":\"");
+      json_reference(&want, (const unsigned char *)data, pos + slen[sp] + 3);
+      mp_buf_puts(&want, "\"}");
+      assert_non_null(strstr(json.data, want.data));
+      for (const char *u = json.data; (u = strstr(u, "u0000")); u++) {
+        size_t bs = 0;
+        while (u - bs > json.data && u[-1 - (ptrdiff_t)bs] == '\\')
+          bs++;
+        assert_int_equal(bs % 2, 0);
+      }
+      mp_record_release(&r);
+      checked++;
+    }
+  assert_int_equal(checked, 14 * 18);
+  mp_buf_release(&json);
+  mp_buf_release(&got);
+  mp_buf_release(&want);
+  (void)s;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_escapes_copy_specials),
       cmocka_unit_test(test_bytea_is_hex_and_keeps_every_byte),
       cmocka_unit_test(test_invalid_utf8_is_replaced_not_passed),
       cmocka_unit_test(test_text_every_position_of_a_word),
+      cmocka_unit_test(test_json_copy_is_json_copy_escaped),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -129,8 +129,9 @@ size_t mp__v_size(const mp__val_t *arr) {
 static mp__kv_t *find(const mp__val_t *o, const char *key) {
   if (!o || o->type != MP__V_OBJ)
     return NULL;
-  for (size_t i = 0; i < o->n; i++)
-    if (o->kv[i].key == key || strcmp(o->kv[i].key, key) == 0)
+  for (size_t i = 0; i < o->n; i++) /* same pointer, else same text */
+    if (o->kv[i].key == key ||
+        (o->kv[i].key[0] == key[0] && strcmp(o->kv[i].key, key) == 0))
       return &o->kv[i];
   return NULL;
 }

@@ -16,6 +16,13 @@
  * ('|' -> ' ', a final backslash dropped, lone backslashes doubled).
  * After the walk, FOLIO's per-family post-processing runs.
  *
+ * The record is built as a value tree (value.c) in the thread's arena,
+ * with jansson's operations and order (a key set again keeps its place),
+ * then written as JSON text; mp_mapping_map_record parses that text for
+ * callers that want a jansson tree. A string is stored as valid UTF-8
+ * (jansson's rule: kept as it is when valid, NULs included; else invalid
+ * bytes and NULs become U+FFFD).
+ *
  * All state is in an ev_t of the calling thread (reused from record to
  * record): mapping is reentrant and the mp_mapping_t is only read. A trace
  * callback must not map another record on the same thread.

@@ -87,12 +87,37 @@ typedef void (*mp_mapping_trace_fn)(void *ud, const char *tag, int index,
                                     int member, const char *target,
                                     const char *value);
 
-/* Map one record of family `family` (MP_FAMILY_NONE: by leader/06).
- * Returns 0 and a new JSON object in *out (caller decrefs) and the family
- * in *family_out (may be NULL); MP_ENOTBIB when leader/06 names no family
- * ("no record family for leader/06 'q'"); MP_EMAPPING when FOLIO's mapper
- * makes no record ("880 field without $6", "no title: ..."), or MP_ENOMEM;
- * errbuf says why. trace may be NULL. Thread-safe: m is only read. */
+/* What a mapping says besides the text. */
+typedef struct mp_mapped_s {
+  mp_family_t family; /* the family mapped by (also when mapping fails;
+                         MP_FAMILY_NONE when leader/06 names none) */
+  const char *hrid;   /* the record's "hrid" (NUL-terminated), NULL when it
+                         has none; valid until the calling thread maps its
+                         next record */
+} mp_mapped_t;
+
+/* Map one record of family `family` (MP_FAMILY_NONE: by leader/06) and
+ * append its compact JSON text to out: the record's properties in the
+ * order the rules first set them, no spaces, strings escaped as jansson
+ * escapes them (the bytes json_dumps(.., JSON_COMPACT) gives for the same
+ * record). id, when not NULL, is set as the record's "id" (in its place
+ * when the rules mapped one, else last). info may be NULL.
+ * Returns 0; MP_ENOTBIB when leader/06 names no family ("no record family
+ * for leader/06 'q'"); MP_EMAPPING when FOLIO's mapper makes no record
+ * ("880 field without $6", "no title: ..."); MP_ETOOBIG when the record
+ * would take more memory than the limit per record (a pathological
+ * record: the mapping state stays bounded); MP_ENOMEM. On failure out is
+ * unchanged and errbuf says why. trace (may be NULL) is called for each
+ * value written. Thread-safe: m is only read; each thread has its own
+ * mapping state, reused from record to record. */
+int mp_mapping_map_text(const mp_mapping_t *m, const mp_record_t *r,
+                        mp_family_t family, const char *id, mp_buf_t *out,
+                        mp_mapped_t *info, mp_mapping_trace_fn trace,
+                        void *trace_ud, char *errbuf, size_t errlen);
+
+/* The same as a new jansson object in *out (caller decrefs; the text
+ * above, parsed) and the family in *family_out (may be NULL). For tools
+ * and tests that look into the record; the sink uses the text. */
 int mp_mapping_map_record(const mp_mapping_t *m, const mp_record_t *r,
                           mp_family_t family, json_t **out,
                           mp_family_t *family_out, mp_mapping_trace_fn trace,
@@ -103,12 +128,5 @@ int mp_mapping_map_record(const mp_mapping_t *m, const mp_record_t *r,
  * (leader/06 'z')"). */
 int mp_mapping_map(const mp_mapping_t *m, const mp_record_t *r,
                    json_t **instance, char *errbuf, size_t errlen);
-
-/* Append the compact JSON text of v (an Instance, Holdings or Authority
- * as mapped) to out: the same bytes as json_dumps(v, JSON_COMPACT), made
- * without jansson's per-piece callbacks. 0; MP_EFORMAT for what it leaves
- * to jansson (a real number, a string that is not valid UTF-8), out
- * unchanged; MP_ENOMEM. Any thread. */
-int mp_mapping_dump(const json_t *v, mp_buf_t *out);
 
 #endif

@@ -31,6 +31,7 @@ typedef struct map_s {
   long long explain;       /* record number to explain, 0 none */
   mp_family_t family;      /* MP_FAMILY_NONE: by leader/06 */
   mp_mapping_t *m;
+  mp_buf_t line; /* the record's text, reused */
   bool failed;
 } map_t;
 
@@ -107,25 +108,24 @@ static int parse_args(map_t *p, int argc, char **argv) {
 
 static void map_one(map_t *p, const char *name, const mp_record_t *rec,
                     counts_t *n) {
-  json_t *inst = NULL;
   char why[256];
-  mp_family_t fam = MP_FAMILY_NONE;
+  mp_mapped_t info;
   bool explain = p->explain > 0;
   if (explain && (long long)rec->recno != p->explain)
     return;
-  int rc = mp_mapping_map_record(p->m, rec, p->family, &inst, &fam,
-                                 explain ? explain_step : NULL, NULL, why,
-                                 sizeof why);
+  mp_buf_t *b = &p->line;
+  mp_buf_clear(b);
+  int rc = mp_mapping_map_text(p->m, rec, p->family, NULL, b, &info,
+                               explain ? explain_step : NULL, NULL, why,
+                               sizeof why);
   if (rc == 0) {
-    json_t *line = json_pack("{s:s,s:s,s:O}", "family", mp_family_name(fam),
-                             "target", mp_family_target(fam), "record", inst);
+    mp_family_t fam = info.family;
     if (explain)
       printf("record %llu: %s -> %s\n", (unsigned long long)rec->recno,
              mp_family_name(fam), mp_family_target(fam));
-    else if (line && json_dumpf(line, stdout, JSON_COMPACT) == 0)
-      fputc('\n', stdout);
-    json_decref(line);
-    json_decref(inst);
+    else
+      printf("{\"family\":\"%s\",\"target\":\"%s\",\"record\":%s}\n",
+             mp_family_name(fam), mp_family_target(fam), b->data);
     n->mapped++;
     n->fam[fam]++;
     return;
@@ -200,6 +200,7 @@ int cmd_map(int argc, char **argv) {
   for (int i = 0; i < p.cli.nargs; i++)
     map_file(&p, p.cli.args[i]);
   mp_mapping_free(p.m);
+  mp_buf_release(&p.line);
   if (fflush(stdout) != 0) {
     fprintf(stderr, "marcpipe map: stdout: %s\n", strerror(errno));
     return 1;

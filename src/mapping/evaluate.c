@@ -16,6 +16,13 @@
  * ('|' -> ' ', a final backslash dropped, lone backslashes doubled).
  * After the walk, FOLIO's per-family post-processing runs.
  *
+ * The record is built as a value tree (value.c) in the thread's arena,
+ * with jansson's operations and order (a key set again keeps its place),
+ * then written as JSON text; mp_mapping_map_record parses that text for
+ * callers that want a jansson tree. A string is stored as valid UTF-8
+ * (jansson's rule: kept as it is when valid, NULs included; else invalid
+ * bytes and NULs become U+FFFD).
+ *
  * All state is in an ev_t of the calling thread (reused from record to
  * record): mapping is reentrant and the mp_mapping_t is only read. A trace
  * callback must not map another record on the same thread.
@@ -35,15 +42,16 @@
 
 typedef struct slot_s { /* FOLIO's rememberComplexObj */
   int prop;             /* -1: nothing remembered */
-  json_t *obj;          /* NULL with prop -2: the record itself */
+  mp__val_t *obj;       /* NULL with prop -2: the record itself */
 } slot_t;
 
 typedef struct ev_s {
   const mp_mapping_t *m;
   const mp__ruleset_t *rs;
   const mp_record_t *r;
-  json_t *out;
-  json_t *props[MP__MAX_PROPS];
+  mp__vt_t vt;           /* the record's tree lives here */
+  mp__val_t *out;
+  mp__val_t *props[MP__MAX_PROPS];
   mp__fnctx_t fc;
   bool create_new;
   bool keep_backslash;
@@ -85,6 +93,7 @@ static void ev_free(void *p) {
   mp_buf_release(&e->esc);
   mp_buf_release(&e->data);
   mp_buf_release(&e->fix);
+  mp__vt_release(&e->vt);
   free(e);
 }
 
@@ -93,9 +102,12 @@ static void ev_key_init(void) { (void)pthread_key_create(&ev_key, ev_free); }
 static ev_t *ev_get(void) {
   (void)pthread_once(&ev_once, ev_key_init);
   ev_t *e = pthread_getspecific(ev_key);
-  if (!e && (e = calloc(1, sizeof *e)) && pthread_setspecific(ev_key, e)) {
-    free(e);
-    e = NULL;
+  if (!e && (e = calloc(1, sizeof *e))) {
+    mp__vt_init(&e->vt);
+    if (pthread_setspecific(ev_key, e)) {
+      free(e);
+      e = NULL;
+    }
   }
   return e;
 }
@@ -106,6 +118,7 @@ static void ev_reset(ev_t *e) {
   e->rs = NULL;
   e->r = NULL;
   e->out = NULL;
+  mp__vt_reset(&e->vt);
   memset(e->props, 0, sizeof e->props);
   memset(&e->fc, 0, sizeof e->fc);
   e->create_new = e->keep_backslash = false;
@@ -115,14 +128,14 @@ static void ev_reset(ev_t *e) {
   e->nsf = e->ngroups = 0;
 }
 
-/* ---- JSON values (valid UTF-8: bad bytes become U+FFFD) ---- */
+/* ---- values (valid UTF-8: bad bytes become U+FFFD) ---- */
 
-static json_t *jstr(ev_t *e, const char *s, size_t n) {
-  if (mp_utf8_ascii_prefix(s, n) == n && !memchr(s, '\0', n))
-    return json_stringn_nocheck(s, n);
-  json_t *j = json_stringn(s, n);
-  if (j)
-    return j;
+/* A string value of s[0..n): as it is when it is valid UTF-8 (a NUL
+ * included, as jansson kept it), else with every invalid byte and every
+ * NUL replaced by U+FFFD. */
+static mp__val_t *jstr(ev_t *e, const char *s, size_t n) {
+  if (mp_utf8_ascii_prefix(s, n) == n || mp_utf8_valid_prefix(s, n, NULL) == n)
+    return mp__v_str(&e->vt, s, n);
   mp_buf_clear(&e->fix);
   for (size_t i = 0; i < n;) {
     size_t k = mp_utf8_seq((const unsigned char *)s + i, n - i);
@@ -136,7 +149,12 @@ static json_t *jstr(ev_t *e, const char *s, size_t n) {
       return NULL;
     i += k;
   }
-  return json_stringn(e->fix.data ? e->fix.data : "", e->fix.len);
+  return mp__v_str(&e->vt, e->fix.data ? e->fix.data : "", e->fix.len);
+}
+
+/* A string value of the C string s. */
+static mp__val_t *cstr(ev_t *e, const char *s) {
+  return mp__v_str(&e->vt, s, strlen(s));
 }
 
 static bool jtrue(const char *s, size_t n) {
@@ -261,20 +279,18 @@ static int run_rules(ev_t *e, const mp__frule_t *f, const char *v, size_t n) {
 
 /* ---- storing (FOLIO's buildObject) ---- */
 
-static json_t *prop_container(ev_t *e, int p, bool array) {
+static mp__val_t *prop_container(ev_t *e, int p, bool array) {
   if (!e->props[p]) {
-    json_t *c = array ? json_array() : json_object();
-    if (!c || json_object_set_new_nocheck(e->out, e->rs->shape->props[p].name,
-                                          c))
+    mp__val_t *c = array ? mp__v_arr(&e->vt) : mp__v_obj(&e->vt);
+    if (mp__v_set(&e->vt, e->out, e->rs->shape->props[p].name, c))
       return NULL;
     e->props[p] = c;
   }
   return e->props[p];
 }
 
-static int set_scalar(ev_t *e, int p, json_t *val) {
-  if (!val || json_object_set_new_nocheck(e->out, e->rs->shape->props[p].name,
-                                          val))
+static int set_scalar(ev_t *e, int p, mp__val_t *val) {
+  if (mp__v_set(&e->vt, e->out, e->rs->shape->props[p].name, val))
     return MP_ENOMEM;
   e->props[p] = val;
   return 0;
@@ -291,36 +307,31 @@ static void trace(ev_t *e, const mp__frule_t *f, const char *v) {
 static int build(ev_t *e, const mp__frule_t *f, const char *v, size_t n,
                  bool newcomp, slot_t *slot) {
   const mp__prop_t *p = &e->rs->shape->props[f->prop];
-  json_t *c, *obj = NULL, *val;
+  mp__val_t *c, *obj = NULL, *val;
   switch (p->kind) {
   case MP__K_STRING:
     if (set_scalar(e, f->prop, jstr(e, v, n)))
       return MP_ENOMEM;
     break;
   case MP__K_BOOL:
-    if (set_scalar(e, f->prop, json_boolean(jtrue(v, n))))
+    if (set_scalar(e, f->prop, mp__v_bool(jtrue(v, n))))
       return MP_ENOMEM;
     break;
   case MP__K_STRINGS:
   case MP__K_STRSET:
     if (!(c = prop_container(e, f->prop, true)) || !(val = jstr(e, v, n)))
       return MP_ENOMEM;
-    if (p->kind == MP__K_STRSET) {
-      size_t i;
-      json_t *x;
-      json_array_foreach(c, i, x) if (json_equal(x, val)) {
-        json_decref(val);
-        val = NULL;
-        break;
-      }
-    }
-    if (val && json_array_append_new(c, val))
+    if (p->kind == MP__K_STRSET)
+      for (size_t i = 0; i < c->n && val; i++)
+        if (mp__v_equal(c->items[i], val))
+          val = NULL; /* stays in the arena until the next record */
+    if (val && mp__v_push(&e->vt, c, val))
       return MP_ENOMEM;
     break;
   case MP__K_OBJECTS:
     if (newcomp) {
-      if (!(c = prop_container(e, f->prop, true)) || !(obj = json_object()) ||
-          json_array_append_new(c, obj))
+      if (!(c = prop_container(e, f->prop, true)) ||
+          mp__v_push(&e->vt, c, obj = mp__v_obj(&e->vt)))
         return MP_ENOMEM;
       slot->prop = f->prop;
       slot->obj = obj;
@@ -345,10 +356,9 @@ static int build(ev_t *e, const mp__frule_t *f, const char *v, size_t n,
     if (!(obj = e->props[f->prop]))
       return 0; /* FOLIO: the nested object does not exist yet */
   member:
-    val = p->members[f->member].boolean ? json_boolean(jtrue(v, n))
+    val = p->members[f->member].boolean ? mp__v_bool(jtrue(v, n))
                                         : jstr(e, v, n);
-    if (!val ||
-        json_object_set_new_nocheck(obj, p->members[f->member].name, val))
+    if (mp__v_set(&e->vt, obj, p->members[f->member].name, val))
       return MP_ENOMEM;
     break;
   }
@@ -359,10 +369,9 @@ static int build(ev_t *e, const mp__frule_t *f, const char *v, size_t n,
 /* createSingleObject: the nested object is made when absent. */
 static int build_single(ev_t *e, const mp__frule_t *f, const char *v,
                         size_t n) {
-  json_t *o = prop_container(e, f->prop, false);
-  json_t *val = jstr(e, v, n);
+  mp__val_t *o = prop_container(e, f->prop, false);
   const char *mn = e->rs->shape->props[f->prop].members[f->member].name;
-  if (!o || !val || json_object_set_new_nocheck(o, mn, val))
+  if (!o || mp__v_set(&e->vt, o, mn, jstr(e, v, n)))
     return MP_ENOMEM;
   trace(e, f, v);
   return 0;
@@ -750,102 +759,102 @@ static char **split_spaces(const char *s, size_t *n) {
 }
 
 /* Identifiers / classifications whose type is several ids joined by spaces
- * (a type member over repeated subfields) are split, one per id. */
+ * (a type member over repeated subfields) are split, one per id. Texts are
+ * read as C strings (up to a NUL), as they were read from jansson. */
 static int fix_uuids(ev_t *e, const char *prop, const char *tkey,
                      const char *vkey) {
-  json_t *arr = json_object_get(e->out, prop);
-  size_t n0 = json_array_size(arr);
+  mp__vt_t *vt = &e->vt;
+  mp__val_t *arr = mp__v_get(e->out, prop);
+  size_t n0 = mp__v_size(arr);
   for (size_t i = 0; i < n0; i++) {
-    json_t *o = json_array_get(arr, i);
-    const char *t = json_string_value(json_object_get(o, tkey));
-    const char *v = json_string_value(json_object_get(o, vkey));
+    mp__val_t *o = mp__v_at(arr, i);
+    const char *t = mp__v_cstr(mp__v_get(o, tkey));
+    const char *v = mp__v_cstr(mp__v_get(o, vkey));
     if (!t || !uuid_run(t))
       continue;
     size_t nu, nv = 0;
     char **u = split_spaces(t, &nu);
     char **vs = v ? split_spaces(v, &nv) : NULL;
-    if (!u || (v && !vs)) {
-      if (u)
-        free(u[0]);
-      free(u);
-      return MP_ENOMEM;
-    }
-    json_t *keep_t = json_string(u[0]);
-    json_t *keep_v = nv ? json_string(vs[0]) : NULL;
-    for (size_t k = 1; k < nu; k++) {
+    int rc = !u || (v && !vs) ? MP_ENOMEM : 0;
+    for (size_t k = 1; k < nu && !rc; k++) {
       if (nv <= k)
         continue;
-      json_t *no = json_object();
+      mp__val_t *no = mp__v_obj(vt);
       mp_buf_clear(&e->tmp);
-      for (size_t x = k; x < (k == nu - 1 ? nv : k + 1); x++)
+      for (size_t x = k; x < (k == nu - 1 ? nv : k + 1) && !rc; x++)
         if ((x > k && mp_buf_putc(&e->tmp, ' ')) || mp_buf_puts(&e->tmp, vs[x]))
-          return MP_ENOMEM;
-      json_object_set_new(no, tkey, json_string(u[k]));
-      json_object_set_new(no, vkey,
-                          json_stringn(e->tmp.data ? e->tmp.data : "", e->tmp.len));
-      json_array_append_new(arr, no);
+          rc = MP_ENOMEM;
+      rc = rc ? rc : mp__v_set(vt, no, tkey, cstr(e, u[k]));
+      rc = rc ? rc
+              : mp__v_set(vt, no, vkey,
+                          mp__v_str(vt, e->tmp.data ? e->tmp.data : "", e->tmp.len));
+      rc = rc ? rc : mp__v_push(vt, arr, no);
     }
-    if (nu > 1 && nv > 1) {
-      json_object_set_new(o, tkey, keep_t);
-      json_object_set_new(o, vkey, keep_v);
-    } else {
-      json_decref(keep_t);
-      json_decref(keep_v);
+    if (!rc && nu > 1 && nv > 1) {
+      rc = mp__v_set(vt, o, tkey, cstr(e, u[0]));
+      rc = rc ? rc : mp__v_set(vt, o, vkey, cstr(e, vs[0]));
     }
-    free(u[0]);
+    if (u)
+      free(u[0]);
     free(u);
     if (vs)
       free(vs[0]);
     free(vs);
+    if (rc)
+      return rc;
   }
   return 0;
 }
 
-static void drop_without(json_t *out, const char *prop, const char *member) {
-  json_t *arr = json_object_get(out, prop);
-  for (size_t i = json_array_size(arr); i-- > 0;) {
-    const char *v = json_string_value(
-        json_object_get(json_array_get(arr, i), member));
+static void drop_without(mp__val_t *out, const char *prop, const char *member) {
+  mp__val_t *arr = mp__v_get(out, prop);
+  for (size_t i = mp__v_size(arr); i-- > 0;) {
+    const char *v = mp__v_cstr(mp__v_get(mp__v_at(arr, i), member));
     if (!v || !v[0])
-      json_array_remove(arr, i);
+      mp__v_remove(arr, i);
   }
 }
 
-static void distinct(json_t *out, const char *prop) {
-  json_t *arr = json_object_get(out, prop);
-  for (size_t i = 0; i < json_array_size(arr); i++)
-    for (size_t k = json_array_size(arr); k-- > i + 1;)
-      if (json_equal(json_array_get(arr, i), json_array_get(arr, k)))
-        json_array_remove(arr, k);
+static void distinct(mp__val_t *out, const char *prop) {
+  mp__val_t *arr = mp__v_get(out, prop);
+  for (size_t i = 0; i < mp__v_size(arr); i++)
+    for (size_t k = mp__v_size(arr); k-- > i + 1;)
+      if (mp__v_equal(mp__v_at(arr, i), mp__v_at(arr, k)))
+        mp__v_remove(arr, k);
 }
 
 /* precedingTitles/succeedingTitles: isbnId/isbnValue and issnId/issnValue
  * become identifiers [{identifierTypeId, value}]. */
-static void move_related_ids(json_t *out, const char *prop) {
+static int move_related_ids(ev_t *e, const char *prop) {
   static const char *const pairs[2][2] = {{"isbnId", "isbnValue"},
                                           {"issnId", "issnValue"}};
-  json_t *arr = json_object_get(out, prop);
-  size_t i;
-  json_t *t;
-  json_array_foreach(arr, i, t) {
+  mp__vt_t *vt = &e->vt;
+  mp__val_t *arr = mp__v_get(e->out, prop);
+  for (size_t i = 0; i < mp__v_size(arr); i++) {
+    mp__val_t *t = mp__v_at(arr, i);
     for (int k = 0; k < 2; k++) {
-      const char *id = json_string_value(json_object_get(t, pairs[k][0]));
+      const char *id = mp__v_cstr(mp__v_get(t, pairs[k][0]));
       if (!id || !id[0])
         continue;
-      json_t *ident = json_pack("{s:s}", "identifierTypeId", id);
-      json_object_del(t, pairs[k][0]);
-      const char *v = json_string_value(json_object_get(t, pairs[k][1]));
-      if (ident && v && v[0]) {
-        json_object_set(ident, "value", json_object_get(t, pairs[k][1]));
-        json_object_del(t, pairs[k][1]);
-        json_t *ids = json_object_get(t, "identifiers");
-        if (!ids)
-          json_object_set_new(t, "identifiers", ids = json_array());
-        json_array_append(ids, ident);
+      mp__val_t *ident = mp__v_obj(vt);
+      if (mp__v_set(vt, ident, "identifierTypeId", cstr(e, id)))
+        return MP_ENOMEM;
+      mp__v_del(t, pairs[k][0]);
+      mp__val_t *val = mp__v_get(t, pairs[k][1]);
+      const char *v = mp__v_cstr(val);
+      if (v && v[0]) {
+        if (mp__v_set(vt, ident, "value", val))
+          return MP_ENOMEM;
+        mp__v_del(t, pairs[k][1]);
+        mp__val_t *ids = mp__v_get(t, "identifiers");
+        if (!ids && mp__v_set(vt, t, "identifiers", ids = mp__v_arr(vt)))
+          return MP_ENOMEM;
+        if (mp__v_push(vt, ids, ident))
+          return MP_ENOMEM;
       }
-      json_decref(ident);
     }
   }
+  return 0;
 }
 
 /* Authority: the source file whose code prefixes an 010 $a (else the 001),
@@ -885,10 +894,11 @@ static int link_source_file(ev_t *e) {
     for (size_t k = 0; k < lens[c]; k++)
       if ((unsigned char)cands[c][k] > ' ' && mp_buf_putc(&e->tmp, cands[c][k]))
         return MP_ENOMEM;
-    if (id)
-      json_object_set_new(e->out, "sourceFileId", json_string(id));
-    json_object_set_new(e->out, "naturalId",
-                        jstr(e, e->tmp.data ? e->tmp.data : "", e->tmp.len));
+    if (id && mp__v_set(&e->vt, e->out, "sourceFileId", cstr(e, id)))
+      return MP_ENOMEM;
+    if (mp__v_set(&e->vt, e->out, "naturalId",
+                  jstr(e, e->tmp.data ? e->tmp.data : "", e->tmp.len)))
+      return MP_ENOMEM;
     break;
   }
   return 0;
@@ -898,7 +908,7 @@ static int finish(ev_t *e, mp_family_t fam) {
   int rc = 0;
   switch (fam) {
   case MP_FAMILY_BIB:
-    if (json_object_set_new(e->out, "source", json_string("MARC")))
+    if (mp__v_set(&e->vt, e->out, "source", cstr(e, "MARC")))
       return MP_ENOMEM;
     if ((rc = fix_uuids(e, "identifiers", "identifierTypeId", "value")) ||
         (rc = fix_uuids(e, "classifications", "classificationTypeId",
@@ -908,15 +918,16 @@ static int finish(ev_t *e, mp_family_t fam) {
     drop_without(e->out, "electronicAccess", "uri");
     drop_without(e->out, "precedingTitles", "title");
     drop_without(e->out, "succeedingTitles", "title");
-    move_related_ids(e->out, "precedingTitles");
-    move_related_ids(e->out, "succeedingTitles");
-    if (!json_object_get(e->out, "title")) {
+    if ((rc = move_related_ids(e, "precedingTitles")) ||
+        (rc = move_related_ids(e, "succeedingTitles")))
+      return rc;
+    if (!mp__v_get(e->out, "title")) {
       snprintf(e->err, e->errlen, "no title: %s",
                mp_record_field(e->r, "245") ? "245 has no title subfields"
                                             : "the record has no 245");
       return MP_EMAPPING;
     }
-    if (!json_object_get(e->out, "instanceTypeId")) {
+    if (!mp__v_get(e->out, "instanceTypeId")) {
       snprintf(e->err, e->errlen,
                "no instance type (no 008 and no 336 the rules map)");
       return MP_EMAPPING;
@@ -924,8 +935,8 @@ static int finish(ev_t *e, mp_family_t fam) {
     break;
   case MP_FAMILY_HOLDINGS:
     drop_without(e->out, "electronicAccess", "uri");
-    if (json_object_set_new(e->out, "sourceId",
-                            json_string("036ee84a-6afd-4c3c-9ad3-4a12ab875f59")))
+    if (mp__v_set(&e->vt, e->out, "sourceId",
+                  cstr(e, "036ee84a-6afd-4c3c-9ad3-4a12ab875f59")))
       return MP_ENOMEM;
     break;
   case MP_FAMILY_AUTHORITY:
@@ -935,26 +946,27 @@ static int finish(ev_t *e, mp_family_t fam) {
     break;
   }
   /* empty arrays say nothing: FOLIO's empty lists are left out */
-  const char *k;
-  void *tmp;
-  json_t *v;
-  json_object_foreach_safe(e->out, tmp, k, v) if (json_is_array(v) &&
-                                                  !json_array_size(v))
-      json_object_del(e->out, k);
+  mp__val_t *o = e->out;
+  size_t k = 0;
+  for (size_t i = 0; i < o->n; i++)
+    if (!(o->kv[i].val->type == MP__V_ARR && o->kv[i].val->n == 0))
+      o->kv[k++] = o->kv[i];
+  o->n = k;
   return rc;
 }
 
-int mp_mapping_map_record(const mp_mapping_t *m, const mp_record_t *r,
-                          mp_family_t family, json_t **out,
-                          mp_family_t *family_out, mp_mapping_trace_fn trace,
-                          void *trace_ud, char *errbuf, size_t errlen) {
-  *out = NULL;
+int mp_mapping_map_text(const mp_mapping_t *m, const mp_record_t *r,
+                        mp_family_t family, const char *id, mp_buf_t *out,
+                        mp_mapped_t *info, mp_mapping_trace_fn trace,
+                        void *trace_ud, char *errbuf, size_t errlen) {
+  if (info)
+    *info = (mp_mapped_t){MP_FAMILY_NONE, NULL};
   if (errlen)
     errbuf[0] = '\0';
   if (family == MP_FAMILY_NONE)
     family = mp_mapping_family_of(r->leader[6]);
-  if (family_out)
-    *family_out = family;
+  if (info)
+    info->family = family;
   if (family < 0 || family >= MP_FAMILIES) {
     snprintf(errbuf, errlen, "no record family for leader/06 '%c'",
              r->leader[6] ? r->leader[6] : ' ');
@@ -976,7 +988,7 @@ int mp_mapping_map_record(const mp_mapping_t *m, const mp_record_t *r,
   e->fc.rd = &m->refdata;
   e->fc.leader = r->leader;
   int rc = 0;
-  e->out = json_object();
+  e->out = mp__v_obj(&e->vt);
   if (!e->out) {
     rc = MP_ENOMEM;
     goto out;
@@ -1004,15 +1016,50 @@ int mp_mapping_map_record(const mp_mapping_t *m, const mp_record_t *r,
     if ((rc = data_field(e, f, ti)))
       goto out;
   }
-  rc = finish(e, family);
+  if ((rc = finish(e, family)))
+    goto out;
+  if (id && mp__v_set(&e->vt, e->out, "id", cstr(e, id)))
+    rc = MP_ENOMEM;
+  if (!rc && info)
+    info->hrid = mp__v_cstr(mp__v_get(e->out, "hrid"));
+  rc = rc ? rc : mp__v_write(e->out, out);
 out:
-  if (rc == MP_ENOMEM)
+  if (rc && e->vt.over) {
+    rc = MP_ETOOBIG;
+    snprintf(errbuf, errlen,
+             "the mapped %s would take more than %zu bytes (the limit per "
+             "record)",
+             mp_family_target(family), e->vt.cap);
+  } else if (rc == MP_ENOMEM) {
     snprintf(errbuf, errlen, "out of memory");
-  if (rc)
-    json_decref(e->out);
-  else
-    *out = e->out;
+  }
   e->out = NULL;
+  return rc;
+}
+
+void mp__mapping_tree_cap(size_t cap) {
+  ev_t *e = ev_get();
+  if (e)
+    e->vt.cap = cap ? cap : MP__VT_CAP;
+}
+
+int mp_mapping_map_record(const mp_mapping_t *m, const mp_record_t *r,
+                          mp_family_t family, json_t **out,
+                          mp_family_t *family_out, mp_mapping_trace_fn trace,
+                          void *trace_ud, char *errbuf, size_t errlen) {
+  mp_buf_t b;
+  mp_buf_init(&b);
+  mp_mapped_t info;
+  *out = NULL;
+  int rc = mp_mapping_map_text(m, r, family, NULL, &b, &info, trace, trace_ud,
+                               errbuf, errlen);
+  if (family_out)
+    *family_out = info.family;
+  if (rc == 0 && !(*out = json_loadb(b.data, b.len, JSON_ALLOW_NUL, NULL))) {
+    snprintf(errbuf, errlen, "out of memory");
+    rc = MP_ENOMEM;
+  }
+  mp_buf_release(&b);
   return rc;
 }
 

@@ -61,6 +61,64 @@ int mp__shape_prop(const mp__shape_t *s, const char *name, size_t len);
 /* Index of member name in prop p, or -1. */
 int mp__prop_member(const mp__prop_t *p, const char *name);
 
+/* ---- the mapped record's value tree (value.c) ---- */
+
+typedef enum { MP__V_STR, MP__V_TRUE, MP__V_FALSE, MP__V_ARR, MP__V_OBJ } mp__vtype_t;
+
+typedef struct mp__val_s mp__val_t;
+typedef struct mp__kv_s {
+  const char *key; /* not copied: a shape's name or a literal */
+  mp__val_t *val;
+} mp__kv_t;
+
+struct mp__val_s {
+  mp__vtype_t type;
+  size_t n;           /* string bytes, array items, object members */
+  union {
+    const char *s;    /* MP__V_STR: NUL-terminated copy */
+    mp__val_t **items; /* MP__V_ARR */
+    mp__kv_t *kv;     /* MP__V_OBJ, in insertion order */
+  };
+  size_t cap;         /* array / object capacity */
+};
+
+/* Bytes one record's tree may take; more is refused (MP_ETOOBIG). */
+#define MP__VT_CAP ((size_t)32 << 20)
+
+typedef struct mp__vt_s { /* one thread's tree memory, reset per record */
+  mp_arena_t arena;
+  size_t used, cap;
+  bool over;  /* an allocation went past cap */
+} mp__vt_t;
+
+void mp__vt_init(mp__vt_t *t);
+void mp__vt_reset(mp__vt_t *t);
+void mp__vt_release(mp__vt_t *t);
+
+/* The calling thread's cap on its record trees (0: MP__VT_CAP); tests. */
+void mp__mapping_tree_cap(size_t cap);
+
+/* Constructors: NULL when out of memory or past the cap. */
+mp__val_t *mp__v_str(mp__vt_t *t, const char *s, size_t n); /* copied */
+mp__val_t *mp__v_bool(bool b);                              /* shared */
+mp__val_t *mp__v_arr(mp__vt_t *t);
+mp__val_t *mp__v_obj(mp__vt_t *t);
+/* Append v (NULL: MP_ENOMEM, so constructors can be passed directly). */
+int mp__v_push(mp__vt_t *t, mp__val_t *arr, mp__val_t *v);
+/* Set key: in place when present, else last. v NULL: MP_ENOMEM. */
+int mp__v_set(mp__vt_t *t, mp__val_t *obj, const char *key, mp__val_t *v);
+void mp__v_del(mp__val_t *obj, const char *key);
+void mp__v_remove(mp__val_t *arr, size_t i);
+/* Readers: NULL / 0 when v is not of the type asked. */
+mp__val_t *mp__v_get(const mp__val_t *obj, const char *key);
+mp__val_t *mp__v_at(const mp__val_t *arr, size_t i);
+size_t mp__v_size(const mp__val_t *arr);
+const char *mp__v_cstr(const mp__val_t *v);
+bool mp__v_equal(const mp__val_t *a, const mp__val_t *b);
+/* Append the compact JSON text (json_dumps(.., JSON_COMPACT)'s bytes).
+ * 0 or MP_ENOMEM, out then unchanged. */
+int mp__v_write(const mp__val_t *v, mp_buf_t *out);
+
 /* ---- reference data (refdata.c) ---- */
 
 typedef struct mp__refrow_s {

@@ -200,30 +200,26 @@ int mp__sink_decode(mp_sink_t *s, const mp_sink_rec_t *r, mp_match_keys_t *keys,
   return 0;
 }
 
-/* The mapped record's text (malloc'd): mp_mapping_dump, or jansson for
- * what that leaves to it. NULL on ENOMEM or when jansson fails too. */
-static char *dump_compact(const json_t *v) {
-  mp_buf_t b;
-  mp_buf_init(&b);
-  if (mp_buf_reserve(&b, 4096) == 0 && mp_mapping_dump(v, &b) == 0)
-    return b.data;
-  mp_buf_release(&b);
-  return json_dumps(v, JSON_COMPACT);
-}
-
 int mp__sink_map(mp_sink_t *s, const mp_sink_rec_t *r, const char *id,
                  mp__sink_mapped_t *m, char *reason, size_t rlen) {
-  json_t *inst = NULL;
   memset(m, 0, sizeof *m);
   m->fam = MP_FAMILY_NONE;
   reason[0] = '\0';
-  int mrc = mp_mapping_map_record(s->mapping, &s->rec, MP_FAMILY_NONE, &inst,
-                                  &m->fam, NULL, NULL, reason, rlen);
+  mp_buf_t b;
+  mp_buf_init(&b);
+  mp_mapped_t info = {MP_FAMILY_NONE, NULL};
+  int mrc = mp_buf_reserve(&b, 4096);
+  if (mrc == 0)
+    mrc = mp_mapping_map_text(s->mapping, &s->rec, MP_FAMILY_NONE, id, &b,
+                              &info, NULL, NULL, reason, rlen);
+  m->fam = info.family;
   if (mrc == MP_ENOTBIB) {
+    mp_buf_release(&b);
     m->cls = mp_err_name(mrc);
     return mrc;
   }
   if (mrc < 0) {
+    mp_buf_release(&b);
     char merr[400];
     snprintf(merr, sizeof merr, "%s", reason[0] ? reason : mp_strerror(mrc));
     snprintf(reason, rlen, "job %lld record %lld (partition %d offset %lld): %s",
@@ -232,22 +228,10 @@ int mp__sink_map(mp_sink_t *s, const mp_sink_rec_t *r, const char *id,
     m->cls = mp_err_name(mrc);
     return mrc;
   }
-  int rc = 0;
-  if (id)
-    rc = json_object_set_new(inst, "id", json_string(id)) ? MP_ENOMEM : 0;
-  json_t *h = json_object_get(inst, "hrid");
-  if (!rc && h && json_is_string(h) && !(m->hrid = strdup(json_string_value(h))))
-    rc = MP_ENOMEM;
-  else if (!rc && h && !json_is_null(h) && !json_is_string(h) &&
-           !(m->hrid = json_dumps(h, JSON_COMPACT | JSON_ENCODE_ANY)))
-    rc = MP_ENOMEM;
-  m->inst = rc ? NULL : dump_compact(inst);
-  json_decref(inst);
-  if (!rc && !m->inst)
-    rc = MP_ENOMEM;
-  if (rc) {
+  m->inst = b.data; /* the buffer's memory becomes the row's text */
+  if (info.hrid && !(m->hrid = strdup(info.hrid))) {
     mp__sink_mapped_release(m);
-    return rc;
+    return MP_ENOMEM;
   }
   if (!jsonb_safe(m->inst, strlen(m->inst))) {
     snprintf(reason, rlen,

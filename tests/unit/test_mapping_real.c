@@ -24,18 +24,49 @@ typedef struct tally_s {
   int records, fam[MP_FAMILIES], none, failed, dumped;
 } tally_t;
 
-/* mp_mapping_dump writes what json_dumps(o, JSON_COMPACT) writes. */
-static void check_dump(const json_t *o, tally_t *t) {
-  char *want = json_dumps(o, JSON_COMPACT);
-  assert_non_null(want);
+/* The text mp_mapping_map_text wrote for rec is canonical compact JSON:
+ * jansson parses it and json_dumps(JSON_COMPACT) of that gives the same
+ * bytes (order, escapes, no spaces), after what the buffer held. An "id"
+ * given goes in: last, the rest unchanged. */
+static void check_text(const mp_record_t *rec, const json_t *o, tally_t *t) {
   mp_buf_t b;
   mp_buf_init(&b);
   assert_int_equal(mp_buf_append(&b, "x", 1), 0); /* appends after it */
-  assert_int_equal(mp_mapping_dump(o, &b), 0);
-  assert_int_equal(b.len, 1 + strlen(want));
-  assert_memory_equal(b.data + 1, want, b.len - 1);
+  char why[256];
+  mp_mapped_t info;
+  assert_int_equal(mp_mapping_map_text(M, rec, MP_FAMILY_NONE, NULL, &b, &info,
+                                       NULL, NULL, why, sizeof why), 0);
+  json_error_t je;
+  json_t *p = json_loadb(b.data + 1, b.len - 1, JSON_ALLOW_NUL, &je);
+  if (!p)
+    fail_msg("not JSON: %s: %.200s", je.text, b.data + 1);
+  char *again = json_dumps(p, JSON_COMPACT);
+  assert_non_null(again);
+  assert_int_equal(b.len - 1, strlen(again));
+  assert_memory_equal(b.data + 1, again, b.len - 1);
+  assert_true(json_equal(p, o)); /* the tree tools get is this text */
+  const char *h = json_string_value(json_object_get(p, "hrid"));
+  if (h)
+    assert_string_equal(info.hrid, h);
+  else
+    assert_null(info.hrid);
+  /* with an id */
+  mp_buf_clear(&b);
+  assert_int_equal(mp_mapping_map_text(M, rec, MP_FAMILY_NONE, "an-id", &b,
+                                       NULL, NULL, NULL, why, sizeof why), 0);
+  json_t *q = json_loadb(b.data, b.len, JSON_ALLOW_NUL, &je);
+  assert_non_null(q);
+  assert_string_equal(json_string_value(json_object_get(q, "id")), "an-id");
+  if (!json_object_get(p, "id")) {
+    json_object_set_new(p, "id", json_string("an-id"));
+    char *want = json_dumps(p, JSON_COMPACT);
+    assert_string_equal(b.data, want);
+    free(want);
+  }
+  json_decref(q);
+  free(again);
+  json_decref(p);
   mp_buf_release(&b);
-  free(want);
   t->dumped++;
 }
 
@@ -71,7 +102,7 @@ static void map_file(const char *path, tally_t *t, json_t *out) {
       continue;
     }
     t->fam[fam]++;
-    check_dump(o, t);
+    check_text(rec, o, t);
     if (out)
       json_array_append(out, o);
     json_decref(o);
@@ -137,26 +168,76 @@ static void test_every_iso2709_record_maps_as_its_family(void **s) {
   assert_int_equal(t.dumped, 3219);
 }
 
-/* Escapes, nesting, empty containers and the scalars jansson writes; a
- * real or invalid UTF-8 is left to jansson with the buffer unchanged. */
-static void test_dump_matches_jansson(void **s) {
+/* The jansson tree j as a value tree (strings, booleans, arrays, objects:
+ * what a mapped record holds); keys are j's own. */
+static mp__val_t *from_jansson(mp__vt_t *vt, json_t *j) {
+  switch (json_typeof(j)) {
+  case JSON_STRING:
+    return mp__v_str(vt, json_string_value(j), json_string_length(j));
+  case JSON_TRUE:
+  case JSON_FALSE:
+    return mp__v_bool(json_is_true(j));
+  case JSON_ARRAY: {
+    mp__val_t *a = mp__v_arr(vt);
+    size_t i;
+    json_t *x;
+    json_array_foreach(j, i, x) assert_int_equal(mp__v_push(vt, a, from_jansson(vt, x)), 0);
+    return a;
+  }
+  case JSON_OBJECT: {
+    mp__val_t *o = mp__v_obj(vt);
+    for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it))
+      assert_int_equal(mp__v_set(vt, o, json_object_iter_key(it),
+                                 from_jansson(vt, json_object_iter_value(it))),
+                       0);
+    return o;
+  }
+  default:
+    fail_msg("no such value in a mapped record");
+    return NULL;
+  }
+}
+
+/* mp__v_write of v is json_dumps(j, JSON_COMPACT), after what b held. */
+static void same_text(const mp__val_t *v, const json_t *j, tally_t *t) {
+  char *want = json_dumps(j, JSON_COMPACT);
+  assert_non_null(want);
+  mp_buf_t b;
+  mp_buf_init(&b);
+  assert_int_equal(mp_buf_append(&b, "x", 1), 0);
+  assert_int_equal(mp__v_write(v, &b), 0);
+  assert_int_equal(b.len, 1 + strlen(want));
+  assert_memory_equal(b.data + 1, want, b.len - 1);
+  mp_buf_release(&b);
+  free(want);
+  t->dumped++;
+}
+
+/* Escapes, nesting, empty containers and the scalars a record holds: the
+ * value tree's text is jansson's for the same tree; set, delete and remove
+ * keep jansson's order; equality is json_equal's; the cap holds. */
+static void test_tree_text_matches_jansson(void **s) {
   (void)s;
   tally_t t = {0};
+  mp__vt_t vt;
+  mp__vt_init(&vt);
   json_t *o = json_pack(
-      "{s:s, s:s#, s:[], s:{}, s:[i, I, b, b, n], s:{s:[{s:s}]}, s:s}",
+      "{s:s, s:s#, s:[], s:{}, s:[b, b], s:{s:[{s:s}]}, s:s}",
       "esc", "q\"b\\s/t\tn\nr\rb\bf\f\x01\x1f\x7f end", "nul", "a\0b", 3,
-      "ea", "eo", "nums", 0, (json_int_t)-9007199254740993LL, 1, 0,
-      "deep", "k", "id", "\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80",
-      "k\"ey\n", "v");
+      "ea", "eo", "bools", 1, 0, "deep", "k", "id",
+      "\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80", "k\"ey\n", "v");
   assert_non_null(o);
-  check_dump(o, &t);
+  mp__val_t *vo = from_jansson(&vt, o);
+  same_text(vo, o, &t);
   json_t *e = json_object();
-  check_dump(e, &t);
+  same_text(from_jansson(&vt, e), e, &t);
   assert_int_equal(t.dumped, 2);
   /* each byte that needs a look, at every position of an 8-byte word */
   static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f",
-                                         "/", "\xc3\xa9", "\xe2\x82\xac", " "};
-  for (size_t sp = 0; sp < sizeof specials / sizeof *specials; sp++)
+                                         "/", "\xc3\xa9", "\xe2\x82\xac", " ",
+                                         "\xc2\xa2", "\xc2\x9c", "\xe2\x80\xa8"};
+  size_t nsp = sizeof specials / sizeof *specials;
+  for (size_t sp = 0; sp < nsp; sp++)
     for (size_t pos = 0; pos < 18; pos++) {
       char v[40];
       memset(v, 'a', sizeof v);
@@ -164,24 +245,77 @@ static void test_dump_matches_jansson(void **s) {
       memcpy(v + pos, specials[sp], sl);
       json_t *a = json_pack("[s#]", v, pos + sl + pos % 5);
       assert_non_null(a);
-      check_dump(a, &t);
+      same_text(from_jansson(&vt, a), a, &t);
       json_decref(a);
     }
-  assert_int_equal(t.dumped, 2 + 10 * 18);
+  assert_int_equal(t.dumped, 2 + nsp * 18);
+  /* the same edits on both trees */
+  json_object_set_new(o, "esc", json_string("again")); /* in place */
+  assert_int_equal(mp__v_set(&vt, vo, "esc", mp__v_str(&vt, "again", 5)), 0);
+  json_object_del(o, "nul");
+  mp__v_del(vo, "nul");
+  json_object_set_new(o, "nul", json_true()); /* last now */
+  assert_int_equal(mp__v_set(&vt, vo, "nul", mp__v_bool(true)), 0);
+  json_array_remove(json_object_get(o, "bools"), 0);
+  mp__v_remove(mp__v_get(vo, "bools"), 0);
+  json_array_append_new(json_object_get(o, "ea"), json_string("x"));
+  assert_int_equal(mp__v_push(&vt, mp__v_get(vo, "ea"), mp__v_str(&vt, "x", 1)), 0);
+  same_text(vo, o, &t);
+  assert_string_equal(mp__v_cstr(mp__v_get(vo, "k\"ey\n")), "v");
+  assert_null(mp__v_get(vo, "absent"));
+  assert_int_equal(mp__v_size(mp__v_get(vo, "bools")), 1);
+  /* json_equal: members in any order, strings by their bytes */
+  json_t *x = json_pack("{s:s,s:[s]}", "a", "1", "b", "2");
+  json_t *y = json_pack("{s:[s],s:s}", "b", "2", "a", "1");
+  json_t *z = json_pack("{s:[s],s:s#}", "b", "2", "a", "1\0", 2);
+  assert_true(mp__v_equal(from_jansson(&vt, x), from_jansson(&vt, y)));
+  assert_false(mp__v_equal(from_jansson(&vt, x), from_jansson(&vt, z)));
+  assert_false(mp__v_equal(mp__v_str(&vt, "ab", 2), mp__v_str(&vt, "ac", 2)));
+  json_decref(x), json_decref(y), json_decref(z);
+  /* the cap: allocations fail past it, and work again after a reset */
+  mp__vt_reset(&vt);
+  vt.cap = 4096;
+  size_t made = 0;
+  while (mp__v_str(&vt, "0123456789abcdef0123456789abcdef", 32))
+    made++;
+  assert_true(vt.over);
+  assert_in_range(made, 4096 / 128, 4096 / 32);
+  assert_null(mp__v_obj(&vt));
+  mp__vt_reset(&vt);
+  assert_false(vt.over);
+  assert_non_null(mp__v_obj(&vt));
+  mp__vt_release(&vt);
+  json_decref(e);
+  json_decref(o);
+}
+
+/* A record whose tree would pass the cap is refused, MP_ETOOBIG with a
+ * reason, and the next record maps again. */
+static void test_record_past_the_cap_is_refused(void **s) {
+  (void)s;
+  int err = 0;
+  mp_marc_reader_t *rd =
+      mp_marc_reader_open(tu_data("iso2709/pymarc--test.dat"), NULL, &err);
+  assert_non_null(rd);
+  mp_record_t *rec;
+  assert_int_equal(mp_marc_reader_next(rd, &rec), 0);
   mp_buf_t b;
   mp_buf_init(&b);
   assert_int_equal(mp_buf_append(&b, "keep", 4), 0);
-  json_object_set_new(o, "real", json_real(1.5));
-  assert_int_equal(mp_mapping_dump(o, &b), MP_EFORMAT);
+  char why[256];
+  mp__mapping_tree_cap(512);
+  assert_int_equal(mp_mapping_map_text(M, rec, MP_FAMILY_NONE, NULL, &b, NULL,
+                                       NULL, NULL, why, sizeof why),
+                   MP_ETOOBIG);
+  assert_non_null(strstr(why, "more than 512 bytes"));
   assert_string_equal(b.data, "keep");
-  json_object_del(o, "real");
-  json_object_set_new(o, "bad", json_stringn_nocheck("\xff", 1));
-  assert_int_equal(mp_mapping_dump(o, &b), MP_EFORMAT);
-  assert_string_equal(b.data, "keep");
-  assert_null(json_dumps(o, JSON_COMPACT)); /* jansson fails on it too */
+  mp__mapping_tree_cap(0);
+  assert_int_equal(mp_mapping_map_text(M, rec, MP_FAMILY_NONE, NULL, &b, NULL,
+                                       NULL, NULL, why, sizeof why),
+                   0);
+  assert_true(b.len > 1000);
   mp_buf_release(&b);
-  json_decref(e);
-  json_decref(o);
+  mp_marc_reader_close(rd);
 }
 
 static void test_camel_book(void **s) {
@@ -353,7 +487,8 @@ static void test_marc8_maps_like_its_utf8_twin(void **s) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_every_iso2709_record_maps_as_its_family),
-      cmocka_unit_test(test_dump_matches_jansson),
+      cmocka_unit_test(test_tree_text_matches_jansson),
+      cmocka_unit_test(test_record_past_the_cap_is_refused),
       cmocka_unit_test(test_camel_book),
       cmocka_unit_test(test_lc_record_264_041_and_880),
       cmocka_unit_test(test_880_japanese),

@@ -105,26 +105,18 @@ static const char *json_subst(unsigned char c, size_t *n, char tmp[8]) {
 }
 
 /* json_subst's text with every backslash doubled: the JSON escape as one
- * value of PostgreSQL's COPY text format. */
+ * value of PostgreSQL's COPY text format (at most 7 bytes, as \\u001f). */
 static const char *json_copy_subst(unsigned char c, size_t *n, char tmp[8]) {
-  static const char hex[] = "0123456789abcdef";
-  const char *s;
-  switch (c) {
-  case '"': s = "\\\\\""; break;
-  case '\\': s = "\\\\\\\\"; break;
-  case '\n': s = "\\\\n"; break;
-  case '\r': s = "\\\\r"; break;
-  case '\t': s = "\\\\t"; break;
-  case 0: s = replacement; break;
-  default:
-    memcpy(tmp, "\\\\u00", 5);
-    tmp[5] = hex[c >> 4];
-    tmp[6] = hex[c & 15];
-    *n = 7;
-    return tmp;
+  char one[8];
+  size_t k, m = 0;
+  const char *s = json_subst(c, &k, one);
+  for (size_t i = 0; i < k; i++) {
+    if (s[i] == '\\')
+      tmp[m++] = '\\';
+    tmp[m++] = s[i];
   }
-  *n = strlen(s);
-  return s;
+  *n = m;
+  return tmp;
 }
 
 typedef const char *(*subst_fn)(unsigned char c, size_t *n, char tmp[8]);

@@ -20,6 +20,7 @@
 #include "cli/import_progress.h"
 #include "cli/import_workers.h"
 #include "cli/job_input.h"
+#include "marcpipe/alloc.h"
 #include "marcpipe/joblog.h"
 #include "marcpipe/lease.h"
 #include "marcpipe/broker.h"
@@ -981,6 +982,8 @@ static int open_conn(import_t *im, PGconn **c, char *err, size_t n) {
 }
 
 int cmd_import(int argc, char **argv) {
+  /* producer and embedded broker: big buffers reused, not remapped (alloc.h) */
+  mp_alloc_bound_retention();
   opts_t o = {.workers = 2};
   mp_cli_init(&o.c, "import");
   int prc = parse_opts(argc, argv, &o);

@@ -19,7 +19,7 @@ int mp_alloc_bound_retention(void) {
 #endif
 #if defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
   n += set(M_MMAP_THRESHOLD, MP_ALLOC_MMAP_THRESHOLD, "MALLOC_MMAP_THRESHOLD_");
-  n += set(M_TRIM_THRESHOLD, MP_ALLOC_MMAP_THRESHOLD, "MALLOC_TRIM_THRESHOLD_");
+  n += set(M_TRIM_THRESHOLD, MP_ALLOC_TRIM_THRESHOLD, "MALLOC_TRIM_THRESHOLD_");
 #endif
   return n;
 }

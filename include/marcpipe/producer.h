@@ -44,12 +44,21 @@
 #include <stdint.h>
 #include <uv.h>
 
-/* Defaults, safe on the embedded broker with 8 partitions: 16 MiB of
+/* Defaults for the embedded broker with 8 partitions: 16 MiB of
  * uncompressed backlog spread over 8 partitions is ~2 MiB per partition
- * before compression (zstd shrinks MARC ~3-4x), well under the mock's
- * 5 MiB per partition, with room for uneven keys; 20,000 records is far
- * under its 100,000 message sets. Scale both with the partition count
- * (mp_producer_default_backlog). */
+ * before compression, well under the mock's 5 MiB per partition, with
+ * room for uneven keys; 20,000 records is far under its 100,000 message
+ * sets. Scale both with the partition count (mp_producer_default_backlog).
+ * The bound is on the whole backlog, not per partition: while some
+ * partitions are not consumed (their worker died, until the rebalance)
+ * the backlog gathers in them. zstd level 1 shrinks a whole generated
+ * file to 0.29 but batches of a few dozen records (24-48 KB, what 8
+ * partitions get in linger.ms at ~7,500 records/s) only to 0.40-0.42
+ * (zstd -1 over slices of the file): 16 MiB fits in the 5 MiB of two
+ * stalled partitions but not of one. So a worker dying in an import with
+ * 8 workers on 8 partitions could make the mock drop records (not
+ * reproduced); the worker would report them lost and the job would fail,
+ * never lose them silently. */
 #define MP_PRODUCER_BACKLOG_PER_PARTITION 2500
 #define MP_PRODUCER_BACKLOG_BYTES_PER_PARTITION (2u << 20)
 #define MP_PRODUCER_MAX_INFLIGHT 10000

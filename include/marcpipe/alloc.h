@@ -1,5 +1,5 @@
 /* alloc.h: the allocator settings of long-running processes (workers,
- * the import and the producer).
+ * and the producer's: import, produce).
  *
  * A worker's memory must be bounded by its window, not by the length of
  * the job. With glibc's defaults it is not quite: each thread gets its own
@@ -12,22 +12,29 @@
  * peak RSS was 24.5 MiB for 10k records and 30.6 for 100k (+25%) with the
  * default thresholds, 23.5 and 24.4 (+4%) with fixed ones.
  *
- * Fixed is what bounds the growth; how high is a matter of CPU. At
- * 128 KiB every fetch response, produce batch and zstd context was a
- * fresh mmap: its pages faulted in on first touch and its unmap flushed
- * the TLBs of both cores (perf, 50k records, 2 workers: page faults ~10%
- * of all samples, the kernel ~30%). At 4 MiB (trim 8 MiB) those buffers are
- * reused from the heap: the pipeline's CPU per record fell by a fifth
- * (bench/README.md, "Allocator thresholds"). */
+ * The producer's process (import, produce) is not bounded by a window but
+ * by its backlog credit, and it churns large buffers: librdkafka's produce
+ * batches and zstd contexts, and with the embedded broker its fetch
+ * responses. At 128 KiB, or with the dynamic threshold, each was a fresh
+ * mmap whose pages faulted in on first touch and whose unmap flushed the
+ * TLBs of both cores (perf, 50k records, 2 workers: page faults ~10% of
+ * all samples). mp_alloc_reuse_buffers fixes its thresholds above those
+ * buffers, which are then reused from the heap: CPU per record of the
+ * whole pipeline 0.925 of before with this in the import process alone
+ * (A/B median, bench/README.md "Allocator thresholds"). The same in the
+ * workers saved another ~18% but let their peak RSS grow 12-25% from 100k
+ * to 1M records, so they keep 128 KiB. */
 #ifndef MARCPIPE_ALLOC_H
 #define MARCPIPE_ALLOC_H
 
-/* Blocks of at least this size are always mmapped, and returned to the
- * system when freed: larger than librdkafka's fetch responses and produce
- * batches (1 MiB by default), COPY chunks and zstd contexts. */
-#define MP_ALLOC_MMAP_THRESHOLD (4 * 1024 * 1024)
-/* The heap is trimmed when this much is free at its top. */
-#define MP_ALLOC_TRIM_THRESHOLD (8 * 1024 * 1024)
+/* Workers: blocks of at least this size are always mmapped, and returned
+ * to the system when freed; the heap is trimmed when this much is free at
+ * its top. glibc's initial default for both, made fixed. */
+#define MP_ALLOC_MMAP_THRESHOLD (128 * 1024)
+/* The producer's process: above librdkafka's produce batches and fetch
+ * responses (1 MiB by default) and zstd's contexts. */
+#define MP_ALLOC_PRODUCER_MMAP_THRESHOLD (4 * 1024 * 1024)
+#define MP_ALLOC_PRODUCER_TRIM_THRESHOLD (8 * 1024 * 1024)
 
 /* Two malloc arenas instead of one per thread, and the fixed thresholds
  * above. Call first thing in main, before any thread starts. A setting
@@ -36,5 +43,7 @@
  * settings applied (0 when the C library has no such settings, e.g. under
  * a sanitizer's allocator). */
 int mp_alloc_bound_retention(void);
+/* The same for the producer's process, at the PRODUCER thresholds. */
+int mp_alloc_reuse_buffers(void);
 
 #endif

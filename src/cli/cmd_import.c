@@ -983,7 +983,7 @@ static int open_conn(import_t *im, PGconn **c, char *err, size_t n) {
 
 int cmd_import(int argc, char **argv) {
   /* producer and embedded broker: big buffers reused, not remapped (alloc.h) */
-  mp_alloc_bound_retention();
+  mp_alloc_reuse_buffers();
   opts_t o = {.workers = 2};
   mp_cli_init(&o.c, "import");
   int prc = parse_opts(argc, argv, &o);

@@ -134,7 +134,7 @@ static int resume_job(PGconn *conn, int64_t job, mp_job_summary_t *sum,
 }
 
 int cmd_produce(int argc, char **argv) {
-  mp_alloc_bound_retention(); /* big buffers reused, not remapped (alloc.h) */
+  mp_alloc_reuse_buffers(); /* big buffers reused, not remapped (alloc.h) */
   mp_cli_t c;
   int64_t inflight = 0;
   const char *resume_str = NULL;

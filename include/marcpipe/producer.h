@@ -14,7 +14,10 @@
  *   - credit: at most max_backlog records / max_backlog_bytes bytes of the
  *     job produced but not yet processed by the workers. The processed
  *     count is read through ops.processed every credit_poll_ms, on the
- *     libuv thread pool (it may block on PostgreSQL);
+ *     libuv thread pool (it may block on PostgreSQL). Optionally a smaller
+ *     startup_backlog until the count first moves, so that a large input
+ *     does not flood the cores (and a real broker) while the workers join
+ *     their group and commit their first batch;
  *   - rejected records waiting to be journaled: at most 1,000.
  * Delivery: enable.idempotence=true, acks=all, compression zstd (best
  * ratio of librdkafka's codecs on MARC; the embedded broker's retention is
@@ -61,6 +64,9 @@
  * never lose them silently. */
 #define MP_PRODUCER_BACKLOG_PER_PARTITION 2500
 #define MP_PRODUCER_BACKLOG_BYTES_PER_PARTITION (2u << 20)
+/* import's startup_backlog: a few batches, so the first commit comes as
+ * soon as the workers have joined (bench/README.md "Start-up"). */
+#define MP_PRODUCER_STARTUP_BACKLOG 100
 #define MP_PRODUCER_MAX_INFLIGHT 10000
 #define MP_PRODUCER_CREDIT_POLL_MS 100
 #define MP_PRODUCER_MAX_PENDING_REJECTS 1000
@@ -177,6 +183,10 @@ typedef struct mp_producer_opts_s {
   int64_t max_inflight;          /* 0 = MP_PRODUCER_MAX_INFLIGHT */
   int64_t max_backlog;           /* 0 = default for 8 partitions; <0 = off */
   int64_t max_backlog_bytes;     /* 0 = default for 8 partitions; <0 = off */
+  /* Until the processed count first moves (the workers' first commit, or
+   * a resumed run's earlier progress at the first read), at most this many
+   * records are outstanding; then max_backlog alone. 0 = no such limit. */
+  int64_t startup_backlog;
   unsigned credit_poll_ms;       /* 0 = MP_PRODUCER_CREDIT_POLL_MS */
   unsigned progress_ms;          /* 0 = no periodic progress callback */
   const mp_producer_job_ops_t *ops; /* NULL = no database (no credit) */

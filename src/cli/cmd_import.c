@@ -69,6 +69,7 @@ typedef struct opts_s {
   const char *rules, *refdata; /* FOLIO rules / reference data */
   bool push;
   int64_t max_backlog, max_backlog_bytes; /* the producer's: <0 = off */
+  int64_t startup_backlog; /* the producer's until the first commit; 0 = off */
   bool json, quiet, verbose;
   int64_t resume; /* --resume JOB */
   mp_profile_builder_t profile;
@@ -690,6 +691,7 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
                            .skip = skip,
                            .max_backlog = o->max_backlog,
                            .max_backlog_bytes = o->max_backlog_bytes,
+                           .startup_backlog = o->startup_backlog,
                            .ops = &im->ops,
                            .cb_data = im,
                            .on_done = on_producer_done};
@@ -849,13 +851,17 @@ static void all_exited(mp_import_workers_t *set) {
 
 static int parse_opts(int argc, char **argv, opts_t *o) {
   mp_cli_t *c = &o->c;
-  int64_t workers = 2, dbconn = MP_CLI_UNSET;
+  int64_t workers = 2, dbconn = MP_CLI_UNSET, startup = MP_CLI_UNSET;
   const char *mode = "pull";
   mp_opt_t opts[] = {
       MP_OPT_GROUP("Pipeline:"),
       MP_OPT_COUNT('w', "workers", &workers, 1, MP_IMPORT_MAX_WORKERS, "N",
                    "worker processes (default 2)"),
       MP_CLI_BACKLOG(c),
+      MP_OPT_COUNT(0, "startup-backlog", &startup, 0, INT64_MAX, "N",
+                   "records produced before the workers' first commit\n"
+                   "(default " MP_CLI_STR(MP_PRODUCER_STARTUP_BACKLOG) "; 0 = only --max-backlog): a large\n"
+                   "input does not take the cores while they start"),
       MP_CLI_WINDOW(c),
       MP_OPT_COUNT(0, "db-connections", &dbconn, 1, 1000, "N",
                    "database connections of the whole job, shared by\n"
@@ -964,6 +970,8 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
   /* the backlog bounds the producer and sizes the windows; 0 = off, as in
    * produce */
   mp_cli_backlog(c, &o->partitions, &o->max_backlog, &o->max_backlog_bytes);
+  o->startup_backlog = startup == MP_CLI_UNSET ? MP_PRODUCER_STARTUP_BACKLOG
+                                               : startup;
   if (dbconn != MP_CLI_UNSET) {
     o->db_connections = (int)dbconn;
   } else { /* the managed server's cores, at least 2 */

@@ -331,7 +331,9 @@ typedef struct {
   fake_job_t *j;
   uv_timer_t t;
   int64_t credit, n;
+  int64_t startup;       /* startup_backlog given, 0 = none */
   int64_t max_seen;
+  int64_t max_before;    /* most outstanding before the first advance */
   int stalls, advances;
   int64_t last_produced;
   int recorded_mid_run; /* ticks that saw a recorded prefix before the end */
@@ -351,6 +353,11 @@ static void credit_tick(uv_timer_t *t) {
   if (out > c->max_seen)
     c->max_seen = out;
   assert_true(out <= c->credit);
+  /* until the "workers" first process something, the startup bound */
+  int64_t limit = c->startup > 0 && proc == 0 ? c->startup : c->credit;
+  if (proc == 0 && out > c->max_before)
+    c->max_before = out;
+  assert_true(out <= limit);
   /* The recorded resume point lags the done prefix, never passes it; with
    * no report outstanding every item read is done. */
   int64_t rec = atomic_load(&c->j->produced);
@@ -362,7 +369,7 @@ static void credit_tick(uv_timer_t *t) {
   if (st.produced == c->last_produced && st.produced > proc) {
     /* Stalled: it must stand exactly at the credit (or at the end). */
     if (++c->stalls >= 3) {
-      assert_true(out == c->credit || st.read == c->n);
+      assert_true(out == limit || st.read == c->n);
       /* "workers" finish up to 150 of the delivered records */
       int64_t next = proc + 150;
       if (next > st.delivered)
@@ -384,20 +391,22 @@ static void credit_done(void *data, int rc, const char *reason) {
 }
 
 /* Run n fake records of value_len bytes under a credit of max_backlog
- * records or max_bytes bytes while credit_tick plays the workers; the
- * producer's stats go to st, the test context to c. */
+ * records or max_bytes bytes (and startup records until the first
+ * advance, 0 = none) while credit_tick plays the workers; the producer's
+ * stats go to st, the test context to c. */
 static void run_with_credit(int64_t n, size_t value_len, int64_t max_backlog,
-                            int64_t max_bytes, int64_t credit,
-                            credit_ctx_t *c, fake_job_t *j,
+                            int64_t max_bytes, int64_t startup,
+                            int64_t credit, credit_ctx_t *c, fake_job_t *j,
                             mp_producer_stats_t *st) {
   mp_broker_t *b = start_broker();
   fake_in_t f = {.n = n, .value_len = value_len};
   mp_producer_job_ops_t ops = fake_ops(j);
-  *c = (credit_ctx_t){.j = j, .credit = credit, .n = n};
+  *c = (credit_ctx_t){.j = j, .credit = credit, .n = n, .startup = startup};
   mp_producer_opts_t o = base_opts(b, 7);
   o.ops = &ops;
   o.max_backlog = max_backlog;
   o.max_backlog_bytes = max_bytes;
+  o.startup_backlog = startup;
   o.credit_poll_ms = 20;
   o.cb_data = c;
   o.on_done = credit_done;
@@ -422,7 +431,7 @@ static void test_producer_credit_blocks_until_processed_moves(void **s) {
   credit_ctx_t c;
   fake_job_t j = {0};
   mp_producer_stats_t st;
-  run_with_credit(2000, 0, 500, -1, 500, &c, &j, &st);
+  run_with_credit(2000, 0, 500, -1, 0, 500, &c, &j, &st);
   assert_int_equal(st.delivered, 2000);
   assert_int_equal(j.total, 2000);
   assert_int_equal(st.max_outstanding, 500); /* reached, never passed */
@@ -433,12 +442,26 @@ static void test_producer_credit_blocks_until_processed_moves(void **s) {
   assert_int_equal(atomic_load(&j.produced), 2000);
 }
 
+/* startup_backlog: 40 records until the processed count first moves,
+ * then the full credit of 500. */
+static void test_producer_startup_credit_until_first_progress(void **s) {
+  credit_ctx_t c;
+  fake_job_t j = {0};
+  mp_producer_stats_t st;
+  run_with_credit(2000, 0, 500, -1, 40, 500, &c, &j, &st);
+  assert_int_equal(st.delivered, 2000);
+  assert_int_equal(j.total, 2000);
+  assert_int_equal(c.max_before, 40); /* stood at the startup bound */
+  assert_int_equal(st.max_outstanding, 500); /* then the full credit */
+  assert_true(c.advances >= (2000 - 500) / 150);
+}
+
 static void test_producer_byte_credit_bounds_backlog(void **s) {
   credit_ctx_t c;
   fake_job_t j = {0};
   mp_producer_stats_t st;
   /* 100 records of 1000 bytes; credit_tick asserts the bound all along */
-  run_with_credit(400, 1000, -1, 100 * 1000, 100, &c, &j, &st);
+  run_with_credit(400, 1000, -1, 100 * 1000, 0, 100, &c, &j, &st);
   assert_int_equal(st.delivered, 400);
   assert_int_equal(j.total, 400);
   assert_true(c.max_seen <= 100);
@@ -852,6 +875,7 @@ int main(void) {
           test_producer_streams_items_with_headers_and_journals_rejects),
       cmocka_unit_test(test_producer_credit_blocks_until_processed_moves),
       cmocka_unit_test(test_producer_resume_skips_produced_prefix),
+      cmocka_unit_test(test_producer_startup_credit_until_first_progress),
       cmocka_unit_test(test_producer_byte_credit_bounds_backlog),
       cmocka_unit_test(test_producer_cancel_while_blocked_fails_job),
       cmocka_unit_test(test_producer_waits_on_full_queue),

@@ -860,7 +860,8 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       MP_CLI_BACKLOG(c),
       MP_OPT_COUNT(0, "startup-backlog", &startup, 0, INT64_MAX, "N",
                    "records produced before the workers' first commit\n"
-                   "(default " MP_CLI_STR(MP_PRODUCER_STARTUP_BACKLOG) "; 0 = only --max-backlog): a large\n"
+                   "(default " MP_CLI_STR(MP_PRODUCER_STARTUP_BACKLOG)
+                   "; 0 = only --max-backlog): a large\n"
                    "input does not take the cores while they start"),
       MP_CLI_WINDOW(c),
       MP_OPT_COUNT(0, "db-connections", &dbconn, 1, 1000, "N",

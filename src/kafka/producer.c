@@ -65,7 +65,6 @@ struct mp_producer_s {
   int64_t inflight;
   mp_producer_stats_t st;
   int64_t journaled; /* rejected records journaled so far */
-  bool progressed;   /* the processed count has moved (startup_backlog) */
   mp_seqdone_t done; /* delivered or journaled seqs (resume point) */
   uint64_t last_progress_ms;
 
@@ -167,7 +166,9 @@ static bool credit_ok(mp_producer_t *p) {
     p->st.max_outstanding = recs;
   if (p->o.max_backlog > 0 && recs >= p->o.max_backlog)
     return false;
-  if (p->o.startup_backlog > 0 && !p->progressed &&
+  /* st.processed starts at 0 and only grows: until it moves, the startup
+   * bound (producer.h) */
+  if (p->o.startup_backlog > 0 && p->st.processed == 0 &&
       recs >= p->o.startup_backlog)
     return false;
   if (p->o.max_backlog_bytes > 0 && bytes >= p->o.max_backlog_bytes)
@@ -474,10 +475,8 @@ static void db_done(uv_work_t *w, int status) {
   }
   p->batch_done = 0;
   if (kind == DB_TICK && p->db_processed_ok &&
-      p->db_processed > p->st.processed) {
+      p->db_processed > p->st.processed)
     p->st.processed = p->db_processed;
-    p->progressed = true;
-  }
   if (kind == DB_FINAL) {
     if (status != 0 || p->db_rc != 0) {
       int rc = status != 0 ? status : p->db_rc;

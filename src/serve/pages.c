@@ -190,7 +190,16 @@ static const char job_js[] =
     "source records? Instances stay.'))return;"
     "fetch('/jobs/'+J+'/'+a,{method:'POST',headers:{'X-Marcpipe-Token':T}})"
     ".then(r=>r.text().then(t=>{document.getElementById('msg').textContent=t;"
-    "if(r.ok)setTimeout(()=>location.href=a==='delete'?'/':location.href,500)}))}"
+    "if(!r.ok)return;if(a==='delete')setTimeout(()=>location.href='/',500);"
+    "else if(a==='resume')started(0)}))}"
+    /* cancel: upd() below shows the new state and re-reads the log, in
+     * place; a reload here could land after the user's next click and
+     * drop it. resume: the import it starts needs a moment to take the
+     * job, so reload once the job has left CANCELLED (or after 30 s): the
+     * reloaded page then polls the running job */
+    "function started(n){fetch('/api/jobs/'+J).then(r=>r.json()).then(j=>{"
+    "if(j.running||j.state!=='CANCELLED'||n>=60)location.reload();"
+    "else setTimeout(()=>started(n+1),500)}).catch(()=>setTimeout(()=>started(n+1),500))}"
     "let fin=false;function upd(){if(fin)return;fetch('/api/jobs/'+J).then(r=>r.json())"
     ".then(j=>{for(const k of ['processed','created','updated','duplicates','skipped',"
     "'errors','produced'])document.getElementById('c-'+k).textContent=j[k];"

@@ -21,16 +21,27 @@
  * all samples). mp_alloc_reuse_buffers fixes its thresholds above those
  * buffers, which are then reused from the heap: CPU per record of the
  * whole pipeline 0.925 of before with this in the import process alone
- * (A/B median, bench/README.md "Allocator thresholds"). The same in the
- * workers saved another ~18% but let their peak RSS grow 12-25% from 100k
- * to 1M records, so they keep 128 KiB. */
+ * (A/B median, bench/README.md "Allocator thresholds").
+ *
+ * A worker's own churn is smaller: librdkafka 2.0.2 creates a zstd
+ * decompression stream (its context and window, ~260 KiB) for every
+ * fetched message set, and its output buffer (130-430 KiB, grown by
+ * realloc because the frame does not carry its size) and the sink's COPY
+ * chunks are of the same order. At 128 KiB each was mmapped and unmapped
+ * again: page faults and TLB flushes were ~17% of a worker's samples.
+ * mp_alloc_bound_retention fixes the worker's thresholds at 1 MiB / 2 MiB,
+ * above those buffers: worker CPU for
+ * 1M records 41.6 s against 65.1 s at 128 KiB, peak RSS 54 -> 55 MiB from
+ * 100k to 1M records (one worker). At 4 MiB / 8 MiB the CPU was the same
+ * and the RSS grew 5-25% with the job. */
 #ifndef MARCPIPE_ALLOC_H
 #define MARCPIPE_ALLOC_H
 
 /* Workers: blocks of at least this size are always mmapped, and returned
- * to the system when freed; the heap is trimmed when this much is free at
- * its top. glibc's initial default for both, made fixed. */
-#define MP_ALLOC_MMAP_THRESHOLD (128 * 1024)
+ * to the system when freed; smaller ones are
+ * reused from the heap, which is trimmed when TRIM is free at its top. */
+#define MP_ALLOC_MMAP_THRESHOLD (1024 * 1024)
+#define MP_ALLOC_TRIM_THRESHOLD (2 * 1024 * 1024)
 /* The producer's process: above librdkafka's produce batches and fetch
  * responses (1 MiB by default) and zstd's contexts. */
 #define MP_ALLOC_PRODUCER_MMAP_THRESHOLD (4 * 1024 * 1024)

@@ -26,7 +26,7 @@ static int fixed(int mmap_threshold, int trim_threshold) {
 }
 
 int mp_alloc_bound_retention(void) {
-  return fixed(MP_ALLOC_MMAP_THRESHOLD, MP_ALLOC_MMAP_THRESHOLD);
+  return fixed(MP_ALLOC_MMAP_THRESHOLD, MP_ALLOC_TRIM_THRESHOLD);
 }
 
 int mp_alloc_reuse_buffers(void) {

@@ -30,16 +30,15 @@
  * chunks are of the same order. At 128 KiB each was mmapped and unmapped
  * again: page faults and TLB flushes were ~17% of a worker's samples.
  * mp_alloc_bound_retention fixes the worker's thresholds at 1 MiB / 2 MiB,
- * above those buffers: worker CPU for
- * 1M records 41.6 s against 65.1 s at 128 KiB, peak RSS 54 -> 55 MiB from
- * 100k to 1M records (one worker). At 4 MiB / 8 MiB the CPU was the same
- * and the RSS grew 5-25% with the job. */
+ * above those buffers: worker CPU for 1M records 41.6 s against 65.1 s at
+ * 128 KiB, peak RSS 54 -> 55 MiB from 100k to 1M records (one worker). At
+ * 4 MiB / 8 MiB the CPU was the same and the RSS grew 5-25% with the job. */
 #ifndef MARCPIPE_ALLOC_H
 #define MARCPIPE_ALLOC_H
 
-/* Workers: blocks of at least this size are always mmapped, and returned
- * to the system when freed; smaller ones are
- * reused from the heap, which is trimmed when TRIM is free at its top. */
+/* Workers: blocks of at least MMAP are always mmapped, and returned to
+ * the system when freed; smaller ones are reused from the heap, which is
+ * trimmed when TRIM is free at its top. */
 #define MP_ALLOC_MMAP_THRESHOLD (1024 * 1024)
 #define MP_ALLOC_TRIM_THRESHOLD (2 * 1024 * 1024)
 /* The producer's process: above librdkafka's produce batches and fetch

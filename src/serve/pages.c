@@ -186,6 +186,8 @@ static void counters(mp_buf_t *b, const mp_job_summary_t *s, double rate) {
 
 static const char job_js[] =
     "const J=document.body.dataset.job,T=document.body.dataset.token;"
+    /* the job's state as JSON: polled by upd() and, after Resume, started() */
+    "const job=()=>fetch('/api/jobs/'+J).then(r=>r.json());"
     "function act(a){if(a==='delete'&&!confirm('Delete this job\\'s log, journal and "
     "source records? Instances stay.'))return;"
     "fetch('/jobs/'+J+'/'+a,{method:'POST',headers:{'X-Marcpipe-Token':T}})"
@@ -197,10 +199,10 @@ static const char job_js[] =
      * drop it. resume: the import it starts needs a moment to take the
      * job, so reload once the job has left CANCELLED (or after 30 s): the
      * reloaded page then polls the running job */
-    "function started(n){fetch('/api/jobs/'+J).then(r=>r.json()).then(j=>{"
+    "function started(n){job().then(j=>{"
     "if(j.running||j.state!=='CANCELLED'||n>=60)location.reload();"
     "else setTimeout(()=>started(n+1),500)}).catch(()=>setTimeout(()=>started(n+1),500))}"
-    "let fin=false;function upd(){if(fin)return;fetch('/api/jobs/'+J).then(r=>r.json())"
+    "let fin=false;function upd(){if(fin)return;job()"
     ".then(j=>{for(const k of ['processed','created','updated','duplicates','skipped',"
     "'errors','produced'])document.getElementById('c-'+k).textContent=j[k];"
     "document.getElementById('c-total').textContent=j.total===null?'?':j.total;"

@@ -1,9 +1,10 @@
-/* copy.c: COPY text-format encoding (see copy.h). Pure functions.
- * The encoders are on the sink's hot path (several KB of text per
- * record): runs of bytes that need no escape are found first and
+/* copy.c: COPY text- and binary-format encoding (see copy.h). Pure
+ * functions. The encoders are on the sink's hot path (several KB of text
+ * per record): runs of bytes that need no escape are found first and
  * appended with one copy. */
 #include "copy.h"
 
+#include "marcpipe/error.h"
 #include "marcpipe/utf8.h"
 
 #include <string.h>
@@ -30,7 +31,9 @@ static bool special(unsigned char c) {
   return c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\0';
 }
 
-int mp__copy_text(mp_buf_t *b, const char *p, size_t n) {
+/* Valid UTF-8 text, with COPY text format's escapes when `escapes`
+ * (binary format has none); NUL and invalid bytes become U+FFFD. */
+static int put_text(mp_buf_t *b, const char *p, size_t n, bool escapes) {
   const unsigned char *u = (const unsigned char *)p;
   int rc = mp_buf_reserve(b, n + 16);
   size_t run = 0; /* start of the bytes not yet appended */
@@ -46,12 +49,12 @@ int mp__copy_text(mp_buf_t *b, const char *p, size_t n) {
         i += k;
         continue;
       }
-    } else if (!special(u[i])) {
+    } else if (u[i] && !(escapes && special(u[i]))) {
       i++;
       continue;
     }
     rc = mp_buf_append(b, p + run, i - run);
-    switch (rc ? 0 : u[i]) {
+    switch (rc || !escapes ? 0 : u[i]) {
     case 0: break;
     case '\\': rc = mp_buf_append(b, "\\\\", 2); break;
     case '\n': rc = mp_buf_append(b, "\\n", 2); break;
@@ -64,6 +67,10 @@ int mp__copy_text(mp_buf_t *b, const char *p, size_t n) {
     run = ++i;
   }
   return rc ? rc : mp_buf_append(b, p + run, n - run);
+}
+
+int mp__copy_text(mp_buf_t *b, const char *p, size_t n) {
+  return put_text(b, p, n, true);
 }
 
 int mp__copy_str(mp_buf_t *b, const char *s) {
@@ -102,4 +109,99 @@ int mp__copy_bytea(mp_buf_t *b, const void *p, size_t n) {
   b->len += 2 * n + 3;
   b->data[b->len] = '\0';
   return 0;
+}
+
+/* ---- binary format ---- */
+
+static void be32(char *o, uint32_t v) {
+  o[0] = (char)(v >> 24), o[1] = (char)(v >> 16), o[2] = (char)(v >> 8), o[3] = (char)v;
+}
+
+/* The signature, flags 0 (no OIDs), no header extension. */
+int mp__copyb_header(mp_buf_t *b) {
+  return mp_buf_append(b, "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0", 19);
+}
+
+int mp__copyb_trailer(mp_buf_t *b) { return mp_buf_append(b, "\377\377", 2); }
+
+int mp__copyb_row(mp_buf_t *b, int nfields) {
+  char o[2] = {(char)(nfields >> 8), (char)nfields};
+  return mp_buf_append(b, o, 2);
+}
+
+int mp__copyb_null(mp_buf_t *b) { return mp_buf_append(b, "\377\377\377\377", 4); }
+
+int mp__copyb_int8(mp_buf_t *b, int64_t v) {
+  char o[12];
+  be32(o, 8);
+  be32(o + 4, (uint32_t)((uint64_t)v >> 32));
+  be32(o + 8, (uint32_t)v);
+  return mp_buf_append(b, o, sizeof o);
+}
+
+int mp__copyb_open(mp_buf_t *b, size_t *at) {
+  *at = b->len;
+  return mp_buf_append(b, "\0\0\0\0", 4);
+}
+
+int mp__copyb_jsonb_open(mp_buf_t *b, size_t *at) {
+  *at = b->len;
+  return mp_buf_append(b, "\0\0\0\0\1", 5); /* jsonb's binary version 1 */
+}
+
+/* Lengths are 32-bit: a field over 1 GB is refused by the server anyway. */
+int mp__copyb_close(mp_buf_t *b, size_t at) {
+  size_t n = b->len - at - 4;
+  if (at + 4 > b->len || n > 0x7fffffffu)
+    return MP_EUSAGE;
+  be32(b->data + at, (uint32_t)n);
+  return 0;
+}
+
+int mp__copyb_bytes(mp_buf_t *b, const void *p, size_t n) {
+  char o[4];
+  if (n > 0x7fffffffu)
+    return MP_EUSAGE;
+  be32(o, (uint32_t)n);
+  int rc = mp_buf_reserve(b, n + 4);
+  rc = rc ? rc : mp_buf_append(b, o, 4);
+  return rc ? rc : mp_buf_append(b, p, n);
+}
+
+int mp__copyb_text(mp_buf_t *b, const char *p, size_t n) {
+  size_t at;
+  int rc = mp__copyb_open(b, &at);
+  rc = rc ? rc : put_text(b, p, n, false);
+  return rc ? rc : mp__copyb_close(b, at);
+}
+
+int mp__copyb_str(mp_buf_t *b, const char *s) {
+  return s ? mp__copyb_text(b, s, strlen(s)) : mp__copyb_null(b);
+}
+
+static int hexval(char c) {
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+
+/* 8-4-4-4-12 hex digits, as PostgreSQL prints a uuid. */
+int mp__copyb_uuid(mp_buf_t *b, const char *text) {
+  char o[20];
+  be32(o, 16);
+  size_t k = 4;
+  for (int i = 0; i < 36; i++) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (text[i] != '-')
+        return MP_EUSAGE;
+      continue;
+    }
+    int hi = hexval(text[i]), lo = hi < 0 ? -1 : hexval(text[i + 1]);
+    if (lo < 0)
+      return MP_EUSAGE;
+    o[k++] = (char)(hi << 4 | lo);
+    i++;
+  }
+  return text[36] ? MP_EUSAGE : mp_buf_append(b, o, sizeof o);
 }

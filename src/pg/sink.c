@@ -509,8 +509,9 @@ static int copy_flush(mp_sink_t *s, char *errbuf, size_t errlen) {
   return rc;
 }
 
-int mp__sink_copy(mp_sink_t *s, const char *sql, size_t n, mp__sink_row_fn row,
-                  void *ctx, const char *what, char *errbuf, size_t errlen) {
+static int copy_rows(mp_sink_t *s, const char *sql, size_t n, mp__sink_row_fn row,
+                     void *ctx, bool binary, const char *what, char *errbuf,
+                     size_t errlen) {
   PGresult *r = PQexec(s->conn, sql);
   int rc = 0;
   if (PQresultStatus(r) != PGRES_COPY_IN) {
@@ -520,12 +521,16 @@ int mp__sink_copy(mp_sink_t *s, const char *sql, size_t n, mp__sink_row_fn row,
   }
   PQclear(r);
   mp_buf_clear(&s->copy);
+  if (binary && (rc = mp__copyb_header(&s->copy)))
+    snprintf(errbuf, errlen, "preparing a batch: %s", mp_strerror(rc));
   for (size_t i = 0; i < n && !rc; i++) {
     if ((rc = row(s, i, ctx)))
       snprintf(errbuf, errlen, "preparing a batch: %s", mp_strerror(rc));
     else if (s->copy.len >= COPY_FLUSH_BYTES)
       rc = copy_flush(s, errbuf, errlen);
   }
+  if (!rc && binary && (rc = mp__copyb_trailer(&s->copy)))
+    snprintf(errbuf, errlen, "preparing a batch: %s", mp_strerror(rc));
   if (!rc)
     rc = copy_flush(s, errbuf, errlen); /* the last, partial chunk */
   mp_buf_clear(&s->copy);
@@ -537,6 +542,17 @@ int mp__sink_copy(mp_sink_t *s, const char *sql, size_t n, mp__sink_row_fn row,
     PQclear(r);
   }
   return rc;
+}
+
+int mp__sink_copy(mp_sink_t *s, const char *sql, size_t n, mp__sink_row_fn row,
+                  void *ctx, const char *what, char *errbuf, size_t errlen) {
+  return copy_rows(s, sql, n, row, ctx, false, what, errbuf, errlen);
+}
+
+int mp__sink_copy_binary(mp_sink_t *s, const char *sql, size_t n,
+                         mp__sink_row_fn row, void *ctx, const char *what,
+                         char *errbuf, size_t errlen) {
+  return copy_rows(s, sql, n, row, ctx, true, what, errbuf, errlen);
 }
 
 typedef struct {

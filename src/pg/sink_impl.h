@@ -86,6 +86,9 @@ void mp__sink_mapped_release(mp__sink_mapped_t *m);
  * of s->rec, written straight into b). */
 int mp__sink_source_cols(mp_sink_t *s, mp_buf_t *b, const mp_sink_rec_t *r,
                          const char *primary);
+/* The same four columns in COPY's binary format (copy.h). */
+int mp__sink_source_cols_binary(mp_sink_t *s, mp_buf_t *b,
+                                const mp_sink_rec_t *r, const char *primary);
 
 /* Make sure the profiles of every job in recs are cached (one query for
  * the missing ones). A job without a row or without a profile gets the
@@ -111,6 +114,11 @@ typedef int (*mp__sink_row_fn)(mp_sink_t *s, size_t i, void *ctx);
  * errors. 0, or as mp_pg_fail(). */
 int mp__sink_copy(mp_sink_t *s, const char *sql, size_t n, mp__sink_row_fn row,
                   void *ctx, const char *what, char *errbuf, size_t errlen);
+/* The same for a COPY ... WITH (FORMAT binary): the stream's header and
+ * trailer are added here, the rows are mp__copyb_* ones (copy.h). */
+int mp__sink_copy_binary(mp_sink_t *s, const char *sql, size_t n,
+                         mp__sink_row_fn row, void *ctx, const char *what,
+                         char *errbuf, size_t errlen);
 
 /* mp__sink_fast: the batch is not for the fast path, nothing was written */
 #define MP__SINK_STAGE 1

@@ -263,6 +263,20 @@ int mp__sink_source_cols(mp_sink_t *s, mp_buf_t *b, const mp_sink_rec_t *r,
   return rc ? rc : mp_marc_write_json_copy(&s->rec, b);
 }
 
+/* mp_marc_write_json's text is valid UTF-8 without \u0000 (escape.c
+ * replaces NUL and invalid bytes), what jsonb takes. */
+int mp__sink_source_cols_binary(mp_sink_t *s, mp_buf_t *b,
+                                const mp_sink_rec_t *r, const char *primary) {
+  const char *ct = ct_name(r->content_type);
+  size_t at;
+  int rc = mp__copyb_str(b, primary);
+  rc = rc ? rc : mp__copyb_bytes(b, ct, strlen(ct));
+  rc = rc ? rc : mp__copyb_bytes(b, r->value, r->value_len);
+  rc = rc ? rc : mp__copyb_jsonb_open(b, &at);
+  rc = rc ? rc : mp_marc_write_json(&s->rec, b);
+  return rc ? rc : mp__copyb_close(b, at);
+}
+
 int mp__sink_stage(mp_sink_t *s, size_t ord, const mp_sink_rec_t *r,
                    const char *forced) {
   mp_buf_t *b = &s->copy;

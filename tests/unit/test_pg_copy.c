@@ -1,8 +1,12 @@
-/* test_pg_copy.c: COPY text-format encoding used by the sink (no database
- * needed): escapes, NULL, bytea hex, UTF-8 validation and repair, and the
- * MARC-in-JSON the sink writes COPY-escaped in one pass. */
+/* test_pg_copy.c: COPY encoding used by the sink (no database needed):
+ * text format's escapes, NULL, bytea hex, UTF-8 validation and repair, the
+ * MARC-in-JSON the sink writes COPY-escaped in one pass; binary format's
+ * header, lengths, int8, uuid, text and jsonb fields, byte for byte
+ * (test_pg_sink_fast has the server read them: same rows as the staged
+ * text path). */
 #include "pg/copy.h"
 
+#include "marcpipe/error.h"
 #include "marcpipe/marc.h"
 #include "marcpipe/utf8.h"
 
@@ -206,6 +210,92 @@ static void test_json_copy_is_json_copy_escaped(void **s) {
   (void)s;
 }
 
+static void test_binary_stream_bytes(void **s) {
+  mp_buf_t b;
+  mp_buf_init(&b);
+  assert_int_equal(mp__copyb_header(&b), 0);
+  assert_int_equal(b.len, 19);
+  assert_memory_equal(b.data, "PGCOPY\n\377\r\n\0", 11);
+  for (size_t i = 11; i < 19; i++) /* flags, header extension length */
+    assert_int_equal(b.data[i], 0);
+  mp_buf_clear(&b);
+  assert_int_equal(mp__copyb_row(&b, 7), 0);
+  assert_int_equal(mp__copyb_null(&b), 0);
+  assert_int_equal(mp__copyb_int8(&b, -2), 0);
+  assert_int_equal(mp__copyb_int8(&b, 0x0102030405060708), 0);
+  assert_int_equal(mp__copyb_trailer(&b), 0);
+  const unsigned char want[] = {0, 7, 0xff, 0xff, 0xff, 0xff,
+                                0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+                                0, 0, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0xff, 0xff};
+  assert_int_equal(b.len, sizeof want);
+  assert_memory_equal(b.data, want, sizeof want);
+  mp_buf_release(&b);
+  (void)s;
+}
+
+static void test_binary_uuid_from_text(void **s) {
+  mp_buf_t b;
+  mp_buf_init(&b);
+  assert_int_equal(mp__copyb_uuid(&b, "0123abcd-EF01-2345-6789-abcdef012345"), 0);
+  const unsigned char want[] = {0, 0, 0, 16, 0x01, 0x23, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45,
+                                0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45};
+  assert_int_equal(b.len, sizeof want);
+  assert_memory_equal(b.data, want, sizeof want);
+  const char *bad[] = {"0123abcd-ef01-2345-6789-abcdef01234",   /* short */
+                       "0123abcd-ef01-2345-6789-abcdef0123456", /* long */
+                       "0123abcdxef01-2345-6789-abcdef012345",  /* no dash */
+                       "0123abcd-ef01-2345-6789-abcdef01234g",  /* not hex */
+                       ""};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    assert_int_equal(mp__copyb_uuid(&b, bad[i]), MP_EUSAGE);
+  assert_int_equal(b.len, sizeof want); /* nothing appended on error */
+  mp_buf_release(&b);
+  (void)s;
+}
+
+/* Text goes unescaped (tab, backslash, newline as they are) but repaired. */
+static void test_binary_text_is_raw_but_valid_utf8(void **s) {
+  mp_buf_t b;
+  mp_buf_init(&b);
+  const char in[] = "a\\b\tc\n\0caf\xc3\xa9 \xff!";
+  assert_int_equal(mp__copyb_text(&b, in, sizeof in - 1), 0);
+  const char want[] = "a\\b\tc\n\xef\xbf\xbd" "caf\xc3\xa9 \xef\xbf\xbd!";
+  size_t n = sizeof want - 1;
+  assert_int_equal(b.len, 4 + n);
+  assert_int_equal((unsigned char)b.data[3], n);
+  assert_memory_equal(b.data, "\0\0\0", 3);
+  assert_memory_equal(b.data + 4, want, n);
+  mp_buf_clear(&b);
+  assert_int_equal(mp__copyb_str(&b, NULL), 0);
+  assert_memory_equal(b.data, "\377\377\377\377", 4);
+  mp_buf_clear(&b);
+  assert_int_equal(mp__copyb_bytes(&b, "\0\xff", 2), 0); /* bytea: every byte */
+  assert_memory_equal(b.data, "\0\0\0\2\0\xff", 6);
+  mp_buf_release(&b);
+  (void)s;
+}
+
+/* A field written in place: its length is what was appended after open. */
+static void test_binary_jsonb_field_in_place(void **s) {
+  mp_buf_t b;
+  mp_buf_init(&b);
+  size_t at;
+  assert_int_equal(mp_buf_append(&b, "xy", 2), 0);
+  assert_int_equal(mp__copyb_jsonb_open(&b, &at), 0);
+  assert_int_equal(at, 2);
+  char big[70000]; /* a length over 16 bits */
+  memset(big, 'a', sizeof big);
+  big[0] = '"', big[sizeof big - 1] = '"';
+  assert_int_equal(mp_buf_append(&b, big, sizeof big), 0);
+  assert_int_equal(mp__copyb_close(&b, at), 0);
+  const unsigned char head[] = {'x', 'y', 0, 1, 0x11, 0x71, 1}; /* 70001 = 0x11171 */
+  assert_memory_equal(b.data, head, sizeof head);
+  assert_int_equal(b.len, 2 + 4 + 1 + sizeof big);
+  assert_int_equal(mp__copyb_close(&b, b.len), MP_EUSAGE); /* no room for a length */
+  mp_buf_release(&b);
+  (void)s;
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_text_escapes_copy_specials),
@@ -213,6 +303,10 @@ int main(void) {
       cmocka_unit_test(test_invalid_utf8_is_replaced_not_passed),
       cmocka_unit_test(test_text_every_position_of_a_word),
       cmocka_unit_test(test_json_copy_is_json_copy_escaped),
+      cmocka_unit_test(test_binary_stream_bytes),
+      cmocka_unit_test(test_binary_uuid_from_text),
+      cmocka_unit_test(test_binary_text_is_raw_but_valid_utf8),
+      cmocka_unit_test(test_binary_jsonb_field_in_place),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,15 +69,18 @@ void mp_record_clear(mp_record_t *r);
 int mp_record_clone(mp_record_t *dst, const mp_record_t *src);
 /* A snapshot: the leader, fields and subfields of a record as flat bytes,
  * not the data they view, so a record decoded once can be had again
- * without decoding it (the sink keeps those of a batch). Size in bytes
+ * without decoding it or copying it back (the sink keeps those of a batch
+ * and maps and writes their views). Size in bytes
  * (a multiple of 8) of r's snapshot, or 0 when r owns bytes in its arena
  * (a snapshot's views would dangle once r is cleared). */
 size_t mp_record_snapshot_size(const mp_record_t *r);
 /* Write r's snapshot (snapshot_size bytes, 8-aligned) to out. */
 void mp_record_snapshot(const mp_record_t *r, void *out);
-/* r (cleared first) = the snapshotted record: its views point where the
- * original's did, and are valid while those bytes live. 0 or MP_ENOMEM. */
-int mp_record_restore(mp_record_t *r, const void *snap);
+/* v = a read-only view of the snapshotted record: its field and subfield
+ * arrays are the snapshot's own (no copy; snap must stay put and 8-aligned
+ * while v is used). v owns nothing: never pass it to mp_record_release,
+ * _clear or a call that adds to it. */
+void mp_record_view(mp_record_t *v, const void *snap);
 /* Append a field. The data views are stored as given (not copied): the
  * caller guarantees they outlive the record's use, or uses copy=true to put
  * them in the record's arena. Returns the new field or NULL on ENOMEM. */

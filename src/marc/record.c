@@ -162,23 +162,16 @@ void mp_record_snapshot(const mp_record_t *r, void *out) {
     memcpy(o, r->subfields, (size_t)r->nsubfields * sizeof(mp_subfield_t));
 }
 
-int mp_record_restore(mp_record_t *r, const void *snap) {
+void mp_record_view(mp_record_t *v, const void *snap) {
   snap_head_t h;
   memcpy(&h, snap, sizeof h);
-  mp_record_clear(r);
-  if (mp__record_reserve_fields(r, h.nfields) ||
-      mp__record_reserve_subfields(r, h.nsubfields))
-    return MP_ENOMEM;
-  memcpy(r->leader, h.leader, 24);
+  memset(v, 0, sizeof *v);
+  memcpy(v->leader, h.leader, 24);
   const char *p = (const char *)snap + sizeof h;
-  if (h.nfields)
-    memcpy(r->fields, p, (size_t)h.nfields * sizeof(mp_field_t));
-  p += (size_t)h.nfields * sizeof(mp_field_t);
-  if (h.nsubfields)
-    memcpy(r->subfields, p, (size_t)h.nsubfields * sizeof(mp_subfield_t));
-  r->nfields = h.nfields;
-  r->nsubfields = h.nsubfields;
-  return 0;
+  v->fields = (mp_field_t *)p;
+  v->subfields = (mp_subfield_t *)(p + (size_t)h.nfields * sizeof(mp_field_t));
+  v->nfields = h.nfields;
+  v->nsubfields = h.nsubfields;
 }
 
 const mp_field_t *mp_record_field(const mp_record_t *r, const char *tag) {

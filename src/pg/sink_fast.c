@@ -137,17 +137,23 @@ static void keep(mp_sink_t *s, frec_t *f, const mp_match_keys_t *k) {
   b->data[b->len] = '\0';
 }
 
-/* Record i into s->rec and its keys into k: from its snapshot, or decoded
- * again (the check decoded it without error: another outcome is a bug). */
-static int load(mp_sink_t *s, fast_t *x, size_t i, mp_match_keys_t *k) {
+/* Record i's keys into k and its decoded form into *rec: a view of its
+ * snapshot (in *view, valid until s->parsed changes: not during the
+ * COPYs), or s->rec decoded again (the check decoded it without error:
+ * another outcome is a bug). */
+static int load(mp_sink_t *s, fast_t *x, size_t i, mp_match_keys_t *k,
+                mp_record_t *view, const mp_record_t **rec) {
   const frec_t *f = &x->f[i];
+  *rec = &s->rec;
   if (!f->snap) {
     char reason[600];
     return mp__sink_decode(s, &x->recs[i], k, reason, sizeof reason) ? MP_EPG : 0;
   }
   const char *p = s->parsed.data + f->snap - 1;
   memcpy(k, p, sizeof *k);
-  return mp_record_restore(&s->rec, p + KEYS_BYTES);
+  mp_record_view(view, p + KEYS_BYTES);
+  *rec = view;
+  return 0;
 }
 
 /* ---- 1. the check ---- */
@@ -351,11 +357,13 @@ static int instance_row(mp_sink_t *s, size_t i, void *ctx) {
   frec_t *f = &x->f[i];
   char reason[600];
   mp_match_keys_t k;
-  int rc = load(s, x, i, &k);
+  mp_record_t view;
+  const mp_record_t *rec;
+  int rc = load(s, x, i, &k, &view, &rec);
   if (rc)
     return rc;
   mp__sink_mapped_t m;
-  int mrc = mp__sink_map(s, r, f->iid, &m, reason, sizeof reason);
+  int mrc = mp__sink_map(s, rec, r, f->iid, &m, reason, sizeof reason);
   if (mrc < 0 && m.cls && mrc != MP_ENOTBIB) {
     f->err = true;
     return journal_error(x, s, i, m.cls, reason);
@@ -403,14 +411,16 @@ static int source_row(mp_sink_t *s, size_t i, void *ctx) {
   if (x->f[i].err)
     return 0;
   mp_match_keys_t k;
-  int rc = load(s, x, i, &k);
+  mp_record_t view;
+  const mp_record_t *rec;
+  int rc = load(s, x, i, &k, &view, &rec);
   if (rc)
     return rc;
   mp_buf_t *b = &s->copy;
   rc = mp__copyb_row(b, 7);
   rc = rc ? rc : mp__copyb_int8(b, r->job_id);
   rc = rc ? rc : mp__copyb_int8(b, r->seq);
-  rc = rc ? rc : mp__sink_source_cols_binary(s, b, r, k.primary);
+  rc = rc ? rc : mp__sink_source_cols_binary(rec, b, r, k.primary);
   return rc ? rc : mp__copyb_bytes(b, x->f[i].hash, 32);
 }
 

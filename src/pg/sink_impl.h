@@ -73,12 +73,13 @@ typedef struct mp__sink_mapped_s {
   const char *cls;   /* error class of a failed mapping, else NULL */
 } mp__sink_mapped_t;
 
-/* Map s->rec (decoded by mp__sink_decode). 0; MP_ENOTBIB (no family:
+/* Map rec (s->rec decoded by mp__sink_decode, or a view of it kept by
+ * the fast path). 0; MP_ENOTBIB (no family:
  * skipped, the message in reason); another error with m->cls set and the
  * journal reason in reason (the record is an ERROR); or an error with
  * m->cls NULL (out of memory: the batch fails). */
-int mp__sink_map(mp_sink_t *s, const mp_sink_rec_t *r, const char *id,
-                 mp__sink_mapped_t *m, char *reason, size_t rlen);
+int mp__sink_map(mp_sink_t *s, const mp_record_t *rec, const mp_sink_rec_t *r,
+                 const char *id, mp__sink_mapped_t *m, char *reason, size_t rlen);
 void mp__sink_mapped_release(mp__sink_mapped_t *m);
 
 /* The columns a staging row and a source record share, with tabs between
@@ -86,8 +87,9 @@ void mp__sink_mapped_release(mp__sink_mapped_t *m);
  * of s->rec, written straight into b). */
 int mp__sink_source_cols(mp_sink_t *s, mp_buf_t *b, const mp_sink_rec_t *r,
                          const char *primary);
-/* The same four columns in COPY's binary format (copy.h). */
-int mp__sink_source_cols_binary(mp_sink_t *s, mp_buf_t *b,
+/* The same four columns in COPY's binary format (copy.h), the
+ * MARC-in-JSON that of rec (s->rec or a view of it). */
+int mp__sink_source_cols_binary(const mp_record_t *rec, mp_buf_t *b,
                                 const mp_sink_rec_t *r, const char *primary);
 
 /* Make sure the profiles of every job in recs are cached (one query for

@@ -200,8 +200,8 @@ int mp__sink_decode(mp_sink_t *s, const mp_sink_rec_t *r, mp_match_keys_t *keys,
   return 0;
 }
 
-int mp__sink_map(mp_sink_t *s, const mp_sink_rec_t *r, const char *id,
-                 mp__sink_mapped_t *m, char *reason, size_t rlen) {
+int mp__sink_map(mp_sink_t *s, const mp_record_t *rec, const mp_sink_rec_t *r,
+                 const char *id, mp__sink_mapped_t *m, char *reason, size_t rlen) {
   memset(m, 0, sizeof *m);
   m->fam = MP_FAMILY_NONE;
   reason[0] = '\0';
@@ -210,7 +210,7 @@ int mp__sink_map(mp_sink_t *s, const mp_sink_rec_t *r, const char *id,
   mp_mapped_t info = {MP_FAMILY_NONE, NULL};
   int mrc = mp_buf_reserve(&b, 4096);
   if (mrc == 0)
-    mrc = mp_mapping_map_text(s->mapping, &s->rec, MP_FAMILY_NONE, id, &b,
+    mrc = mp_mapping_map_text(s->mapping, rec, MP_FAMILY_NONE, id, &b,
                               &info, NULL, NULL, reason, rlen);
   m->fam = info.family;
   if (mrc == MP_ENOTBIB) {
@@ -265,7 +265,7 @@ int mp__sink_source_cols(mp_sink_t *s, mp_buf_t *b, const mp_sink_rec_t *r,
 
 /* mp_marc_write_json's text is valid UTF-8 without \u0000 (escape.c
  * replaces NUL and invalid bytes), what jsonb takes. */
-int mp__sink_source_cols_binary(mp_sink_t *s, mp_buf_t *b,
+int mp__sink_source_cols_binary(const mp_record_t *rec, mp_buf_t *b,
                                 const mp_sink_rec_t *r, const char *primary) {
   const char *ct = ct_name(r->content_type);
   size_t at;
@@ -273,7 +273,7 @@ int mp__sink_source_cols_binary(mp_sink_t *s, mp_buf_t *b,
   rc = rc ? rc : mp__copyb_bytes(b, ct, strlen(ct));
   rc = rc ? rc : mp__copyb_bytes(b, r->value, r->value_len);
   rc = rc ? rc : mp__copyb_jsonb_open(b, &at);
-  rc = rc ? rc : mp_marc_write_json(&s->rec, b);
+  rc = rc ? rc : mp_marc_write_json(rec, b);
   return rc ? rc : mp__copyb_close(b, at);
 }
 
@@ -295,7 +295,7 @@ int mp__sink_stage(mp_sink_t *s, size_t ord, const mp_sink_rec_t *r,
   if (prc < 0)
     return error_row(b, ord, r, mp_err_name(prc), reason);
   mp__sink_mapped_t m;
-  int mrc = mp__sink_map(s, r, NULL, &m, reason, sizeof reason);
+  int mrc = mp__sink_map(s, &s->rec, r, NULL, &m, reason, sizeof reason);
   const char *outcome = NULL, *cls = NULL;
   char *keys_s = NULL;
   int rc = 0;

@@ -23,8 +23,8 @@
  * version 1). The two COPYs carrying the large values (instances,
  * source_records) use COPY's binary format: the raw record goes as its
  * bytes instead of hex, and neither JSON text is COPY-escaped (workers
- * ~10% less CPU, bench/README.md "Binary COPY"); keys and journal stay in
- * text format. Between the check and the COPY another transaction may
+ * ~10% less CPU, the server unchanged; bench/README.md "Binary COPY");
+ * keys and journal stay in text format. Between the check and the COPY another transaction may
  * create one of the keys or journal one of the records: the unique
  * constraints then refuse the COPY and sink.c stages the batch again in a
  * new transaction, where ON CONFLICT decides as before.

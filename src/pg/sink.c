@@ -14,7 +14,13 @@
  * Records sharing a match key within a batch are applied in batch order
  * (offset order per partition): each is compared with its predecessor
  * (or the stored Instance for the first), and only the last version is
- * written, so no row is upserted twice in one statement.
+ * written, so no row is upserted twice in one statement. A new record
+ * sharing another of its match keys (OCLC number, ISBN, ISSN) with an
+ * earlier one of the batch is written in a later transaction, from it on
+ * (split_sql), so it matches the earlier record's Instance as it would in
+ * a later batch. Batches of two sinks that overlap in time do not see
+ * each other's Instances: records sharing only such a key both create one
+ * there (README, "Reliability limits"); the 001+003 is a unique key.
  * A data error from the server (it should not happen: every value is
  * validated in C) splits the batch in halves until the record causing it
  * is found and journaled as an ERROR. A connection error returns
@@ -575,6 +581,31 @@ static int copy_stage(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                        stage_row, &c, "COPY into the staging table", errbuf, errlen);
 }
 
+/* The first staged record sharing a key other than the 001 with an
+ * earlier new bibliographic record of the batch, the key being one its
+ * profile matches on. The apply matches against stored Instances only,
+ * so that record must be written in a later transaction, after the
+ * earlier one's Instance is committed: it then matches it. */
+static const char split_sql[] =
+    "SELECT min(ord) FROM (SELECT s.ord, e->>0 = ANY (s.mkinds) AS used,"
+    "  min(s.ord) OVER (PARTITION BY e->>0, e->>1) AS first"
+    "  FROM mp_stage s CROSS JOIN LATERAL jsonb_array_elements(s.keys) AS e"
+    "  WHERE s.outcome IS NULL AND s.family = 'bib' AND e->>0 <> 'control') x"
+    " WHERE used AND ord > first";
+
+/* *at = the index where the staged batch must be split, or 0. */
+static int split_point(mp_sink_t *s, size_t *at, char *errbuf, size_t errlen) {
+  PGresult *r = PQexec(s->conn, split_sql);
+  int rc = 0;
+  *at = 0;
+  if (PQresultStatus(r) != PGRES_TUPLES_OK)
+    rc = mp_pg_fail(s->conn, r, "checking the batch's shared keys", errbuf, errlen);
+  else if (!PQgetisnull(r, 0, 0))
+    *at = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+  PQclear(r);
+  return rc;
+}
+
 /* Parse "1,5,7" into a malloc'ed array (NULL when empty or ENOMEM). */
 static int64_t *parse_ids(const char *s, size_t *n) {
   size_t cap = *s ? 1 : 0;
@@ -634,10 +665,12 @@ static int collect_errors(mp_sink_t *s, size_t base, char *errbuf,
  * as an ERROR (used when isolating a record the server refused). A batch
  * of new records only takes the fast path (sink_fast.c) unless staged is
  * set; when the server refuses the fast path's rows (another transaction
- * wrote one of the batch's keys meanwhile), the batch is staged again. */
+ * wrote one of the batch's keys meanwhile), the batch is staged again.
+ * MP__SINK_SPLIT with *split set: nothing written, recs[*split] shares a
+ * key with an earlier record (split_sql). */
 static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                       size_t base, const char *forced, bool staged,
-                      mp_sink_result_t *res) {
+                      mp_sink_result_t *res, size_t *split) {
   char *errbuf = res->errmsg;
   size_t errlen = sizeof res->errmsg;
   size_t nerrs = s->nerrs; /* dropped again unless this COMMIT succeeds */
@@ -658,6 +691,10 @@ static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
     goto out;
   if (!fast) {
     if ((rc = copy_stage(s, recs, n, forced, errbuf, errlen)))
+      goto out;
+    if (!forced && (rc = split_point(s, split, errbuf, errlen)) == 0 && *split)
+      rc = MP__SINK_SPLIT;
+    if (rc)
       goto out;
     r = PQexec(s->conn, apply_sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -717,14 +754,23 @@ out:
     PQclear(rb);
   }
   if (rc == MP_EPG && fast && s->conn && PQstatus(s->conn) == CONNECTION_OK)
-    return write_once(s, recs, n, base, forced, true, res);
+    return write_once(s, recs, n, base, forced, true, res, split);
   return rc;
 }
 
-/* Write; on a data error (MP_EPG) split to isolate the refused record. */
+/* Write; where two records share a key, in one transaction up to the
+ * later and the rest after it; on a data error (MP_EPG) split to isolate
+ * the refused record. */
 static int write_split(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                        size_t base, mp_sink_result_t *res) {
-  int rc = write_once(s, recs, n, base, NULL, false, res);
+  size_t at = 0;
+  int rc = write_once(s, recs, n, base, NULL, false, res, &at);
+  while (rc == MP__SINK_SPLIT) { /* recs[0..at) share no key */
+    if ((rc = write_split(s, recs, at, base, res)))
+      return rc;
+    recs += at, n -= at, base += at;
+    rc = write_once(s, recs, n, base, NULL, false, res, &at);
+  }
   if (rc != MP_EPG)
     return rc;
   if (n == 1) {
@@ -733,7 +779,7 @@ static int write_split(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
              "refused by the database: %s",
              (long long)recs[0].job_id, (long long)recs[0].seq, (int)recs[0].partition,
              (long long)recs[0].offset, res->errmsg);
-    return write_once(s, recs, 1, base, reason, true, res);
+    return write_once(s, recs, 1, base, reason, true, res, &at);
   }
   size_t half = n / 2;
   rc = write_split(s, recs, half, base, res);

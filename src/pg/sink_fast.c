@@ -14,7 +14,8 @@
  * known to be CREATED (or an ERROR found by the mapping) with no set
  * logic left: every record decodes, is bibliographic, its job's profile
  * is valid and creates on no match; no record is journaled yet; no two
- * records share a (job, seq) or the Instance they would create; and none
+ * records share a (job, seq), the Instance they would create or a key of
+ * their profile's match steps; and none
  * of their keys of the profile's match steps is held by a stored Instance
  * (nor, with the 001 step, the primary key). Anything else (updates,
  * duplicates, skips, holdings, authorities, replays) is staged. The rows
@@ -159,8 +160,10 @@ static int load(mp_sink_t *s, fast_t *x, size_t i, mp_match_keys_t *k,
 /* ---- 1. the check ---- */
 
 typedef struct {
-  mp_buf_t lit[5]; /* text of the array literals: job, seq, kind, value, prim */
+  mp_buf_t lit[6]; /* text of the array literals: job, seq, kind, value,
+                    * prim, and the index of the record of each key */
   size_t nkeys, nprim;
+  size_t cur;      /* the record whose keys are being added */
   bool bad;        /* a key the staged path would store differently */
 } check_t;
 
@@ -181,6 +184,8 @@ static int check_key(void *ctx, const char *kind, const char *value) {
   check_t *c = ctx;
   size_t nk = c->nkeys;
   int rc = arr_add(&c->lit[2], &nk, kind);
+  rc = rc ? rc : c->nkeys ? mp_buf_putc(&c->lit[5], ',') : 0;
+  rc = rc ? rc : mp__copy_int(&c->lit[5], (int64_t)c->cur);
   return rc ? rc : arr_add(&c->lit[3], &c->nkeys, value);
 }
 
@@ -223,7 +228,11 @@ static const char check_sql[] =
     "  JOIN journal j ON j.job_id = u.job AND j.seq = u.seq)"
     " OR EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS u(kind, value)"
     "  JOIN instance_keys k ON k.kind = u.kind AND k.value = u.value)"
-    " OR EXISTS (SELECT 1 FROM instances i WHERE i.match_key = ANY ($5::text[]))";
+    " OR EXISTS (SELECT 1 FROM instances i WHERE i.match_key = ANY ($5::text[]))"
+    /* two records of the batch share a key: the later must match the
+     * earlier's Instance, which only the staged path (sink.c) arranges */
+    " OR EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[], $6::bigint[])"
+    "  AS u(kind, value, rec) GROUP BY kind, value HAVING count(DISTINCT rec) > 1)";
 
 /* Record i's part of the check: its profile, family, keys, Instance id. */
 static int check_rec(mp_sink_t *s, fast_t *x, size_t i, check_t *c) {
@@ -238,6 +247,7 @@ static int check_rec(mp_sink_t *s, fast_t *x, size_t i, check_t *c) {
       !mp_utf8_valid(k.primary, strlen(k.primary)))
     return MP__SINK_STAGE;
   each_key(&k, NULL, check_utf8, c);
+  c->cur = i;
   int rc = i ? mp_buf_putc(&c->lit[0], ',') : 0;
   rc = rc ? rc : mp__copy_int(&c->lit[0], r->job_id);
   rc = rc ? rc : i ? mp_buf_putc(&c->lit[1], ',') : 0;
@@ -264,27 +274,27 @@ static int check(mp_sink_t *s, fast_t *x, char *errbuf, size_t errlen) {
   check_t c;
   memset(&c, 0, sizeof c);
   int rc = 0;
-  for (int i = 0; i < 5 && !rc; i++) {
+  for (int i = 0; i < 6 && !rc; i++) {
     mp_buf_init(&c.lit[i]);
     rc = mp_buf_putc(&c.lit[i], '{');
   }
   for (size_t i = 0; i < x->n && !rc; i++)
     rc = check_rec(s, x, i, &c);
   rc = rc ? rc : distinct(x);
-  for (int i = 0; i < 5 && !rc; i++)
+  for (int i = 0; i < 6 && !rc; i++)
     rc = mp_buf_putc(&c.lit[i], '}');
   if (!rc) {
-    const char *p[5];
-    for (int i = 0; i < 5; i++)
+    const char *p[6];
+    for (int i = 0; i < 6; i++)
       p[i] = c.lit[i].data;
-    PGresult *r = PQexecParams(s->conn, check_sql, 5, NULL, p, NULL, NULL, 0);
+    PGresult *r = PQexecParams(s->conn, check_sql, 6, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
       rc = mp_pg_fail(s->conn, r, "matching a batch", errbuf, errlen);
     else if (strcmp(PQgetvalue(r, 0, 0), "f"))
       rc = MP__SINK_STAGE;
     PQclear(r);
   }
-  for (int i = 0; i < 5; i++)
+  for (int i = 0; i < 6; i++)
     mp_buf_release(&c.lit[i]);
   return rc;
 }

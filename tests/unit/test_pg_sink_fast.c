@@ -80,18 +80,26 @@ static int teardown(void **state) {
 
 /* A synthetic bibliographic record: 001 id, 245 $a title (NULL: no 245,
  * which the mapping refuses: an ERROR outcome). */
-static mp_sink_rec_t synth(fx_t *f, int64_t job, int64_t seq, const char *id,
-                           const char *title) {
+/* A record with 001 id and 245 $a title (no title: a 500 instead, which
+ * the mapping refuses), and with an 035 $a when oclc is set. */
+static mp_sink_rec_t synth_oclc(fx_t *f, int64_t job, int64_t seq, const char *id,
+                                const char *title, const char *oclc) {
   assert_true(f->nbufs < 16);
-  char *b = f->bufs[f->nbufs++], f245[300];
+  char *b = f->bufs[f->nbufs++], f245[300], f035[100];
   snprintf(f245, sizeof f245, "10\x1f" "a%s", title ? title : "");
-  size_t len = title ? pgt_marc(b, 2048, 'a', "001", id, "245", f245, (const char *)NULL)
-                     : pgt_marc(b, 2048, 'a', "001", id, "500", "  \x1f" "ano title",
-                                (const char *)NULL);
+  snprintf(f035, sizeof f035, "  \x1f" "a%s", oclc ? oclc : "");
+  const char *t = title ? "245" : "500", *v = title ? f245 : "  \x1f" "ano title";
+  size_t len = oclc ? pgt_marc(b, 2048, 'a', "001", id, "035", f035, t, v, (const char *)NULL)
+                    : pgt_marc(b, 2048, 'a', "001", id, t, v, (const char *)NULL);
   return (mp_sink_rec_t){.topic = "tp", .partition = (int32_t)(seq % 2), .offset = seq,
                          .job_id = job, .seq = seq, .key = id, .key_len = strlen(id),
                          .value = b, .value_len = len, .content_type = MP_CT_ISO2709,
                          .cluster_id = "cl-1"};
+}
+
+static mp_sink_rec_t synth(fx_t *f, int64_t job, int64_t seq, const char *id,
+                           const char *title) {
+  return synth_oclc(f, job, seq, id, title, NULL);
 }
 
 /* Every table the sink writes, timestamps aside, one digest per table. */
@@ -384,6 +392,40 @@ static PGconn *hold_key(const char *tenant, const char *key, const char *pre) {
   return c;
 }
 
+/* New records of one batch with different 001s sharing an OCLC number:
+ * the later matches the earlier's Instance, as it would in a later batch.
+ * The batch is written in two transactions (the second starts at the
+ * later record), on both paths; the rows are alike. Before, both created
+ * an Instance: the match looked at stored Instances only. */
+static void test_new_records_sharing_an_oclc_number_match(void **state) {
+  SKIP_WITHOUT_PG();
+  fx_t *f = *state;
+  mp_sink_rec_t r[5] = {synth_oclc(f, f->job, 1, "o-1", "One", "(OCoLC)4711"),
+                        synth(f, f->job, 2, "o-2", "Two"),
+                        synth_oclc(f, f->job, 3, "o-3", "One, again", "(OCoLC)4711"),
+                        synth(f, f->job, 4, "o-4", "Four"),
+                        synth_oclc(f, f->job, 5, "o-5", "One, again", "(OCoLC)4711")};
+  sum_t s[2];
+  for (int k = 0; k < 2; k++)
+    s[k] = write_all(f, k, r, 5, 5);
+  assert_same_counts(&s[FAST], &s[STAGED]);
+  assert_int_equal(s[FAST].created, 3);
+  assert_int_equal(s[FAST].updated, 2); /* o-3, then o-5 (its own 001: new bytes) */
+  assert_int_equal(s[FAST].direct, 2); /* o-1, o-2; then o-3.. matched: staged */
+  assert_int_equal(s[STAGED].direct, 0);
+  assert_same_rows(f);
+  for (int k = 0; k < 2; k++) {
+    assert_int_equal(num(f, k, "SELECT count(*) FROM instances"), 3);
+    assert_int_equal(num(f, k, "SELECT count(*) FROM instance_keys"
+                               " WHERE kind = 'oclc' AND value = '4711'"), 1);
+    assert_int_equal(num(f, k, "SELECT version FROM instances WHERE match_key = 'o-1'"), 3);
+    assert_int_equal(num(f, k, "SELECT source_seq FROM instances WHERE match_key = 'o-1'"), 5);
+    assert_int_equal(num(f, k, "SELECT count(*) FROM journal WHERE outcome = 'UPDATED'"
+                               " AND seq IN (3, 5) AND match_kind = 'oclc'"), 2);
+  }
+  assert_int_equal(num(f, FAST, "SELECT next_offset FROM kafka_offsets WHERE partition = 1"), 6);
+}
+
 /* Another transaction creates the Instance of one record of a batch after
  * the batch's match query and before its COPY: the COPY waits on that
  * transaction's key, fails when it commits, and the batch is staged in a
@@ -511,6 +553,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_real_file_same_rows_both_paths_and_replay_is_noop,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_mixed_and_conflicting_batches_are_staged, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_new_records_sharing_an_oclc_number_match, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_key_taken_during_fast_copy_is_staged_again, setup,
                                       teardown),

@@ -9,8 +9,9 @@
  * length and its bytes, -1 for NULL), a trailer; integers big-endian.
  * Nothing is escaped and bytea goes as its bytes: the client writes
  * less and escapes nothing (a server-side file COPY of the same rows was
- * 16-22% cheaper in binary, but the pipeline's 500-row batches showed no
- * server CPU change; bench/README.md "Binary COPY"). Each
+ * 16-22% cheaper in binary, but the sink's batches of 500 rows in
+ * bench_sink showed no server CPU change; bench/README.md "Binary
+ * COPY"). Each
  * field must be in the column type's binary form: int8, uuid (16 bytes),
  * text and jsonb (a version byte 1, then the JSON text) are written here.
  *

@@ -15,9 +15,8 @@
  * logic left: every record decodes, is bibliographic, its job's profile
  * is valid and creates on no match; no record is journaled yet; no two
  * records share a (job, seq), the Instance they would create or a key of
- * their profile's match steps; and none
- * of their keys of the profile's match steps is held by a stored Instance
- * (nor, with the 001 step, the primary key). Anything else (updates,
+ * their profile's match steps; and none of those keys is held by a
+ * stored Instance (nor, with the 001 step, the primary key). Anything else (updates,
  * duplicates, skips, holdings, authorities, replays) is staged. The rows
  * written are those the staged path writes for the same input (ids are
  * md5(match key) or md5('new:job:seq') as uuids, content hashes md5(raw),
@@ -25,10 +24,11 @@
  * source_records) use COPY's binary format: the raw record goes as its
  * bytes instead of hex, and neither JSON text is COPY-escaped (workers
  * ~10% less CPU, the server unchanged; bench/README.md "Binary COPY");
- * keys and journal stay in text format. Between the check and the COPY another transaction may
- * create one of the keys or journal one of the records: the unique
- * constraints then refuse the COPY and sink.c stages the batch again in a
- * new transaction, where ON CONFLICT decides as before.
+ * keys and journal stay in text format. Between the check and the COPY
+ * another transaction may create one of the keys or journal one of the
+ * records: the unique constraints then refuse the COPY and sink.c stages
+ * the batch again in a new transaction, where ON CONFLICT decides as
+ * before.
  *
  * Memory: the large rows are made while they are sent (sink.c's chunks).
  * Each record is decoded once, by the check, which keeps its match keys

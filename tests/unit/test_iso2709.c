@@ -538,7 +538,8 @@ static void test_snapshot_view_is_the_record(void **s) {
   mp_record_init(&o);
   assert_int_equal(mp_marc_parse_iso2709(file, 799, &o, NULL), 0);
   mp_record_view(&q, snap);
-  assert_ptr_equal(q.fields, snap + 32); /* not a copy */
+  assert_true((char *)q.fields > snap && (char *)q.fields < snap + sz); /* not a copy */
+  assert_true((char *)(q.subfields + q.nsubfields) <= snap + sz);
   assert_memory_equal(q.leader, r.leader, 25);
   assert_int_equal(q.nfields, r.nfields);
   assert_int_equal(q.nsubfields, r.nsubfields);

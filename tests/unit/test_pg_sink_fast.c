@@ -79,9 +79,8 @@ static int teardown(void **state) {
 }
 
 /* A synthetic bibliographic record: 001 id, 245 $a title (NULL: no 245,
- * which the mapping refuses: an ERROR outcome). */
-/* A record with 001 id and 245 $a title (no title: a 500 instead, which
- * the mapping refuses), and with an 035 $a when oclc is set. */
+ * which the mapping refuses: an ERROR outcome), and an 035 $a when oclc
+ * is set. */
 static mp_sink_rec_t synth_oclc(fx_t *f, int64_t job, int64_t seq, const char *id,
                                 const char *title, const char *oclc) {
   assert_true(f->nbufs < 16);

@@ -16,7 +16,8 @@
  * DUPLICATE), each with its rows/s and its ratio to the create pass.
  * Jobs use the profile {"match":["001"]} so that the cycled copies, which
  * share 035s, stay apart. The tenant schema (default "benchsink") is
- * emptied first. --create-only stops after the create pass. Each pass
+ * emptied first (key_claims too: every claim is new, as in a first
+ * import). --create-only stops after the create pass. Each pass
  * also prints the CPU time of the PostgreSQL server per row (when it runs
  * on this machine: mp_bench_pg_cpu). MP_SINK_FORCE_STAGED=1 in the
  * environment measures the staged path alone (no batch skips the staging
@@ -197,7 +198,7 @@ int main(int argc, char **argv) {
   mp_bench_db_conninfo(&o, ci, sizeof ci);
   if (mp_pg_connect(ci, o.tenant, &c, err, sizeof err) ||
       mp_pg_exec(c, "TRUNCATE jobs, job_progress, source_records, instances, instance_keys, "
-                    "journal, kafka_offsets", err, sizeof err)) {
+                    "journal, kafka_offsets, key_claims", err, sizeof err)) {
     fprintf(stderr, "bench_sink: %s\n", err);
     goto done;
   }

@@ -18,9 +18,10 @@
  * sharing another of its match keys (OCLC number, ISBN, ISSN) with an
  * earlier one of the batch is written in a later transaction, from it on
  * (split_sql), so it matches the earlier record's Instance as it would in
- * a later batch. Batches of two sinks that overlap in time do not see
- * each other's Instances: records sharing only such a key both create one
- * there (README, "Reliability limits"); the 001+003 is a unique key.
+ * a later batch. Batches of two sinks that overlap in time take turns on
+ * those keys: each claims its records' keys (key_claims, 009) before its
+ * match query, so the later waits for the earlier's COMMIT and then
+ * matches its Instances; the 001+003 is a unique key of instances.
  * A data error from the server (it should not happen: every value is
  * validated in C) splits the batch in halves until the record causing it
  * is found and journaled as an ERROR. A connection error returns
@@ -95,6 +96,14 @@ static const char apply_sql[] =
      * journal and instances by scanning them whole (hash joins), which
      * makes every batch slower as the tables grow */
     "ANALYZE mp_stage (ord, job_id, seq, outcome, match_key);"
+    /* 0b. claim the batch's secondary keys (009_key_claims.sql): another
+     * sink's batch with one of them waits here until this transaction
+     * ends, and its match, a later statement, sees what this one wrote */
+    "INSERT INTO key_claims (kind, value)"
+    " SELECT DISTINCT e->>0, e->>1 FROM mp_stage s"
+    "  CROSS JOIN LATERAL jsonb_array_elements(s.keys) AS e"
+    " WHERE s.outcome IS NULL AND s.family = 'bib' AND e->>0 <> 'control'"
+    MP__SINK_CLAIM_TAIL ";"
     /* 1. match: per record and profile step (in order), the Instances
      * holding one of the record's keys of that kind; the 001 step also
      * finds the Instance claiming the record's primary key. The first

@@ -12,11 +12,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib/import_lib.bash"
 it_setup it_joblog
 F="$MP_TEST_DATA/iso2709/solrmarc--uva_001_2000.mrc"
-# One worker with one batch in flight: records sharing only an OCLC
-# number match each other in one batch and in batches that follow each
-# other, not in overlapping batches of two sinks (README "Reliability
-# limits"), which would make the outcome depend on their race.
-it_import "$F" -w 1 --sinks 1
+# Two workers with their default sinks: records sharing only an OCLC
+# number match each other in one batch, in batches that follow each other
+# and in overlapping batches of two sinks (they take turns on the key).
+it_import "$F" -w 2
 [ "$IT_RC" -eq 0 ] || it_fail "import exit $IT_RC"
 J=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["job"])' "$TMP/out.json")
 "$MARCPIPE" log "$J" --tenant "$T" >"$TMP/log.txt"

@@ -547,6 +547,71 @@ static void test_frozen_copy_is_ended_by_the_next_sink(void **state) {
   PQfinish(frozen);
 }
 
+static mp_sink_t *open_sink(fx_t *f, bool staged, int latency_ms) {
+  if (staged)
+    setenv("MP_SINK_FORCE_STAGED", "1", 1);
+  mp_sink_t *s = pgt_open_sink(f->side[FAST].tenant, f->map, latency_ms);
+  unsetenv("MP_SINK_FORCE_STAGED");
+  return s;
+}
+
+/* Two sinks write batches that overlap in time, each with one new record,
+ * different 001s, one OCLC number. The second's batch starts while the
+ * first's transaction sleeps after its writes (sink latency): it waits on
+ * the first's claim of the key (key_claims), then matches the Instance the
+ * first created and updates it. Both ways round (the first sink staged and
+ * the second fast, then the reverse), so both paths' claims are waited
+ * on. Before the claims, the second sink created a second Instance. */
+static void test_overlapping_batches_of_two_sinks_sharing_an_oclc_number(void **state) {
+  SKIP_WITHOUT_PG();
+  fx_t *f = *state;
+  side_t *x = &f->side[FAST];
+  for (int round = 0; round < 2; round++) {
+    char oclc[32], id[2][16], sql[256];
+    snprintf(oclc, sizeof oclc, "(OCoLC)%d", 990 + round);
+    snprintf(id[0], sizeof id[0], "ovl-%d-a", round);
+    snprintf(id[1], sizeof id[1], "ovl-%d-b", round);
+    mp_sink_rec_t ra = synth_oclc(f, f->job, 2 * round + 1, id[0], "First", oclc);
+    mp_sink_rec_t rb = synth_oclc(f, f->job, 2 * round + 2, id[1], "Second", oclc);
+    mp_sink_t *sa = open_sink(f, round == 0, 1500), *sb = open_sink(f, round == 1, 0);
+    pgt_write_arg_t a = {sa, &ra, 1, -1, {0}};
+    pthread_t th;
+    pthread_create(&th, NULL, pgt_write_thread, &a);
+    long long sleeping = 0; /* the first sink's transaction, written (20 s at most) */
+    for (int i = 0; i < 200 && !sleeping; i++) {
+      usleep(100000);
+      sleeping = pgt_num(x->c, "SELECT count(*) FROM pg_stat_activity WHERE"
+                               " application_name = 'marcpipe-sink' AND wait_event = 'PgSleep'");
+    }
+    assert_int_equal(sleeping, 1);
+    mp_sink_result_t rb_res;
+    int rc = mp_sink_write_batch(sb, &rb, 1, &rb_res);
+    pthread_join(th, NULL);
+    if (a.rc || rc)
+      fail_msg("round %d: %s: %s / %s: %s", round, mp_err_name(a.rc), a.res.errmsg,
+               mp_err_name(rc), rb_res.errmsg);
+    assert_int_equal(a.res.created, 1);
+    assert_int_equal(a.res.direct, round == 0 ? 0 : 1);
+    assert_int_equal(rb_res.created, 0);
+    assert_int_equal(rb_res.updated, 1);
+    assert_int_equal(rb_res.direct, 0); /* matched: staged */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM instance_keys WHERE kind = 'oclc'"
+                              " AND value = '%d'", 990 + round);
+    assert_int_equal(num(f, FAST, sql), 1);
+    snprintf(sql, sizeof sql, "SELECT version * 10 + source_seq FROM instances"
+                              " WHERE match_key = '%s'", id[0]);
+    assert_int_equal(num(f, FAST, sql), 20 + 2 * round + 2);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM journal WHERE seq = %d"
+                              " AND outcome = 'UPDATED' AND match_kind = 'oclc'"
+                              " AND instance_id = md5('%s')::uuid", 2 * round + 2, id[0]);
+    assert_int_equal(num(f, FAST, sql), 1);
+    mp_sink_close(sa);
+    mp_sink_close(sb);
+  }
+  assert_int_equal(num(f, FAST, "SELECT count(*) FROM instances"), 2);
+  assert_int_equal(num(f, FAST, "SELECT count(*) FROM key_claims"), 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_real_file_same_rows_both_paths_and_replay_is_noop,
@@ -559,6 +624,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_frozen_copy_is_ended_by_the_next_sink, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_overlapping_batches_of_two_sinks_sharing_an_oclc_number,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_same_batch_twice_at_once_counts_once, setup,
                                       teardown),
   };

@@ -99,11 +99,11 @@ static const char apply_sql[] =
     /* 0b. claim the batch's secondary keys (009_key_claims.sql): another
      * sink's batch with one of them waits here until this transaction
      * ends, and its match, a later statement, sees what this one wrote */
-    "INSERT INTO key_claims (kind, value)"
-    " SELECT DISTINCT e->>0, e->>1 FROM mp_stage s"
-    "  CROSS JOIN LATERAL jsonb_array_elements(s.keys) AS e"
-    " WHERE s.outcome IS NULL AND s.family = 'bib' AND e->>0 <> 'control'"
-    MP__SINK_CLAIM_TAIL ";"
+    MP__SINK_CLAIM("FROM mp_stage s CROSS JOIN LATERAL"
+                   " jsonb_array_elements(s.keys) AS e(j) CROSS JOIN LATERAL"
+                   " (SELECT j->>0, j->>1) AS k(kind, value)"
+                   " WHERE s.outcome IS NULL AND s.family = 'bib'"
+                   " AND kind <> 'control'") ";"
     /* 1. match: per record and profile step (in order), the Instances
      * holding one of the record's keys of that kind; the 001 step also
      * finds the Instance claiming the record's primary key. The first

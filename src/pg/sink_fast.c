@@ -288,9 +288,7 @@ static int check_rec(mp_sink_t *s, fast_t *x, size_t i, check_t *c) {
  * records: every secondary key of the batch, before check_sql, whose
  * snapshot then includes what a batch holding one of them committed. */
 static const char claim_sql[] =
-    "INSERT INTO key_claims (kind, value)"
-    " SELECT DISTINCT kind, value FROM unnest($1::text[], $2::text[]) AS u(kind, value)"
-    MP__SINK_CLAIM_TAIL;
+    MP__SINK_CLAIM("FROM unnest($1::text[], $2::text[]) AS u(kind, value)");
 
 static int exec_params(mp_sink_t *s, const char *sql, int np, const char *const *p,
                        const char *what, char *errbuf, size_t errlen) {

@@ -46,14 +46,16 @@ struct mp_sink_s {
   size_t nerrs, errcap;
 };
 
-/* The end of both paths' claim statement (009_key_claims.sql): sorted
- * (kind, value) rows of a batch inserted into key_claims, or, existing,
- * locked without a change, until the transaction ends. Every batch
- * claims before its match query, in (kind, value) order, so two batches
- * sharing keys wait on each other in one order only. */
-#define MP__SINK_CLAIM_TAIL                                                    \
-  " ORDER BY 1, 2 ON CONFLICT (kind, value) DO UPDATE"                          \
-  " SET kind = EXCLUDED.kind WHERE false"
+/* Both paths' claim statement (009_key_claims.sql) over a FROM clause
+ * that yields the batch's keys as (kind, value): their hashes inserted
+ * into key_claims or, existing, locked without a change, until the
+ * transaction ends. Every batch claims before its match query, in hash
+ * order, so two batches sharing keys wait on each other in one order
+ * only. */
+#define MP__SINK_CLAIM(from)                                                   \
+  "INSERT INTO key_claims (h) SELECT DISTINCT"                                 \
+  " hashtextextended(kind || ':' || value, 0) " from                           \
+  " ORDER BY 1 ON CONFLICT (h) DO UPDATE SET h = EXCLUDED.h WHERE false"
 
 /* Columns of the staging table, in COPY order. */
 #define MP_STAGE_COLUMNS                                                       \

@@ -609,6 +609,9 @@ static void test_overlapping_batches_of_two_sinks_sharing_an_oclc_number(void **
     mp_sink_close(sb);
   }
   assert_int_equal(num(f, FAST, "SELECT count(*) FROM instances"), 2);
+  assert_int_equal(num(f, FAST, "SELECT count(*) FROM key_claims WHERE h IN"
+                                " (hashtextextended('oclc:990', 0),"
+                                " hashtextextended('oclc:991', 0))"), 2);
   assert_int_equal(num(f, FAST, "SELECT count(*) FROM key_claims"), 2);
 }
 

@@ -590,29 +590,51 @@ static int copy_stage(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                        stage_row, &c, "COPY into the staging table", errbuf, errlen);
 }
 
-/* The first staged record sharing a key other than the 001 with an
- * earlier new bibliographic record of the batch, the key being one its
- * profile matches on. The apply matches against stored Instances only,
- * so that record must be written in a later transaction, after the
- * earlier one's Instance is committed: it then matches it. */
+/* The staged records sharing a key other than the 001 with an earlier new
+ * bibliographic record of the batch, the key being one their profile
+ * matches on, each with the last such earlier record (prev). The apply
+ * matches against stored Instances only, so such a record must be
+ * written in a later transaction than the earlier one: it then matches
+ * its Instance. */
 static const char split_sql[] =
-    "SELECT min(ord) FROM (SELECT s.ord, e->>0 = ANY (s.mkinds) AS used,"
-    "  min(s.ord) OVER (PARTITION BY e->>0, e->>1) AS first"
+    "SELECT ord, max(prev) FILTER (WHERE used) FROM (SELECT s.ord,"
+    "  e->>0 = ANY (s.mkinds) AS used,"
+    "  lag(s.ord) OVER (PARTITION BY e->>0, e->>1 ORDER BY s.ord) AS prev"
     "  FROM mp_stage s CROSS JOIN LATERAL jsonb_array_elements(s.keys) AS e"
     "  WHERE s.outcome IS NULL AND s.family = 'bib' AND e->>0 <> 'control') x"
-    " WHERE used AND ord > first";
+    " GROUP BY ord HAVING max(prev) FILTER (WHERE used) IS NOT NULL ORDER BY ord";
 
-/* *at = the index where the staged batch must be split, or 0. */
-static int split_point(mp_sink_t *s, size_t *at, char *errbuf, size_t errlen) {
+/* Where the staged batch must be split: *at (malloc'ed, *nat of them,
+ * ascending; none: *nat = 0) starts each transaction after the first.
+ * Greedy, in batch order: a record starts a new transaction when the
+ * record it shares a key with is in the current one. All are found from
+ * this one staging, so a batch with many such records is staged twice
+ * in all rather than once per split (each part is staged again alone). */
+static int split_points(mp_sink_t *s, size_t **at, size_t *nat, char *errbuf,
+                        size_t errlen) {
   PGresult *r = PQexec(s->conn, split_sql);
-  int rc = 0;
-  *at = 0;
-  if (PQresultStatus(r) != PGRES_TUPLES_OK)
-    rc = mp_pg_fail(s->conn, r, "checking the batch's shared keys", errbuf, errlen);
-  else if (!PQgetisnull(r, 0, 0))
-    *at = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+  *at = NULL;
+  *nat = 0;
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    int rc = mp_pg_fail(s->conn, r, "checking the batch's shared keys", errbuf, errlen);
+    PQclear(r);
+    return rc;
+  }
+  int rows = PQntuples(r);
+  if (rows && !(*at = malloc((size_t)rows * sizeof **at))) {
+    PQclear(r);
+    snprintf(errbuf, errlen, "checking the batch's shared keys: out of memory");
+    return MP_ENOMEM;
+  }
+  size_t from = 0; /* the current transaction's first record */
+  for (int i = 0; i < rows; i++) {
+    size_t ord = strtoull(PQgetvalue(r, i, 0), NULL, 10);
+    size_t prev = strtoull(PQgetvalue(r, i, 1), NULL, 10);
+    if (prev >= from)
+      (*at)[(*nat)++] = from = ord;
+  }
   PQclear(r);
-  return rc;
+  return 0;
 }
 
 /* Parse "1,5,7" into a malloc'ed array (NULL when empty or ENOMEM). */
@@ -675,11 +697,11 @@ static int collect_errors(mp_sink_t *s, size_t base, char *errbuf,
  * of new records only takes the fast path (sink_fast.c) unless staged is
  * set; when the server refuses the fast path's rows (another transaction
  * wrote one of the batch's keys meanwhile), the batch is staged again.
- * MP__SINK_SPLIT with *split set: nothing written, recs[*split] shares a
- * key with an earlier record (split_sql). */
+ * MP__SINK_SPLIT: nothing written, the batch is to be written in parts
+ * starting at split[0..nsplit) (split_points; malloc'ed, the caller's). */
 static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                       size_t base, const char *forced, bool staged,
-                      mp_sink_result_t *res, size_t *split) {
+                      mp_sink_result_t *res, size_t **split, size_t *nsplit) {
   char *errbuf = res->errmsg;
   size_t errlen = sizeof res->errmsg;
   size_t nerrs = s->nerrs; /* dropped again unless this COMMIT succeeds */
@@ -701,7 +723,8 @@ static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
   if (!fast) {
     if ((rc = copy_stage(s, recs, n, forced, errbuf, errlen)))
       goto out;
-    if (!forced && (rc = split_point(s, split, errbuf, errlen)) == 0 && *split)
+    if (!forced && (rc = split_points(s, split, nsplit, errbuf, errlen)) == 0 &&
+        *nsplit)
       rc = MP__SINK_SPLIT;
     if (rc)
       goto out;
@@ -763,23 +786,29 @@ out:
     PQclear(rb);
   }
   if (rc == MP_EPG && fast && s->conn && PQstatus(s->conn) == CONNECTION_OK)
-    return write_once(s, recs, n, base, forced, true, res, split);
+    return write_once(s, recs, n, base, forced, true, res, split, nsplit);
   return rc;
 }
 
-/* Write; where two records share a key, in one transaction up to the
- * later and the rest after it; on a data error (MP_EPG) split to isolate
- * the refused record. */
+/* Write; where records share a key, in parts (split_points), each in its
+ * own transaction; on a data error (MP_EPG) split to isolate the refused
+ * record. */
 static int write_split(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                        size_t base, mp_sink_result_t *res) {
-  size_t at = 0;
-  int rc = write_once(s, recs, n, base, NULL, false, res, &at);
-  while (rc == MP__SINK_SPLIT) { /* recs[0..at) share no key */
-    if ((rc = write_split(s, recs, at, base, res)))
-      return rc;
-    recs += at, n -= at, base += at;
-    rc = write_once(s, recs, n, base, NULL, false, res, &at);
+  size_t *at = NULL, nat = 0;
+  int rc = write_once(s, recs, n, base, NULL, false, res, &at, &nat);
+  if (rc == MP__SINK_SPLIT) { /* no part has two records sharing a key */
+    rc = 0;
+    for (size_t k = 0, from = 0; k <= nat && !rc; k++) {
+      size_t to = k < nat ? at[k] : n;
+      rc = write_split(s, recs + from, to - from, base + from, res);
+      from = to;
+    }
+    free(at);
+    return rc;
   }
+  free(at);
+  at = NULL;
   if (rc != MP_EPG)
     return rc;
   if (n == 1) {
@@ -788,7 +817,7 @@ static int write_split(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
              "refused by the database: %s",
              (long long)recs[0].job_id, (long long)recs[0].seq, (int)recs[0].partition,
              (long long)recs[0].offset, res->errmsg);
-    return write_once(s, recs, 1, base, reason, true, res, &at);
+    return write_once(s, recs, 1, base, reason, true, res, &at, &nat);
   }
   size_t half = n / 2;
   rc = write_split(s, recs, half, base, res);

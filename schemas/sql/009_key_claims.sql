@@ -1,7 +1,8 @@
--- 009_key_claims.sql: the secondary match keys (OCLC number, ISBN, ISSN)
--- a batch is about to match or create, one row per key ever claimed, by
--- its 64-bit hash: hashtextextended(kind || ':' || value, 0).
--- Each batch's transaction upserts the keys of its bibliographic records
+-- 009_key_claims.sql: the match keys a batch is about to match or create
+-- by (OCLC number, ISBN, ISSN: those its profiles match on, not the 001),
+-- one row per key ever claimed, by its 64-bit hash:
+-- hashtextextended(kind || ':' || value, 0).
+-- Each batch's transaction upserts those keys of its bibliographic records
 -- first (sorted, ON CONFLICT DO UPDATE ... WHERE false: a new row is
 -- inserted, an existing one only locked), so two sinks whose batches share
 -- a key take turns: the later waits for the earlier's COMMIT and its match

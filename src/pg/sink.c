@@ -19,9 +19,12 @@
  * earlier one of the batch is written in a later transaction, from it on
  * (split_sql), so it matches the earlier record's Instance as it would in
  * a later batch. Batches of two sinks that overlap in time take turns on
- * those keys: each claims its records' keys (key_claims, 009) before its
- * match query, so the later waits for the earlier's COMMIT and then
- * matches its Instances; the 001+003 is a unique key of instances.
+ * those keys: each claims the keys its records' profiles match on
+ * (key_claims, 009) before its match query, so the later waits for the
+ * earlier's COMMIT and then matches its Instances (keys no profile of
+ * either batch matches on are not claimed: an ISSN shared by many
+ * records of a serial would make the sinks take turns for nothing);
+ * the 001+003 is a unique key of instances.
  * A data error from the server (it should not happen: every value is
  * validated in C) splits the batch in halves until the record causing it
  * is found and journaled as an ERROR. A connection error returns
@@ -96,14 +99,15 @@ static const char apply_sql[] =
      * journal and instances by scanning them whole (hash joins), which
      * makes every batch slower as the tables grow */
     "ANALYZE mp_stage (ord, job_id, seq, outcome, match_key);"
-    /* 0b. claim the batch's secondary keys (009_key_claims.sql): another
-     * sink's batch with one of them waits here until this transaction
-     * ends, and its match, a later statement, sees what this one wrote */
+    /* 0b. claim the keys the batch's profiles match on, but the 001
+     * (009_key_claims.sql): another sink's batch with one of them waits
+     * here until this transaction ends, and its match, a later
+     * statement, sees what this one wrote */
     MP__SINK_CLAIM("FROM mp_stage s CROSS JOIN LATERAL"
                    " jsonb_array_elements(s.keys) AS e(j) CROSS JOIN LATERAL"
                    " (SELECT j->>0, j->>1) AS k(kind, value)"
                    " WHERE s.outcome IS NULL AND s.family = 'bib'"
-                   " AND kind <> 'control'") ";"
+                   " AND kind <> 'control' AND kind = ANY (s.mkinds)") ";"
     /* 1. match: per record and profile step (in order), the Instances
      * holding one of the record's keys of that kind; the 001 step also
      * finds the Instance claiming the record's primary key. The first

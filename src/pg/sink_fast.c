@@ -17,9 +17,9 @@
  * records share a (job, seq), the Instance they would create or a key of
  * their profile's match steps; and none of those keys is held by a
  * stored Instance (nor, with the 001 step, the primary key), after the
- * batch claimed its secondary keys as the staged path does (key_claims:
- * a batch of another sink holding one of them is waited for, and its
- * Instances are then seen). Anything else (updates,
+ * batch claimed those keys but the 001 as the staged path does
+ * (key_claims: a batch of another sink holding one of them is waited
+ * for, and its Instances are then seen). Anything else (updates,
  * duplicates, skips, holdings, authorities, replays) is staged. The rows
  * written are those the staged path writes for the same input (ids are
  * md5(match key) or md5('new:job:seq') as uuids, content hashes md5(raw),
@@ -162,13 +162,12 @@ static int load(mp_sink_t *s, fast_t *x, size_t i, mp_match_keys_t *k,
 
 /* ---- 1. the check ---- */
 
-enum { NLIT = 8 };
+enum { NLIT = 6 };
 typedef struct {
   mp_buf_t lit[NLIT]; /* text of the array literals: job, seq, kind, value
-                       * (of the profiles' match steps), prim, the index
-                       * of the record of each key; kind, value (every
-                       * secondary key: the claims) */
-  size_t nkeys, nprim, nclaims;
+                       * (of the profiles' match steps), prim, and the
+                       * index of the record of each key */
+  size_t nkeys, nprim;
   size_t cur;      /* the record whose keys are being added */
   bool bad;        /* a key the staged path would store differently */
 } check_t;
@@ -193,15 +192,6 @@ static int check_key(void *ctx, const char *kind, const char *value) {
   rc = rc ? rc : c->nkeys ? mp_buf_putc(&c->lit[5], ',') : 0;
   rc = rc ? rc : mp__copy_int(&c->lit[5], (int64_t)c->cur);
   return rc ? rc : arr_add(&c->lit[3], &c->nkeys, value);
-}
-
-static int claim_key(void *ctx, const char *kind, const char *value) {
-  check_t *c = ctx;
-  if (!strcmp(kind, "control"))
-    return 0;
-  size_t nk = c->nclaims;
-  int rc = arr_add(&c->lit[6], &nk, kind);
-  return rc ? rc : arr_add(&c->lit[7], &c->nclaims, value);
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -263,8 +253,7 @@ static int check_rec(mp_sink_t *s, fast_t *x, size_t i, check_t *c) {
     return MP__SINK_STAGE;
   each_key(&k, NULL, check_utf8, c);
   c->cur = i;
-  int rc = each_key(&k, NULL, claim_key, c);
-  rc = rc ? rc : i ? mp_buf_putc(&c->lit[0], ',') : 0;
+  int rc = i ? mp_buf_putc(&c->lit[0], ',') : 0;
   rc = rc ? rc : mp__copy_int(&c->lit[0], r->job_id);
   rc = rc ? rc : i ? mp_buf_putc(&c->lit[1], ',') : 0;
   rc = rc ? rc : mp__copy_int(&c->lit[1], r->seq);
@@ -285,10 +274,12 @@ static int check_rec(mp_sink_t *s, fast_t *x, size_t i, check_t *c) {
 }
 
 /* The staged path's claim (sink.c, apply step 0b) for the fast path's
- * records: every secondary key of the batch, before check_sql, whose
- * snapshot then includes what a batch holding one of them committed. */
+ * records: the keys of their profiles' match steps but the 001, before
+ * check_sql, whose snapshot then includes what a batch holding one of
+ * them committed. */
 static const char claim_sql[] =
-    MP__SINK_CLAIM("FROM unnest($1::text[], $2::text[]) AS u(kind, value)");
+    MP__SINK_CLAIM("FROM unnest($1::text[], $2::text[]) AS u(kind, value)"
+                   " WHERE kind <> 'control'");
 
 static int exec_params(mp_sink_t *s, const char *sql, int np, const char *const *p,
                        const char *what, char *errbuf, size_t errlen) {
@@ -317,8 +308,8 @@ static int check(mp_sink_t *s, fast_t *x, char *errbuf, size_t errlen) {
   const char *p[NLIT];
   for (int i = 0; i < NLIT; i++)
     p[i] = c.lit[i].data;
-  if (!rc && c.nclaims)
-    rc = exec_params(s, claim_sql, 2, p + 6, "claiming a batch's keys", errbuf, errlen);
+  if (!rc && c.nkeys)
+    rc = exec_params(s, claim_sql, 2, p + 2, "claiming a batch's keys", errbuf, errlen);
   if (!rc) {
     PGresult *r = PQexecParams(s->conn, check_sql, 6, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)

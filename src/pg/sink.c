@@ -702,7 +702,8 @@ static int collect_errors(mp_sink_t *s, size_t base, char *errbuf,
  * set; when the server refuses the fast path's rows (another transaction
  * wrote one of the batch's keys meanwhile), the batch is staged again.
  * MP__SINK_SPLIT: nothing written, the batch is to be written in parts
- * starting at split[0..nsplit) (split_points; malloc'ed, the caller's). */
+ * starting at split[0..nsplit) (split_points; malloc'ed, the caller's;
+ * split may be NULL when forced, which never splits). */
 static int write_once(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
                       size_t base, const char *forced, bool staged,
                       mp_sink_result_t *res, size_t **split, size_t *nsplit) {
@@ -808,12 +809,9 @@ static int write_split(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
       rc = write_split(s, recs + from, to - from, base + from, res);
       from = to;
     }
-    free(at);
-    return rc;
   }
   free(at);
-  at = NULL;
-  if (rc != MP_EPG)
+  if (nat || rc != MP_EPG) /* a part's MP_EPG: even its ERROR row was refused */
     return rc;
   if (n == 1) {
     char reason[600];
@@ -821,7 +819,7 @@ static int write_split(mp_sink_t *s, const mp_sink_rec_t *recs, size_t n,
              "refused by the database: %s",
              (long long)recs[0].job_id, (long long)recs[0].seq, (int)recs[0].partition,
              (long long)recs[0].offset, res->errmsg);
-    return write_once(s, recs, 1, base, reason, true, res, &at, &nat);
+    return write_once(s, recs, 1, base, reason, true, res, NULL, NULL);
   }
   size_t half = n / 2;
   rc = write_split(s, recs, half, base, res);

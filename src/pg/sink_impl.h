@@ -135,8 +135,8 @@ int mp__sink_copy_binary(mp_sink_t *s, const char *sql, size_t n,
 
 /* mp__sink_fast: the batch is not for the fast path, nothing was written */
 #define MP__SINK_STAGE 1
-/* sink.c's write_once: two records of the batch share a match key, the
- * batch is to be written in two transactions (nothing was written) */
+/* sink.c's write_once: records of the batch share a match key, the batch
+ * is to be written in parts, one transaction each (nothing was written) */
 #define MP__SINK_SPLIT 2
 
 /* The fast path (sink_fast.c), inside the batch's open transaction: when

@@ -43,6 +43,16 @@ static int64_t new_job(fx_t *f, const char *name) {
   return id[0];
 }
 
+/* A sink on tenant; staged: MP_SINK_FORCE_STAGED=1 while it opens. */
+static mp_sink_t *open_sink(const char *tenant, const mp_mapping_t *map, bool staged,
+                            int latency_ms) {
+  if (staged)
+    setenv("MP_SINK_FORCE_STAGED", "1", 1);
+  mp_sink_t *s = pgt_open_sink(tenant, map, latency_ms);
+  unsetenv("MP_SINK_FORCE_STAGED");
+  return s;
+}
+
 static int setup(void **state) {
   if (!pgt_available())
     return 0;
@@ -55,10 +65,7 @@ static int setup(void **state) {
     side_t *s = &f->side[k];
     pgt_tenant(s->tenant, sizeof s->tenant);
     s->c = pgt_connect(s->tenant);
-    if (k == STAGED)
-      setenv("MP_SINK_FORCE_STAGED", "1", 1);
-    s->sink = pgt_open_sink(s->tenant, f->map, 0);
-    unsetenv("MP_SINK_FORCE_STAGED");
+    s->sink = open_sink(s->tenant, f->map, k == STAGED, 0);
   }
   f->job = new_job(f, "t.mrc");
   *state = f;
@@ -393,8 +400,9 @@ static PGconn *hold_key(const char *tenant, const char *key, const char *pre) {
 
 /* New records of one batch with different 001s sharing an OCLC number:
  * the later matches the earlier's Instance, as it would in a later batch.
- * The batch is written in two transactions (the second starts at the
- * later record), on both paths; the rows are alike. Before, both created
+ * The batch is written in three transactions (from o-1, o-3 and o-5:
+ * each starts at a record sharing the key with one of the one before),
+ * on both paths; the rows are alike. Before, both created
  * an Instance: the match looked at stored Instances only. */
 static void test_new_records_sharing_an_oclc_number_match(void **state) {
   SKIP_WITHOUT_PG();
@@ -547,14 +555,6 @@ static void test_frozen_copy_is_ended_by_the_next_sink(void **state) {
   PQfinish(frozen);
 }
 
-static mp_sink_t *open_sink(fx_t *f, bool staged, int latency_ms) {
-  if (staged)
-    setenv("MP_SINK_FORCE_STAGED", "1", 1);
-  mp_sink_t *s = pgt_open_sink(f->side[FAST].tenant, f->map, latency_ms);
-  unsetenv("MP_SINK_FORCE_STAGED");
-  return s;
-}
-
 /* Two sinks write batches that overlap in time, each with one new record,
  * different 001s, one OCLC number. The second's batch starts while the
  * first's transaction sleeps after its writes (sink latency): it waits on
@@ -573,7 +573,8 @@ static void test_overlapping_batches_of_two_sinks_sharing_an_oclc_number(void **
     snprintf(id[1], sizeof id[1], "ovl-%d-b", round);
     mp_sink_rec_t ra = synth_oclc(f, f->job, 2 * round + 1, id[0], "First", oclc);
     mp_sink_rec_t rb = synth_oclc(f, f->job, 2 * round + 2, id[1], "Second", oclc);
-    mp_sink_t *sa = open_sink(f, round == 0, 1500), *sb = open_sink(f, round == 1, 0);
+    mp_sink_t *sa = open_sink(x->tenant, f->map, round == 0, 1500);
+    mp_sink_t *sb = open_sink(x->tenant, f->map, round == 1, 0);
     pgt_write_arg_t a = {sa, &ra, 1, -1, {0}};
     pthread_t th;
     pthread_create(&th, NULL, pgt_write_thread, &a);

@@ -119,7 +119,10 @@ void mp_bench_config_label(const mp_bench_axes_t *ax,
   XX(CPU_BUSY, "cpu_busy_pct")                                                 \
   XX(IMPORT_CPU, "import_cpu_s")                                               \
   XX(POSTGRES_CPU, "postgres_cpu_s")                                           \
-  XX(WALL, "wall_s")
+  XX(WALL, "wall_s")                                                           \
+  XX(COPY_RATE, "copy_records_per_s")                                          \
+  XX(RATE_OF_COPY, "rate_of_copy")                                             \
+  XX(PRODUCER_OF_COPY, "producer_rate_of_copy")
 
 typedef enum {
 #define XX(id, _) MP_BM_##id,
@@ -154,6 +157,13 @@ int mp_bench_run_parse(mp_bench_run_t *r, const char *out, size_t len);
  * skipped + errors == expected. */
 void mp_bench_run_reconcile(mp_bench_run_t *r, uint64_t expected);
 
+/* Pair the run with the COPY ceiling measured just before it, in the same
+ * round (copy_rate records/s; NAN or <= 0 = none): sets COPY_RATE and the
+ * run's own ratios RATE_OF_COPY and PRODUCER_OF_COPY, which the summary
+ * then takes the median of. A slow or fast patch of the machine then
+ * lands on both sides of a ratio instead of on one. */
+void mp_bench_run_pair(mp_bench_run_t *r, double copy_rate);
+
 /* ---- summaries ---- */
 
 /* Median of the non-NAN values of v (sorted in place, NANs last); NAN
@@ -180,6 +190,7 @@ typedef struct mp_bench_copy_s {
   uint64_t records;
   double records_per_s; /* median over the repeats; NAN = not measured */
   double seconds;
+  double lo, hi;        /* slowest and fastest run's records/s */
   size_t runs;
   char note[256];       /* why it is missing, "" when measured */
 } mp_bench_copy_t;

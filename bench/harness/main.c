@@ -6,11 +6,13 @@
  * speaks as `marcpipe bench` in its messages and --help, the command
  * users know it by. Steps: resolve the database (--db, else the PG* environment, else the
  * managed local PostgreSQL, started once and reused by every run); generate
- * one input per record count with `marcpipe gen`; measure the COPY ceiling
- * per record count with the bench_copy program; then run every
- * configuration R times as a child `marcpipe import --json` (repeats
- * interleaved, so slow drift of the machine spreads over all
- * configurations), each in a fresh tenant that is dropped afterwards; and
+ * one input per record count with `marcpipe gen`; then R rounds, each
+ * measuring the COPY ceiling per record count with the bench_copy program
+ * and then running every configuration once as a child `marcpipe import
+ * --json`, each in a fresh tenant that is dropped afterwards (so slow
+ * drift of the machine spreads over all configurations, and each run's
+ * ratio to the ceiling compares two measurements of the same stretch of
+ * time); and
  * write DIR/results.md, DIR/results.json and the plots (bench/harness). The
  * Markdown table also goes to stdout; progress goes to stderr. Single
  * thread: children run one at a time.
@@ -76,8 +78,12 @@ static const char bench_description[] =
 "its ratio to the COPY ceiling: the same tables written with COPY alone\n"
 "(the bench_copy program, next to this binary unless --copy-bench; it\n"
 "cycles through at most 20,000 distinct records of the input, keys made\n"
-"unique). A run counts when the import exits 0, the job completed and the\n"
-"records committed equal the records generated.\n"
+"unique). The runs go in rounds: each round measures the ceiling once per\n"
+"record count, then runs every configuration once; a run's ratio is to\n"
+"its own round's ceiling, and the table shows the median of the ratios\n"
+"(the ceiling line: the median, slowest and fastest COPY run). A run\n"
+"counts when the import exits 0, the job completed and the records\n"
+"committed equal the records generated.\n"
 "\n"
 "Output in DIR (default bench-out): results.md (also on stdout),\n"
 "results.json (every run), *.dat and, with gnuplot, PNGs: rate-workers,\n"
@@ -148,8 +154,10 @@ typedef struct bench_s {
   size_t n_configs;
   mp_bench_run_t *runs;
   mp_bench_summary_t *sums;
-  mp_bench_copy_t *copy;
+  mp_bench_copy_t *copy;   /* one per records value (copy_prepare) */
   size_t n_copy;
+  double *copy_rates, *copy_secs; /* n_copy * repeat, by round */
+  char (*copy_src)[PATH_MAX + 64]; /* n_copy inputs of bench_copy, "" = none */
 } bench_t;
 
 static void input_path(const bench_t *b, const char *records, char *out,
@@ -330,60 +338,96 @@ static int copy_once(const bench_t *b, const char *records,
   return r;
 }
 
-/* The COPY ceiling per record count: the median of R bench_copy runs. */
-static int measure_copy(bench_t *b) {
-  const mp_bench_axes_t *ax = &b->o->axes;
-  size_t n = ax->n[MP_BENCH_RECORDS];
+/* The COPY ceiling, measured in rounds beside the imports: copy_prepare
+ * once, copy_round before each round of imports (one bench_copy run per
+ * record count), copy_finish at the end (median, slowest and fastest per
+ * record count). b->copy_rates[i * repeat + r] is record count i's rate
+ * in round r, NAN when that run failed or the ceiling is not measured
+ * (b->copy[i].note says why). */
+static int copy_prepare(bench_t *b) {
+  size_t n = b->o->axes.n[MP_BENCH_RECORDS], reps = b->o->repeat;
   b->copy = calloc(n, sizeof *b->copy);
-  double *rates = calloc(b->o->repeat, sizeof *rates);
-  double *secs = calloc(b->o->repeat, sizeof *secs);
-  int ret = MP_ENOMEM;
-  if (!b->copy || !rates || !secs)
-    goto out;
+  b->copy_rates = malloc(n * reps * sizeof *b->copy_rates);
+  b->copy_secs = malloc(n * reps * sizeof *b->copy_secs);
+  b->copy_src = calloc(n, sizeof *b->copy_src);
+  if (!b->copy || !b->copy_rates || !b->copy_secs || !b->copy_src)
+    return MP_ENOMEM;
   b->n_copy = n;
-  ret = 0;
-  for (size_t i = 0; i < n && ret != MP_ECANCELED; i++) {
-    const char *records = ax->vals[MP_BENCH_RECORDS][i];
+  for (size_t i = 0; i < n * reps; i++)
+    b->copy_rates[i] = b->copy_secs[i] = NAN;
+  for (size_t i = 0; i < n; i++) {
+    const char *records = b->o->axes.vals[MP_BENCH_RECORDS][i];
     mp_bench_copy_t *c = &b->copy[i];
     c->records = strtoull(records, NULL, 10);
-    c->records_per_s = c->seconds = NAN;
-    if (b->o->no_copy) {
+    c->records_per_s = c->seconds = c->lo = c->hi = NAN;
+    if (b->o->no_copy)
       snprintf(c->note, sizeof c->note, "--no-copy");
-      continue;
-    }
-    if (access(b->o->copy_bench, X_OK)) {
+    else if (access(b->o->copy_bench, X_OK))
       snprintf(c->note, sizeof c->note, "no bench_copy program (ninja "
                "bench_copy, or --copy-bench PATH)");
-      continue;
-    }
-    char source[PATH_MAX + 64];
-    if (copy_source(b, records, source, sizeof source)) {
+    else if (copy_source(b, records, b->copy_src[i], sizeof b->copy_src[i])) {
+      b->copy_src[i][0] = '\0';
       snprintf(c->note, sizeof c->note, "no input for bench_copy");
-      continue;
-    }
-    size_t k = 0;
-    for (size_t r = 0; r < b->o->repeat; r++) {
-      if (!b->o->quiet)
-        fprintf(stderr, "marcpipe bench: COPY ceiling, %s rows, run %zu/%zu\n",
-                records, r + 1, b->o->repeat);
-      ret = copy_once(b, records, source, &rates[k], &secs[k], c->note,
-                      sizeof c->note);
-      if (ret == MP_ECANCELED)
-        break;
-      k += ret == 0;
-    }
-    ret = ret == MP_ECANCELED ? ret : 0;
-    c->runs = k;
-    if (k) {
-      c->records_per_s = mp_bench_median(rates, k);
-      c->seconds = mp_bench_median(secs, k);
-      c->note[0] = '\0';
     }
   }
-out:
-  free(rates);
-  free(secs);
-  return ret;
+  return 0;
+}
+
+/* Round r's bench_copy runs. 0, or MP_ECANCELED when interrupted. */
+static int copy_round(bench_t *b, size_t r) {
+  size_t reps = b->o->repeat;
+  for (size_t i = 0; i < b->n_copy; i++) {
+    mp_bench_copy_t *c = &b->copy[i];
+    if (!b->copy_src[i][0])
+      continue;
+    const char *records = b->o->axes.vals[MP_BENCH_RECORDS][i];
+    if (!b->o->quiet)
+      fprintf(stderr, "marcpipe bench: COPY ceiling, %s rows, run %zu/%zu\n",
+              records, r + 1, reps);
+    char note[sizeof c->note] = "";
+    int ret = copy_once(b, records, b->copy_src[i], &b->copy_rates[i * reps + r],
+                        &b->copy_secs[i * reps + r], note, sizeof note);
+    if (ret == MP_ECANCELED)
+      return ret;
+    if (ret) {
+      b->copy_rates[i * reps + r] = b->copy_secs[i * reps + r] = NAN;
+      snprintf(c->note, sizeof c->note, "%s", note); /* the last failure */
+    }
+  }
+  return 0;
+}
+
+static void copy_finish(bench_t *b) {
+  size_t reps = b->o->repeat;
+  double *v = malloc(reps * sizeof *v);
+  for (size_t i = 0; v && i < b->n_copy; i++) {
+    mp_bench_copy_t *c = &b->copy[i];
+    const double *rates = &b->copy_rates[i * reps];
+    c->runs = 0;
+    for (size_t r = 0; r < reps; r++)
+      if (!isnan(rates[r])) {
+        c->lo = c->runs && c->lo < rates[r] ? c->lo : rates[r];
+        c->hi = c->runs && c->hi > rates[r] ? c->hi : rates[r];
+        c->runs++;
+      }
+    if (!c->runs)
+      continue;
+    memcpy(v, rates, reps * sizeof *v);
+    c->records_per_s = mp_bench_median(v, reps);
+    memcpy(v, &b->copy_secs[i * reps], reps * sizeof *v);
+    c->seconds = mp_bench_median(v, reps);
+    c->note[0] = '\0';
+  }
+  free(v);
+}
+
+/* The ceiling of configuration ci's record count in round r (NAN: none). */
+static double copy_rate_of(const bench_t *b, size_t ci, size_t r) {
+  const char *records = b->configs[ci].v[MP_BENCH_RECORDS];
+  for (size_t i = 0; i < b->n_copy; i++)
+    if (records && b->copy[i].records == strtoull(records, NULL, 10))
+      return b->copy_rates[i * b->o->repeat + r];
+  return NAN;
 }
 
 /* The generated files (inputs and the COPY source), when not kept. */
@@ -706,13 +750,23 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < b.n_configs * o.repeat; i++)
     mp_bench_run_init(&b.runs[i]);
-  if (measure_copy(&b) == MP_ECANCELED)
+  if (copy_prepare(&b)) {
+    fprintf(stderr, "marcpipe bench: out of memory\n");
     goto out;
+  }
+  /* Rounds: the ceiling, then one run of every configuration, so each
+   * import is paired with a COPY run of the same stretch of time. */
   size_t total = b.n_configs * o.repeat, index = 0;
-  for (size_t ri = 0; ri < o.repeat; ri++)
-    for (size_t ci = 0; ci < b.n_configs; ci++)
+  for (size_t ri = 0; ri < o.repeat; ri++) {
+    if (copy_round(&b, ri) == MP_ECANCELED)
+      goto out;
+    for (size_t ci = 0; ci < b.n_configs; ci++) {
       if (import_once(&b, ci, ri, ++index, total) == MP_ECANCELED)
         goto out;
+      mp_bench_run_pair(&b.runs[ci * o.repeat + ri], copy_rate_of(&b, ci, ri));
+    }
+  }
+  copy_finish(&b);
   bool all = true;
   for (size_t ci = 0; ci < b.n_configs; ci++) {
     if (mp_bench_summarize(&b.runs[ci * o.repeat], o.repeat, &b.sums[ci]))
@@ -741,6 +795,9 @@ out:
   free(b.sums);
   free(b.configs);
   free(b.copy);
+  free(b.copy_rates);
+  free(b.copy_secs);
+  free(b.copy_src);
   mp_buf_release(&cmd);
   return ret;
 }

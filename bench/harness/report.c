@@ -2,8 +2,11 @@
  *
  * Markdown: one row per configuration with the medians, the end-to-end
  * and producer rates also as a fraction of the COPY ceiling for the same
- * record count, then the runs that did not reconcile. JSON: the same plus
- * every run. Missing figures are "n/a" and null. Single thread.
+ * record count (the median of the runs' ratios to the ceiling of their
+ * round, see mp_bench_run_pair; runs never paired fall back to the median
+ * rate over the median ceiling), then the runs that did not reconcile.
+ * JSON: the same plus every run. Missing figures are "n/a" and null.
+ * Single thread.
  */
 #include "harness.h"
 #include "marcpipe/error.h"
@@ -29,11 +32,15 @@ static void cell(FILE *f, double v, double scale, int decimals) {
     fprintf(f, " %.*f |", decimals, v / scale);
 }
 
-static void ratio(FILE *f, double v, double ceiling) {
-  if (isnan(v) || isnan(ceiling) || ceiling <= 0)
-    fputs(" n/a |", f);
-  else
-    fprintf(f, " %.2f |", v / ceiling);
+/* A rate's fraction of the COPY ceiling: the median of the runs' own
+ * ratios, each to the ceiling of its round (mp_bench_run_pair), when the
+ * runs were paired; else the median rate over the median ceiling. NAN
+ * when neither is known. */
+static double of_copy(const mp_bench_summary_t *s, int paired, int rate,
+                      double ceiling) {
+  if (!isnan(s->m[paired]))
+    return s->m[paired];
+  return ceiling > 0 ? s->m[rate] / ceiling : NAN;
 }
 
 /* The axes shown as columns: records and workers always, others when set. */
@@ -43,27 +50,27 @@ static bool shown(const mp_bench_t *b, int a) {
 
 static const struct {
   const char *head;
-  int metric; /* -1 = ratio column for the metric in `of` */
-  int of;
+  int metric; /* -1 = ratio column: paired ratio `of`, else rate `base` */
+  int of, base;
   double scale;
   int decimals;
 } columns[] = {
-    {"records/s", MP_BM_RATE, 0, 1, 0},
-    {"/ COPY", -1, MP_BM_RATE, 0, 0},
-    {"producer rec/s", MP_BM_PRODUCER_RATE, 0, 1, 0},
-    {"producer / COPY", -1, MP_BM_PRODUCER_RATE, 0, 0},
-    {"first commit s", MP_BM_FIRST_COMMIT, 0, 1, 2},
-    {"last commit s", MP_BM_LAST_COMMIT, 0, 1, 2},
-    {"worker RSS MiB", MP_BM_WORKER_RSS, 0, 1024, 1},
-    {"producer RSS MiB", MP_BM_PRODUCER_RSS, 0, 1024, 1},
-    {"max held records", MP_BM_HELD_RECORDS, 0, 1, 0},
-    {"max lag", MP_BM_MAX_LAG, 0, 1, 0},
-    {"max stall s", MP_BM_MAX_STALL, 0, 1, 1},
-    {"CPU busy %", MP_BM_CPU_BUSY, 0, 1, 0},
-    {"import CPU s", MP_BM_IMPORT_CPU, 0, 1, 1},
-    {"workers CPU s", MP_BM_WORKER_CPU, 0, 1, 1},
-    {"PostgreSQL CPU s", MP_BM_POSTGRES_CPU, 0, 1, 1},
-    {"errors", MP_BM_ERRORS, 0, 1, 0},
+    {"records/s", MP_BM_RATE, 0, 0, 1, 0},
+    {"/ COPY", -1, MP_BM_RATE_OF_COPY, MP_BM_RATE, 0, 2},
+    {"producer rec/s", MP_BM_PRODUCER_RATE, 0, 0, 1, 0},
+    {"producer / COPY", -1, MP_BM_PRODUCER_OF_COPY, MP_BM_PRODUCER_RATE, 0, 2},
+    {"first commit s", MP_BM_FIRST_COMMIT, 0, 0, 1, 2},
+    {"last commit s", MP_BM_LAST_COMMIT, 0, 0, 1, 2},
+    {"worker RSS MiB", MP_BM_WORKER_RSS, 0, 0, 1024, 1},
+    {"producer RSS MiB", MP_BM_PRODUCER_RSS, 0, 0, 1024, 1},
+    {"max held records", MP_BM_HELD_RECORDS, 0, 0, 1, 0},
+    {"max lag", MP_BM_MAX_LAG, 0, 0, 1, 0},
+    {"max stall s", MP_BM_MAX_STALL, 0, 0, 1, 1},
+    {"CPU busy %", MP_BM_CPU_BUSY, 0, 0, 1, 0},
+    {"import CPU s", MP_BM_IMPORT_CPU, 0, 0, 1, 1},
+    {"workers CPU s", MP_BM_WORKER_CPU, 0, 0, 1, 1},
+    {"PostgreSQL CPU s", MP_BM_POSTGRES_CPU, 0, 0, 1, 1},
+    {"errors", MP_BM_ERRORS, 0, 0, 1, 0},
 };
 #define N_COLUMNS (sizeof columns / sizeof *columns)
 
@@ -79,11 +86,18 @@ int mp_bench_write_md(const mp_bench_t *b, FILE *f) {
     if (isnan(c->records_per_s))
       fprintf(f, "%s %llu records: not measured (%s)", i ? ";" : "",
               (unsigned long long)c->records, c->note);
+    else if (c->runs > 1 && c->hi > c->lo)
+      fprintf(f, "%s %llu records in %.2f s = %.0f records/s (median of %zu "
+                 "runs, %.0f-%.0f)",
+              i ? ";" : "", (unsigned long long)c->records, c->seconds,
+              c->records_per_s, c->runs, c->lo, c->hi);
     else
       fprintf(f, "%s %llu records in %.2f s = %.0f records/s", i ? ";" : "",
               (unsigned long long)c->records, c->seconds, c->records_per_s);
   }
-  fprintf(f, "\n\n|");
+  fprintf(f, "\n- / COPY: each run's rate over the ceiling measured just "
+             "before it, in the same round; the median of those ratios\n");
+  fprintf(f, "\n|");
   for (int a = 0; a < MP_BENCH_AXES; a++)
     if (shown(b, a))
       fprintf(f, " %s |", mp_bench_axis_name(a));
@@ -109,7 +123,8 @@ int mp_bench_write_md(const mp_bench_t *b, FILE *f) {
     fprintf(f, " %zu/%zu |", s->ok, b->repeat);
     for (size_t k = 0; k < N_COLUMNS; k++) {
       if (columns[k].metric < 0)
-        ratio(f, s->m[columns[k].of], ceiling);
+        cell(f, of_copy(s, columns[k].of, columns[k].base, ceiling), 1,
+             columns[k].decimals);
       else
         cell(f, s->m[columns[k].metric], columns[k].scale,
              columns[k].decimals);
@@ -173,10 +188,12 @@ static json_t *config_json(const mp_bench_t *b, size_t i) {
   double ceiling = cp ? cp->records_per_s : NAN;
   json_object_set_new(o, "runs_ok", json_integer((json_int_t)s->ok));
   json_object_set_new(o, "median", metrics_json(s->m));
-  json_object_set_new(o, "rate_of_copy",
-                      jnum(s->m[MP_BM_RATE] / ceiling));
+  json_object_set_new(
+      o, "rate_of_copy",
+      jnum(of_copy(s, MP_BM_RATE_OF_COPY, MP_BM_RATE, ceiling)));
   json_object_set_new(o, "producer_rate_of_copy",
-                      jnum(s->m[MP_BM_PRODUCER_RATE] / ceiling));
+                      jnum(of_copy(s, MP_BM_PRODUCER_OF_COPY,
+                                   MP_BM_PRODUCER_RATE, ceiling)));
   json_object_set_new(o, "lag_run",
                       s->rep == SIZE_MAX ? json_null()
                                          : json_integer((json_int_t)s->rep));
@@ -194,10 +211,12 @@ int mp_bench_write_json(const mp_bench_t *b, FILE *f) {
   for (size_t i = 0; i < b->n_copy; i++) {
     const mp_bench_copy_t *c = &b->copy[i];
     json_array_append_new(
-        copy, json_pack("{sIsosososIss}", "records",
+        copy, json_pack("{sIsosososososIss}", "records",
                         (json_int_t)c->records, "records_per_s",
                         jnum(c->records_per_s), "seconds", jnum(c->seconds),
-                        "method", json_string(b->copy_method), "runs",
+                        "min_records_per_s", jnum(c->lo),
+                        "max_records_per_s", jnum(c->hi), "method",
+                        json_string(b->copy_method), "runs",
                         (json_int_t)c->runs, "note", c->note));
   }
   for (size_t i = 0; i < b->n_configs; i++)

@@ -46,6 +46,9 @@ static const struct {
     [MP_BM_IMPORT_CPU] = {DERIVED, NULL},
     [MP_BM_POSTGRES_CPU] = {DERIVED, NULL},
     [MP_BM_WALL] = {DERIVED, NULL},    /* measured around the child */
+    [MP_BM_COPY_RATE] = {DERIVED, NULL}, /* mp_bench_run_pair */
+    [MP_BM_RATE_OF_COPY] = {DERIVED, NULL},
+    [MP_BM_PRODUCER_OF_COPY] = {DERIVED, NULL},
 };
 
 static const char *const metric_names[MP_BM_COUNT] = {
@@ -233,4 +236,12 @@ void mp_bench_run_reconcile(mp_bench_run_t *r, uint64_t expected) {
   }
   r->note[0] = '\0';
   r->reconciled = true;
+}
+
+void mp_bench_run_pair(mp_bench_run_t *r, double copy_rate) {
+  bool ok = copy_rate > 0; /* false for NAN too */
+  r->m[MP_BM_COPY_RATE] = ok ? copy_rate : NAN;
+  r->m[MP_BM_RATE_OF_COPY] = ok ? r->m[MP_BM_RATE] / copy_rate : NAN;
+  r->m[MP_BM_PRODUCER_OF_COPY] =
+      ok ? r->m[MP_BM_PRODUCER_RATE] / copy_rate : NAN;
 }

@@ -35,6 +35,12 @@ jq -e 'all(.configs[]; .median.records_per_s > 0 and .median.elapsed_s > 0 and
 jq -e '.copy | length == 1 and .[0].records == 1000 and .[0].records_per_s > 0' "$R" >/dev/null ||
   fail "COPY ceiling: $(jq -c .copy "$R")"
 jq -e 'all(.configs[]; .rate_of_copy > 0)' "$R" >/dev/null || fail "ratio to COPY"
+# each run paired with the ceiling of its round (one round: the ceiling's
+# only run), its ratio its own rate over that ceiling
+jq -e '.copy[0].records_per_s as $c | all(.configs[].runs[];
+        .copy_records_per_s == $c and
+        ((.rate_of_copy - .records_per_s / $c) | fabs) < 1e-9)' "$R" >/dev/null ||
+  fail "runs not paired with the ceiling: $(jq -c '[.copy[0].records_per_s, [.configs[].runs[] | {records_per_s, copy_records_per_s, rate_of_copy}]]' "$R")"
 # the table
 [ "$(grep -c '^| 1000 | [12] | 1/1 | [0-9]' "$W/out/results.md")" -eq 2 ] ||
   fail "table: $(cat "$W/out/results.md")"

@@ -223,6 +223,18 @@ static void test_summary_takes_medians_and_the_median_run(void **s) {
   assert_int_equal(sum.rep, SIZE_MAX);
 }
 
+/* The report of b as Markdown (json false) or JSON; malloc'ed. */
+static char *render(const mp_bench_t *b, bool json) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  assert_non_null(f);
+  assert_int_equal(json ? mp_bench_write_json(b, f) : mp_bench_write_md(b, f),
+                   0);
+  fclose(f);
+  return text;
+}
+
 static void test_reports(void **s) {
   const char *rec[] = {"1000"}, *w[] = {"1", "2"};
   mp_bench_axes_t ax = {0};
@@ -250,11 +262,7 @@ static void test_reports(void **s) {
                   .machine = "m", .started = "now"};
   assert_ptr_equal(mp_bench_copy_for(&b, "1000"), &copy);
   assert_null(mp_bench_copy_for(&b, "10"));
-  char *md = NULL;
-  size_t mdlen = 0;
-  FILE *f = open_memstream(&md, &mdlen);
-  assert_int_equal(mp_bench_write_md(&b, f), 0);
-  fclose(f);
+  char *md = render(&b, false);
   /* rate 311.5 against COPY 623 = 0.50; RSS 41000 kB = 40.0 MiB */
   assert_non_null(strstr(md, "| 1000 | 1 | 1/1 | 312 | 0.50 | 5000 | 8.03 |"));
   /* CPU: 87 of 100 core-seconds busy, import 12.5 s, workers 1.2 + 0.5 s,
@@ -265,16 +273,68 @@ static void test_reports(void **s) {
   assert_non_null(strstr(md, "workers=2, run 1: 1000 records read, "
                              "999 generated"));
   free(md);
-  char *js = NULL;
-  size_t jslen = 0;
-  f = open_memstream(&js, &jslen);
-  assert_int_equal(mp_bench_write_json(&b, f), 0);
-  fclose(f);
+  char *js = render(&b, true);
   assert_non_null(strstr(js, "\"rate_of_copy\": 0.5"));
   assert_non_null(strstr(js, "\"reconciled\": false"));
   assert_non_null(strstr(js, "\"wall_s\": null"));
   free(js);
   for (int i = 0; i < 2; i++)
+    mp_bench_run_release(&runs[i]);
+  free(c);
+}
+
+/* Each run's ratio is to the ceiling of its own round, and the report
+ * shows the median of those ratios, not the median rate over the median
+ * ceiling. */
+static void test_ratios_pair_each_run_with_its_round(void **s) {
+  (void)s;
+  const char *rec[] = {"1000"}, *w[] = {"1"};
+  mp_bench_axes_t ax = {0};
+  ax.vals[MP_BENCH_RECORDS] = rec, ax.n[MP_BENCH_RECORDS] = 1;
+  ax.vals[MP_BENCH_WORKERS] = w, ax.n[MP_BENCH_WORKERS] = 1;
+  mp_bench_config_t *c;
+  size_t n;
+  assert_int_equal(mp_bench_expand(&ax, &c, &n), 0);
+  /* rounds: (rate, ceiling) = (250, 1000), (600, 600), (900, 3600):
+   * ratios 0.25, 1.00, 0.25 -> median 0.25; median rate 600 over the
+   * median ceiling 1000 would say 0.60 */
+  const double rate[] = {250, 600, 900}, ceil[] = {1000, 600, 3600};
+  mp_bench_run_t runs[3];
+  for (int i = 0; i < 3; i++) {
+    mp_bench_run_init(&runs[i]);
+    assert_int_equal(mp_bench_run_parse(&runs[i], contract, strlen(contract)),
+                     0);
+    runs[i].m[MP_BM_RATE] = rate[i];
+    runs[i].m[MP_BM_PRODUCER_RATE] = 2 * rate[i];
+    mp_bench_run_reconcile(&runs[i], 1000);
+    mp_bench_run_pair(&runs[i], ceil[i]);
+  }
+  assert_true(runs[1].m[MP_BM_RATE_OF_COPY] == 1.0);
+  assert_true(runs[2].m[MP_BM_COPY_RATE] == 3600);
+  assert_true(runs[0].m[MP_BM_PRODUCER_OF_COPY] == 0.5);
+  mp_bench_summary_t sum;
+  assert_int_equal(mp_bench_summarize(runs, 3, &sum), 0);
+  assert_true(sum.m[MP_BM_RATE_OF_COPY] == 0.25);
+  mp_bench_copy_t copy = {.records = 1000, .records_per_s = 1000,
+                          .seconds = 1, .runs = 3, .lo = 600, .hi = 3600};
+  mp_bench_t b = {.axes = &ax, .configs = c, .n_configs = n, .repeat = 3,
+                  .runs = runs, .sums = &sum, .copy = &copy, .n_copy = 1,
+                  .copy_method = "test", .command = "marcpipe bench",
+                  .machine = "m", .started = "now"};
+  char *md = render(&b, false);
+  assert_non_null(strstr(md, "| 1000 | 1 | 3/3 | 600 | 0.25 | 1200 | 0.50 |"));
+  assert_non_null(strstr(md, "1000 records/s (median of 3 runs, 600-3600)"));
+  free(md);
+  char *js = render(&b, true);
+  assert_non_null(strstr(js, "\"rate_of_copy\": 0.25"));
+  assert_non_null(strstr(js, "\"copy_records_per_s\": 600"));
+  assert_non_null(strstr(js, "\"min_records_per_s\": 600"));
+  free(js);
+  /* no ceiling in a round: that run has no ratio */
+  mp_bench_run_pair(&runs[0], NAN);
+  assert_true(isnan(runs[0].m[MP_BM_RATE_OF_COPY]));
+  assert_true(isnan(runs[0].m[MP_BM_COPY_RATE]));
+  for (int i = 0; i < 3; i++)
     mp_bench_run_release(&runs[i]);
   free(c);
 }
@@ -313,6 +373,7 @@ int main(void) {
       cmocka_unit_test(test_median),
       cmocka_unit_test(test_summary_takes_medians_and_the_median_run),
       cmocka_unit_test(test_reports),
+      cmocka_unit_test(test_ratios_pair_each_run_with_its_round),
       cmocka_unit_test(test_spawn),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

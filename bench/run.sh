@@ -105,6 +105,8 @@ fig() { # label file: the plot's path when it was drawn (bench/results/ is
 }
 num() { awk -v v="$1" 'BEGIN { if (v == "" || v == "null") print "n/a"; else printf "%.0f", v }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.3f", a / b; else print "n/a" }'; }
+# a ratio the harness computed (each run against its own round's ceiling)
+frac() { awk -v v="$1" 'BEGIN { if (v + 0 > 0) printf "%.3f", v; else print "n/a" }'; }
 today=$(date -u +%Y-%m-%d)
 
 # One line per worker count: median worker peak RSS for the smaller and
@@ -128,6 +130,11 @@ step_rates() {
   pick() { jq -r --argjson n "$n_rates" "[.configs[] | select(.records == \$n and .workers == 2)][0].median.$1" "$r"; }
   e2e=$(pick records_per_s)
   prod=$(pick producer_records_per_s)
+  # the import rows' "/ COPY": the harness's paired ratios (a stage run
+  # outside the harness has only the median ceiling to go by)
+  paired() { jq -r --argjson n "$n_rates" "[.configs[] | select(.records == \$n and .workers == 2)][0].$1" "$r"; }
+  e2e_c=$(paired rate_of_copy)
+  prod_c=$(paired producer_rate_of_copy)
   copy=$(jq -r --argjson n "$n_rates" '[.copy[] | select(.records == $n)][0].records_per_s' "$r")
   parse_log=$out/rates/parse.txt
   echo "run.sh: bench/parse.sh (RUNS=$parse_runs)" >&2
@@ -153,9 +160,9 @@ step_rates() {
     echo "| parse (\`bench_parse --keep-charset\`) | $(num "$raw") | $(ratio "$raw" "$yaz") | $(ratio "$raw" "$copy") |"
     echo "| parse (\`yaz-marcdump -n\`) | $(num "$yaz") | 1 | $(ratio "$yaz" "$copy") |"
     echo "| map (\`bench_map\`, one core) | $(num "$mapr") | $(ratio "$mapr" "$yaz") | $(ratio "$mapr" "$copy") |"
-    echo "| produce (in \`import\`, $n_rates records) | $(num "$prod") | $(ratio "$prod" "$yaz") | $(ratio "$prod" "$copy") |"
+    echo "| produce (in \`import\`, $n_rates records) | $(num "$prod") | $(ratio "$prod" "$yaz") | $(frac "$prod_c") |"
     echo "| COPY ceiling ($n_rates rows) | $(num "$copy") | $(ratio "$copy" "$yaz") | 1 |"
-    echo "| end to end (\`import\`, 2 workers, 8 partitions) | $(num "$e2e") | $(ratio "$e2e" "$yaz") | $(ratio "$e2e" "$copy") |"
+    echo "| end to end (\`import\`, 2 workers, 8 partitions) | $(num "$e2e") | $(ratio "$e2e" "$yaz") | $(frac "$e2e_c") |"
     echo
     echo "Worker peak RSS, $n_rates_small against $n_rates records (default window and"
     echo "batch; the target is equal within 10%):"

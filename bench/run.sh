@@ -132,9 +132,8 @@ step_rates() {
   prod=$(pick producer_records_per_s)
   # the import rows' "/ COPY": the harness's paired ratios (a stage run
   # outside the harness has only the median ceiling to go by)
-  paired() { jq -r --argjson n "$n_rates" "[.configs[] | select(.records == \$n and .workers == 2)][0].$1" "$r"; }
-  e2e_c=$(paired rate_of_copy)
-  prod_c=$(paired producer_rate_of_copy)
+  e2e_c=$(pick rate_of_copy)
+  prod_c=$(pick producer_rate_of_copy)
   copy=$(jq -r --argjson n "$n_rates" '[.copy[] | select(.records == $n)][0].records_per_s' "$r")
   parse_log=$out/rates/parse.txt
   echo "run.sh: bench/parse.sh (RUNS=$parse_runs)" >&2

@@ -210,6 +210,9 @@ typedef struct mp_bench_s {
   const char *started;     /* ISO 8601 UTC */
 } mp_bench_t;
 
+/* The index in copy[0..n) of a record count's ceiling, n when none. */
+size_t mp_bench_copy_index(const mp_bench_copy_t *copy, size_t n,
+                           const char *records);
 /* The ceiling entry for a record count, NULL when there is none. */
 const mp_bench_copy_t *mp_bench_copy_for(const mp_bench_t *b,
                                          const char *records);

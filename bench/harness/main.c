@@ -402,18 +402,14 @@ static void copy_finish(bench_t *b) {
   double *v = malloc(reps * sizeof *v);
   for (size_t i = 0; v && i < b->n_copy; i++) {
     mp_bench_copy_t *c = &b->copy[i];
-    const double *rates = &b->copy_rates[i * reps];
-    c->runs = 0;
-    for (size_t r = 0; r < reps; r++)
-      if (!isnan(rates[r])) {
-        c->lo = c->runs && c->lo < rates[r] ? c->lo : rates[r];
-        c->hi = c->runs && c->hi > rates[r] ? c->hi : rates[r];
-        c->runs++;
-      }
+    memcpy(v, &b->copy_rates[i * reps], reps * sizeof *v);
+    c->records_per_s = mp_bench_median(v, reps); /* sorts v, NANs last */
+    for (c->runs = 0; c->runs < reps && !isnan(v[c->runs]); c->runs++)
+      ;
     if (!c->runs)
       continue;
-    memcpy(v, rates, reps * sizeof *v);
-    c->records_per_s = mp_bench_median(v, reps);
+    c->lo = v[0];
+    c->hi = v[c->runs - 1];
     memcpy(v, &b->copy_secs[i * reps], reps * sizeof *v);
     c->seconds = mp_bench_median(v, reps);
     c->note[0] = '\0';
@@ -423,11 +419,9 @@ static void copy_finish(bench_t *b) {
 
 /* The ceiling of configuration ci's record count in round r (NAN: none). */
 static double copy_rate_of(const bench_t *b, size_t ci, size_t r) {
-  const char *records = b->configs[ci].v[MP_BENCH_RECORDS];
-  for (size_t i = 0; i < b->n_copy; i++)
-    if (records && b->copy[i].records == strtoull(records, NULL, 10))
-      return b->copy_rates[i * b->o->repeat + r];
-  return NAN;
+  size_t i = mp_bench_copy_index(b->copy, b->n_copy,
+                                 b->configs[ci].v[MP_BENCH_RECORDS]);
+  return i < b->n_copy ? b->copy_rates[i * b->o->repeat + r] : NAN;
 }
 
 /* The generated files (inputs and the COPY source), when not kept. */

@@ -3,8 +3,7 @@
  * Markdown: one row per configuration with the medians, the end-to-end
  * and producer rates also as a fraction of the COPY ceiling for the same
  * record count (the median of the runs' ratios to the ceiling of their
- * round, see mp_bench_run_pair; runs never paired fall back to the median
- * rate over the median ceiling), then the runs that did not reconcile.
+ * round, see mp_bench_run_pair), then the runs that did not reconcile.
  * JSON: the same plus every run. Missing figures are "n/a" and null.
  * Single thread.
  */
@@ -16,12 +15,18 @@
 #include <math.h>
 #include <string.h>
 
+size_t mp_bench_copy_index(const mp_bench_copy_t *copy, size_t n,
+                           const char *records) {
+  for (size_t i = 0; records && i < n; i++)
+    if (copy[i].records == strtoull(records, NULL, 10))
+      return i;
+  return n;
+}
+
 const mp_bench_copy_t *mp_bench_copy_for(const mp_bench_t *b,
                                          const char *records) {
-  for (size_t i = 0; i < b->n_copy; i++)
-    if (records && b->copy[i].records == strtoull(records, NULL, 10))
-      return &b->copy[i];
-  return NULL;
+  size_t i = mp_bench_copy_index(b->copy, b->n_copy, records);
+  return i < b->n_copy ? &b->copy[i] : NULL;
 }
 
 /* A figure in a table cell: scale then print with decimals, "n/a" for NAN. */
@@ -32,17 +37,6 @@ static void cell(FILE *f, double v, double scale, int decimals) {
     fprintf(f, " %.*f |", decimals, v / scale);
 }
 
-/* A rate's fraction of the COPY ceiling: the median of the runs' own
- * ratios, each to the ceiling of its round (mp_bench_run_pair), when the
- * runs were paired; else the median rate over the median ceiling. NAN
- * when neither is known. */
-static double of_copy(const mp_bench_summary_t *s, int paired, int rate,
-                      double ceiling) {
-  if (!isnan(s->m[paired]))
-    return s->m[paired];
-  return ceiling > 0 ? s->m[rate] / ceiling : NAN;
-}
-
 /* The axes shown as columns: records and workers always, others when set. */
 static bool shown(const mp_bench_t *b, int a) {
   return a == MP_BENCH_RECORDS || a == MP_BENCH_WORKERS || b->axes->n[a];
@@ -50,27 +44,27 @@ static bool shown(const mp_bench_t *b, int a) {
 
 static const struct {
   const char *head;
-  int metric; /* -1 = ratio column: paired ratio `of`, else rate `base` */
-  int of, base;
+  int metric;
   double scale;
   int decimals;
 } columns[] = {
-    {"records/s", MP_BM_RATE, 0, 0, 1, 0},
-    {"/ COPY", -1, MP_BM_RATE_OF_COPY, MP_BM_RATE, 0, 2},
-    {"producer rec/s", MP_BM_PRODUCER_RATE, 0, 0, 1, 0},
-    {"producer / COPY", -1, MP_BM_PRODUCER_OF_COPY, MP_BM_PRODUCER_RATE, 0, 2},
-    {"first commit s", MP_BM_FIRST_COMMIT, 0, 0, 1, 2},
-    {"last commit s", MP_BM_LAST_COMMIT, 0, 0, 1, 2},
-    {"worker RSS MiB", MP_BM_WORKER_RSS, 0, 0, 1024, 1},
-    {"producer RSS MiB", MP_BM_PRODUCER_RSS, 0, 0, 1024, 1},
-    {"max held records", MP_BM_HELD_RECORDS, 0, 0, 1, 0},
-    {"max lag", MP_BM_MAX_LAG, 0, 0, 1, 0},
-    {"max stall s", MP_BM_MAX_STALL, 0, 0, 1, 1},
-    {"CPU busy %", MP_BM_CPU_BUSY, 0, 0, 1, 0},
-    {"import CPU s", MP_BM_IMPORT_CPU, 0, 0, 1, 1},
-    {"workers CPU s", MP_BM_WORKER_CPU, 0, 0, 1, 1},
-    {"PostgreSQL CPU s", MP_BM_POSTGRES_CPU, 0, 0, 1, 1},
-    {"errors", MP_BM_ERRORS, 0, 0, 1, 0},
+    {"records/s", MP_BM_RATE, 1, 0},
+    /* the median of the runs' ratios to their rounds' ceilings */
+    {"/ COPY", MP_BM_RATE_OF_COPY, 1, 2},
+    {"producer rec/s", MP_BM_PRODUCER_RATE, 1, 0},
+    {"producer / COPY", MP_BM_PRODUCER_OF_COPY, 1, 2},
+    {"first commit s", MP_BM_FIRST_COMMIT, 1, 2},
+    {"last commit s", MP_BM_LAST_COMMIT, 1, 2},
+    {"worker RSS MiB", MP_BM_WORKER_RSS, 1024, 1},
+    {"producer RSS MiB", MP_BM_PRODUCER_RSS, 1024, 1},
+    {"max held records", MP_BM_HELD_RECORDS, 1, 0},
+    {"max lag", MP_BM_MAX_LAG, 1, 0},
+    {"max stall s", MP_BM_MAX_STALL, 1, 1},
+    {"CPU busy %", MP_BM_CPU_BUSY, 1, 0},
+    {"import CPU s", MP_BM_IMPORT_CPU, 1, 1},
+    {"workers CPU s", MP_BM_WORKER_CPU, 1, 1},
+    {"PostgreSQL CPU s", MP_BM_POSTGRES_CPU, 1, 1},
+    {"errors", MP_BM_ERRORS, 1, 0},
 };
 #define N_COLUMNS (sizeof columns / sizeof *columns)
 
@@ -114,21 +108,13 @@ int mp_bench_write_md(const mp_bench_t *b, FILE *f) {
   for (size_t i = 0; i < b->n_configs; i++) {
     const mp_bench_config_t *c = &b->configs[i];
     const mp_bench_summary_t *s = &b->sums[i];
-    const mp_bench_copy_t *cp = mp_bench_copy_for(b, c->v[MP_BENCH_RECORDS]);
-    double ceiling = cp ? cp->records_per_s : NAN;
     fprintf(f, "|");
     for (int a = 0; a < MP_BENCH_AXES; a++)
       if (shown(b, a))
         fprintf(f, " %s |", c->v[a] ? c->v[a] : "default");
     fprintf(f, " %zu/%zu |", s->ok, b->repeat);
-    for (size_t k = 0; k < N_COLUMNS; k++) {
-      if (columns[k].metric < 0)
-        cell(f, of_copy(s, columns[k].of, columns[k].base, ceiling), 1,
-             columns[k].decimals);
-      else
-        cell(f, s->m[columns[k].metric], columns[k].scale,
-             columns[k].decimals);
-    }
+    for (size_t k = 0; k < N_COLUMNS; k++)
+      cell(f, s->m[columns[k].metric], columns[k].scale, columns[k].decimals);
     fprintf(f, "\n");
   }
   bool heading = false;
@@ -184,16 +170,12 @@ static json_t *config_json(const mp_bench_t *b, size_t i) {
     json_object_set_new(o, mp_bench_axis_name(a), v);
   }
   const mp_bench_summary_t *s = &b->sums[i];
-  const mp_bench_copy_t *cp = mp_bench_copy_for(b, c->v[MP_BENCH_RECORDS]);
-  double ceiling = cp ? cp->records_per_s : NAN;
   json_object_set_new(o, "runs_ok", json_integer((json_int_t)s->ok));
   json_object_set_new(o, "median", metrics_json(s->m));
-  json_object_set_new(
-      o, "rate_of_copy",
-      jnum(of_copy(s, MP_BM_RATE_OF_COPY, MP_BM_RATE, ceiling)));
+  /* also in "median"; kept at this level for readers of older files */
+  json_object_set_new(o, "rate_of_copy", jnum(s->m[MP_BM_RATE_OF_COPY]));
   json_object_set_new(o, "producer_rate_of_copy",
-                      jnum(of_copy(s, MP_BM_PRODUCER_OF_COPY,
-                                   MP_BM_PRODUCER_RATE, ceiling)));
+                      jnum(s->m[MP_BM_PRODUCER_OF_COPY]));
   json_object_set_new(o, "lag_run",
                       s->rep == SIZE_MAX ? json_null()
                                          : json_integer((json_int_t)s->rep));

@@ -70,6 +70,16 @@ typedef struct mp_worker_config_s {
   size_t nprops;                 /*   applied after the worker's defaults */
   const char *topic;             /* required */
   const char *group;             /* MP_WORKER_DEFAULT_GROUP */
+  int member_count;              /* 0 = join the consumer group (its
+                                    rebalances move partitions between
+                                    workers); N > 0 = no group membership:
+                                    read the partitions p with
+                                    p % N == member_index, assigned once at
+                                    start (offsets still committed under
+                                    group). For a supervisor that keeps
+                                    exactly N workers running: nothing
+                                    takes over while one is down */
+  int member_index;              /* 0 .. member_count - 1 */
   const char *dlq_topic;         /* NULL = none; else messages with missing or
                                     invalid headers are copied there (original
                                     key, value and headers plus "source",

@@ -12,7 +12,11 @@
  *
  * With the embedded broker every run starts from empty topics, so the
  * consumer group is made unique per run: offsets stored in PostgreSQL by
- * an earlier run's group can never make a new run skip records.
+ * an earlier run's group can never make a new run skip records. There the
+ * workers also take fixed shares of the partitions by default (--assign
+ * share, import_workers.h) instead of joining that group: the embedded
+ * broker holds a group's first join for 3 s, a fifth of a 100k-record
+ * import, and this process supervises every consumer anyway.
  */
 #include "cli/cli_groups.h"
 #include "cli/cli_util.h"
@@ -68,6 +72,7 @@ typedef struct opts_s {
   int64_t window, window_bytes, batch, sinks, latency; /* -1: not given */
   const char *rules, *refdata; /* FOLIO rules / reference data */
   bool push;
+  bool share; /* --assign share: workers take fixed shares, no group */
   int64_t max_backlog, max_backlog_bytes; /* the producer's: <0 = off */
   int64_t startup_backlog; /* the producer's until the first commit; 0 = off */
   bool json, quiet, verbose;
@@ -664,6 +669,8 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
       snprintf(im->group, sizeof im->group, "%s",
                o->group ? o->group : MP_WORKER_DEFAULT_GROUP);
     im->workers.max_restarts = 5;
+    im->workers.members = o->share;
+    im->workers.silence_ms = o->share ? MP_IMPORT_SILENCE_S * 1000 : 0;
     im->workers.on_give_up = on_give_up;
     im->workers.data = im;
     rc = worker_env(im);
@@ -852,7 +859,7 @@ static void all_exited(mp_import_workers_t *set) {
 static int parse_opts(int argc, char **argv, opts_t *o) {
   mp_cli_t *c = &o->c;
   int64_t workers = 2, dbconn = MP_CLI_UNSET, startup = MP_CLI_UNSET;
-  const char *mode = "pull";
+  const char *mode = "pull", *assign = NULL;
   mp_opt_t opts[] = {
       MP_OPT_GROUP("Pipeline:"),
       MP_OPT_COUNT('w', "workers", &workers, 1, MP_IMPORT_MAX_WORKERS, "N",
@@ -872,6 +879,15 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
       MP_OPT_STRING(0, "mode", &mode, "pull|push",
                     "push = workers with an unbounded window, the\n"
                     "push-style baseline for benchmarks (default pull)"),
+      MP_OPT_STRING(0, "assign", &assign, "share|group",
+                    "how workers get partitions. share: worker i of N\n"
+                    "reads the partitions p with p mod N = i, joining no\n"
+                    "consumer group (no rebalance wait at start); a\n"
+                    "worker that exits is restarted, one silent for\n"
+                    MP_CLI_STR(MP_IMPORT_SILENCE_S) " s is killed and restarted. group: the\n"
+                    "workers join -G and rebalances move partitions\n"
+                    "between them. Default: share on the embedded\n"
+                    "broker, group with -b (other consumers may join)"),
       MP_OPT_GROUP("Matching (what happens to a record that matches an "
                    "existing Instance):"),
       MP_CLI_MATCH(c),
@@ -943,6 +959,11 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
   else if (strcmp(mode, "pull"))
     return mp__cli_bad_usage("import", "--mode wants pull or push (got '%s')",
                              mode);
+  if (assign && strcmp(assign, "share") && strcmp(assign, "group"))
+    return mp__cli_bad_usage("import",
+                             "--assign wants share or group (got '%s')",
+                             assign);
+  o->share = assign ? !strcmp(assign, "share") : !c->brokers;
   if (c->nargs == 0 && !o->resume)
     return mp__cli_bad_usage("import", "%s", "no FILE given");
   if (o->resume && c->nargs > 1)

@@ -106,7 +106,8 @@ static void on_done(mp_worker_t *w, int status) {
 }
 
 static const char work_description[] =
-"Consume MARC record messages from Kafka as a member of a consumer group and\n"
+"Consume MARC record messages from Kafka as a member of a consumer group (or,\n"
+"with --member, a fixed share of the partitions) and\n"
 "write them into PostgreSQL in batches (one transaction per batch). The worker\n"
 "pulls only what its window can hold: at most --window records and\n"
 "--window-bytes bytes are polled but not yet committed to PostgreSQL; at the\n"
@@ -151,6 +152,7 @@ int cmd_work(int argc, char **argv) {
   int64_t low = MP_CLI_UNSET, batch_ms = MP_CLI_UNSET, idle = MP_CLI_UNSET;
   int64_t max_records = MP_CLI_UNSET, status_ms = MP_CLI_UNSET;
   bool verbose = false, check = false;
+  const char *member = NULL;
 
   mp_worker_config_defaults(&cfg);
   mp_cli_init(&c, "work");
@@ -164,6 +166,13 @@ int cmd_work(int argc, char **argv) {
                     "invalid headers and for records journaled as\n"
                     "errors (default ENV.NS.TENANT." MP_EVENT_ERROR ";\n"
                     "'' = none: they are only logged and counted)"),
+      MP_OPT_STRING(0, "member", &member, "I/N",
+                    "join no consumer group: read the partitions p with\n"
+                    "p mod N = I (0 <= I < N), taken once at start, and\n"
+                    "commit offsets under -G. No rebalance wait, but\n"
+                    "nothing takes over while this worker is down: for\n"
+                    "a supervisor that keeps N workers running (import\n"
+                    "on its embedded broker). Default: join -G"),
       MP_CLI_TENANT(&c),
       MP_OPT_GROUP("PostgreSQL:"),
       MP_CLI_DB(&c),
@@ -236,6 +245,17 @@ int cmd_work(int argc, char **argv) {
   cfg.topic = c.topic;
   if (c.group)
     cfg.group = c.group;
+  if (member) {
+    int i = -1, n = 0, end = 0;
+    if (sscanf(member, "%d/%d%n", &i, &n, &end) != 2 || member[end] ||
+        n < 1 || n > 1024 || i < 0 || i >= n) {
+      rc = mp__cli_bad_usage("work", "--member '%s': expected I/N with "
+                             "0 <= I < N <= 1024", member);
+      goto out;
+    }
+    cfg.member_index = i;
+    cfg.member_count = n;
+  }
   cfg.props = c.props;
   cfg.nprops = c.nprops;
   cfg.verbose = verbose;

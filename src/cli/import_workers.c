@@ -28,6 +28,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   mp_import_worker_t *w = s->data;
   if (n > 0) {
+    w->last_output_ms = uv_now(w->set->loop);
     if (w->stdout_buf.len > 256 * 1024)
       mp_buf_clear(&w->stdout_buf);
     mp_buf_append(&w->stdout_buf, buf->base, (size_t)n);
@@ -46,6 +47,10 @@ static void notify_all_exited(mp_import_workers_t *set) {
   if (set->grace_on) {
     set->grace_on = false;
     uv_close((uv_handle_t *)&set->grace, NULL);
+  }
+  if (set->watch_on) {
+    set->watch_on = false;
+    uv_close((uv_handle_t *)&set->watch, NULL);
   }
   uv_idle_t *idle = malloc(sizeof *idle);
   if (!idle) {
@@ -122,16 +127,31 @@ static int spawn(mp_import_worker_t *w) {
        .data.stream = (uv_stream_t *)&w->out},
       {.flags = UV_INHERIT_FD, .data.fd = 2},
   };
+  int argc = 0;
+  while (set->argv[argc])
+    argc++;
+  char **args = calloc((size_t)argc + 3, sizeof *args);
+  if (!args) {
+    uv_close((uv_handle_t *)&w->out, NULL);
+    return UV_ENOMEM;
+  }
+  memcpy(args, set->argv, (size_t)argc * sizeof *args);
+  if (set->members) {
+    snprintf(w->member, sizeof w->member, "%d/%d", w->index, set->n);
+    args[argc++] = (char *)"--member";
+    args[argc++] = w->member;
+  }
   uv_process_options_t o = {
       .exit_cb = exit_cb,
       .file = set->argv[0],
-      .args = set->argv,
+      .args = args,
       .stdio = stdio,
       .stdio_count = 3,
   };
   w->proc.data = w;
   mp_buf_clear(&w->stdout_buf);
   int rc = uv_spawn(set->loop, &w->proc, &o);
+  free(args); /* uv_spawn copied what the child needs */
   if (rc) {
     fprintf(stderr, "marcpipe import: cannot start worker %d: %s\n", w->index,
             uv_strerror(rc));
@@ -140,9 +160,30 @@ static int spawn(mp_import_worker_t *w) {
     return rc;
   }
   w->running = true;
+  w->last_output_ms = uv_now(set->loop);
   set->running++;
   uv_read_start((uv_stream_t *)&w->out, alloc_cb, read_cb);
   return 0;
+}
+
+/* Every second: a running worker that said nothing for silence_ms is
+ * killed (exit_cb then restarts it as a crash). Not while stopping: the
+ * grace period handles that. */
+static void watch_cb(uv_timer_t *t) {
+  mp_import_workers_t *set = t->data;
+  uint64_t now = uv_now(set->loop);
+  for (int i = 0; i < set->n && !set->stopping; i++) {
+    mp_import_worker_t *w = &set->w[i];
+    if (!w->running || now - w->last_output_ms < set->silence_ms)
+      continue;
+    fprintf(stderr,
+            "marcpipe import: worker %d (pid %d) said nothing for %u s "
+            "(frozen or stuck): killing it\n",
+            i, w->proc.pid, set->silence_ms / 1000);
+    uv_process_kill(&w->proc, SIGKILL);
+    w->last_output_ms = now; /* once: its exit follows */
+    set->silenced++;
+  }
 }
 
 int mp_import_workers_start(uv_loop_t *loop, mp_import_workers_t *set, int n,
@@ -168,6 +209,12 @@ int mp_import_workers_start(uv_loop_t *loop, mp_import_workers_t *set, int n,
       mp_import_workers_stop(set);
       return rc;
     }
+  }
+  if (set->silence_ms) {
+    uv_timer_init(loop, &set->watch);
+    set->watch.data = set;
+    set->watch_on = true;
+    uv_timer_start(&set->watch, watch_cb, 1000, 1000);
   }
   return 0;
 }

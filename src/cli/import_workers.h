@@ -8,6 +8,16 @@
  * (graceful: drain, commit, leave the group); a worker still running
  * MP_IMPORT_STOP_GRACE_MS after SIGTERM is killed with SIGKILL (said on
  * stderr), so stopping always ends. Loop thread only.
+ *
+ * With `members` each worker i is started with --member i/N: it joins no
+ * consumer group and reads a fixed share of the partitions, so no
+ * rebalance delays the start, and nobody else reads that share while the
+ * worker is down. Its restart brings the share back; a worker that stops
+ * answering (it is frozen, or its loop is stuck) would stall its share
+ * for good, so with `silence_ms` set a running worker that printed
+ * nothing on stdout for that long (workers print a counters line a
+ * second: --status-ms) is killed with SIGKILL, said on stderr, and
+ * restarted like any crash.
  */
 #ifndef MP_CLI_IMPORT_WORKERS_H
 #define MP_CLI_IMPORT_WORKERS_H
@@ -20,6 +30,10 @@
 
 #define MP_IMPORT_MAX_WORKERS 64
 #define MP_IMPORT_STOP_GRACE_MS 30000
+/* import's silence limit with fixed shares: 15 workers' counters lines
+ * missed (a worker's loop blocks for a few seconds at most while it takes
+ * its partitions; see worker_assign.c) */
+#define MP_IMPORT_SILENCE_S 15
 
 typedef struct mp_import_worker_s {
   uv_process_t proc;
@@ -30,6 +44,8 @@ typedef struct mp_import_worker_s {
   int64_t exit_status;
   int term_signal;
   int restarts;
+  uint64_t last_output_ms; /* uv_now when its stdout last said anything */
+  char member[24];        /* "i/N" with members */
   int closing;            /* handles of an exited child not closed yet */
   struct mp_import_workers_s *set;
 } mp_import_worker_t;
@@ -39,6 +55,11 @@ typedef struct mp_import_workers_s {
   char **argv;            /* `marcpipe work ...` argv, NULL-terminated */
   int n;
   int max_restarts;       /* per worker */
+  bool members;           /* --member i/N for worker i (no group) */
+  unsigned silence_ms;    /* 0 = off; else kill a worker silent this long */
+  uv_timer_t watch;       /* the silence check; active while silence_ms */
+  bool watch_on;
+  int silenced;           /* workers killed for their silence */
   bool stopping;          /* SIGTERM sent: exits are expected */
   int running;
   int crashes;            /* unexpected exits seen */
@@ -54,7 +75,9 @@ typedef struct mp_import_workers_s {
   void *data;
 } mp_import_workers_t;
 
-/* Spawn n workers running argv (copied: the caller may free it).
+/* Spawn n workers running argv (copied: the caller may free it), each
+ * with --member i/n when set->members; set max_restarts, members,
+ * silence_ms and the callbacks first.
  * 0 or a UV_E* error (workers already started are stopped). */
 int mp_import_workers_start(uv_loop_t *loop, mp_import_workers_t *set, int n,
                             char *const *argv);

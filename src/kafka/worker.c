@@ -794,15 +794,23 @@ int mp_worker_start(mp_worker_t *w, mp_worker_done_cb done_cb, char *errbuf,
     w->control = NULL;
     return rc;
   }
-  rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(sub, w->cfg.topic, RD_KAFKA_PARTITION_UA);
-  rd_kafka_resp_err_t e = rd_kafka_subscribe(w->rk, sub);
-  rd_kafka_topic_partition_list_destroy(sub);
-  if (e) {
-    snprintf(errbuf, errlen, "subscribe to %s: %s", w->cfg.topic,
-             rd_kafka_err2str(e));
+  rd_kafka_topic_partition_list_t *share = NULL;
+  if (w->cfg.member_count > 0 &&
+      !(share = mp__worker_member_share(w, errbuf, errlen))) {
     rc = MP_EKAFKA;
     goto fail;
+  }
+  if (w->cfg.member_count == 0) {
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, w->cfg.topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(w->rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (e) {
+      snprintf(errbuf, errlen, "subscribe to %s: %s", w->cfg.topic,
+               rd_kafka_err2str(e));
+      rc = MP_EKAFKA;
+      goto fail;
+    }
   }
   for (int i = 0; i < w->cfg.nsinks; i++) {
     char ignored[256];
@@ -815,6 +823,8 @@ int mp_worker_start(mp_worker_t *w, mp_worker_done_cb done_cb, char *errbuf,
   if (rc) {
     snprintf(errbuf, errlen, "kafka bridge: %s", mp_strerror(rc));
     rd_kafka_unsubscribe(w->rk);
+    if (share)
+      rd_kafka_topic_partition_list_destroy(share);
     goto fail;
   }
   w->bridge.data = w;
@@ -834,6 +844,10 @@ int mp_worker_start(mp_worker_t *w, mp_worker_done_cb done_cb, char *errbuf,
   w->done_cb = done_cb;
   w->started = true;
   w->last_msg_ms = w->last_status_ms = uv_now(w->loop);
+  if (share) { /* no group: the share is this worker's for its lifetime */
+    mp__worker_assign_share(w, share);
+    rd_kafka_topic_partition_list_destroy(share);
+  }
   return 0;
 fail:
   for (int i = 0; i < w->cfg.nsinks; i++)

@@ -11,6 +11,10 @@
  * yet in a slot are dropped, the positions committed synchronously, and
  * in-flight batches finish later as stale.
  *
+ * A worker given a member index (cfg.member_count > 0) joins no group: it
+ * takes its share of the partitions once, at start, through the same
+ * on_assign, and is never revoked (its close commits and unassigns).
+ *
  * Thread: the loop's. The rebalance callback runs inside
  * rd_kafka_consumer_poll (the bridge), or inside leave_group at close.
  * It is NOT quick: while it runs nothing else on the loop does (no
@@ -259,6 +263,56 @@ static void on_revoke(mp_worker_t *w, rd_kafka_topic_partition_list_t *parts) {
     wlog(w, "revoked %d partitions", parts->cnt);
   w->in_group = false; /* idle time counts only while assigned */
   rd_kafka_assign(w->rk, NULL);
+}
+
+/* The partition count of the topic, from the cluster's metadata; <= 0 on
+ * error (errbuf says why). */
+static int partition_count(mp_worker_t *w, char *errbuf, size_t errlen) {
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(w->rk, w->cfg.topic, NULL);
+  if (!rkt) {
+    snprintf(errbuf, errlen, "topic %s: %s", w->cfg.topic,
+             rd_kafka_err2str(rd_kafka_last_error()));
+    return -1;
+  }
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(w->rk, 0, rkt, &md, 10000);
+  int n = -1;
+  if (e)
+    snprintf(errbuf, errlen, "metadata of %s: %s", w->cfg.topic,
+             rd_kafka_err2str(e));
+  else if (md->topic_cnt != 1 || md->topics[0].err)
+    snprintf(errbuf, errlen, "topic %s: %s", w->cfg.topic,
+             rd_kafka_err2str(md->topic_cnt == 1
+                                  ? md->topics[0].err
+                                  : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
+  else if ((n = md->topics[0].partition_cnt) <= 0)
+    snprintf(errbuf, errlen, "topic %s has no partitions", w->cfg.topic);
+  if (md)
+    rd_kafka_metadata_destroy(md);
+  rd_kafka_topic_destroy(rkt);
+  return n;
+}
+
+rd_kafka_topic_partition_list_t *mp__worker_member_share(mp_worker_t *w,
+                                                         char *errbuf,
+                                                         size_t errlen) {
+  int np = partition_count(w, errbuf, errlen);
+  if (np <= 0)
+    return NULL;
+  rd_kafka_topic_partition_list_t *parts =
+      rd_kafka_topic_partition_list_new(np);
+  for (int32_t p = w->cfg.member_index; p < np; p += w->cfg.member_count)
+    rd_kafka_topic_partition_list_add(parts, w->cfg.topic, p);
+  if (w->cfg.verbose)
+    wlog(w, "member %d of %d: %d of the %d partitions of %s, no group",
+         w->cfg.member_index, w->cfg.member_count, parts->cnt, np,
+         w->cfg.topic);
+  return parts;
+}
+
+void mp__worker_assign_share(mp_worker_t *w,
+                             rd_kafka_topic_partition_list_t *parts) {
+  on_assign(w, parts);
 }
 
 void mp__worker_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,

@@ -136,6 +136,16 @@ void mp__worker_drop_queued(mp_worker_t *w);
 void mp__worker_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                              rd_kafka_topic_partition_list_t *parts,
                              void *opaque);
+/* Without a group (cfg.member_count > 0): this member's share of the
+ * topic's partitions (p % count == index), the caller's to destroy; NULL
+ * when the topic's metadata cannot be read (errbuf says why). Then
+ * assign_share assigns it as a rebalance would, once, at start (the list
+ * gets the start offsets). Loop thread. */
+rd_kafka_topic_partition_list_t *mp__worker_member_share(mp_worker_t *w,
+                                                         char *errbuf,
+                                                         size_t errlen);
+void mp__worker_assign_share(mp_worker_t *w,
+                             rd_kafka_topic_partition_list_t *parts);
 /* The message m (epoch ep) may be the one that proves or refutes a stored
  * position: true when it was consumed (destroyed) here. */
 bool mp__worker_check_identity(mp_worker_t *w, rd_kafka_message_t *m,

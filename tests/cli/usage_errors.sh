@@ -61,6 +61,11 @@ expect 2 "marcpipe import: no FILE given" import --max-backlog 0 --max-backlog-b
 expect 2 "marcpipe produce: -b BROKERS is required" produce --max-backlog 0 --max-backlog-bytes 0 "$F"
 expect 2 "marcpipe import: --workers wants 1..64 (got '65')" import -w 65 "$F"
 expect 2 "marcpipe import: --mode wants pull or push (got 'pushy')" import --mode pushy "$F"
+expect 2 "marcpipe import: --assign wants share or group (got 'static')" import --assign static "$F"
+for m in 2/2 -1/2 1/0 1 1/2x 0/1025; do
+  expect 2 "marcpipe work: --member '$m': expected I/N with 0 <= I < N <= 1024" \
+    work -b 127.0.0.1:1 -t t --member "$m"
+done
 
 # produce reads $MARCPIPE_KAFKA_PROPS like the others (a bad line is refused
 # without printing its value, which may be a secret)

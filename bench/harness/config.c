@@ -14,18 +14,19 @@
 static const struct {
   const char *name;
   const char *flag; /* marcpipe import option; NULL = the input itself */
-  bool numeric;
+  const char *choices; /* "a|b" for a named-choice axis; NULL = a count */
 } axes[MP_BENCH_AXES] = {
-    [MP_BENCH_RECORDS] = {"records", NULL, true},
-    [MP_BENCH_WORKERS] = {"workers", "-w", true},
-    [MP_BENCH_PARTITIONS] = {"partitions", "--partitions", true},
-    [MP_BENCH_WINDOW] = {"window", "--window", true},
-    [MP_BENCH_WINDOW_BYTES] = {"window_bytes", "--window-bytes", true},
-    [MP_BENCH_BATCH] = {"batch", "--batch", true},
-    [MP_BENCH_SINKS] = {"sinks", "--sinks", true},
-    [MP_BENCH_SINK_LATENCY] = {"sink_latency_ms", "--sink-latency-ms", true},
-    [MP_BENCH_MAX_BACKLOG] = {"max_backlog", "--max-backlog", true},
-    [MP_BENCH_MODE] = {"mode", "--mode", false},
+    [MP_BENCH_RECORDS] = {"records", NULL, NULL},
+    [MP_BENCH_WORKERS] = {"workers", "-w", NULL},
+    [MP_BENCH_PARTITIONS] = {"partitions", "--partitions", NULL},
+    [MP_BENCH_WINDOW] = {"window", "--window", NULL},
+    [MP_BENCH_WINDOW_BYTES] = {"window_bytes", "--window-bytes", NULL},
+    [MP_BENCH_BATCH] = {"batch", "--batch", NULL},
+    [MP_BENCH_SINKS] = {"sinks", "--sinks", NULL},
+    [MP_BENCH_SINK_LATENCY] = {"sink_latency_ms", "--sink-latency-ms", NULL},
+    [MP_BENCH_MAX_BACKLOG] = {"max_backlog", "--max-backlog", NULL},
+    [MP_BENCH_MODE] = {"mode", "--mode", "pull|push"},
+    [MP_BENCH_ASSIGN] = {"assign", "--assign", "share|group"},
 };
 
 const char *mp_bench_axis_name(int axis) {
@@ -36,11 +37,25 @@ const char *mp_bench_axis_flag(int axis) {
   return axis >= 0 && axis < MP_BENCH_AXES ? axes[axis].flag : NULL;
 }
 
+const char *mp_bench_axis_choices(int axis) {
+  return axis >= 0 && axis < MP_BENCH_AXES ? axes[axis].choices : NULL;
+}
+
 int mp_bench_axis_check(int axis, const char *value) {
   if (axis < 0 || axis >= MP_BENCH_AXES || !value || !*value)
     return MP_EUSAGE;
-  if (!axes[axis].numeric)
-    return strcmp(value, "pull") && strcmp(value, "push") ? MP_EUSAGE : 0;
+  if (axes[axis].choices) { /* one of the '|'-separated words */
+    size_t n = strlen(value);
+    if (strchr(value, '|'))
+      return MP_EUSAGE;
+    for (const char *c = axes[axis].choices; c; c = strchr(c, '|')) {
+      if (*c == '|')
+        c++;
+      if (!strncmp(c, value, n) && (c[n] == '|' || !c[n]))
+        return 0;
+    }
+    return MP_EUSAGE;
+  }
   if (strlen(value) > 18) /* keeps every value below 10^18 */
     return MP_EUSAGE;
   for (const char *p = value; *p; p++)

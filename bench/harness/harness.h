@@ -45,16 +45,20 @@ typedef enum {
   MP_BENCH_SINK_LATENCY,
   MP_BENCH_MAX_BACKLOG,
   MP_BENCH_MODE,
+  MP_BENCH_ASSIGN,
   MP_BENCH_AXES
 } mp_bench_axis_t;
 
 /* "records", "workers", "partitions", "window", "window_bytes", "batch",
- * "sinks", "sink_latency_ms", "max_backlog", "mode". */
+ * "sinks", "sink_latency_ms", "max_backlog", "mode", "assign". */
 const char *mp_bench_axis_name(int axis);
 /* The import option ("-w", "--partitions" ...); NULL for records. */
 const char *mp_bench_axis_flag(int axis);
-/* Check one value of an axis: a non-negative integer (mode: pull or
- * push). 0 or MP_EUSAGE. */
+/* The values of a named-choice axis ("pull|push" for mode, "share|group"
+ * for assign); NULL for the numeric axes. */
+const char *mp_bench_axis_choices(int axis);
+/* Check one value of an axis: a non-negative integer, or one of its
+ * choices. 0 or MP_EUSAGE. */
 int mp_bench_axis_check(int axis, const char *value);
 
 /* One configuration: a value per axis; NULL = not passed to the import

@@ -47,7 +47,7 @@ static const char bench_synopsis[] =
     "               [--partitions N,...] [--window N,...]\n"
     "               [--window-bytes N,...] [--batch N,...] [--sinks N,...]\n"
     "               [--sink-latency-ms N,...] [--max-backlog N,...]\n"
-    "               [--mode pull|push,...]\n"
+    "               [--mode pull|push,...] [--assign share|group,...]\n"
     "               [--repeat R] [-o|--out DIR] [--source FILE]...\n"
     "               [-b BROKERS] [--db CONNINFO] [--state-dir DIR]\n"
     "               [--timeout S] [--no-copy] [--keep-tenants]\n"
@@ -121,10 +121,11 @@ static int set_axis(bench_opts_t *o, int axis, char *list, char *err,
   for (char *save = NULL, *v = strtok_r(list, ",", &save); v;
        v = strtok_r(NULL, ",", &save)) {
     if (mp_bench_axis_check(axis, v)) {
-      snprintf(err, n,
-               axis == MP_BENCH_MODE ? "--mode wants pull or push, not '%s'"
-                                     : "a count is expected, not '%s'",
-               v);
+      const char *choices = mp_bench_axis_choices(axis);
+      if (choices)
+        snprintf(err, n, "one of %s is expected, not '%s'", choices, v);
+      else
+        snprintf(err, n, "a count is expected, not '%s'", v);
       return -1;
     }
     if (o->axes.n[axis] == MAX_VALUES) {
@@ -640,6 +641,8 @@ static int parse_args(int argc, char **argv, bench_opts_t *o) {
            "(the producer's credit)"),
       MP_OPT_FN(0, "mode", "M,...", opt_axis, &ax[MP_BENCH_MODE],
                 "pull (bounded window) or push (unbounded)"),
+      MP_OPT_FN(0, "assign", "A,...", opt_axis, &ax[MP_BENCH_ASSIGN],
+                "share (fixed shares, no consumer group) or group"),
       MP_OPT_COUNT(0, "repeat", &repeat, 1, 1000, "R",
                    "runs per configuration (default 3)"),
       MP_OPT_STRING('o', "out", &o->out_dir, "DIR",

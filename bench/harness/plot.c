@@ -226,7 +226,7 @@ int mp_bench_plot(const mp_bench_t *b, const char *dir, const char *plot_dir,
                          "records not yet committed", "seconds since start",
                          -1, 0, 1};
   for (int a = 0; a < MP_BENCH_AXES; a++) {
-    if (a == MP_BENCH_MODE)
+    if (mp_bench_axis_choices(a))
       continue; /* not numeric: it separates series instead */
     if (a == MP_BENCH_WORKERS || mp_bench_axis_varies(b->axes, a)) {
       plot_t *p = &plots[np++];

@@ -164,7 +164,7 @@ static json_t *config_json(const mp_bench_t *b, size_t i) {
   json_t *o = json_object(), *runs = json_array();
   for (int a = 0; a < MP_BENCH_AXES; a++) {
     json_t *v = !c->v[a] ? json_null()
-                : a == MP_BENCH_MODE
+                : mp_bench_axis_choices(a)
                     ? json_string(c->v[a])
                     : json_integer((json_int_t)strtoll(c->v[a], NULL, 10));
     json_object_set_new(o, mp_bench_axis_name(a), v);

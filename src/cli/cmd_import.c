@@ -169,7 +169,8 @@ static const char import_footer[] =
 static json_t *worker_stats(const mp_import_worker_t *w);
 
 /* What a job that has committed nothing yet waits for: the workers' last
- * counters line says whether they got their partitions (a rebalance). */
+ * counters line says whether they got their partitions (a rebalance, or
+ * their share taken). */
 static const char *phase_of(const import_t *im, const job_run_t *j) {
   if (j->sum.processed > 0)
     return NULL;
@@ -181,7 +182,9 @@ static const char *phase_of(const import_t *im, const job_run_t *j) {
     joined = st && json_integer_value(json_object_get(st, "rebalances")) > 0;
     json_decref(st);
   }
-  return joined ? "waiting for first batch" : "joining group";
+  return joined            ? "waiting for first batch"
+         : im->o->share ? "taking partitions"
+                        : "joining group";
 }
 
 static void poll_work(uv_work_t *w) {

@@ -2,7 +2,8 @@
 # import_progress_tty.sh: the progress line of `marcpipe import` in a
 # pseudo-terminal of 80 (then 50) columns: every redraw fits the width
 # (never wraps), shows the elapsed time and done/total, a phase word while
-# nothing is committed ("joining group" / "waiting for first batch"), and
+# nothing is committed ("taking partitions", the embedded broker's fixed
+# shares, or "joining group" / "waiting for first batch"), and
 # ends at 2000/2000 100%; with stderr a file, plain lines without control
 # characters, at most one a minute. Real data: the 2,000-record UVA sample.
 # Env (from ctest): MARCPIPE, MP_TEST_DATA, PG*.
@@ -41,7 +42,8 @@ assert len(draws) >= 2, "fewer than two redraws: %r" % data[:300]
 for d in draws:
     assert len(d) <= cols - 1, "%d chars in %d columns: %r" % (len(d), cols, d)
     assert re.match(r"(\[[#.]+\] )?\d+:\d\d \d+/\d+\+? \d+% ", d), "bad line %r" % d
-phases = [d for d in draws if "joining group" in d or "waiting for first batch" in d]
+phases = [d for d in draws if any(p in d for p in
+          ("taking partitions", "joining group", "waiting for first batch"))]
 assert phases, "no phase word before the first commit: %r" % draws[:3]
 assert "2000/2000 100%" in draws[-1], "last redraw %r" % draws[-1]
 assert any(" rec/s" in d for d in draws), "no rate shown"

@@ -81,6 +81,16 @@ static void test_axis_values_are_checked(void **s) {
                                        "9999999999999999999"), MP_EUSAGE);
   assert_int_equal(mp_bench_axis_check(MP_BENCH_MODE, "push"), 0);
   assert_int_equal(mp_bench_axis_check(MP_BENCH_MODE, "1"), MP_EUSAGE);
+  assert_int_equal(mp_bench_axis_check(MP_BENCH_MODE, "pull"), 0);
+  assert_int_equal(mp_bench_axis_check(MP_BENCH_MODE, "pul"), MP_EUSAGE);
+  assert_int_equal(mp_bench_axis_check(MP_BENCH_MODE, "pull|push"), MP_EUSAGE);
+  assert_int_equal(mp_bench_axis_check(MP_BENCH_ASSIGN, "share"), 0);
+  assert_int_equal(mp_bench_axis_check(MP_BENCH_ASSIGN, "group"), 0);
+  assert_int_equal(mp_bench_axis_check(MP_BENCH_ASSIGN, "groups"), MP_EUSAGE);
+  assert_int_equal(mp_bench_axis_check(MP_BENCH_ASSIGN, "push"), MP_EUSAGE);
+  assert_string_equal(mp_bench_axis_choices(MP_BENCH_ASSIGN), "share|group");
+  assert_null(mp_bench_axis_choices(MP_BENCH_BATCH));
+  assert_string_equal(mp_bench_axis_flag(MP_BENCH_ASSIGN), "--assign");
   assert_string_equal(mp_bench_axis_flag(MP_BENCH_WORKERS), "-w");
   assert_string_equal(mp_bench_axis_flag(MP_BENCH_SINK_LATENCY),
                       "--sink-latency-ms");

@@ -1,5 +1,6 @@
 /* worker.h: the inventory worker (`marcpipe work`): a Kafka consumer-group
- * member that pulls records through a bounded window, hands them in
+ * member (or, with member_count, the owner of a fixed share of the
+ * partitions, no group) that pulls records through a bounded window, hands them in
  * batches to sinks on the libuv thread pool, and commits to Kafka the
  * contiguous prefix of offsets whose batches the sink has committed.
  *
@@ -177,7 +178,9 @@ int mp_worker_check_config(const mp_worker_config_t *cfg, char *errbuf,
  * MP_EKAFKA with errbuf set. */
 int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
                   mp_worker_t **out, char *errbuf, size_t errlen);
-/* Open the control sink, subscribe, open the pool sinks (one that fails
+/* Open the control sink, subscribe (with member_count: read the topic's
+ * partition count and assign this member's share, MP_EKAFKA when the
+ * metadata cannot be read), open the pool sinks (one that fails
  * here is opened again by its first batch), and start pulling. done_cb
  * runs once, on the loop, after the worker left the group and closed
  * every handle:

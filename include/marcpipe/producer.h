@@ -68,6 +68,9 @@
  * soon as the workers have joined (bench/README.md "Start-up"). */
 #define MP_PRODUCER_STARTUP_BACKLOG 100
 #define MP_PRODUCER_MAX_INFLIGHT 10000
+/* New clients a run may start after fatal client errors (producer.c)
+ * before the error fails it. */
+#define MP_PRODUCER_MAX_RESTARTS 3
 #define MP_PRODUCER_CREDIT_POLL_MS 100
 #define MP_PRODUCER_MAX_PENDING_REJECTS 1000
 
@@ -156,6 +159,8 @@ typedef struct mp_producer_stats_s {
   int64_t queue_full_waits;/* times reading stopped for a full queue */
   int64_t skipped;         /* items skipped on resume (opts.skip) */
   int64_t done_prefix;     /* every seq <= this is delivered or journaled */
+  int64_t restarts;        /* new clients after a fatal client error */
+  int64_t resent;          /* messages produced again by those */
 } mp_producer_stats_t;
 
 typedef struct mp_producer_s mp_producer_t;
@@ -214,7 +219,8 @@ int mp_producer_start(uv_loop_t *loop, const mp_producer_opts_t *opts,
  * messages are purged (the job is failed through ops.fail). */
 void mp_producer_cancel(mp_producer_t *p);
 void mp_producer_stats(const mp_producer_t *p, mp_producer_stats_t *st);
-/* The librdkafka handle (tests: mock cluster access). */
+/* The librdkafka handle (tests: mock cluster access); a restart after a
+ * fatal client error replaces it. */
 rd_kafka_t *mp_producer_rk(mp_producer_t *p);
 /* Free everything; only after on_done ran (or start failed). */
 void mp_producer_destroy(mp_producer_t *p);

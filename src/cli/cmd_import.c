@@ -827,6 +827,8 @@ static void print_json(import_t *im, const job_run_t *j) {
   json_object_set_new(p, "max_outstanding",
                       json_integer(j->pstats.max_outstanding));
   json_object_set_new(p, "credit_waits", json_integer(j->pstats.credit_waits));
+  json_object_set_new(p, "restarts", json_integer(j->pstats.restarts));
+  json_object_set_new(p, "resent", json_integer(j->pstats.resent));
   json_object_set_new(o, "producer", p);
   json_object_set_new(o, "first_commit_s", json_real(j->first_commit));
   json_object_set_new(o, "last_commit_s", json_real(j->last_commit));

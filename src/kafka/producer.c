@@ -17,6 +17,17 @@
  * with opts.skip = the last recorded prefix. A resumed run first reads and
  * drops the skipped items on the idle handle, SKIP_BURST at a time.
  *
+ * A fatal client error (librdkafka 2.0.2 raises one when a cluster restart
+ * desynchronises the idempotent producer's sequence numbers: "out of order
+ * sequence number") does not end the run, up to MP_PRODUCER_MAX_RESTARTS
+ * times: the failed messages' delivery reports bring back their key, value
+ * and headers, which are kept (at most max_inflight of them); once every
+ * report is in, the bridge is closed, the client destroyed, a new one (a
+ * new producer id) created, and the kept messages produced again before
+ * reading goes on. Some of them may already be in the log: a consumer
+ * sees those twice, and the sink's idempotent writes (job, seq) make the
+ * replay change nothing.
+ *
  * End of a run: once the input is over (or the run failed) and every
  * delivery report is in, a final database job journals the last rejected
  * records and records the total, or fails the job with the reason. Then
@@ -43,6 +54,15 @@ typedef struct reject_list_s {
 } reject_list_t;
 
 typedef enum { DB_NONE, DB_TICK, DB_FINAL } db_kind_t;
+
+/* A message to produce again on the next client (restart). Owns its
+ * copies; hdrs is handed to librdkafka when produced. */
+typedef struct resend_s {
+  int64_t seq;
+  void *key, *value;
+  size_t key_len, value_len;
+  rd_kafka_headers_t *hdrs;
+} resend_t;
 
 struct mp_producer_s {
   uv_loop_t *loop;
@@ -79,6 +99,15 @@ struct mp_producer_s {
   bool db_processed_ok;
   int64_t db_prefix;      /* done prefix handed to the database job */
   int64_t recorded_prefix;/* last prefix set_produced accepted */
+
+  /* restart after a fatal client error (see the top) */
+  bool restarting;        /* collecting the failed messages */
+  bool swapping;          /* the old bridge is closing */
+  bool bridge_gone;       /* no bridge to close (a restart failed) */
+  int restarts;
+  char restart_why[256];
+  resend_t *resend;
+  size_t nresend, capresend;
 
   int rc;
   char reason[512];
@@ -177,7 +206,7 @@ static bool credit_ok(mp_producer_t *p) {
 }
 
 static bool can_read(mp_producer_t *p) {
-  return !p->input_done && !p->failed && !p->queue_full &&
+  return !p->input_done && !p->failed && !p->queue_full && !p->restarting &&
          p->inflight < p->o.max_inflight &&
          p->rejects.n + p->batch.n < MP_PRODUCER_MAX_PENDING_REJECTS;
 }
@@ -212,7 +241,8 @@ static void fail_run(mp_producer_t *p, int rc, const char *fmt, ...) {
   p->failed = true;
   p->rc = rc;
   /* Drop what is still queued; its delivery reports come back purged. */
-  rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE);
+  if (p->rk && !p->swapping)
+    rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE);
   update_reading(p);
 }
 
@@ -381,6 +411,44 @@ static void on_idle(uv_idle_t *h) {
 
 /* ---- delivery reports (loop thread, inside rd_kafka_poll) ---- */
 
+static void begin_restart(mp_producer_t *p, const char *why);
+
+/* Keep a message that failed with the client's fatal error for the next
+ * client. false when out of memory. */
+static bool keep_for_resend(mp_producer_t *p, const rd_kafka_message_t *m) {
+  if (p->nresend == p->capresend) {
+    size_t cap = p->capresend ? 2 * p->capresend : 256;
+    resend_t *v = realloc(p->resend, cap * sizeof *v);
+    if (!v)
+      return false;
+    p->resend = v;
+    p->capresend = cap;
+  }
+  resend_t *r = &p->resend[p->nresend];
+  *r = (resend_t){.seq = (int64_t)(intptr_t)m->_private,
+                  .key_len = m->key_len,
+                  .value_len = m->len};
+  rd_kafka_headers_t *h = NULL;
+  /* the reports come back with the message's own headers */
+  if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && h)
+    r->hdrs = rd_kafka_headers_copy(h);
+  r->key = m->key_len ? malloc(m->key_len) : NULL;
+  r->value = m->len ? malloc(m->len) : NULL;
+  if ((m->key_len && !r->key) || (m->len && !r->value) || !r->hdrs) {
+    free(r->key);
+    free(r->value);
+    if (r->hdrs)
+      rd_kafka_headers_destroy(r->hdrs);
+    return false;
+  }
+  if (m->key_len)
+    memcpy(r->key, m->key, m->key_len);
+  if (m->len)
+    memcpy(r->value, m->payload, m->len);
+  p->nresend++;
+  return true;
+}
+
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
                         void *opaque) {
   mp_producer_t *p = opaque;
@@ -388,6 +456,23 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
   if (!m->err) {
     p->st.delivered++;
     mark_done(p, (int64_t)(intptr_t)m->_private);
+    return;
+  }
+  char fatal[256];
+  bool is_fatal = rd_kafka_fatal_error(rk, fatal, sizeof fatal) !=
+                  RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (!p->failed && is_fatal &&
+      (p->restarting || p->restarts < MP_PRODUCER_MAX_RESTARTS)) {
+    begin_restart(p, fatal); /* also when this report came first */
+    if (keep_for_resend(p, m))
+      return;
+    fail_run(p, MP_ENOMEM, "out of memory keeping record %" PRId64
+             " for the new producer", (int64_t)(intptr_t)m->_private);
+    return;
+  }
+  if (is_fatal) { /* the restarts are used up */
+    p->st.failed++;
+    fail_run(p, MP_EKAFKA, "fatal producer error: %s", fatal);
     return;
   }
   p->st.failed++;
@@ -402,20 +487,138 @@ static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason,
   char fatal[256];
   if (err == RD_KAFKA_RESP_ERR__FATAL) {
     rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-    fail_run(p, MP_EKAFKA, "fatal producer error: %s", fatal);
+    if (p->restarting || (!p->failed && p->restarts < MP_PRODUCER_MAX_RESTARTS))
+      begin_restart(p, fatal);
+    else
+      fail_run(p, MP_EKAFKA, "fatal producer error: %s", fatal);
   }
   /* Other errors (broker down, timeouts) are retried by librdkafka until
    * message.timeout.ms; a message that still fails reports it. */
 }
 
+static void finish_restart(mp_producer_t *p);
+
 static void on_kafka_ready(mp_kafka_bridge_t *b) {
   mp_producer_t *p = b->data;
+  if (p->swapping)
+    return;
   while (rd_kafka_poll(p->rk, 0) > 0)
     ;
+  if (p->restarting) {
+    if (p->inflight == 0 && !p->swapping)
+      finish_restart(p);
+    return;
+  }
   if (p->queue_full && p->inflight < p->o.max_inflight)
     p->queue_full = false; /* retry the pending item */
   update_reading(p);
   check_finish(p);
+}
+
+/* ---- restart after a fatal client error ---- */
+
+static rd_kafka_t *make_rk(mp_producer_t *p, char *errbuf, size_t errlen);
+
+/* Destroy the client (queue, topic, handle; any may be NULL). Every
+ * report is in (or purged): rd_kafka_destroy does not wait for the
+ * network. */
+static void release_client(mp_producer_t *p) {
+  if (p->mainq)
+    rd_kafka_queue_destroy(p->mainq);
+  if (p->rkt)
+    rd_kafka_topic_destroy(p->rkt);
+  if (p->rk)
+    rd_kafka_destroy(p->rk);
+  p->mainq = NULL;
+  p->rkt = NULL;
+  p->rk = NULL;
+}
+
+/* The client is in a fatal state: stop reading, and have every message
+ * still queued or in flight come back in a delivery report (kept by
+ * on_delivery). finish_restart follows once none is outstanding. */
+static void begin_restart(mp_producer_t *p, const char *why) {
+  if (p->restarting)
+    return;
+  p->restarting = true;
+  p->restarts++;
+  p->st.restarts++;
+  snprintf(p->restart_why, sizeof p->restart_why, "%s", why);
+  rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT |
+                            RD_KAFKA_PURGE_F_NON_BLOCKING);
+  update_reading(p);
+}
+
+static void resend_free(mp_producer_t *p, size_t from) {
+  for (size_t i = from; i < p->nresend; i++) {
+    free(p->resend[i].key);
+    free(p->resend[i].value);
+    if (p->resend[i].hdrs)
+      rd_kafka_headers_destroy(p->resend[i].hdrs);
+  }
+  p->nresend = 0;
+}
+
+/* The old bridge is closed: replace the client, produce the kept messages
+ * again, read on. */
+static void on_old_bridge_closed(mp_kafka_bridge_t *b) {
+  mp_producer_t *p = b->data;
+  char err[256];
+  int rc = 0;
+  release_client(p);
+  p->rk = make_rk(p, err, sizeof err);
+  if (p->rk && !(p->rkt = rd_kafka_topic_new(p->rk, p->o.topic, NULL)))
+    snprintf(err, sizeof err, "cannot use topic %s", p->o.topic);
+  if (p->rkt) {
+    p->mainq = rd_kafka_queue_get_main(p->rk);
+    rc = mp_kafka_bridge_start(p->loop, &p->bridge, p->mainq, 100,
+                               on_kafka_ready);
+    if (rc)
+      snprintf(err, sizeof err, "cannot watch the Kafka queue: %s",
+               uv_strerror(rc));
+  }
+  p->swapping = false;
+  p->restarting = false;
+  if (!p->rkt || rc) {
+    p->bridge_gone = true; /* close_all closes two handles, not three */
+    resend_free(p, 0);
+    fail_run(p, MP_EKAFKA, "fatal producer error: %s; a new producer "
+             "could not start: %s", p->restart_why, err);
+    check_finish(p);
+    return;
+  }
+  fprintf(stderr,
+          "marcpipe: Kafka producer: fatal error (%s): started a new producer "
+          "(restart %d of %d); %zu records not acknowledged are produced "
+          "again (a replay changes nothing)\n",
+          p->restart_why, p->restarts, MP_PRODUCER_MAX_RESTARTS, p->nresend);
+  size_t i = 0;
+  for (; i < p->nresend && !p->failed; i++) {
+    resend_t *r = &p->resend[i];
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        p->rk, RD_KAFKA_V_RKT(p->rkt), RD_KAFKA_V_KEY(r->key, r->key_len),
+        RD_KAFKA_V_VALUE(r->value, r->value_len),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(r->hdrs),
+        RD_KAFKA_V_OPAQUE((void *)(intptr_t)r->seq), RD_KAFKA_V_END);
+    if (e) {
+      fail_run(p, MP_EKAFKA, "cannot produce record %" PRId64
+               " again: %s", r->seq, rd_kafka_err2str(e));
+      break;
+    }
+    r->hdrs = NULL; /* librdkafka's now */
+    free(r->key);
+    free(r->value);
+    p->inflight++;
+    p->st.resent++;
+  }
+  resend_free(p, i);
+  update_reading(p);
+  check_finish(p);
+}
+
+static void finish_restart(mp_producer_t *p) {
+  p->swapping = true;
+  mp_kafka_bridge_close(&p->bridge, on_old_bridge_closed);
 }
 
 /* ---- database jobs (thread pool) ---- */
@@ -532,15 +735,16 @@ static void close_all(mp_producer_t *p) {
   uv_idle_stop(&p->reader);
   p->reading = false;
   uv_timer_stop(&p->ticker);
-  p->open_handles = 3;
+  p->open_handles = p->bridge_gone ? 2 : 3;
   uv_close((uv_handle_t *)&p->reader, on_handle_closed);
   uv_close((uv_handle_t *)&p->ticker, on_handle_closed);
-  mp_kafka_bridge_close(&p->bridge, on_bridge_closed);
+  if (!p->bridge_gone)
+    mp_kafka_bridge_close(&p->bridge, on_bridge_closed);
 }
 
 static void check_finish(mp_producer_t *p) {
-  if (p->finishing || p->db_busy != DB_NONE)
-    return;
+  if (p->finishing || p->db_busy != DB_NONE || p->restarting)
+    return; /* a restart ends in check_finish */
   if (!(p->input_done || p->failed) || p->inflight > 0)
     return;
   if (p->have_pending && !p->failed)
@@ -679,12 +883,7 @@ int mp_producer_start(uv_loop_t *loop, const mp_producer_opts_t *opts,
 fail:
   /* Nothing was started on the loop except (maybe) nothing: the bridge is
    * the last step that can fail and closes its own handles. */
-  if (p->mainq)
-    rd_kafka_queue_destroy(p->mainq);
-  if (p->rkt)
-    rd_kafka_topic_destroy(p->rkt);
-  if (p->rk)
-    rd_kafka_destroy(p->rk);
+  release_client(p);
   free(p);
   return rc;
 }
@@ -711,10 +910,9 @@ void mp_producer_destroy(mp_producer_t *p) {
   free(p->rejects.v);
   free(p->batch.v);
   mp_seqdone_free(&p->done);
-  rd_kafka_queue_destroy(p->mainq);
-  rd_kafka_topic_destroy(p->rkt);
-  /* Every report is in (or purged): this does not wait for the network. */
-  rd_kafka_destroy(p->rk);
+  resend_free(p, 0);
+  free(p->resend);
+  release_client(p);
   free(p);
 }
 

@@ -572,6 +572,65 @@ static void test_producer_failed_delivery_fails_job(void **s) {
   mp_broker_stop(b);
 }
 
+/* A fatal client error (the broker answers "out of order sequence number"
+ * for the first batches, which librdkafka 2.0.2 treats as a lost
+ * idempotence state, as after a cluster restart) does not fail the run:
+ * a new client produces the failed messages again, every record reaches
+ * the log at least once and the job is not failed. When every client
+ * meets the error, the restarts run out and the run fails, naming it. */
+static void test_producer_restarts_after_fatal_error(void **s) {
+  enum { N = 2000 };
+  mp_broker_t *b = start_broker();
+  char reply[256];
+  assert_int_equal(mp_broker_control(b, "err Produce 1 "
+                                        "OUT_OF_ORDER_SEQUENCE_NUMBER",
+                                     reply, sizeof reply),
+                   0);
+  fake_in_t f = {.n = N};
+  fake_job_t j = {0};
+  atomic_store(&j.processed, INT64_MAX / 2);
+  mp_producer_job_ops_t ops = fake_ops(&j);
+  mp_producer_opts_t o = base_opts(b, 21);
+  o.ops = &ops;
+  mp_producer_input_t in = fake_input(&f);
+  mp_producer_stats_t st;
+  char err[512];
+  assert_int_equal(mp_producer_run(&o, &in, &st, err, sizeof err), 0);
+  assert_int_equal(st.restarts, 1);
+  assert_true(st.resent >= 1);
+  assert_int_equal(st.read, N);
+  assert_int_equal(st.delivered, N);
+  assert_int_equal(st.done_prefix, N);
+  assert_int_equal(j.total, N);
+  assert_int_equal(j.nfail, 0);
+  static int seen[N + 1];
+  memset(seen, 0, sizeof seen);
+  int got = read_back(b, 21, N, seen, N + 1, check_fake, NULL);
+  assert_true(got >= N);
+  for (int seq = 1; seq <= N; seq++)
+    assert_true(seen[seq] >= 1);
+  mp_broker_stop(b);
+
+  b = start_broker();
+  assert_int_equal(mp_broker_control(b, "err Produce 100 "
+                                        "OUT_OF_ORDER_SEQUENCE_NUMBER",
+                                     reply, sizeof reply),
+                   0);
+  fake_in_t f2 = {.n = 200};
+  fake_job_t j2 = {0};
+  atomic_store(&j2.processed, INT64_MAX / 2);
+  mp_producer_job_ops_t ops2 = fake_ops(&j2);
+  o = base_opts(b, 22);
+  o.ops = &ops2;
+  in = fake_input(&f2);
+  assert_int_equal(mp_producer_run(&o, &in, &st, err, sizeof err), MP_EKAFKA);
+  assert_non_null(strstr(err, "fatal producer error"));
+  assert_int_equal(st.restarts, MP_PRODUCER_MAX_RESTARTS);
+  assert_int_equal(j2.nfail, 1);
+  assert_int_equal(j2.total, -1);
+  mp_broker_stop(b);
+}
+
 /* ---- real MARC files through the MARC input ---- */
 
 /* 001 of every record of a file, in order, read with a plain reader. */
@@ -880,6 +939,7 @@ int main(void) {
       cmocka_unit_test(test_producer_cancel_while_blocked_fails_job),
       cmocka_unit_test(test_producer_waits_on_full_queue),
       cmocka_unit_test(test_producer_failed_delivery_fails_job),
+      cmocka_unit_test(test_producer_restarts_after_fatal_error),
       cmocka_unit_test(test_producer_real_file_30_records),
       cmocka_unit_test(test_producer_real_file_rejects_positioned),
       cmocka_unit_test(test_producer_oversize_record_goes_as_json),

@@ -153,7 +153,12 @@ watch() {
 import os, sys, time
 pid, tenant, skip = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
 seen, leaks, me = False, set(), os.getpid()
-while os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split()[2] != "Z":
+def alive(pid):  # it may exit between any two reads
+    try:
+        return open(f"/proc/{pid}/stat").read().split()[2] != "Z"
+    except OSError:
+        return False
+while alive(pid):
     for d in os.listdir("/proc"):
         if not d.isdigit() or int(d) == me or (skip and int(d) == pid):
             continue

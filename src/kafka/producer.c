@@ -549,8 +549,8 @@ static void begin_restart(mp_producer_t *p, const char *why) {
   update_reading(p);
 }
 
-static void resend_free(mp_producer_t *p, size_t from) {
-  for (size_t i = from; i < p->nresend; i++) {
+static void resend_free(mp_producer_t *p) {
+  for (size_t i = 0; i < p->nresend; i++) {
     free(p->resend[i].key);
     free(p->resend[i].value);
     if (p->resend[i].hdrs)
@@ -581,7 +581,7 @@ static void on_old_bridge_closed(mp_kafka_bridge_t *b) {
   p->restarting = false;
   if (!p->rkt || rc) {
     p->bridge_gone = true; /* close_all closes two handles, not three */
-    resend_free(p, 0);
+    resend_free(p);
     fail_run(p, MP_EKAFKA, "fatal producer error: %s; a new producer "
              "could not start: %s", p->restart_why, err);
     check_finish(p);
@@ -592,8 +592,7 @@ static void on_old_bridge_closed(mp_kafka_bridge_t *b) {
           "(restart %d of %d); %zu records not acknowledged are produced "
           "again (a replay changes nothing)\n",
           p->restart_why, p->restarts, MP_PRODUCER_MAX_RESTARTS, p->nresend);
-  size_t i = 0;
-  for (; i < p->nresend && !p->failed; i++) {
+  for (size_t i = 0; i < p->nresend && !p->failed; i++) {
     resend_t *r = &p->resend[i];
     rd_kafka_resp_err_t e = rd_kafka_producev(
         p->rk, RD_KAFKA_V_RKT(p->rkt), RD_KAFKA_V_KEY(r->key, r->key_len),
@@ -605,13 +604,11 @@ static void on_old_bridge_closed(mp_kafka_bridge_t *b) {
                " again: %s", r->seq, rd_kafka_err2str(e));
       break;
     }
-    r->hdrs = NULL; /* librdkafka's now */
-    free(r->key);
-    free(r->value);
+    r->hdrs = NULL; /* librdkafka's now; key and value were copied */
     p->inflight++;
     p->st.resent++;
   }
-  resend_free(p, i);
+  resend_free(p);
   update_reading(p);
   check_finish(p);
 }
@@ -910,7 +907,7 @@ void mp_producer_destroy(mp_producer_t *p) {
   free(p->rejects.v);
   free(p->batch.v);
   mp_seqdone_free(&p->done);
-  resend_free(p, 0);
+  resend_free(p);
   free(p->resend);
   release_client(p);
   free(p);

@@ -1,10 +1,13 @@
 /* cpu.c: where the CPU time of a benchmark run went, so that a result can
  * name its limit from measurements: the machine's busy share (all cores,
- * /proc/stat), the CPU of this process's waited-for children (the import
+ * /proc/stat); the CPU of this process's waited-for children (the import
  * and, through it, its producer, embedded broker and reaped workers;
- * getrusage), and the CPU of the PostgreSQL servers on this machine (every
- * process named "postgres": a server's postmaster counts with its reaped
- * children, i.e. the backends that have exited, the others alone).
+ * getrusage); of the PostgreSQL servers on this machine (every process
+ * named "postgres": a server's postmaster counts with its reaped children,
+ * i.e. the backends that have exited, the others alone); and of the Kafka
+ * brokers on this machine (a real cluster's JVMs: a process named java
+ * with kafka.Kafka, the broker's main class, among its arguments; their
+ * own CPU only, as a broker lives as long as its cluster).
  * Samples are taken before and after a run and subtracted; CPU time of
  * niced processes (nice > 0) counts as idle, see machine(). Linux only;
  * a figure that cannot be read is NAN. Main thread only. */
@@ -49,51 +52,93 @@ typedef struct {
   double self_s, reaped_s;
 } proc_t;
 
-/* /proc/PID/stat of a process named "postgres" into *p; false otherwise. */
-static bool read_postgres(long pid, proc_t *p) {
-  char name[32];
-  long ppid;
-  double self, reaped;
-  if (!mp_bench_proc_stat(pid, name, sizeof name, &ppid, &self, &reaped) ||
-      strcmp(name, "postgres"))
-    return false;
-  *p = (proc_t){pid, ppid, self, reaped};
-  return true;
-}
-
-static void postgres(mp_bench_cpu_t *s) {
-  s->postgres_s = NAN;
+/* Every process named `name` (its /proc/PID/stat) into a new array *out
+ * (the caller frees it), *n of them; false when /proc cannot be read. */
+static bool procs_named(const char *name, proc_t **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
   DIR *d = opendir("/proc");
   if (!d)
-    return;
-  proc_t *v = NULL;
-  size_t n = 0, cap = 0;
+    return false;
+  size_t cap = 0;
   bool ok = true;
   for (struct dirent *e; ok && (e = readdir(d));) {
     if (!isdigit((unsigned char)e->d_name[0]))
       continue;
-    proc_t p;
-    if (!read_postgres(strtol(e->d_name, NULL, 10), &p))
+    char got[32];
+    proc_t p = {.pid = strtol(e->d_name, NULL, 10)};
+    if (!mp_bench_proc_stat(p.pid, got, sizeof got, &p.ppid, &p.self_s,
+                            &p.reaped_s) ||
+        strcmp(got, name))
       continue;
-    if (n == cap) {
-      proc_t *g = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof *v);
+    if (*n == cap) {
+      proc_t *g = realloc(*out, (cap = cap ? 2 * cap : 64) * sizeof **out);
       if (!(ok = g != NULL))
         break;
-      v = g;
+      *out = g;
     }
-    v[n++] = p;
+    (*out)[(*n)++] = p;
   }
   closedir(d);
-  if (ok) {
-    double sum = 0;
-    for (size_t i = 0; i < n; i++) {
-      bool postmaster = true;
-      for (size_t j = 0; j < n && postmaster; j++)
-        postmaster = v[j].pid != v[i].ppid;
-      sum += v[i].self_s + (postmaster ? v[i].reaped_s : 0);
-    }
-    s->postgres_s = sum;
+  if (!ok) {
+    free(*out);
+    *out = NULL;
   }
+  return ok;
+}
+
+static void postgres(mp_bench_cpu_t *s) {
+  s->postgres_s = NAN;
+  proc_t *v;
+  size_t n;
+  if (!procs_named("postgres", &v, &n))
+    return;
+  double sum = 0;
+  for (size_t i = 0; i < n; i++) {
+    bool postmaster = true;
+    for (size_t j = 0; j < n && postmaster; j++)
+      postmaster = v[j].pid != v[i].ppid;
+    sum += v[i].self_s + (postmaster ? v[i].reaped_s : 0);
+  }
+  s->postgres_s = sum;
+  free(v);
+}
+
+/* Does /proc/PID/cmdline hold `arg` as one of its arguments? */
+static bool cmdline_has(long pid, const char *arg) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return false;
+  bool found = false;
+  char cur[4096];
+  size_t len = 0;
+  for (int c; !found && (c = fgetc(f)) != EOF;) {
+    if (c) {
+      if (len < sizeof cur - 1)
+        cur[len++] = (char)c;
+      continue;
+    }
+    cur[len] = '\0';
+    found = !strcmp(cur, arg);
+    len = 0;
+  }
+  fclose(f);
+  return found;
+}
+
+static void brokers(mp_bench_cpu_t *s) {
+  s->broker_s = NAN;
+  proc_t *v;
+  size_t n;
+  if (!procs_named("java", &v, &n))
+    return;
+  double sum = 0;
+  for (size_t i = 0; i < n; i++)
+    if (cmdline_has(v[i].pid, "kafka.Kafka"))
+      sum += v[i].self_s;
+  s->broker_s = sum;
   free(v);
 }
 
@@ -104,6 +149,7 @@ void mp_bench_cpu_sample(mp_bench_cpu_t *s) {
                       ? tv(ru.ru_utime) + tv(ru.ru_stime)
                       : NAN;
   postgres(s);
+  brokers(s);
 }
 
 void mp_bench_cpu_apply(const mp_bench_cpu_t *before,
@@ -113,4 +159,5 @@ void mp_bench_cpu_apply(const mp_bench_cpu_t *before,
       all > 0 ? 100.0 * (after->busy_s - before->busy_s) / all : NAN;
   run->m[MP_BM_IMPORT_CPU] = after->children_s - before->children_s;
   run->m[MP_BM_POSTGRES_CPU] = after->postgres_s - before->postgres_s;
+  run->m[MP_BM_BROKER_CPU] = after->broker_s - before->broker_s;
 }

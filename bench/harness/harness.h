@@ -123,6 +123,7 @@ void mp_bench_config_label(const mp_bench_axes_t *ax,
   XX(CPU_BUSY, "cpu_busy_pct")                                                 \
   XX(IMPORT_CPU, "import_cpu_s")                                               \
   XX(POSTGRES_CPU, "postgres_cpu_s")                                           \
+  XX(BROKER_CPU, "broker_cpu_s")                                               \
   XX(WALL, "wall_s")                                                           \
   XX(COPY_RATE, "copy_records_per_s")                                          \
   XX(RATE_OF_COPY, "rate_of_copy")                                             \
@@ -248,12 +249,16 @@ typedef struct mp_bench_cpu_s {
                          * niced time counts as idle */
   double children_s;    /* this process's waited-for children (getrusage) */
   double postgres_s;    /* processes named postgres, exited backends included */
+  double broker_s;      /* Kafka broker JVMs on this machine (a java process
+                         * whose command line names kafka.Kafka) */
 } mp_bench_cpu_t;
 
 void mp_bench_cpu_sample(mp_bench_cpu_t *s);
 /* run->m[CPU_BUSY] = % of all cores busy between the samples,
  * [IMPORT_CPU] = CPU s of the children that ended between them (the import
- * with its workers), [POSTGRES_CPU] = CPU s of the PostgreSQL servers.
+ * with its workers), [POSTGRES_CPU] = CPU s of the PostgreSQL servers,
+ * [BROKER_CPU] = CPU s of the local Kafka brokers (a real cluster's; the
+ * embedded broker runs inside the import and counts there).
  * NAN where a sample could not read its source. */
 void mp_bench_cpu_apply(const mp_bench_cpu_t *before,
                         const mp_bench_cpu_t *after, mp_bench_run_t *run);

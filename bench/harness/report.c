@@ -64,6 +64,7 @@ static const struct {
     {"import CPU s", MP_BM_IMPORT_CPU, 1, 1},
     {"workers CPU s", MP_BM_WORKER_CPU, 1, 1},
     {"PostgreSQL CPU s", MP_BM_POSTGRES_CPU, 1, 1},
+    {"broker CPU s", MP_BM_BROKER_CPU, 1, 1},
     {"errors", MP_BM_ERRORS, 1, 0},
 };
 #define N_COLUMNS (sizeof columns / sizeof *columns)

@@ -45,6 +45,7 @@ static const struct {
     [MP_BM_CPU_BUSY] = {DERIVED, NULL}, /* measured around the child */
     [MP_BM_IMPORT_CPU] = {DERIVED, NULL},
     [MP_BM_POSTGRES_CPU] = {DERIVED, NULL},
+    [MP_BM_BROKER_CPU] = {DERIVED, NULL},
     [MP_BM_WALL] = {DERIVED, NULL},    /* measured around the child */
     [MP_BM_COPY_RATE] = {DERIVED, NULL}, /* mp_bench_run_pair */
     [MP_BM_RATE_OF_COPY] = {DERIVED, NULL},

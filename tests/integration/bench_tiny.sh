@@ -31,6 +31,12 @@ jq -e '[.configs[].runs[]] | length == 2 and all(.[];
 jq -e 'all(.configs[]; .median.records_per_s > 0 and .median.elapsed_s > 0 and
         .median.worker_peak_rss_kb > 0)' "$R" >/dev/null ||
   fail "medians: $(jq -c '[.configs[].median]' "$R")"
+# the local Kafka brokers' CPU: when the suite runs its cluster, its idle
+# JVMs are found (by their main class) and use CPU during every run
+if [ -n "${MP_KAFKA_BOOTSTRAP:-}" ]; then
+  jq -e '[.configs[].runs[].broker_cpu_s] | length == 2 and all(. > 0)' "$R" >/dev/null ||
+    fail "broker CPU with the suite's cluster running: $(jq -c '[.configs[].runs[].broker_cpu_s]' "$R")"
+fi
 # the COPY ceiling, measured with bench_copy, and the ratios beside it
 jq -e '.copy | length == 1 and .[0].records == 1000 and .[0].records_per_s > 0' "$R" >/dev/null ||
   fail "COPY ceiling: $(jq -c .copy "$R")"

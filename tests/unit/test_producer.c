@@ -150,6 +150,29 @@ static mp_producer_opts_t base_opts(mp_broker_t *b, int64_t job) {
                               .job_id = job};
 }
 
+/* ---- one run's fakes wired together ---- */
+
+/* An input of n fake items, a fake job whose workers keep up (processed
+ * far ahead, so credit never blocks) and options naming both. Initialised
+ * in place; it must not move afterwards (the options point into it). */
+typedef struct {
+  fake_in_t in;
+  fake_job_t job;
+  mp_producer_job_ops_t ops;
+  mp_producer_input_t input;
+  mp_producer_opts_t o;
+} rig_t;
+
+static void rig_init(rig_t *r, mp_broker_t *b, int64_t job, int64_t n) {
+  memset(r, 0, sizeof *r);
+  r->in.n = n;
+  atomic_store(&r->job.processed, INT64_MAX / 2);
+  r->ops = fake_ops(&r->job);
+  r->input = fake_input(&r->in);
+  r->o = base_opts(b, job);
+  r->o.ops = &r->ops;
+}
+
 /* ---- reading back ---- */
 
 static const char *hdr(rd_kafka_headers_t *h, const char *name, char *buf,
@@ -237,32 +260,29 @@ static void test_producer_streams_items_with_headers_and_journals_rejects(
     void **s) {
   enum { N = 3000, EVERY = 97 };
   mp_broker_t *b = start_broker();
-  fake_in_t f = {.n = N, .reject_every = EVERY};
-  fake_job_t j = {0};
-  atomic_store(&j.processed, INT64_MAX / 2); /* workers keep up */
-  mp_producer_job_ops_t ops = fake_ops(&j);
-  mp_producer_opts_t o = base_opts(b, 42);
-  o.ops = &ops;
-  mp_producer_input_t in = fake_input(&f);
+  rig_t r;
+  rig_init(&r, b, 42, N);
+  r.in.reject_every = EVERY;
+  fake_job_t *j = &r.job;
   mp_producer_stats_t st;
   char err[512];
-  assert_int_equal(mp_producer_run(&o, &in, &st, err, sizeof err), 0);
+  assert_int_equal(mp_producer_run(&r.o, &r.input, &st, err, sizeof err), 0);
   int nrej = N / EVERY;
   assert_int_equal(st.read, N);
   assert_int_equal(st.rejected, nrej);
   assert_int_equal(st.produced, N - nrej);
   assert_int_equal(st.delivered, N - nrej);
   assert_int_equal(st.failed, 0);
-  assert_int_equal(j.total, N);
-  assert_int_equal(j.nfail, 0);
-  assert_int_equal(j.njournal, nrej);
+  assert_int_equal(j->total, N);
+  assert_int_equal(j->nfail, 0);
+  assert_int_equal(j->njournal, nrej);
   for (int i = 0; i < nrej; i++) {
     int64_t seq = (int64_t)(i + 1) * EVERY;
-    assert_int_equal(j.jseq[i], seq);
-    assert_int_equal(j.joff[i], (uint64_t)(seq - 1) * 1000);
+    assert_int_equal(j->jseq[i], seq);
+    assert_int_equal(j->joff[i], (uint64_t)(seq - 1) * 1000);
     char raw[16];
     snprintf(raw, sizeof raw, "RAW%" PRId64, seq);
-    assert_string_equal(j.jraw[i], raw);
+    assert_string_equal(j->jraw[i], raw);
   }
   static int seen[N + 1];
   memset(seen, 0, sizeof seen);
@@ -279,17 +299,14 @@ static void test_producer_streams_items_with_headers_and_journals_rejects(
 static void test_producer_resume_skips_produced_prefix(void **s) {
   enum { N = 3000, EVERY = 97, K = 1234 };
   mp_broker_t *b = start_broker();
-  fake_in_t f = {.n = N, .reject_every = EVERY};
-  fake_job_t j = {0};
-  atomic_store(&j.processed, INT64_MAX / 2);
-  mp_producer_job_ops_t ops = fake_ops(&j);
-  mp_producer_opts_t o = base_opts(b, 43);
-  o.ops = &ops;
-  o.skip = K;
-  mp_producer_input_t in = fake_input(&f);
+  rig_t r;
+  rig_init(&r, b, 43, N);
+  r.in.reject_every = EVERY;
+  r.o.skip = K;
+  fake_job_t *j = &r.job;
   mp_producer_stats_t st;
   char err[512];
-  assert_int_equal(mp_producer_run(&o, &in, &st, err, sizeof err), 0);
+  assert_int_equal(mp_producer_run(&r.o, &r.input, &st, err, sizeof err), 0);
   int nrej_after = N / EVERY - K / EVERY;
   assert_int_equal(st.read, N);
   assert_int_equal(st.skipped, K);
@@ -297,11 +314,11 @@ static void test_producer_resume_skips_produced_prefix(void **s) {
   assert_int_equal(st.produced, N - K - nrej_after);
   assert_int_equal(st.delivered, N - K - nrej_after);
   assert_int_equal(st.done_prefix, N);
-  assert_int_equal(j.total, N);
-  assert_int_equal(atomic_load(&j.produced), N); /* final: all produced */
-  assert_true(j.nproduced >= 1);
-  assert_int_equal(j.njournal, nrej_after);
-  assert_int_equal(j.jseq[0], (K / EVERY + 1) * EVERY);
+  assert_int_equal(j->total, N);
+  assert_int_equal(atomic_load(&j->produced), N); /* final: all produced */
+  assert_true(j->nproduced >= 1);
+  assert_int_equal(j->njournal, nrej_after);
+  assert_int_equal(j->jseq[0], (K / EVERY + 1) * EVERY);
   static int seen[N + 1];
   memset(seen, 0, sizeof seen);
   assert_int_equal(read_back(b, 43, N - K - nrej_after, seen, N + 1,
@@ -311,17 +328,17 @@ static void test_producer_resume_skips_produced_prefix(void **s) {
     assert_int_equal(seen[seq], seq > K && seq % EVERY ? 1 : 0);
 
   /* the input shrank below what was produced */
-  fake_in_t f2 = {.n = 100};
-  fake_job_t j2 = {0};
-  ops = fake_ops(&j2);
-  o.skip = 101;
-  in = fake_input(&f2);
-  assert_int_equal(mp_producer_run(&o, &in, &st, err, sizeof err), MP_EIO);
+  rig_t r2;
+  rig_init(&r2, b, 43, 100);
+  atomic_store(&r2.job.processed, 0);
+  r2.o.skip = 101;
+  assert_int_equal(mp_producer_run(&r2.o, &r2.input, &st, err, sizeof err),
+                   MP_EIO);
   assert_non_null(strstr(err, "cannot skip the 101 items already produced"));
   assert_int_equal(st.produced, 0);
-  assert_int_equal(j2.nfail, 1);
-  assert_int_equal(j2.total, -1);
-  assert_int_equal(atomic_load(&j2.produced), 0); /* never below the skip */
+  assert_int_equal(r2.job.nfail, 1);
+  assert_int_equal(r2.job.total, -1);
+  assert_int_equal(atomic_load(&r2.job.produced), 0); /* never below the skip */
   mp_broker_stop(b);
 }
 
@@ -494,33 +511,31 @@ static void cancel_progress(void *data, const mp_producer_stats_t *st) {
 
 static void test_producer_cancel_while_blocked_fails_job(void **s) {
   mp_broker_t *b = start_broker();
-  fake_in_t f = {.n = 1000};
-  fake_job_t j = {0}; /* processed stays 0 */
-  mp_producer_job_ops_t ops = fake_ops(&j);
+  rig_t r;
+  rig_init(&r, b, 12, 1000);
+  atomic_store(&r.job.processed, 0); /* stays 0: the credit runs out */
+  fake_job_t *j = &r.job;
   cancel_ctx_t c = {0};
-  mp_producer_opts_t o = base_opts(b, 12);
-  o.ops = &ops;
-  o.max_backlog = 100;
-  o.progress_ms = 50;
-  o.cb_data = &c;
-  o.on_done = cancel_done;
-  o.on_progress = cancel_progress;
-  mp_producer_input_t in = fake_input(&f);
+  r.o.max_backlog = 100;
+  r.o.progress_ms = 50;
+  r.o.cb_data = &c;
+  r.o.on_done = cancel_done;
+  r.o.on_progress = cancel_progress;
   uv_loop_t loop;
   uv_timer_t t;
   char err[256];
   assert_int_equal(uv_loop_init(&loop), 0);
-  assert_int_equal(mp_producer_start(&loop, &o, &in, &c.p, err, sizeof err),
-                   0);
+  assert_int_equal(
+      mp_producer_start(&loop, &r.o, &r.input, &c.p, err, sizeof err), 0);
   uv_timer_init(&loop, &t);
   t.data = &c;
   uv_timer_start(&t, cancel_later, 400, 0);
   uv_run(&loop, UV_RUN_DEFAULT);
   assert_int_equal(c.rc, MP_ECANCELED);
   assert_non_null(strstr(c.reason, "canceled after 100 records"));
-  assert_int_equal(j.nfail, 1);
-  assert_string_equal(j.failed, c.reason);
-  assert_int_equal(j.total, -1);
+  assert_int_equal(j->nfail, 1);
+  assert_string_equal(j->failed, c.reason);
+  assert_int_equal(j->total, -1);
   assert_true(c.progress_calls >= 2); /* periodic, then the final one */
   assert_int_equal(c.last.produced, 100);
   assert_int_equal(c.last.delivered, 100);
@@ -552,21 +567,16 @@ static void test_producer_failed_delivery_fails_job(void **s) {
                                         "TOPIC_AUTHORIZATION_FAILED",
                                      reply, sizeof reply),
                    0);
-  fake_in_t f = {.n = 200};
-  fake_job_t j = {0};
-  atomic_store(&j.processed, INT64_MAX / 2);
-  mp_producer_job_ops_t ops = fake_ops(&j);
-  mp_producer_opts_t o = base_opts(b, 11);
-  o.ops = &ops;
-  mp_producer_input_t in = fake_input(&f);
+  rig_t r;
+  rig_init(&r, b, 11, 200);
   mp_producer_stats_t st;
   char err[512];
-  int rc = mp_producer_run(&o, &in, &st, err, sizeof err);
+  int rc = mp_producer_run(&r.o, &r.input, &st, err, sizeof err);
   assert_int_equal(rc, MP_EKAFKA);
   assert_non_null(strstr(err, "delivery of record"));
-  assert_int_equal(j.total, -1); /* never recorded */
-  assert_int_equal(j.nfail, 1);
-  assert_string_equal(j.failed, err);
+  assert_int_equal(r.job.total, -1); /* never recorded */
+  assert_int_equal(r.job.nfail, 1);
+  assert_string_equal(r.job.failed, err);
   assert_true(st.failed >= 1);
   assert_int_equal(st.delivered, 0);
   mp_broker_stop(b);
@@ -586,23 +596,18 @@ static void test_producer_restarts_after_fatal_error(void **s) {
                                         "OUT_OF_ORDER_SEQUENCE_NUMBER",
                                      reply, sizeof reply),
                    0);
-  fake_in_t f = {.n = N};
-  fake_job_t j = {0};
-  atomic_store(&j.processed, INT64_MAX / 2);
-  mp_producer_job_ops_t ops = fake_ops(&j);
-  mp_producer_opts_t o = base_opts(b, 21);
-  o.ops = &ops;
-  mp_producer_input_t in = fake_input(&f);
+  rig_t r;
+  rig_init(&r, b, 21, N);
   mp_producer_stats_t st;
   char err[512];
-  assert_int_equal(mp_producer_run(&o, &in, &st, err, sizeof err), 0);
+  assert_int_equal(mp_producer_run(&r.o, &r.input, &st, err, sizeof err), 0);
   assert_int_equal(st.restarts, 1);
   assert_true(st.resent >= 1);
   assert_int_equal(st.read, N);
   assert_int_equal(st.delivered, N);
   assert_int_equal(st.done_prefix, N);
-  assert_int_equal(j.total, N);
-  assert_int_equal(j.nfail, 0);
+  assert_int_equal(r.job.total, N);
+  assert_int_equal(r.job.nfail, 0);
   static int seen[N + 1];
   memset(seen, 0, sizeof seen);
   int got = read_back(b, 21, N, seen, N + 1, check_fake, NULL);
@@ -616,18 +621,13 @@ static void test_producer_restarts_after_fatal_error(void **s) {
                                         "OUT_OF_ORDER_SEQUENCE_NUMBER",
                                      reply, sizeof reply),
                    0);
-  fake_in_t f2 = {.n = 200};
-  fake_job_t j2 = {0};
-  atomic_store(&j2.processed, INT64_MAX / 2);
-  mp_producer_job_ops_t ops2 = fake_ops(&j2);
-  o = base_opts(b, 22);
-  o.ops = &ops2;
-  in = fake_input(&f2);
-  assert_int_equal(mp_producer_run(&o, &in, &st, err, sizeof err), MP_EKAFKA);
+  rig_init(&r, b, 22, 200);
+  assert_int_equal(mp_producer_run(&r.o, &r.input, &st, err, sizeof err),
+                   MP_EKAFKA);
   assert_non_null(strstr(err, "fatal producer error"));
   assert_int_equal(st.restarts, MP_PRODUCER_MAX_RESTARTS);
-  assert_int_equal(j2.nfail, 1);
-  assert_int_equal(j2.total, -1);
+  assert_int_equal(r.job.nfail, 1);
+  assert_int_equal(r.job.total, -1);
   mp_broker_stop(b);
 }
 

@@ -6,7 +6,8 @@
  * speaks as `marcpipe bench` in its messages and --help, the command
  * users know it by. Steps: resolve the database (--db, else the PG* environment, else the
  * managed local PostgreSQL, started once and reused by every run); generate
- * one input per record count with `marcpipe gen`; then R rounds, each
+ * one input per record count with `marcpipe gen`; with --warmup, one
+ * uncounted import of the first configuration; then R rounds, each
  * measuring the COPY ceiling per record count with the bench_copy program
  * and then running every configuration once as a child `marcpipe import
  * --json`, each in a fresh tenant that is dropped afterwards (so slow
@@ -50,7 +51,7 @@ static const char bench_synopsis[] =
     "               [--mode pull|push,...] [--assign share|group,...]\n"
     "               [--repeat R] [-o|--out DIR] [--source FILE]...\n"
     "               [-b BROKERS] [--db CONNINFO] [--state-dir DIR]\n"
-    "               [--timeout S] [--no-copy] [--keep-tenants]\n"
+    "               [--timeout S] [--warmup] [--no-copy] [--keep-tenants]\n"
     "               [--keep-inputs]\n"
     "               [--marcpipe PATH] [--copy-bench PATH] [-q]";
 
@@ -72,8 +73,9 @@ static const char bench_description[] =
 "records held by any worker, the largest lag (produced - processed),\n"
 "and where the CPU went: the share of all cores busy during the run, the\n"
 "CPU seconds of the import (with its producer, embedded broker and\n"
-"workers), of the workers alone, and of the PostgreSQL servers on this\n"
-"machine (exited backends included), so a result can name its limit;\n"
+"workers), of the workers alone, of the PostgreSQL servers on this\n"
+"machine (exited backends included) and of the Kafka brokers on this\n"
+"machine (a real cluster's JVMs), so a result can name its limit;\n"
 "the lag over time of the median run is plotted. Beside each rate stands\n"
 "its ratio to the COPY ceiling: the same tables written with COPY alone\n"
 "(the bench_copy program, next to this binary unless --copy-bench; it\n"
@@ -110,7 +112,7 @@ typedef struct bench_opts_s {
   const char *from[MAX_FROM];
   int nfrom;
   double timeout_s;
-  bool no_copy, keep_tenants, keep_inputs, quiet;
+  bool no_copy, keep_tenants, keep_inputs, quiet, warmup;
 } bench_opts_t;
 
 /* Split a comma list in place into the axis's values, checking each.
@@ -439,27 +441,23 @@ static void remove_inputs(const bench_t *b) {
 /* ---- the imports ---- */
 
 typedef struct progress_s {
-  const bench_t *b;
-  size_t index, total, repeat;
-  const char *label;
+  const char *what;
 } progress_t;
 
 static void tick(double elapsed_s, void *arg) {
   const progress_t *p = arg;
-  fprintf(stderr, "\rmarcpipe bench: [%zu/%zu] %s, run %zu/%zu: %.0f s ",
-          p->index, p->total, p->label, p->repeat, p->b->o->repeat,
-          elapsed_s);
+  fprintf(stderr, "\rmarcpipe bench: %s: %.0f s ", p->what, elapsed_s);
 }
 
-/* One import of configuration ci, repeat ri, into its run slot. */
-static int import_once(bench_t *b, size_t ci, size_t ri, size_t index,
-                       size_t total) {
+/* One import of configuration ci into *run: its stderr goes to
+ * logs/NAME.log, its tenant is <tag>_<index> (dropped afterwards), `what`
+ * names it in the progress lines. 0, or MP_ECANCELED when interrupted. */
+static int import_run(bench_t *b, size_t ci, mp_bench_run_t *run,
+                      const char *name, size_t index, const char *what) {
   const bench_opts_t *o = b->o;
   const mp_bench_config_t *c = &b->configs[ci];
-  mp_bench_run_t *run = &b->runs[ci * o->repeat + ri];
-  char tenant[64], input[PATH_MAX + 64], log[PATH_MAX + 64], name[64];
+  char tenant[64], input[PATH_MAX + 64], log[PATH_MAX + 64];
   snprintf(tenant, sizeof tenant, "%s_%zu", b->tag, index);
-  snprintf(name, sizeof name, "import-%zu", index);
   input_path(b, c->v[MP_BENCH_RECORDS], input, sizeof input);
   log_path(b, name, log, sizeof log);
   char *argv[2 * MP_BENCH_AXES + 20];
@@ -490,9 +488,7 @@ static int import_once(bench_t *b, size_t ci, size_t ri, size_t index,
   argv[k++] = input;
   argv[k] = NULL;
 
-  char label[256];
-  mp_bench_config_label(&o->axes, c, -1, label, sizeof label);
-  progress_t p = {b, index, total, ri + 1, label};
+  progress_t p = {what};
   bool tty = !o->quiet && isatty(2);
   mp_buf_t out;
   mp_buf_init(&out);
@@ -517,8 +513,7 @@ static int import_once(bench_t *b, size_t ci, size_t ri, size_t index,
              " (see logs/%s.log)", name);
   drop_tenant(b, tenant);
   if (!o->quiet) {
-    fprintf(stderr, "%smarcpipe bench: [%zu/%zu] %s, run %zu/%zu: ",
-            tty ? "\r" : "", index, total, label, ri + 1, o->repeat);
+    fprintf(stderr, "%smarcpipe bench: %s: ", tty ? "\r" : "", what);
     if (run->reconciled)
       fprintf(stderr, "%.0f records/s, worker RSS %.1f MiB, %.2f s\n",
               run->m[MP_BM_RATE], run->m[MP_BM_WORKER_RSS] / 1024, wall);
@@ -526,6 +521,33 @@ static int import_once(bench_t *b, size_t ci, size_t ri, size_t index,
       fprintf(stderr, "does not count: %s\n", run->note);
   }
   return r == MP_ECANCELED ? r : 0;
+}
+
+/* Configuration ci, repeat ri: the index-th of `total` counted runs. */
+static int import_once(bench_t *b, size_t ci, size_t ri, size_t index,
+                       size_t total) {
+  char name[64], label[256], what[400];
+  snprintf(name, sizeof name, "import-%zu", index);
+  mp_bench_config_label(&b->o->axes, &b->configs[ci], -1, label, sizeof label);
+  snprintf(what, sizeof what, "[%zu/%zu] %s, run %zu/%zu", index, total, label,
+           ri + 1, b->o->repeat);
+  return import_run(b, ci, &b->runs[ci * b->o->repeat + ri], name, index,
+                    what);
+}
+
+/* --warmup: one import of the first configuration before the rounds, in
+ * no table (its stderr in logs/warmup.log). A real cluster's broker JVMs
+ * compile their hot paths under the first heavy load after they start;
+ * without this the first configuration of the first round pays for it. */
+static int warm_up(bench_t *b) {
+  char label[256], what[320];
+  mp_bench_config_label(&b->o->axes, &b->configs[0], -1, label, sizeof label);
+  snprintf(what, sizeof what, "warm-up (%s, not counted)", label);
+  mp_bench_run_t run;
+  mp_bench_run_init(&run);
+  int r = import_run(b, 0, &run, "warmup", 0, what);
+  mp_bench_run_release(&run);
+  return r;
 }
 
 /* ---- results ---- */
@@ -661,6 +683,10 @@ static int parse_args(int argc, char **argv, bench_opts_t *o) {
                     "managed PostgreSQL state directory"),
       MP_OPT_FN(0, "timeout", "S", opt_timeout, &o->timeout_s,
                 "kill an import after S seconds (default none)"),
+      MP_OPT_FLAG(0, "warmup", &o->warmup,
+                  "one import of the first configuration before the\n"
+                  "rounds, not counted (a real cluster's JVMs compile\n"
+                  "their hot paths under the first load)"),
       MP_OPT_FLAG(0, "no-copy", &o->no_copy, "skip the COPY ceiling"),
       MP_OPT_FLAG(0, "keep-tenants", &o->keep_tenants,
                   "keep each run's tenant schema"),
@@ -754,6 +780,8 @@ int main(int argc, char **argv) {
   /* Rounds: the ceiling, then one run of every configuration, so each
    * import is paired with a COPY run of the same stretch of time. */
   size_t total = b.n_configs * o.repeat, index = 0;
+  if (o.warmup && warm_up(&b) == MP_ECANCELED)
+    goto out;
   for (size_t ri = 0; ri < o.repeat; ri++) {
     if (copy_round(&b, ri) == MP_ECANCELED)
       goto out;

@@ -94,9 +94,10 @@ jq -e '.copy | length == 2 and all(.[]; .records_per_s == null and .note == "--n
 [ "$(tr -cd '\035' <"$T/out/input-900.mrc" | wc -c)" -eq 900 ] || fail "input-900"
 # the table: on stdout and in results.md, one row per configuration
 cmp -s "$T/stdout" "$T/out/results.md" || fail "stdout differs from results.md"
-# the CPU columns (busy %, import, workers, PostgreSQL) are measured: the
-# workers' sum comes from the JSON (4 x 0.5 s), the others are numbers
-grep -Eq '^\| 900 \| 4 \| 3/3 \| 1802 \| n/a \| 5000 \| n/a \| 0.25 \| 1.50 \| 33.2 \| 20.0 \| 400 \| 900 \| 0.0 \| [0-9]+ \| [0-9]+\.[0-9] \| 2.0 \| [0-9]+\.[0-9] \| 0 \|$' \
+# the CPU columns (busy %, import, workers, PostgreSQL, brokers) are
+# measured: the workers' sum comes from the JSON (4 x 0.5 s), the others
+# are numbers
+grep -Eq '^\| 900 \| 4 \| 3/3 \| 1802 \| n/a \| 5000 \| n/a \| 0.25 \| 1.50 \| 33.2 \| 20.0 \| 400 \| 900 \| 0.0 \| [0-9]+ \| [0-9]+\.[0-9] \| 2.0 \| [0-9]+\.[0-9] \| [0-9]+\.[0-9] \| 0 \|$' \
   "$T/out/results.md" || fail "table row: $(grep '^| 900 | 4' "$T/out/results.md")"
 [ "$(grep -c '^| [0-9]' "$T/out/results.md")" -eq 6 ] || fail "table rows"
 # progress on stderr, one line per run

@@ -31,15 +31,39 @@ props() { # PASSWORD: the client properties, one K=V a line
   printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanisms=PLAIN\nsasl.username=%s\nsasl.password=%s\n' "$USER_" "$1"
 }
 
-# the process list, sampled until the import ends: every marcpipe command
-# line, and whether a worker was seen (so the sampling saw something)
-( while :; do
-    ps -eo args= >"$W/ps.now" 2>/dev/null
-    grep -F -- "$PW" "$W/ps.now" >>"$W/ps.leak"
-    grep -q "marcpipe work .*-t $T\b\|marcpipe work .*--tenant $T" "$W/ps.now" && echo seen >"$W/ps.worker"
-    sleep 0.05
-  done ) &
+# the process list, sampled every 10 ms until the import ends (a worker of
+# this small import may live for well under a second): every command line
+# holding the password, and whether a worker of the import was seen (so the
+# sampling saw something). The sampler says it is ready before the import
+# starts; it takes the password from its environment, not its arguments.
+SASL_PW="$PW" python3 - "$T" "$W" <<'PY' &
+import os, sys, time
+pw, tenant, w = os.environ["SASL_PW"], sys.argv[1], sys.argv[2]
+leak = open(f"{w}/ps.leak", "a")
+ready = False
+while True:
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                args = f.read().decode(errors="replace").split("\0")
+        except OSError:  # gone between the listing and the read
+            continue
+        line = " ".join(args)
+        if pw in line:
+            leak.write(line + "\n")
+            leak.flush()
+        if "work" in args[1:2] and tenant in args:
+            open(f"{w}/ps.worker", "w").write("seen\n")
+    if not ready:
+        open(f"{w}/ps.ready", "w").close()
+        ready = True
+    time.sleep(0.01)
+PY
 WATCH=$!
+for _ in $(seq 100); do [ -e "$W/ps.ready" ] && break; sleep 0.05; done
+[ -e "$W/ps.ready" ] || fail "the process list sampler did not start"
 
 MARCPIPE_KAFKA_PROPS=$(props "$PW") timeout -k 5 120 "$MARCPIPE" import --json \
   --tenant "$T" --env "sasl$$" -G "it.sasl.$$" -w 2 -b "$MP_KAFKA_SASL_BOOTSTRAP" "$F" \

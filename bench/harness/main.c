@@ -440,13 +440,10 @@ static void remove_inputs(const bench_t *b) {
 
 /* ---- the imports ---- */
 
-typedef struct progress_s {
-  const char *what;
-} progress_t;
-
+/* The progress line of a running import; arg: what names it. */
 static void tick(double elapsed_s, void *arg) {
-  const progress_t *p = arg;
-  fprintf(stderr, "\rmarcpipe bench: %s: %.0f s ", p->what, elapsed_s);
+  fprintf(stderr, "\rmarcpipe bench: %s: %.0f s ", (const char *)arg,
+          elapsed_s);
 }
 
 /* One import of configuration ci into *run: its stderr goes to
@@ -488,15 +485,14 @@ static int import_run(bench_t *b, size_t ci, mp_bench_run_t *run,
   argv[k++] = input;
   argv[k] = NULL;
 
-  progress_t p = {what};
   bool tty = !o->quiet && isatty(2);
   mp_buf_t out;
   mp_buf_init(&out);
   double wall = 0;
   mp_bench_cpu_t cpu0, cpu1;
   mp_bench_cpu_sample(&cpu0);
-  int r = mp_bench_spawn(argv, log, o->timeout_s, tty ? tick : NULL, &p,
-                         &out, &run->exit_code, &wall);
+  int r = mp_bench_spawn(argv, log, o->timeout_s, tty ? tick : NULL,
+                         (void *)what, &out, &run->exit_code, &wall);
   mp_bench_cpu_sample(&cpu1);
   if (r == 0) {
     mp_bench_run_parse(run, out.data ? out.data : "", out.len);

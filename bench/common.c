@@ -132,8 +132,9 @@ mp_mapping_t *mp_bench_mapping(const char *prog) {
   return m;
 }
 
-bool mp_bench_proc_stat(long pid, char *name, size_t n, long *ppid,
-                        double *self_s, double *reaped_s) {
+/* /proc/PID/stat into *p; false when it cannot be read (the process may
+ * have exited since the directory was listed). */
+static bool proc_stat(long pid, mp_bench_proc_t *p) {
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%ld/stat", pid);
   FILE *f = fopen(path, "r");
@@ -146,21 +147,63 @@ bool mp_bench_proc_stat(long pid, char *name, size_t n, long *ppid,
   const char *open = strchr(buf, '('), *close = strrchr(buf, ')');
   if (!open || !close || close < open)
     return false;
-  if (name && n)
-    snprintf(name, n, "%.*s", (int)(close - open - 1), open + 1);
+  snprintf(p->name, sizeof p->name, "%.*s", (int)(close - open - 1), open + 1);
   /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt
    * majflt cmajflt utime stime cutime cstime */
   unsigned long long ut, st, cut, cst;
   char state;
   long skip;
   if (sscanf(close + 1, " %c %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %llu %llu %llu %llu",
-             &state, ppid, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip,
+             &state, &p->ppid, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip,
              &skip, &ut, &st, &cut, &cst) != 15)
     return false;
   double hz = (double)sysconf(_SC_CLK_TCK);
-  *self_s = (double)(ut + st) / hz;
-  *reaped_s = (double)(cut + cst) / hz;
+  p->pid = pid;
+  p->self_s = (double)(ut + st) / hz;
+  p->reaped_s = (double)(cut + cst) / hz;
   return true;
+}
+
+bool mp_bench_procs(const char *name, mp_bench_proc_t **out, size_t *n) {
+  *out = NULL;
+  *n = 0;
+  DIR *d = opendir("/proc");
+  if (!d)
+    return false;
+  size_t cap = 0;
+  bool ok = true;
+  for (struct dirent *e; ok && (e = readdir(d));) {
+    mp_bench_proc_t p;
+    if (!isdigit((unsigned char)e->d_name[0]) ||
+        !proc_stat(strtol(e->d_name, NULL, 10), &p) ||
+        (name && strcmp(p.name, name)))
+      continue;
+    if (*n == cap) {
+      mp_bench_proc_t *g = realloc(*out, (cap = cap ? 2 * cap : 64) * sizeof **out);
+      if (!(ok = g != NULL))
+        break;
+      *out = g;
+    }
+    (*out)[(*n)++] = p;
+  }
+  closedir(d);
+  if (!ok) {
+    free(*out);
+    *out = NULL;
+    *n = 0;
+  }
+  return ok;
+}
+
+double mp_bench_server_cpu(const mp_bench_proc_t *v, size_t n, long pm) {
+  double sum = NAN;
+  for (size_t i = 0; i < n; i++)
+    if (v[i].pid == pm)
+      sum = v[i].self_s + v[i].reaped_s;
+  for (size_t i = 0; i < n && !isnan(sum); i++)
+    if (v[i].ppid == pm)
+      sum += v[i].self_s;
+  return sum;
 }
 
 double mp_bench_pg_cpu(PGconn *c) {
@@ -175,20 +218,12 @@ double mp_bench_pg_cpu(PGconn *c) {
     pm = 0;
   if (f)
     fclose(f);
-  long ppid;
-  double self, reaped;
-  if (pm <= 0 || !mp_bench_proc_stat(pm, NULL, 0, &ppid, &self, &reaped))
+  mp_bench_proc_t *v;
+  size_t n;
+  if (pm <= 0 || !mp_bench_procs(NULL, &v, &n))
     return NAN;
-  double sum = self + reaped;
-  DIR *d = opendir("/proc");
-  for (struct dirent *e; d && (e = readdir(d));) {
-    long pid = isdigit((unsigned char)e->d_name[0]) ? strtol(e->d_name, NULL, 10) : 0;
-    double cs, cr;
-    if (pid > 0 && pid != pm && mp_bench_proc_stat(pid, NULL, 0, &ppid, &cs, &cr) && ppid == pm)
-      sum += cs;
-  }
-  if (d)
-    closedir(d);
+  double sum = mp_bench_server_cpu(v, n, pm);
+  free(v);
   return sum;
 }
 

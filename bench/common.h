@@ -61,11 +61,24 @@ void mp_bench_items_free(mp_bench_item_t *items, size_t n);
  * "PROG: reason" on stderr. The caller frees them with mp_mapping_free. */
 mp_mapping_t *mp_bench_mapping(const char *prog);
 
-/* /proc/PID/stat of a process: its name into name (n bytes, may be NULL),
- * its parent, its own CPU (utime + stime) and that of the children it
- * reaped (cutime + cstime), in seconds; false when it cannot be read. */
-bool mp_bench_proc_stat(long pid, char *name, size_t n, long *ppid,
-                        double *self_s, double *reaped_s);
+/* One process of this machine, from its /proc/PID/stat. */
+typedef struct mp_bench_proc_s {
+  long pid, ppid;
+  char name[32];   /* the kernel's name for it (comm, at most 15 bytes) */
+  double self_s;   /* its own CPU: utime + stime, seconds */
+  double reaped_s; /* its exited children's that it waited for: cutime +
+                      cstime */
+} mp_bench_proc_t;
+
+/* Every process named `name` (NULL: every process) into a new array *out
+ * (the caller frees it), *n of them; false (and none) when /proc cannot be
+ * read or memory runs out. Linux only. */
+bool mp_bench_procs(const char *name, mp_bench_proc_t **out, size_t *n);
+
+/* CPU seconds of the server whose main process is pm, among v[0..n): its
+ * own with its reaped children (a PostgreSQL postmaster's exited backends)
+ * plus each live child's own; NAN when pm is not among them. */
+double mp_bench_server_cpu(const mp_bench_proc_t *v, size_t n, long pm);
 
 /* CPU seconds used so far by the PostgreSQL server c is connected to: its
  * postmaster with the children it reaped (exited backends) plus each live

@@ -15,8 +15,6 @@
 
 #include "common.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,58 +45,21 @@ static void machine(mp_bench_cpu_t *s) {
   s->all_s = (busy + idle) / hz;
 }
 
-typedef struct {
-  long pid, ppid;
-  double self_s, reaped_s;
-} proc_t;
-
-/* Every process named `name` (its /proc/PID/stat) into a new array *out
- * (the caller frees it), *n of them; false when /proc cannot be read. */
-static bool procs_named(const char *name, proc_t **out, size_t *n) {
-  *out = NULL;
-  *n = 0;
-  DIR *d = opendir("/proc");
-  if (!d)
-    return false;
-  size_t cap = 0;
-  bool ok = true;
-  for (struct dirent *e; ok && (e = readdir(d));) {
-    if (!isdigit((unsigned char)e->d_name[0]))
-      continue;
-    char got[32];
-    proc_t p = {.pid = strtol(e->d_name, NULL, 10)};
-    if (!mp_bench_proc_stat(p.pid, got, sizeof got, &p.ppid, &p.self_s,
-                            &p.reaped_s) ||
-        strcmp(got, name))
-      continue;
-    if (*n == cap) {
-      proc_t *g = realloc(*out, (cap = cap ? 2 * cap : 64) * sizeof **out);
-      if (!(ok = g != NULL))
-        break;
-      *out = g;
-    }
-    (*out)[(*n)++] = p;
-  }
-  closedir(d);
-  if (!ok) {
-    free(*out);
-    *out = NULL;
-  }
-  return ok;
-}
-
+/* Every PostgreSQL server: each postmaster (a process named postgres whose
+ * parent is not one) with its backends, live and exited. */
 static void postgres(mp_bench_cpu_t *s) {
   s->postgres_s = NAN;
-  proc_t *v;
+  mp_bench_proc_t *v;
   size_t n;
-  if (!procs_named("postgres", &v, &n))
+  if (!mp_bench_procs("postgres", &v, &n))
     return;
   double sum = 0;
   for (size_t i = 0; i < n; i++) {
     bool postmaster = true;
     for (size_t j = 0; j < n && postmaster; j++)
       postmaster = v[j].pid != v[i].ppid;
-    sum += v[i].self_s + (postmaster ? v[i].reaped_s : 0);
+    if (postmaster)
+      sum += mp_bench_server_cpu(v, n, v[i].pid);
   }
   s->postgres_s = sum;
   free(v);
@@ -130,9 +91,9 @@ static bool cmdline_has(long pid, const char *arg) {
 
 static void brokers(mp_bench_cpu_t *s) {
   s->broker_s = NAN;
-  proc_t *v;
+  mp_bench_proc_t *v;
   size_t n;
-  if (!procs_named("java", &v, &n))
+  if (!mp_bench_procs("java", &v, &n))
     return;
   double sum = 0;
   for (size_t i = 0; i < n; i++)

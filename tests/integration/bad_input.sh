@@ -144,57 +144,33 @@ run errors_none 1 "$MARCPIPE" errors --tenant "$T" 999999
 run status_bad 2 "$MARCPIPE" status --tenant "$T" not-a-number
 
 # --- secrets: never in output, logs, job rows, nor a worker's command line
-# watch PID TENANT SKIP: scan /proc until PID exits; print "seen" when a
-# worker of TENANT ran, one "leak: CMDLINE" per other process holding a
-# secret (SKIP: only workers, not PID itself, whose arguments the user
-# typed)
+# watch PID DIR [--workers-only]: sample the process list (tests/lib/
+# cmdline_watch.py) into DIR until PID exits: DIR/ps.worker when a worker of
+# $T ran, DIR/ps.leak for command lines holding a secret (both secrets
+# below start with SeCrEt)
 watch() {
-  python3 - "$@" <<'PY'
-import os, sys, time
-pid, tenant, skip = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
-seen, leaks, me = False, set(), os.getpid()
-def alive(pid):  # it may exit between any two reads
-    try:
-        return open(f"/proc/{pid}/stat").read().split()[2] != "Z"
-    except OSError:
-        return False
-while alive(pid):
-    for d in os.listdir("/proc"):
-        if not d.isdigit() or int(d) == me or (skip and int(d) == pid):
-            continue
-        try:
-            cl = open(f"/proc/{d}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if " work " in cl and tenant in cl:
-            seen = True
-        # with SKIP, only workers count: a child between fork and exec
-        # still shows the import's own arguments
-        if "SeC" + "rEt" in cl and (not skip or " work " in cl):
-            leaks.add(cl)
-    time.sleep(0.05)
-print("seen" if seen else "unseen")
-for l in leaks: print("leak: " + l)
-PY
+  local pid=$1 dir=$2; shift 2
+  mkdir -p "$dir"
+  WATCH_SECRET=SeCrEt python3 "$TL_LIB/cmdline_watch.py" "$dir" "$T" --until "$pid" "$@"
 }
 CI_OK="host=$PGHOST port=${PGPORT:-5432} user=${PGUSER:-postgres} dbname=${PGDATABASE:-postgres} password=SeCrEt456"
 "$MARCPIPE" import --tenant "$T" -w 2 -X sasl.password=SeCrEt123 --db "$CI_OK" "$F" \
   >"$W/secret.out" 2>"$W/secret.err" &
 ipid=$!
-watch $ipid "$T" 1 >"$W/watch1"
+watch $ipid "$W/watch1" --workers-only
 wait $ipid; rc=$?
 [ $rc -eq 0 ] || fail "import with secrets: exit $rc"
-grep -qx seen "$W/watch1" || fail "no worker of the import seen in /proc"
-grep leak "$W/watch1" && fail "a worker's command line holds a secret"
+[ -s "$W/watch1/ps.worker" ] || fail "no worker of the import seen in /proc"
+[ -s "$W/watch1/ps.leak" ] && fail "a worker's command line holds a secret: $(head -c 300 "$W/watch1/ps.leak")"
 # the same through the environment: no command line at all holds them
 MARCPIPE_DB="$CI_OK" MARCPIPE_KAFKA_PROPS=$'sasl.password=SeCrEt123\nclient.id=bad_input' \
   "$MARCPIPE" import -q --tenant "$T" -w 1 "$F" >"$W/envsecret.out" 2>"$W/envsecret.err" &
 ipid=$!
-watch $ipid "$T" 0 >"$W/watch2"
+watch $ipid "$W/watch2"
 wait $ipid; rc=$?
 [ $rc -eq 0 ] || fail "import with secrets in the environment: exit $rc"
-grep -qx seen "$W/watch2" || fail "no worker of the second import seen in /proc"
-grep leak "$W/watch2" && fail "a command line holds a secret"
+[ -s "$W/watch2/ps.worker" ] || fail "no worker of the second import seen in /proc"
+[ -s "$W/watch2/ps.leak" ] && fail "a command line holds a secret: $(head -c 300 "$W/watch2/ps.leak")"
 "$MARCPIPE" jobs --tenant "$T" >"$W/jobs.out" 2>&1
 "$MARCPIPE" jobs --json --tenant "$T" >>"$W/jobs.out" 2>&1
 "$MARCPIPE" status --tenant "$T" --json "$(jobs_json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')" >>"$W/jobs.out" 2>&1

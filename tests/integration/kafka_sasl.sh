@@ -36,31 +36,7 @@ props() { # PASSWORD: the client properties, one K=V a line
 # holding the password, and whether a worker of the import was seen (so the
 # sampling saw something). The sampler says it is ready before the import
 # starts; it takes the password from its environment, not its arguments.
-SASL_PW="$PW" python3 - "$T" "$W" <<'PY' &
-import os, sys, time
-pw, tenant, w = os.environ["SASL_PW"], sys.argv[1], sys.argv[2]
-leak = open(f"{w}/ps.leak", "a")
-ready = False
-while True:
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                args = f.read().decode(errors="replace").split("\0")
-        except OSError:  # gone between the listing and the read
-            continue
-        line = " ".join(args)
-        if pw in line:
-            leak.write(line + "\n")
-            leak.flush()
-        if "work" in args[1:2] and tenant in args:
-            open(f"{w}/ps.worker", "w").write("seen\n")
-    if not ready:
-        open(f"{w}/ps.ready", "w").close()
-        ready = True
-    time.sleep(0.01)
-PY
+WATCH_SECRET="$PW" python3 "$TL_LIB/cmdline_watch.py" "$W" "$T" &
 WATCH=$!
 for _ in $(seq 100); do [ -e "$W/ps.ready" ] && break; sleep 0.05; done
 [ -e "$W/ps.ready" ] || fail "the process list sampler did not start"

@@ -14,10 +14,14 @@
  *   - credit: at most max_backlog records / max_backlog_bytes bytes of the
  *     job produced but not yet processed by the workers. The processed
  *     count is read through ops.processed every credit_poll_ms, on the
- *     libuv thread pool (it may block on PostgreSQL). Optionally a smaller
- *     startup_backlog until the count first moves, so that a large input
- *     does not flood the cores (and a real broker) while the workers join
- *     their group and commit their first batch;
+ *     libuv thread pool (it may block on PostgreSQL). Optionally a slow
+ *     start: at most startup_backlog + MP_PRODUCER_CREDIT_GROWTH x the
+ *     processed count, so that a large input does not flood the cores
+ *     (and a real broker) while the workers join their group and commit
+ *     their first batch, and the credit then opens as fast as the workers
+ *     show they keep up instead of all at once (at once, a real cluster's
+ *     producer held the whole backlog unacknowledged for a moment: its
+ *     peak RSS, bench/README.md "Memory from 100k to 1M");
  *   - rejected records waiting to be journaled: at most 1,000.
  * Delivery: enable.idempotence=true, acks=all, compression zstd (best
  * ratio of librdkafka's codecs on MARC; the embedded broker's retention is
@@ -67,6 +71,10 @@
 /* import's startup_backlog: a few batches, so the first commit comes as
  * soon as the workers have joined (bench/README.md "Start-up"). */
 #define MP_PRODUCER_STARTUP_BACKLOG 100
+/* The slow start's growth: each record processed opens the credit by this
+ * many (so produced <= startup + (1 + growth) x processed): from 100 to a
+ * 10,900-record backlog in about four commits. */
+#define MP_PRODUCER_CREDIT_GROWTH 2
 #define MP_PRODUCER_MAX_INFLIGHT 10000
 /* New clients a run may start after fatal client errors (producer.c)
  * before the error fails it. */
@@ -188,9 +196,11 @@ typedef struct mp_producer_opts_s {
   int64_t max_inflight;          /* 0 = MP_PRODUCER_MAX_INFLIGHT */
   int64_t max_backlog;           /* 0 = default for 8 partitions; <0 = off */
   int64_t max_backlog_bytes;     /* 0 = default for 8 partitions; <0 = off */
-  /* Until the processed count first moves (the workers' first commit, or
-   * a resumed run's earlier progress at the first read), at most this many
-   * records are outstanding; then max_backlog alone. 0 = no such limit. */
+  /* At most this many records outstanding plus MP_PRODUCER_CREDIT_GROWTH
+   * per record processed (the slow start, above): this many until the
+   * processed count first moves (the workers' first commit, or a resumed
+   * run's earlier progress at the first read); max_backlog bounds it
+   * too. 0 = no slow start: max_backlog alone. */
   int64_t startup_backlog;
   unsigned credit_poll_ms;       /* 0 = MP_PRODUCER_CREDIT_POLL_MS */
   unsigned progress_ms;          /* 0 = no periodic progress callback */

@@ -874,7 +874,10 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
                    "records produced before the workers' first commit\n"
                    "(default " MP_CLI_STR(MP_PRODUCER_STARTUP_BACKLOG)
                    "; 0 = only --max-backlog): a large\n"
-                   "input does not take the cores while they start"),
+                   "input does not take the cores while they start;\n"
+                   "then each record committed lets "
+                   MP_CLI_STR(MP_PRODUCER_CREDIT_GROWTH) " more\n"
+                   "through, up to --max-backlog"),
       MP_CLI_WINDOW(c),
       MP_OPT_COUNT(0, "db-connections", &dbconn, 1, 1000, "N",
                    "database connections of the whole job, shared by\n"

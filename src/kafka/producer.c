@@ -195,10 +195,9 @@ static bool credit_ok(mp_producer_t *p) {
     p->st.max_outstanding = recs;
   if (p->o.max_backlog > 0 && recs >= p->o.max_backlog)
     return false;
-  /* st.processed starts at 0 and only grows: until it moves, the startup
-   * bound (producer.h) */
-  if (p->o.startup_backlog > 0 && p->st.processed == 0 &&
-      recs >= p->o.startup_backlog)
+  /* the slow start (producer.h): st.processed starts at 0 and only grows */
+  if (p->o.startup_backlog > 0 &&
+      recs >= p->o.startup_backlog + MP_PRODUCER_CREDIT_GROWTH * p->st.processed)
     return false;
   if (p->o.max_backlog_bytes > 0 && bytes >= p->o.max_backlog_bytes)
     return false;

@@ -351,6 +351,8 @@ typedef struct {
   int64_t startup;       /* startup_backlog given, 0 = none */
   int64_t max_seen;
   int64_t max_before;    /* most outstanding before the first advance */
+  int64_t max_limit;     /* the largest bound the slow start allowed */
+  int stood_below;       /* ticks at a slow-start bound below the credit */
   int stalls, advances;
   int64_t last_produced;
   int recorded_mid_run; /* ticks that saw a recorded prefix before the end */
@@ -370,8 +372,15 @@ static void credit_tick(uv_timer_t *t) {
   if (out > c->max_seen)
     c->max_seen = out;
   assert_true(out <= c->credit);
-  /* until the "workers" first process something, the startup bound */
-  int64_t limit = c->startup > 0 && proc == 0 ? c->startup : c->credit;
+  /* the slow start: the startup bound until the "workers" first process
+   * something, then MP_PRODUCER_CREDIT_GROWTH more per record processed */
+  int64_t limit = c->credit;
+  if (c->startup > 0 && c->startup + MP_PRODUCER_CREDIT_GROWTH * proc < limit)
+    limit = c->startup + MP_PRODUCER_CREDIT_GROWTH * proc;
+  if (limit > c->max_limit)
+    c->max_limit = limit;
+  if (proc > 0 && out == limit && limit < c->credit)
+    c->stood_below++;
   if (proc == 0 && out > c->max_before)
     c->max_before = out;
   assert_true(out <= limit);
@@ -459,8 +468,10 @@ static void test_producer_credit_blocks_until_processed_moves(void **s) {
   assert_int_equal(atomic_load(&j.produced), 2000);
 }
 
-/* startup_backlog: 40 records until the processed count first moves,
- * then the full credit of 500. */
+/* The slow start: startup_backlog = 40 records until the processed count
+ * first moves, then 40 + MP_PRODUCER_CREDIT_GROWTH per record processed
+ * (credit_tick checks the bound at every tick and that a stall stands
+ * exactly at it), up to the full credit of 500. */
 static void test_producer_startup_credit_until_first_progress(void **s) {
   credit_ctx_t c;
   fake_job_t j = {0};
@@ -469,6 +480,10 @@ static void test_producer_startup_credit_until_first_progress(void **s) {
   assert_int_equal(st.delivered, 2000);
   assert_int_equal(j.total, 2000);
   assert_int_equal(c.max_before, 40); /* stood at the startup bound */
+  /* after the first advance (150 processed): 40 + 2 x 150 = 340 < 500,
+   * where it stood too before the credit opened fully */
+  assert_true(c.stood_below >= 1);
+  assert_int_equal(c.max_limit, 500);
   assert_int_equal(st.max_outstanding, 500); /* then the full credit */
   assert_true(c.advances >= (2000 - 500) / 150);
 }

@@ -43,6 +43,25 @@ tl_dump_logs() {
 }
 TL_ON_FAIL+=(tl_dump_logs)
 
+# tl_dump_state: on a failure, where the records stand: the jobs' progress
+# and the stored offsets per partition, each worker's lease (its lag per
+# partition, pause state and counters as of its last heartbeat) and the
+# database sessions that are not idle (a batch waiting on a lock shows
+# there). Bounded: each query gives up after 5 s.
+tl_dump_state() {
+  local q
+  for q in "SELECT job_id, partition, processed, updated_at FROM job_progress ORDER BY 1, 2" \
+           "SELECT partition, next_offset, updated_at FROM kafka_offsets ORDER BY 1" \
+           "SELECT holder, heartbeat_at, stats - 'batch_size' - 'txn_seconds' FROM leases WHERE role = 'worker'" \
+           "SELECT pid, state, wait_event_type, wait_event, now() - xact_start, left(query, 80)
+              FROM pg_stat_activity WHERE state <> 'idle' AND pid <> pg_backend_pid()"; do
+    echo "---- ${q%% FROM*} FROM ${q#* FROM }" | head -n 1 >&2
+    PGOPTIONS="-c search_path=$TL_SCHEMA -c statement_timeout=5000" \
+      timeout -k 2 10 psql -X -q -At -F ' | ' -c "$q" >&2 2>&1 || true
+  done
+}
+TL_ON_FAIL+=(tl_dump_state)
+
 tl_stop_all() {
   local id
   for id in "${!TL_WPID[@]}"; do kill -KILL "${TL_WPID[$id]}" 2>/dev/null || true; done

@@ -103,6 +103,10 @@ typedef struct mp_worker_config_s {
                                     assignment had no message this long and
                                     nothing is held */
   uint64_t max_records;          /* 0 = no limit; else stop after this many */
+  unsigned stall_ms;             /* 10,000; 0 = off: a partition behind its
+                                    log end that delivered nothing for this
+                                    long while not paused has its fetch
+                                    restarted (worker_stall.c) */
   unsigned status_ms;            /* 0 = off; else a JSON stats line to
                                     status_out every status_ms */
   FILE *status_out;              /* stdout when NULL */
@@ -134,6 +138,7 @@ typedef struct mp_worker_stats_s {
   uint64_t offset_resets;    /* stored offsets found to belong to another
                                log: those partitions were read from their
                                start (identity.h) */
+  uint64_t fetch_restarts;  /* fetches restarted by the stall check */
   uint64_t peak_rss_kb;
   /* set when the worker stopped with MP_ELOST */
   int32_t lost_partition;   /* -1 when nothing was lost */

@@ -151,6 +151,7 @@ int cmd_work(int argc, char **argv) {
   uv_loop_t *loop = NULL;
   int64_t low = MP_CLI_UNSET, batch_ms = MP_CLI_UNSET, idle = MP_CLI_UNSET;
   int64_t max_records = MP_CLI_UNSET, status_ms = MP_CLI_UNSET;
+  int64_t stall_ms = MP_CLI_UNSET;
   bool verbose = false, check = false;
   const char *member = NULL;
 
@@ -189,6 +190,12 @@ int cmd_work(int argc, char **argv) {
                    "a partial batch is written after at most MS, as\n"
                    "soon as a sink is free (default 50); while every\n"
                    "sink is busy, batches keep growing up to --batch"),
+      MP_OPT_COUNT(0, "stall-ms", &stall_ms, 0, 3600000, "MS",
+                   "a partition whose log has records this worker has\n"
+                   "not read, and that delivered nothing for MS while\n"
+                   "not paused, has its fetch restarted at its next\n"
+                   "offset, logged and counted as fetch_restarts\n"
+                   "(default 10000; 0 = never)"),
       MP_OPT_GROUP("Running:"),
       MP_OPT_COUNT(0, "exit-when-idle", &idle, 1, 86400, "S",
                    "exit 0 once the assignment had no message for S\n"
@@ -280,6 +287,8 @@ int cmd_work(int argc, char **argv) {
     cfg.max_records = (uint64_t)max_records;
   if (status_ms != MP_CLI_UNSET)
     cfg.status_ms = (unsigned)status_ms;
+  if (stall_ms != MP_CLI_UNSET)
+    cfg.stall_ms = (unsigned)stall_ms;
   const char *env = c.env, *ns = c.ns;
   bool bytes_given = c.window_bytes != MP_CLI_UNSET;
   /* a worker of `marcpipe import` must not outlive it (a crashed or

@@ -151,6 +151,11 @@ int64_t mp_offsets_position(const mp_offsets_t *t, int32_t partition) {
   return pp->npending ? pp->pending[0].first : pp->next;
 }
 
+int64_t mp_offsets_next(const mp_offsets_t *t, int32_t partition) {
+  const mp_offsets_part_t *pp = part(t, partition);
+  return pp ? pp->next : -1;
+}
+
 int64_t mp_offsets_take(mp_offsets_t *t, int32_t partition) {
   mp_offsets_part_t *pp = part(t, partition);
   int64_t pos = mp_offsets_position(t, partition);

@@ -69,6 +69,9 @@ int64_t mp_offsets_position(const mp_offsets_t *t, int32_t partition);
 /* Like mp_offsets_position, but returns it only when it moved past the
  * last position taken (and records it as taken); -1 otherwise. */
 int64_t mp_offsets_take(mp_offsets_t *t, int32_t partition);
+/* The next offset expected from the log (one past the last polled, or
+ * the assigned start), or -1 when unknown or not assigned. */
+int64_t mp_offsets_next(const mp_offsets_t *t, int32_t partition);
 /* Number of pending offsets of a partition (for tests and shutdown). */
 uint64_t mp_offsets_pending(const mp_offsets_t *t, int32_t partition);
 

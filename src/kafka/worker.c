@@ -529,6 +529,18 @@ static void handle_message(mp_worker_t *w, rd_kafka_message_t *m) {
       mp__worker_fail(w, rc);
     return;
   }
+#ifdef MP_TEST_HOOKS
+  if (w->fault_wedge == m->partition) { /* see worker_impl.h */
+    w->fault_wedge = -1;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, w->cfg.topic, m->partition);
+    rd_kafka_pause_partitions(w->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    wlog(w, "MP_FAULT_WEDGE_PARTITION: partition %" PRId32
+            " paused in librdkafka after offset %" PRId64,
+         m->partition, m->offset);
+  }
+#endif
   size_t p = (size_t)m->partition;
   if (grow_parts(w, p + 1) ||
       (!w->cur[p] && !(w->cur[p] = batch_new(w, w->cfg.batch_records,
@@ -615,6 +627,7 @@ static void tick_cb(uv_timer_t *t) {
       wlog(w, "no message for %u ms: stopping", w->cfg.exit_when_idle_ms);
     mp_worker_stop(w);
   }
+  mp__worker_stall_check(w, now);
   if (w->cfg.status_ms && now - w->last_status_ms >= w->cfg.status_ms) {
     w->last_status_ms = now;
     mp__worker_print_status(w);
@@ -749,6 +762,8 @@ int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
   const char *crash = getenv("MP_FAULT_CRASH_AFTER_PG_COMMIT");
   if (crash && *crash)
     w->fault_crash_after = strtoull(crash, NULL, 10);
+  const char *wedge = getenv("MP_FAULT_WEDGE_PARTITION");
+  w->fault_wedge = wedge && *wedge ? (int32_t)strtol(wedge, NULL, 10) : -1;
 #endif
   mp_window_init(&w->win, cfg->window_records, cfg->window_bytes,
                  cfg->low_water_pct);
@@ -876,6 +891,7 @@ void mp_worker_destroy(mp_worker_t *w) {
   free(w->cur);
   free(w->busy);
   free(w->plans);
+  free(w->stall_next);
   free(w->slots);
   free(w);
 }

@@ -29,6 +29,7 @@ void mp_worker_config_defaults(mp_worker_config_t *c) {
   c->nsinks = 2;
   c->retry_min_ms = 100;
   c->retry_max_ms = 10000;
+  c->stall_ms = 10000;
 }
 
 static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi) {

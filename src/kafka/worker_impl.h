@@ -9,6 +9,8 @@
  *   worker_conf.c   defaults, checks and the librdkafka configurations
  *   worker_dlq.c    the dead-letter producer
  *   worker_stats.c  counters, partition lag and the stats JSON
+ *   worker_stall.c  the stall check: a partition's fetch restarted when
+ *                   it stops delivering while its log has more
  *
  * Threads: everything here runs on the loop thread except the sink calls
  * a slot makes on the thread pool (work_cb in worker.c), which touch only
@@ -98,6 +100,12 @@ struct mp_worker_s {
   int status;
   int open_handles;
   uint64_t last_msg_ms, last_status_ms;
+  /* worker_stall.c: per partition id, the next offset seen at the last
+   * check (STALL_NONE = no snapshot); the check's time and the pause and
+   * rebalance counters it was taken under */
+  int64_t *stall_next;
+  size_t nstall;
+  uint64_t stall_at, stall_pauses, stall_rebalances;
   mp_worker_done_cb done_cb;
   mp_worker_stats_t st;
 #ifdef MP_TEST_HOOKS
@@ -107,6 +115,10 @@ struct mp_worker_s {
    * after the Nth batch the sink committed, before its offsets reach
    * Kafka. Without the option the variable is not read. */
   uint64_t fault_crash_after, fault_batches;
+  /* MP_FAULT_WEDGE_PARTITION=P (tests/faults/fetch_stall.sh): on its first
+   * message, partition P is paused in librdkafka behind the worker's back,
+   * as a wedged fetcher looks to the worker; -1 = off */
+  int32_t fault_wedge;
 #endif
 };
 
@@ -128,6 +140,12 @@ void mp__worker_apply_pause(mp_worker_t *w);
 void mp__worker_commit_offsets(mp_worker_t *w, bool sync, bool all);
 /* Abandon the current batches and the ready FIFO (revocation). */
 void mp__worker_drop_queued(mp_worker_t *w);
+
+/* ---- worker_stall.c: the stall check ---- */
+
+/* Called by the loop's tick (every 100 ms); cheap unless cfg.stall_ms
+ * passed since the last check. */
+void mp__worker_stall_check(mp_worker_t *w, uint64_t now);
 
 /* ---- worker_assign.c: rebalance and log identity ---- */
 

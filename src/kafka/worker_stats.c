@@ -75,7 +75,7 @@ void mp_worker_stats_json(const mp_worker_stats_t *s, FILE *out) {
           ",\"updated\":%" PRIu64 ",\"duplicates\":%" PRIu64
           ",\"skipped\":%" PRIu64 ",\"errors\":%" PRIu64
           ",\"replayed\":%" PRIu64 ",\"offset_resets\":%" PRIu64
-          ",\"peak_rss_kb\":%" PRIu64,
+          ",\"fetch_restarts\":%" PRIu64 ",\"peak_rss_kb\":%" PRIu64,
           s->consumed, s->committed, s->invalid, s->dlq_sent, s->dlq_failed,
           s->batches, s->abandoned,
           s->pauses, s->resumes, s->max_records_held, s->max_bytes_held,
@@ -83,7 +83,7 @@ void mp_worker_stats_json(const mp_worker_stats_t *s, FILE *out) {
           s->kafka_commits,
           s->kafka_commit_errors, s->rebalances,
           s->created, s->updated, s->duplicates, s->skipped, s->errors,
-          s->replayed, s->offset_resets, s->peak_rss_kb);
+          s->replayed, s->offset_resets, s->fetch_restarts, s->peak_rss_kb);
   if (s->lost_partition >= 0)
     fprintf(out,
             ",\"lost\":{\"partition\":%" PRId32 ",\"from\":%" PRId64

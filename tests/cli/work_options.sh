@@ -13,7 +13,7 @@ expect_rc 0 "$M" work --help
 for opt in --brokers --topic --group --property --tenant --db --window \
            --window-bytes --low-water --batch --batch-ms --sinks \
            --sink-latency-ms --exit-when-idle --max-records --stats-json \
-           --status-ms; do
+           --status-ms --stall-ms; do
   grep -q -- "$opt" "$T/out" || fail "--help does not mention $opt"
 done
 grep -q "default 20000" "$T/out" || fail "--help lacks the window default"
@@ -31,6 +31,7 @@ done <<'LIST'
 -b 127.0.0.1:1 --batch 0|--batch wants 1..1000000
 -b 127.0.0.1:1 --sinks 65|--sinks wants 1..64
 -b 127.0.0.1:1 --exit-when-idle -3|--exit-when-idle wants
+-b 127.0.0.1:1 --stall-ms soon|--stall-ms wants 0..3600000
 -b 127.0.0.1:1 -X nonsense|-X wants name=value
 -b 127.0.0.1:1 --tenant Bad-Tenant|--tenant wants
 -b 127.0.0.1:1 --frobnicate|unknown option

@@ -220,7 +220,7 @@ double mp_bench_pg_cpu(PGconn *c) {
     fclose(f);
   mp_bench_proc_t *v;
   size_t n;
-  if (pm <= 0 || !mp_bench_procs(NULL, &v, &n))
+  if (pm <= 0 || !mp_bench_procs("postgres", &v, &n))
     return NAN;
   double sum = mp_bench_server_cpu(v, n, pm);
   free(v);

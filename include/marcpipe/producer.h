@@ -72,8 +72,9 @@
  * soon as the workers have joined (bench/README.md "Start-up"). */
 #define MP_PRODUCER_STARTUP_BACKLOG 100
 /* The slow start's growth: each record processed opens the credit by this
- * many (so produced <= startup + (1 + growth) x processed): from 100 to a
- * 10,900-record backlog in about four commits. */
+ * many (so produced <= startup + (1 + growth) x processed): with the
+ * records processed as fast as the credit lets them through, the bound
+ * goes 100, 300, 900, 2,700, 8,100, then a 10,900-record backlog. */
 #define MP_PRODUCER_CREDIT_GROWTH 2
 #define MP_PRODUCER_MAX_INFLIGHT 10000
 /* New clients a run may start after fatal client errors (producer.c)

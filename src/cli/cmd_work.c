@@ -208,7 +208,7 @@ int cmd_work(int argc, char **argv) {
       MP_OPT_COUNT(0, "status-ms", &status_ms, 0, 3600000, "MS",
                    "also print a JSON counters line to stdout every MS"),
       MP_OPT_FLAG('v', "verbose", &verbose,
-                  "log assignments, pauses and resumes"),
+                  "log assignments, pauses, resumes and stall checks"),
       MP_OPT_FLAG(0, "check-options", &check,
                   "check the options, the Kafka properties and the\n"
                   "rules, then exit (0 ok, 2 usage) without joining\n"

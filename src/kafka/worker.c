@@ -354,6 +354,18 @@ static void after_work_cb(uv_work_t *req, int status) {
 
 /* ---- Kafka side: pause, commit, messages ---- */
 
+#ifdef MP_TEST_HOOKS
+void mp__worker_fault_wedge(mp_worker_t *w, int32_t p, const char *when) {
+  w->fault_wedge = -1; /* once */
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, w->cfg.topic, p);
+  rd_kafka_pause_partitions(w->rk, l);
+  rd_kafka_topic_partition_list_destroy(l);
+  wlog(w, "MP_FAULT_WEDGE_PARTITION: partition %" PRId32
+          " paused in librdkafka %s", p, when);
+}
+#endif
+
 void mp__worker_set_paused(mp_worker_t *w, bool pause) {
   rd_kafka_topic_partition_list_t *a = NULL;
   if (rd_kafka_assignment(w->rk, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a)
@@ -530,15 +542,10 @@ static void handle_message(mp_worker_t *w, rd_kafka_message_t *m) {
     return;
   }
 #ifdef MP_TEST_HOOKS
-  if (w->fault_wedge == m->partition) { /* see worker_impl.h */
-    w->fault_wedge = -1;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, w->cfg.topic, m->partition);
-    rd_kafka_pause_partitions(w->rk, l);
-    rd_kafka_topic_partition_list_destroy(l);
-    wlog(w, "MP_FAULT_WEDGE_PARTITION: partition %" PRId32
-            " paused in librdkafka after offset %" PRId64,
-         m->partition, m->offset);
+  if (w->fault_wedge == m->partition && !w->fault_wedge_on_assign) {
+    char when[48];
+    snprintf(when, sizeof when, "after offset %" PRId64, m->offset);
+    mp__worker_fault_wedge(w, m->partition, when);
   }
 #endif
   size_t p = (size_t)m->partition;
@@ -763,7 +770,9 @@ int mp_worker_new(uv_loop_t *loop, const mp_worker_config_t *cfg,
   if (crash && *crash)
     w->fault_crash_after = strtoull(crash, NULL, 10);
   const char *wedge = getenv("MP_FAULT_WEDGE_PARTITION");
-  w->fault_wedge = wedge && *wedge ? (int32_t)strtol(wedge, NULL, 10) : -1;
+  char *wend = NULL;
+  w->fault_wedge = wedge && *wedge ? (int32_t)strtol(wedge, &wend, 10) : -1;
+  w->fault_wedge_on_assign = wend && !strcmp(wend, ":assign");
 #endif
   mp_window_init(&w->win, cfg->window_records, cfg->window_bytes,
                  cfg->low_water_pct);

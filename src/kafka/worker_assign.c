@@ -244,6 +244,11 @@ static void on_assign(mp_worker_t *w, rd_kafka_topic_partition_list_t *parts) {
   w->in_group = true;
   w->last_msg_ms = uv_now(w->loop);
   mp__worker_apply_pause(w);
+#ifdef MP_TEST_HOOKS
+  for (int i = 0; i < parts->cnt && w->fault_wedge_on_assign; i++)
+    if (parts->elems[i].partition == w->fault_wedge)
+      mp__worker_fault_wedge(w, w->fault_wedge, "right after its assignment");
+#endif
 }
 
 static void on_revoke(mp_worker_t *w, rd_kafka_topic_partition_list_t *parts) {

@@ -117,8 +117,11 @@ struct mp_worker_s {
   uint64_t fault_crash_after, fault_batches;
   /* MP_FAULT_WEDGE_PARTITION=P (tests/faults/fetch_stall.sh): on its first
    * message, partition P is paused in librdkafka behind the worker's back,
-   * as a wedged fetcher looks to the worker; -1 = off */
+   * as a wedged fetcher looks to the worker; P:assign: right after it is
+   * assigned, before any message (its stored position still to check).
+   * Once per process; -1 = off */
   int32_t fault_wedge;
+  bool fault_wedge_on_assign;
 #endif
 };
 
@@ -140,6 +143,12 @@ void mp__worker_apply_pause(mp_worker_t *w);
 void mp__worker_commit_offsets(mp_worker_t *w, bool sync, bool all);
 /* Abandon the current batches and the ready FIFO (revocation). */
 void mp__worker_drop_queued(mp_worker_t *w);
+
+#ifdef MP_TEST_HOOKS
+/* The MP_FAULT_WEDGE_PARTITION hook (above): pause partition p in
+ * librdkafka, leaving the worker's own pause state alone. */
+void mp__worker_fault_wedge(mp_worker_t *w, int32_t p, const char *when);
+#endif
 
 /* ---- worker_stall.c: the stall check ---- */
 

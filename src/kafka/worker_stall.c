@@ -23,11 +23,19 @@
  * through, refused by the tracker as a re-fetch (offsets.h), so nothing
  * is read twice into a batch and nothing is skipped.
  *
+ * A partition whose stored position is still being checked against its
+ * log (identity.h) is no exception: its expected offset is the message
+ * the check waits for (the one before the stored position, or the new
+ * start after a refuted position), so the restart fetches exactly that.
+ * A wedge right after an assignment looks like this: the worker waits
+ * for that first message, librdkafka's position is not set yet, so the
+ * lag it reports is 0.
+ *
  * Not a stall: a window at high water (all partitions paused: the
  * snapshots are forgotten and taken again once it resumed), a rebalance
- * in between (the same), a stop, a partition whose stored position is
- * still being checked against its log (identity.h), an empty log. An idle
- * worker queries each of its partitions' log end once per cfg.stall_ms.
+ * in between (the same), a stop, an empty log. An idle worker queries
+ * each of its partitions' log end once per cfg.stall_ms (logged with
+ * -v).
  *
  * Thread: the loop's; the watermark query blocks it (see above).
  */
@@ -59,11 +67,6 @@ static int64_t *snapshot(mp_worker_t *w, int32_t p) {
     w->nstall = n;
   }
   return &w->stall_next[p];
-}
-
-static bool checking_identity(const mp_worker_t *w, int32_t p) {
-  return (size_t)p < w->nplans && (w->plans[p].verify_offset >= 0 ||
-                                   w->plans[p].await_offset >= 0);
 }
 
 static void restart_fetch(mp_worker_t *w, int32_t p, int64_t from, int64_t end) {
@@ -111,11 +114,18 @@ void mp__worker_stall_check(mp_worker_t *w, uint64_t now) {
       break;
     bool moved = *prev != next;
     *prev = next;
-    if (moved || !ask || checking_identity(w, p))
+    if (moved || !ask)
       continue;
     int64_t lo = -1, hi = -1;
-    if (rd_kafka_query_watermark_offsets(w->rk, w->cfg.topic, p, &lo, &hi,
-                                         STALL_QUERY_MS)) {
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+        w->rk, w->cfg.topic, p, &lo, &hi, STALL_QUERY_MS);
+    if (w->cfg.verbose && e)
+      wlog(w, "stall check: partition %" PRId32 " still at offset %" PRId64
+              "; its log end unknown: %s", p, next, rd_kafka_err2str(e));
+    else if (w->cfg.verbose)
+      wlog(w, "stall check: partition %" PRId32 " still at offset %" PRId64
+              ", log end %" PRId64, p, next, hi);
+    if (e) {
       ask = false;
       continue;
     }

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# fetch_stall.sh: fault scenario "a partition's fetch wedged": on the first
-# message of partition 1 the worker's consumer pauses that partition
-# behind the worker's back (MP_FAULT_WEDGE_PARTITION), as a librdkafka
-# fetcher left stopped after leader moves looks to the worker: nothing
-# held, nothing asked for, the partition's records in Kafka. First with the
-# stall check off (--stall-ms 0): the job must stop short of its total with
-# partition 1 behind, the others done. Then a worker with the check on
-# (--stall-ms 2000) meets the same wedge: it must restart the partition's
-# fetch at its next offset, say so, count it (fetch_restarts), and the job
-# must end COMPLETED with every record CREATED once.
+# fetch_stall.sh: fault scenario "a partition's fetch wedged": the worker's
+# consumer pauses partition 1 behind the worker's back (test hook
+# MP_FAULT_WEDGE_PARTITION), as a librdkafka fetcher left stopped after
+# leader moves looks to the worker: nothing held, nothing asked for, the
+# partition's records in Kafka. First with the stall check off (--stall-ms
+# 0), the wedge on partition 1's first message: the job must stop short of
+# its total with partition 1 behind, the others done. Then a worker with
+# the check on (--stall-ms 2000) is wedged right after its assignment,
+# before the message before partition 1's stored position arrives (the
+# check that the position belongs to this log, identity.h, is still
+# waiting for it; librdkafka reports a lag of 0): it must restart the
+# partition's fetch at exactly that message's offset, say so, count it
+# (fetch_restarts), and the job must end COMPLETED with every record
+# CREATED once.
 FL_NAME=fetch_stall
 source "$(dirname "$0")/lib.bash"
 fl_hooks_need
@@ -41,15 +45,18 @@ grep -q "restarting its fetch" "$FL_T/w1.log" && fl_fail "worker 1 restarted a f
 fl_log "check off: job stuck at $after of $N, partition 1 wedged"
 fl_workers_stop
 
-# ---- the check on: the same wedge, restarted ----
-MP_FAULT_WEDGE_PARTITION=1 fl_worker_start 2 --stall-ms 2000 --stats-json
-fl_wait_until 60 grep -q "MP_FAULT_WEDGE_PARTITION: partition 1 paused" "$FL_T/w2.log" ||
+# ---- the check on: wedged at assignment, restarted ----
+stored=$(fl_q "select next_offset from kafka_offsets where partition = 1")
+[ "$stored" -ge 1 ] || fl_fail "partition 1 has no stored position ($stored)"
+MP_FAULT_WEDGE_PARTITION=1:assign fl_worker_start 2 --stall-ms 2000 --stats-json -v
+fl_wait_until 60 grep -q "MP_FAULT_WEDGE_PARTITION: partition 1 paused in librdkafka right after its assignment" "$FL_T/w2.log" ||
   fl_fail "worker 2 did not reach the fault hook"
 fl_produce_wait
 st=$(fl_wait_job "$JOB" 60)
 [ "$st" = COMPLETED ] || fl_fail "job $st with the stall check on, processed $(fl_processed "$JOB")"
-grep -q "partition 1: [0-9]* messages (offsets [0-9]* to [0-9]*) not fetched for 2 s though the partition is not paused: restarting its fetch at offset" \
-  "$FL_T/w2.log" || fl_fail "worker 2 did not say it restarted partition 1's fetch"
+at=$((stored - 1)) # the message before the stored position, still to check
+grep -q "partition 1: [0-9]* messages (offsets $at to [0-9]*) not fetched for 2 s though the partition is not paused: restarting its fetch at offset $at\$" \
+  "$FL_T/w2.log" || fl_fail "worker 2 did not say it restarted partition 1's fetch at offset $at: $(grep -i 'restart\|stall' "$FL_T/w2.log")"
 fl_workers_stop
 restarts=$(jq -r .fetch_restarts "$FL_T/w2.out" | tail -n 1)
 [ "$restarts" -ge 1 ] || fl_fail "fetch_restarts $restarts, expected >= 1"

@@ -106,7 +106,7 @@ int circ_work(int argc, char **argv) {
       MP_OPT_COUNT(0, "status-ms", &status_ms, 0, 3600000, "MS",
                    "also a JSON counters line on stdout every MS"),
       MP_OPT_FLAG('v', "verbose", &verbose,
-                  "log assignments, pauses and resumes"),
+                  "log assignments, pauses, resumes and stall checks"),
       MP_OPT_HELP(), MP_OPT_END()};
   mp_opt_find(opts, "topic")->help = CIRC_TOPIC_HELP;
   mp_opt_find(opts, "group")->help =

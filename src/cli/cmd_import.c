@@ -922,7 +922,8 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
                   "print the summary as one JSON object (last line)"),
       MP_OPT_FLAG('q', "quiet", &o->quiet, "no progress display"),
       MP_OPT_FLAG('v', "verbose", &o->verbose,
-                  "workers log assignments, pauses and resumes"),
+                  "workers log assignments, pauses, resumes and stall\n"
+                  "checks"),
       MP_OPT_HELP(),
       MP_OPT_END()};
   mp_opt_find(opts, "partitions")->help =

@@ -56,6 +56,10 @@ double mp__job_percent(const mp_job_summary_t *s) {
                ? 100.0
                : 0.0;
   double v = 100.0 * (double)s->processed / (double)of;
+  /* while the total is unknown the workers can catch up with the
+   * producer (processed = produced): not done, so never shown as 100 */
+  if (s->total < 0 && v > 99.9)
+    return 99.9;
   return v > 100 ? 100 : v;
 }
 

@@ -146,6 +146,7 @@ static char *snapshot(mp_work_metrics_t *m) {
   json_object_set_new(o, "pauses", json_integer((json_int_t)st.pauses));
   json_object_set_new(o, "paused_seconds", json_real((double)m->paused_ms / 1000.0));
   json_object_set_new(o, "retries", json_integer((json_int_t)st.retries));
+  json_object_set_new(o, "fetch_restarts", json_integer((json_int_t)st.fetch_restarts));
   json_object_set_new(o, "peak_rss_kb", json_integer((json_int_t)st.peak_rss_kb));
   pthread_mutex_lock(&m->mu);
   json_object_set_new(o, "batch_size",

@@ -126,7 +126,9 @@ static void worker_series(mp_buf_t *b, worker_t *w, int n) {
        "The window's byte bound (0 = none)."},
       {"marcpipe_worker_committed_total", "counter", "committed",
        "Records in batches the database committed."},
-      {"marcpipe_worker_pauses_total", "counter", "pauses", "Times the window paused."}};
+      {"marcpipe_worker_pauses_total", "counter", "pauses", "Times the window paused."},
+      {"marcpipe_worker_fetch_restarts_total", "counter", "fetch_restarts",
+       "Partition fetches the stall check restarted (work --stall-ms)."}};
   help(b, "marcpipe_worker_up", "gauge", "1 for each worker holding a live lease.");
   for (int i = 0; i < n; i++) {
     mp_buf_puts(b, "marcpipe_worker_up{worker=\"");

@@ -101,6 +101,11 @@ try {
             v.at(-1) === h.count, `${name}: ${JSON.stringify(h)}`);
     }
   }
+  const restarts = fams.marcpipe_worker_fetch_restarts_total;
+  check(restarts?.type === 'COUNTER' &&
+        restarts.metrics.length === fams.marcpipe_worker_up.metrics.length &&
+        restarts.metrics.every((x) => Number.isInteger(Number(x.value)) && Number(x.value) >= 0),
+        `fetch restarts per worker: ${JSON.stringify(restarts)}`);
   const code1 = await done1;
   check(code1 === 1, `first import exit ${code1} (records were rejected: want 1)`);
   await page.waitForFunction(() => document.querySelector('#job-1 .st')?.textContent ===

@@ -11,8 +11,8 @@
 # check that the position belongs to this log, identity.h, is still
 # waiting for it; librdkafka reports a lag of 0): it must restart the
 # partition's fetch at exactly that message's offset, say so, count it
-# (fetch_restarts), and the job must end COMPLETED with every record
-# CREATED once.
+# (fetch_restarts, in --stats-json and in its lease for serve), and the
+# job must end COMPLETED with every record CREATED once.
 FL_NAME=fetch_stall
 source "$(dirname "$0")/lib.bash"
 fl_hooks_need
@@ -57,6 +57,12 @@ st=$(fl_wait_job "$JOB" 60)
 at=$((stored - 1)) # the message before the stored position, still to check
 grep -q "partition 1: [0-9]* messages (offsets $at to [0-9]*) not fetched for 2 s though the partition is not paused: restarting its fetch at offset $at\$" \
   "$FL_T/w2.log" || fl_fail "worker 2 did not say it restarted partition 1's fetch at offset $at: $(grep -i 'restart\|stall' "$FL_T/w2.log")"
+# the lease carries the count to serve (/metrics: marcpipe_worker_fetch_restarts_total)
+lease_restarts() {
+  fl_q "select coalesce(max((stats->>'fetch_restarts')::int), 0) from leases where role = 'worker'"
+}
+fl_wait_until 30 eval '[ "$(lease_restarts)" -ge 1 ]' ||
+  fl_fail "worker 2's lease counts $(lease_restarts) fetch restarts, expected >= 1"
 fl_workers_stop
 restarts=$(jq -r .fetch_restarts "$FL_T/w2.out" | tail -n 1)
 [ "$restarts" -ge 1 ] || fl_fail "fetch_restarts $restarts, expected >= 1"

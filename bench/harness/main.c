@@ -22,6 +22,8 @@
 #include "cli/opt.h"
 #include "harness.h"
 #include "marcpipe/error.h"
+#include "marcpipe/kafka.h"
+#include "marcpipe/kafka_admin.h"
 #include "marcpipe/pg.h"
 #include "marcpipe/pgmanaged.h"
 
@@ -63,7 +65,8 @@ static const char bench_description[] =
 "The input for each record count is generated once with `marcpipe gen`\n"
 "(seed 1; --source names its source records, default the bundled sample).\n"
 "Each run imports into a fresh tenant (bench_<time>_<n>), dropped after\n"
-"the run unless --keep-tenants; the database is the same for every run\n"
+"the run unless --keep-tenants (with -b, its topics are deleted from the\n"
+"cluster too); the database is the same for every run\n"
 "(--db, else the PG* environment, else the managed local PostgreSQL,\n"
 "started once).\n"
 "\n"
@@ -239,6 +242,32 @@ static void drop_tenant(const bench_t *b, const char *tenant) {
             PQerrorMessage(c));
   PQclear(r);
   PQfinish(c);
+}
+
+/* An import run's topics on an external cluster (-b), deleted with its
+ * tenant unless --keep-tenants: benchmarks would otherwise leave three
+ * topics per run behind. Its -X properties (SASL) are those the imports
+ * get: $MARCPIPE_KAFKA_PROPS. A failure is a warning; the run counts. */
+static void drop_topics(const bench_t *b, const char *tenant) {
+  if (b->o->keep_tenants || !b->o->brokers)
+    return;
+  static const char *const events[] = {MP_EVENT_RECORD, MP_EVENT_ERROR,
+                                        MP_EVENT_JOB_COMPLETED};
+  enum { NEV = sizeof events / sizeof *events };
+  char names[NEV][256], err[512], *props_copy;
+  const char *props[64], *list[NEV];
+  size_t nprops = 0, nlist = 0, ndeleted;
+  if (mp__cli_env_props("bench", &props_copy, props, &nprops, 64))
+    return;
+  for (size_t i = 0; i < NEV; i++)
+    if (!mp_topic_name(names[i], sizeof names[i], MP_DEFAULT_ENV,
+                       MP_DEFAULT_NAMESPACE, tenant, events[i]))
+      list[nlist++] = names[i];
+  mp_kafka_admin_opts_t ao = {.brokers = b->o->brokers, .props = props,
+                              .nprops = nprops};
+  if (mp_kafka_topics_delete(&ao, list, nlist, &ndeleted, err, sizeof err))
+    fprintf(stderr, "marcpipe bench: warning: %s\n", err);
+  free(props_copy);
 }
 
 /* Write the first `count` generated records to path with `marcpipe gen`. */
@@ -508,6 +537,7 @@ static int import_run(bench_t *b, size_t ci, mp_bench_run_t *run,
     snprintf(run->note + strlen(run->note), sizeof run->note - strlen(run->note),
              " (see logs/%s.log)", name);
   drop_tenant(b, tenant);
+  drop_topics(b, tenant);
   if (!o->quiet) {
     fprintf(stderr, "%smarcpipe bench: %s: ", tty ? "\r" : "", what);
     if (run->reconciled)
@@ -685,7 +715,7 @@ static int parse_args(int argc, char **argv, bench_opts_t *o) {
                   "their hot paths under the first load)"),
       MP_OPT_FLAG(0, "no-copy", &o->no_copy, "skip the COPY ceiling"),
       MP_OPT_FLAG(0, "keep-tenants", &o->keep_tenants,
-                  "keep each run's tenant schema"),
+                  "keep each run's tenant schema (and, with -b, its topics)"),
       MP_OPT_FLAG(0, "keep-inputs", &o->keep_inputs,
                   "keep the generated input files"),
       MP_OPT_STRING(0, "marcpipe", &o->marcpipe, "PATH",

@@ -8,6 +8,7 @@
  * exist (mp_kafka_topics_ensure): a missing topic is created through the
  * Admin API; an existing one is used as it is, and its real partition count
  * is reported back so the defaults that depend on it follow the topic.
+ * `bench -b` deletes the topics of its runs' tenants (mp_kafka_topics_delete).
  * Blocking calls: run them before the command's loop starts (any thread).
  */
 #ifndef MARCPIPE_KAFKA_ADMIN_H
@@ -60,5 +61,13 @@ int mp_kafka_probe(const mp_kafka_admin_opts_t *o, int *nbrokers,
 int mp_kafka_topics_ensure(const mp_kafka_admin_opts_t *o,
                            mp_topic_spec_t *topics, size_t n, char *errbuf,
                            size_t errlen);
+
+/* Delete those of names[0..n) that exist (DeleteTopics; for topics this
+ * process's caller made, e.g. a benchmark's tenants). 0 with *ndeleted the
+ * topics the cluster deleted (a topic gone meanwhile is not an error), or an
+ * error with errbuf "cannot delete topic NAME: REASON". */
+int mp_kafka_topics_delete(const mp_kafka_admin_opts_t *o,
+                           const char *const *names, size_t n, size_t *ndeleted,
+                           char *errbuf, size_t errlen);
 
 #endif

@@ -1,5 +1,5 @@
 /* admin.c: reach a Kafka cluster within a bounded time; create the topics
- * marcpipe needs with the Admin API (kafka_admin.h).
+ * marcpipe needs, and delete them, with the Admin API (kafka_admin.h).
  *
  * Each call makes a short-lived client of its own (a producer handle, the
  * kind librdkafka's Admin API runs on) with only the shared -X properties
@@ -7,6 +7,8 @@
  * went wrong is said once, by the caller, naming the bootstrap servers. Its
  * error callback keeps librdkafka's first specific reason (connection
  * refused, name not resolved, SASL authentication failed) for that line.
+ *
+ * mp_kafka_topics_delete removes topics a benchmark made (DeleteTopics).
  *
  * Metadata is asked for all topics, never for one by name: a metadata
  * request that names a topic lets a cluster with auto.create.topics.enable
@@ -188,11 +190,46 @@ static const char *hint(rd_kafka_resp_err_t err) {
   }
 }
 
+/* One Admin API request: its options (both timeouts: the admin's), its
+ * reply queue and, once polled, its result event. */
+typedef struct {
+  rd_kafka_AdminOptions_t *ao;
+  rd_kafka_queue_t *q;
+  rd_kafka_event_t *ev;
+} admin_req_t;
+
+/* -1 with e saying why; admin_req_end releases r either way. */
+static int admin_request(admin_t *a, rd_kafka_admin_op_t op, admin_req_t *r,
+                         char *e, size_t elen) {
+  r->ao = rd_kafka_AdminOptions_new(a->rk, op);
+  r->q = rd_kafka_queue_new(a->rk);
+  r->ev = NULL;
+  snprintf(e, elen, "out of memory");
+  if (!r->ao || !r->q ||
+      rd_kafka_AdminOptions_set_request_timeout(r->ao, a->timeout_ms, e, elen) ||
+      rd_kafka_AdminOptions_set_operation_timeout(r->ao, a->timeout_ms, e, elen))
+    return -1;
+  return 0;
+}
+
+/* The result event of a sent request, NULL when none came in time. */
+static rd_kafka_event_t *admin_wait(admin_t *a, admin_req_t *r) {
+  return r->ev = rd_kafka_queue_poll(r->q, a->timeout_ms + 2000);
+}
+
+static void admin_req_end(admin_req_t *r) {
+  if (r->ev)
+    rd_kafka_event_destroy(r->ev);
+  if (r->q)
+    rd_kafka_queue_destroy(r->q);
+  if (r->ao)
+    rd_kafka_AdminOptions_destroy(r->ao);
+}
+
 static int create_missing(admin_t *a, mp_topic_spec_t *topics, size_t n,
                           int nbrokers, char *errbuf, size_t errlen) {
   rd_kafka_NewTopic_t **nt = calloc(n, sizeof *nt);
-  rd_kafka_AdminOptions_t *ao = NULL;
-  rd_kafka_queue_t *q = NULL;
+  admin_req_t req = {0};
   rd_kafka_event_t *ev = NULL;
   size_t cnt = 0;
   int rc = MP_EKAFKA;
@@ -227,18 +264,12 @@ static int create_missing(admin_t *a, mp_topic_spec_t *topics, size_t n,
     rc = 0;
     goto out;
   }
-  ao = rd_kafka_AdminOptions_new(a->rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  q = rd_kafka_queue_new(a->rk);
-  if (!ao || !q ||
-      rd_kafka_AdminOptions_set_request_timeout(ao, a->timeout_ms, e,
-                                                sizeof e) ||
-      rd_kafka_AdminOptions_set_operation_timeout(ao, a->timeout_ms, e,
-                                                  sizeof e)) {
+  if (admin_request(a, RD_KAFKA_ADMIN_OP_CREATETOPICS, &req, e, sizeof e)) {
     snprintf(errbuf, errlen, "cannot create topics: %s", e);
     goto out;
   }
-  rd_kafka_CreateTopics(a->rk, nt, cnt, ao, q);
-  ev = rd_kafka_queue_poll(q, a->timeout_ms + 2000);
+  rd_kafka_CreateTopics(a->rk, nt, cnt, req.ao, req.q);
+  ev = admin_wait(a, &req);
   if (!ev || rd_kafka_event_error(ev)) {
     for (size_t i = 0; i < n; i++)
       if (topics[i].created) { /* name the first topic asked for */
@@ -284,12 +315,7 @@ out:
   for (size_t i = 0; i < cnt; i++)
     rd_kafka_NewTopic_destroy(nt[i]);
   free(nt);
-  if (ev)
-    rd_kafka_event_destroy(ev);
-  if (q)
-    rd_kafka_queue_destroy(q);
-  if (ao)
-    rd_kafka_AdminOptions_destroy(ao);
+  admin_req_end(&req);
   return rc;
 }
 
@@ -357,6 +383,71 @@ int mp_kafka_topics_ensure(const mp_kafka_admin_opts_t *o,
       goto out;
   }
 out:
+  if (md)
+    rd_kafka_metadata_destroy(md);
+  admin_close(&a);
+  return rc;
+}
+
+int mp_kafka_topics_delete(const mp_kafka_admin_opts_t *o,
+                           const char *const *names, size_t n, size_t *ndeleted,
+                           char *errbuf, size_t errlen) {
+  admin_t a;
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_DeleteTopic_t **dt = calloc(n + 1, sizeof *dt);
+  admin_req_t req = {0};
+  rd_kafka_event_t *ev = NULL;
+  size_t cnt = 0;
+  char e[512];
+  *ndeleted = 0;
+  if (!dt) {
+    snprintf(errbuf, errlen, "out of memory");
+    return MP_ENOMEM;
+  }
+  int rc = admin_open(&a, o, errbuf, errlen);
+  if (!rc)
+    rc = metadata(&a, a.timeout_ms, &md, errbuf, errlen);
+  if (rc)
+    goto out;
+  const char *first = NULL; /* named when the whole request fails */
+  for (size_t i = 0; i < n; i++) /* only those that exist: never an error */
+    if (find_topic(md, names[i]) && (dt[cnt] = rd_kafka_DeleteTopic_new(names[i]))) {
+      first = first ? first : names[i];
+      cnt++;
+    }
+  if (!cnt)
+    goto out;
+  rc = MP_EKAFKA;
+  if (admin_request(&a, RD_KAFKA_ADMIN_OP_DELETETOPICS, &req, e, sizeof e)) {
+    snprintf(errbuf, errlen, "cannot delete topics: %s", e);
+    goto out;
+  }
+  rd_kafka_DeleteTopics(a.rk, dt, cnt, req.ao, req.q);
+  ev = admin_wait(&a, &req);
+  if (!ev || rd_kafka_event_error(ev)) {
+    snprintf(errbuf, errlen, "cannot delete topic %s: %s", first,
+             ev ? rd_kafka_event_error_string(ev) : "no answer in time");
+    goto out;
+  }
+  size_t nres;
+  const rd_kafka_topic_result_t **res = rd_kafka_DeleteTopics_result_topics(
+      rd_kafka_event_DeleteTopics_result(ev), &nres);
+  rc = 0;
+  for (size_t i = 0; i < nres; i++) {
+    rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
+    if (!err) {
+      (*ndeleted)++;
+    } else if (err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && !rc) {
+      snprintf(errbuf, errlen, "cannot delete topic %s: %s",
+               rd_kafka_topic_result_name(res[i]), rd_kafka_err2str(err));
+      rc = MP_EKAFKA;
+    }
+  }
+out:
+  for (size_t i = 0; i < cnt; i++)
+    rd_kafka_DeleteTopic_destroy(dt[i]);
+  free(dt);
+  admin_req_end(&req);
   if (md)
     rd_kafka_metadata_destroy(md);
   admin_close(&a);

@@ -6,7 +6,8 @@
 # PostgreSQL of PG* (scripts/test.sh): it completes within a minute, every
 # run commits exactly the records generated, the COPY ceiling is measured
 # by bench_copy, the table and the PNG plots are written, and the tenants
-# of the runs are dropped afterwards.
+# of the runs are dropped afterwards (on the suite's cluster, with -b, their
+# topics too; --keep-tenants keeps them).
 set -euo pipefail
 : "${MARCPIPE:?}" "${PGHOST:?}"
 . "$(dirname "$0")/../lib/prelude.bash"
@@ -76,6 +77,30 @@ keys=$(psql -qAtc "SELECT count(*) FILTER (WHERE kind = 'control'), count(DISTIN
                    FROM bench_tinycopy_marcpipe.instance_keys")
 psql -qc "SET client_min_messages = warning; DROP SCHEMA bench_tinycopy_marcpipe CASCADE" >/dev/null
 [ "$keys" = "1000|1000|1000" ] || fail "bench_copy instance_keys (control|instances keyed|instances): $keys"
+# on a real cluster (-b) a run's topics go with its tenant, and
+# --keep-tenants keeps both: the suite's cluster when it runs one
+if [ -n "${MP_KAFKA_BOOTSTRAP:-}" ]; then
+  bench_topics() { kcat -L -b "$MP_KAFKA_BOOTSTRAP" -m 5 2>/dev/null | grep -c 'topic "marcpipe\.Default\.bench_' || true; }
+  real_bench() { # DIR [options]: 200 records, 1 worker, on the cluster
+    local d=$1; shift
+    timeout 90 "$MARCPIPE" bench --records 200 -w 1 --repeat 1 --no-copy --timeout 50 \
+      -b "$MP_KAFKA_BOOTSTRAP" -o "$d" -q "$@" >/dev/null 2>"$d.err" ||
+      fail "bench -b failed: $(tail -n 5 "$d.err")"
+    jq -e '[.configs[].runs[]] | length == 1 and all(.[]; .reconciled and .records == 200)' \
+      "$d/results.json" >/dev/null || fail "bench -b run: $(jq -c '[.configs[].runs[] | {exit_code, status, note}]' "$d/results.json")"
+  }
+  t0=$(bench_topics)
+  schemas0=$(psql -qAtc "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\_%' ORDER BY 1")
+  real_bench "$W/real"
+  for _ in $(seq 50); do [ "$(bench_topics)" -le "$t0" ] && break; sleep 0.2; done
+  [ "$(bench_topics)" -eq "$t0" ] || fail "bench -b left $(( $(bench_topics) - t0 )) topics on the cluster"
+  real_bench "$W/kept" --keep-tenants
+  [ "$(bench_topics)" -eq $((t0 + 3)) ] ||
+    fail "bench -b --keep-tenants: $t0 bench topics before, $(bench_topics) after (3 more expected)"
+  for s in $(comm -13 <(echo "$schemas0") <(psql -qAtc "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\_%' ORDER BY 1")); do
+    psql -qc "SET client_min_messages = warning; DROP SCHEMA $s CASCADE" >/dev/null
+  done
+fi
 # no tenant left behind
 after=$(psql -qAtc "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'bench\_%'")
 [ "$after" -eq "$before" ] || fail "bench schemas left: $before before, $after after"

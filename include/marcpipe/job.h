@@ -77,6 +77,9 @@ typedef struct mp_job_summary_s {
                             (lease.h): shown as STALLED */
   bool cancel_requested; /* `marcpipe cancel` asked; it ends CANCELLED */
   int resumes;           /* times resumed (import --resume) */
+  double input_read;     /* share (0..1] of the input file's bytes its live
+                            producer has read; -1 when unknown (no live
+                            producer, not a regular file, nothing read) */
 } mp_job_summary_t;
 
 /* One record the reader rejected (never sent to Kafka). */

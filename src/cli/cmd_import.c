@@ -50,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,6 +83,7 @@ typedef struct opts_s {
 
 typedef struct job_run_s {
   const char *file;
+  uint64_t file_size; /* a regular file's size, else 0 (unknown) */
   int64_t id;
   mp_job_summary_t sum;
   double start, producer_done_at, first_commit, last_commit;
@@ -267,8 +269,15 @@ static void poll_done(uv_work_t *w, int status) {
     j->lag[j->nlag][1] = (double)(ps.read - j->sum.processed);
     j->nlag++;
   }
+  /* the share of the file read: the estimate of the total until it is known */
+  double input_read =
+      j->file_size && ps.input_bytes
+          ? (ps.input_bytes >= j->file_size ? 1.0
+                                            : (double)ps.input_bytes / (double)j->file_size)
+          : -1;
   mp_progress_view_t v = {.elapsed_s = t,
                           .read = ps.read,
+                          .input_read = input_read,
                           .total = j->sum.total,
                           .processed = j->sum.processed,
                           .errors = j->sum.errors,
@@ -276,13 +285,13 @@ static void poll_done(uv_work_t *w, int status) {
                           .phase = phase_of(im, j)};
   mp_progress_update(&im->progress, &v);
   if (im->lease) { /* what only the producer knows, for `serve` (/metrics) */
-    char st[256];
+    char st[320];
     snprintf(st, sizeof st,
              "{\"job\":%lld,\"read\":%lld,\"processed\":%lld,"
-             "\"credit_in_use\":%lld,\"credit_waits\":%lld}",
+             "\"credit_in_use\":%lld,\"credit_waits\":%lld,\"input_read\":%.6f}",
              (long long)j->id, (long long)ps.read, (long long)j->sum.processed,
              (long long)(ps.read > j->sum.processed ? ps.read - j->sum.processed : 0),
-             (long long)ps.credit_waits);
+             (long long)ps.credit_waits, input_read);
     mp_lease_set_stats(im->lease, st);
   }
   if (mp_job_status_final(j->sum.status) && !j->final) {
@@ -618,6 +627,8 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
   ropts.charset = o->charset;
 
   mp_producer_input_t in;
+  struct stat sb;
+  j->file_size = stat(j->file, &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
   int rc = mp_producer_marc_input_open(j->file, &ropts, &in, err, sizeof err);
   if (rc) {
     fprintf(stderr, "marcpipe import: %s\n", err);

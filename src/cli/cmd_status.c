@@ -26,8 +26,9 @@ int cmd_status(int argc, char **argv) {
   const mp_opt_usage_t u = {
       "marcpipe status JOB [options]",
       "Show the status and counters of import job JOB: records processed of the\n"
-      "total (known once the producer has delivered every record), created,\n"
-      "updated, duplicates, skipped, errors, timing.\n",
+      "total (known once the producer has delivered every record; until then\n"
+      "the share of the input file its producer has read, JSON input_read),\n"
+      "created, updated, duplicates, skipped, errors, timing.\n",
       "exit status: 0 ok, 1 failure (job not found, database error), 2 usage\n"};
   int prc = mp_cli_parse(&c, opts, &u, argc, argv);
   if (prc >= 0)

@@ -59,27 +59,45 @@ static void hms(char *buf, size_t n, double s) {
 
 /* The facts, most important first; `bar_room` tells the caller how much
  * width is left for the bar. */
+/* The records in all: the total once known, else estimated from the share
+ * of the file read (0 when there is none to estimate from). */
+static double records_in_all(const mp_progress_view_t *v) {
+  if (v->total >= 0)
+    return (double)v->total;
+  return v->input_read > 0 && v->read > 0 ? (double)v->read / v->input_read : 0;
+}
+
+/* The share done, 0..1; below 1 while the total is unknown. */
+static double done_frac(const mp_progress_view_t *v) {
+  double all = records_in_all(v);
+  if (all <= 0) /* nothing to estimate from: of the records read so far */
+    all = (double)v->read;
+  double f = all > 0 ? (double)v->processed / all : 0;
+  if (v->total < 0 && f > 0.999)
+    f = 0.999;
+  return f > 1 ? 1 : f;
+}
+
 static size_t facts(const mp_progress_view_t *v, double rate, char *buf,
                     size_t n) {
   char el[24], eta[40] = "";
   int64_t denom = v->total >= 0 ? v->total : v->read;
-  double frac = denom > 0 ? (double)v->processed / (double)denom : 0;
-  if (frac > 1)
-    frac = 1;
+  double frac = done_frac(v), all = records_in_all(v);
   hms(el, sizeof el, v->elapsed_s);
-  if (v->total >= 0 && rate > 0 && v->processed < v->total) {
+  if (all > 0 && rate > 0 && (double)v->processed < all) {
     char t[24];
-    hms(t, sizeof t, (double)(v->total - v->processed) / rate);
-    snprintf(eta, sizeof eta, " ETA %s", t);
+    hms(t, sizeof t, (all - (double)v->processed) / rate);
+    snprintf(eta, sizeof eta, " ETA %s%s", v->total >= 0 ? "" : "~", t);
   }
   char what[96];
   if (v->phase && *v->phase)
     snprintf(what, sizeof what, "%s", v->phase);
   else
     snprintf(what, sizeof what, "%.0f rec/s%s", rate, eta);
-  int w = snprintf(buf, n, "%s %lld/%lld%s %.0f%% %s", el,
+  /* whole percents, rounded down: 99.6% of the way is not 100% */
+  int w = snprintf(buf, n, "%s %lld/%lld%s %d%% %s", el,
                    (long long)v->processed, (long long)denom,
-                   v->total >= 0 ? "" : "+", frac * 100, what);
+                   v->total >= 0 ? "" : "+", (int)(frac * 100), what);
   if (w > 0 && (size_t)w < n && v->errors > 0)
     w += snprintf(buf + w, n - (size_t)w, " errors %lld",
                   (long long)v->errors);
@@ -97,10 +115,7 @@ size_t mp_progress_format(mp_progress_t *p, const mp_progress_view_t *v,
   size_t max = cols > 1 ? (size_t)cols - 1 : 1; /* the last column wraps */
   if (max >= n)
     max = n - 1;
-  int64_t denom = v->total >= 0 ? v->total : v->read;
-  double frac = denom > 0 ? (double)v->processed / (double)denom : 0;
-  if (frac > 1)
-    frac = 1;
+  double frac = done_frac(v);
   size_t room = max > tl + 3 ? max - tl - 3 : 0; /* "[" bar "] " */
   size_t bar = room > 30 ? 30 : room;
   size_t len = 0;

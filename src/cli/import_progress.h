@@ -4,11 +4,15 @@
  * is wide (TIOCGWINSZ, else $COLUMNS, else 80; the bar shrinks, then goes,
  * then the line is cut), so it never wraps: elapsed time, done/total, the
  * current rate (records per second over the last RATE_WINDOW_S seconds, not
- * the average since the start), the ETA once the total is known, errors,
+ * the average since the start), the ETA, errors,
  * and while nothing is committed yet a phase word saying what the job waits
  * for ("joining group", "waiting for first batch"). Otherwise (a log file,
  * a pipe): the same facts as a plain line once a minute (every_s), so logs
- * of long jobs show progress without control characters or noise. stderr
+ * of long jobs show progress without control characters or noise. Until the
+ * reader has reached the end of the input the total is unknown ("read+"):
+ * the share done and the ETA ("~") are then estimated from the share of the
+ * file's bytes read (records read / input_read records in all), and are
+ * never 100%; for a pipe the share is of the records read so far. stderr
  * only; pure formatting, the caller decides when to update.
  */
 #ifndef MP_CLI_IMPORT_PROGRESS_H
@@ -40,6 +44,8 @@ typedef struct mp_progress_s {
 typedef struct mp_progress_view_s {
   double elapsed_s;
   int64_t read;        /* records read from the file so far */
+  double input_read;   /* share (0..1] of the file's bytes read; <= 0 unknown
+                          (a pipe): the estimate of the total until known */
   int64_t total;       /* -1 while unknown */
   int64_t processed;   /* records accounted for by workers/producer */
   int64_t errors;

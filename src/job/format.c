@@ -54,6 +54,8 @@ json_t *mp_job_summary_json(const mp_job_summary_t *s) {
   json_t *prof = s->profile[0] ? json_loads(s->profile, 0, NULL) : NULL;
   json_object_set_new(o, "profile", prof ? prof : json_null());
   json_object_set_new(o, "total", s->total >= 0 ? json_integer(s->total) : json_null());
+  json_object_set_new(o, "input_read",
+                      s->input_read > 0 ? json_real(s->input_read) : json_null());
   json_object_set_new(o, "failure_reason",
                       s->failure_reason[0] ? json_string(s->failure_reason) : json_null());
   json_object_set_new(o, "created_at", json_string(c));
@@ -84,6 +86,9 @@ void mp_job_summary_print(FILE *out, const mp_job_summary_t *s) {
   if (s->total >= 0)
     fprintf(out, "  processed  %lld of %lld (%.1f%%)\n", (long long)s->processed,
             (long long)s->total, s->total ? 100.0 * (double)s->processed / (double)s->total : 100.0);
+  else if (s->input_read > 0)
+    fprintf(out, "  processed  %lld (total not known yet; %lld produced, %.1f%% of the file read)\n",
+            (long long)s->processed, (long long)s->produced, 100.0 * s->input_read);
   else
     fprintf(out, "  processed  %lld (total not known yet; %lld produced)\n",
             (long long)s->processed, (long long)s->produced);

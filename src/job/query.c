@@ -1,5 +1,6 @@
 /* query.c: reading jobs back: summaries (counters summed over the
- * per-partition progress rows), lists, journal errors with raw bytes, the
+ * per-partition progress rows; the share of the input read, from the live
+ * producer's lease stats), lists, journal errors with raw bytes, the
  * seqs journaled (resume), the records that replaced one of the same job.
  * Read-only statements on a blocking libpq connection. */
 #include "job_impl.h"
@@ -23,7 +24,9 @@
   "coalesce(extract(epoch FROM j.completed_at), 0), "                          \
   "coalesce(sum(p.skipped_matched), 0), coalesce(sum(p.skipped_no_match), 0), " \
   "coalesce(j.profile::text, ''), " MP__JOB_STALLED_SQL ", "                  \
-  "j.cancel_requested_at IS NOT NULL, j.resumes "                              \
+  "j.cancel_requested_at IS NOT NULL, j.resumes, "                             \
+  "coalesce((SELECT max((l.stats->>'input_read')::float8) FROM leases l "      \
+  "WHERE l.job_id = j.id AND l.role = 'producer' AND l.expires_at > now()), -1) " \
   "FROM jobs j LEFT JOIN job_progress p ON p.job_id = j.id "
 
 static void copy_str(char *dst, size_t n, const char *src) {
@@ -52,6 +55,9 @@ static void read_summary(const PGresult *r, int row, mp_job_summary_t *s) {
   s->stalled = !strcmp(PQgetvalue(r, row, 20), "t");
   s->cancel_requested = !strcmp(PQgetvalue(r, row, 21), "t");
   s->resumes = atoi(PQgetvalue(r, row, 22));
+  s->input_read = strtod(PQgetvalue(r, row, 23), NULL);
+  if (!(s->input_read > 0 && s->input_read <= 1))
+    s->input_read = -1;
 }
 
 int mp_job_get(PGconn *c, int64_t id, mp_job_summary_t *out, char *errbuf,

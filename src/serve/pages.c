@@ -56,8 +56,12 @@ double mp__job_percent(const mp_job_summary_t *s) {
                ? 100.0
                : 0.0;
   double v = 100.0 * (double)s->processed / (double)of;
-  /* while the total is unknown the workers can catch up with the
-   * producer (processed = produced): not done, so never shown as 100 */
+  /* While the total is unknown: of the records the file holds, estimated
+   * from the share of its bytes read (produced / input_read), else of the
+   * records produced so far. Either way not done, so never shown as 100:
+   * the workers can catch up with the producer (processed = produced). */
+  if (s->total < 0 && s->input_read > 0)
+    v *= s->input_read;
   if (s->total < 0 && v > 99.9)
     return 99.9;
   return v > 100 ? 100 : v;

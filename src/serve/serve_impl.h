@@ -77,7 +77,9 @@ bool mp__job_running(const struct mp_job_summary_s *s);
 /* Records/s to show: recent for a running job, the average otherwise
  * (-1 unknown). */
 double mp__job_shown_rate(PGconn *c, const struct mp_job_summary_s *s);
-/* Progress in percent: processed of total (of produced while unknown). */
+/* Progress in percent: processed of total; while the total is unknown, of
+ * the records the input holds estimated from the share of its bytes read
+ * (input_read), else of produced; then at most 99.9. */
 double mp__job_percent(const struct mp_job_summary_s *s);
 
 #endif

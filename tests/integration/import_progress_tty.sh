@@ -3,7 +3,8 @@
 # pseudo-terminal of 80 (then 50) columns: every redraw fits the width
 # (never wraps), shows the elapsed time and done/total, a phase word while
 # nothing is committed ("taking partitions", the embedded broker's fixed
-# shares, or "joining group" / "waiting for first batch"), and
+# shares, or "joining group" / "waiting for first batch"), while the total
+# is unknown a share of the whole file (estimated from its bytes read), and
 # ends at 2000/2000 100%; with stderr a file, plain lines without control
 # characters, at most one a minute. Real data: the 2,000-record UVA sample.
 # Env (from ctest): MARCPIPE, MP_TEST_DATA, PG*.
@@ -46,6 +47,15 @@ phases = [d for d in draws if any(p in d for p in
           ("taking partitions", "joining group", "waiting for first batch"))]
 assert phases, "no phase word before the first commit: %r" % draws[:3]
 assert "2000/2000 100%" in draws[-1], "last redraw %r" % draws[-1]
+# while the total is unknown ("done/read+") the share shown is of the whole
+# file, estimated from its bytes read: never above the share of the records
+# read (slack for records of unequal size), never 100%
+for d in draws:
+    m = re.search(r" (\d+)/(\d+)\+ (\d+)% ", d)
+    if m:
+        done, read, pct = map(int, m.groups())
+        assert pct < 100, "%r: 100%% before the total is known" % d
+        assert pct <= 1.5 * 100 * read / 2000 + 1, "%r: more than the share of the file read" % d
 assert any(" rec/s" in d for d in draws), "no rate shown"
 if cols == 80:
     assert draws[-1].startswith("["), "no bar in 80 columns: %r" % draws[-1]

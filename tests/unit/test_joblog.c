@@ -1,5 +1,6 @@
 /* test_joblog.c: the job log's "why", its keyset pages, job control
- * (cancel, delete, resume prefix), leases and STALLED, HTML escaping of the
+ * (cancel, delete, resume prefix), leases and STALLED, the share of the
+ * input read (lease stats) and the console's percent, HTML escaping of the
  * console. The database parts skip without PGHOST. */
 #include "pgtest.h"
 
@@ -8,6 +9,7 @@
 #include "marcpipe/lease.h"
 #include "serve/serve_impl.h"
 
+#include <math.h>
 #include <time.h>
 
 static mp_joblog_row_t row(const char *outcome, const char *kind, const char *value,
@@ -136,6 +138,27 @@ static void test_lease_keeps_alive_and_carries_cancel(void **s) {
   mp_job_summary_t sum;
   assert_int_equal(mp_job_get(c, job, &sum, err, sizeof err), 0);
   assert_false(sum.stalled);
+  assert_true(sum.input_read == -1); /* the producer has said nothing yet */
+  /* the share of the file read, from the producer's lease stats */
+  mp_lease_set_stats(l, "{\"job\":1,\"read\":400,\"input_read\":0.250000}");
+  for (int i = 0; i < 200 && sum.input_read < 0; i++) { /* bounded wait */
+    nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL);
+    assert_int_equal(mp_job_get(c, job, &sum, err, sizeof err), 0);
+  }
+  assert_true(fabs(sum.input_read - 0.25) < 1e-9);
+  /* the console's bar: 300 of 400 produced at a quarter of the file is 300
+   * of ~1,600 records; without the share, of the 400 produced */
+  mp_job_summary_t est = sum;
+  est.total = -1;
+  est.produced = 400;
+  est.processed = 300;
+  assert_true(fabs(mp__job_percent(&est) - 18.75) < 1e-9);
+  est.input_read = -1;
+  assert_true(fabs(mp__job_percent(&est) - 75) < 1e-9);
+  est.processed = 400; /* caught up with the producer: not done */
+  assert_true(fabs(mp__job_percent(&est) - 99.9) < 1e-9);
+  est.total = 400;
+  assert_true(fabs(mp__job_percent(&est) - 100) < 1e-9);
   /* running: delete refused, cancel only requested */
   assert_int_equal(mp_job_delete(c, job, NULL, err, sizeof err), MP_EUSAGE);
   mp_cancel_result_t res = 0;
@@ -155,6 +178,8 @@ static void test_lease_keeps_alive_and_carries_cancel(void **s) {
   assert_int_equal(mp_job_cancel(c, job, &res, err, sizeof err), MP_EUSAGE);
   mp_lease_stop(l);
   assert_int_equal(pgt_num(c, "SELECT count(*) FROM leases"), 0);
+  assert_int_equal(mp_job_get(c, job, &sum, err, sizeof err), 0);
+  assert_true(sum.input_read == -1); /* no live producer */
   assert_true(pgt_num(c, "SELECT count(*) FROM job_samples") >= 1);
   PQfinish(c);
 }

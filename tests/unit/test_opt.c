@@ -141,6 +141,35 @@ static void test_progress_fits_and_rates_the_window(void **s) {
   assert_non_null(strstr(line, "] 1:51 0/500+ 0% joining group"));
 }
 
+/* While the total is unknown the share done is of the records the file
+ * holds, estimated from the share of its bytes read, with an estimated
+ * ETA; never 100%. A pipe (no share known) counts what was read. */
+static void test_progress_estimates_the_total_from_bytes(void **s) {
+  (void)s;
+  mp_progress_t p;
+  mp_progress_init(&p, stderr, true);
+  char line[512];
+  /* 400 rec/s; after 10 s 5,000 records read at an eighth of the bytes */
+  mp_progress_view_t v = {.total = -1, .input_read = 0.125,
+                          .status = MP_JOB_IN_PROGRESS};
+  for (int t = 0; t <= 10; t++) {
+    v.elapsed_s = t;
+    v.read = 500 + t * 450;
+    v.processed = t * 400;
+    mp_progress_format(&p, &v, 100, line, sizeof line);
+  }
+  /* 4,000 of ~40,000 (5,000 / 0.125): 10%, ETA (40,000 - 4,000) / 400 = 90 s */
+  assert_string_equal(line, "[###...........................] 0:10 4000/5000+ 10% "
+                            "400 rec/s ETA ~1:30");
+  v.input_read = 0; /* a pipe: of the records read, and no ETA */
+  mp_progress_format(&p, &v, 100, line, sizeof line);
+  assert_string_equal(line, "[########################......] 0:10 4000/5000+ 80% 400 rec/s");
+  v.input_read = 1; /* everything read, the total not yet recorded */
+  v.processed = 5000;
+  mp_progress_format(&p, &v, 100, line, sizeof line);
+  assert_non_null(strstr(line, " 5000/5000+ 99% "));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_opt_spellings_and_operands_in_order),
@@ -148,6 +177,7 @@ int main(void) {
       cmocka_unit_test(test_opt_deprecated_alias_and_help),
       cmocka_unit_test(test_opt_range_messages),
       cmocka_unit_test(test_progress_fits_and_rates_the_window),
+      cmocka_unit_test(test_progress_estimates_the_total_from_bytes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -715,7 +715,7 @@ static int parse_args(int argc, char **argv, bench_opts_t *o) {
                   "their hot paths under the first load)"),
       MP_OPT_FLAG(0, "no-copy", &o->no_copy, "skip the COPY ceiling"),
       MP_OPT_FLAG(0, "keep-tenants", &o->keep_tenants,
-                  "keep each run's tenant schema (and, with -b, its topics)"),
+                  "keep each run's tenant schema (-b: and topics)"),
       MP_OPT_FLAG(0, "keep-inputs", &o->keep_inputs,
                   "keep the generated input files"),
       MP_OPT_STRING(0, "marcpipe", &o->marcpipe, "PATH",

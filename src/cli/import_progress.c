@@ -57,8 +57,6 @@ static void hms(char *buf, size_t n, double s) {
     snprintf(buf, n, "%ld:%02ld", v / 60, v % 60);
 }
 
-/* The facts, most important first; `bar_room` tells the caller how much
- * width is left for the bar. */
 /* The records in all: the total once known, else estimated from the share
  * of the file read (0 when there is none to estimate from). */
 static double records_in_all(const mp_progress_view_t *v) {
@@ -78,6 +76,8 @@ static double done_frac(const mp_progress_view_t *v) {
   return f > 1 ? 1 : f;
 }
 
+/* The facts, most important first; `bar_room` tells the caller how much
+ * width is left for the bar. */
 static size_t facts(const mp_progress_view_t *v, double rate, char *buf,
                     size_t n) {
   char el[24], eta[40] = "";

@@ -7,9 +7,11 @@
 #include "marcpipe/error.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int mp__cli_bad_usage(const char *cmd, const char *fmt, const char *arg) {
   fprintf(stderr, "marcpipe %s: ", cmd);
@@ -102,4 +104,22 @@ int64_t mp__cli_job_id(const char *arg) {
   char *end = NULL;
   long long id = arg ? strtoll(arg, &end, 10) : 0;
   return (arg && *arg && !*end && id > 0) ? (int64_t)id : -1;
+}
+
+uint64_t mp__cli_file_size(const char *path) {
+  struct stat sb;
+  return path && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size
+                                                             : 0;
+}
+
+double mp__cli_input_share(uint64_t bytes_read, uint64_t file_size) {
+  if (!file_size || !bytes_read)
+    return -1;
+  return bytes_read >= file_size ? 1.0 : (double)bytes_read / (double)file_size;
+}
+
+void mp__cli_producer_stats_json(char *buf, size_t n, int64_t job, int64_t read,
+                                 double input_read, const char *more) {
+  snprintf(buf, n, "{\"job\":%" PRId64 ",\"read\":%" PRId64 ",\"input_read\":%.6f%s%s}",
+           job, read, input_read, more && *more ? "," : "", more ? more : "");
 }

@@ -36,4 +36,14 @@ int64_t mp__cli_job_id(const char *arg);
 int mp__cli_env_props(const char *cmd, char **copy, const char **props,
                       size_t *n, size_t max);
 
+/* A producer's progress through its input file, for its lease (`serve`,
+ * `status`) and import's line: the size of PATH when it is a regular file,
+ * else 0 (a pipe: unknown); the share (0..1] of those bytes read, -1 when
+ * unknown; the lease's stats JSON of job JOB with READ records read
+ * ("input_read" -1 when unknown) into buf. */
+uint64_t mp__cli_file_size(const char *path);
+double mp__cli_input_share(uint64_t bytes_read, uint64_t file_size);
+void mp__cli_producer_stats_json(char *buf, size_t n, int64_t job, int64_t read,
+                                 double input_read, const char *more);
+
 #endif

@@ -50,7 +50,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -270,11 +269,7 @@ static void poll_done(uv_work_t *w, int status) {
     j->nlag++;
   }
   /* the share of the file read: the estimate of the total until it is known */
-  double input_read =
-      j->file_size && ps.input_bytes
-          ? (ps.input_bytes >= j->file_size ? 1.0
-                                            : (double)ps.input_bytes / (double)j->file_size)
-          : -1;
+  double input_read = mp__cli_input_share(ps.input_bytes, j->file_size);
   mp_progress_view_t v = {.elapsed_s = t,
                           .read = ps.read,
                           .input_read = input_read,
@@ -285,13 +280,13 @@ static void poll_done(uv_work_t *w, int status) {
                           .phase = phase_of(im, j)};
   mp_progress_update(&im->progress, &v);
   if (im->lease) { /* what only the producer knows, for `serve` (/metrics) */
-    char st[320];
-    snprintf(st, sizeof st,
-             "{\"job\":%lld,\"read\":%lld,\"processed\":%lld,"
-             "\"credit_in_use\":%lld,\"credit_waits\":%lld,\"input_read\":%.6f}",
-             (long long)j->id, (long long)ps.read, (long long)j->sum.processed,
+    char more[160], st[320];
+    snprintf(more, sizeof more,
+             "\"processed\":%lld,\"credit_in_use\":%lld,\"credit_waits\":%lld",
+             (long long)j->sum.processed,
              (long long)(ps.read > j->sum.processed ? ps.read - j->sum.processed : 0),
-             (long long)ps.credit_waits, input_read);
+             (long long)ps.credit_waits);
+    mp__cli_producer_stats_json(st, sizeof st, j->id, ps.read, input_read, more);
     mp_lease_set_stats(im->lease, st);
   }
   if (mp_job_status_final(j->sum.status) && !j->final) {
@@ -627,8 +622,7 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
   ropts.charset = o->charset;
 
   mp_producer_input_t in;
-  struct stat sb;
-  j->file_size = stat(j->file, &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+  j->file_size = mp__cli_file_size(j->file);
   int rc = mp_producer_marc_input_open(j->file, &ropts, &in, err, sizeof err);
   if (rc) {
     fprintf(stderr, "marcpipe import: %s\n", err);

@@ -44,6 +44,11 @@
 typedef struct {
   mp_producer_t *p;
   uv_signal_t sigint, sigterm;
+  uv_timer_t stats;    /* the lease's stats, every lease interval */
+  bool stats_on;
+  mp_lease_t *lease;
+  int64_t job;
+  uint64_t file_size;  /* 0: unknown (not a regular file) */
   int rc;
   char reason[512];
   bool done, quiet;
@@ -78,6 +83,21 @@ static void on_done(void *data, int rc, const char *reason) {
   snprintf(r->reason, sizeof r->reason, "%s", reason);
   uv_close((uv_handle_t *)&r->sigint, NULL);
   uv_close((uv_handle_t *)&r->sigterm, NULL);
+  if (r->stats_on)
+    uv_close((uv_handle_t *)&r->stats, NULL);
+  r->stats_on = false;
+}
+
+/* What only the producer knows, for `serve` and `status`: records read and
+ * the share of the file read (the estimate of the total until it is known). */
+static void on_stats(uv_timer_t *t) {
+  run_t *r = t->data;
+  mp_producer_stats_t st;
+  mp_producer_stats(r->p, &st);
+  char buf[256];
+  mp__cli_producer_stats_json(buf, sizeof buf, r->job, st.read,
+                              mp__cli_input_share(st.input_bytes, r->file_size), NULL);
+  mp_lease_set_stats(r->lease, buf);
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
@@ -355,6 +375,14 @@ int cmd_produce(int argc, char **argv) {
     goto out;
   }
   in_owned = false;
+  r.lease = lease;
+  r.job = job;
+  r.file_size = mp__cli_file_size(file);
+  if (lease && uv_timer_init(&loop, &r.stats) == 0) {
+    r.stats.data = &r;
+    r.stats_on = true;
+    uv_timer_start(&r.stats, on_stats, 0, mp_lease_interval_ms(lease));
+  }
   uv_signal_init(&loop, &r.sigint);
   uv_signal_init(&loop, &r.sigterm);
   r.sigint.data = r.sigterm.data = &r;

@@ -4,7 +4,9 @@
 # record in Kafka; a file with bad records journals them and still records
 # the total; a failed delivery (injected through the broker's control
 # channel) fails the job with the reason; --resume continues a job from
-# its recorded produced prefix. Needs PG* set (scripts/test.sh).
+# its recorded produced prefix; while the total is unknown the producer's
+# lease carries the share of the file read, which `status` shows. Needs PG*
+# set (scripts/test.sh).
 set -euo pipefail
 MARCPIPE=${MARCPIPE:?MARCPIPE not set}
 DATA=${MP_TEST_DATA:?MP_TEST_DATA not set}
@@ -99,5 +101,24 @@ rc=0; "$MARCPIPE" produce -b "$BS" --tenant "$TENANT" --resume "$JOB3" 2>"$T/p5c
 [ "$rc" -eq 1 ] && grep -q 'cannot be resumed' "$T/p5c.err" || fail "resume FAILED job: exit $rc"
 rc=0; "$MARCPIPE" produce -b "$BS" --tenant "$TENANT" --resume 999999 2>/dev/null || rc=$?
 [ "$rc" -eq 1 ] || fail "resume unknown job: exit $rc"
+
+# 6. its progress through the file while the total is unknown: a producer
+#    held at its backlog (no workers) publishes the share of the file read
+#    in its lease; `status` shows it; it is gone with the producer
+MARCPIPE_HEARTBEAT_MS=200 "$MARCPIPE" produce -b "$BS" --tenant "$TENANT" --max-backlog 100 \
+  "$DATA/iso2709/solrmarc--uva_001_2000.mrc" >"$T/j6" 2>"$T/p6.err" &
+PP=$!
+for _ in $(seq 100); do [ -s "$T/j6" ] && break; sleep 0.1; done
+J6=$(cat "$T/j6")
+share() { "$MARCPIPE" status "$J6" --tenant "$TENANT" --json | jq -r '.input_read // 0'; }
+for _ in $(seq 100); do awk -v s="$(share)" 'BEGIN { exit !(s > 0) }' && break; sleep 0.1; done
+s6=$(share)
+awk -v s="$s6" 'BEGIN { exit !(s > 0 && s < 0.5) }' ||
+  fail "input_read of a producer held after ~100 of 2,000 records: $s6"
+"$MARCPIPE" status "$J6" --tenant "$TENANT" | grep -q "total not known yet; .* of the file read" ||
+  fail "status: $("$MARCPIPE" status "$J6" --tenant "$TENANT")"
+kill -TERM "$PP"
+wait "$PP" || true
+[ "$(share)" = 0 ] || fail "input_read $(share) after the producer ended"
 
 echo ok

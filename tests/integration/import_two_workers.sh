@@ -13,7 +13,10 @@
 it_setup it_two
 N=3000
 "$MARCPIPE" gen --records $N --seed 7 -q -o "$TMP/g.mrc"
-it_import -w 2 --window 500 --batch 100 "$TMP/g.mrc"
+# 100 ms in each batch transaction: one worker alone needs at least 3 s for
+# the 30 batches, so the second one (a group member on a real cluster, whose
+# join a loaded machine delays by seconds) still finds records to take over
+it_import -w 2 --window 500 --batch 100 --sink-latency-ms 100 "$TMP/g.mrc"
 [ "$IT_RC" = 0 ] || it_fail "import exit $IT_RC"
 
 python3 - "$IT_LIB" "$TMP/out.json" "$N" <<'PY'

@@ -181,4 +181,15 @@ const char *mp_job_display_status(const mp_job_summary_t *s);
 /* Human-readable multi-line summary. */
 void mp_job_summary_print(FILE *out, const mp_job_summary_t *s);
 
+/* How far a job has come, for import's line and serve's bar. `seen`: the
+ * records read (or produced) so far; `input_read`: the share (0..1] of the
+ * input's bytes read, <= 0 when unknown (a pipe). The records in all: the
+ * total once known (>= 0), else estimated as seen / input_read, else 0
+ * (nothing to estimate from). The share done, 0..1: processed of those,
+ * or of seen when there is no estimate; below 1 (at most 0.999) while the
+ * total is unknown, whoever has caught up with whom. */
+double mp_job_records_expected(int64_t total, int64_t seen, double input_read);
+double mp_job_share_done(int64_t total, int64_t seen, int64_t processed,
+                         double input_read);
+
 #endif

@@ -57,23 +57,8 @@ static void hms(char *buf, size_t n, double s) {
     snprintf(buf, n, "%ld:%02ld", v / 60, v % 60);
 }
 
-/* The records in all: the total once known, else estimated from the share
- * of the file read (0 when there is none to estimate from). */
-static double records_in_all(const mp_progress_view_t *v) {
-  if (v->total >= 0)
-    return (double)v->total;
-  return v->input_read > 0 && v->read > 0 ? (double)v->read / v->input_read : 0;
-}
-
-/* The share done, 0..1; below 1 while the total is unknown. */
 static double done_frac(const mp_progress_view_t *v) {
-  double all = records_in_all(v);
-  if (all <= 0) /* nothing to estimate from: of the records read so far */
-    all = (double)v->read;
-  double f = all > 0 ? (double)v->processed / all : 0;
-  if (v->total < 0 && f > 0.999)
-    f = 0.999;
-  return f > 1 ? 1 : f;
+  return mp_job_share_done(v->total, v->read, v->processed, v->input_read);
 }
 
 /* The facts, most important first; `bar_room` tells the caller how much
@@ -82,7 +67,8 @@ static size_t facts(const mp_progress_view_t *v, double rate, char *buf,
                     size_t n) {
   char el[24], eta[40] = "";
   int64_t denom = v->total >= 0 ? v->total : v->read;
-  double frac = done_frac(v), all = records_in_all(v);
+  double frac = done_frac(v),
+         all = mp_job_records_expected(v->total, v->read, v->input_read);
   hms(el, sizeof el, v->elapsed_s);
   if (all > 0 && rate > 0 && (double)v->processed < all) {
     char t[24];

@@ -1,5 +1,5 @@
-/* format.c: job summaries for people (text) and programs (JSON). Pure
- * formatting. */
+/* format.c: job summaries for people (text) and programs (JSON), and the
+ * share of a job done that progress displays show. Pure formatting. */
 #include "marcpipe/job.h"
 #include "marcpipe/text.h"
 
@@ -107,4 +107,21 @@ void mp_job_summary_print(FILE *out, const mp_job_summary_t *s) {
   fputc('\n', out);
   if (s->failure_reason[0])
     fprintf(out, "  failure    %s\n", why);
+}
+
+double mp_job_records_expected(int64_t total, int64_t seen, double input_read) {
+  if (total >= 0)
+    return (double)total;
+  return input_read > 0 && seen > 0 ? (double)seen / input_read : 0;
+}
+
+double mp_job_share_done(int64_t total, int64_t seen, int64_t processed,
+                         double input_read) {
+  double all = mp_job_records_expected(total, seen, input_read);
+  if (all <= 0 && total < 0) /* nothing to estimate from: of what was seen */
+    all = (double)seen;
+  double f = all > 0 ? (double)processed / all : 0;
+  if (total < 0 && f > 0.999)
+    f = 0.999;
+  return f > 1 ? 1 : f;
 }

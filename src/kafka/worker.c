@@ -366,6 +366,17 @@ void mp__worker_fault_wedge(mp_worker_t *w, int32_t p, const char *when) {
 }
 #endif
 
+rd_kafka_error_t *mp__worker_seek(mp_worker_t *w, int32_t p, int64_t offset,
+                                  bool resume) {
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, w->cfg.topic, p)->offset = offset;
+  if (resume)
+    rd_kafka_resume_partitions(w->rk, l);
+  rd_kafka_error_t *e = rd_kafka_seek_partitions(w->rk, l, 0);
+  rd_kafka_topic_partition_list_destroy(l);
+  return e;
+}
+
 void mp__worker_set_paused(mp_worker_t *w, bool pause) {
   rd_kafka_topic_partition_list_t *a = NULL;
   if (rd_kafka_assignment(w->rk, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a)

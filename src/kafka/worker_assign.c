@@ -143,10 +143,7 @@ bool mp__worker_check_identity(mp_worker_t *w, rd_kafka_message_t *m,
    * that could not be asked is taken as 0 (a log that starts later then
    * fails loudly as out of range). */
   int64_t start = pl->start >= 0 ? pl->start : 0;
-  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(l, w->cfg.topic, p)->offset = start;
-  rd_kafka_error_t *e = rd_kafka_seek_partitions(w->rk, l, 0);
-  rd_kafka_topic_partition_list_destroy(l);
+  rd_kafka_error_t *e = mp__worker_seek(w, p, start, false);
   if (e) {
     wlog(w, "cannot move partition %" PRId32 " to its log start: %s; stopping",
          p, rd_kafka_error_string(e));

@@ -136,6 +136,11 @@ void mp__worker_log(mp_worker_t *w, const char *fmt, ...)
 void mp__worker_fail(mp_worker_t *w, int status);
 /* Pause or resume every assigned partition now. */
 void mp__worker_set_paused(mp_worker_t *w, bool pause);
+/* Move partition p's fetch to offset (asynchronous: messages fetched
+ * before may still come), resuming it in librdkafka first when resume.
+ * NULL, or the error (the caller destroys it). */
+rd_kafka_error_t *mp__worker_seek(mp_worker_t *w, int32_t p, int64_t offset,
+                                  bool resume);
 /* Bring the pause state to what the window and a stop request want. */
 void mp__worker_apply_pause(mp_worker_t *w);
 /* Commit the tracker's positions to Kafka (sync: wait for the answer);

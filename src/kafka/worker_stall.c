@@ -76,11 +76,7 @@ static void restart_fetch(mp_worker_t *w, int32_t p, int64_t from, int64_t end) 
           "is not paused: restarting its fetch at offset %" PRId64,
        w->cfg.topic, p, end - from, from, end - 1, w->cfg.stall_ms / 1000,
        from);
-  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(l, w->cfg.topic, p)->offset = from;
-  rd_kafka_resume_partitions(w->rk, l);
-  rd_kafka_error_t *e = rd_kafka_seek_partitions(w->rk, l, 0);
-  rd_kafka_topic_partition_list_destroy(l);
+  rd_kafka_error_t *e = mp__worker_seek(w, p, from, true);
   if (e) {
     wlog(w, "cannot restart the fetch of partition %" PRId32 ": %s (tried "
             "again after %u ms)", p, rd_kafka_error_string(e), w->cfg.stall_ms);

@@ -55,16 +55,10 @@ double mp__job_percent(const mp_job_summary_t *s) {
                    s->status == MP_JOB_COMPLETED_WITH_ERRORS
                ? 100.0
                : 0.0;
-  double v = 100.0 * (double)s->processed / (double)of;
-  /* While the total is unknown: of the records the file holds, estimated
-   * from the share of its bytes read (produced / input_read), else of the
-   * records produced so far. Either way not done, so never shown as 100:
-   * the workers can catch up with the producer (processed = produced). */
-  if (s->total < 0 && s->input_read > 0)
-    v *= s->input_read;
-  if (s->total < 0 && v > 99.9)
-    return 99.9;
-  return v > 100 ? 100 : v;
+  /* while the total is unknown: of the records the file holds, estimated
+   * from the share of its bytes read, and never 100 (job.h) */
+  return 100.0 * mp_job_share_done(s->total, s->produced, s->processed,
+                                   s->input_read);
 }
 
 static int bar(mp_buf_t *b, const mp_job_summary_t *s) {

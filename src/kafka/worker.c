@@ -622,6 +622,8 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
   mp_worker_t *w = opaque;
   wlog(w, "kafka: %s: %s", rd_kafka_err2name(err), reason);
+  w->kafka_err_ms = uv_now(w->loop); /* served on the loop by the poll */
+  w->kafka_err = rd_kafka_err2name(err); /* static strings */
   if (err == RD_KAFKA_RESP_ERR__FATAL)
     mp__worker_fail(w, MP_EKAFKA);
 }

@@ -106,6 +106,10 @@ struct mp_worker_s {
   int64_t *stall_next;
   size_t nstall;
   uint64_t stall_at, stall_pauses, stall_rebalances;
+  /* error_cb: when the cluster last reported an error (loop time, 0 =
+   * never) and its name, so a restart can say what came before it */
+  uint64_t kafka_err_ms;
+  const char *kafka_err;
   mp_worker_done_cb done_cb;
   mp_worker_stats_t st;
 #ifdef MP_TEST_HOOKS

@@ -69,13 +69,21 @@ static int64_t *snapshot(mp_worker_t *w, int32_t p) {
   return &w->stall_next[p];
 }
 
-static void restart_fetch(mp_worker_t *w, int32_t p, int64_t from, int64_t end) {
+static void restart_fetch(mp_worker_t *w, int32_t p, int64_t from, int64_t end,
+                          uint64_t now) {
   w->st.fetch_restarts++;
   wlog(w, "topic %s partition %" PRId32 ": %" PRId64 " messages (offsets %"
           PRId64 " to %" PRId64 ") not fetched for %u s though the partition "
           "is not paused: restarting its fetch at offset %" PRId64,
        w->cfg.topic, p, end - from, from, end - 1, w->cfg.stall_ms / 1000,
        from);
+  /* A broker away for longer than the period looks the same: librdkafka
+   * waits for it and would resume by itself as it returns; the restart
+   * is then one seek too many, harmless. Say so rather than blame a stall. */
+  if (w->kafka_err_ms && now - w->kafka_err_ms <= 2 * (uint64_t)w->cfg.stall_ms)
+    wlog(w, "partition %" PRId32 ": the cluster reported %s %.1f s before; "
+            "the pause may have been its outage rather than a wedged fetch",
+         p, w->kafka_err, (double)(now - w->kafka_err_ms) / 1000);
   rd_kafka_error_t *e = mp__worker_seek(w, p, from, true);
   if (e) {
     wlog(w, "cannot restart the fetch of partition %" PRId32 ": %s (tried "
@@ -128,7 +136,7 @@ void mp__worker_stall_check(mp_worker_t *w, uint64_t now) {
     int64_t from = next >= 0 ? next : lo; /* nothing polled yet: its start */
     if (from < 0 || hi <= from)
       continue;
-    restart_fetch(w, p, from, hi);
+    restart_fetch(w, p, from, hi, now);
     *prev = STALL_NONE; /* a full period again before the next restart */
   }
   rd_kafka_topic_partition_list_destroy(a);

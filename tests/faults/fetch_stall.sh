@@ -57,6 +57,9 @@ st=$(fl_wait_job "$JOB" 60)
 at=$((stored - 1)) # the message before the stored position, still to check
 grep -q "partition 1: [0-9]* messages (offsets $at to [0-9]*) not fetched for 2 s though the partition is not paused: restarting its fetch at offset $at\$" \
   "$FL_T/w2.log" || fl_fail "worker 2 did not say it restarted partition 1's fetch at offset $at: $(grep -i 'restart\|stall' "$FL_T/w2.log")"
+# no broker was away here: the restart must not be put down to an outage
+grep -q "the cluster reported" "$FL_T/w2.log" &&
+  fl_fail "worker 2 put the restart down to a cluster error: $(grep 'cluster reported\|kafka: ' "$FL_T/w2.log")"
 # the lease carries the count to serve (/metrics: marcpipe_worker_fetch_restarts_total)
 lease_restarts() {
   fl_q "select coalesce(max((stats->>'fetch_restarts')::int), 0) from leases where role = 'worker'"

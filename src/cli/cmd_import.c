@@ -348,6 +348,18 @@ static void on_give_up(mp_import_workers_t *set, int index) {
                 err, sizeof err);
 }
 
+/* Staged start: worker 0 prints a counters line as soon as it has its
+ * partitions ("rebalances" > 0); then the others join a settled group. */
+static void on_worker_output(mp_import_workers_t *set, int index) {
+  if (!set->rest_pending || index != 0)
+    return;
+  json_t *st = worker_stats(&set->w[0]);
+  bool joined = st && json_integer_value(json_object_get(st, "rebalances")) > 0;
+  json_decref(st);
+  if (joined && mp_import_workers_start_rest(set))
+    fprintf(stderr, "marcpipe import: cannot start the other workers\n");
+}
+
 static void on_signal(uv_signal_t *s, int signum) {
   import_t *im = s->data;
   if (im->interrupted && im->job && !im->job->final) {
@@ -680,6 +692,10 @@ static int run_job(import_t *im, job_run_t *j, char *self) {
     im->workers.members = o->share;
     im->workers.silence_ms = o->share ? MP_IMPORT_SILENCE_S * 1000 : 0;
     im->workers.on_give_up = on_give_up;
+    /* a cluster's group: worker 0 joins first (import_workers.h); the
+     * embedded broker's coordinator gathers the first joins for 3 s */
+    im->workers.stage_ms = o->share || !o->brokers ? 0 : MP_IMPORT_STAGE_MS;
+    im->workers.on_output = on_worker_output;
     im->workers.data = im;
     rc = worker_env(im);
     if (!rc)
@@ -899,7 +915,9 @@ static int parse_opts(int argc, char **argv, opts_t *o) {
                     "worker that exits is restarted, one silent for\n"
                     MP_CLI_STR(MP_IMPORT_SILENCE_S) " s is killed and restarted. group: the\n"
                     "workers join -G and rebalances move partitions\n"
-                    "between them. Default: share on the embedded\n"
+                    "between them; with -b the first worker joins\n"
+                    "first, the others when it has its partitions (or\n"
+                    "after " MP_CLI_STR(MP_IMPORT_STAGE_S) " s). Default: share on the embedded\n"
                     "broker, group with -b (other consumers may join)"),
       MP_OPT_GROUP("Matching (what happens to a record that matches an "
                    "existing Instance):"),

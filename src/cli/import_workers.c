@@ -32,7 +32,26 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     if (w->stdout_buf.len > 256 * 1024)
       mp_buf_clear(&w->stdout_buf);
     mp_buf_append(&w->stdout_buf, buf->base, (size_t)n);
+    if (w->set->on_output)
+      w->set->on_output(w->set, w->index);
   }
+}
+
+static void stage_stop(mp_import_workers_t *set) {
+  if (set->stage_on) {
+    set->stage_on = false;
+    uv_close((uv_handle_t *)&set->stage, NULL);
+  }
+}
+
+static void stage_over(uv_timer_t *t) {
+  mp_import_workers_t *set = t->data;
+  if (set->rest_pending && !set->stopping)
+    fprintf(stderr,
+            "marcpipe import: worker 0 has not joined the group after %u "
+            "ms: starting the others\n",
+            set->stage_ms);
+  mp_import_workers_start_rest(set);
 }
 
 static void all_exited_async(uv_idle_t *idle) {
@@ -48,6 +67,7 @@ static void notify_all_exited(mp_import_workers_t *set) {
     set->grace_on = false;
     uv_close((uv_handle_t *)&set->grace, NULL);
   }
+  stage_stop(set);
   if (set->watch_on) {
     set->watch_on = false;
     uv_close((uv_handle_t *)&set->watch, NULL);
@@ -113,6 +133,8 @@ static void exit_cb(uv_process_t *p, int64_t status, int sig) {
               w->index, p->pid, (long long)status);
   }
   w->closing = 2;
+  if (set->rest_pending && !set->stopping) /* no use waiting for it */
+    mp_import_workers_start_rest(set);
   uv_close((uv_handle_t *)&w->out, handle_closed);
   uv_close((uv_handle_t *)p, handle_closed);
 }
@@ -200,21 +222,45 @@ int mp_import_workers_start(uv_loop_t *loop, mp_import_workers_t *set, int n,
     if (!(set->argv[i] = strdup(argv[i])))
       return UV_ENOMEM;
   for (int i = 0; i < n; i++) {
-    mp_import_worker_t *w = &set->w[i];
-    w->index = i;
-    w->set = set;
-    mp_buf_init(&w->stdout_buf);
-    int rc = spawn(w);
+    set->w[i].index = i;
+    set->w[i].set = set;
+    mp_buf_init(&set->w[i].stdout_buf);
+  }
+  bool staged = set->stage_ms && n > 1;
+  for (int i = 0; i < (staged ? 1 : n); i++) {
+    int rc = spawn(&set->w[i]);
     if (rc) {
       mp_import_workers_stop(set);
       return rc;
     }
+  }
+  if (staged) {
+    set->rest_pending = true;
+    uv_timer_init(loop, &set->stage);
+    set->stage.data = set;
+    set->stage_on = true;
+    uv_timer_start(&set->stage, stage_over, set->stage_ms, 0);
   }
   if (set->silence_ms) {
     uv_timer_init(loop, &set->watch);
     set->watch.data = set;
     set->watch_on = true;
     uv_timer_start(&set->watch, watch_cb, 1000, 1000);
+  }
+  return 0;
+}
+
+int mp_import_workers_start_rest(mp_import_workers_t *set) {
+  if (!set->rest_pending || set->stopping)
+    return 0;
+  set->rest_pending = false;
+  stage_stop(set);
+  for (int i = 1; i < set->n; i++) {
+    int rc = spawn(&set->w[i]);
+    if (rc) {
+      mp_import_workers_stop(set);
+      return rc;
+    }
   }
   return 0;
 }
@@ -236,6 +282,8 @@ void mp_import_workers_stop(mp_import_workers_t *set) {
   if (set->stopping)
     return;
   set->stopping = true;
+  set->rest_pending = false;
+  stage_stop(set);
   int signalled = 0;
   for (int i = 0; i < set->n; i++)
     if (set->w[i].running) {

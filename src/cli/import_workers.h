@@ -18,6 +18,18 @@
  * nothing on stdout for that long (workers print a counters line a
  * second: --status-ms) is killed with SIGKILL, said on stderr, and
  * restarted like any crash.
+ *
+ * With `stage_ms` (consumer group, N > 1) only worker 0 is spawned at
+ * first, the others when it has joined the group (the caller sees that
+ * in its output and calls mp_import_workers_start_rest), when it exits,
+ * or after stage_ms, whichever comes first. Started together, a second
+ * member's JoinGroup can reach the coordinator while the first member's
+ * SyncGroup is in flight: that SyncGroup is answered
+ * REBALANCE_IN_PROGRESS and librdkafka 2.0.2 sends the leader's rejoin
+ * ~1.9 s after its previous JoinGroup, so nobody reads for those 1.9 s
+ * (measured in 3 of 15 imports with 2 workers; bench/README.md,
+ * "Start-up"). Joining a group that has settled, the others wait for the
+ * first member's next heartbeat instead while it reads.
  */
 #ifndef MP_CLI_IMPORT_WORKERS_H
 #define MP_CLI_IMPORT_WORKERS_H
@@ -34,6 +46,11 @@
  * missed (a worker's loop blocks for a few seconds at most while it takes
  * its partitions; see worker_assign.c) */
 #define MP_IMPORT_SILENCE_S 15
+/* staged start: the others are started anyway when worker 0 has not
+ * joined within this (a group with other members waits for their
+ * heartbeats, 3 s apart by default) */
+#define MP_IMPORT_STAGE_S 3
+#define MP_IMPORT_STAGE_MS (MP_IMPORT_STAGE_S * 1000)
 
 typedef struct mp_import_worker_s {
   uv_process_t proc;
@@ -57,6 +74,10 @@ typedef struct mp_import_workers_s {
   int max_restarts;       /* per worker */
   bool members;           /* --member i/N for worker i (no group) */
   unsigned silence_ms;    /* 0 = off; else kill a worker silent this long */
+  unsigned stage_ms;      /* 0 = all at once; else worker 0 first (above) */
+  bool rest_pending;      /* staged: workers 1..n-1 not spawned yet */
+  uv_timer_t stage;       /* staged: spawns the rest after stage_ms */
+  bool stage_on;
   uv_timer_t watch;       /* the silence check; active while silence_ms */
   bool watch_on;
   int silenced;           /* workers killed for their silence */
@@ -70,17 +91,23 @@ typedef struct mp_import_workers_s {
   /* Called when a worker exits unexpectedly and will not be restarted
    * (restart limit reached, or it exited 2: a usage error); may be NULL. */
   void (*on_give_up)(struct mp_import_workers_s *set, int index);
+  /* Called after a worker's stdout said something (its counters lines);
+   * may be NULL. */
+  void (*on_output)(struct mp_import_workers_s *set, int index);
   /* Called once when stopping and the last worker has exited. */
   void (*on_all_exited)(struct mp_import_workers_s *set);
   void *data;
 } mp_import_workers_t;
 
 /* Spawn n workers running argv (copied: the caller may free it), each
- * with --member i/n when set->members; set max_restarts, members,
- * silence_ms and the callbacks first.
+ * with --member i/n when set->members (worker 0 alone with stage_ms); set
+ * max_restarts, members, silence_ms, stage_ms and the callbacks first.
  * 0 or a UV_E* error (workers already started are stopped). */
 int mp_import_workers_start(uv_loop_t *loop, mp_import_workers_t *set, int n,
                             char *const *argv);
+/* Staged start: spawn the workers not spawned yet (no-op if none are
+ * pending or the set is stopping). 0 or a UV_E* error. */
+int mp_import_workers_start_rest(mp_import_workers_t *set);
 /* SIGTERM every running worker; on_all_exited runs when none is left (at
  * once, from the next loop turn, if none is running). */
 void mp_import_workers_stop(mp_import_workers_t *set);

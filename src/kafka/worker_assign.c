@@ -241,6 +241,10 @@ static void on_assign(mp_worker_t *w, rd_kafka_topic_partition_list_t *parts) {
   w->in_group = true;
   w->last_msg_ms = uv_now(w->loop);
   mp__worker_apply_pause(w);
+  /* a counters line at once: `marcpipe import` starts its other workers
+   * when the first one has its partitions (cli/import_workers.h) */
+  if (w->cfg.status_ms)
+    mp__worker_print_status(w);
 #ifdef MP_TEST_HOOKS
   for (int i = 0; i < parts->cnt && w->fault_wedge_on_assign; i++)
     if (parts->elems[i].partition == w->fault_wedge)

@@ -7,7 +7,9 @@
 #    metadata); 500 records COMPLETED; with --max-backlog 400 each of 2
 #    workers gets a window of 200 (its share: 2 of 4 partitions);
 #    -X fetch.min.bytes (consumer) and linger.ms (producer) raise no
-#    librdkafka configuration warning.
+#    librdkafka configuration warning; worker 0 joined the group before
+#    the fallback of the staged start (no "has not joined" line: the
+#    other worker was started by its first counters line).
 # 2. Again with --partitions 8: the topic keeps its 4 partitions, import
 #    says so, and the windows still follow 4 partitions (200, not 100).
 # 3. --replication-factor 9 on a cluster of 3: one line naming the topic
@@ -44,6 +46,8 @@ it_import -w 2 --partitions 4 --max-backlog 400 --env "$E" \
   -X fetch.min.bytes=2048 -X linger.ms=10 "$TMP/g.mrc"
 [ "$IT_RC" = 0 ] || it_fail "import 1 exit $IT_RC"
 ! grep -q CONFWARN "$TMP/err.log" || it_fail "librdkafka warned: $(grep -m1 CONFWARN "$TMP/err.log")"
+! grep -q "has not joined the group" "$TMP/err.log" ||
+  it_fail "staged start fell back to its timer: $(grep -m1 'has not joined' "$TMP/err.log")"
 want="$E.Default.$T.DI_ERROR 1 $rf
 $E.Default.$T.DI_INCOMING_MARC_BIB_RECORD 4 $rf
 $E.Default.$T.DI_JOB_COMPLETED 1 $rf"

@@ -169,6 +169,15 @@ static const char import_footer[] =
 
 static json_t *worker_stats(const mp_import_worker_t *w);
 
+/* Whether w's last counters line says it got its partitions (a rebalance,
+ * or its share taken): workers print one at once on each assignment. */
+static bool worker_joined(const mp_import_worker_t *w) {
+  json_t *st = worker_stats(w);
+  bool joined = st && json_integer_value(json_object_get(st, "rebalances")) > 0;
+  json_decref(st);
+  return joined;
+}
+
 /* What a job that has committed nothing yet waits for: the workers' last
  * counters line says whether they got their partitions (a rebalance, or
  * their share taken). */
@@ -178,11 +187,8 @@ static const char *phase_of(const import_t *im, const job_run_t *j) {
   if (!im->workers_started)
     return "starting workers";
   bool joined = false;
-  for (int i = 0; i < im->workers.n && !joined; i++) {
-    json_t *st = worker_stats(&im->workers.w[i]);
-    joined = st && json_integer_value(json_object_get(st, "rebalances")) > 0;
-    json_decref(st);
-  }
+  for (int i = 0; i < im->workers.n && !joined; i++)
+    joined = worker_joined(&im->workers.w[i]);
   return joined            ? "waiting for first batch"
          : im->o->share ? "taking partitions"
                         : "joining group";
@@ -348,15 +354,11 @@ static void on_give_up(mp_import_workers_t *set, int index) {
                 err, sizeof err);
 }
 
-/* Staged start: worker 0 prints a counters line as soon as it has its
- * partitions ("rebalances" > 0); then the others join a settled group. */
+/* Staged start: once worker 0 has its partitions, the others join a
+ * settled group. */
 static void on_worker_output(mp_import_workers_t *set, int index) {
-  if (!set->rest_pending || index != 0)
-    return;
-  json_t *st = worker_stats(&set->w[0]);
-  bool joined = st && json_integer_value(json_object_get(st, "rebalances")) > 0;
-  json_decref(st);
-  if (joined && mp_import_workers_start_rest(set))
+  if (set->rest_pending && index == 0 && worker_joined(&set->w[0]) &&
+      mp_import_workers_start_rest(set))
     fprintf(stderr, "marcpipe import: cannot start the other workers\n");
 }
 

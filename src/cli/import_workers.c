@@ -37,20 +37,20 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   }
 }
 
-static void stage_stop(mp_import_workers_t *set) {
-  if (set->stage_on) {
-    set->stage_on = false;
+/* The stage timer runs exactly while the others are pending. */
+static void end_stage(mp_import_workers_t *set) {
+  if (set->rest_pending) {
+    set->rest_pending = false;
     uv_close((uv_handle_t *)&set->stage, NULL);
   }
 }
 
 static void stage_over(uv_timer_t *t) {
   mp_import_workers_t *set = t->data;
-  if (set->rest_pending && !set->stopping)
-    fprintf(stderr,
-            "marcpipe import: worker 0 has not joined the group after %u "
-            "ms: starting the others\n",
-            set->stage_ms);
+  fprintf(stderr,
+          "marcpipe import: worker 0 has not joined the group after %u "
+          "ms: starting the others\n",
+          set->stage_ms);
   mp_import_workers_start_rest(set);
 }
 
@@ -67,7 +67,6 @@ static void notify_all_exited(mp_import_workers_t *set) {
     set->grace_on = false;
     uv_close((uv_handle_t *)&set->grace, NULL);
   }
-  stage_stop(set);
   if (set->watch_on) {
     set->watch_on = false;
     uv_close((uv_handle_t *)&set->watch, NULL);
@@ -133,8 +132,7 @@ static void exit_cb(uv_process_t *p, int64_t status, int sig) {
               w->index, p->pid, (long long)status);
   }
   w->closing = 2;
-  if (set->rest_pending && !set->stopping) /* no use waiting for it */
-    mp_import_workers_start_rest(set);
+  mp_import_workers_start_rest(set); /* staged: no use waiting for it */
   uv_close((uv_handle_t *)&w->out, handle_closed);
   uv_close((uv_handle_t *)p, handle_closed);
 }
@@ -238,7 +236,6 @@ int mp_import_workers_start(uv_loop_t *loop, mp_import_workers_t *set, int n,
     set->rest_pending = true;
     uv_timer_init(loop, &set->stage);
     set->stage.data = set;
-    set->stage_on = true;
     uv_timer_start(&set->stage, stage_over, set->stage_ms, 0);
   }
   if (set->silence_ms) {
@@ -253,8 +250,7 @@ int mp_import_workers_start(uv_loop_t *loop, mp_import_workers_t *set, int n,
 int mp_import_workers_start_rest(mp_import_workers_t *set) {
   if (!set->rest_pending || set->stopping)
     return 0;
-  set->rest_pending = false;
-  stage_stop(set);
+  end_stage(set);
   for (int i = 1; i < set->n; i++) {
     int rc = spawn(&set->w[i]);
     if (rc) {
@@ -282,8 +278,7 @@ void mp_import_workers_stop(mp_import_workers_t *set) {
   if (set->stopping)
     return;
   set->stopping = true;
-  set->rest_pending = false;
-  stage_stop(set);
+  end_stage(set); /* the others never start */
   int signalled = 0;
   for (int i = 0; i < set->n; i++)
     if (set->w[i].running) {

@@ -76,8 +76,8 @@ typedef struct mp_import_workers_s {
   unsigned silence_ms;    /* 0 = off; else kill a worker silent this long */
   unsigned stage_ms;      /* 0 = all at once; else worker 0 first (above) */
   bool rest_pending;      /* staged: workers 1..n-1 not spawned yet */
-  uv_timer_t stage;       /* staged: spawns the rest after stage_ms */
-  bool stage_on;
+  uv_timer_t stage;       /* active while rest_pending: spawns them after
+                             stage_ms */
   uv_timer_t watch;       /* the silence check; active while silence_ms */
   bool watch_on;
   int silenced;           /* workers killed for their silence */
